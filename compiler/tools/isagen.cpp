@@ -104,6 +104,19 @@ int main(int argc, char** argv) {
     for (const auto& f : o.fields) claim(f);
   }
 
+  auto camel = [](const std::string& s) {
+    std::string r;
+    bool up = true;
+    for (char c : s) {
+      if (c == '_') {
+        up = true;
+        continue;
+      }
+      r += up ? char(std::toupper(c)) : c;
+      up = false;
+    }
+    return r;
+  };
   // ---------------------------------------------------------------- C++ header
   std::ostringstream h;
   h << "// " << kBanner << "\n#pragma once\n#include <array>\n#include <cstdint>\n\nnamespace bitgrid::isa {\n\n";
@@ -123,7 +136,7 @@ int main(int argc, char** argv) {
   h << "struct FieldDef {\n  const char* name;\n  int lsb;\n  int width;\n};\n\n";
   h << "struct OpDef {\n  const char* name;\n  uint8_t value;\n  Queue queue;\n  int num_fields;\n  const FieldDef* fields;\n};\n\n";
   for (const auto& f : common)
-    h << "constexpr FieldDef k" << char(std::toupper(f.name[0])) << f.name.substr(1) << "Field = {\"" << f.name << "\", " << f.lsb << ", " << f.width << "};\n";
+    h << "constexpr FieldDef k" << camel(f.name) << "Field = {\"" << f.name << "\", " << f.lsb << ", " << f.width << "};\n";
   h << "\n";
   for (const auto& o : ops) {
     std::string on = upper(o.name);
@@ -171,19 +184,6 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < bufs.size(); ++i)
     sv << "    Buf" << char(std::toupper(bufs[i].name[0])) << bufs[i].name.substr(1) << " = 4'd" << bufs[i].id << (i + 1 < bufs.size() ? "," : "") << "\n";
   sv << "  } buf_e;\n\n";
-  auto camel = [](const std::string& s) {
-    std::string r;
-    bool up = true;
-    for (char c : s) {
-      if (c == '_') {
-        up = true;
-        continue;
-      }
-      r += up ? char(std::toupper(c)) : c;
-      up = false;
-    }
-    return r;
-  };
   for (const auto& f : common)
     sv << "  localparam int unsigned " << camel(f.name) << "Lsb = " << f.lsb << ";\n  localparam int unsigned " << camel(f.name) << "W = " << f.width << ";\n";
   for (const auto& o : ops)

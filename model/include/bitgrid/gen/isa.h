@@ -32,10 +32,10 @@ struct OpDef {
 };
 
 constexpr FieldDef kOpcodeField = {"opcode", 0, 4};
-constexpr FieldDef kPop_prevField = {"pop_prev", 4, 1};
-constexpr FieldDef kPop_nextField = {"pop_next", 5, 1};
-constexpr FieldDef kPush_prevField = {"push_prev", 6, 1};
-constexpr FieldDef kPush_nextField = {"push_next", 7, 1};
+constexpr FieldDef kPopPrevField = {"pop_prev", 4, 1};
+constexpr FieldDef kPopNextField = {"pop_next", 5, 1};
+constexpr FieldDef kPushPrevField = {"push_prev", 6, 1};
+constexpr FieldDef kPushNextField = {"push_next", 7, 1};
 
 constexpr std::array<FieldDef, 0> kNOP_FIELDS = {};
 constexpr FieldDef kLOAD_BUF = {"buf", 8, 4};

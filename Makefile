@@ -1,0 +1,53 @@
+# bitgrid: `make demo` runs the main job on the default config; `make test` runs the whole suite.
+# Both install missing Debian packages, configure and build first.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CONFIG ?= configs/demo.yaml
+BACKEND ?= systemc
+CMAKE_FLAGS ?=
+
+.PHONY: all deps configure build demo test asan gen format lint synth clean bench
+
+all: build
+
+deps:
+	@bash scripts/setup.sh
+
+$(BUILD)/CMakeCache.txt:
+	@$(MAKE) --no-print-directory deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+
+configure: $(BUILD)/CMakeCache.txt
+
+build: deps configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	$(BUILD)/bitgrid run $(CONFIG) --backend $(BACKEND) --out out/demo
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 1500
+
+# Sanitizer build (ASan + UBSan) running the same suite.
+asan: deps
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBITGRID_SANITIZE=ON
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ctest --output-on-failure -j $(JOBS) --timeout 3000
+
+gen: build
+	cmake --build $(BUILD) --target gen
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.h')
+
+lint:
+	bash scripts/lint_rtl.sh
+
+synth:
+	bash scripts/synth.sh configs/hw/tiny.yaml
+
+bench: build
+	cmake --build $(BUILD) --target bench_all
+
+clean:
+	rm -rf $(BUILD) build-asan out

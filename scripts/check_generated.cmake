@@ -1,0 +1,10 @@
+# Fails when a committed generated file is stale (differs from what configs/isa.yaml generates now).
+foreach(pair "isa.h;model/include/bitgrid/gen/isa.h" "bitgrid_pkg.sv;rtl/gen/bitgrid_pkg.sv" "ISA.md;docs/ISA.md")
+  list(GET pair 0 gen)
+  list(GET pair 1 committed)
+  file(READ ${GEN_DIR}/${gen} a)
+  file(READ ${SRC_DIR}/${committed} b)
+  if(NOT a STREQUAL b)
+    message(FATAL_ERROR "${committed} is stale: it differs from what configs/isa.yaml generates. Run `make gen`.")
+  endif()
+endforeach()

@@ -1,0 +1,44 @@
+#pragma once
+// The interface both cycle-accurate backends implement: the SystemC model (sim/systemc_*.cpp) and the
+// Verilated RTL in the SystemC harness (sim/rtl_*.cpp). sim/sim_main.cpp is linked with exactly one of
+// them and turns a job (hardware config + program + DRAM image) into a result.
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bitgrid/hwconfig.h"
+#include "bitgrid/insn.h"
+#include "dram_model.h"
+
+namespace bitgrid {
+
+struct SimOptions {
+  uint64_t max_cycles = 0;  // 0: no limit besides the stall watchdog
+  uint64_t stall_cycles = 1000000;  // no instruction completing for this long = deadlock, reported
+  std::string trace_path;   // FST waveform (rtl backend) / transaction trace (systemc), empty = none
+  bool progress = false;    // print progress to stderr on long runs
+};
+
+struct UnitStats {
+  uint64_t busy_cycles = 0;  // cycles with an instruction executing (R2: c+1 .. c+E)
+  uint64_t insns = 0;        // instructions issued
+};
+
+struct SimResult {
+  uint64_t cycles = 0;                 // rule R4
+  std::array<UnitStats, 3> units{};    // indexed by isa::Queue: load, compute, store
+  DramModel::Stats dram{};
+  std::vector<uint8_t> memory;         // final DRAM image
+  double wall_seconds = 0;
+  std::string backend;                 // "systemc" or "rtl"
+};
+
+// Runs one job; may be called several times in one process. Throws bitgrid::Error on a bad job, a
+// deadlock (message names the stuck queues) or a cycle limit.
+SimResult run_backend(const HwConfig& hw, const Program& program, std::vector<uint8_t> memory,
+                      const SimOptions& opt);
+// The backend's name, and for the rtl backend the hardware config it was built for (it refuses others).
+const char* backend_name();
+
+}  // namespace bitgrid
