@@ -1,0 +1,47 @@
+#pragma once
+// The compiler: maps a workload onto a hardware config and emits a program, a DRAM memory image and
+// the layout the host needs to read results back.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bitgrid/hamming.h"
+#include "bitgrid/hwconfig.h"
+#include "bitgrid/insn.h"
+#include "bitgrid/topk.h"
+
+namespace bitgrid {
+
+struct HammingTopkWorkload {
+  CodeSet database;
+  CodeSet queries;
+  size_t k = 10;
+  size_t query_batch = 0;  // 0 = as many as fit
+  size_t tile_codes = 0;   // 0 = as many as fit in half of dbuf (double buffering)
+};
+
+struct HammingTopkLayout {
+  size_t nq = 0, k = 0, batch = 0, tile_codes = 0, tiles = 0, batches = 0;
+  uint64_t query_addr = 0, db_addr = 0, result_addr = 0, result_batch_stride = 0;  // bytes
+  uint64_t dram_bytes = 0;
+};
+
+struct Compiled {
+  Program program;
+  std::vector<uint8_t> memory;  // initial DRAM image
+  HammingTopkLayout layout;
+  std::vector<std::string> comments;  // one per instruction, for the listing
+};
+
+// Throws bitgrid::Error naming the limit when the workload cannot be mapped (e.g. k above topk_max,
+// a code longer than max_code_bits, a tile that cannot fit the database buffer).
+Compiled compile_hamming_topk(const HammingTopkWorkload& w, const HwConfig& hw);
+
+// Reads the neighbours back from a final DRAM image: [nq * k], empty entries as (-1, INT32_MAX).
+void decode_hamming_topk(const HammingTopkLayout& l, const std::vector<uint8_t>& memory,
+                         std::vector<int64_t>& neighbors, std::vector<int32_t>& distances);
+
+// Assembly listing: one line per instruction with its index and comment.
+std::string listing(const Compiled& c);
+
+}  // namespace bitgrid

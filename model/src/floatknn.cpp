@@ -1,0 +1,99 @@
+#include "bitgrid/floatknn.h"
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <random>
+#include <unordered_set>
+
+#include "bitgrid/error.h"
+
+namespace bitgrid {
+
+namespace {
+using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+Eigen::Map<const RowMat> view(const FloatMatrix& m) {
+  return Eigen::Map<const RowMat>(m.data.data(), static_cast<Eigen::Index>(m.rows), static_cast<Eigen::Index>(m.cols));
+}
+}  // namespace
+
+FloatMatrix random_gaussian(size_t rows, size_t cols, uint64_t seed) {
+  FloatMatrix m{rows, cols, std::vector<float>(rows * cols)};
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  for (auto& v : m.data) v = nd(rng);
+  return m;
+}
+
+CodeSet random_codes(size_t n, size_t bits, uint64_t seed) {
+  if (bits == 0 || bits % 64) throw Error("code bits " + std::to_string(bits) + " must be a positive multiple of 64");
+  CodeSet c;
+  c.n = n;
+  c.words = bits / 64;
+  c.data.resize(n * c.words);
+  std::mt19937_64 rng(seed);
+  for (auto& w : c.data) w = rng();
+  return c;
+}
+
+CodeSet simhash(const FloatMatrix& x, size_t bits, uint64_t seed) {
+  if (bits == 0 || bits % 64) throw Error("simhash bits " + std::to_string(bits) + " must be a positive multiple of 64");
+  const FloatMatrix r = random_gaussian(bits, x.cols, seed);
+  const RowMat y = view(x) * view(r).transpose();  // rows x bits
+  CodeSet c;
+  c.n = x.rows;
+  c.words = bits / 64;
+  c.data.assign(c.n * c.words, 0);
+  for (size_t i = 0; i < c.n; ++i)
+    for (size_t b = 0; b < bits; ++b)
+      if (y(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(b)) >= 0.0f) c.code(i)[b / 64] |= uint64_t{1} << (b % 64);
+  return c;
+}
+
+std::vector<int64_t> exact_knn_l2(const FloatMatrix& db, const FloatMatrix& queries, size_t k) {
+  if (db.cols != queries.cols) throw Error("database and queries differ in dimension");
+  std::vector<int64_t> out(queries.rows * k, -1);
+  const auto D = view(db);
+  const Eigen::VectorXf dn = D.rowwise().squaredNorm();
+  const size_t block = 4096;
+  std::vector<std::vector<std::pair<float, int64_t>>> best(queries.rows);
+  const auto Q = view(queries);
+  for (size_t s = 0; s < db.rows; s += block) {
+    const auto nb = static_cast<Eigen::Index>(std::min(block, db.rows - s));
+    const RowMat dots = Q * D.middleRows(static_cast<Eigen::Index>(s), nb).transpose();
+    for (size_t q = 0; q < queries.rows; ++q) {
+      auto& b = best[q];
+      for (Eigen::Index j = 0; j < nb; ++j) {
+        const float d = dn(static_cast<Eigen::Index>(s) + j) - 2.0f * dots(static_cast<Eigen::Index>(q), j);
+        b.push_back({d, static_cast<int64_t>(s) + j});
+      }
+      if (b.size() > 4 * k + block) {
+        std::nth_element(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(k), b.end());
+        b.resize(k);
+      }
+    }
+  }
+  for (size_t q = 0; q < queries.rows; ++q) {
+    auto& b = best[q];
+    const size_t kk = std::min(k, b.size());
+    std::partial_sort(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(kk), b.end());
+    for (size_t i = 0; i < kk; ++i) out[q * k + i] = b[i].second;
+  }
+  return out;
+}
+
+double recall_at_k(const std::vector<int64_t>& approx, const std::vector<int64_t>& exact, size_t nq, size_t k) {
+  if (nq == 0 || k == 0) return 0.0;
+  double sum = 0;
+  for (size_t q = 0; q < nq; ++q) {
+    std::unordered_set<int64_t> e(exact.begin() + static_cast<std::ptrdiff_t>(q * k),
+                                  exact.begin() + static_cast<std::ptrdiff_t>((q + 1) * k));
+    size_t hit = 0;
+    for (size_t i = 0; i < k; ++i)
+      if (approx[q * k + i] >= 0 && e.count(approx[q * k + i])) ++hit;
+    sum += static_cast<double>(hit) / static_cast<double>(k);
+  }
+  return sum / static_cast<double>(nq);
+}
+
+}  // namespace bitgrid
