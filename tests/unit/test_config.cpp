@@ -1,0 +1,138 @@
+// Hardware config validation, data files and the energy table.
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <fstream>
+
+#include "bitgrid/datafile.h"
+#include "bitgrid/energy.h"
+#include "bitgrid/error.h"
+#include "bitgrid/hwconfig.h"
+
+using namespace bitgrid;
+
+namespace {
+std::string hw_error(const std::string& yaml) {
+  try {
+    HwConfig::from_yaml(YAML::Load(yaml), "hw.yaml");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+bool has(const std::string& s, const std::string& sub) { return s.find(sub) != std::string::npos; }
+}  // namespace
+
+TEST(HwConfig, DefaultsComeFromTheIsaFile) {
+  const HwConfig hw;
+  EXPECT_EQ(hw.ham_lanes, 8);  // configs/isa.yaml default
+  EXPECT_EQ(hw.topk_max, 64);
+  EXPECT_EQ(hw.row_words(isa::Buf::kDbuf), 8);
+  EXPECT_EQ(hw.buf_words(isa::Buf::kDbuf), 256 * 128);
+}
+
+TEST(HwConfig, BadValuesNameKeyAndLimit) {
+  EXPECT_TRUE(has(hw_error("ham_lanes: 0"), "hw.yaml.ham_lanes: 0 is below the minimum 1"));
+  EXPECT_TRUE(has(hw_error("ham_lanes: 6"), "not a power of two"));
+  EXPECT_TRUE(has(hw_error("topk_max: 500"), "above the maximum 127"));
+  EXPECT_TRUE(has(hw_error("lanes: 4"), "hw.yaml.lanes: unknown hardware parameter"));
+  EXPECT_TRUE(has(hw_error("ham_lanes: four"), "not an integer"));
+  EXPECT_TRUE(has(hw_error("ham_lanes: [1, 2]"), "expected an integer"));
+  EXPECT_TRUE(has(hw_error("max_code_bits: 100"), "not a multiple of 64"));
+  EXPECT_TRUE(has(hw_error("dram_burst_bytes: 16"), "smaller than one beat"));
+  EXPECT_EQ(hw_error("ham_lanes: 4\ntopk_max: 10"), "");
+}
+
+TEST(HwConfig, RtlOverridesCoverEveryParameter) {
+  const auto o = HwConfig{}.rtl_overrides();
+  EXPECT_EQ(o.size(), isa::kParams.size());
+  EXPECT_NE(std::find(o.begin(), o.end(), "-GHamLanes=8"), o.end());
+}
+
+TEST(DataFile, NpyRoundTripAndErrors) {
+  const std::string p = ::testing::TempDir() + "codes.npy";
+  std::vector<uint8_t> v(6 * 32);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<uint8_t>(i * 7);
+  write_npy(p, "u1", 6, 32, v.data());
+  const Array2D a = read_npy(p);
+  EXPECT_EQ(a.dtype, "u1");
+  EXPECT_EQ(a.rows, 6u);
+  EXPECT_EQ(a.cols, 32u);
+  EXPECT_EQ(a.bytes, v);
+  // truncate
+  std::ifstream in(p, std::ios::binary);
+  std::vector<char> b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  {
+    std::ofstream out(p, std::ios::binary);
+    out.write(b.data(), static_cast<std::streamsize>(b.size() - 3));
+  }
+  try {
+    read_npy(p);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_TRUE(has(e.what(), "truncated")) << e.what();
+  }
+  std::vector<double> dbl(4);
+  // unsupported dtype: write by hand a float64 header
+  {
+    std::string h = "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }";
+    while ((10 + h.size() + 1) % 64) h += ' ';
+    h += '\n';
+    std::ofstream out(p, std::ios::binary);
+    out.write("\x93NUMPY\x01\x00", 8);
+    const char len[2] = {static_cast<char>(h.size()), 0};
+    out.write(len, 2);
+    out << h;
+    out.write(reinterpret_cast<const char*>(dbl.data()), 32);
+  }
+  try {
+    read_npy(p);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_TRUE(has(e.what(), "dtype f8")) << e.what();
+  }
+  EXPECT_THROW(read_array(p + ".nothere.npy"), Error);
+  EXPECT_THROW(read_array(p + ".csv"), Error);
+}
+
+TEST(DataFile, VecsFormats) {
+  const std::string p = ::testing::TempDir() + "x.bvecs";
+  {
+    std::ofstream out(p, std::ios::binary);
+    for (int r = 0; r < 3; ++r) {
+      const int32_t d = 16;
+      out.write(reinterpret_cast<const char*>(&d), 4);
+      for (int i = 0; i < 16; ++i) out.put(static_cast<char>(r * 16 + i));
+    }
+  }
+  const Array2D a = read_array(p);
+  EXPECT_EQ(a.rows, 3u);
+  EXPECT_EQ(a.cols, 16u);
+  EXPECT_EQ(a.bytes[17], 17);
+  {
+    std::ofstream out(p, std::ios::binary | std::ios::app);
+    const int32_t d = 16;
+    out.write(reinterpret_cast<const char*>(&d), 4);
+    out.put(1);  // truncated vector
+  }
+  EXPECT_THROW(read_array(p), Error);
+}
+
+TEST(Energy, TableUnitsAndInterpolation) {
+  const YAML::Node n = YAML::Load(
+      "name: t\nunits: {energy: pJ}\nenergy_pj: {ham_word_op: 1, topk_compare: 0, dram_byte: 2, sram_64b_by_kib: {8: 10, 32: 20}}");
+  const EnergyTable t = EnergyTable::from_yaml(n, "e.yaml");
+  EXPECT_DOUBLE_EQ(t.sram_pj(8), 10);
+  EXPECT_DOUBLE_EQ(t.sram_pj(16), 15);  // halfway in log2 between 8 and 32
+  EXPECT_DOUBLE_EQ(t.sram_pj(1), 10);
+  EXPECT_THROW(EnergyTable::from_yaml(YAML::Load("name: t\nunits: {energy: nJ}\nenergy_pj: {}"), "e.yaml"), Error);
+  ActionCounts a;
+  for (const char* b : {"qbuf", "dbuf", "rbuf"}) a.sram_read_words[b] = a.sram_write_words[b] = 0;
+  a.ham_word_ops = 10;
+  a.dram_read_bytes = 3;
+  const auto e = energy_pj(a, HwConfig{}, t);
+  EXPECT_DOUBLE_EQ(e.at("hamming_lanes"), 10);
+  EXPECT_DOUBLE_EQ(e.at("dram"), 6);
+  EXPECT_DOUBLE_EQ(e.at("total"), 16);
+}
