@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <random>
 #include <set>
 
 #include "bitgrid/datafile.h"
@@ -100,7 +101,7 @@ struct Source {
 };
 
 Source load_source(const YAML::Node& n, const std::string& where, const std::string& config_path, size_t bits,
-                   uint64_t seed) {
+                   uint64_t seed, uint64_t centre_seed) {
   if (!n || !n.IsMap() || n.size() != 1)
     throw Error(where + ": expected exactly one of random_codes, random_float, file");
   check_keys(n, where, {"random_codes", "random_float", "file"});
@@ -111,10 +112,25 @@ Source load_source(const YAML::Node& n, const std::string& where, const std::str
     s.codes = random_codes(cnt, bits, seed);
   } else if (n["random_float"]) {
     const YAML::Node r = n["random_float"];
-    check_keys(r, where + ".random_float", {"n", "dim"});
+    check_keys(r, where + ".random_float", {"n", "dim", "clusters", "spread"});
     if (!r["n"] || !r["dim"]) throw Error(where + ".random_float: needs n and dim");
-    s.floats = random_gaussian(get_count(r["n"], where + ".random_float.n", 1, 100000000),
-                               get_count(r["dim"], where + ".random_float.dim", 1, 65536), seed);
+    const size_t n = get_count(r["n"], where + ".random_float.n", 1, 100000000);
+    const size_t dim = get_count(r["dim"], where + ".random_float.dim", 1, 65536);
+    s.floats = random_gaussian(n, dim, seed);
+    if (r["clusters"]) {
+      // Points around shared cluster centres (the same centres for database and queries), so that
+      // neighbours are meaningful: x = centre[c] + spread * noise.
+      const size_t nc = get_count(r["clusters"], where + ".random_float.clusters", 1, 1000000);
+      const double spread = r["spread"] ? get<double>(r["spread"], where + ".random_float.spread", "a number") : 0.25;
+      if (!(spread > 0 && spread < 100)) throw Error(where + ".random_float.spread: must be in (0, 100)");
+      const FloatMatrix centres = random_gaussian(nc, dim, centre_seed);
+      std::mt19937_64 pick(seed ^ 0x9E3779B97F4A7C15ull);
+      for (size_t i = 0; i < n; ++i) {
+        const size_t c = pick() % nc;
+        for (size_t d = 0; d < dim; ++d)
+          s.floats->data[i * dim + d] = centres.data[c * dim + d] + static_cast<float>(spread) * s.floats->data[i * dim + d];
+      }
+    }
   } else {
     const std::string file = resolve(get<std::string>(n["file"], where + ".file", "a file name"), config_path);
     const Array2D a = read_array(file);
@@ -182,8 +198,8 @@ Job load_job(const std::string& path, const std::vector<std::string>& sets) {
   if (w["tile_codes"]) job.workload.tile_codes = get_count(w["tile_codes"], ww + ".tile_codes", 1, 65535);
   if (!w["database"]) throw Error(ww + ".database: missing");
   if (!w["queries"]) throw Error(ww + ".queries: missing");
-  Source db = load_source(w["database"], ww + ".database", path, bits, job.seed * 2 + 1);
-  Source qs = load_source(w["queries"], ww + ".queries", path, bits, job.seed * 2 + 2);
+  Source db = load_source(w["database"], ww + ".database", path, bits, job.seed * 2 + 1, job.seed * 7 + 5);
+  Source qs = load_source(w["queries"], ww + ".queries", path, bits, job.seed * 2 + 2, job.seed * 7 + 5);
   if (db.floats.has_value() != qs.floats.has_value())
     throw Error(ww + ": database and queries must both be codes or both be float vectors");
   if (db.floats) {

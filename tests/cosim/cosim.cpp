@@ -1,0 +1,202 @@
+// bitgrid-cosim: seeded random co-verification of the three backends.
+// For each seed it draws a hardware config (from --hw files) and a hamming_topk workload (sizes, code
+// length, k, tiling, batching), compiles it, runs it on the reference model, the SystemC model and the
+// Verilated RTL, and requires identical final DRAM bytes on all three, systemc cycles == rtl cycles,
+// and results equal to a brute-force top-k. A failure prints the seed, the config and, when the
+// simulators log per-instruction cycles, the first diverging instruction.
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+
+#include "bitgrid/compiler.h"
+#include "bitgrid/error.h"
+#include "bitgrid/executor.h"
+#include "bitgrid/floatknn.h"
+#include "bitgrid/memimage.h"
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using namespace bitgrid;
+
+namespace {
+
+struct Case {
+  uint64_t seed;
+  size_t hw_index;
+  Compiled compiled;
+  HammingTopkWorkload w;
+  std::vector<uint8_t> ref_memory;
+};
+
+HammingTopkWorkload random_workload(std::mt19937_64& rng, const HwConfig& hw) {
+  HammingTopkWorkload w;
+  const size_t max_words = static_cast<size_t>(std::min<long>(hw.max_code_words(), 8));
+  const size_t bits = 64 * (1 + rng() % max_words);
+  // Mix of tiny and moderate sizes; N < k and N not a multiple of lanes/tiles come up often.
+  const size_t n = rng() % 4 == 0 ? 1 + rng() % 20 : 1 + rng() % 1500;
+  const size_t q = 1 + rng() % 12;
+  w.k = 1 + rng() % static_cast<size_t>(hw.topk_max);
+  if (rng() % 5 == 0) {  // all-equal distances: one code repeated
+    const CodeSet one = random_codes(1, bits, rng());
+    w.database.n = n;
+    w.database.words = one.words;
+    for (size_t i = 0; i < n; ++i) w.database.data.insert(w.database.data.end(), one.data.begin(), one.data.end());
+  } else {
+    w.database = random_codes(n, bits, rng());
+  }
+  w.queries = random_codes(q, bits, rng());
+  if (rng() % 2) w.tile_codes = 1 + rng() % 300;
+  if (rng() % 2) w.query_batch = 1 + rng() % q;
+  return w;
+}
+
+int run_process(const std::vector<std::string>& argv, const fs::path& log) {
+  std::string cmd;
+  for (const auto& a : argv) cmd += "'" + a + "' ";
+  cmd += "> '" + log.string() + "' 2>&1";
+  const int st = std::system(cmd.c_str());
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p);
+  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"bitgrid-cosim: seeded random co-verification of reference, systemc and rtl backends"};
+  uint64_t seeds = 200, first = 1;
+  std::vector<std::string> hw_files;
+  std::string systemc_exe, rtl_dir, work = "cosim-work";
+  app.add_option("--seeds", seeds, "number of random workloads");
+  app.add_option("--first-seed", first, "first seed (a failure prints its seed; rerun with --first-seed S --seeds 1)");
+  app.add_option("--hw", hw_files, "hardware config files (seed picks one)")->required();
+  app.add_option("--systemc", systemc_exe, "bitgrid-sim-systemc executable")->required();
+  app.add_option("--rtl-dir", rtl_dir, "folder with <hw file stem>/bitgrid-sim-rtl per config")->required();
+  app.add_option("--work", work, "scratch folder");
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    std::vector<HwConfig> hws;
+    for (const auto& f : hw_files) hws.push_back(HwConfig::from_yaml(YAML::LoadFile(f), f));
+    fs::remove_all(work);
+    fs::create_directories(work);
+    std::vector<Case> cases;
+    std::vector<std::vector<size_t>> per_hw(hws.size());
+    for (uint64_t s = first; s < first + seeds; ++s) {
+      std::mt19937_64 rng(s);
+      Case c;
+      c.seed = s;
+      c.hw_index = static_cast<size_t>(s % hws.size());
+      const HwConfig& hw = hws[c.hw_index];
+      c.w = random_workload(rng, hw);
+      try {
+        c.compiled = compile_hamming_topk(c.w, hw);
+      } catch (const Error& e) {
+        // Random tile/batch choices can exceed the buffers; that limit is the compiler's to report.
+        c.w.tile_codes = 0;
+        c.w.query_batch = 0;
+        c.compiled = compile_hamming_topk(c.w, hw);
+      }
+      c.ref_memory = execute(c.compiled.program, hw, c.compiled.memory);
+      const fs::path d = fs::path(work) / fmt::format("seed{}", s);
+      fs::create_directories(d);
+      save_program((d / "p.bgp").string(), c.compiled.program);
+      save_memimage((d / "m.bgm").string(), c.compiled.memory);
+      per_hw[c.hw_index].push_back(cases.size());
+      cases.push_back(std::move(c));
+    }
+    std::set<uint64_t> failed;
+    auto fail = [&](const Case& c, const std::string& why) {
+      failed.insert(c.seed);
+      std::cout << fmt::format("FAIL seed {} (hw {}, N={} bits={} Q={} k={} tile={} batch={}): {}\n", c.seed,
+                               hw_files[c.hw_index], c.w.database.n, c.w.database.bits(), c.w.queries.n, c.w.k,
+                               c.compiled.layout.tile_codes, c.compiled.layout.batch, why);
+    };
+    // brute force check of the reference model itself
+    for (const auto& c : cases) {
+      std::vector<int64_t> nb;
+      std::vector<int32_t> d;
+      decode_hamming_topk(c.compiled.layout, c.ref_memory, nb, d);
+      const auto bf = knn_hamming(c.w.database, c.w.queries, c.w.k);
+      for (size_t i = 0; i < bf.size(); ++i)
+        if (nb[i] != (bf[i].empty() ? -1 : static_cast<int64_t>(bf[i].index))) {
+          fail(c, fmt::format("reference result {} differs from brute force", i));
+          break;
+        }
+    }
+    for (size_t h = 0; h < hws.size(); ++h) {
+      if (per_hw[h].empty()) continue;
+      const fs::path hwf = fs::path(work) / fmt::format("hw{}.yaml", h);
+      std::ofstream(hwf) << hws[h].to_yaml();
+      std::map<std::string, fs::path> exe{{"systemc", systemc_exe},
+                                          {"rtl", fs::path(rtl_dir) / fs::path(hw_files[h]).stem() / "bitgrid-sim-rtl"}};
+      for (const auto& [be, path] : exe) {
+        const fs::path list = fs::path(work) / fmt::format("jobs-{}-{}.txt", be, h);
+        {
+          std::ofstream l(list);
+          for (size_t ci : per_hw[h]) {
+            const fs::path d = fs::path(work) / fmt::format("seed{}", cases[ci].seed);
+            l << (d / "p.bgp").string() << " " << (d / "m.bgm").string() << " " << (d / (be + ".bgm")).string() << " "
+              << (d / (be + ".json")).string() << "\n";
+          }
+        }
+        const fs::path log = fs::path(work) / fmt::format("{}-{}.log", be, h);
+        const int rc = run_process({path.string(), "--hw", hwf.string(), "--jobs", list.string()}, log);
+        if (rc != 0) std::cout << fmt::format("{} simulator exited {} for {}: {}\n", be, rc, hw_files[h], slurp(log));
+      }
+      for (size_t ci : per_hw[h]) {
+        const Case& c = cases[ci];
+        const fs::path d = fs::path(work) / fmt::format("seed{}", c.seed);
+        std::map<std::string, json> st;
+        bool ok = true;
+        for (const char* be : {"systemc", "rtl"}) {
+          if (!fs::exists(d / (std::string(be) + ".bgm"))) {
+            fail(c, std::string(be) + " produced no result");
+            ok = false;
+            continue;
+          }
+          if (load_memimage((d / (std::string(be) + ".bgm")).string()) != c.ref_memory) {
+            fail(c, std::string(be) + " DRAM bytes differ from the reference model");
+            ok = false;
+          }
+          st[be] = json::parse(slurp(d / (std::string(be) + ".json")));
+        }
+        if (!ok) continue;
+        const auto cs = st["systemc"]["cycles"].get<uint64_t>(), cr = st["rtl"]["cycles"].get<uint64_t>();
+        if (cs != cr) {
+          std::string where;
+          if (st["systemc"].contains("insn_log") && st["rtl"].contains("insn_log")) {
+            const auto& a = st["systemc"]["insn_log"];
+            const auto& b = st["rtl"]["insn_log"];
+            for (size_t i = 0; i < std::min(a.size(), b.size()); ++i)
+              if (a[i] != b[i]) {
+                const size_t idx = a[i][0].get<size_t>();
+                where = fmt::format("; first diverging instruction #{} ({}): systemc [issue, done] = {}, rtl = {}", idx,
+                                    disassemble(c.compiled.program.insns.at(idx)), a[i].dump(), b[i].dump());
+                break;
+              }
+          }
+          fail(c, fmt::format("cycles differ: systemc {} rtl {}{}", cs, cr, where));
+        }
+      }
+    }
+    std::cout << fmt::format("cosim: {} seeds from {} on {} hardware configs\n", seeds, first, hws.size());
+    std::cout << fmt::format("{} passed, {} failed\n", seeds - failed.size(), failed.size());
+    return failed.empty() ? 0 : 1;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  }
+}
