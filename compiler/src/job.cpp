@@ -114,9 +114,9 @@ Source load_source(const YAML::Node& n, const std::string& where, const std::str
     const YAML::Node r = n["random_float"];
     check_keys(r, where + ".random_float", {"n", "dim", "clusters", "spread"});
     if (!r["n"] || !r["dim"]) throw Error(where + ".random_float: needs n and dim");
-    const size_t n = get_count(r["n"], where + ".random_float.n", 1, 100000000);
+    const size_t rows = get_count(r["n"], where + ".random_float.n", 1, 100000000);
     const size_t dim = get_count(r["dim"], where + ".random_float.dim", 1, 65536);
-    s.floats = random_gaussian(n, dim, seed);
+    s.floats = random_gaussian(rows, dim, seed);
     if (r["clusters"]) {
       // Points around shared cluster centres (the same centres for database and queries), so that
       // neighbours are meaningful: x = centre[c] + spread * noise.
@@ -125,7 +125,7 @@ Source load_source(const YAML::Node& n, const std::string& where, const std::str
       if (!(spread > 0 && spread < 100)) throw Error(where + ".random_float.spread: must be in (0, 100)");
       const FloatMatrix centres = random_gaussian(nc, dim, centre_seed);
       std::mt19937_64 pick(seed ^ 0x9E3779B97F4A7C15ull);
-      for (size_t i = 0; i < n; ++i) {
+      for (size_t i = 0; i < rows; ++i) {
         const size_t c = pick() % nc;
         for (size_t d = 0; d < dim; ++d)
           s.floats->data[i * dim + d] = centres.data[c * dim + d] + static_cast<float>(spread) * s.floats->data[i * dim + d];

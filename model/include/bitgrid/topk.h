@@ -41,4 +41,13 @@ class TopK {
 // k nearest database codes to each query (brute force, one thread): result[q*k + i].
 std::vector<Neighbor> knn_hamming(const CodeSet& db, const CodeSet& queries, size_t k);
 
+// Scan kernels of knn_hamming. All give identical results; they differ in speed only. kAuto (what the
+// 3-argument knn_hamming uses) picks the fastest one this CPU supports: AVX-512 VPOPCNTDQ, else scalar
+// POPCNT, else portable C++. Selecting one explicitly is for tests and benchmarks.
+enum class KnnKernel { kAuto, kPortable, kPopcnt, kAvx512 };
+bool knn_kernel_supported(KnnKernel kernel);
+const char* knn_kernel_name(KnnKernel kernel);  // kAuto: the name of the kernel it resolves to
+// Throws bitgrid::Error when the kernel is not supported on this CPU.
+std::vector<Neighbor> knn_hamming(const CodeSet& db, const CodeSet& queries, size_t k, KnnKernel kernel);
+
 }  // namespace bitgrid
