@@ -1,0 +1,371 @@
+// Compute unit: executes one compute-queue instruction at a time (ARCHITECTURE.md §3, §4 R2, R5, R9).
+//
+// Issue in cycle c (issue_i while idle_o), busy in c+1 .. c+E, complete_o in c+E, idle again in c+E+1.
+//   hamtopk: E = (init ? 0 : k) + G*S + k + 3, G = ceil(n_codes/HamLanes), S = ceil(code_words/M)
+//     Read  (k cycles, skipped when init): rbuf read r_addr+i; the entry is merged into the top-k list
+//            as a single candidate in the next cycle (data valid the cycle after the request).
+//     Stream (G*S cycles): one (group, step) per cycle: qbuf read of the step's M query words, dbuf read
+//            of the row of HamLanes*M words; data reaches the Hamming engine the next cycle, a group's
+//            distances reach the top-k unit the cycle after its last step and are merged in that cycle.
+//     Drain (3 cycles): the last group's data, distances and merge.
+//     Write (k cycles): rbuf write r_addr+i of list slot 0, shifting the list.
+//   any other opcode: E = 1, no effect.
+// (Yosys 0.23 does not parse package imports, so package items are referenced as bitgrid_pkg::X.)
+module compute_unit #(
+  parameter int unsigned HamLanes = bitgrid_pkg::DefaultHamLanes,
+  parameter int unsigned HamBitsPerLane = bitgrid_pkg::DefaultHamBitsPerLane,
+  parameter int unsigned TopkMax = bitgrid_pkg::DefaultTopkMax,
+  parameter int unsigned MaxCodeBits = bitgrid_pkg::DefaultMaxCodeBits,
+  localparam int unsigned M = HamBitsPerLane / 64
+) (
+  input  logic                           clk_i,
+  input  logic                           rst_ni,
+  input  logic                           issue_i,
+  input  logic [bitgrid_pkg::InsnBits-1:0] insn_i,
+  output logic                           idle_o,
+  output logic                           complete_o,
+  // qbuf read port
+  output logic                           q_req_o,
+  output logic [19:0]                    q_addr_o,
+  input  logic [M*64-1:0]                q_rdata_i,
+  // dbuf read port
+  output logic                           d_req_o,
+  output logic [19:0]                    d_addr_o,
+  input  logic [HamLanes*M*64-1:0]       d_rdata_i,
+  // rbuf port
+  output logic                           r_req_o,
+  output logic                           r_we_o,
+  output logic [15:0]                    r_addr_o,
+  output logic [63:0]                    r_wdata_o,
+  input  logic [63:0]                    r_rdata_i
+);
+
+  localparam int unsigned LogM  = $clog2(M);
+  localparam int unsigned LogL  = $clog2(HamLanes);
+  localparam int unsigned DistW = $clog2((MaxCodeBits > HamBitsPerLane ? MaxCodeBits : HamBitsPerLane) + 1);
+  localparam int unsigned KW    = bitgrid_pkg::HamtopkKW;          // k, and the phase counter
+  localparam int unsigned SW    = bitgrid_pkg::HamtopkCodeWordsW;  // steps per group (S <= code_words)
+  localparam int unsigned NW    = bitgrid_pkg::HamtopkNCodesW;     // codes, groups
+  localparam logic [KW-1:0] DrainCycles = KW'(3);
+
+  typedef enum logic [2:0] {
+    StIdle,    // waiting for an instruction
+    StSingle,  // the one cycle of a 1-cycle instruction
+    StRead,    // reading the top-k state from rbuf
+    StStream,  // streaming (group, step) pairs through the Hamming engine
+    StDrain,   // pipeline drain
+    StWrite    // writing the top-k state back to rbuf
+  } state_e;
+
+  // ---------------------------------------------------------------------------------------------
+  // Instruction fields
+  // ---------------------------------------------------------------------------------------------
+  logic [bitgrid_pkg::OpcodeW-1:0] insn_op;
+  logic                            insn_init;
+  logic [KW-1:0]                   insn_k;
+  logic [SW-1:0]                   insn_code_words;
+  logic [19:0]                     insn_q_addr;
+  logic [19:0]                     insn_db_addr;
+  logic [31:0]                     insn_base_index;
+  logic [15:0]                     insn_r_addr;
+  logic [NW-1:0]                   insn_n_codes;
+  logic [SW:0]                     insn_steps;   // S
+  logic [NW:0]                     insn_groups;  // G
+  logic                            insn_stream;  // G*S > 0
+  logic                            unused_insn;
+
+  assign insn_op         = insn_i[bitgrid_pkg::OpcodeLsb +: bitgrid_pkg::OpcodeW];
+  assign insn_init       = insn_i[bitgrid_pkg::HamtopkInitLsb];
+  assign insn_k          = insn_i[bitgrid_pkg::HamtopkKLsb +: KW];
+  assign insn_code_words = insn_i[bitgrid_pkg::HamtopkCodeWordsLsb +: SW];
+  assign insn_q_addr     = insn_i[bitgrid_pkg::HamtopkQAddrLsb +: bitgrid_pkg::HamtopkQAddrW];
+  assign insn_db_addr    = insn_i[bitgrid_pkg::HamtopkDbAddrLsb +: bitgrid_pkg::HamtopkDbAddrW];
+  assign insn_base_index = insn_i[bitgrid_pkg::HamtopkBaseIndexLsb +: bitgrid_pkg::HamtopkBaseIndexW];
+  assign insn_r_addr     = insn_i[bitgrid_pkg::HamtopkRAddrLsb +: bitgrid_pkg::HamtopkRAddrW];
+  assign insn_n_codes    = insn_i[bitgrid_pkg::HamtopkNCodesLsb +: NW];
+  // Token flags are handled by the top; bits 63:62 are not part of any hamtopk field.
+  assign unused_insn     = ^{insn_i[7:4], insn_i[63:62]};
+
+  assign insn_steps  = ({1'b0, insn_code_words} + (SW+1)'(M - 1)) >> LogM;
+  assign insn_groups = ({1'b0, insn_n_codes} + (NW+1)'(HamLanes - 1)) >> LogL;
+  assign insn_stream = (insn_code_words != '0) && (insn_n_codes != '0);
+
+  // ---------------------------------------------------------------------------------------------
+  // Control state
+  // ---------------------------------------------------------------------------------------------
+  state_e          state_d, state_q;
+  logic [KW-1:0]   cnt_d, cnt_q;          // cycles left in the Read/Drain/Write phase, minus one
+  logic [KW-1:0]   k_d, k_q;
+  logic            stream_d, stream_q;    // G*S > 0
+  logic [15:0]     r_base_d, r_base_q;
+  logic [15:0]     r_ptr_d, r_ptr_q;
+  logic [19:0]     q_base_d, q_base_q;
+  logic [19:0]     q_ptr_d, q_ptr_q;
+  logic [19:0]     d_ptr_d, d_ptr_q;
+  logic [SW-1:0]   s_d, s_q;              // step within the group
+  logic [SW-1:0]   s_last_d, s_last_q;    // S-1
+  logic [NW-1:0]   g_d, g_q;              // group
+  logic [NW-1:0]   g_last_d, g_last_q;    // G-1
+  logic            issue;
+  logic            topk_clear, topk_shift;
+
+  assign issue = issue_i && (state_q == StIdle);
+
+  always_comb begin
+    state_d  = state_q;
+    cnt_d    = cnt_q;
+    k_d      = k_q;
+    stream_d = stream_q;
+    r_base_d = r_base_q;
+    r_ptr_d  = r_ptr_q;
+    q_base_d = q_base_q;
+    q_ptr_d  = q_ptr_q;
+    d_ptr_d  = d_ptr_q;
+    s_d      = s_q;
+    s_last_d = s_last_q;
+    g_d      = g_q;
+    g_last_d = g_last_q;
+    q_req_o    = 1'b0;
+    d_req_o    = 1'b0;
+    r_req_o    = 1'b0;
+    r_we_o     = 1'b0;
+    topk_clear = 1'b0;
+    topk_shift = 1'b0;
+
+    unique case (state_q)
+      StIdle: begin
+        if (issue_i) begin
+          if (insn_op == bitgrid_pkg::OpHamtopk) begin
+            topk_clear = 1'b1;
+            k_d        = insn_k;
+            stream_d   = insn_stream;
+            r_base_d   = insn_r_addr;
+            r_ptr_d    = insn_r_addr;
+            q_base_d   = insn_q_addr;
+            q_ptr_d    = insn_q_addr;
+            d_ptr_d    = insn_db_addr;
+            s_d        = '0;
+            s_last_d   = SW'(insn_steps - 1'b1);
+            g_d        = '0;
+            g_last_d   = NW'(insn_groups - 1'b1);
+            if (!insn_init && insn_k != '0) begin
+              state_d = StRead;
+              cnt_d   = insn_k - 1'b1;
+            end else if (insn_stream) begin
+              state_d = StStream;
+            end else begin
+              state_d = StDrain;
+              cnt_d   = DrainCycles - 1'b1;
+            end
+          end else begin
+            state_d = StSingle;
+          end
+        end
+      end
+
+      StSingle: begin
+        state_d = StIdle;
+      end
+
+      StRead: begin
+        r_req_o = 1'b1;
+        r_ptr_d = r_ptr_q + 1'b1;
+        if (cnt_q == '0) begin
+          if (stream_q) begin
+            state_d = StStream;
+          end else begin
+            state_d = StDrain;
+            cnt_d   = DrainCycles - 1'b1;
+          end
+        end else begin
+          cnt_d = cnt_q - 1'b1;
+        end
+      end
+
+      StStream: begin
+        q_req_o = 1'b1;
+        d_req_o = 1'b1;
+        d_ptr_d = d_ptr_q + 20'(HamLanes * M);
+        if (s_q == s_last_q) begin
+          s_d     = '0;
+          q_ptr_d = q_base_q;
+          g_d     = g_q + 1'b1;
+          if (g_q == g_last_q) begin
+            state_d = StDrain;
+            cnt_d   = DrainCycles - 1'b1;
+          end
+        end else begin
+          s_d     = s_q + 1'b1;
+          q_ptr_d = q_ptr_q + 20'(M);
+        end
+      end
+
+      StDrain: begin
+        if (cnt_q == '0) begin
+          if (k_q != '0) begin
+            state_d = StWrite;
+            cnt_d   = k_q - 1'b1;
+            r_ptr_d = r_base_q;
+          end else begin
+            state_d = StIdle;
+          end
+        end else begin
+          cnt_d = cnt_q - 1'b1;
+        end
+      end
+
+      StWrite: begin
+        r_req_o    = 1'b1;
+        r_we_o     = 1'b1;
+        topk_shift = 1'b1;
+        r_ptr_d    = r_ptr_q + 1'b1;
+        if (cnt_q == '0) begin
+          state_d = StIdle;
+        end else begin
+          cnt_d = cnt_q - 1'b1;
+        end
+      end
+
+      default: begin
+        state_d = StIdle;
+      end
+    endcase
+  end
+
+  assign idle_o     = (state_q == StIdle);
+  assign complete_o = (state_q != StIdle) && (state_d == StIdle);
+  assign q_addr_o   = q_ptr_q;
+  assign d_addr_o   = d_ptr_q;
+  assign r_addr_o   = r_ptr_q;
+
+  // ---------------------------------------------------------------------------------------------
+  // Datapath pipeline: request (cycle t) -> Hamming step (t+1) -> top-k merge (t+2, last step only)
+  // ---------------------------------------------------------------------------------------------
+  logic                        ham_valid_d, ham_valid_q;
+  logic                        ham_first_d, ham_first_q;
+  logic                        ham_last_d, ham_last_q;
+  logic                        rd_pend_d, rd_pend_q;    // rbuf read data arrives this cycle
+  logic                        dist_valid;
+  logic [HamLanes*DistW-1:0]   ham_dist;
+  logic [31:0]                 out_idx_d, out_idx_q;    // database index of lane 0 of the next group
+  logic [NW-1:0]               out_rem_d, out_rem_q;    // codes not yet merged
+  logic                        topk_merge;
+  logic [HamLanes-1:0]         cand_valid;
+  logic [HamLanes*64-1:0]      cand_key;
+  logic [63:0]                 topk_head;
+  logic [TopkMax*64-1:0]       topk_list;
+  logic                        unused_topk_list;
+
+  assign ham_valid_d = (state_q == StStream);
+  assign ham_first_d = (s_q == '0);
+  assign ham_last_d  = (s_q == s_last_q);
+  assign rd_pend_d   = (state_q == StRead);
+
+  hamming_unit #(
+    .HamLanes      (HamLanes),
+    .HamBitsPerLane(HamBitsPerLane),
+    .MaxCodeBits   (MaxCodeBits)
+  ) u_hamming_unit (
+    .clk_i  (clk_i),
+    .rst_ni (rst_ni),
+    .valid_i(ham_valid_q),
+    .first_i(ham_first_q),
+    .last_i (ham_last_q),
+    .q_i    (q_rdata_i),
+    .d_i    (d_rdata_i),
+    .valid_o(dist_valid),
+    .dist_o (ham_dist)
+  );
+
+  always_comb begin
+    out_idx_d = out_idx_q;
+    out_rem_d = out_rem_q;
+    if (issue) begin
+      out_idx_d = insn_base_index;
+      out_rem_d = insn_n_codes;
+    end else if (dist_valid) begin
+      out_idx_d = out_idx_q + 32'(HamLanes);
+      out_rem_d = (out_rem_q > NW'(HamLanes)) ? out_rem_q - NW'(HamLanes) : '0;
+    end
+  end
+
+  // Candidates: a group's distances (lanes past n_codes masked), or one rbuf state entry on lane 0.
+  always_comb begin
+    for (int unsigned l = 0; l < HamLanes; l++) begin
+      cand_key[l*64 +: 64] = {32'(ham_dist[l*DistW +: DistW]), out_idx_q + 32'(l)};
+      cand_valid[l]        = dist_valid && (32'(out_rem_q) > l);
+    end
+    if (rd_pend_q) begin
+      cand_key[63:0] = {r_rdata_i[31:0], r_rdata_i[63:32]};  // {dist, index} from {index, dist}
+      cand_valid     = HamLanes'(1);
+    end
+  end
+
+  assign topk_merge = rd_pend_q || dist_valid;
+
+  topk_unit #(
+    .TopkMax (TopkMax),
+    .HamLanes(HamLanes)
+  ) u_topk_unit (
+    .clk_i       (clk_i),
+    .rst_ni      (rst_ni),
+    .clear_i     (topk_clear),
+    .shift_i     (topk_shift),
+    .merge_i     (topk_merge),
+    .cand_valid_i(cand_valid),
+    .cand_key_i  (cand_key),
+    .list_o      (topk_list),
+    .head_o      (topk_head)
+  );
+
+  assign unused_topk_list = ^topk_list;
+  assign r_wdata_o = {topk_head[31:0], topk_head[63:32]};  // {index, dist}
+
+  // ---------------------------------------------------------------------------------------------
+  // Registers
+  // ---------------------------------------------------------------------------------------------
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      state_q     <= StIdle;
+      cnt_q       <= '0;
+      k_q         <= '0;
+      stream_q    <= 1'b0;
+      r_base_q    <= '0;
+      r_ptr_q     <= '0;
+      q_base_q    <= '0;
+      q_ptr_q     <= '0;
+      d_ptr_q     <= '0;
+      s_q         <= '0;
+      s_last_q    <= '0;
+      g_q         <= '0;
+      g_last_q    <= '0;
+      ham_valid_q <= 1'b0;
+      ham_first_q <= 1'b0;
+      ham_last_q  <= 1'b0;
+      rd_pend_q   <= 1'b0;
+      out_idx_q   <= '0;
+      out_rem_q   <= '0;
+    end else begin
+      state_q     <= state_d;
+      cnt_q       <= cnt_d;
+      k_q         <= k_d;
+      stream_q    <= stream_d;
+      r_base_q    <= r_base_d;
+      r_ptr_q     <= r_ptr_d;
+      q_base_q    <= q_base_d;
+      q_ptr_q     <= q_ptr_d;
+      d_ptr_q     <= d_ptr_d;
+      s_q         <= s_d;
+      s_last_q    <= s_last_d;
+      g_q         <= g_d;
+      g_last_q    <= g_last_d;
+      ham_valid_q <= ham_valid_d;
+      ham_first_q <= ham_first_d;
+      ham_last_q  <= ham_last_d;
+      rd_pend_q   <= rd_pend_d;
+      out_idx_q   <= out_idx_d;
+      out_rem_q   <= out_rem_d;
+    end
+  end
+
+endmodule

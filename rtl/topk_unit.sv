@@ -1,0 +1,130 @@
+// Top-k list: TopkMax 64-bit keys {dist[31:0], index[31:0]} kept in ascending order (slot 0 smallest);
+// the empty entry is all ones. Each merge cycle folds up to HamLanes candidates into the list: slot j's
+// next value is the j-th smallest of (list ∪ valid candidates), found by rank counting.
+//
+// Total order used for the ranks (it only matters for equal keys, which the bitgrid protocol never
+// produces except for empty list entries): list entries by slot, then list before candidate, then
+// candidates by lane. So
+//   position of list entry i = i + #{valid candidates c : key_c < list_i}
+//   position of candidate c  = #{list entries i : list_i <= key_c}
+//                            + #{valid candidates c' : key_c' < key_c, or key_c' == key_c and c' < c}
+// The positions of the list entries and the valid candidates are a permutation of 0..TopkMax+nvalid-1;
+// entries at positions >= TopkMax fall off the end. A list entry moves down by at most HamLanes slots,
+// so slot j chooses among list entries j-HamLanes..j and the candidates.
+//
+// Operations (at most one per cycle; priority clear > shift > merge):
+//   clear_i : every slot becomes empty
+//   shift_i : slot j takes slot j+1, the last slot becomes empty (reads the list out through head_o)
+//   merge_i : merge the candidates whose cand_valid_i bit is set
+module topk_unit #(
+  parameter int unsigned TopkMax = bitgrid_pkg::DefaultTopkMax,
+  parameter int unsigned HamLanes = bitgrid_pkg::DefaultHamLanes
+) (
+  input  logic                     clk_i,
+  input  logic                     rst_ni,
+  input  logic                     clear_i,
+  input  logic                     shift_i,
+  input  logic                     merge_i,
+  input  logic [HamLanes-1:0]      cand_valid_i,
+  input  logic [HamLanes*64-1:0]   cand_key_i,   // candidate c at [c*64 +: 64]
+  output logic [TopkMax*64-1:0]    list_o,       // slot j at [j*64 +: 64], ascending
+  output logic [63:0]              head_o        // slot 0
+);
+
+  localparam logic [63:0] Empty = '1;
+  localparam int unsigned CntW = $clog2(HamLanes + 1);           // 0..HamLanes
+  localparam int unsigned PosW = $clog2(TopkMax + HamLanes + 1);  // 0..TopkMax+HamLanes
+
+  logic [TopkMax*64-1:0]       list_d, list_q;
+  logic [TopkMax*HamLanes-1:0] cand_lt;     // [i*HamLanes + c]: key_c < list_i
+  logic [HamLanes*HamLanes-1:0] cand_before; // [c*HamLanes + c2]: valid c2 precedes c
+  logic [TopkMax*CntW-1:0]     list_shift;  // [i]: valid candidates below list_i
+  logic [HamLanes*PosW-1:0]    cand_pos;    // [c]: position of candidate c in the merged list
+  logic [TopkMax*64-1:0]       merged;
+
+  // Comparators.
+  always_comb begin
+    for (int unsigned i = 0; i < TopkMax; i++) begin
+      for (int unsigned c = 0; c < HamLanes; c++) begin
+        cand_lt[i*HamLanes + c] = cand_key_i[c*64 +: 64] < list_q[i*64 +: 64];
+      end
+    end
+    for (int unsigned c = 0; c < HamLanes; c++) begin
+      for (int unsigned c2 = 0; c2 < HamLanes; c2++) begin
+        if (c2 < c) begin
+          cand_before[c*HamLanes + c2] = cand_valid_i[c2] &
+                                         (cand_key_i[c2*64 +: 64] <= cand_key_i[c*64 +: 64]);
+        end else if (c2 > c) begin
+          cand_before[c*HamLanes + c2] = cand_valid_i[c2] &
+                                         (cand_key_i[c2*64 +: 64] < cand_key_i[c*64 +: 64]);
+        end else begin
+          cand_before[c*HamLanes + c2] = 1'b0;
+        end
+      end
+    end
+  end
+
+  // Rank counting.
+  always_comb begin
+    list_shift = '0;
+    cand_pos   = '0;
+    for (int unsigned i = 0; i < TopkMax; i++) begin
+      for (int unsigned c = 0; c < HamLanes; c++) begin
+        list_shift[i*CntW +: CntW] = list_shift[i*CntW +: CntW]
+                                     + CntW'({cand_valid_i[c] & cand_lt[i*HamLanes + c]});
+      end
+    end
+    for (int unsigned c = 0; c < HamLanes; c++) begin
+      for (int unsigned i = 0; i < TopkMax; i++) begin
+        cand_pos[c*PosW +: PosW] = cand_pos[c*PosW +: PosW] + PosW'(!cand_lt[i*HamLanes + c]);
+      end
+      for (int unsigned c2 = 0; c2 < HamLanes; c2++) begin
+        cand_pos[c*PosW +: PosW] = cand_pos[c*PosW +: PosW] + PosW'(cand_before[c*HamLanes + c2]);
+      end
+    end
+  end
+
+  // Slot selection: exactly one source matches each slot, so an AND-OR mux suffices.
+  always_comb begin
+    merged = '0;
+    for (int unsigned j = 0; j < TopkMax; j++) begin
+      for (int unsigned t = 0; t <= HamLanes; t++) begin
+        if (t <= j) begin
+          if (list_shift[(j-t)*CntW +: CntW] == CntW'(t)) begin
+            merged[j*64 +: 64] = merged[j*64 +: 64] | list_q[(j-t)*64 +: 64];
+          end
+        end
+      end
+      for (int unsigned c = 0; c < HamLanes; c++) begin
+        if (cand_valid_i[c] && cand_pos[c*PosW +: PosW] == PosW'(j)) begin
+          merged[j*64 +: 64] = merged[j*64 +: 64] | cand_key_i[c*64 +: 64];
+        end
+      end
+    end
+  end
+
+  always_comb begin
+    list_d = list_q;
+    if (clear_i) begin
+      list_d = {TopkMax{Empty}};
+    end else if (shift_i) begin
+      for (int unsigned j = 0; j < TopkMax; j++) begin
+        list_d[j*64 +: 64] = (j + 1 < TopkMax) ? list_q[(j+1)*64 +: 64] : Empty;
+      end
+    end else if (merge_i) begin
+      list_d = merged;
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      list_q <= {TopkMax{Empty}};
+    end else begin
+      list_q <= list_d;
+    end
+  end
+
+  assign list_o = list_q;
+  assign head_o = list_q[63:0];
+
+endmodule
