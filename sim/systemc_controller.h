@@ -1,0 +1,84 @@
+#pragma once
+// Controller: the host command stream and dispatcher (R1), the three instruction queues of queue_depth,
+// the four token counters (R3), issue to the execution units (R2) and finish (R4).
+//
+// step(t) evaluates cycle t exactly as the hardware does: every decision reads the state at the start of
+// the cycle (queue occupancies, token counters, unit idle), and every update (enqueue, pop, token push
+// and pop, retirement) lands at the end of the cycle. next_event() is t+1 when the state at the start of
+// t+1 lets the dispatcher accept or a unit issue; otherwise nothing can happen until a unit event, so a
+// dispatcher blocked on a full queue costs nothing until the pop that makes room.
+#include <array>
+#include <string>
+#include <vector>
+
+#include "systemc_exec_unit.h"
+
+namespace bitgrid::scsim {
+
+class Controller : public sc_core::sc_module, public Unit {
+ public:
+  explicit Controller(sc_core::sc_module_name name) : sc_core::sc_module(name) {}
+  // Instructions are decoded (by `decoder`) when the host presents them.
+  void configure(const HwConfig& hw, const Program* program, const InsnDecoder* decoder,
+                 std::array<ExecUnit*, 3> units, Trace* trace);
+
+  void reset() override;
+  uint64_t next_event() const override { return ready_at_; }
+  void step(uint64_t cycle) override;
+  UnitStats stats() const override { return {0, dispatched_}; }
+  std::vector<ActionCount> counters() const override;
+
+  bool done() const { return done_; }
+  uint64_t done_cycle() const { return done_cycle_; }  // the program's cycle count (R4)
+  // Last cycle in which an instruction was accepted, issued or executing.
+  uint64_t last_progress() const { return last_progress_; }
+  // Every instruction has been presented, issued and completed (and none was a finish).
+  bool drained() const {
+    return !presented_valid_ && queues_[0].size() + queues_[1].size() + queues_[2].size() == 0 &&
+           units_[0]->idle() && units_[1]->idle() && units_[2]->idle();
+  }
+  // Why nothing can move: each non-empty queue's head and the token it waits for, and the dispatcher.
+  std::string describe_stall() const;
+
+ private:
+  class Queue {
+   public:
+    void reset(size_t depth) {
+      slots_.assign(depth, DecodedInsn{});
+      head_ = size_ = 0;
+    }
+    size_t size() const { return size_; }
+    const DecodedInsn& front() const { return slots_[head_]; }
+    void push(const DecodedInsn& v) { slots_[(head_ + size_++) % slots_.size()] = v; }
+    void pop() {
+      head_ = (head_ + 1) % slots_.size();
+      --size_;
+    }
+
+   private:
+    std::vector<DecodedInsn> slots_;
+    size_t head_ = 0, size_ = 0;
+  };
+
+  void present();               // decodes the instruction the host presents next
+  bool can_issue(int u) const;  // on the current (start-of-cycle) state
+  bool can_dispatch() const;
+
+  const Program* prog_ = nullptr;
+  const InsnDecoder* decoder_ = nullptr;
+  DecodedInsn presented_;  // the instruction the host presents (decoded once)
+  bool presented_valid_ = false;
+  std::array<ExecUnit*, 3> units_{};
+  Trace* trace_ = nullptr;
+  size_t depth_ = 2;
+  long token_max_ = 255;
+  std::array<Queue, 3> queues_;
+  std::array<long, kNumTokens> tokens_{};
+  size_t next_ = 0;  // next instruction the host presents
+  uint64_t ready_at_ = 0;
+  bool done_ = false;
+  uint64_t done_cycle_ = 0, last_progress_ = 0;
+  uint64_t dispatched_ = 0, token_pushes_ = 0, token_pops_ = 0;
+};
+
+}  // namespace bitgrid::scsim

@@ -1,0 +1,159 @@
+#include "systemc_top.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+#include "bitgrid/error.h"
+
+namespace bitgrid::scsim {
+
+const sc_core::sc_time& ScTop::clock_period() {
+  static const sc_core::sc_time period(1, sc_core::SC_NS);
+  return period;
+}
+
+ScTop::ScTop(sc_core::sc_module_name name)
+    : sc_core::sc_module(name),
+      controller_("controller"),
+      load_("load_unit"),
+      compute_("compute_unit"),
+      store_("store_unit") {
+  SC_THREAD(scheduler);
+}
+
+ScTop& ScTop::instance() {
+  static ScTop* top = [] {
+    auto* t = new ScTop("bitgrid");
+    sc_core::sc_start(sc_core::SC_ZERO_TIME);  // end of elaboration; the scheduler waits for its first job
+    return t;
+  }();
+  return *top;
+}
+
+SimResult ScTop::run_job(const HwConfig& hw, const Program& program, std::vector<uint8_t> memory,
+                         const SimOptions& opt) {
+  const auto wall0 = std::chrono::steady_clock::now();
+  hw.validate("hardware");
+  hw_ = hw;
+  opt_ = opt;
+  decoder_ = InsnDecoder(hw, memory.size());
+  decoder_.check(program);  // a bad job fails before it starts
+  trace_.open(opt.trace_path);
+  qbuf_.configure(hw, isa::Buf::kQbuf);
+  dbuf_.configure(hw, isa::Buf::kDbuf);
+  rbuf_.configure(hw, isa::Buf::kRbuf);
+  dram_.reset(hw, std::move(memory), &trace_);
+  load_.configure(hw, &dram_, &qbuf_, &dbuf_, &trace_);
+  compute_.configure(hw, &qbuf_, &dbuf_, &rbuf_, &trace_);
+  store_.configure(hw, &dram_, &rbuf_, &trace_);
+  controller_.configure(hw, &program, &decoder_, {&load_, &compute_, &store_}, &trace_);
+  for (Unit* u : std::initializer_list<Unit*>{&controller_, &load_, &compute_, &store_}) u->reset();
+  error_ = nullptr;
+  job_done_ = false;
+
+  start_.notify(sc_core::SC_ZERO_TIME);
+  sc_core::sc_start();  // returns when the scheduler has finished the job and waits for the next one
+  trace_.close();
+  if (!job_done_) throw Error("systemc backend: the scheduler thread did not run the job");
+  if (error_) std::rethrow_exception(error_);
+
+  SimResult r;
+  r.backend = "systemc";
+  r.cycles = cycles_;
+  r.units[static_cast<int>(isa::Queue::kLoad)] = load_.stats();
+  r.units[static_cast<int>(isa::Queue::kCompute)] = compute_.stats();
+  r.units[static_cast<int>(isa::Queue::kStore)] = store_.stats();
+  r.dram = dram_.model().stats();
+  r.memory = std::move(dram_.model().memory());
+  r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  return r;
+}
+
+std::vector<ActionCount> ScTop::counters() const {
+  std::vector<ActionCount> all;
+  const std::pair<const char*, const Unit*> units[] = {
+      {"controller", &controller_}, {"load_unit", &load_}, {"compute_unit", &compute_}, {"store_unit", &store_}};
+  for (const auto& [name, u] : units)
+    for (const ActionCount& c : u->counters()) all.push_back({std::string(name) + "." + c.name, c.value});
+  for (const Scratchpad* b : {&qbuf_, &dbuf_, &rbuf_}) {
+    const std::string name = isa::kBufNames[static_cast<int>(b->id())];
+    all.push_back({name + ".read_words", b->read_words()});
+    all.push_back({name + ".write_words", b->write_words()});
+  }
+  return all;
+}
+
+void ScTop::scheduler() {
+  for (;;) {
+    wait(start_);
+    try {
+      simulate();
+    } catch (...) {
+      error_ = std::current_exception();
+    }
+    job_done_ = true;
+  }
+}
+
+void ScTop::sync_time(uint64_t cycle, bool force) {
+  if (cycle > synced_cycle_ && (force || cycle - synced_cycle_ >= quantum_)) {
+    wait(clock_period() * static_cast<double>(cycle - synced_cycle_));
+    synced_cycle_ = cycle;
+  }
+}
+
+void ScTop::simulate() {
+  job_start_ = sc_core::sc_time_stamp();
+  synced_cycle_ = 0;
+  cycles_ = 0;
+  auto wall_last = std::chrono::steady_clock::now();
+  uint64_t events = 0;
+  for (;;) {
+    // The next cycle in which any block has work. In the cycles skipped, no block changes state another
+    // block observes: queue, token and idle state change only in controller steps and retirements.
+    const uint64_t t = std::min({controller_.next_event(), load_.next_event(), store_.next_event(),
+                                 compute_.next_event(), load_.end_cycle(), compute_.end_cycle(),
+                                 store_.end_cycle()});
+    if (t == kNever) {
+      // Nothing can ever move again: every unit is idle and no queue head can issue.
+      const uint64_t quiet = controller_.last_progress() + 1;
+      if (controller_.drained())
+        throw Error(fmt::format("systemc: the program has no finish: all instructions completed by cycle {} and done "
+                                "never rose", quiet - 1));
+      const uint64_t fires = quiet + (opt_.stall_cycles ? opt_.stall_cycles - 1 : 0);
+      if (opt_.max_cycles && fires >= opt_.max_cycles)
+        throw Error(fmt::format("systemc: max_cycles = {} reached without finish (deadlocked since cycle {}{})",
+                                opt_.max_cycles, quiet, controller_.describe_stall()));
+      throw Error(fmt::format("systemc: deadlock: no instruction issued or executing for {} cycles since cycle {}{}",
+                              opt_.stall_cycles, quiet, controller_.describe_stall()));
+    }
+    if (opt_.max_cycles && t >= opt_.max_cycles)
+      throw Error(fmt::format("systemc: max_cycles = {} reached without finish", opt_.max_cycles));
+    sync_time(t, false);
+    // DRAM order within a cycle (R6): the store's write beat, then the load's read.
+    if (store_.next_event() == t) store_.step(t);
+    if (load_.next_event() == t) load_.step(t);
+    controller_.step(t);
+    if (controller_.done()) break;
+    if (opt_.progress && (++events & 0xFFFF) == 0) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now - wall_last > std::chrono::seconds(2)) {
+        wall_last = now;
+        std::fprintf(stderr, "bitgrid-sim-systemc: cycle %llu\n", static_cast<unsigned long long>(t));
+      }
+    }
+  }
+  cycles_ = controller_.done_cycle();
+  // The job's cycles are 0 .. cycles-1: DRAM requests and busy cycles up to the finish cycle count.
+  const uint64_t last = cycles_ - 1;
+  dram_.flush_writes(last);
+  load_.truncate(last);
+  compute_.truncate(last);
+  store_.truncate(last);
+  sync_time(cycles_, true);
+}
+
+}  // namespace bitgrid::scsim
