@@ -12,6 +12,10 @@
 namespace bitgrid {
 
 uint64_t Insn::get(const isa::FieldDef& f) const {
+  if (f.lsb / 64 == (f.lsb + f.width - 1) / 64) {  // the field lies in one word: shift and mask
+    const uint64_t word = w[f.lsb / 64] >> (f.lsb % 64);
+    return f.width >= 64 ? word : word & ((uint64_t{1} << f.width) - 1);
+  }
   uint64_t v = 0;
   for (int b = 0; b < f.width; ++b) {
     const int bit = f.lsb + b;
