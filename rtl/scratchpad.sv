@@ -1,0 +1,114 @@
+// Word-addressed dual-port scratchpad (ARCHITECTURE.md §2): Words 64-bit words in rows of RowWords words.
+//
+// The storage is RowWords banks of 64-bit x Rows memories (bank k holds column k of every row), each a
+// plain array with registered read ports, so Yosys infers one memory per bank (one write port and one
+// or two read ports for every buffer bitgrid instantiates).
+//
+//   port A: one DMA beat of AWords words at an AWords-aligned word address; write (AWrite) or read (ARead).
+//   port B: read of BWords words at a BWords-aligned word address (BRead), or a 1-word write (BWrite).
+//
+// Reads have one cycle of latency: data of a request in cycle c is on *_rdata_o in cycle c+1 and stays
+// there until the next read of that port. A read and a write of the same word in one cycle (different
+// ports) returns the old word. The storage has no reset; the simulation harness clears it before each job. Every width is a power of two and AWords, BWords <= RowWords, so an
+// access always falls inside one row.
+module scratchpad #(
+  parameter int unsigned Words    = 1024,
+  parameter int unsigned RowWords = 4,
+  parameter int unsigned AWords   = 4,
+  parameter int unsigned BWords   = 1,
+  parameter int unsigned AWrite   = 1,
+  parameter int unsigned ARead    = 0,
+  parameter int unsigned BWrite   = 0,
+  parameter int unsigned BRead    = 1,
+  parameter int unsigned AddrW    = 20,
+  localparam int unsigned Rows    = Words / RowWords,
+  localparam int unsigned RowW    = (Rows > 1) ? $clog2(Rows) : 1,
+  localparam int unsigned ColW    = (RowWords > 1) ? $clog2(RowWords) : 1,
+  localparam int unsigned LogRow  = $clog2(RowWords),
+  localparam int unsigned LogA    = $clog2(AWords),
+  localparam int unsigned LogB    = $clog2(BWords)
+) (
+  input  logic                  clk_i,
+  // port A
+  input  logic                  a_req_i,
+  input  logic                  a_we_i,
+  input  logic [AddrW-1:0]      a_addr_i,
+  input  logic [AWords*64-1:0]  a_wdata_i,
+  output logic [AWords*64-1:0]  a_rdata_o,
+  // port B
+  input  logic                  b_req_i,
+  input  logic                  b_we_i,
+  input  logic [AddrW-1:0]      b_addr_i,
+  input  logic [63:0]           b_wdata_i,
+  output logic [BWords*64-1:0]  b_rdata_o
+);
+
+  // Row and column of each port's word address.
+  logic [RowW-1:0] a_row, b_row;
+  logic [ColW-1:0] a_col, b_col;
+  logic [ColW-1:0] a_seg, b_seg;          // AWords- / BWords-word segment of the row
+  logic [ColW-1:0] a_seg_q, b_seg_q;      // segment of the last read, selects the read data
+
+  assign a_row = RowW'(a_addr_i >> LogRow);
+  assign b_row = RowW'(b_addr_i >> LogRow);
+  assign a_col = ColW'(a_addr_i & AddrW'(RowWords - 1));
+  assign b_col = ColW'(b_addr_i & AddrW'(RowWords - 1));
+  assign a_seg = a_col >> LogA;
+  assign b_seg = b_col >> LogB;
+
+  logic a_rd, a_wr, b_rd, b_wr;
+  assign a_rd = (ARead != 0) && a_req_i && !a_we_i;
+  assign a_wr = (AWrite != 0) && a_req_i && a_we_i;
+  assign b_rd = (BRead != 0) && b_req_i && !b_we_i;
+  assign b_wr = (BWrite != 0) && b_req_i && b_we_i;
+
+  logic [RowWords*64-1:0] a_rd_flat, b_rd_flat;
+
+  for (genvar k = 0; k < RowWords; k++) begin : g_bank
+    logic [63:0] mem_q [Rows] /*verilator public_flat_rw*/;  // the harness zeroes it between jobs
+    logic [63:0] a_rd_q, b_rd_q;
+    logic        a_we_k, b_we_k, a_re_k, b_re_k;
+
+    assign a_we_k = a_wr && (a_seg == ColW'(k / AWords));
+    assign b_we_k = b_wr && (b_col == ColW'(k));
+    assign a_re_k = a_rd && (a_seg == ColW'(k / AWords));
+    assign b_re_k = b_rd && (b_seg == ColW'(k / BWords));
+
+    always_ff @(posedge clk_i) begin
+      if (a_we_k) begin
+        mem_q[a_row] <= a_wdata_i[(k % AWords)*64 +: 64];
+      end
+      if (b_we_k) begin
+        mem_q[b_row] <= b_wdata_i;
+      end
+    end
+
+    always_ff @(posedge clk_i) begin
+      if (a_re_k) begin
+        a_rd_q <= mem_q[a_row];
+      end
+    end
+
+    always_ff @(posedge clk_i) begin
+      if (b_re_k) begin
+        b_rd_q <= mem_q[b_row];
+      end
+    end
+
+    assign a_rd_flat[k*64 +: 64] = a_rd_q;
+    assign b_rd_flat[k*64 +: 64] = b_rd_q;
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (a_rd) begin
+      a_seg_q <= a_seg;
+    end
+    if (b_rd) begin
+      b_seg_q <= b_seg;
+    end
+  end
+
+  assign a_rdata_o = a_rd_flat[a_seg_q*AWords*64 +: AWords*64];
+  assign b_rdata_o = b_rd_flat[b_seg_q*BWords*64 +: BWords*64];
+
+endmodule

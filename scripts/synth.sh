@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Yosys 0.23 synthesis of bitgrid_top for a hardware config.
+#
+#   scripts/synth.sh [HW.yaml] [--ice40] [--map-memories] [--out DIR]
+#
+# Generic flow (default): `synth -top bitgrid_top -flatten` with the config's parameters (the same -G
+# overrides the Verilator build uses), printing `stat`. Memories stay $mem_v2 cells (one per 64-bit
+# scratchpad bank, one per instruction queue) unless --map-memories turns them into flip-flops (small
+# configs only).
+# The run fails if `proc` infers any latch, or if Yosys warns about an implicitly declared identifier
+# (a construct Yosys 0.23 silently mis-parses).
+# --ice40: synth_ice40 instead (memories to SB_RAM40_4K where they fit); meant for configs/hw/tiny.yaml.
+# Logs go to DIR (default: $TMPDIR/bitgrid-synth/<config name>/).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+die() { echo "error: $*" >&2; exit 1; }
+
+HW="$ROOT/configs/hw/default.yaml"
+ICE40=0
+MAPMEM=0
+OUT=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --ice40) ICE40=1 ;;
+    --map-memories) MAPMEM=1 ;;
+    --out) shift; OUT="${1:?--out needs a directory}" ;;
+    -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -*) die "unknown option $1" ;;
+    *) HW="$1" ;;
+  esac
+  shift
+done
+[ -f "$HW" ] || die "$HW: no such file"
+command -v yosys >/dev/null || die "yosys is not installed (scripts/setup.sh)"
+NAME="$(basename "${HW%.*}")"
+OUT="${OUT:-${TMPDIR:-/tmp}/bitgrid-synth/$NAME}"
+mkdir -p "$OUT"
+
+CHPARAM=()
+OV="$(bash "$ROOT/scripts/build_rtl_sim.sh" --overrides "$HW")" || exit 1
+while IFS= read -r g; do
+  [ -n "$g" ] || continue
+  g="${g#-G}"
+  CHPARAM+=(-set "${g%%=*}" "${g#*=}")
+done <<< "$OV"
+
+SRCS=(
+  rtl/gen/bitgrid_pkg.sv rtl/fifo.sv rtl/scratchpad.sv rtl/controller.sv rtl/load_unit.sv rtl/store_unit.sv
+  rtl/popcount64.sv rtl/hamming_unit.sv rtl/topk_unit.sv rtl/compute_unit.sv rtl/bitgrid_top.sv
+)
+for s in "${SRCS[@]}"; do [ -f "$ROOT/$s" ] || die "missing $s"; done
+
+LATCH_CHECK="select -assert-none t:\$dlatch t:\$adlatch t:\$dlatchsr t:\$_DLATCH_* t:\$_DLATCHSR_*"
+if [ "$ICE40" = 1 ]; then
+  FLOW="synth_ice40 -top bitgrid_top -flatten -run begin:map_ram
+$LATCH_CHECK
+synth_ice40 -top bitgrid_top -flatten -run map_ram:
+$LATCH_CHECK
+tee -o $OUT/stat.txt stat"
+elif [ "$MAPMEM" = 1 ]; then
+  FLOW="synth -top bitgrid_top -flatten -run begin:fine
+$LATCH_CHECK
+synth -top bitgrid_top -flatten -run fine:
+$LATCH_CHECK
+tee -o $OUT/stat.txt stat"
+else
+  # synth's own script without memory_map: the scratchpads stay memories
+  FLOW="synth -top bitgrid_top -flatten -run begin:fine
+$LATCH_CHECK
+opt -fast -full
+opt -full
+techmap
+opt -fast
+abc -fast
+opt -fast
+hierarchy -check
+$LATCH_CHECK
+tee -o $OUT/stat.txt stat -width
+check"
+fi
+
+cat > "$OUT/synth.ys" <<YS
+read_verilog -sv $(printf '%s ' "${SRCS[@]}")
+${CHPARAM:+chparam ${CHPARAM[*]} bitgrid_top}
+hierarchy -top bitgrid_top
+rename -top bitgrid_top
+$FLOW
+YS
+
+echo "synth: $HW -> $OUT (log: $OUT/yosys.log)"
+if ! (cd "$ROOT" && yosys -q -l "$OUT/yosys.log" -s "$OUT/synth.ys" > /dev/null 2>&1); then
+  grep -E "ERROR|Assertion|assert" "$OUT/yosys.log" | head -5 >&2 || true
+  die "yosys failed for $HW (see $OUT/yosys.log)"
+fi
+if grep -q "is implicitly declared" "$OUT/yosys.log"; then
+  grep "is implicitly declared" "$OUT/yosys.log" | sort -u | head -5 >&2
+  die "yosys reported implicitly declared identifiers (unsupported SystemVerilog?)"
+fi
+if grep -q "Latch inferred" "$OUT/yosys.log"; then
+  grep "Latch inferred" "$OUT/yosys.log" | head -5 >&2
+  die "latch inferred"
+fi
+cat "$OUT/stat.txt"

@@ -1,0 +1,249 @@
+// Command-line driver shared by the cycle-accurate backends (bitgrid-sim-systemc, bitgrid-sim-rtl): each
+// executable links this file and exactly one implementation of bitgrid::run_backend() (backend.h).
+//
+//   bitgrid-sim-<backend> --hw HW.yaml --program P.bgp --mem M.bgm --out-mem OUT.bgm --stats STATS.json
+//                         [--trace F] [--max-cycles N] [--stall-cycles N] [--progress] [--no-check]
+//   bitgrid-sim-<backend> --hw HW.yaml --jobs LIST [same options]
+//
+// LIST has one job a line, "P.bgp M.bgm OUT.bgm STATS.json" (blank lines and lines starting with # are
+// skipped; relative paths are relative to the current directory); the jobs run one after the other in
+// this process. HW.yaml is a flat map of hardware parameters (a map under a top-level `hardware:` key is
+// accepted too). Before simulating, the program is checked against the config and the memory image size
+// (bitgrid::check_program) unless --no-check is given.
+//
+// Outputs are written to temporary names and renamed into place only when the job succeeded, so a
+// failed job leaves no output files. Errors print "error: <one line>" to stderr and exit 1; with --jobs
+// the first failing job stops the run (the jobs before it keep their outputs).
+#include <yaml-cpp/yaml.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <systemc>
+#include <vector>
+
+#include "backend.h"
+#include "bitgrid/error.h"
+#include "bitgrid/executor.h"
+#include "bitgrid/hwconfig.h"
+#include "bitgrid/insn.h"
+#include "bitgrid/memimage.h"
+
+namespace bitgrid {
+// Optional extension of backend.h: the per-instruction timeline of the last run_backend() call, one
+// {program index, issue cycle, completion cycle} per issued instruction in issue order (finish completes
+// in its issue cycle). A backend that defines it gets "insn_log" in STATS.json (used by tests/cosim to
+// name the first diverging instruction); it is weak so a backend may leave it out.
+__attribute__((weak)) const std::vector<std::array<uint64_t, 3>>* last_insn_log();
+}  // namespace bitgrid
+
+namespace {
+
+using bitgrid::Error;
+
+struct Args {
+  std::string hw, program, mem, out_mem, stats, trace, jobs;
+  bitgrid::SimOptions opt;
+  bool check = true;
+};
+
+const char* kUsage =
+    "usage: %s --hw HW.yaml (--program P.bgp --mem M.bgm --out-mem OUT.bgm --stats STATS.json | --jobs LIST)\n"
+    "          [--trace F] [--max-cycles N] [--stall-cycles N] [--progress] [--no-check]\n";
+
+uint64_t parse_u64(const std::string& opt, const std::string& v) {
+  try {
+    size_t used = 0;
+    const unsigned long long x = std::stoull(v, &used, 0);
+    if (used != v.size() || v[0] == '-') throw std::invalid_argument("");
+    return x;
+  } catch (const std::exception&) {
+    throw Error(opt + ": '" + v + "' is not a non-negative integer");
+  }
+}
+
+Args parse_args(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    const std::string k = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) throw Error(k + " needs a value");
+      return argv[++i];
+    };
+    if (k == "--hw") a.hw = value();
+    else if (k == "--program") a.program = value();
+    else if (k == "--mem") a.mem = value();
+    else if (k == "--out-mem") a.out_mem = value();
+    else if (k == "--stats") a.stats = value();
+    else if (k == "--trace") a.trace = value();
+    else if (k == "--jobs") a.jobs = value();
+    else if (k == "--max-cycles") a.opt.max_cycles = parse_u64(k, value());
+    else if (k == "--stall-cycles") a.opt.stall_cycles = parse_u64(k, value());
+    else if (k == "--progress") a.opt.progress = true;
+    else if (k == "--no-check") a.check = false;
+    else if (k == "-h" || k == "--help") {
+      std::printf(kUsage, argv[0]);
+      std::exit(0);
+    } else
+      throw Error("unknown option '" + k + "' (see --help)");
+  }
+  if (a.hw.empty()) throw Error("--hw HW.yaml is required (see --help)");
+  if (a.jobs.empty()) {
+    for (const auto& [name, v] : {std::pair<const char*, const std::string*>{"--program", &a.program},
+                                  {"--mem", &a.mem},
+                                  {"--out-mem", &a.out_mem},
+                                  {"--stats", &a.stats}})
+      if (v->empty()) throw Error(std::string(name) + " is required without --jobs (see --help)");
+  } else if (!a.program.empty() || !a.mem.empty() || !a.out_mem.empty() || !a.stats.empty()) {
+    throw Error("--jobs cannot be combined with --program/--mem/--out-mem/--stats");
+  }
+  return a;
+}
+
+bitgrid::HwConfig load_hw(const std::string& path) {
+  YAML::Node node;
+  try {
+    node = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    throw Error(path + ": cannot open the hardware config");
+  } catch (const YAML::Exception& e) {
+    throw Error(path + ": " + e.what());
+  }
+  if (node.IsMap() && node["hardware"] && node["hardware"].IsMap()) node = node["hardware"];
+  return bitgrid::HwConfig::from_yaml(node, path + ": hardware");
+}
+
+struct Job {
+  std::string program, mem, out_mem, stats, trace;
+};
+
+std::vector<Job> load_jobs(const std::string& path, const std::string& trace) {
+  std::ifstream in(path);
+  if (!in) throw Error(path + ": cannot open the job list");
+  std::vector<Job> jobs;
+  std::string line;
+  int lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    std::istringstream ls(line);
+    Job j;
+    if (!(ls >> j.program) || j.program[0] == '#') continue;
+    std::string extra;
+    if (!(ls >> j.mem >> j.out_mem >> j.stats) || (ls >> extra))
+      throw Error(path + ":" + std::to_string(lineno) + ": expected \"P.bgp M.bgm OUT.bgm STATS.json\"");
+    if (!trace.empty()) {  // one trace per job: F.fst -> F.<n>.fst
+      const size_t dot = trace.find_last_of('.');
+      const size_t slash = trace.find_last_of('/');
+      const std::string n = std::to_string(jobs.size());
+      j.trace = (dot != std::string::npos && (slash == std::string::npos || dot > slash))
+                    ? trace.substr(0, dot) + "." + n + trace.substr(dot)
+                    : trace + "." + n;
+    }
+    jobs.push_back(j);
+  }
+  if (jobs.empty()) throw Error(path + ": no jobs");
+  return jobs;
+}
+
+std::string tmp_name(const std::string& path) { return path + ".tmp." + std::to_string(::getpid()); }
+
+void write_text(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  out.close();
+  if (!out) throw Error(path + ": cannot write");
+}
+
+nlohmann::json stats_json(const bitgrid::SimResult& r, const Job& job, size_t n_insns) {
+  nlohmann::json units = nlohmann::json::object();
+  const char* names[3] = {"load", "compute", "store"};
+  for (int u = 0; u < 3; ++u)
+    units[names[u]] = {{"busy_cycles", r.units[u].busy_cycles}, {"insns", r.units[u].insns}};
+  nlohmann::json j = {{"backend", r.backend},
+          {"program", job.program},
+          {"instructions", n_insns},
+          {"cycles", r.cycles},
+          {"wall_seconds", r.wall_seconds},
+          {"units", units},
+          {"dram",
+           {{"read_bytes", r.dram.read_bytes},
+            {"write_bytes", r.dram.write_bytes},
+            {"read_requests", r.dram.read_requests},
+            {"write_beats", r.dram.write_beats},
+            {"bus_busy_cycles", r.dram.bus_busy_cycles}}}};
+  if (bitgrid::last_insn_log)
+    if (const auto* log = bitgrid::last_insn_log()) j["insn_log"] = *log;
+  return j;
+}
+
+void run_job(const bitgrid::HwConfig& hw, const Job& job, const Args& args) {
+  const bitgrid::Program prog = bitgrid::load_program(job.program);
+  std::vector<uint8_t> mem = bitgrid::load_memimage(job.mem);
+  if (args.check) {
+    try {
+      bitgrid::check_program(prog, hw, mem.size());
+    } catch (const Error& e) {
+      throw Error(job.program + ": " + e.what());
+    }
+  }
+  bitgrid::SimOptions opt = args.opt;
+  opt.trace_path = job.trace;
+  const bitgrid::SimResult res = bitgrid::run_backend(hw, prog, std::move(mem), opt);
+
+  const std::string tmp_mem = tmp_name(job.out_mem), tmp_stats = tmp_name(job.stats);
+  try {
+    bitgrid::save_memimage(tmp_mem, res.memory);
+    write_text(tmp_stats, stats_json(res, job, prog.insns.size()).dump(2) + "\n");
+    if (std::rename(tmp_mem.c_str(), job.out_mem.c_str()) != 0) throw Error(job.out_mem + ": cannot write");
+    if (std::rename(tmp_stats.c_str(), job.stats.c_str()) != 0) {
+      std::remove(job.out_mem.c_str());
+      throw Error(job.stats + ": cannot write");
+    }
+  } catch (...) {
+    std::remove(tmp_mem.c_str());
+    std::remove(tmp_stats.c_str());
+    throw;
+  }
+}
+
+std::string one_line(std::string s) {
+  for (char& c : s)
+    if (c == '\n' || c == '\r') c = ' ';
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+int sc_main(int argc, char** argv) {
+  std::string where;
+  try {
+    const Args args = parse_args(argc, argv);
+    const bitgrid::HwConfig hw = load_hw(args.hw);
+    if (args.jobs.empty()) {
+      run_job(hw, {args.program, args.mem, args.out_mem, args.stats, args.trace}, args);
+    } else {
+      const std::vector<Job> jobs = load_jobs(args.jobs, args.trace);
+      for (size_t i = 0; i < jobs.size(); ++i) {
+        where = args.jobs + ": job " + std::to_string(i + 1) + " (" + jobs[i].program + "): ";
+        run_job(hw, jobs[i], args);
+      }
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", one_line(where + e.what()).c_str());
+    return 1;
+  }
+  return 0;
+}
+
+// SystemC's own main() prints a banner on stdout; this one silences it and then runs sc_main as usual.
+int main(int argc, char** argv) {
+  ::setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+  return sc_core::sc_elab_and_sim(argc, argv);
+}
