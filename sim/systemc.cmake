@@ -19,3 +19,7 @@ if(BITGRID_SIM_MAIN)
                         nlohmann_json::nlohmann_json ${SYSTEMC_LIBRARY})
   target_compile_options(bitgrid-sim-systemc PRIVATE ${BITGRID_WARNINGS})
 endif()
+if(TARGET bitgrid-sim-systemc)
+  # Next to the bitgrid CLI, which runs it for --backend systemc.
+  set_target_properties(bitgrid-sim-systemc PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
+endif()
