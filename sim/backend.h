@@ -32,6 +32,10 @@ struct SimResult {
   std::vector<uint8_t> memory;         // final DRAM image
   double wall_seconds = 0;
   std::string backend;                 // "systemc" or "rtl"
+  // Per-instruction timeline, in issue order (same-cycle issues by queue: load, compute, store):
+  // {program index, issue cycle c, completion cycle c+E (0 if cut off by done; finish: its issue cycle)}.
+  // Two backends' logs are compared to name the first diverging instruction.
+  std::vector<std::array<uint64_t, 3>> insn_log;
 };
 
 // Runs one job; may be called several times in one process. Throws bitgrid::Error on a bad job, a

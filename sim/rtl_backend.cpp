@@ -42,12 +42,7 @@ std::string config_diff(const HwConfig& want, const HwConfig& have) {
   return diff;
 }
 
-std::vector<std::array<uint64_t, 3>> g_insn_log;
-
 }  // namespace
-
-// The timeline of the last job (sim_main.cpp writes it to STATS.json as "insn_log").
-const std::vector<std::array<uint64_t, 3>>* last_insn_log() { return &g_insn_log; }
 
 const char* backend_name() { return "rtl"; }
 
@@ -57,11 +52,10 @@ SimResult run_backend(const HwConfig& hw, const Program& program, std::vector<ui
   if (!(hw == built))
     throw Error("rtl: this simulator was built for another hardware config (" + std::string(kRtlBuildHwPath) +
                 "); the job differs in " + config_diff(hw, built) + "; build one with scripts/build_rtl_sim.sh");
-  g_insn_log.clear();
   rtl::RunInfo info;
   SimResult res = rtl::run(hw, program, std::move(memory), opt, &info);
-  g_insn_log.reserve(info.insns.size());
-  for (const auto& r : info.insns) g_insn_log.push_back({r.index, r.issue_cycle, r.complete_cycle});
+  res.insn_log.reserve(info.insns.size());
+  for (const auto& r : info.insns) res.insn_log.push_back({r.index, r.issue_cycle, r.complete_cycle});
   return res;
 }
 

@@ -329,14 +329,15 @@ class Harness : public sc_core::sc_module {
     }
 
     // Liveness.
-    if (issue_bits || complete_bits) j.last_activity = c;
+    // A busy unit is progress too: one long hamtopk may run for millions of cycles.
+    if (issue_bits || complete_bits || busy_bits) j.last_activity = c;
     const bool drained = j.next == j.prog->insns.size() && busy_bits == 0 && issue_bits == 0 &&
                          j.queued[0].empty() && j.queued[1].empty() && j.queued[2].empty();
     if (drained)
       throw Error("rtl: the program has no finish: all " + std::to_string(j.prog->insns.size()) +
                   " instructions completed by cycle " + std::to_string(c) + " and done never rose");
     if (j.opt->stall_cycles && c - j.last_activity >= j.opt->stall_cycles)
-      throw Error("rtl: deadlock: no instruction issued or completed for " + std::to_string(j.opt->stall_cycles) +
+      throw Error("rtl: deadlock: no instruction issued, executing or completed for " + std::to_string(j.opt->stall_cycles) +
                   " cycles (cycle " + std::to_string(c) + "); " + diagnose(busy_bits));
     if (j.opt->max_cycles && c >= j.opt->max_cycles)
       throw Error("rtl: cycle limit: done not raised within --max-cycles " + std::to_string(j.opt->max_cycles) +

@@ -35,14 +35,6 @@
 #include "bitgrid/insn.h"
 #include "bitgrid/memimage.h"
 
-namespace bitgrid {
-// Optional extension of backend.h: the per-instruction timeline of the last run_backend() call, one
-// {program index, issue cycle, completion cycle} per issued instruction in issue order (finish completes
-// in its issue cycle). A backend that defines it gets "insn_log" in STATS.json (used by tests/cosim to
-// name the first diverging instruction); it is weak so a backend may leave it out.
-__attribute__((weak)) const std::vector<std::array<uint64_t, 3>>* last_insn_log();
-}  // namespace bitgrid
-
 namespace {
 
 using bitgrid::Error;
@@ -177,8 +169,7 @@ nlohmann::json stats_json(const bitgrid::SimResult& r, const Job& job, size_t n_
             {"read_requests", r.dram.read_requests},
             {"write_beats", r.dram.write_beats},
             {"bus_busy_cycles", r.dram.bus_busy_cycles}}}};
-  if (bitgrid::last_insn_log)
-    if (const auto* log = bitgrid::last_insn_log()) j["insn_log"] = *log;
+  if (!r.insn_log.empty()) j["insn_log"] = r.insn_log;  // tests/cosim names the first divergence from it
   return j;
 }
 

@@ -24,6 +24,7 @@ void Controller::reset() {
   ready_at_ = presented_valid_ ? 0 : kNever;  // R1: instruction 0 is presented in cycle 0
   done_ = false;
   done_cycle_ = last_progress_ = 0;
+  log_.clear();
   dispatched_ = token_pushes_ = token_pops_ = 0;
 }
 
@@ -67,6 +68,7 @@ void Controller::step(uint64_t t) {
         ++token_pushes_;
       }
     if (trace_->on()) trace_->line(t, fmt::format("{} complete #{}", queue_name(u), in.index));
+    log_[log_inflight_[u]][2] = t;
     unit.retire();
   }
   for (int u = 0; u < 3; ++u) {
@@ -80,6 +82,8 @@ void Controller::step(uint64_t t) {
         ++token_pops_;
       }
     if (trace_->on()) trace_->line(t, fmt::format("{} issue #{} {}", queue_name(u), in.index, disassemble(prog_->insns[in.index])));
+    log_inflight_[u] = log_.size();
+    log_.push_back({in.index, t, in.op == isa::Op::kFinish ? t : 0});
     if (in.op == isa::Op::kFinish) {  // R4: done from cycle t+1
       units_[u]->count_instant_issue();
       done_ = true;

@@ -30,6 +30,8 @@ class Controller : public sc_core::sc_module, public Unit {
 
   bool done() const { return done_; }
   uint64_t done_cycle() const { return done_cycle_; }  // the program's cycle count (R4)
+  // {index, issue, completion} per issued instruction, in issue order (SimResult::insn_log).
+  const std::vector<std::array<uint64_t, 3>>& insn_log() const { return log_; }
   // Last cycle in which an instruction was accepted, issued or executing.
   uint64_t last_progress() const { return last_progress_; }
   // Every instruction has been presented, issued and completed (and none was a finish).
@@ -78,6 +80,8 @@ class Controller : public sc_core::sc_module, public Unit {
   uint64_t ready_at_ = 0;
   bool done_ = false;
   uint64_t done_cycle_ = 0, last_progress_ = 0;
+  std::vector<std::array<uint64_t, 3>> log_;
+  std::array<size_t, 3> log_inflight_{};
   uint64_t dispatched_ = 0, token_pushes_ = 0, token_pops_ = 0;
 };
 

@@ -68,6 +68,7 @@ SimResult ScTop::run_job(const HwConfig& hw, const Program& program, std::vector
   r.units[static_cast<int>(isa::Queue::kStore)] = store_.stats();
   r.dram = dram_.model().stats();
   r.memory = std::move(dram_.model().memory());
+  r.insn_log = controller_.insn_log();
   r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   return r;
 }
