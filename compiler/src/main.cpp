@@ -139,7 +139,9 @@ int cmd_run(const std::string& config, const std::string& backend, const std::st
   const Compiled c = compile_hamming_topk(job.workload, job.hw);
   const ActionCounts acts = count_actions(c.program, job.hw);
   Staging stage(out);
-  const bool long_run = acts.ideal_compute_cycles > 5000000;
+  // Show progress when the run will take more than a few seconds (rtl simulates ~0.2 M cycles/s).
+  const uint64_t expect = std::max<uint64_t>(acts.ideal_compute_cycles, acts.dram_read_bytes / static_cast<uint64_t>(job.hw.dram_bytes_per_cycle));
+  const bool long_run = expect > (backend == "rtl" ? 500000u : 50000000u);
   BackendRun r = run_on(backend, job.hw, c, stage.dir, trace, long_run);
 
   std::vector<int64_t> nb;

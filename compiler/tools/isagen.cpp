@@ -193,11 +193,14 @@ int main(int argc, char** argv) {
   sv << "\n  // Hardware-parameter defaults (a config overrides them with -G at Verilator/Yosys time).\n";
   for (const auto& p : params) sv << "  localparam int unsigned Default" << camel(p.name) << " = " << p.def << ";\n";
   sv << "\n  // Queue of an opcode: load/store go to their own queues, everything else to compute.\n";
-  sv << "  function automatic queue_e queue_of(logic [3:0] op);\n    unique case (op)\n";
+  sv << "  function automatic logic [1:0] queue_of(logic [3:0] op);\n    unique case (op)\n";
   for (const auto& o : ops)
     if (o.queue != "compute")
-      sv << "      4'd" << o.value << ": queue_of = Queue" << char(std::toupper(o.queue[0])) << o.queue.substr(1) << ";\n";
-  sv << "      default: queue_of = QueueCompute;\n    endcase\n  endfunction\n\nendpackage\n/* verilator lint_on UNUSEDPARAM */\n";
+      sv << "      4'd" << o.value << ": queue_of = 2'd" << static_cast<int>(std::find(queues.begin(), queues.end(), o.queue) - queues.begin()) << ";  // " << o.queue << "\n";
+  // Plain numbers (the queue_e values): Yosys 0.23 leaves enum names undefined inside package functions
+  // and rejects enum casts.
+  sv << "      default: queue_of = 2'd" << static_cast<int>(std::find(queues.begin(), queues.end(), std::string("compute")) - queues.begin())
+     << ";  // compute\n    endcase\n  endfunction\n\nendpackage\n/* verilator lint_on UNUSEDPARAM */\n";
 
   // ---------------------------------------------------------------- docs/ISA.md
   std::ostringstream md;

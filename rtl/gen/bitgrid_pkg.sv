@@ -85,11 +85,11 @@ package bitgrid_pkg;
   localparam int unsigned DefaultTokenMax = 255;
 
   // Queue of an opcode: load/store go to their own queues, everything else to compute.
-  function automatic queue_e queue_of(logic [3:0] op);
+  function automatic logic [1:0] queue_of(logic [3:0] op);
     unique case (op)
-      4'd1: queue_of = QueueLoad;
-      4'd2: queue_of = QueueStore;
-      default: queue_of = QueueCompute;
+      4'd1: queue_of = 2'd0;  // load
+      4'd2: queue_of = 2'd2;  // store
+      default: queue_of = 2'd1;  // compute
     endcase
   endfunction
 
