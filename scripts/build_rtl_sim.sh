@@ -15,6 +15,8 @@
 #   BITGRID_MODEL_LIB  path of a built libbitgrid_model.a to link (the CMake build passes its own); when
 #                      unset, model/src/*.cpp are compiled into OUTDIR/model (once, cached).
 #   BITGRID_JOBS       parallel compile jobs (default 2).
+#   BITGRID_EXTRA_FLAGS compiler and linker flags added to the harness build (the sanitizer build passes
+#                      -fsanitize=address,undefined so that its model library links).
 #   CXX                C++ compiler (default g++).
 set -euo pipefail
 
@@ -138,8 +140,8 @@ verilator --sc --exe --build -j "$JOBS" -O3 --trace-fst \
   -Wno-fatal -Wno-lint -Wno-style \
   --top-module bitgrid_top --prefix Vbitgrid_top --Mdir "$OUT/obj" \
   "${GARGS[@]}" \
-  -CFLAGS "-std=c++17 -O2 ${INC[*]}" \
-  -LDFLAGS "$MODEL_LIB -lyaml-cpp -lfmt -lpthread" \
+  -CFLAGS "-std=c++17 -O2 ${INC[*]} ${BITGRID_EXTRA_FLAGS:-}" \
+  -LDFLAGS "$MODEL_LIB -lyaml-cpp -lfmt -lpthread ${BITGRID_EXTRA_FLAGS:-}" \
   -o "$EXE" \
   "${RTL_SRCS[@]}" "${SIM_SRCS[@]}" "$CFG_CPP" \
   > "$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log" >&2; die "verilator build failed (full log: $OUT/build.log)"; }
