@@ -15,7 +15,7 @@ constexpr unsigned kHamLanes = BG_HAM_LANES;
 constexpr unsigned kHamBitsPerLane = BG_HAM_BITS_PER_LANE;
 constexpr unsigned kTopkMax = BG_TOPK_MAX;
 constexpr unsigned kMaxCodeBits = BG_MAX_CODE_BITS;
-constexpr unsigned kM = kHamBitsPerLane / 64;         // words per lane per step
+constexpr unsigned kM = kHamBitsPerLane / 64;          // words per lane per step
 constexpr unsigned kMaxCodeWords = kMaxCodeBits / 64;  // longest code in words
 
 constexpr unsigned clog2(unsigned long v) {
@@ -64,9 +64,13 @@ void set_bits(VlWide<N>& port, unsigned lsb, unsigned width, uint64_t v) {
 }
 // 64-bit word w of a port (bits 64w+63 .. 64w).
 template <typename T>
-uint64_t get_word(const T& port, unsigned w) { return get_bits(port, 64 * w, 64); }
+uint64_t get_word(const T& port, unsigned w) {
+  return get_bits(port, 64 * w, 64);
+}
 template <typename T>
-void set_word(T& port, unsigned w, uint64_t v) { set_bits(port, 64 * w, 64, v); }
+void set_word(T& port, unsigned w, uint64_t v) {
+  set_bits(port, 64 * w, 64, v);
+}
 
 // ---- a clocked model: tick() = one cycle (inputs already set; falling eval, then rising edge) ----
 template <class Dut>

@@ -222,8 +222,9 @@ class ComputeUnitTest : public ::testing::Test {
       if (rbuf[a] != golden_rbuf[a]) {
         std::ostringstream os;
         os << "rbuf[" << a << "] = " << std::hex << rbuf[a] << ", expected " << golden_rbuf[a];
-        if (f.h) os << std::dec << " (hamtopk r_addr " << f.h->r_addr << " k " << f.h->k << " n " << f.h->n_codes
-                    << " cw " << f.h->code_words << " init " << f.h->init << ")";
+        if (f.h)
+          os << std::dec << " (hamtopk r_addr " << f.h->r_addr << " k " << f.h->k << " n " << f.h->n_codes << " cw "
+             << f.h->code_words << " init " << f.h->init << ")";
         FAIL() << os.str();
       }
     }
@@ -272,9 +273,15 @@ class ComputeUnitTest : public ::testing::Test {
       for (unsigned w = 0; w < cw; ++w) {
         uint64_t v;
         switch (mode) {
-          case Dist::kAllEqual: v = common[w]; break;
-          case Dist::kClustered: v = queries.code(src)[w]; break;
-          default: v = rng(); break;
+          case Dist::kAllEqual:
+            v = common[w];
+            break;
+          case Dist::kClustered:
+            v = queries.code(src)[w];
+            break;
+          default:
+            v = rng();
+            break;
         }
         db.code(i)[w] = v;
       }
@@ -291,9 +298,9 @@ class ComputeUnitTest : public ::testing::Test {
     unsigned nq = 1;
     std::vector<unsigned> tiles;  // codes per tile
     Dist dist = Dist::kClustered;
-    bool prestate = false;        // the first tile merges into a valid state (init = 0)
-    double gap_prob = 0.3;        // chance of idle cycles before an issue
-    bool other_ops = true;        // interleave non-hamtopk instructions
+    bool prestate = false;  // the first tile merges into a valid state (init = 0)
+    double gap_prob = 0.3;  // chance of idle cycles before an issue
+    bool other_ops = true;  // interleave non-hamtopk instructions
     std::optional<uint32_t> r_base;
   };
 
