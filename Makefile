@@ -38,7 +38,7 @@ gen: build
 	cmake --build $(BUILD) --target gen
 
 format:
-	clang-format -i $$(git ls-files '*.cpp' '*.h')
+	clang-format -i $$(git ls-files '*.cpp' '*.h' | grep -v '/gen/')
 
 lint:
 	bash scripts/lint_rtl.sh

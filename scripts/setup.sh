@@ -3,7 +3,7 @@
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config verilator libsystemc-dev libeigen3-dev libyaml-cpp-dev libgtest-dev
       libfmt-dev libcli11-dev nlohmann-json3-dev libfaiss-dev libopenblas-dev liblapack-dev
-      yosys nextpnr-ice40 fpga-icestorm gtkwave)
+      yosys nextpnr-ice40 fpga-icestorm gtkwave clang-format git)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

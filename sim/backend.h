@@ -14,10 +14,10 @@
 namespace bitgrid {
 
 struct SimOptions {
-  uint64_t max_cycles = 0;  // 0: no limit besides the stall watchdog
+  uint64_t max_cycles = 0;          // 0: no limit besides the stall watchdog
   uint64_t stall_cycles = 1000000;  // no instruction completing for this long = deadlock, reported
-  std::string trace_path;   // FST waveform (rtl backend) / transaction trace (systemc), empty = none
-  bool progress = false;    // print progress to stderr on long runs
+  std::string trace_path;           // FST waveform (rtl backend) / transaction trace (systemc), empty = none
+  bool progress = false;            // print progress to stderr on long runs
 };
 
 struct UnitStats {
@@ -26,12 +26,12 @@ struct UnitStats {
 };
 
 struct SimResult {
-  uint64_t cycles = 0;                 // rule R4
-  std::array<UnitStats, 3> units{};    // indexed by isa::Queue: load, compute, store
+  uint64_t cycles = 0;               // rule R4
+  std::array<UnitStats, 3> units{};  // indexed by isa::Queue: load, compute, store
   DramModel::Stats dram{};
-  std::vector<uint8_t> memory;         // final DRAM image
+  std::vector<uint8_t> memory;  // final DRAM image
   double wall_seconds = 0;
-  std::string backend;                 // "systemc" or "rtl"
+  std::string backend;  // "systemc" or "rtl"
   // Per-instruction timeline, in issue order (same-cycle issues by queue: load, compute, store):
   // {program index, issue cycle c, completion cycle c+E (0 if cut off by done; finish: its issue cycle)}.
   // Two backends' logs are compared to name the first diverging instruction.
@@ -40,8 +40,7 @@ struct SimResult {
 
 // Runs one job; may be called several times in one process. Throws bitgrid::Error on a bad job, a
 // deadlock (message names the stuck queues) or a cycle limit.
-SimResult run_backend(const HwConfig& hw, const Program& program, std::vector<uint8_t> memory,
-                      const SimOptions& opt);
+SimResult run_backend(const HwConfig& hw, const Program& program, std::vector<uint8_t> memory, const SimOptions& opt);
 // The backend's name, and for the rtl backend the hardware config it was built for (it refuses others).
 const char* backend_name();
 

@@ -35,8 +35,8 @@ std::string config_diff(const HwConfig& want, const HwConfig& have) {
   want.for_each([&](const char* name, long v) {
     have.for_each([&](const char* n2, long hv) {
       if (std::string(name) == n2 && hv != v)
-        diff += std::string(diff.empty() ? "" : ", ") + name + " " + std::to_string(v) + " (built: " +
-                std::to_string(hv) + ")";
+        diff += std::string(diff.empty() ? "" : ", ") + name + " " + std::to_string(v) +
+                " (built: " + std::to_string(hv) + ")";
     });
   });
   return diff;
@@ -46,8 +46,7 @@ std::string config_diff(const HwConfig& want, const HwConfig& have) {
 
 const char* backend_name() { return "rtl"; }
 
-SimResult run_backend(const HwConfig& hw, const Program& program, std::vector<uint8_t> memory,
-                      const SimOptions& opt) {
+SimResult run_backend(const HwConfig& hw, const Program& program, std::vector<uint8_t> memory, const SimOptions& opt) {
   const HwConfig& built = build_config();
   if (!(hw == built))
     throw Error("rtl: this simulator was built for another hardware config (" + std::string(kRtlBuildHwPath) +

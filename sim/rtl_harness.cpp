@@ -75,11 +75,11 @@ struct Job {
   const SimOptions* opt = nullptr;
   SimResult* res = nullptr;
 
-  uint64_t cyc = 0;          // cycle being sampled (falling edge) / ended (next rising edge)
-  size_t next = 0;           // next instruction to present (R1)
-  bool presenting = false;   // insn_valid in the current cycle
+  uint64_t cyc = 0;         // cycle being sampled (falling edge) / ended (next rising edge)
+  size_t next = 0;          // next instruction to present (R1)
+  bool presenting = false;  // insn_valid in the current cycle
   uint64_t last_activity = 0;
-  std::deque<size_t> queued[kNumUnits];  // program indexes in each queue, in order
+  std::deque<size_t> queued[kNumUnits];     // program indexes in each queue, in order
   long inflight[kNumUnits] = {-1, -1, -1};  // index into info records of each unit's instruction
   std::vector<uint64_t> accept_cycle;
   std::vector<InsnRecord> recs;
@@ -331,14 +331,15 @@ class Harness : public sc_core::sc_module {
     // Liveness.
     // A busy unit is progress too: one long hamtopk may run for millions of cycles.
     if (issue_bits || complete_bits || busy_bits) j.last_activity = c;
-    const bool drained = j.next == j.prog->insns.size() && busy_bits == 0 && issue_bits == 0 &&
-                         j.queued[0].empty() && j.queued[1].empty() && j.queued[2].empty();
+    const bool drained = j.next == j.prog->insns.size() && busy_bits == 0 && issue_bits == 0 && j.queued[0].empty() &&
+                         j.queued[1].empty() && j.queued[2].empty();
     if (drained)
       throw Error("rtl: the program has no finish: all " + std::to_string(j.prog->insns.size()) +
                   " instructions completed by cycle " + std::to_string(c) + " and done never rose");
     if (j.opt->stall_cycles && c - j.last_activity >= j.opt->stall_cycles)
-      throw Error("rtl: deadlock: no instruction issued, executing or completed for " + std::to_string(j.opt->stall_cycles) +
-                  " cycles (cycle " + std::to_string(c) + "); " + diagnose(busy_bits));
+      throw Error("rtl: deadlock: no instruction issued, executing or completed for " +
+                  std::to_string(j.opt->stall_cycles) + " cycles (cycle " + std::to_string(c) + "); " +
+                  diagnose(busy_bits));
     if (j.opt->max_cycles && c >= j.opt->max_cycles)
       throw Error("rtl: cycle limit: done not raised within --max-cycles " + std::to_string(j.opt->max_cycles) +
                   " cycles");
@@ -385,8 +386,8 @@ class Harness : public sc_core::sc_module {
     }
     if (j.next < j.prog->insns.size()) {
       const Insn& in = j.prog->insns[j.next];
-      os << (any ? "; " : "") << "host: instruction #" << j.next << " `" << disassemble(in) << "` waits for room in the "
-         << kQueueNames[static_cast<int>(in.queue())] << " queue";
+      os << (any ? "; " : "") << "host: instruction #" << j.next << " `" << disassemble(in)
+         << "` waits for room in the " << kQueueNames[static_cast<int>(in.queue())] << " queue";
       any = true;
     }
     if (!any) os << "all queues empty";
@@ -453,8 +454,8 @@ SimResult run(const HwConfig& hw, const Program& program, std::vector<uint8_t> m
       if (std::string(name) == "dram_latency") return;
       m.for_each([&](const char* n2, long mv) {
         if (std::string(name) == n2 && mv != v)
-          diff += std::string(diff.empty() ? "" : ", ") + name + " " + std::to_string(v) + " (model: " +
-                  std::to_string(mv) + ")";
+          diff += std::string(diff.empty() ? "" : ", ") + name + " " + std::to_string(v) +
+                  " (model: " + std::to_string(mv) + ")";
       });
     });
     if (!diff.empty()) throw Error("rtl: the job's hardware config differs from the verilated model's: " + diff);

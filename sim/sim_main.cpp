@@ -14,8 +14,8 @@
 // Outputs are written to temporary names and renamed into place only when the job succeeded, so a
 // failed job leaves no output files. Errors print "error: <one line>" to stderr and exit 1; with --jobs
 // the first failing job stops the run (the jobs before it keep their outputs).
-#include <yaml-cpp/yaml.h>
 #include <unistd.h>
+#include <yaml-cpp/yaml.h>
 
 #include <array>
 #include <cstdio>
@@ -68,17 +68,28 @@ Args parse_args(int argc, char** argv) {
       if (i + 1 >= argc) throw Error(k + " needs a value");
       return argv[++i];
     };
-    if (k == "--hw") a.hw = value();
-    else if (k == "--program") a.program = value();
-    else if (k == "--mem") a.mem = value();
-    else if (k == "--out-mem") a.out_mem = value();
-    else if (k == "--stats") a.stats = value();
-    else if (k == "--trace") a.trace = value();
-    else if (k == "--jobs") a.jobs = value();
-    else if (k == "--max-cycles") a.opt.max_cycles = parse_u64(k, value());
-    else if (k == "--stall-cycles") a.opt.stall_cycles = parse_u64(k, value());
-    else if (k == "--progress") a.opt.progress = true;
-    else if (k == "--no-check") a.check = false;
+    if (k == "--hw")
+      a.hw = value();
+    else if (k == "--program")
+      a.program = value();
+    else if (k == "--mem")
+      a.mem = value();
+    else if (k == "--out-mem")
+      a.out_mem = value();
+    else if (k == "--stats")
+      a.stats = value();
+    else if (k == "--trace")
+      a.trace = value();
+    else if (k == "--jobs")
+      a.jobs = value();
+    else if (k == "--max-cycles")
+      a.opt.max_cycles = parse_u64(k, value());
+    else if (k == "--stall-cycles")
+      a.opt.stall_cycles = parse_u64(k, value());
+    else if (k == "--progress")
+      a.opt.progress = true;
+    else if (k == "--no-check")
+      a.check = false;
     else if (k == "-h" || k == "--help") {
       std::printf(kUsage, argv[0]);
       std::exit(0);
@@ -155,20 +166,19 @@ void write_text(const std::string& path, const std::string& text) {
 nlohmann::json stats_json(const bitgrid::SimResult& r, const Job& job, size_t n_insns) {
   nlohmann::json units = nlohmann::json::object();
   const char* names[3] = {"load", "compute", "store"};
-  for (int u = 0; u < 3; ++u)
-    units[names[u]] = {{"busy_cycles", r.units[u].busy_cycles}, {"insns", r.units[u].insns}};
+  for (int u = 0; u < 3; ++u) units[names[u]] = {{"busy_cycles", r.units[u].busy_cycles}, {"insns", r.units[u].insns}};
   nlohmann::json j = {{"backend", r.backend},
-          {"program", job.program},
-          {"instructions", n_insns},
-          {"cycles", r.cycles},
-          {"wall_seconds", r.wall_seconds},
-          {"units", units},
-          {"dram",
-           {{"read_bytes", r.dram.read_bytes},
-            {"write_bytes", r.dram.write_bytes},
-            {"read_requests", r.dram.read_requests},
-            {"write_beats", r.dram.write_beats},
-            {"bus_busy_cycles", r.dram.bus_busy_cycles}}}};
+                      {"program", job.program},
+                      {"instructions", n_insns},
+                      {"cycles", r.cycles},
+                      {"wall_seconds", r.wall_seconds},
+                      {"units", units},
+                      {"dram",
+                       {{"read_bytes", r.dram.read_bytes},
+                        {"write_bytes", r.dram.write_bytes},
+                        {"read_requests", r.dram.read_requests},
+                        {"write_beats", r.dram.write_beats},
+                        {"bus_busy_cycles", r.dram.bus_busy_cycles}}}};
   if (!r.insn_log.empty()) j["insn_log"] = r.insn_log;  // tests/cosim names the first divergence from it
   return j;
 }

@@ -108,10 +108,8 @@ void ComputeUnit::complete(const DecodedInsn& in) {
 }
 
 std::vector<ActionCount> ComputeUnit::counters() const {
-  return {{"nops", n_nops_},
-          {"hamtopk", n_hamtopk_},
-          {"ham_word_ops", ham_.word_ops()},
-          {"topk_merges", ham_.merges()}};
+  return {
+      {"nops", n_nops_}, {"hamtopk", n_hamtopk_}, {"ham_word_ops", ham_.word_ops()}, {"topk_merges", ham_.merges()}};
 }
 
 }  // namespace bitgrid::scsim

@@ -81,7 +81,8 @@ void Controller::step(uint64_t t) {
         --delta[in.pop[dir]];
         ++token_pops_;
       }
-    if (trace_->on()) trace_->line(t, fmt::format("{} issue #{} {}", queue_name(u), in.index, disassemble(prog_->insns[in.index])));
+    if (trace_->on())
+      trace_->line(t, fmt::format("{} issue #{} {}", queue_name(u), in.index, disassemble(prog_->insns[in.index])));
     log_inflight_[u] = log_.size();
     log_.push_back({in.index, t, in.op == isa::Op::kFinish ? t : 0});
     if (in.op == isa::Op::kFinish) {  // R4: done from cycle t+1

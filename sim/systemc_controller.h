@@ -19,8 +19,8 @@ class Controller : public sc_core::sc_module, public Unit {
  public:
   explicit Controller(sc_core::sc_module_name name) : sc_core::sc_module(name) {}
   // Instructions are decoded (by `decoder`) when the host presents them.
-  void configure(const HwConfig& hw, const Program* program, const InsnDecoder* decoder,
-                 std::array<ExecUnit*, 3> units, Trace* trace);
+  void configure(const HwConfig& hw, const Program* program, const InsnDecoder* decoder, std::array<ExecUnit*, 3> units,
+                 Trace* trace);
 
   void reset() override;
   uint64_t next_event() const override { return ready_at_; }
@@ -36,8 +36,8 @@ class Controller : public sc_core::sc_module, public Unit {
   uint64_t last_progress() const { return last_progress_; }
   // Every instruction has been presented, issued and completed (and none was a finish).
   bool drained() const {
-    return !presented_valid_ && queues_[0].size() + queues_[1].size() + queues_[2].size() == 0 &&
-           units_[0]->idle() && units_[1]->idle() && units_[2]->idle();
+    return !presented_valid_ && queues_[0].size() + queues_[1].size() + queues_[2].size() == 0 && units_[0]->idle() &&
+           units_[1]->idle() && units_[2]->idle();
   }
   // Why nothing can move: each non-empty queue's head and the token it waits for, and the dispatcher.
   std::string describe_stall() const;

@@ -25,7 +25,8 @@ void DramPort::flush_writes(uint64_t t) {
   while (w_next_ < w_beats_ && w_first_ + w_next_ <= t) {
     const uint64_t cycle = w_first_ + w_next_;
     w_last_ack_ = dram_->write(cycle, static_cast<uint32_t>(w_addr_ + w_next_ * bb), w_data_ + w_next_ * bb);
-    if (trace_->on()) trace_->line(cycle, fmt::format("dram write addr={} ack={}", w_addr_ + w_next_ * bb, w_last_ack_));
+    if (trace_->on())
+      trace_->line(cycle, fmt::format("dram write addr={} ack={}", w_addr_ + w_next_ * bb, w_last_ack_));
     ++w_next_;
   }
 }

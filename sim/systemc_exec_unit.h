@@ -49,7 +49,7 @@ class ExecUnit : public sc_core::sc_module, public Unit {
 
  protected:
   virtual void start(const DecodedInsn& in, uint64_t c0) = 0;  // issue in cycle c0
-  virtual void complete(const DecodedInsn&) {}                  // end of cycle c0+E
+  virtual void complete(const DecodedInsn&) {}                 // end of cycle c0+E
   void set_end(uint64_t cycle) { end_ = cycle; }
 
  private:

@@ -39,11 +39,10 @@ void StoreUnit::step(uint64_t t) {
   dram_->flush_writes(t);
   set_end(dram_->last_write_ack());  // E = (cycle of the last beat's acknowledgement) - c0
   last_beat_cycle_ = kNever;
-  if (trace_->on()) trace_->line(t, fmt::format("store #{} last beat, completes {}", current()->index, dram_->last_write_ack()));
+  if (trace_->on())
+    trace_->line(t, fmt::format("store #{} last beat, completes {}", current()->index, dram_->last_write_ack()));
 }
 
-std::vector<ActionCount> StoreUnit::counters() const {
-  return {{"dram_write_beats", n_beats_}};
-}
+std::vector<ActionCount> StoreUnit::counters() const { return {{"dram_write_beats", n_beats_}}; }
 
 }  // namespace bitgrid::scsim

@@ -116,14 +116,15 @@ void ScTop::simulate() {
     // The next cycle in which any block has work. In the cycles skipped, no block changes state another
     // block observes: queue, token and idle state change only in controller steps and retirements.
     const uint64_t t = std::min({controller_.next_event(), load_.next_event(), store_.next_event(),
-                                 compute_.next_event(), load_.end_cycle(), compute_.end_cycle(),
-                                 store_.end_cycle()});
+                                 compute_.next_event(), load_.end_cycle(), compute_.end_cycle(), store_.end_cycle()});
     if (t == kNever) {
       // Nothing can ever move again: every unit is idle and no queue head can issue.
       const uint64_t quiet = controller_.last_progress() + 1;
       if (controller_.drained())
-        throw Error(fmt::format("systemc: the program has no finish: all instructions completed by cycle {} and done "
-                                "never rose", quiet - 1));
+        throw Error(
+            fmt::format("systemc: the program has no finish: all instructions completed by cycle {} and done "
+                        "never rose",
+                        quiet - 1));
       const uint64_t fires = quiet + (opt_.stall_cycles ? opt_.stall_cycles - 1 : 0);
       if (opt_.max_cycles && fires >= opt_.max_cycles)
         throw Error(fmt::format("systemc: max_cycles = {} reached without finish (deadlocked since cycle {}{})",

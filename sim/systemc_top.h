@@ -24,8 +24,7 @@ class ScTop : public sc_core::sc_module {
   static ScTop& instance();
 
   // Runs one job to completion (sc_start inside); throws bitgrid::Error like run_backend.
-  SimResult run_job(const HwConfig& hw, const Program& program, std::vector<uint8_t> memory,
-                    const SimOptions& opt);
+  SimResult run_job(const HwConfig& hw, const Program& program, std::vector<uint8_t> memory, const SimOptions& opt);
 
   // Action counts of the last job, "<block>.<action>", for the energy model: every unit's counters and
   // the scratchpads' word reads and writes.

@@ -91,12 +91,14 @@ DecodedInsn InsnDecoder::decode(const Insn& in, uint32_t i) const {
     if (flags[0][dir]) {
       d.pop[dir] = static_cast<int8_t>(pop_counter(d.queue, dir));
       if (d.pop[dir] < 0)
-        fail(fmt::format("the {} queue has no {} queue to pop a token from", queue_name(d.queue), dir ? "next" : "previous"));
+        fail(fmt::format("the {} queue has no {} queue to pop a token from", queue_name(d.queue),
+                         dir ? "next" : "previous"));
     }
     if (flags[1][dir]) {
       d.push[dir] = static_cast<int8_t>(push_counter(d.queue, dir));
       if (d.push[dir] < 0)
-        fail(fmt::format("the {} queue has no {} queue to push a token to", queue_name(d.queue), dir ? "next" : "previous"));
+        fail(fmt::format("the {} queue has no {} queue to push a token to", queue_name(d.queue),
+                         dir ? "next" : "previous"));
     }
   }
   switch (d.op) {
@@ -113,7 +115,8 @@ DecodedInsn InsnDecoder::decode(const Insn& in, uint32_t i) const {
       if (ld && buf != static_cast<uint64_t>(isa::Buf::kQbuf) && buf != static_cast<uint64_t>(isa::Buf::kDbuf))
         fail("load can only fill qbuf or dbuf");
       if (!ld && buf != static_cast<uint64_t>(isa::Buf::kRbuf)) fail("store can only drain rbuf");
-      if (spm % wb_ || nw % wb_) fail(fmt::format("spm_addr and nwords must be multiples of the DRAM beat ({} words)", wb_));
+      if (spm % wb_ || nw % wb_)
+        fail(fmt::format("spm_addr and nwords must be multiples of the DRAM beat ({} words)", wb_));
       if (spm + nw > words_[buf])
         fail(fmt::format("words {}..{} exceed {} ({} words)", spm, spm + nw, isa::kBufNames[buf], words_[buf]));
       if (dram % bw_) fail(fmt::format("dram_addr is not aligned to the DRAM beat ({} bytes)", bw_));

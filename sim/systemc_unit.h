@@ -29,9 +29,9 @@ struct ActionCount {
 class Unit {
  public:
   virtual ~Unit() = default;
-  virtual void reset() = 0;                     // before every job
-  virtual uint64_t next_event() const = 0;      // next cycle at which step() has work; kNever if none
-  virtual void step(uint64_t cycle) = 0;        // that cycle's work (called with cycle == next_event())
+  virtual void reset() = 0;                 // before every job
+  virtual uint64_t next_event() const = 0;  // next cycle at which step() has work; kNever if none
+  virtual void step(uint64_t cycle) = 0;    // that cycle's work (called with cycle == next_event())
   virtual UnitStats stats() const = 0;
   virtual std::vector<ActionCount> counters() const = 0;
 };

@@ -31,8 +31,8 @@ Compiled compile_hamming_topk(const HammingTopkWorkload& w, const HwConfig& hw) 
     throw Error(where + ".k: " + std::to_string(w.k) + " is outside 1..topk_max = " + std::to_string(hw.topk_max));
   const uint64_t cw = w.database.words;
   if (cw > static_cast<uint64_t>(hw.max_code_words()))
-    throw Error(where + ": codes of " + std::to_string(cw * 64) + " bits exceed max_code_bits = " +
-                std::to_string(hw.max_code_bits));
+    throw Error(where + ": codes of " + std::to_string(cw * 64) +
+                " bits exceed max_code_bits = " + std::to_string(hw.max_code_bits));
   if (w.database.n > 0xFFFFFFFEull) throw Error(where + ": more than 2^32-2 database codes");
   const uint64_t wb = static_cast<uint64_t>(hw.beat_words());
   const uint64_t m = static_cast<uint64_t>(hw.lane_words()), L = static_cast<uint64_t>(hw.ham_lanes);
@@ -46,8 +46,9 @@ Compiled compile_hamming_topk(const HammingTopkWorkload& w, const HwConfig& hw) 
   uint64_t qb_max = std::min(qbuf_words / qwords, rbuf_words / k);
   while (qb_max > 0 && (round_up(qb_max * qwords, wb) > qbuf_words || round_up(qb_max * k, wb) > rbuf_words)) --qb_max;
   if (qb_max == 0)
-    throw Error(where + ": one query (" + std::to_string(qwords * 8) + " bytes) and its k-entry state do not fit qbuf (" +
-                std::to_string(hw.qbuf_kib) + " KiB) / rbuf (" + std::to_string(hw.rbuf_kib) + " KiB)");
+    throw Error(where + ": one query (" + std::to_string(qwords * 8) +
+                " bytes) and its k-entry state do not fit qbuf (" + std::to_string(hw.qbuf_kib) + " KiB) / rbuf (" +
+                std::to_string(hw.rbuf_kib) + " KiB)");
   uint64_t qb = std::min<uint64_t>(qb_max, w.queries.n);
   if (w.query_batch) {
     if (w.query_batch > qb_max)
@@ -185,15 +186,17 @@ Compiled compile_hamming_topk(const HammingTopkWorkload& w, const HwConfig& hw) 
   return out;
 }
 
-void decode_hamming_topk(const HammingTopkLayout& l, const std::vector<uint8_t>& memory, std::vector<int64_t>& neighbors,
-                         std::vector<int32_t>& distances) {
+void decode_hamming_topk(const HammingTopkLayout& l, const std::vector<uint8_t>& memory,
+                         std::vector<int64_t>& neighbors, std::vector<int32_t>& distances) {
   if (memory.size() < l.dram_bytes) throw Error("memory image is smaller than the program's layout");
   neighbors.assign(l.nq * l.k, -1);
   distances.assign(l.nq * l.k, std::numeric_limits<int32_t>::max());
   for (size_t q = 0; q < l.nq; ++q)
     for (size_t i = 0; i < l.k; ++i) {
       uint64_t wd;
-      std::memcpy(&wd, memory.data() + l.result_addr + (q / l.batch) * l.result_batch_stride + ((q % l.batch) * l.k + i) * 8, 8);
+      std::memcpy(&wd,
+                  memory.data() + l.result_addr + (q / l.batch) * l.result_batch_stride + ((q % l.batch) * l.k + i) * 8,
+                  8);
       const Neighbor nb = Neighbor::from_word(wd);
       if (nb.empty()) continue;
       neighbors[q * l.k + i] = nb.index;

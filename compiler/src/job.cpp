@@ -56,7 +56,8 @@ T get(const YAML::Node& n, const std::string& where, const char* what) {
   try {
     return n.as<T>();
   } catch (const YAML::Exception&) {
-    throw Error(where + ": expected " + what + ", got '" + (n.IsScalar() ? n.Scalar() : std::string("a map or list")) + "'");
+    throw Error(where + ": expected " + what + ", got '" + (n.IsScalar() ? n.Scalar() : std::string("a map or list")) +
+                "'");
   }
 }
 
@@ -80,7 +81,8 @@ void apply_set(YAML::Node& root, const std::string& assignment, const std::strin
     s = d + 1;
   }
   // A hardware or energy section given as a file name is loaded first, so its keys can be set.
-  if ((parts[0] == "hardware" || parts[0] == "energy") && parts.size() > 1 && root[parts[0]] && root[parts[0]].IsScalar())
+  if ((parts[0] == "hardware" || parts[0] == "energy") && parts.size() > 1 && root[parts[0]] &&
+      root[parts[0]].IsScalar())
     root[parts[0]] = load_yaml(resolve(root[parts[0]].as<std::string>(), config_path));
   std::vector<YAML::Node> chain{root};
   for (size_t i = 0; i + 1 < parts.size(); ++i) {
@@ -128,7 +130,8 @@ Source load_source(const YAML::Node& n, const std::string& where, const std::str
       for (size_t i = 0; i < rows; ++i) {
         const size_t c = pick() % nc;
         for (size_t d = 0; d < dim; ++d)
-          s.floats->data[i * dim + d] = centres.data[c * dim + d] + static_cast<float>(spread) * s.floats->data[i * dim + d];
+          s.floats->data[i * dim + d] =
+              centres.data[c * dim + d] + static_cast<float>(spread) * s.floats->data[i * dim + d];
       }
     }
   } else {
@@ -136,14 +139,16 @@ Source load_source(const YAML::Node& n, const std::string& where, const std::str
     const Array2D a = read_array(file);
     if (a.dtype == "u1") {
       if (a.cols % 8 != 0)
-        throw Error(file + ": codes of " + std::to_string(a.cols) + " bytes: the hardware needs a multiple of 8 bytes (64 bits)");
+        throw Error(file + ": codes of " + std::to_string(a.cols) +
+                    " bytes: the hardware needs a multiple of 8 bytes (64 bits)");
       s.codes = codes_from_bytes(a.bytes.data(), a.rows, a.cols);
     } else if (a.dtype == "f4") {
       FloatMatrix f{a.rows, a.cols, std::vector<float>(a.rows * a.cols)};
       std::memcpy(f.data.data(), a.bytes.data(), a.bytes.size());
       s.floats = std::move(f);
     } else {
-      throw Error(file + ": dtype " + a.dtype + " is not usable as data (uint8 codes [N, B/8] or float32 vectors [N, D])");
+      throw Error(file + ": dtype " + a.dtype +
+                  " is not usable as data (uint8 codes [N, B/8] or float32 vectors [N, D])");
     }
     if (a.rows == 0) throw Error(file + ": no rows");
   }
@@ -193,7 +198,8 @@ Job load_job(const std::string& path, const std::vector<std::string>& sets) {
   job.workload.k = get_count(w["k"], ww + ".k", 1, 1000000);
   const size_t bits = w["bits"] ? get_count(w["bits"], ww + ".bits", 1, 1u << 20) : 0;
   if (bits && bits % 64 != 0)
-    throw Error(ww + ".bits: " + std::to_string(bits) + " is not a multiple of 64 (the hardware compares 64-bit words)");
+    throw Error(ww + ".bits: " + std::to_string(bits) +
+                " is not a multiple of 64 (the hardware compares 64-bit words)");
   if (w["query_batch"]) job.workload.query_batch = get_count(w["query_batch"], ww + ".query_batch", 1, 1u << 20);
   if (w["tile_codes"]) job.workload.tile_codes = get_count(w["tile_codes"], ww + ".tile_codes", 1, 65535);
   if (!w["database"]) throw Error(ww + ".database: missing");

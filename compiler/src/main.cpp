@@ -1,9 +1,9 @@
 // bitgrid: run a config on a backend, compile a workload, disassemble a program.
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -92,9 +92,10 @@ fs::path simulator(const std::string& backend, const HwConfig& hw, const fs::pat
   const fs::path hwfile = staging / "job-build-hw.yaml";
   write_text(hwfile, hw.to_yaml());
   std::cerr << "bitgrid: building the RTL simulator for this hardware config (cached in " << dir.string() << ")\n";
-  const int rc = run_process({"/bin/bash", std::string(BITGRID_SOURCE_DIR) + "/scripts/build_rtl_sim.sh", hwfile.string(),
-                              dir.string()});
-  if (rc != 0 || !fs::exists(exe)) throw Error("building the RTL simulator failed (scripts/build_rtl_sim.sh exit " + std::to_string(rc) + ")");
+  const int rc = run_process(
+      {"/bin/bash", std::string(BITGRID_SOURCE_DIR) + "/scripts/build_rtl_sim.sh", hwfile.string(), dir.string()});
+  if (rc != 0 || !fs::exists(exe))
+    throw Error("building the RTL simulator failed (scripts/build_rtl_sim.sh exit " + std::to_string(rc) + ")");
   return exe;
 }
 
@@ -117,8 +118,8 @@ BackendRun run_on(const std::string& backend, const HwConfig& hw, const Compiled
     write_text(hwf, hw.to_yaml());
     save_program(pf.string(), c.program);
     save_memimage(mf.string(), c.memory);
-    std::vector<std::string> args{exe.string(), "--hw", hwf.string(), "--program", pf.string(), "--mem", mf.string(),
-                                  "--out-mem", of.string(), "--stats", sf.string()};
+    std::vector<std::string> args{exe.string(), "--hw",      hwf.string(), "--program", pf.string(), "--mem",
+                                  mf.string(),  "--out-mem", of.string(),  "--stats",   sf.string()};
     if (!trace.empty()) args.insert(args.end(), {"--trace", trace});
     if (progress) args.push_back("--progress");
     const int rc = run_process(args);
@@ -140,7 +141,8 @@ int cmd_run(const std::string& config, const std::string& backend, const std::st
   const ActionCounts acts = count_actions(c.program, job.hw);
   Staging stage(out);
   // Show progress when the run will take more than a few seconds (rtl simulates ~0.2 M cycles/s).
-  const uint64_t expect = std::max<uint64_t>(acts.ideal_compute_cycles, acts.dram_read_bytes / static_cast<uint64_t>(job.hw.dram_bytes_per_cycle));
+  const uint64_t expect = std::max<uint64_t>(acts.ideal_compute_cycles,
+                                             acts.dram_read_bytes / static_cast<uint64_t>(job.hw.dram_bytes_per_cycle));
   const bool long_run = expect > (backend == "rtl" ? 500000u : 50000000u);
   BackendRun r = run_on(backend, job.hw, c, stage.dir, trace, long_run);
 
@@ -174,9 +176,14 @@ int cmd_run(const std::string& config, const std::string& backend, const std::st
   json rep;
   rep["backend"] = backend;
   rep["config"] = config;
-  rep["workload"] = {{"type", job.workload_type}, {"database_codes", job.workload.database.n},
-                     {"queries", job.workload.queries.n}, {"bits", job.workload.database.bits()}, {"k", job.workload.k},
-                     {"query_batch", c.layout.batch}, {"tile_codes", c.layout.tile_codes}, {"tiles", c.layout.tiles},
+  rep["workload"] = {{"type", job.workload_type},
+                     {"database_codes", job.workload.database.n},
+                     {"queries", job.workload.queries.n},
+                     {"bits", job.workload.database.bits()},
+                     {"k", job.workload.k},
+                     {"query_batch", c.layout.batch},
+                     {"tile_codes", c.layout.tile_codes},
+                     {"tiles", c.layout.tiles},
                      {"instructions", c.program.insns.size()}};
   json hwj;
   job.hw.for_each([&](const char* n, long v) { hwj[n] = v; });
@@ -187,9 +194,12 @@ int cmd_run(const std::string& config, const std::string& backend, const std::st
   const double compute_bound = static_cast<double>(acts.useful_bits) / peak_bits;
   const double dram_bound = static_cast<double>(acts.dram_read_bytes + acts.dram_write_bytes) / bw;
   const double bound = std::max(compute_bound, dram_bound);
-  rep["roofline"] = {{"peak_code_bits_per_cycle", peak_bits}, {"dram_bytes_per_cycle", bw},
-                     {"compute_bound_cycles", compute_bound}, {"dram_bound_cycles", dram_bound},
-                     {"bound_cycles", bound}, {"bound_by", compute_bound >= dram_bound ? "compute" : "dram"}};
+  rep["roofline"] = {{"peak_code_bits_per_cycle", peak_bits},
+                     {"dram_bytes_per_cycle", bw},
+                     {"compute_bound_cycles", compute_bound},
+                     {"dram_bound_cycles", dram_bound},
+                     {"bound_cycles", bound},
+                     {"bound_by", compute_bound >= dram_bound ? "compute" : "dram"}};
   if (backend == "reference") {
     rep["cycles"] = nullptr;
   } else {
@@ -201,15 +211,18 @@ int cmd_run(const std::string& config, const std::string& backend, const std::st
     json units;
     for (const char* u : {"load", "compute", "store"}) {
       const auto& su = r.stats.at("units").at(u);
-      units[u] = {{"busy_cycles", su.at("busy_cycles")}, {"insns", su.at("insns")},
+      units[u] = {{"busy_cycles", su.at("busy_cycles")},
+                  {"insns", su.at("insns")},
                   {"utilization", su.at("busy_cycles").get<double>() / cycles}};
     }
     rep["units"] = units;
     rep["compute_utilization_of_peak"] = compute_bound / cycles;
   }
   rep["dram_bytes"] = {{"read", acts.dram_read_bytes}, {"write", acts.dram_write_bytes}};
-  rep["actions"] = {{"ham_word_ops", acts.ham_word_ops}, {"topk_merges", acts.topk_merges},
-                    {"code_compares", acts.useful_code_compares}, {"sram_read_words", acts.sram_read_words},
+  rep["actions"] = {{"ham_word_ops", acts.ham_word_ops},
+                    {"topk_merges", acts.topk_merges},
+                    {"code_compares", acts.useful_code_compares},
+                    {"sram_read_words", acts.sram_read_words},
                     {"sram_write_words", acts.sram_write_words}};
   const auto e = energy_pj(acts, job.hw, job.energy);
   rep["energy_table"] = job.energy.name;
@@ -235,17 +248,18 @@ int cmd_run(const std::string& config, const std::string& backend, const std::st
       const double cycles = rep["cycles"].get<double>();
       fmt::print("  cycles {:.0f} ({:.1f} us at 1 GHz), {:.3g} simulated cycles/s\n", cycles, cycles / 1000.0,
                  rep["sim_cycles_per_second"].get<double>());
-      fmt::print("  roofline: {}-bound, bound {:.0f} cycles, reached {:.1f}%\n", rep["roofline"]["bound_by"].get<std::string>(),
-                 bound, 100.0 * bound / cycles);
-      fmt::print("  busy: load {:.1f}%  compute {:.1f}%  store {:.1f}%\n", 100 * rep["units"]["load"]["utilization"].get<double>(),
+      fmt::print("  roofline: {}-bound, bound {:.0f} cycles, reached {:.1f}%\n",
+                 rep["roofline"]["bound_by"].get<std::string>(), bound, 100.0 * bound / cycles);
+      fmt::print("  busy: load {:.1f}%  compute {:.1f}%  store {:.1f}%\n",
+                 100 * rep["units"]["load"]["utilization"].get<double>(),
                  100 * rep["units"]["compute"]["utilization"].get<double>(),
                  100 * rep["units"]["store"]["utilization"].get<double>());
     }
     fmt::print("  energy {:.3f} uJ ({:.1f} pJ per code compare; DRAM {:.0f}%)\n", e.at("total") * 1e-6,
                rep["energy_pj_per_code_compare"].get<double>(), 100.0 * e.at("dram") / e.at("total"));
     if (recall >= 0) fmt::print("  recall@{} vs exact float kNN: {:.4f}\n", job.workload.k, recall);
-    fmt::print("  verified: {}{}\n  outputs: {}/neighbors.npy, distances.npy, report.json\n", verified ? "yes" : "NO - ",
-               why, out);
+    fmt::print("  verified: {}{}\n  outputs: {}/neighbors.npy, distances.npy, report.json\n",
+               verified ? "yes" : "NO - ", why, out);
   }
   return verified ? 0 : 3;
 }
@@ -259,13 +273,23 @@ int cmd_compile(const std::string& config, const std::string& out, const std::ve
   save_memimage((stage.dir / "memory.bgm").string(), c.memory);
   write_text(stage.dir / "hw.yaml", job.hw.to_yaml());
   const auto& l = c.layout;
-  json lj = {{"nq", l.nq}, {"k", l.k}, {"batch", l.batch}, {"tile_codes", l.tile_codes}, {"tiles", l.tiles},
-             {"batches", l.batches}, {"query_addr", l.query_addr}, {"db_addr", l.db_addr},
-             {"result_addr", l.result_addr}, {"result_batch_stride", l.result_batch_stride}, {"dram_bytes", l.dram_bytes}};
+  json lj = {{"nq", l.nq},
+             {"k", l.k},
+             {"batch", l.batch},
+             {"tile_codes", l.tile_codes},
+             {"tiles", l.tiles},
+             {"batches", l.batches},
+             {"query_addr", l.query_addr},
+             {"db_addr", l.db_addr},
+             {"result_addr", l.result_addr},
+             {"result_batch_stride", l.result_batch_stride},
+             {"dram_bytes", l.dram_bytes}};
   write_text(stage.dir / "layout.json", lj.dump(2) + "\n");
   stage.commit(out);
-  fmt::print("compiled {} instructions, {} bytes of DRAM image -> {}/program.bgp, program.s, memory.bgm, layout.json, hw.yaml\n",
-             c.program.insns.size(), c.memory.size(), out);
+  fmt::print(
+      "compiled {} instructions, {} bytes of DRAM image -> {}/program.bgp, program.s, memory.bgm, layout.json, "
+      "hw.yaml\n",
+      c.program.insns.size(), c.memory.size(), out);
   return 0;
 }
 

@@ -68,8 +68,11 @@ int main(int argc, char** argv) {
     bufs.push_back({n["name"].as<std::string>(), n["doc"].as<std::string>(""), n["id"].as<int>()});
   std::vector<Opcode> ops;
   for (const auto& n : root["opcodes"]) {
-    Opcode o{n["name"].as<std::string>(), n["queue"].as<std::string>(), n["doc"].as<std::string>(""),
-             n["value"].as<int>(), {}};
+    Opcode o{n["name"].as<std::string>(),
+             n["queue"].as<std::string>(),
+             n["doc"].as<std::string>(""),
+             n["value"].as<int>(),
+             {}};
     for (const auto& f : n["fields"]) o.fields.push_back(read_field(f));
     ops.push_back(o);
   }
@@ -122,26 +125,34 @@ int main(int argc, char** argv) {
   h << "// " << kBanner << "\n#pragma once\n#include <array>\n#include <cstdint>\n\nnamespace bitgrid::isa {\n\n";
   h << "constexpr int kInsnBits = " << insn_bits << ";\nconstexpr int kInsnBytes = " << insn_bits / 8 << ";\n\n";
   h << "enum class Queue : uint8_t {";
-  for (size_t i = 0; i < queues.size(); ++i) h << (i ? ", " : " ") << "k" << char(std::toupper(queues[i][0])) << queues[i].substr(1) << " = " << i;
+  for (size_t i = 0; i < queues.size(); ++i)
+    h << (i ? ", " : " ") << "k" << char(std::toupper(queues[i][0])) << queues[i].substr(1) << " = " << i;
   h << " };\nconstexpr int kNumQueues = " << queues.size() << ";\n\n";
   h << "enum class Buf : uint8_t {";
-  for (size_t i = 0; i < bufs.size(); ++i) h << (i ? ", " : " ") << "k" << char(std::toupper(bufs[i].name[0])) << bufs[i].name.substr(1) << " = " << bufs[i].id;
+  for (size_t i = 0; i < bufs.size(); ++i)
+    h << (i ? ", " : " ") << "k" << char(std::toupper(bufs[i].name[0])) << bufs[i].name.substr(1) << " = "
+      << bufs[i].id;
   h << " };\nconstexpr int kNumBufs = " << bufs.size() << ";\n";
   h << "constexpr std::array<const char*, " << bufs.size() << "> kBufNames = {";
   for (size_t i = 0; i < bufs.size(); ++i) h << (i ? ", " : "") << "\"" << bufs[i].name << "\"";
   h << "};\n\n";
   h << "enum class Op : uint8_t {";
-  for (size_t i = 0; i < ops.size(); ++i) h << (i ? ", " : " ") << "k" << char(std::toupper(ops[i].name[0])) << ops[i].name.substr(1) << " = " << ops[i].value;
+  for (size_t i = 0; i < ops.size(); ++i)
+    h << (i ? ", " : " ") << "k" << char(std::toupper(ops[i].name[0])) << ops[i].name.substr(1) << " = "
+      << ops[i].value;
   h << " };\n\n";
   h << "struct FieldDef {\n  const char* name;\n  int lsb;\n  int width;\n};\n\n";
-  h << "struct OpDef {\n  const char* name;\n  uint8_t value;\n  Queue queue;\n  int num_fields;\n  const FieldDef* fields;\n};\n\n";
+  h << "struct OpDef {\n  const char* name;\n  uint8_t value;\n  Queue queue;\n  int num_fields;\n  const FieldDef* "
+       "fields;\n};\n\n";
   for (const auto& f : common)
-    h << "constexpr FieldDef k" << camel(f.name) << "Field = {\"" << f.name << "\", " << f.lsb << ", " << f.width << "};\n";
+    h << "constexpr FieldDef k" << camel(f.name) << "Field = {\"" << f.name << "\", " << f.lsb << ", " << f.width
+      << "};\n";
   h << "\n";
   for (const auto& o : ops) {
     std::string on = upper(o.name);
     for (const auto& f : o.fields)
-      h << "constexpr FieldDef k" << on << "_" << upper(f.name) << " = {\"" << f.name << "\", " << f.lsb << ", " << f.width << "};\n";
+      h << "constexpr FieldDef k" << on << "_" << upper(f.name) << " = {\"" << f.name << "\", " << f.lsb << ", "
+        << f.width << "};\n";
     h << "constexpr std::array<FieldDef, " << o.fields.size() << "> k" << on << "_FIELDS = {";
     for (size_t i = 0; i < o.fields.size(); ++i) h << (i ? ", " : "") << "k" << on << "_" << upper(o.fields[i].name);
     h << "};\n";
@@ -154,10 +165,12 @@ int main(int argc, char** argv) {
   }
   h << "}};\n\n";
   h << "// Hardware parameters: defaults and legal ranges (checked by bitgrid::HwConfig).\n";
-  h << "struct ParamDef {\n  const char* name;\n  long def;\n  long min;\n  long max;\n  bool pow2;\n  long multiple_of;\n  const char* doc;\n};\n";
+  h << "struct ParamDef {\n  const char* name;\n  long def;\n  long min;\n  long max;\n  bool pow2;\n  long "
+       "multiple_of;\n  const char* doc;\n};\n";
   h << "constexpr std::array<ParamDef, " << params.size() << "> kParams = {{\n";
   for (const auto& p : params)
-    h << "    {\"" << p.name << "\", " << p.def << ", " << p.min << ", " << p.max << ", " << (p.pow2 ? "true" : "false") << ", " << p.multiple_of << ", \"" << p.doc << "\"},\n";
+    h << "    {\"" << p.name << "\", " << p.def << ", " << p.min << ", " << p.max << ", " << (p.pow2 ? "true" : "false")
+      << ", " << p.multiple_of << ", \"" << p.doc << "\"},\n";
   h << "}};\n\n";
   h << "struct HwParams {\n";
   for (const auto& p : params) h << "  long " << p.name << " = " << p.def << ";\n";
@@ -170,36 +183,45 @@ int main(int argc, char** argv) {
 
   // ---------------------------------------------------------------- SystemVerilog package
   std::ostringstream sv;
-  sv << "// " << kBanner << "\n\n// Not every constant is used by every build of the design.\n/* verilator lint_off UNUSEDPARAM */\npackage bitgrid_pkg;\n\n";
+  sv << "// " << kBanner
+     << "\n\n// Not every constant is used by every build of the design.\n/* verilator lint_off UNUSEDPARAM "
+        "*/\npackage bitgrid_pkg;\n\n";
   sv << "  localparam int unsigned InsnBits = " << insn_bits << ";\n\n";
   sv << "  typedef enum logic [3:0] {\n";
   for (size_t i = 0; i < ops.size(); ++i)
-    sv << "    Op" << char(std::toupper(ops[i].name[0])) << ops[i].name.substr(1) << " = 4'd" << ops[i].value << (i + 1 < ops.size() ? "," : "") << "\n";
+    sv << "    Op" << char(std::toupper(ops[i].name[0])) << ops[i].name.substr(1) << " = 4'd" << ops[i].value
+       << (i + 1 < ops.size() ? "," : "") << "\n";
   sv << "  } opcode_e;\n\n";
   sv << "  typedef enum logic [1:0] {\n";
   for (size_t i = 0; i < queues.size(); ++i)
-    sv << "    Queue" << char(std::toupper(queues[i][0])) << queues[i].substr(1) << " = 2'd" << i << (i + 1 < queues.size() ? "," : "") << "\n";
+    sv << "    Queue" << char(std::toupper(queues[i][0])) << queues[i].substr(1) << " = 2'd" << i
+       << (i + 1 < queues.size() ? "," : "") << "\n";
   sv << "  } queue_e;\n\n";
   sv << "  typedef enum logic [3:0] {\n";
   for (size_t i = 0; i < bufs.size(); ++i)
-    sv << "    Buf" << char(std::toupper(bufs[i].name[0])) << bufs[i].name.substr(1) << " = 4'd" << bufs[i].id << (i + 1 < bufs.size() ? "," : "") << "\n";
+    sv << "    Buf" << char(std::toupper(bufs[i].name[0])) << bufs[i].name.substr(1) << " = 4'd" << bufs[i].id
+       << (i + 1 < bufs.size() ? "," : "") << "\n";
   sv << "  } buf_e;\n\n";
   for (const auto& f : common)
-    sv << "  localparam int unsigned " << camel(f.name) << "Lsb = " << f.lsb << ";\n  localparam int unsigned " << camel(f.name) << "W = " << f.width << ";\n";
+    sv << "  localparam int unsigned " << camel(f.name) << "Lsb = " << f.lsb << ";\n  localparam int unsigned "
+       << camel(f.name) << "W = " << f.width << ";\n";
   for (const auto& o : ops)
     for (const auto& f : o.fields)
-      sv << "  localparam int unsigned " << camel(o.name) << camel(f.name) << "Lsb = " << f.lsb << ";\n  localparam int unsigned "
-         << camel(o.name) << camel(f.name) << "W = " << f.width << ";\n";
+      sv << "  localparam int unsigned " << camel(o.name) << camel(f.name) << "Lsb = " << f.lsb
+         << ";\n  localparam int unsigned " << camel(o.name) << camel(f.name) << "W = " << f.width << ";\n";
   sv << "\n  // Hardware-parameter defaults (a config overrides them with -G at Verilator/Yosys time).\n";
   for (const auto& p : params) sv << "  localparam int unsigned Default" << camel(p.name) << " = " << p.def << ";\n";
   sv << "\n  // Queue of an opcode: load/store go to their own queues, everything else to compute.\n";
   sv << "  function automatic logic [1:0] queue_of(logic [3:0] op);\n    unique case (op)\n";
   for (const auto& o : ops)
     if (o.queue != "compute")
-      sv << "      4'd" << o.value << ": queue_of = 2'd" << static_cast<int>(std::find(queues.begin(), queues.end(), o.queue) - queues.begin()) << ";  // " << o.queue << "\n";
+      sv << "      4'd" << o.value << ": queue_of = 2'd"
+         << static_cast<int>(std::find(queues.begin(), queues.end(), o.queue) - queues.begin()) << ";  // " << o.queue
+         << "\n";
   // Plain numbers (the queue_e values): Yosys 0.23 leaves enum names undefined inside package functions
   // and rejects enum casts.
-  sv << "      default: queue_of = 2'd" << static_cast<int>(std::find(queues.begin(), queues.end(), std::string("compute")) - queues.begin())
+  sv << "      default: queue_of = 2'd"
+     << static_cast<int>(std::find(queues.begin(), queues.end(), std::string("compute")) - queues.begin())
      << ";  // compute\n    endcase\n  endfunction\n\nendpackage\n/* verilator lint_on UNUSEDPARAM */\n";
 
   // ---------------------------------------------------------------- docs/ISA.md
@@ -209,7 +231,8 @@ int main(int argc, char** argv) {
      << " bytes. The opcode selects the queue the controller dispatches it to. Timing rules, token semantics and "
         "data layouts are in [ARCHITECTURE.md](ARCHITECTURE.md).\n\n";
   md << "## Fields common to every instruction\n\n| field | bits | meaning |\n|---|---|---|\n";
-  for (const auto& f : common) md << "| `" << f.name << "` | [" << f.lsb + f.width - 1 << ":" << f.lsb << "] | " << f.doc << " |\n";
+  for (const auto& f : common)
+    md << "| `" << f.name << "` | [" << f.lsb + f.width - 1 << ":" << f.lsb << "] | " << f.doc << " |\n";
   md << "\nToken directions: the queues are ordered load → compute → store. For the load queue `prev` does not exist; "
         "for the store queue `next` does not exist; such flags must be 0.\n\n";
   md << "## Buffers\n\n| id | name | holds |\n|---|---|---|\n";
@@ -222,7 +245,8 @@ int main(int argc, char** argv) {
       continue;
     }
     md << "| field | bits | meaning |\n|---|---|---|\n";
-    for (const auto& f : o.fields) md << "| `" << f.name << "` | [" << f.lsb + f.width - 1 << ":" << f.lsb << "] | " << f.doc << " |\n";
+    for (const auto& f : o.fields)
+      md << "| `" << f.name << "` | [" << f.lsb + f.width - 1 << ":" << f.lsb << "] | " << f.doc << " |\n";
   }
   md << "\n## Hardware parameters\n\n| name | default | range | constraint | meaning |\n|---|---|---|---|---|\n";
   for (const auto& p : params) {

@@ -59,7 +59,8 @@ Array2D read_npy(const std::string& path) {
   if (order == ">" && a.itemsize() > 1) throw Error(path + ": big-endian .npy data is not supported");
   if (std::regex_search(h, std::regex("'fortran_order'\\s*:\\s*True")))
     throw Error(path + ": Fortran-ordered .npy arrays are not supported (save with C order)");
-  if (!std::regex_search(h, mt, std::regex("'shape'\\s*:\\s*\\(([^)]*)\\)"))) throw Error(path + ": .npy header has no shape");
+  if (!std::regex_search(h, mt, std::regex("'shape'\\s*:\\s*\\(([^)]*)\\)")))
+    throw Error(path + ": .npy header has no shape");
   std::vector<size_t> shape;
   const std::string dims = mt[1];
   std::regex num("(\\d+)");
@@ -111,14 +112,15 @@ Array2D read_vecs(const std::string& path) {
   if (b.empty()) throw Error(path + ": empty file");
   size_t off = 0, dim = 0;
   while (off < b.size()) {
-    if (b.size() - off < 4) throw Error(path + ": truncated at vector " + std::to_string(a.rows) + " (dimension field)");
+    if (b.size() - off < 4)
+      throw Error(path + ": truncated at vector " + std::to_string(a.rows) + " (dimension field)");
     int32_t d;
     std::memcpy(&d, b.data() + off, 4);
     if (d <= 0) throw Error(path + ": vector " + std::to_string(a.rows) + " has dimension " + std::to_string(d));
     if (a.rows == 0) dim = static_cast<size_t>(d);
     if (static_cast<size_t>(d) != dim)
-      throw Error(path + ": vector " + std::to_string(a.rows) + " has dimension " + std::to_string(d) + ", the first has " +
-                  std::to_string(dim));
+      throw Error(path + ": vector " + std::to_string(a.rows) + " has dimension " + std::to_string(d) +
+                  ", the first has " + std::to_string(dim));
     off += 4;
     const size_t n = dim * a.itemsize();
     if (b.size() - off < n) throw Error(path + ": truncated in vector " + std::to_string(a.rows));

@@ -25,7 +25,7 @@ int pop_counter(isa::Queue q, bool prev) {
     case isa::Queue::kLoad:
       return prev ? -1 : 1;  // load pops c2l as "next"
     case isa::Queue::kCompute:
-      return prev ? 0 : 3;   // compute pops l2c (prev), s2c (next)
+      return prev ? 0 : 3;  // compute pops l2c (prev), s2c (next)
     case isa::Queue::kStore:
       return prev ? 2 : -1;  // store pops c2s (prev)
   }
@@ -36,7 +36,7 @@ int push_counter(isa::Queue q, bool prev) {
     case isa::Queue::kLoad:
       return prev ? -1 : 0;  // load pushes l2c
     case isa::Queue::kCompute:
-      return prev ? 1 : 2;   // compute pushes c2l (prev), c2s (next)
+      return prev ? 1 : 2;  // compute pushes c2l (prev), c2s (next)
     case isa::Queue::kStore:
       return prev ? 3 : -1;  // store pushes s2c (prev)
   }
@@ -140,7 +140,9 @@ void check_program(const Program& p, const HwConfig& hw, uint64_t dram_bytes) {
     if (!d) fail(idx, "unknown opcode " + std::to_string(in.get(isa::kOpcodeField)));
     // bits outside every field must be zero (catches corrupt binaries)
     Insn known;
-    auto mark = [&](const isa::FieldDef& f) { known.set(f, f.width >= 64 ? ~uint64_t{0} : (uint64_t{1} << f.width) - 1); };
+    auto mark = [&](const isa::FieldDef& f) {
+      known.set(f, f.width >= 64 ? ~uint64_t{0} : (uint64_t{1} << f.width) - 1);
+    };
     mark(isa::kOpcodeField);
     mark(isa::kPopPrevField);
     mark(isa::kPopNextField);
@@ -170,7 +172,8 @@ void check_program(const Program& p, const HwConfig& hw, uint64_t dram_bytes) {
           fail(idx, "words " + std::to_string(spm) + ".." + std::to_string(spm + nw) + " exceed " +
                         isa::kBufNames[buf] + " (" + std::to_string(hw.buf_words(b)) + " words)");
         if (dram % static_cast<uint64_t>(hw.dram_bytes_per_cycle))
-          fail(idx, "dram_addr is not aligned to the DRAM beat (" + std::to_string(hw.dram_bytes_per_cycle) + " bytes)");
+          fail(idx,
+               "dram_addr is not aligned to the DRAM beat (" + std::to_string(hw.dram_bytes_per_cycle) + " bytes)");
         if (dram + nw * 8 > dram_bytes)
           fail(idx, "DRAM bytes " + std::to_string(dram) + ".." + std::to_string(dram + nw * 8) +
                         " exceed the memory image (" + std::to_string(dram_bytes) + " bytes)");
@@ -183,7 +186,8 @@ void check_program(const Program& p, const HwConfig& hw, uint64_t dram_bytes) {
           fail(idx, "k = " + std::to_string(h.k) + " is outside 1..topk_max = " + std::to_string(hw.topk_max));
         if (h.code_words < 1 || h.code_words > static_cast<uint64_t>(hw.max_code_words()))
           fail(idx, "code_words = " + std::to_string(h.code_words) + " is outside 1.." +
-                        std::to_string(hw.max_code_words()) + " (max_code_bits = " + std::to_string(hw.max_code_bits) + ")");
+                        std::to_string(hw.max_code_words()) + " (max_code_bits = " + std::to_string(hw.max_code_bits) +
+                        ")");
         if (h.n_codes < 1) fail(idx, "n_codes must be at least 1");
         const uint64_t S = static_cast<uint64_t>(hw.steps(static_cast<long>(h.code_words)));
         const uint64_t G = (h.n_codes + static_cast<uint64_t>(L) - 1) / static_cast<uint64_t>(L);
@@ -194,7 +198,8 @@ void check_program(const Program& p, const HwConfig& hw, uint64_t dram_bytes) {
           fail(idx, "db_addr must be a multiple of " + std::to_string(L * m));
         if (h.db_addr + G * S * static_cast<uint64_t>(L * m) > static_cast<uint64_t>(hw.buf_words(isa::Buf::kDbuf)))
           fail(idx, "tile exceeds dbuf (" + std::to_string(hw.buf_words(isa::Buf::kDbuf)) + " words)");
-        if (h.r_addr + h.k > static_cast<uint64_t>(hw.buf_words(isa::Buf::kRbuf))) fail(idx, "top-k state exceeds rbuf");
+        if (h.r_addr + h.k > static_cast<uint64_t>(hw.buf_words(isa::Buf::kRbuf)))
+          fail(idx, "top-k state exceeds rbuf");
         if (h.base_index + h.n_codes > 0xFFFFFFFFull) fail(idx, "base_index + n_codes exceeds 2^32-1");
         break;
       }
@@ -260,14 +265,16 @@ std::vector<uint8_t> execute(const Program& p, const HwConfig& hw, std::vector<u
     switch (in.op()) {
       case isa::Op::kLoad: {
         const uint64_t nw = in.get(isa::kLOAD_NWORDS);
-        if (nw) std::memcpy(spm[in.get(isa::kLOAD_BUF)].data() + in.get(isa::kLOAD_SPM_ADDR),
-                            dram.data() + in.get(isa::kLOAD_DRAM_ADDR), nw * 8);
+        if (nw)
+          std::memcpy(spm[in.get(isa::kLOAD_BUF)].data() + in.get(isa::kLOAD_SPM_ADDR),
+                      dram.data() + in.get(isa::kLOAD_DRAM_ADDR), nw * 8);
         break;
       }
       case isa::Op::kStore: {
         const uint64_t nw = in.get(isa::kSTORE_NWORDS);
-        if (nw) std::memcpy(dram.data() + in.get(isa::kSTORE_DRAM_ADDR),
-                            spm[in.get(isa::kSTORE_BUF)].data() + in.get(isa::kSTORE_SPM_ADDR), nw * 8);
+        if (nw)
+          std::memcpy(dram.data() + in.get(isa::kSTORE_DRAM_ADDR),
+                      spm[in.get(isa::kSTORE_BUF)].data() + in.get(isa::kSTORE_SPM_ADDR), nw * 8);
         break;
       }
       case isa::Op::kHamtopk: {

@@ -37,7 +37,8 @@ CodeSet random_codes(size_t n, size_t bits, uint64_t seed) {
 }
 
 CodeSet simhash(const FloatMatrix& x, size_t bits, uint64_t seed) {
-  if (bits == 0 || bits % 64) throw Error("simhash bits " + std::to_string(bits) + " must be a positive multiple of 64");
+  if (bits == 0 || bits % 64)
+    throw Error("simhash bits " + std::to_string(bits) + " must be a positive multiple of 64");
   const FloatMatrix r = random_gaussian(bits, x.cols, seed);
   const RowMat y = view(x) * view(r).transpose();  // rows x bits
   CodeSet c;
@@ -46,7 +47,8 @@ CodeSet simhash(const FloatMatrix& x, size_t bits, uint64_t seed) {
   c.data.assign(c.n * c.words, 0);
   for (size_t i = 0; i < c.n; ++i)
     for (size_t b = 0; b < bits; ++b)
-      if (y(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(b)) >= 0.0f) c.code(i)[b / 64] |= uint64_t{1} << (b % 64);
+      if (y(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(b)) >= 0.0f)
+        c.code(i)[b / 64] |= uint64_t{1} << (b % 64);
   return c;
 }
 

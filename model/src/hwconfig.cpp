@@ -120,8 +120,8 @@ void HwConfig::validate(const std::string& where) const {
       throw Error(where + "." + nm + "_kib: not a whole number of " + std::to_string(row_words(b) * 8) + "-byte rows");
   }
   if (steps(max_code_words()) * lane_words() > buf_words(isa::Buf::kQbuf))
-    throw Error(where + ".qbuf_kib: " + std::to_string(qbuf_kib) + " KiB cannot hold one query of max_code_bits = " +
-                std::to_string(max_code_bits));
+    throw Error(where + ".qbuf_kib: " + std::to_string(qbuf_kib) +
+                " KiB cannot hold one query of max_code_bits = " + std::to_string(max_code_bits));
   if (topk_max > buf_words(isa::Buf::kRbuf))
     throw Error(where + ".rbuf_kib: cannot hold one top-k state of topk_max = " + std::to_string(topk_max));
 }

@@ -26,8 +26,8 @@ uint64_t Insn::get(const isa::FieldDef& f) const {
 
 void Insn::set(const isa::FieldDef& f, uint64_t v) {
   if (f.width < 64 && (v >> f.width) != 0)
-    throw Error(std::string("field ") + f.name + ": " + std::to_string(v) + " does not fit " +
-                std::to_string(f.width) + " bits");
+    throw Error(std::string("field ") + f.name + ": " + std::to_string(v) + " does not fit " + std::to_string(f.width) +
+                " bits");
   for (int b = 0; b < f.width; ++b) {
     const int bit = f.lsb + b;
     const uint64_t mask = uint64_t{1} << (bit % 64);

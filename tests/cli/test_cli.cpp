@@ -31,7 +31,8 @@ class Cli : public ::testing::Test {
  protected:
   fs::path dir;
   void SetUp() override {
-    dir = fs::path(::testing::TempDir()) / ("bitgrid_cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    dir = fs::path(::testing::TempDir()) /
+          ("bitgrid_cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(dir);
     fs::create_directories(dir);
   }
@@ -41,7 +42,8 @@ class Cli : public ::testing::Test {
     return p;
   }
   Result run(const std::string& args) {
-    const std::string cmd = std::string(BITGRID_EXE) + " " + args + " >" + (dir / "stdout").string() + " 2>" + (dir / "stderr").string();
+    const std::string cmd =
+        std::string(BITGRID_EXE) + " " + args + " >" + (dir / "stdout").string() + " 2>" + (dir / "stderr").string();
     const int st = std::system(cmd.c_str());
     return {WEXITSTATUS(st), slurp(dir / "stdout"), slurp(dir / "stderr")};
   }
@@ -50,7 +52,8 @@ class Cli : public ::testing::Test {
     return write("cfg.yaml",
                  "hardware: {ham_lanes: 4, topk_max: 16}\n"
                  "workload:\n  type: hamming_topk\n  k: 5\n  bits: 128\n  seed: 3\n"
-                 "  database: {random_codes: 300}\n  queries: {random_codes: 4}\n" + workload_tail);
+                 "  database: {random_codes: 300}\n  queries: {random_codes: 4}\n" +
+                     workload_tail);
   }
   // Runs a config expected to fail: non-zero exit, one line on stderr containing `needle`, no outputs.
   void expect_error(const std::string& args, const std::string& needle) {
@@ -86,34 +89,50 @@ TEST_F(Cli, ReferenceRunWritesVerifiedOutputs) {
 }
 
 TEST_F(Cli, FloatInputGivesRecall) {
-  const fs::path cfg = write("f.yaml",
-                             "workload:\n  type: hamming_topk\n  k: 10\n  bits: 256\n"
-                             "  database: {random_float: {n: 2000, dim: 16}}\n  queries: {random_float: {n: 8, dim: 16}}\n");
+  const fs::path cfg =
+      write("f.yaml",
+            "workload:\n  type: hamming_topk\n  k: 10\n  bits: 256\n"
+            "  database: {random_float: {n: 2000, dim: 16}}\n  queries: {random_float: {n: 8, dim: 16}}\n");
   const Result r = run("run " + cfg.string() + " --out " + (dir / "o").string());
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(slurp(dir / "o" / "report.json").find("recall_at_k"), std::string::npos);
 }
 
 TEST_F(Cli, SetOverridesHardwareAndWorkload) {
-  const Result r = run("run " + config().string() + " --set workload.k=7 --set hardware.ham_lanes=2 --out " + (dir / "o").string());
+  const Result r =
+      run("run " + config().string() + " --set workload.k=7 --set hardware.ham_lanes=2 --out " + (dir / "o").string());
   ASSERT_EQ(r.rc, 0) << r.err;
   const std::string rep = slurp(dir / "o" / "report.json");
   EXPECT_NE(rep.find("\"k\": 7"), std::string::npos);
   EXPECT_NE(rep.find("\"ham_lanes\": 2"), std::string::npos);
 }
 
-TEST_F(Cli, MalformedYaml) { expect_error("run " + write("bad.yaml", "workload: [unclosed\n").string(), "malformed YAML at line"); }
+TEST_F(Cli, MalformedYaml) {
+  expect_error("run " + write("bad.yaml", "workload: [unclosed\n").string(), "malformed YAML at line");
+}
 TEST_F(Cli, MissingConfig) { expect_error("run " + (dir / "nope.yaml").string(), "nope.yaml: file not found"); }
-TEST_F(Cli, UnknownTopLevelKey) { expect_error("run " + write("u.yaml", "hardwar: {}\n").string(), "hardwar: unknown key"); }
+TEST_F(Cli, UnknownTopLevelKey) {
+  expect_error("run " + write("u.yaml", "hardwar: {}\n").string(), "hardwar: unknown key");
+}
 TEST_F(Cli, UnknownWorkloadKey) { expect_error("run " + config("  kk: 3\n").string(), "workload.kk: unknown key"); }
 TEST_F(Cli, UnknownHardwareKey) {
   expect_error("run " + config().string() + " --set hardware.lanes=3", "hardware.lanes: unknown hardware parameter");
 }
-TEST_F(Cli, WrongType) { expect_error("run " + config().string() + " --set workload.k=ten", "workload.k: expected an integer"); }
-TEST_F(Cli, KAboveHardwareMaximum) { expect_error("run " + config().string() + " --set workload.k=17", "topk_max = 16"); }
-TEST_F(Cli, BitsNotMultipleOf64) { expect_error("run " + config().string() + " --set workload.bits=100", "multiple of 64"); }
-TEST_F(Cli, ZeroLanes) { expect_error("run " + config().string() + " --set hardware.ham_lanes=0", "ham_lanes: 0 is below the minimum 1"); }
-TEST_F(Cli, UnknownWorkloadType) { expect_error("run " + config().string() + " --set workload.type=gemm", "unknown workload 'gemm'"); }
+TEST_F(Cli, WrongType) {
+  expect_error("run " + config().string() + " --set workload.k=ten", "workload.k: expected an integer");
+}
+TEST_F(Cli, KAboveHardwareMaximum) {
+  expect_error("run " + config().string() + " --set workload.k=17", "topk_max = 16");
+}
+TEST_F(Cli, BitsNotMultipleOf64) {
+  expect_error("run " + config().string() + " --set workload.bits=100", "multiple of 64");
+}
+TEST_F(Cli, ZeroLanes) {
+  expect_error("run " + config().string() + " --set hardware.ham_lanes=0", "ham_lanes: 0 is below the minimum 1");
+}
+TEST_F(Cli, UnknownWorkloadType) {
+  expect_error("run " + config().string() + " --set workload.type=gemm", "unknown workload 'gemm'");
+}
 
 TEST_F(Cli, MissingTruncatedAndMisshapenDataFiles) {
   const std::string base =
@@ -131,13 +150,15 @@ TEST_F(Cli, MissingTruncatedAndMisshapenDataFiles) {
   // 128-bit database codes where the workload says 256 bits
   std::string b256 = base;
   b256.replace(b256.find("bits: 128"), 9, "bits: 256");
-  expect_error("run " + write("l.yaml", b256 + "db.npy}\n").string(), "workload.bits: 256 but the database codes have 128 bits");
+  expect_error("run " + write("l.yaml", b256 + "db.npy}\n").string(),
+               "workload.bits: 256 but the database codes have 128 bits");
 }
 
 TEST_F(Cli, CompileAndDisassemble) {
   const fs::path out = dir / "c";
   ASSERT_EQ(run("compile " + config().string() + " --out " + out.string()).rc, 0);
-  for (const char* f : {"program.bgp", "program.s", "memory.bgm", "layout.json", "hw.yaml"}) EXPECT_TRUE(fs::exists(out / f)) << f;
+  for (const char* f : {"program.bgp", "program.s", "memory.bgm", "layout.json", "hw.yaml"})
+    EXPECT_TRUE(fs::exists(out / f)) << f;
   const Result r = run("disasm " + (out / "program.bgp").string());
   ASSERT_EQ(r.rc, 0);
   EXPECT_NE(r.out.find("hamtopk init=1 k=5 code_words=2"), std::string::npos) << r.out;

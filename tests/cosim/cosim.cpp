@@ -4,12 +4,12 @@
 // Verilated RTL, and requires identical final DRAM bytes on all three, systemc cycles == rtl cycles,
 // and results equal to a brute-force top-k. A failure prints the seed, the config and, when the
 // simulators log per-instruction cycles, the first diverging instruction.
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include <CLI/CLI.hpp>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -140,8 +140,8 @@ int main(int argc, char** argv) {
       if (per_hw[h].empty()) continue;
       const fs::path hwf = fs::path(work) / fmt::format("hw{}.yaml", h);
       std::ofstream(hwf) << hws[h].to_yaml();
-      std::map<std::string, fs::path> exe{{"systemc", systemc_exe},
-                                          {"rtl", fs::path(rtl_dir) / fs::path(hw_files[h]).stem() / "bitgrid-sim-rtl"}};
+      std::map<std::string, fs::path> exe{
+          {"systemc", systemc_exe}, {"rtl", fs::path(rtl_dir) / fs::path(hw_files[h]).stem() / "bitgrid-sim-rtl"}};
       for (const auto& [be, path] : exe) {
         const fs::path list = fs::path(work) / fmt::format("jobs-{}-{}.txt", be, h);
         {

@@ -31,18 +31,22 @@ struct Insn {
   unsigned e = 1;  // execution time of the emulated unit
   Unit unit() const { return op == kOpLoad ? kLd : op == kOpStore ? kSt : kCu; }
   // Token counters this instruction pops / pushes (-1: none), by unit and flag.
-  int pop_a() const { return unit() == kLd ? (pop_next ? kC2L : -1) : unit() == kSt ? (pop_prev ? kC2S : -1) : (pop_prev ? kL2C : -1); }
+  int pop_a() const {
+    return unit() == kLd ? (pop_next ? kC2L : -1) : unit() == kSt ? (pop_prev ? kC2S : -1) : (pop_prev ? kL2C : -1);
+  }
   int pop_b() const { return unit() == kCu && pop_next ? kS2C : -1; }
-  int push_a() const { return unit() == kLd ? (push_next ? kL2C : -1) : unit() == kSt ? (push_prev ? kS2C : -1) : (push_prev ? kC2L : -1); }
+  int push_a() const {
+    return unit() == kLd ? (push_next ? kL2C : -1) : unit() == kSt ? (push_prev ? kS2C : -1) : (push_prev ? kC2L : -1);
+  }
   int push_b() const { return unit() == kCu && push_next ? kC2S : -1; }
 };
 
 // Per-cycle state of the rules (the reference), independent of the DUT.
 struct RefCycle {
-  bool ready = false;                 // R1: presented instruction accepted this cycle
+  bool ready = false;                    // R1: presented instruction accepted this cycle
   std::array<int, 3> issue{-1, -1, -1};  // R2: index of the instruction each unit issues (-1: none)
-  std::array<unsigned, 3> occ{};      // occupancy at the start of the cycle
-  std::array<unsigned, 4> tok{};      // token counters at the start of the cycle
+  std::array<unsigned, 3> occ{};         // occupancy at the start of the cycle
+  std::array<unsigned, 4> tok{};         // token counters at the start of the cycle
   bool done = false;
 };
 
@@ -204,7 +208,8 @@ void run_dut(const std::vector<Insn>& prog, const std::vector<RefCycle>& trace, 
     for (int u = 0; u < 3; ++u)
       ASSERT_EQ(get_bits(sim->occ_o, kCntW * u, kCntW), rc.occ[u]) << "occupancy of queue " << u << ", cycle " << c;
     for (int t = 0; t < 4; ++t) {
-      ASSERT_EQ(get_bits(sim->tokens_o, 8 * t, 8), rc.tok[t]) << "token counter " << t << ", cycle " << c << (rc.done ? " (after done)" : "");
+      ASSERT_EQ(get_bits(sim->tokens_o, 8 * t, 8), rc.tok[t])
+          << "token counter " << t << ", cycle " << c << (rc.done ? " (after done)" : "");
       st.max_tok = std::max(st.max_tok, rc.tok[t]);
     }
     if (next < prog.size()) {
@@ -301,7 +306,7 @@ TEST(Controller, TokenOverflowIsAnError) {
 TEST(Controller, BadFlagsOpcodeAndUnitErrors) {
   Insn bad_ld;
   bad_ld.op = kOpLoad;
-  bad_ld.push_prev = true;  // loads have no previous unit
+  bad_ld.push_prev = true;                        // loads have no previous unit
   EXPECT_EQ(run_for_error({bad_ld}, 10, 2), 2u);  // issued in cycle 1
   Insn bad_st2;
   bad_st2.op = kOpStore;

@@ -69,10 +69,10 @@ TEST_F(FifoTest, FillDrainCorners) {
   step(true, false, 0xEE);  // ignored
   step(true, true, 0xDD);   // pop happens, push ignored
   ASSERT_EQ(ref.size(), kDepth - 1);
-  step(true, true, 0xCC);   // not full: both happen
+  step(true, true, 0xCC);  // not full: both happen
   ASSERT_EQ(ref.size(), kDepth - 1);
   for (unsigned i = 0; i < kDepth + 2; ++i) step(false, true, 0);
-  step(true, true, 0xAB);   // empty: push happens, pop ignored
+  step(true, true, 0xAB);  // empty: push happens, pop ignored
   ASSERT_EQ(ref.size(), 1u);
   step(false, false, 0);
   step(false, true, 0);

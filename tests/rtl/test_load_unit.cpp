@@ -156,8 +156,7 @@ class LoadUnitTest : public ::testing::Test {
         }
         for (unsigned w = 0; w < kBeatWords; ++w) {
           uint64_t v = 0;
-          for (unsigned b = 0; b < 8; ++b)
-            v |= uint64_t{image[cur.dram_addr + k * kBeatBytes + 8 * w + b]} << (8 * b);
+          for (unsigned b = 0; b < 8; ++b) v |= uint64_t{image[cur.dram_addr + k * kBeatBytes + 8 * w + b]} << (8 * b);
           ASSERT_EQ(get_word(sim->spm_wdata_o, w), v) << "beat " << k << " word " << w << " cycle " << t;
         }
       }

@@ -48,7 +48,8 @@ int main(int argc, char** argv) {
   {
     Program p;
     for (int i = 0; i < 20000; ++i) {
-      p.insns.push_back(make_load(isa::Buf::kDbuf, (i % 8) * 1024, 1024, (i % 64) * 8192, deps(false, false, false, true)));
+      p.insns.push_back(
+          make_load(isa::Buf::kDbuf, (i % 8) * 1024, 1024, (i % 64) * 8192, deps(false, false, false, true)));
       HamTopk h;
       h.n_codes = 8;
       p.insns.push_back(make_hamtopk(h, deps(true, false, false, i % 4 == 3)));

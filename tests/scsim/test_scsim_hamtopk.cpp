@@ -50,14 +50,14 @@ void check_knn(const KnnCase& c, uint64_t seed) {
 
 TEST(ScsimHamtopk, KnnMatchesReference) {
   const KnnCase cases[] = {
-      {8, 64, 32, 100, 3, 1, 5, 40, 64},       // one word per code, partial last group and tile
-      {8, 64, 32, 300, 4, 4, 10, 64, 64},      // four tiles, merged through the rbuf state
-      {4, 128, 32, 77, 2, 3, 7, 32, 64},       // cw = 3, m = 2: padded step
-      {16, 256, 64, 129, 3, 5, 16, 48, 64},    // cw = 5, m = 4
-      {1, 64, 8, 20, 2, 2, 4, 7, 64},          // one lane, narrow bus
-      {8, 64, 32, 500, 2, 2, 20, 100, 16},     // sparse bits: many equal distances (index order)
-      {8, 64, 32, 5, 2, 1, 12, 3, 64},         // k > n: empty entries
-      {2, 512, 16, 33, 2, 16, 3, 11, 64},      // 1024-bit codes, m = 8
+      {8, 64, 32, 100, 3, 1, 5, 40, 64},     // one word per code, partial last group and tile
+      {8, 64, 32, 300, 4, 4, 10, 64, 64},    // four tiles, merged through the rbuf state
+      {4, 128, 32, 77, 2, 3, 7, 32, 64},     // cw = 3, m = 2: padded step
+      {16, 256, 64, 129, 3, 5, 16, 48, 64},  // cw = 5, m = 4
+      {1, 64, 8, 20, 2, 2, 4, 7, 64},        // one lane, narrow bus
+      {8, 64, 32, 500, 2, 2, 20, 100, 16},   // sparse bits: many equal distances (index order)
+      {8, 64, 32, 5, 2, 1, 12, 3, 64},       // k > n: empty entries
+      {2, 512, 16, 33, 2, 16, 3, 11, 64},    // 1024-bit codes, m = 8
   };
   uint64_t seed = 1;
   for (const auto& c : cases) check_knn(c, seed++);

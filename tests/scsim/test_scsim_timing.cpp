@@ -279,7 +279,7 @@ TEST(ScsimController, FinishEndsTheRunWhileUnitsAreBusy) {
 TEST(ScsimErrors, DeadlockNamesTheStuckHeads) {
   HwConfig hw = small_hw();
   Program p;
-  p.insns.push_back(make_nop(deps(true, false, false, false)));  // waits for l2c forever
+  p.insns.push_back(make_nop(deps(true, false, false, false)));                         // waits for l2c forever
   p.insns.push_back(make_store(Buf::kRbuf, 0, 0, 0, deps(true, false, false, false)));  // waits for c2s
   p.insns.push_back(make_finish());
   SimOptions opt;

@@ -118,7 +118,8 @@ inline RuleResult rule_timing(const bitgrid::HwConfig& hw, const bitgrid::Progra
         if (outstanding < static_cast<uint64_t>(hw.dma_max_outstanding)) {
           const uint64_t j = l.next_burst++;
           const uint64_t beats = std::min(BB, l.nb - j * BB);
-          const uint64_t start = dram.read(c, static_cast<uint32_t>(l.addr + j * BB * BW), static_cast<uint32_t>(beats));
+          const uint64_t start =
+              dram.read(c, static_cast<uint32_t>(l.addr + j * BB * BW), static_cast<uint32_t>(beats));
           l.burst_last.push_back(start + beats - 1);
           if (l.next_burst == l.nbursts) {
             l.end = start + beats - 1;

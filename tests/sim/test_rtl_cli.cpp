@@ -130,10 +130,10 @@ TEST(RtlCli, RefusesAnotherConfigWithoutWritingOutputs) {
   const bgtest::Workload w = bgtest::legal_workload(tiny, 1, 2, 8);
   bitgrid::save_program((d / "p.bgp").string(), w.prog);
   bitgrid::save_memimage((d / "m.bgm").string(), w.mem);
-  const Cmd c = run("--hw " + kSrc + "/configs/hw/tiny.yaml --program " + (d / "p.bgp").string() + " --mem " +
-                        (d / "m.bgm").string() + " --out-mem " + (d / "o.bgm").string() + " --stats " +
-                        (d / "s.json").string(),
-                    d);
+  const Cmd c =
+      run("--hw " + kSrc + "/configs/hw/tiny.yaml --program " + (d / "p.bgp").string() + " --mem " +
+              (d / "m.bgm").string() + " --out-mem " + (d / "o.bgm").string() + " --stats " + (d / "s.json").string(),
+          d);
   expect_one_line_error(c);
   EXPECT_NE(c.err.find("built for another hardware config"), std::string::npos) << c.err;
   EXPECT_FALSE(fs::exists(d / "o.bgm"));

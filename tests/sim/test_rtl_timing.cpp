@@ -19,11 +19,11 @@
 
 namespace {
 
+using bgtest::round_up;
 using bitgrid::Deps;
 using bitgrid::HwConfig;
 using bitgrid::Program;
 using bitgrid::isa::Buf;
-using bgtest::round_up;
 
 HwConfig model_hw(long latency = -1) {
   HwConfig hw = bitgrid::rtl::model_config();
@@ -50,7 +50,8 @@ const bitgrid::rtl::InsnRecord& rec_of(const RtlRun& r, size_t index) {
 
 // R7 for a load issued in cycle c0 on an idle bus: returns the cycle of the last beat (E = result - c0).
 uint64_t r7_last_beat(const HwConfig& hw, uint64_t c0, uint64_t nb, uint32_t addr) {
-  bitgrid::DramModel d(hw.dram_bytes_per_cycle, hw.dram_latency, std::vector<uint8_t>(addr + nb * hw.dram_bytes_per_cycle));
+  bitgrid::DramModel d(hw.dram_bytes_per_cycle, hw.dram_latency,
+                       std::vector<uint8_t>(addr + nb * hw.dram_bytes_per_cycle));
   const uint64_t bb = static_cast<uint64_t>(hw.burst_beats());
   const uint64_t bursts = (nb + bb - 1) / bb;
   std::vector<uint64_t> last;  // last-beat cycle of each requested burst
@@ -119,8 +120,8 @@ TEST(RtlLoad, IsolatedLoadFollowsR7) {
   const uint64_t max_nb = static_cast<uint64_t>(base.buf_words(Buf::kDbuf)) / Wb;
   for (long latency : {1L, 2L, 5L, 23L, 100L}) {
     const HwConfig hw = model_hw(latency);
-    for (uint64_t nb : {uint64_t{1}, uint64_t{2}, BB - 1, BB, BB + 1, 2 * BB, 3 * BB + 1, 5 * BB - 1, 9 * BB + 2,
-                        max_nb}) {
+    for (uint64_t nb :
+         {uint64_t{1}, uint64_t{2}, BB - 1, BB, BB + 1, 2 * BB, 3 * BB + 1, 5 * BB - 1, 9 * BB + 2, max_nb}) {
       if (nb == 0 || nb > max_nb) continue;
       SCOPED_TRACE("latency " + std::to_string(latency) + ", NB " + std::to_string(nb));
       const uint32_t addr = static_cast<uint32_t>(3 * hw.dram_bytes_per_cycle);

@@ -32,10 +32,11 @@ inline Workload random_workload(const bitgrid::HwConfig& hw, uint32_t seed, int 
 
   const uint64_t Wb = static_cast<uint64_t>(hw.beat_words()), BW = static_cast<uint64_t>(hw.dram_bytes_per_cycle);
   const uint64_t m = static_cast<uint64_t>(hw.lane_words()), L = static_cast<uint64_t>(hw.ham_lanes);
-  const uint64_t Rq = static_cast<uint64_t>(hw.row_words(Buf::kQbuf)), Rd = static_cast<uint64_t>(hw.row_words(Buf::kDbuf));
+  const uint64_t Rq = static_cast<uint64_t>(hw.row_words(Buf::kQbuf)),
+                 Rd = static_cast<uint64_t>(hw.row_words(Buf::kDbuf));
   const uint64_t QS = static_cast<uint64_t>(hw.buf_words(Buf::kQbuf)) / 2 / Rq * Rq;  // qbuf slot (words)
   const uint64_t DS = static_cast<uint64_t>(hw.buf_words(Buf::kDbuf)) / 2 / Rd * Rd;  // dbuf slot
-  const uint64_t RS = round_up(static_cast<uint64_t>(hw.topk_max), Wb);              // rbuf slot
+  const uint64_t RS = round_up(static_cast<uint64_t>(hw.topk_max), Wb);               // rbuf slot
   if (QS == 0 || DS == 0 || 2 * RS > static_cast<uint64_t>(hw.buf_words(Buf::kRbuf)))
     throw bitgrid::Error("random_workload: buffers too small for double buffering");
 
@@ -106,10 +107,10 @@ inline Workload random_workload(const bitgrid::HwConfig& hw, uint32_t seed, int 
     h.r_addr = static_cast<uint64_t>(s) * RS;
     h.n_codes = n;
     Deps cd;
-    cd.pop_prev = true;      // l2c from this block's loads
-    cd.pop_next = i >= 2;    // s2c from store i-2 (rbuf slot free)
-    cd.push_prev = true;     // c2l: qbuf/dbuf slot free for load i+2
-    cd.push_next = true;     // c2s: result ready for store i
+    cd.pop_prev = true;    // l2c from this block's loads
+    cd.pop_next = i >= 2;  // s2c from store i-2 (rbuf slot free)
+    cd.push_prev = true;   // c2l: qbuf/dbuf slot free for load i+2
+    cd.push_next = true;   // c2s: result ready for store i
     b.compute.push_back(bitgrid::make_hamtopk(h, cd));
     stores.push_back({h.r_addr, round_up(h.k, Wb)});
   }

@@ -33,8 +33,8 @@ TEST(Checker, DeadlockNamesStuckQueuesAndTokens) {
   HwConfig hw;
   Program p;
   // compute waits for an l2c token that no load ever pushes
-  p.insns = {make_load(isa::Buf::kQbuf, 0, 4, 0), make_hamtopk({true, 1, 1, 0, 0, 0, 0, 1}, Deps{true, false, false, false}),
-             make_finish()};
+  p.insns = {make_load(isa::Buf::kQbuf, 0, 4, 0),
+             make_hamtopk({true, 1, 1, 0, 0, 0, 0, 1}, Deps{true, false, false, false}), make_finish()};
   const std::string e = check_error(p, hw);
   EXPECT_TRUE(has(e, "deadlock")) << e;
   EXPECT_TRUE(has(e, "compute queue stuck at instruction 1")) << e;

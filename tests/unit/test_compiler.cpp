@@ -93,7 +93,8 @@ TEST(Compiler, ProgramsAreDoubleBufferedAndPipelined) {
   EXPECT_EQ(loads_before_first_compute, 3);  // tile 0, queries, tile 1
   uint64_t halves = 0;
   for (const auto& i : c.program.insns)
-    if (i.op() == isa::Op::kLoad && i.get(isa::kLOAD_BUF) == 1) halves |= uint64_t{1} << (i.get(isa::kLOAD_SPM_ADDR) ? 1 : 0);
+    if (i.op() == isa::Op::kLoad && i.get(isa::kLOAD_BUF) == 1)
+      halves |= uint64_t{1} << (i.get(isa::kLOAD_SPM_ADDR) ? 1 : 0);
   EXPECT_EQ(halves, 3u);  // both dbuf halves used
 }
 

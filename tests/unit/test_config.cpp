@@ -121,7 +121,8 @@ TEST(DataFile, VecsFormats) {
 
 TEST(Energy, TableUnitsAndInterpolation) {
   const YAML::Node n = YAML::Load(
-      "name: t\nunits: {energy: pJ}\nenergy_pj: {ham_word_op: 1, topk_compare: 0, dram_byte: 2, sram_64b_by_kib: {8: 10, 32: 20}}");
+      "name: t\nunits: {energy: pJ}\nenergy_pj: {ham_word_op: 1, topk_compare: 0, dram_byte: 2, sram_64b_by_kib: {8: "
+      "10, 32: 20}}");
   const EnergyTable t = EnergyTable::from_yaml(n, "e.yaml");
   EXPECT_DOUBLE_EQ(t.sram_pj(8), 10);
   EXPECT_DOUBLE_EQ(t.sram_pj(16), 15);  // halfway in log2 between 8 and 32

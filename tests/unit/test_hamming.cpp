@@ -85,7 +85,8 @@ TEST(KnnHamming, MatchesBruteForceSort) {
   const auto r = knn_hamming(db, qs, k);
   for (size_t q = 0; q < qs.n; ++q) {
     std::vector<std::pair<uint32_t, uint32_t>> all;
-    for (size_t i = 0; i < db.n; ++i) all.push_back({hamming(qs.code(q), db.code(i), db.words), static_cast<uint32_t>(i)});
+    for (size_t i = 0; i < db.n; ++i)
+      all.push_back({hamming(qs.code(q), db.code(i), db.words), static_cast<uint32_t>(i)});
     std::sort(all.begin(), all.end());
     for (size_t i = 0; i < k; ++i) {
       EXPECT_EQ(r[q * k + i].dist, all[i].first);

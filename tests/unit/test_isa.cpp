@@ -24,7 +24,8 @@ TEST(Isa, EveryFieldRoundTripsWithoutDisturbingOthers) {
         i.set(fd, vals.back());
       }
       EXPECT_EQ(i.get(isa::kOpcodeField), op.value);
-      for (int f = 0; f < op.num_fields; ++f) EXPECT_EQ(i.get(op.fields[f]), vals[f]) << op.name << "." << op.fields[f].name;
+      for (int f = 0; f < op.num_fields; ++f)
+        EXPECT_EQ(i.get(op.fields[f]), vals[f]) << op.name << "." << op.fields[f].name;
       EXPECT_EQ(assemble(disassemble(i)), i) << disassemble(i);
     }
   }

@@ -1,8 +1,8 @@
 #pragma once
 // Functional executor of the ISA (the `reference` backend): runs a program on a DRAM image with the
 // queue/token semantics but no timing, and counts the actions the energy model prices.
-#include <cstdint>
 #include <array>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
@@ -15,13 +15,13 @@ namespace bitgrid {
 
 // Action counts of a program; identical on every backend because they follow from the program alone.
 struct ActionCounts {
-  uint64_t ham_word_ops = 0;    // 64-bit XOR+popcount lane operations (padding lanes included)
-  uint64_t topk_merges = 0;     // group merges of ham_lanes candidates into the top-k list
+  uint64_t ham_word_ops = 0;          // 64-bit XOR+popcount lane operations (padding lanes included)
+  uint64_t topk_merges = 0;           // group merges of ham_lanes candidates into the top-k list
   uint64_t useful_code_compares = 0;  // (query, database code) pairs
-  uint64_t useful_bits = 0;     // code bits compared in those pairs
+  uint64_t useful_bits = 0;           // code bits compared in those pairs
   std::map<std::string, uint64_t> sram_read_words, sram_write_words;  // per buffer name
   uint64_t dram_read_bytes = 0, dram_write_bytes = 0;
-  std::array<uint64_t, 3> insns{};  // per queue
+  std::array<uint64_t, 3> insns{};    // per queue
   uint64_t ideal_compute_cycles = 0;  // sum over hamtopk of G*S (the lanes' minimum)
 };
 
