@@ -92,6 +92,9 @@ fs::path simulator(const std::string& backend, const HwConfig& hw, const fs::pat
   const fs::path hwfile = staging / "job-build-hw.yaml";
   write_text(hwfile, hw.to_yaml());
   std::cerr << "bitgrid: building the RTL simulator for this hardware config (cached in " << dir.string() << ")\n";
+  // Link the model library this build already has, rather than compiling the model again.
+  const fs::path model_lib = self_dir() / "model" / "libbitgrid_model.a";
+  if (fs::exists(model_lib) && !std::getenv("BITGRID_MODEL_LIB")) setenv("BITGRID_MODEL_LIB", model_lib.c_str(), 1);
   const int rc = run_process(
       {"/bin/bash", std::string(BITGRID_SOURCE_DIR) + "/scripts/build_rtl_sim.sh", hwfile.string(), dir.string()});
   if (rc != 0 || !fs::exists(exe))
