@@ -20,14 +20,12 @@ ScTop::ScTop(sc_core::sc_module_name name)
       controller_("controller"),
       load_("load_unit"),
       compute_("compute_unit"),
-      store_("store_unit") {
-  SC_THREAD(scheduler);
-}
+      store_("store_unit") {}
 
 ScTop& ScTop::instance() {
   static ScTop* top = [] {
     auto* t = new ScTop("bitgrid");
-    sc_core::sc_start(sc_core::SC_ZERO_TIME);  // end of elaboration; the scheduler waits for its first job
+    sc_core::sc_start(sc_core::SC_ZERO_TIME);  // end of elaboration
     return t;
   }();
   return *top;
@@ -51,14 +49,16 @@ SimResult ScTop::run_job(const HwConfig& hw, const Program& program, std::vector
   store_.configure(hw, &dram_, &rbuf_, &trace_);
   controller_.configure(hw, &program, &decoder_, {&load_, &compute_, &store_}, &trace_);
   for (Unit* u : std::initializer_list<Unit*>{&controller_, &load_, &compute_, &store_}) u->reset();
-  error_ = nullptr;
-  job_done_ = false;
-
-  start_.notify(sc_core::SC_ZERO_TIME);
-  sc_core::sc_start();  // returns when the scheduler has finished the job and waits for the next one
+  // The scheduler runs on the caller's stack and advances SystemC time with sc_start() (sync_time), so
+  // no SystemC coroutine is involved: errors are ordinary exceptions, and the sanitizer build can follow
+  // the stack.
+  try {
+    simulate();
+  } catch (...) {
+    trace_.close();
+    throw;
+  }
   trace_.close();
-  if (!job_done_) throw Error("systemc backend: the scheduler thread did not run the job");
-  if (error_) std::rethrow_exception(error_);
 
   SimResult r;
   r.backend = "systemc";
@@ -87,21 +87,9 @@ std::vector<ActionCount> ScTop::counters() const {
   return all;
 }
 
-void ScTop::scheduler() {
-  for (;;) {
-    wait(start_);
-    try {
-      simulate();
-    } catch (...) {
-      error_ = std::current_exception();
-    }
-    job_done_ = true;
-  }
-}
-
 void ScTop::sync_time(uint64_t cycle, bool force) {
   if (cycle > synced_cycle_ && (force || cycle - synced_cycle_ >= quantum_)) {
-    wait(clock_period() * static_cast<double>(cycle - synced_cycle_));
+    sc_core::sc_start(clock_period() * static_cast<double>(cycle - synced_cycle_));
     synced_cycle_ = cycle;
   }
 }

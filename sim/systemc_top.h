@@ -32,15 +32,13 @@ class ScTop : public sc_core::sc_module {
 
   static const sc_core::sc_time& clock_period();
   // Cycles simulated between two synchronisations of the scheduler with SystemC time (temporal
-  // decoupling, as a TLM-2.0 quantum keeper does); 0 = wait() at every event.
+  // decoupling, as a TLM-2.0 quantum keeper does); 0 = advance SystemC time at every event.
   static void set_quantum(uint64_t cycles) { quantum_ = cycles; }
 
  private:
-  void scheduler();  // SC_THREAD
-  void simulate();   // one job, inside the thread
+  void simulate();  // one job: jump from event to event, advancing SystemC time every quantum
   void sync_time(uint64_t cycle, bool force);
 
-  sc_core::sc_event start_;
   Controller controller_;
   LoadUnit load_;
   ComputeUnit compute_;
@@ -56,8 +54,6 @@ class ScTop : public sc_core::sc_module {
   sc_core::sc_time job_start_;
   uint64_t synced_cycle_ = 0;
   uint64_t cycles_ = 0;
-  std::exception_ptr error_;
-  bool job_done_ = false;
   static inline uint64_t quantum_ = 100000;
 };
 
