@@ -32,7 +32,7 @@ test: build
 asan: deps
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBITGRID_SANITIZE=ON
 	cmake --build build-asan -j $(JOBS)
-	cd build-asan && UBSAN_OPTIONS=suppressions=$(CURDIR)/scripts/ubsan.supp:print_stacktrace=1 \
+	cd build-asan && UBSAN_OPTIONS=suppressions=$(CURDIR)/scripts/ubsan.supp:print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS) --timeout 3000
 
 gen: build
