@@ -1,9 +1,37 @@
 #!/usr/bin/env bash
 # Installs what bitgrid needs from Debian 12 packages, only what is missing. Safe to run repeatedly.
+# Installs with --no-install-recommends, so every package the build and the test suite use is listed here
+# even when a fuller Debian would have it anyway: the list is checked on a bare
+# `debootstrap --variant=minbase bookworm` root (plus git, make, ca-certificates) by
+# scripts/check_fresh_debian.sh.
 set -euo pipefail
-PKGS=(build-essential cmake pkg-config verilator libsystemc-dev libeigen3-dev libyaml-cpp-dev libgtest-dev
-      libfmt-dev libcli11-dev nlohmann-json3-dev libfaiss-dev libopenblas-dev liblapack-dev
-      yosys nextpnr-ice40 fpga-icestorm gtkwave clang-format git)
+PKGS=(
+  # --- build ---
+  build-essential       # g++, make, libc headers
+  cmake                 # the build
+  pkg-config            # library discovery for builds against the installed libraries
+  git                   # scripts/check_format.sh (a test) lists the sources with git ls-files
+  # --- libraries ---
+  libsystemc-dev        # SystemC kernel: the systemc backend and the rtl harness
+  libeigen3-dev         # reference model
+  libyaml-cpp-dev       # configs
+  libgtest-dev          # test suites
+  libfmt-dev            # formatting in the model, simulators and CLI
+  libcli11-dev          # bitgrid CLI
+  nlohmann-json3-dev    # report.json
+  libfaiss-dev          # faiss peer test and benchmarks
+  libopenblas-dev       # BLAS/LAPACK for faiss
+  liblapack-dev         # LAPACK for faiss
+  # --- RTL ---
+  verilator             # rtl backend and rtl tests (its Depends bring perl and python3)
+  zlib1g-dev            # Verilator's FST tracing: verilated_fst_c.h -> gtkwave/fstapi.h includes zlib.h, and
+                        # Debian's verilator does not depend on it (missing on a minimal system)
+  yosys                 # synthesis tests (scripts/synth.sh)
+  nextpnr-ice40         # iCE40 place-and-route (planned for scripts/synth.sh, docs/STATUS.md)
+  fpga-icestorm         # iCE40 bitstream tools, with nextpnr-ice40
+  gtkwave               # viewing --trace waveforms
+  clang-format          # format test (scripts/check_format.sh)
+)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -12,8 +40,12 @@ if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
 echo "bitgrid setup: installing ${missing[*]}"
+start=$(date +%s)
 SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q
-$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "bitgrid setup: missing packages and not root (no sudo): ${missing[*]}" >&2; exit 1; }
+  SUDO="sudo"
+fi
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+echo "bitgrid setup: installed ${#missing[@]} packages in $(( $(date +%s) - start )) s"

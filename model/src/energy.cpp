@@ -3,10 +3,25 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
+#include <set>
 
 #include "bitgrid/error.h"
 
 namespace bitgrid {
+
+namespace {
+
+double number(const YAML::Node& n, const std::string& where) {
+  try {
+    const double v = n.as<double>();
+    if (!(v >= 0)) throw Error(where + ": must be >= 0");
+    return v;
+  } catch (const YAML::Exception&) {
+    throw Error(where + ": expected a number");
+  }
+}
+
+}  // namespace
 
 EnergyTable EnergyTable::from_yaml(const YAML::Node& n, const std::string& where) {
   EnergyTable t;
@@ -19,32 +34,42 @@ EnergyTable EnergyTable::from_yaml(const YAML::Node& n, const std::string& where
   if (!n["units"] || !n["units"]["energy"] || n["units"]["energy"].as<std::string>() != "pJ")
     throw Error(where + ".units.energy: must be stated and be 'pJ'");
   const YAML::Node e = n["energy_pj"];
-  if (!e || !e.IsMap()) throw Error(where + ".energy_pj: missing");
-  auto num = [&](const std::string& k) {
-    if (!e[k]) throw Error(where + ".energy_pj." + k + ": missing");
-    try {
-      const double v = e[k].as<double>();
-      if (!(v >= 0)) throw Error(where + ".energy_pj." + k + ": must be >= 0");
-      return v;
-    } catch (const YAML::Exception&) {
-      throw Error(where + ".energy_pj." + k + ": expected a number");
-    }
-  };
+  const std::string ew = where + ".energy_pj";
+  if (!e || !e.IsMap()) throw Error(ew + ": missing");
+  std::set<std::string> engines_known;
+  for (const Engine* eng : engines()) engines_known.insert(eng->name());
   for (const auto& kv : e) {
     const auto key = kv.first.as<std::string>();
-    if (key != "ham_word_op" && key != "topk_compare" && key != "dram_byte" && key != "sram_64b_by_kib")
-      throw Error(where + ".energy_pj." + key + ": unknown action");
+    if (key != "dram_byte" && key != "sram_64b_by_kib" && !engines_known.count(key)) {
+      std::string list = "dram_byte, sram_64b_by_kib";
+      for (const auto& k : engines_known) list += ", " + k;
+      throw Error(ew + "." + key + ": unknown action or engine (known: " + list + ")");
+    }
   }
-  t.ham_word_op = num("ham_word_op");
-  t.topk_compare = num("topk_compare");
-  t.dram_byte = num("dram_byte");
+  if (!e["dram_byte"]) throw Error(ew + ".dram_byte: missing");
+  t.dram_byte = number(e["dram_byte"], ew + ".dram_byte");
   const YAML::Node s = e["sram_64b_by_kib"];
-  if (!s || !s.IsMap() || s.size() == 0) throw Error(where + ".energy_pj.sram_64b_by_kib: missing");
+  if (!s || !s.IsMap() || s.size() == 0) throw Error(ew + ".sram_64b_by_kib: missing");
   for (const auto& kv : s) {
     try {
       t.sram_64b_by_kib[kv.first.as<double>()] = kv.second.as<double>();
     } catch (const YAML::Exception&) {
-      throw Error(where + ".energy_pj.sram_64b_by_kib: expected KiB: pJ pairs of numbers");
+      throw Error(ew + ".sram_64b_by_kib: expected KiB: pJ pairs of numbers");
+    }
+  }
+  // Every engine's actions, each priced once.
+  for (const Engine* eng : engines()) {
+    const std::string en = eng->name(), w = ew + "." + en;
+    const YAML::Node sec = e[en];
+    if (!sec || !sec.IsMap()) throw Error(w + ": missing (the " + en + " engine's actions)");
+    std::set<std::string> actions;
+    for (int i = 0; i < eng->def().num_actions; ++i) actions.insert(eng->def().actions[i].name);
+    for (const auto& kv : sec)
+      if (!actions.count(kv.first.as<std::string>()))
+        throw Error(w + "." + kv.first.as<std::string>() + ": unknown action of engine " + en);
+    for (const auto& a : actions) {
+      if (!sec[a]) throw Error(w + "." + a + ": missing");
+      t.action_pj[en + "." + a] = number(sec[a], w + "." + a);
     }
   }
   return t;
@@ -61,16 +86,14 @@ double EnergyTable::sram_pj(double kib) const {
 
 std::map<std::string, double> energy_pj(const ActionCounts& a, const HwConfig& hw, const EnergyTable& t) {
   std::map<std::string, double> e;
-  e["hamming_lanes"] = static_cast<double>(a.ham_word_ops) * t.ham_word_op;
-  // Each group merge compares every candidate with every list slot and with the other candidates.
-  const double cmp_per_merge = static_cast<double>(hw.ham_lanes) * static_cast<double>(hw.topk_max + hw.ham_lanes);
-  e["topk"] = static_cast<double>(a.topk_merges) * cmp_per_merge * t.topk_compare;
+  for (const auto& [key, pj] : t.action_pj) e[key] = static_cast<double>(a.get(key)) * pj;
   for (int b = 0; b < isa::kNumBufs; ++b) {
-    const std::string nm = isa::kBufNames[b];
-    const double words = static_cast<double>(a.sram_read_words.at(nm) + a.sram_write_words.at(nm));
-    e["sram_" + nm] = words * t.sram_pj(static_cast<double>(hw.buf_kib(static_cast<isa::Buf>(b))));
+    const auto buf = static_cast<isa::Buf>(b);
+    const double words = static_cast<double>(a.get(sram_key(buf, false)) + a.get(sram_key(buf, true)));
+    e[std::string("sram.") + isa::kBufNames[static_cast<size_t>(b)]] =
+        words * t.sram_pj(static_cast<double>(hw.buf_kib(buf)));
   }
-  e["dram"] = static_cast<double>(a.dram_read_bytes + a.dram_write_bytes) * t.dram_byte;
+  e["dram"] = static_cast<double>(a.get("dram.read_bytes") + a.get("dram.write_bytes")) * t.dram_byte;
   double total = 0;
   for (const auto& kv : e) total += kv.second;
   e["total"] = total;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "bitgrid/engine.h"
 #include "bitgrid/error.h"
 
 namespace bitgrid {
@@ -28,47 +29,7 @@ long parse_long(const std::string& text, const std::string& what) {
   }
 }
 
-std::string camel(const std::string& s) {
-  std::string r;
-  bool up = true;
-  for (char c : s) {
-    if (c == '_') {
-      up = true;
-      continue;
-    }
-    r += up ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
-    up = false;
-  }
-  return r;
-}
-
 }  // namespace
-
-long HwConfig::row_words(isa::Buf b) const {
-  switch (b) {
-    case isa::Buf::kQbuf:
-      return std::max(lane_words(), beat_words());
-    case isa::Buf::kDbuf:
-      return std::max(ham_lanes * lane_words(), beat_words());
-    case isa::Buf::kRbuf:
-      return beat_words();
-  }
-  return 1;
-}
-
-long HwConfig::buf_kib(isa::Buf b) const {
-  switch (b) {
-    case isa::Buf::kQbuf:
-      return qbuf_kib;
-    case isa::Buf::kDbuf:
-      return dbuf_kib;
-    case isa::Buf::kRbuf:
-      return rbuf_kib;
-  }
-  return 0;
-}
-
-long HwConfig::buf_words(isa::Buf b) const { return buf_kib(b) * 1024 / 8; }
 
 HwConfig HwConfig::from_yaml(const YAML::Node& node, const std::string& where) {
   HwConfig c;
@@ -111,19 +72,25 @@ void HwConfig::validate(const std::string& where) const {
   if (dram_burst_bytes < dram_bytes_per_cycle)
     throw Error(where + ".dram_burst_bytes: " + std::to_string(dram_burst_bytes) +
                 " is smaller than one beat (dram_bytes_per_cycle = " + std::to_string(dram_bytes_per_cycle) + ")");
-  for (isa::Buf b : {isa::Buf::kQbuf, isa::Buf::kDbuf, isa::Buf::kRbuf}) {
-    const std::string nm = isa::kBufNames[static_cast<int>(b)];
+  for (int i = 0; i < isa::kNumBufs; ++i) {
+    const auto b = static_cast<isa::Buf>(i);
+    const std::string at = where + "." + isa::kBufs[i].size_param + ": " + std::to_string(buf_kib(b)) + " KiB";
+    const long pw = port_words(b);
+    if (pw > 0 && (pw & (pw - 1)) != 0)
+      throw Error(where + ": the compute port of " + isa::kBufNames[i] + " would be " + std::to_string(pw) +
+                  " words, not a power of two");
     if (buf_words(b) < row_words(b))
-      throw Error(where + "." + nm + "_kib: " + std::to_string(buf_kib(b)) + " KiB holds less than one row of " +
-                  std::to_string(row_words(b) * 8) + " bytes");
+      throw Error(at + " holds less than one row of " + std::to_string(row_words(b) * 8) + " bytes (" +
+                  isa::kBufNames[i] + ")");
     if (buf_words(b) % row_words(b) != 0)
-      throw Error(where + "." + nm + "_kib: not a whole number of " + std::to_string(row_words(b) * 8) + "-byte rows");
+      throw Error(at + " is not a whole number of " + std::to_string(row_words(b) * 8) + "-byte rows (" +
+                  isa::kBufNames[i] + ")");
+    const long max_words = 1L << isa::kLOAD_SPM_ADDR.width;
+    if (buf_words(b) > max_words)
+      throw Error(at + " is more than the " + std::to_string(max_words * 8 / 1024) +
+                  " KiB a spm_addr can address (" + isa::kBufNames[i] + ")");
   }
-  if (steps(max_code_words()) * lane_words() > buf_words(isa::Buf::kQbuf))
-    throw Error(where + ".qbuf_kib: " + std::to_string(qbuf_kib) +
-                " KiB cannot hold one query of max_code_bits = " + std::to_string(max_code_bits));
-  if (topk_max > buf_words(isa::Buf::kRbuf))
-    throw Error(where + ".rbuf_kib: cannot hold one top-k state of topk_max = " + std::to_string(topk_max));
+  for (const Engine* e : engines()) e->validate(*this, where);
 }
 
 std::string HwConfig::to_yaml() const {
@@ -134,7 +101,11 @@ std::string HwConfig::to_yaml() const {
 
 std::vector<std::string> HwConfig::rtl_overrides() const {
   std::vector<std::string> r;
-  for_each([&](const char* n, long v) { r.push_back("-G" + camel(n) + "=" + std::to_string(v)); });
+  for (const auto& p : isa::kParams) {
+    for_each([&](const char* n, long v) {
+      if (std::string(n) == p.name) r.push_back(std::string("-G") + p.rtl_name + "=" + std::to_string(v));
+    });
+  }
   return r;
 }
 

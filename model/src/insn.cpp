@@ -38,38 +38,23 @@ void Insn::set(const isa::FieldDef& f, uint64_t v) {
   }
 }
 
-const isa::OpDef* Insn::def() const {
-  const auto opc = static_cast<uint8_t>(get(isa::kOpcodeField));
-  for (const auto& d : isa::kOps)
-    if (d.value == opc) return &d;
-  return nullptr;
-}
+const isa::OpDef* Insn::def() const { return isa::op_def(opcode()); }
 
 isa::Queue Insn::queue() const {
   const isa::OpDef* d = def();
   return d ? d->queue : isa::Queue::kCompute;
 }
 
+void throw_field_overflow(isa::Op op, const char* field) {
+  const isa::OpDef* d = isa::op_def(static_cast<uint64_t>(op));
+  int width = 0;
+  for (int f = 0; d && f < d->num_fields; ++f)
+    if (std::string(d->fields[f].name) == field) width = d->fields[f].width;
+  throw Error(std::string(d ? d->name : "instruction") + "." + field + ": value does not fit " +
+              std::to_string(width) + " bits");
+}
+
 namespace {
-
-void set_deps(Insn& i, const Deps& d) {
-  i.set(isa::kPopPrevField, d.pop_prev);
-  i.set(isa::kPopNextField, d.pop_next);
-  i.set(isa::kPushPrevField, d.push_prev);
-  i.set(isa::kPushNextField, d.push_next);
-}
-
-Insn make_dma(isa::Op op, const std::array<isa::FieldDef, 4>& f, isa::Buf buf, uint64_t spm_addr, uint64_t nwords,
-              uint64_t dram_addr, Deps d) {
-  Insn i;
-  i.set(isa::kOpcodeField, static_cast<uint64_t>(op));
-  set_deps(i, d);
-  i.set(f[0], static_cast<uint64_t>(buf));
-  i.set(f[1], spm_addr);
-  i.set(f[2], nwords);
-  i.set(f[3], dram_addr);
-  return i;
-}
 
 const char* kDepNames[4] = {"pop_prev", "pop_next", "push_prev", "push_next"};
 const isa::FieldDef* kDepFields[4] = {&isa::kPopPrevField, &isa::kPopNextField, &isa::kPushPrevField,
@@ -77,54 +62,13 @@ const isa::FieldDef* kDepFields[4] = {&isa::kPopPrevField, &isa::kPopNextField, 
 
 }  // namespace
 
-Insn make_nop(Deps d) {
-  Insn i;
-  i.set(isa::kOpcodeField, static_cast<uint64_t>(isa::Op::kNop));
-  set_deps(i, d);
-  return i;
-}
-
-Insn make_finish(Deps d) {
-  Insn i;
-  i.set(isa::kOpcodeField, static_cast<uint64_t>(isa::Op::kFinish));
-  set_deps(i, d);
-  return i;
-}
-
+Insn make_nop(Deps d) { return encode(isa::NopInsn{d}); }
+Insn make_finish(Deps d) { return encode(isa::FinishInsn{d}); }
 Insn make_load(isa::Buf buf, uint64_t spm_addr, uint64_t nwords, uint64_t dram_addr, Deps d) {
-  return make_dma(isa::Op::kLoad, isa::kLOAD_FIELDS, buf, spm_addr, nwords, dram_addr, d);
+  return encode(isa::LoadInsn{static_cast<uint64_t>(buf), spm_addr, nwords, dram_addr, d});
 }
-
 Insn make_store(isa::Buf buf, uint64_t spm_addr, uint64_t nwords, uint64_t dram_addr, Deps d) {
-  return make_dma(isa::Op::kStore, isa::kSTORE_FIELDS, buf, spm_addr, nwords, dram_addr, d);
-}
-
-Insn make_hamtopk(const HamTopk& h, Deps d) {
-  Insn i;
-  i.set(isa::kOpcodeField, static_cast<uint64_t>(isa::Op::kHamtopk));
-  set_deps(i, d);
-  i.set(isa::kHAMTOPK_INIT, h.init);
-  i.set(isa::kHAMTOPK_K, h.k);
-  i.set(isa::kHAMTOPK_CODE_WORDS, h.code_words);
-  i.set(isa::kHAMTOPK_Q_ADDR, h.q_addr);
-  i.set(isa::kHAMTOPK_DB_ADDR, h.db_addr);
-  i.set(isa::kHAMTOPK_BASE_INDEX, h.base_index);
-  i.set(isa::kHAMTOPK_R_ADDR, h.r_addr);
-  i.set(isa::kHAMTOPK_N_CODES, h.n_codes);
-  return i;
-}
-
-HamTopk decode_hamtopk(const Insn& i) {
-  HamTopk h;
-  h.init = i.get(isa::kHAMTOPK_INIT);
-  h.k = i.get(isa::kHAMTOPK_K);
-  h.code_words = i.get(isa::kHAMTOPK_CODE_WORDS);
-  h.q_addr = i.get(isa::kHAMTOPK_Q_ADDR);
-  h.db_addr = i.get(isa::kHAMTOPK_DB_ADDR);
-  h.base_index = i.get(isa::kHAMTOPK_BASE_INDEX);
-  h.r_addr = i.get(isa::kHAMTOPK_R_ADDR);
-  h.n_codes = i.get(isa::kHAMTOPK_N_CODES);
-  return h;
+  return encode(isa::StoreInsn{static_cast<uint64_t>(buf), spm_addr, nwords, dram_addr, d});
 }
 
 std::string disassemble(const Insn& i) {

@@ -14,23 +14,21 @@ class Node;
 namespace bitgrid {
 
 struct HwConfig : isa::HwParams {
-  // --- derived geometry (in 64-bit words) ---
+  // --- derived geometry (in 64-bit words; the buffer rules are generated from configs/isa/) ---
   long beat_words() const { return dram_bytes_per_cycle / 8; }
   long burst_beats() const { return dram_burst_bytes / dram_bytes_per_cycle; }
-  long lane_words() const { return ham_bits_per_lane / 64; }  // m
-  long row_words(isa::Buf b) const;
-  long buf_words(isa::Buf b) const;
-  long buf_kib(isa::Buf b) const;
-  long max_code_words() const { return max_code_bits / 64; }
-  // Steps a code of `code_words` words takes in one lane: ceil(cw / m).
-  long steps(long code_words) const { return (code_words + lane_words() - 1) / lane_words(); }
+  long row_words(isa::Buf b) const { return isa::buf_row_words(b, *this); }
+  long port_words(isa::Buf b) const { return isa::buf_port_words(b, *this); }
+  long buf_kib(isa::Buf b) const { return isa::buf_kib(b, *this); }
+  long buf_words(isa::Buf b) const { return buf_kib(b) * 1024 / 8; }
 
   // Reads `node` (a map of parameter names to integers). Unknown keys, wrong types and values out of
   // range throw bitgrid::Error naming `where` and the key, e.g. "hw.yaml: hardware.ham_lanes: 0 is below 1".
   static HwConfig from_yaml(const YAML::Node& node, const std::string& where);
   // Sets one parameter from text ("--set hardware.ham_lanes=4"); throws on unknown names / bad values.
   void set(const std::string& name, const std::string& value, const std::string& where);
-  // Range and cross-parameter checks; throws bitgrid::Error.
+  // Range and cross-parameter checks (the spine's, the buffers', and each engine's Engine::validate);
+  // throws bitgrid::Error naming `where` and the parameter.
   void validate(const std::string& where) const;
   std::string to_yaml() const;  // every parameter, one "name: value" line each
   // Verilator/Yosys parameter overrides for the RTL top, e.g. {"-GHamLanes=8", ...}.

@@ -9,7 +9,7 @@
 //
 // Steps may be back to back (a new group's first step in the cycle its predecessor's result is shown)
 // and may have gaps (valid_i = 0 holds the accumulators).
-module hamming_unit #(
+module bg_hamming_unit #(
   parameter int unsigned HamLanes = bitgrid_pkg::DefaultHamLanes,
   parameter int unsigned HamBitsPerLane = bitgrid_pkg::DefaultHamBitsPerLane,
   parameter int unsigned MaxCodeBits = bitgrid_pkg::DefaultMaxCodeBits,
@@ -37,7 +37,7 @@ module hamming_unit #(
 
   for (genvar l = 0; l < HamLanes; l++) begin : g_lane
     for (genvar j = 0; j < M; j++) begin : g_word
-      popcount64 u_popcount (
+      bg_popcount64 u_popcount (
         .data_i (q_i[j*64 +: 64] ^ d_i[(l*M+j)*64 +: 64]),
         .count_o(word_count[(l*M+j)*7 +: 7])
       );
@@ -79,4 +79,4 @@ module hamming_unit #(
   assign valid_o = valid_q;
   assign dist_o  = acc_q;
 
-endmodule
+endmodule : bg_hamming_unit

@@ -1,5 +1,5 @@
 // Population count of one 64-bit word, as a balanced adder tree (2-bit, 3-bit, ... 7-bit sums).
-module popcount64 (
+module bg_popcount64 (
   input  logic [63:0] data_i,
   output logic [6:0]  count_o
 );
@@ -29,4 +29,4 @@ module popcount64 (
     count_o = {1'b0, sum32[0 +: 6]} + {1'b0, sum32[6 +: 6]};
   end
 
-endmodule
+endmodule : bg_popcount64

@@ -1,45 +1,65 @@
-// Compute unit: executes one compute-queue instruction at a time (ARCHITECTURE.md §3, §4 R2, R5, R9).
+// Hamming/top-k engine (ARCHITECTURE.md §3, R9): one hamtopk instruction at a time, behind the compute
+// dispatcher (bg_compute_unit) with the engine port list of ARCHITECTURE.md §6.
 //
-// Issue in cycle c (issue_i while idle_o), busy in c+1 .. c+E, complete_o in c+E, idle again in c+E+1.
-//   hamtopk: E = (init ? 0 : k) + G*S + k + 3, G = ceil(n_codes/HamLanes), S = ceil(code_words/M)
+// Started in cycle c (start_i with insn_i), the instruction's last cycle c+E is flagged by last_o:
+//   E = (init ? 0 : k) + G*S + k + 3, G = ceil(n_codes/HamLanes), S = ceil(code_words/M)
 //     Read  (k cycles, skipped when init): rbuf read r_addr+i; the entry is merged into the top-k list
 //            as a single candidate in the next cycle (data valid the cycle after the request).
 //     Stream (G*S cycles): one (group, step) per cycle: qbuf read of the step's M query words, dbuf read
-//            of the row of HamLanes*M words; data reaches the Hamming engine the next cycle, a group's
+//            of the row of HamLanes*M words; data reaches the Hamming unit the next cycle, a group's
 //            distances reach the top-k unit the cycle after its last step and are merged in that cycle.
 //     Drain (3 cycles): the last group's data, distances and merge.
 //     Write (k cycles): rbuf write r_addr+i of list slot 0, shifting the list.
-//   any other opcode: E = 1, no effect.
+// Its scratchpad ports carry one request each (bitgrid_pkg::spm_req_t) and are idle ('0) while the
+// engine is; read data arrives the cycle after the request. Port widths are fixed by the generated top
+// from configs/isa/engines/hamtopk.yaml and checked here.
 // (Yosys 0.23 does not parse package imports, so package items are referenced as bitgrid_pkg::X.)
-module compute_unit #(
-  parameter int unsigned HamLanes = bitgrid_pkg::DefaultHamLanes,
+module bg_hamtopk #(
+  parameter int unsigned HamLanes       = bitgrid_pkg::DefaultHamLanes,
   parameter int unsigned HamBitsPerLane = bitgrid_pkg::DefaultHamBitsPerLane,
-  parameter int unsigned TopkMax = bitgrid_pkg::DefaultTopkMax,
-  parameter int unsigned MaxCodeBits = bitgrid_pkg::DefaultMaxCodeBits,
-  localparam int unsigned M = HamBitsPerLane / 64
+  parameter int unsigned MaxCodeBits    = bitgrid_pkg::DefaultMaxCodeBits,
+  parameter int unsigned TopkMax        = bitgrid_pkg::DefaultTopkMax,
+  parameter int unsigned QbufPortWords  = HamBitsPerLane / 64,
+  parameter int unsigned DbufPortWords  = HamLanes * HamBitsPerLane / 64,
+  parameter int unsigned RbufPortWords  = 1,
+  localparam int unsigned M             = HamBitsPerLane / 64
 ) (
-  input  logic                           clk_i,
-  input  logic                           rst_ni,
-  input  logic                           issue_i,
+  input  logic                             clk_i,
+  input  logic                             rst_ni,
+  input  logic                             start_i,
   input  logic [bitgrid_pkg::InsnBits-1:0] insn_i,
-  output logic                           idle_o,
-  output logic                           complete_o,
-  // qbuf read port
-  output logic                           q_req_o,
-  output logic [19:0]                    q_addr_o,
-  input  logic [M*64-1:0]                q_rdata_i,
-  // dbuf read port
-  output logic                           d_req_o,
-  output logic [19:0]                    d_addr_o,
-  input  logic [HamLanes*M*64-1:0]       d_rdata_i,
-  // rbuf port
-  output logic                           r_req_o,
-  output logic                           r_we_o,
-  output logic [15:0]                    r_addr_o,
-  output logic [63:0]                    r_wdata_o,
-  input  logic [63:0]                    r_rdata_i
+  output logic                             last_o,
+  // qbuf: read M words
+  output bitgrid_pkg::spm_req_t            qbuf_req_o,
+  input  logic [QbufPortWords*64-1:0]      qbuf_rdata_i,
+  // dbuf: read HamLanes*M words
+  output bitgrid_pkg::spm_req_t            dbuf_req_o,
+  input  logic [DbufPortWords*64-1:0]      dbuf_rdata_i,
+  // rbuf: read or write one word
+  output bitgrid_pkg::spm_req_t            rbuf_req_o,
+  output logic [RbufPortWords*64-1:0]      rbuf_wdata_o,
+  input  logic [RbufPortWords*64-1:0]      rbuf_rdata_i
 );
 
+  if (HamLanes < 1 || (HamLanes & (HamLanes - 1)) != 0) begin : g_bad_lanes
+    $fatal(1, "bg_hamtopk: HamLanes must be a power of two");
+  end
+  if (HamBitsPerLane < 64 || (HamBitsPerLane & (HamBitsPerLane - 1)) != 0) begin : g_bad_bits
+    $fatal(1, "bg_hamtopk: HamBitsPerLane must be a power of two >= 64");
+  end
+  if (MaxCodeBits < 64 || MaxCodeBits % 64 != 0 || MaxCodeBits / 64 >= (1 << bitgrid_pkg::HamtopkCodeWordsW))
+  begin : g_bad_code_bits
+    $fatal(1, "bg_hamtopk: MaxCodeBits must be a multiple of 64 that the code_words field can hold");
+  end
+  if (TopkMax < 1 || TopkMax >= (1 << bitgrid_pkg::HamtopkKW)) begin : g_bad_topk
+    $fatal(1, "bg_hamtopk: TopkMax must be in 1 .. 2^HamtopkKW-1");
+  end
+  if (QbufPortWords != M || DbufPortWords != HamLanes * M || RbufPortWords != 1) begin : g_bad_ports
+    $fatal(1, "bg_hamtopk: buffer port widths differ from configs/isa/engines/hamtopk.yaml");
+  end
+
+  localparam int unsigned AW    = bitgrid_pkg::SpmAddrW;            // q/d addresses
+  localparam int unsigned RW    = bitgrid_pkg::HamtopkRAddrW;       // r addresses
   localparam int unsigned LogM  = $clog2(M);
   localparam int unsigned LogL  = $clog2(HamLanes);
   localparam int unsigned DistW = $clog2((MaxCodeBits > HamBitsPerLane ? MaxCodeBits : HamBitsPerLane) + 1);
@@ -48,9 +68,31 @@ module compute_unit #(
   localparam int unsigned NW    = bitgrid_pkg::HamtopkNCodesW;     // codes, groups
   localparam logic [KW-1:0] DrainCycles = KW'(3);
 
+  // Port requests and data (the engine's own names).
+  logic                     q_req, d_req, r_req, r_we;
+  logic [AW-1:0]            q_addr, d_addr;
+  logic [RW-1:0]            r_addr;
+  logic [63:0]              r_wdata, r_rdata;
+  logic [M*64-1:0]          q_rdata;
+  logic [HamLanes*M*64-1:0] d_rdata;
+  logic                     idle;
+
+  assign qbuf_req_o.req  = q_req;
+  assign qbuf_req_o.we   = 1'b0;
+  assign qbuf_req_o.addr = q_addr;
+  assign dbuf_req_o.req  = d_req;
+  assign dbuf_req_o.we   = 1'b0;
+  assign dbuf_req_o.addr = d_addr;
+  assign rbuf_req_o.req  = r_req;
+  assign rbuf_req_o.we   = r_we;
+  assign rbuf_req_o.addr = AW'(r_addr);
+  assign rbuf_wdata_o = r_wdata;
+  assign q_rdata    = qbuf_rdata_i;
+  assign d_rdata    = dbuf_rdata_i;
+  assign r_rdata    = rbuf_rdata_i;
+
   typedef enum logic [2:0] {
     StIdle,    // waiting for an instruction
-    StSingle,  // the one cycle of a 1-cycle instruction
     StRead,    // reading the top-k state from rbuf
     StStream,  // streaming (group, step) pairs through the Hamming engine
     StDrain,   // pipeline drain
@@ -60,21 +102,19 @@ module compute_unit #(
   // ---------------------------------------------------------------------------------------------
   // Instruction fields
   // ---------------------------------------------------------------------------------------------
-  logic [bitgrid_pkg::OpcodeW-1:0] insn_op;
   logic                            insn_init;
   logic [KW-1:0]                   insn_k;
   logic [SW-1:0]                   insn_code_words;
-  logic [19:0]                     insn_q_addr;
-  logic [19:0]                     insn_db_addr;
+  logic [AW-1:0]                   insn_q_addr;
+  logic [AW-1:0]                   insn_db_addr;
   logic [31:0]                     insn_base_index;
-  logic [15:0]                     insn_r_addr;
+  logic [RW-1:0]                   insn_r_addr;
   logic [NW-1:0]                   insn_n_codes;
   logic [SW:0]                     insn_steps;   // S
   logic [NW:0]                     insn_groups;  // G
   logic                            insn_stream;  // G*S > 0
   logic                            unused_insn;
 
-  assign insn_op         = insn_i[bitgrid_pkg::OpcodeLsb +: bitgrid_pkg::OpcodeW];
   assign insn_init       = insn_i[bitgrid_pkg::HamtopkInitLsb];
   assign insn_k          = insn_i[bitgrid_pkg::HamtopkKLsb +: KW];
   assign insn_code_words = insn_i[bitgrid_pkg::HamtopkCodeWordsLsb +: SW];
@@ -83,8 +123,9 @@ module compute_unit #(
   assign insn_base_index = insn_i[bitgrid_pkg::HamtopkBaseIndexLsb +: bitgrid_pkg::HamtopkBaseIndexW];
   assign insn_r_addr     = insn_i[bitgrid_pkg::HamtopkRAddrLsb +: bitgrid_pkg::HamtopkRAddrW];
   assign insn_n_codes    = insn_i[bitgrid_pkg::HamtopkNCodesLsb +: NW];
-  // Token flags are handled by the top; bits 63:62 are not part of any hamtopk field.
-  assign unused_insn     = ^{insn_i[7:4], insn_i[63:62]};
+  // The opcode and the token flags are the dispatcher's and the controller's; bits 63:62 are not part
+  // of any hamtopk field.
+  assign unused_insn     = ^{insn_i[7:0], insn_i[63:62]};
 
   assign insn_steps  = ({1'b0, insn_code_words} + (SW+1)'(M - 1)) >> LogM;
   assign insn_groups = ({1'b0, insn_n_codes} + (NW+1)'(HamLanes - 1)) >> LogL;
@@ -97,11 +138,11 @@ module compute_unit #(
   logic [KW-1:0]   cnt_d, cnt_q;          // cycles left in the Read/Drain/Write phase, minus one
   logic [KW-1:0]   k_d, k_q;
   logic            stream_d, stream_q;    // G*S > 0
-  logic [15:0]     r_base_d, r_base_q;
-  logic [15:0]     r_ptr_d, r_ptr_q;
-  logic [19:0]     q_base_d, q_base_q;
-  logic [19:0]     q_ptr_d, q_ptr_q;
-  logic [19:0]     d_ptr_d, d_ptr_q;
+  logic [RW-1:0]   r_base_d, r_base_q;
+  logic [RW-1:0]   r_ptr_d, r_ptr_q;
+  logic [AW-1:0]   q_base_d, q_base_q;
+  logic [AW-1:0]   q_ptr_d, q_ptr_q;
+  logic [AW-1:0]   d_ptr_d, d_ptr_q;
   logic [SW-1:0]   s_d, s_q;              // step within the group
   logic [SW-1:0]   s_last_d, s_last_q;    // S-1
   logic [NW-1:0]   g_d, g_q;              // group
@@ -109,7 +150,7 @@ module compute_unit #(
   logic            issue;
   logic            topk_clear, topk_shift;
 
-  assign issue = issue_i && (state_q == StIdle);
+  assign issue = start_i && (state_q == StIdle);
 
   always_comb begin
     state_d  = state_q;
@@ -125,50 +166,42 @@ module compute_unit #(
     s_last_d = s_last_q;
     g_d      = g_q;
     g_last_d = g_last_q;
-    q_req_o    = 1'b0;
-    d_req_o    = 1'b0;
-    r_req_o    = 1'b0;
-    r_we_o     = 1'b0;
+    q_req    = 1'b0;
+    d_req    = 1'b0;
+    r_req    = 1'b0;
+    r_we     = 1'b0;
     topk_clear = 1'b0;
     topk_shift = 1'b0;
 
     unique case (state_q)
       StIdle: begin
-        if (issue_i) begin
-          if (insn_op == bitgrid_pkg::OpHamtopk) begin
-            topk_clear = 1'b1;
-            k_d        = insn_k;
-            stream_d   = insn_stream;
-            r_base_d   = insn_r_addr;
-            r_ptr_d    = insn_r_addr;
-            q_base_d   = insn_q_addr;
-            q_ptr_d    = insn_q_addr;
-            d_ptr_d    = insn_db_addr;
-            s_d        = '0;
-            s_last_d   = SW'(insn_steps - 1'b1);
-            g_d        = '0;
-            g_last_d   = NW'(insn_groups - 1'b1);
-            if (!insn_init && insn_k != '0) begin
-              state_d = StRead;
-              cnt_d   = insn_k - 1'b1;
-            end else if (insn_stream) begin
-              state_d = StStream;
-            end else begin
-              state_d = StDrain;
-              cnt_d   = DrainCycles - 1'b1;
-            end
+        if (start_i) begin
+          topk_clear = 1'b1;
+          k_d        = insn_k;
+          stream_d   = insn_stream;
+          r_base_d   = insn_r_addr;
+          r_ptr_d    = insn_r_addr;
+          q_base_d   = insn_q_addr;
+          q_ptr_d    = insn_q_addr;
+          d_ptr_d    = insn_db_addr;
+          s_d        = '0;
+          s_last_d   = SW'(insn_steps - 1'b1);
+          g_d        = '0;
+          g_last_d   = NW'(insn_groups - 1'b1);
+          if (!insn_init && insn_k != '0) begin
+            state_d = StRead;
+            cnt_d   = insn_k - 1'b1;
+          end else if (insn_stream) begin
+            state_d = StStream;
           end else begin
-            state_d = StSingle;
+            state_d = StDrain;
+            cnt_d   = DrainCycles - 1'b1;
           end
         end
       end
 
-      StSingle: begin
-        state_d = StIdle;
-      end
-
       StRead: begin
-        r_req_o = 1'b1;
+        r_req = 1'b1;
         r_ptr_d = r_ptr_q + 1'b1;
         if (cnt_q == '0) begin
           if (stream_q) begin
@@ -183,9 +216,9 @@ module compute_unit #(
       end
 
       StStream: begin
-        q_req_o = 1'b1;
-        d_req_o = 1'b1;
-        d_ptr_d = d_ptr_q + 20'(HamLanes * M);
+        q_req = 1'b1;
+        d_req = 1'b1;
+        d_ptr_d = d_ptr_q + AW'(HamLanes * M);
         if (s_q == s_last_q) begin
           s_d     = '0;
           q_ptr_d = q_base_q;
@@ -196,7 +229,7 @@ module compute_unit #(
           end
         end else begin
           s_d     = s_q + 1'b1;
-          q_ptr_d = q_ptr_q + 20'(M);
+          q_ptr_d = q_ptr_q + AW'(M);
         end
       end
 
@@ -215,8 +248,8 @@ module compute_unit #(
       end
 
       StWrite: begin
-        r_req_o    = 1'b1;
-        r_we_o     = 1'b1;
+        r_req    = 1'b1;
+        r_we     = 1'b1;
         topk_shift = 1'b1;
         r_ptr_d    = r_ptr_q + 1'b1;
         if (cnt_q == '0) begin
@@ -232,11 +265,11 @@ module compute_unit #(
     endcase
   end
 
-  assign idle_o     = (state_q == StIdle);
-  assign complete_o = (state_q != StIdle) && (state_d == StIdle);
-  assign q_addr_o   = q_ptr_q;
-  assign d_addr_o   = d_ptr_q;
-  assign r_addr_o   = r_ptr_q;
+  assign idle   = (state_q == StIdle);
+  assign last_o = !idle && (state_d == StIdle);
+  assign q_addr   = q_ptr_q;
+  assign d_addr   = d_ptr_q;
+  assign r_addr   = r_ptr_q;
 
   // ---------------------------------------------------------------------------------------------
   // Datapath pipeline: request (cycle t) -> Hamming step (t+1) -> top-k merge (t+2, last step only)
@@ -261,7 +294,7 @@ module compute_unit #(
   assign ham_last_d  = (s_q == s_last_q);
   assign rd_pend_d   = (state_q == StRead);
 
-  hamming_unit #(
+  bg_hamming_unit #(
     .HamLanes      (HamLanes),
     .HamBitsPerLane(HamBitsPerLane),
     .MaxCodeBits   (MaxCodeBits)
@@ -271,8 +304,8 @@ module compute_unit #(
     .valid_i(ham_valid_q),
     .first_i(ham_first_q),
     .last_i (ham_last_q),
-    .q_i    (q_rdata_i),
-    .d_i    (d_rdata_i),
+    .q_i    (q_rdata),
+    .d_i    (d_rdata),
     .valid_o(dist_valid),
     .dist_o (ham_dist)
   );
@@ -296,14 +329,14 @@ module compute_unit #(
       cand_valid[l]        = dist_valid && (32'(out_rem_q) > l);
     end
     if (rd_pend_q) begin
-      cand_key[63:0] = {r_rdata_i[31:0], r_rdata_i[63:32]};  // {dist, index} from {index, dist}
+      cand_key[63:0] = {r_rdata[31:0], r_rdata[63:32]};  // {dist, index} from {index, dist}
       cand_valid     = HamLanes'(1);
     end
   end
 
   assign topk_merge = rd_pend_q || dist_valid;
 
-  topk_unit #(
+  bg_topk_unit #(
     .TopkMax (TopkMax),
     .HamLanes(HamLanes)
   ) u_topk_unit (
@@ -319,7 +352,7 @@ module compute_unit #(
   );
 
   assign unused_topk_list = ^topk_list;
-  assign r_wdata_o = {topk_head[31:0], topk_head[63:32]};  // {index, dist}
+  assign r_wdata = {topk_head[31:0], topk_head[63:32]};  // {index, dist}
 
   // ---------------------------------------------------------------------------------------------
   // Registers
@@ -368,4 +401,20 @@ module compute_unit #(
     end
   end
 
-endmodule
+`ifndef SYNTHESIS
+  logic chk_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      chk_q <= 1'b0;
+    end else begin
+      chk_q <= 1'b1;
+    end
+  end
+  a_start_only_when_idle: assert property (@(posedge clk_i) disable iff (!chk_q) !(start_i && !idle))
+    else $error("bg_hamtopk: started while running");
+  a_ports_quiet_when_idle: assert property (@(posedge clk_i) disable iff (!chk_q)
+                                            idle -> !(q_req || d_req || r_req))
+    else $error("bg_hamtopk: scratchpad request while idle");
+`endif
+
+endmodule : bg_hamtopk

@@ -16,7 +16,7 @@
 //   clear_i : every slot becomes empty
 //   shift_i : slot j takes slot j+1, the last slot becomes empty (reads the list out through head_o)
 //   merge_i : merge the candidates whose cand_valid_i bit is set
-module topk_unit #(
+module bg_topk_unit #(
   parameter int unsigned TopkMax = bitgrid_pkg::DefaultTopkMax,
   parameter int unsigned HamLanes = bitgrid_pkg::DefaultHamLanes
 ) (
@@ -127,4 +127,4 @@ module topk_unit #(
   assign list_o = list_q;
   assign head_o = list_q[63:0];
 
-endmodule
+endmodule : bg_topk_unit

@@ -2,9 +2,9 @@
 //
 // Timing (ARCHITECTURE.md R1/R2): a push in cycle c is visible (count_o, head_o) in cycle c+1; a pop in
 // cycle c frees its slot in cycle c+1. count_o is the occupancy register itself, so it is what the
-// controller compares at the start of a cycle. Pushing into a full or popping an empty FIFO is ignored
-// (the controller never does either).
-module fifo #(
+// controller compares at the start of a cycle. The user never pushes a full or pops an empty FIFO
+// (asserted); if it did, the request would be ignored.
+module bg_fifo #(
   parameter int unsigned Width = 8,
   parameter int unsigned Depth = 4,  // power of two, >= 2
   localparam int unsigned PtrW = $clog2(Depth),
@@ -20,6 +20,13 @@ module fifo #(
   output logic             full_o,
   output logic             empty_o
 );
+
+  if (Depth < 2 || (Depth & (Depth - 1)) != 0) begin : g_bad_depth
+    $fatal(1, "bg_fifo: Depth must be a power of two >= 2");
+  end
+  if (Width < 1) begin : g_bad_width
+    $fatal(1, "bg_fifo: Width must be at least 1");
+  end
 
   logic [Width-1:0] mem_q [Depth];
   logic [PtrW-1:0]  wptr_q, wptr_d;
@@ -71,4 +78,22 @@ module fifo #(
   assign head_o  = mem_q[rptr_q];
   assign count_o = cnt_q;
 
-endmodule
+`ifndef SYNTHESIS
+  // Checked from the first clock edge after reset (a flop, so that rst_ni stays a pure async reset).
+  logic chk_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      chk_q <= 1'b0;
+    end else begin
+      chk_q <= 1'b1;
+    end
+  end
+  a_no_push_when_full: assert property (@(posedge clk_i) disable iff (!chk_q) !(push_i && full_o))
+    else $error("bg_fifo: push into a full FIFO");
+  a_no_pop_when_empty: assert property (@(posedge clk_i) disable iff (!chk_q) !(pop_i && empty_o))
+    else $error("bg_fifo: pop from an empty FIFO");
+  a_count_in_range: assert property (@(posedge clk_i) disable iff (!chk_q) cnt_q <= CntW'(Depth))
+    else $error("bg_fifo: occupancy above Depth");
+`endif
+
+endmodule : bg_fifo

@@ -4,14 +4,16 @@
 // plain array with registered read ports, so Yosys infers one memory per bank (one write port and one
 // or two read ports for every buffer bitgrid instantiates).
 //
-//   port A: one DMA beat of AWords words at an AWords-aligned word address; write (AWrite) or read (ARead).
-//   port B: read of BWords words at a BWords-aligned word address (BRead), or a 1-word write (BWrite).
+//   port A (DMA): one beat of AWords words at an AWords-aligned word address; write (AWrite) or read (ARead).
+//   port B (compute): BWords words at a BWords-aligned word address; read (BRead) or write (BWrite).
 //
 // Reads have one cycle of latency: data of a request in cycle c is on *_rdata_o in cycle c+1 and stays
 // there until the next read of that port. A read and a write of the same word in one cycle (different
-// ports) returns the old word. The storage has no reset; the simulation harness clears it before each job. Every width is a power of two and AWords, BWords <= RowWords, so an
-// access always falls inside one row.
-module scratchpad #(
+// ports) returns the old word; two writes of one word in one cycle never happen (asserted: the generated
+// top gives port A to one DMA unit and port B to one engine at a time). The storage has no reset; the
+// simulation harness clears it before each job. Every width is a power of two and AWords, BWords <=
+// RowWords, so an access always falls inside one row.
+module bg_scratchpad #(
   parameter int unsigned Words    = 1024,
   parameter int unsigned RowWords = 4,
   parameter int unsigned AWords   = 4,
@@ -20,7 +22,7 @@ module scratchpad #(
   parameter int unsigned ARead    = 0,
   parameter int unsigned BWrite   = 0,
   parameter int unsigned BRead    = 1,
-  parameter int unsigned AddrW    = 20,
+  localparam int unsigned AddrW   = bitgrid_pkg::SpmAddrW,
   localparam int unsigned Rows    = Words / RowWords,
   localparam int unsigned RowW    = (Rows > 1) ? $clog2(Rows) : 1,
   localparam int unsigned ColW    = (RowWords > 1) ? $clog2(RowWords) : 1,
@@ -39,9 +41,20 @@ module scratchpad #(
   input  logic                  b_req_i,
   input  logic                  b_we_i,
   input  logic [AddrW-1:0]      b_addr_i,
-  input  logic [63:0]           b_wdata_i,
+  input  logic [BWords*64-1:0]  b_wdata_i,
   output logic [BWords*64-1:0]  b_rdata_o
 );
+
+  if ((RowWords & (RowWords - 1)) != 0 || (AWords & (AWords - 1)) != 0 || (BWords & (BWords - 1)) != 0) begin
+    : g_bad_pow2
+    $fatal(1, "bg_scratchpad: RowWords, AWords and BWords must be powers of two");
+  end
+  if (AWords > RowWords || BWords > RowWords) begin : g_bad_port
+    $fatal(1, "bg_scratchpad: a port is wider than a row");
+  end
+  if (Words < RowWords || Words % RowWords != 0 || Words > (1 << AddrW)) begin : g_bad_words
+    $fatal(1, "bg_scratchpad: Words must be a whole number of rows within the address space");
+  end
 
   // Row and column of each port's word address.
   logic [RowW-1:0] a_row, b_row;
@@ -70,7 +83,7 @@ module scratchpad #(
     logic        a_we_k, b_we_k, a_re_k, b_re_k;
 
     assign a_we_k = a_wr && (a_seg == ColW'(k / AWords));
-    assign b_we_k = b_wr && (b_col == ColW'(k));
+    assign b_we_k = b_wr && (b_seg == ColW'(k / BWords));
     assign a_re_k = a_rd && (a_seg == ColW'(k / AWords));
     assign b_re_k = b_rd && (b_seg == ColW'(k / BWords));
 
@@ -79,7 +92,7 @@ module scratchpad #(
         mem_q[a_row] <= a_wdata_i[(k % AWords)*64 +: 64];
       end
       if (b_we_k) begin
-        mem_q[b_row] <= b_wdata_i;
+        mem_q[b_row] <= b_wdata_i[(k % BWords)*64 +: 64];
       end
     end
 
@@ -97,6 +110,11 @@ module scratchpad #(
 
     assign a_rd_flat[k*64 +: 64] = a_rd_q;
     assign b_rd_flat[k*64 +: 64] = b_rd_q;
+
+`ifndef SYNTHESIS
+    a_one_write_per_word: assert property (@(posedge clk_i) !(a_we_k && b_we_k && a_row == b_row))
+      else $error("bg_scratchpad: both ports write one word in one cycle");
+`endif
   end
 
   always_ff @(posedge clk_i) begin
@@ -111,4 +129,11 @@ module scratchpad #(
   assign a_rdata_o = a_rd_flat[a_seg_q*AWords*64 +: AWords*64];
   assign b_rdata_o = b_rd_flat[b_seg_q*BWords*64 +: BWords*64];
 
-endmodule
+`ifndef SYNTHESIS
+  a_port_a_in_range: assert property (@(posedge clk_i) !(a_req_i && (32'(a_addr_i) + AWords > Words)))
+    else $error("bg_scratchpad: port A access beyond the buffer");
+  a_port_b_in_range: assert property (@(posedge clk_i) !(b_req_i && (32'(b_addr_i) + BWords > Words)))
+    else $error("bg_scratchpad: port B access beyond the buffer");
+`endif
+
+endmodule : bg_scratchpad
