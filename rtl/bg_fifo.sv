@@ -79,7 +79,8 @@ module bg_fifo #(
   assign count_o = cnt_q;
 
 `ifndef SYNTHESIS
-  // Checked from the first clock edge after reset (a flop, so that rst_ni stays a pure async reset).
+  // Checked from the second clock edge after reset is released (chk_q is a flop, so that rst_ni stays a
+  // pure async reset and the assertions see no reset-time values).
   logic chk_q;
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin

@@ -4,7 +4,8 @@
 # driver sim/sim_main.cpp, giving OUTDIR/bitgrid-sim-rtl. The executable embeds the config and refuses jobs
 # for any other config.
 #
-#   scripts/build_rtl_sim.sh HW.yaml OUTDIR      build (or reuse) OUTDIR/bitgrid-sim-rtl
+#   scripts/build_rtl_sim.sh HW.yaml OUTDIR      build (or reuse) OUTDIR/bitgrid-sim-rtl (the RTL files of
+#                                                rtl/gen/manifest.f, with --assert: the SVA assertions run)
 #   scripts/build_rtl_sim.sh --overrides HW.yaml print the Verilator/Yosys overrides, one -GName=value a line
 #
 # Cacheable: OUTDIR is meant to be keyed by the config (the caller hashes it); a second call with the same
@@ -21,22 +22,27 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PKG="$ROOT/rtl/gen/bitgrid_pkg.sv"
+PARAMS="$ROOT/rtl/gen/params.tsv"
+# shellcheck source=rtl_files.sh
+source "$ROOT/scripts/rtl_files.sh"
 
 die() { echo "error: $*" >&2; exit 1; }
 
-# Flat "name: integer" YAML -> -GCamelName=value lines. Every other non-blank, non-comment line is an
-# error, and so is a name that is not a hardware parameter of rtl/gen/bitgrid_pkg.sv (Default<Name>).
-# (The C++ side re-checks the built model's parameters against HwConfig::from_yaml at run time.)
+# Flat "name: integer" YAML -> -G<RtlName>=value lines, one per parameter, with the names, ranges and
+# constraints of rtl/gen/params.tsv (generated from configs/isa/, the only place the snake_case ->
+# CamelCase mapping exists). Every other non-blank, non-comment line is an error, and so are a name the
+# table does not have, a parameter given twice and a value outside its range. (The C++ side re-checks the
+# built model's parameters against HwConfig::from_yaml at run time; derived constraints such as
+# dram_burst_bytes >= dram_bytes_per_cycle are the RTL's own $fatal checks.)
 overrides() {
   local yaml="$1"
   [ -f "$yaml" ] || die "$yaml: no such file"
-  awk -v where="$yaml" '
-    function camel(s,   out, parts, n, i) {
-      n = split(s, parts, "_"); out = ""
-      for (i = 1; i <= n; i++) out = out toupper(substr(parts[i], 1, 1)) substr(parts[i], 2)
-      return out
-    }
+  [ -f "$PARAMS" ] || die "$PARAMS is missing (regenerate: isagen configs/isa/spine.yaml --write .)"
+  awk -F'\t' -v where="$yaml" -v table="$PARAMS" '
+    function fail(msg) { printf "error: %s:%d: %s\n", where, FNR, msg > "/dev/stderr"; bad = 1 }
+    function pow2(v) { if (v < 1) return 0; while (v > 1 && v % 2 == 0) v /= 2; return v == 1 }
+    # rtl/gen/params.tsv: name rtl_name default min max pow2 multiple_of owner
+    FNR == NR { if ($0 !~ /^#/ && NF >= 7) { rtl[$1] = $2; lo[$1] = $4 + 0; hi[$1] = $5 + 0; p2[$1] = $6 + 0; mul[$1] = $7 + 0 }; next }
     { sub(/\r$/, "") }
     /^[ \t]*(#.*)?$/ { next }
     /^---[ \t]*$/ { next }
@@ -44,15 +50,18 @@ overrides() {
       line = $0; sub(/[ \t]*#.*$/, "", line)
       split(line, kv, ":"); key = kv[1]; val = kv[2]
       gsub(/[ \t]/, "", key); gsub(/[ \t]/, "", val)
-      print "-G" camel(key) "=" val; next
+      v = val + 0
+      if (!(key in rtl)) { fail("unknown hardware parameter \"" key "\" (not in " table ")"); next }
+      if (key in seen) { fail("hardware parameter \"" key "\" given twice"); next }
+      seen[key] = 1
+      if (v < lo[key] || v > hi[key]) { fail(key " = " val " is outside " lo[key] ".." hi[key] " (" table ")"); next }
+      if (p2[key] && !pow2(v)) { fail(key " = " val " is not a power of two (" table ")"); next }
+      if (mul[key] > 0 && v % mul[key] != 0) { fail(key " = " val " is not a multiple of " mul[key] " (" table ")"); next }
+      print "-G" rtl[key] "=" val; next
     }
-    { printf "error: %s:%d: expected \"name: integer\", got \"%s\"\n", where, NR, $0 > "/dev/stderr"; bad = 1 }
-    END { exit bad }
-  ' "$yaml" | while IFS= read -r g; do
-    name="${g#-G}"; name="${name%%=*}"
-    grep -q "localparam int unsigned Default${name} =" "$PKG" || die "$yaml: unknown hardware parameter '$name'"
-    echo "$g"
-  done
+    { fail("expected \"name: integer\", got \"" $0 "\"") }
+    END { if (length(rtl) == 0) { printf "error: %s: no parameters\n", table > "/dev/stderr"; bad = 1 }; exit bad }
+  ' "$PARAMS" "$yaml"
 }
 
 if [ "${1:-}" = "--overrides" ]; then
@@ -74,13 +83,8 @@ CXX="${CXX:-g++}"
 exec 9>"$OUT/.lock"
 flock 9
 
-RTL_SRCS=(
-  "$PKG"
-  "$ROOT/rtl/fifo.sv" "$ROOT/rtl/scratchpad.sv" "$ROOT/rtl/controller.sv"
-  "$ROOT/rtl/load_unit.sv" "$ROOT/rtl/store_unit.sv"
-  "$ROOT/rtl/popcount64.sv" "$ROOT/rtl/hamming_unit.sv" "$ROOT/rtl/topk_unit.sv" "$ROOT/rtl/compute_unit.sv"
-  "$ROOT/rtl/bitgrid_top.sv"
-)
+bitgrid_rtl_files || exit 1
+RTL_SRCS=("${BITGRID_RTL_FILES[@]}")
 SIM_SRCS=("$ROOT/sim/rtl_harness.cpp" "$ROOT/sim/rtl_backend.cpp" "$ROOT/sim/sim_main.cpp")
 for f in "${RTL_SRCS[@]}" "${SIM_SRCS[@]}"; do [ -f "$f" ] || die "missing source $f"; done
 
@@ -88,6 +92,7 @@ for f in "${RTL_SRCS[@]}" "${SIM_SRCS[@]}"; do [ -f "$f" ] || die "missing sourc
 newest_input() {
   # prints the inputs newer than the executable
   find "$ROOT/rtl" "$ROOT/sim" "$ROOT/model/src" "$ROOT/model/include" "$HW" "${BASH_SOURCE[0]}" \
+       "$ROOT/scripts/rtl_files.sh" \
        ${BITGRID_MODEL_LIB:+"$BITGRID_MODEL_LIB"} -newer "$EXE" -type f 2>/dev/null | head -1
 }
 if [ -x "$EXE" ] && [ -z "$(newest_input)" ]; then
@@ -136,8 +141,8 @@ fi
 export SYSTEMC_INCLUDE="${SYSTEMC_INCLUDE:-/usr/include}"
 export SYSTEMC_LIBDIR="${SYSTEMC_LIBDIR:-/usr/lib/x86_64-linux-gnu}"
 rm -f "$EXE"
-verilator --sc --exe --build -j "$JOBS" -O3 --trace-fst \
-  -Wno-fatal -Wno-lint -Wno-style \
+verilator --sc --exe --build -j "$JOBS" -O3 --trace-fst --assert \
+  -Wno-fatal -Wno-lint -Wno-style "${BITGRID_VERILATOR_CHECK_ARGS[@]}" \
   --top-module bitgrid_top --prefix Vbitgrid_top --Mdir "$OUT/obj" \
   "${GARGS[@]}" \
   -CFLAGS "-std=c++17 -O2 ${INC[*]} ${BITGRID_EXTRA_FLAGS:-}" \

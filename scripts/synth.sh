@@ -7,8 +7,10 @@
 # overrides the Verilator build uses), printing `stat`. Memories stay $mem_v2 cells (one per 64-bit
 # scratchpad bank, one per instruction queue) unless --map-memories turns them into flip-flops (small
 # configs only).
-# The run fails if `proc` infers any latch, or if Yosys warns about an implicitly declared identifier
-# (a construct Yosys 0.23 silently mis-parses).
+# The run fails if `proc` infers any latch, if Yosys warns about an implicitly declared identifier
+# (a construct Yosys 0.23 silently mis-parses), or if anything of the RTL's simulation-only checks got
+# into the netlist: read_verilog defines SYNTHESIS, so the `ifndef SYNTHESIS` blocks (SVA assertions and
+# their chk_q flops) must leave no chk_q wire and no $assert/$assume/$cover cell after elaboration.
 # --ice40: synth_ice40 instead (memories to SB_RAM40_4K where they fit); meant for configs/hw/tiny.yaml.
 # Logs go to DIR (default: $TMPDIR/bitgrid-synth/<config name>/).
 set -euo pipefail
@@ -45,12 +47,14 @@ while IFS= read -r g; do
   CHPARAM+=(-set "${g%%=*}" "${g#*=}")
 done <<< "$OV"
 
-SRCS=(
-  rtl/gen/bitgrid_pkg.sv rtl/fifo.sv rtl/scratchpad.sv rtl/controller.sv rtl/load_unit.sv rtl/store_unit.sv
-  rtl/popcount64.sv rtl/hamming_unit.sv rtl/topk_unit.sv rtl/compute_unit.sv rtl/bitgrid_top.sv
-)
-for s in "${SRCS[@]}"; do [ -f "$ROOT/$s" ] || die "missing $s"; done
+# The RTL files: rtl/gen/manifest.f (repo-relative; yosys runs in the repository root).
+# shellcheck source=rtl_files.sh
+source "$ROOT/scripts/rtl_files.sh"
+bitgrid_rtl_files --relative || exit 1
+SRCS=("${BITGRID_RTL_FILES[@]}")
 
+SIMONLY_CHECK="select -assert-none w:chk_q t:\$assert t:\$assume t:\$cover t:\$live t:\$fair
+select -clear"
 LATCH_CHECK="select -assert-none t:\$dlatch t:\$adlatch t:\$dlatchsr t:\$_DLATCH_* t:\$_DLATCHSR_*"
 if [ "$ICE40" = 1 ]; then
   FLOW="synth_ice40 -top bitgrid_top -flatten -run begin:map_ram
@@ -85,6 +89,7 @@ read_verilog -sv $(printf '%s ' "${SRCS[@]}")
 ${CHPARAM:+chparam ${CHPARAM[*]} bitgrid_top}
 hierarchy -top bitgrid_top
 rename -top bitgrid_top
+$SIMONLY_CHECK
 $FLOW
 YS
 

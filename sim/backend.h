@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "bitgrid/checker.h"
 #include "bitgrid/hwconfig.h"
 #include "bitgrid/insn.h"
 #include "dram_model.h"
@@ -18,6 +19,7 @@ struct SimOptions {
   uint64_t stall_cycles = 1000000;  // no instruction completing for this long = deadlock, reported
   std::string trace_path;           // FST waveform (rtl backend) / transaction trace (systemc), empty = none
   bool progress = false;            // print progress to stderr on long runs
+  bool program_checked = false;     // check_program passed (else the backend guards its own memory accesses)
 };
 
 struct UnitStats {
@@ -27,7 +29,7 @@ struct UnitStats {
 
 struct SimResult {
   uint64_t cycles = 0;               // rule R4
-  std::array<UnitStats, 3> units{};  // indexed by isa::Queue: load, compute, store
+  std::array<UnitStats, isa::kNumQueues> units{};  // indexed by isa::Queue
   DramModel::Stats dram{};
   std::vector<uint8_t> memory;  // final DRAM image
   double wall_seconds = 0;
@@ -36,10 +38,14 @@ struct SimResult {
   // {program index, issue cycle c, completion cycle c+E (0 if cut off by done; finish: its issue cycle)}.
   // Two backends' logs are compared to name the first diverging instruction.
   std::vector<std::array<uint64_t, 3>> insn_log;
+  // A machine fault stopped the run (causes != 0): the cycle it was detected in (error_o is 1 from the
+  // next one, which ends the run: cycles = fault.cycle + 1), its causes and the faulting instruction.
+  MachineFault fault;
 };
 
-// Runs one job; may be called several times in one process. Throws bitgrid::Error on a bad job, a
-// deadlock (message names the stuck queues) or a cycle limit.
+// Runs one job; may be called several times in one process. A machine fault ends the run with
+// SimResult::fault set. Throws bitgrid::Error on a bad job, a deadlock (the message names the stuck
+// queues) or a cycle limit.
 SimResult run_backend(const HwConfig& hw, const Program& program, std::vector<uint8_t> memory, const SimOptions& opt);
 // The backend's name, and for the rtl backend the hardware config it was built for (it refuses others).
 const char* backend_name();

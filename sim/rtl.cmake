@@ -7,20 +7,13 @@
 #   model for that config, the harness and bitgrid::run_backend() (no main), for tests that drive the RTL
 #   in-process (link it with something that defines sc_main). One such library per executable.
 
+# The RTL files come from rtl/gen/manifest.f, read once by cmake/rtl_manifest.cmake (which also defines
+# BITGRID_VERILATOR_CHECK_ARGS / BITGRID_VERILATOR_SIM_ARGS, the arguments every Verilator build passes).
+include(${PROJECT_SOURCE_DIR}/cmake/rtl_manifest.cmake)
+
 # Source lists (a macro, so every function can use them from whatever directory calls it).
 macro(bitgrid_rtl_source_lists)
-  set(BITGRID_RTL_SOURCES
-      ${PROJECT_SOURCE_DIR}/rtl/gen/bitgrid_pkg.sv
-      ${PROJECT_SOURCE_DIR}/rtl/fifo.sv
-      ${PROJECT_SOURCE_DIR}/rtl/scratchpad.sv
-      ${PROJECT_SOURCE_DIR}/rtl/controller.sv
-      ${PROJECT_SOURCE_DIR}/rtl/load_unit.sv
-      ${PROJECT_SOURCE_DIR}/rtl/store_unit.sv
-      ${PROJECT_SOURCE_DIR}/rtl/popcount64.sv
-      ${PROJECT_SOURCE_DIR}/rtl/hamming_unit.sv
-      ${PROJECT_SOURCE_DIR}/rtl/topk_unit.sv
-      ${PROJECT_SOURCE_DIR}/rtl/compute_unit.sv
-      ${PROJECT_SOURCE_DIR}/rtl/bitgrid_top.sv)
+  bitgrid_rtl_manifest_sources(BITGRID_RTL_SOURCES)
   set(BITGRID_RTL_HARNESS_SOURCES
       ${PROJECT_SOURCE_DIR}/sim/rtl_harness.cpp
       ${PROJECT_SOURCE_DIR}/sim/rtl_backend.cpp)
@@ -73,7 +66,7 @@ const char* const kRtlBuildHwPath = R\"BGHWCFG(@BITGRID_HW_PATH@)BGHWCFG\"; }
     SOURCES ${BITGRID_RTL_SOURCES}
     TOP_MODULE bitgrid_top
     PREFIX Vbitgrid_top
-    VERILATOR_ARGS -Wno-fatal -Wno-lint -Wno-style ${gargs}
+    VERILATOR_ARGS -Wno-fatal -Wno-lint -Wno-style ${BITGRID_VERILATOR_SIM_ARGS} ${gargs}
     OPT_FAST -O2
     OPT_SLOW -O0
     OPT_GLOBAL -O2)
@@ -88,7 +81,8 @@ add_custom_command(
   COMMAND ${CMAKE_COMMAND} -E env BITGRID_MODEL_LIB=$<TARGET_FILE:bitgrid_model> "BITGRID_EXTRA_FLAGS=${BITGRID_SANITIZE_FLAGS}"
           bash ${BITGRID_BUILD_RTL_SIM} ${PROJECT_SOURCE_DIR}/configs/hw/default.yaml ${BITGRID_RTL_DEFAULT_DIR}
   DEPENDS bitgrid_model ${BITGRID_RTL_SOURCES} ${BITGRID_RTL_HARNESS_SOURCES} ${BITGRID_RTL_HARNESS_HEADERS}
-          ${PROJECT_SOURCE_DIR}/sim/sim_main.cpp ${BITGRID_BUILD_RTL_SIM} ${PROJECT_SOURCE_DIR}/configs/hw/default.yaml
+          ${PROJECT_SOURCE_DIR}/sim/sim_main.cpp ${BITGRID_BUILD_RTL_SIM} ${PROJECT_SOURCE_DIR}/scripts/rtl_files.sh
+          ${PROJECT_SOURCE_DIR}/rtl/gen/params.tsv ${PROJECT_SOURCE_DIR}/configs/hw/default.yaml
   COMMENT "Verilating bitgrid_top (configs/hw/default.yaml) -> rtl/default/bitgrid-sim-rtl"
   VERBATIM)
 add_custom_target(bitgrid_sim_rtl ALL DEPENDS ${BITGRID_RTL_DEFAULT_EXE})

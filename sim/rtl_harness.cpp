@@ -16,6 +16,7 @@
 
 #include "Vbitgrid_top.h"
 #include "Vbitgrid_top_bitgrid_top.h"
+#include "bitgrid/checker.h"
 #include "bitgrid/error.h"
 #include "bitgrid/insn.h"
 
@@ -35,8 +36,8 @@ using WrAddrT = value_t<decltype(Vbitgrid_top::wr_addr_o)>;
 using BusyT = value_t<decltype(Vbitgrid_top::busy_o)>;
 
 constexpr size_t kBeatBytes = Params::DramBytesPerCycle;
-constexpr int kNumUnits = 3;
-const char* const kQueueNames[kNumUnits] = {"load", "compute", "store"};
+constexpr int kNumUnits = isa::kNumQueues;
+const char* queue_name(int u) { return isa::kQueueNames[static_cast<size_t>(u)]; }
 
 // ---- byte images <-> port values (Verilator: <= 64 bits as integers, wider as sc_bv, LSB = byte 0) ----
 template <class T, std::enable_if_t<std::is_integral_v<T>, int> = 0>
@@ -71,7 +72,9 @@ void from_port(const sc_dt::sc_bv<W>& v, uint8_t* p, size_t n) {
 // ---- the job the harness is running ----
 struct Job {
   const Program* prog = nullptr;
+  const HwConfig* hw = nullptr;
   DramModel* dram = nullptr;
+  int64_t fault_head = -1;  // a faulty queue head in the last sampled cycle
   const SimOptions* opt = nullptr;
   SimResult* res = nullptr;
 
@@ -80,7 +83,7 @@ struct Job {
   bool presenting = false;  // insn_valid in the current cycle
   uint64_t last_activity = 0;
   std::deque<size_t> queued[kNumUnits];     // program indexes in each queue, in order
-  long inflight[kNumUnits] = {-1, -1, -1};  // index into info records of each unit's instruction
+  long inflight[kNumUnits] = {};  // index into info records of each unit's instruction (-1: none)
   std::vector<uint64_t> accept_cycle;
   std::vector<InsnRecord> recs;
 
@@ -231,20 +234,30 @@ class Harness : public sc_core::sc_module {
     const uint64_t c = j.cyc;
     const Params* t = top.bitgrid_top;
 
-    if (done.read()) {  // R4: the cycle count is the first cycle with done = 1
+    // A machine fault detected in cycle c-1 raises error_o in cycle c, which ends the run (a fault wins
+    // over a finish of the same cycle); the fault's instruction is a queue head, as in the SystemC model.
+    if (top.contextp()->gotError()) {
+      top.contextp()->gotError(false);
+      top.contextp()->gotFinish(false);
+      throw Error("rtl: an assertion of the RTL failed in cycle " + std::to_string(c) +
+                  " (its message is printed above; the program may access words outside its buffers: run without "
+                  "--no-check)");
+    }
+    if (error.read()) {
+      if (c == 0) throw Error("rtl: error_o is 1 in cycle 0");
+      MachineFault& f = j.res->fault;
+      f.causes = static_cast<uint32_t>(t->dbg_err);
+      f.cycle = c - 1;
+      f.timed = true;
+      f.insn = j.fault_head;
+      if (f.causes == 0) throw Error("rtl: error_o rose with no fault cause");
       j.res->cycles = c;
       end_job();
       return;
     }
-    if (error.read()) {
-      const unsigned cause = t->dbg_err;
-      std::string why;
-      if (cause & 1) why += " token counter above token_max;";
-      if (cause & 2) why += " load/store with a token flag its queue does not have;";
-      if (cause & 4) why += " compute opcode other than nop/hamtopk/finish;";
-      if (cause & 8) why += " load/store with a wrong buffer id;";
-      if (!why.empty()) why.pop_back();
-      fail("rtl: the design raised error_o in cycle " + std::to_string(c) + ":" + why);
+    if (done.read()) {  // R4: the cycle count is the first cycle with done = 1
+      j.res->cycles = c;
+      end_job();
       return;
     }
 
@@ -258,9 +271,15 @@ class Harness : public sc_core::sc_module {
     for (int u = 0; u < kNumUnits; ++u) {
       const uint64_t o = (occ >> (u * cnt_w)) & ((1u << cnt_w) - 1);
       if (o != j.queued[u].size())
-        throw Error("rtl harness: " + std::string(kQueueNames[u]) + " queue occupancy " + std::to_string(o) +
+        throw Error("rtl harness: " + std::string(queue_name(u)) + " queue occupancy " + std::to_string(o) +
                     " in cycle " + std::to_string(c) + ", the harness counted " + std::to_string(j.queued[u].size()));
     }
+
+    // The queue head a fault of this cycle would name (the SystemC model names the first unit's).
+    j.fault_head = -1;
+    for (int u = 0; u < kNumUnits && j.fault_head < 0; ++u)
+      if (!j.queued[u].empty() && issue_faults(j.prog->insns[j.queued[u].front()], *j.hw) != 0)
+        j.fault_head = static_cast<int64_t>(j.queued[u].front());
 
     const unsigned busy_bits = static_cast<unsigned>(busy.read());
     const unsigned issue_bits = t->dbg_issue;
@@ -269,7 +288,7 @@ class Harness : public sc_core::sc_module {
       if (busy_bits & (1u << u)) ++j.res->units[u].busy_cycles;
       if (complete_bits & (1u << u)) {
         if (j.inflight[u] < 0)
-          throw Error("rtl harness: " + std::string(kQueueNames[u]) + " unit completed in cycle " + std::to_string(c) +
+          throw Error("rtl harness: " + std::string(queue_name(u)) + " unit completed in cycle " + std::to_string(c) +
                       " with no instruction in flight");
         j.recs[static_cast<size_t>(j.inflight[u])].complete_cycle = c;
         j.recs[static_cast<size_t>(j.inflight[u])].completed = true;
@@ -279,7 +298,7 @@ class Harness : public sc_core::sc_module {
     for (int u = 0; u < kNumUnits; ++u) {
       if (!(issue_bits & (1u << u))) continue;
       if (j.queued[u].empty())
-        throw Error("rtl harness: " + std::string(kQueueNames[u]) + " unit issued in cycle " + std::to_string(c) +
+        throw Error("rtl harness: " + std::string(queue_name(u)) + " unit issued in cycle " + std::to_string(c) +
                     " from an empty queue");
       const size_t idx = j.queued[u].front();
       j.queued[u].pop_front();
@@ -359,15 +378,15 @@ class Harness : public sc_core::sc_module {
   std::string diagnose(unsigned busy_bits) const {
     const Job& j = *job_;
     const Params* t = top.bitgrid_top;
-    const uint32_t tok = t->dbg_tokens;
-    const unsigned l2c = tok & 0xFF, c2l = (tok >> 8) & 0xFF, c2s = (tok >> 16) & 0xFF, s2c = (tok >> 24) & 0xFF;
+    const uint64_t tok_bits = t->dbg_tokens;
+    auto tok = [&](int c) { return static_cast<unsigned>((tok_bits >> (8 * c)) & 0xFF); };
     std::ostringstream os;
     bool any = false;
     for (int u = 0; u < kNumUnits; ++u) {
       if (j.queued[u].empty()) continue;
       const size_t idx = j.queued[u].front();
       const Insn& in = j.prog->insns[idx];
-      os << (any ? "; " : "") << kQueueNames[u] << " queue (" << j.queued[u].size() << " waiting): head #" << idx
+      os << (any ? "; " : "") << queue_name(u) << " queue (" << j.queued[u].size() << " waiting): head #" << idx
          << " `" << disassemble(in) << "` ";
       any = true;
       std::string waits;
@@ -375,10 +394,11 @@ class Harness : public sc_core::sc_module {
         waits = "waits for its unit (busy)";
       } else {
         std::vector<std::string> toks;
-        if (u == 0 && in.pop_next() && c2l == 0) toks.push_back("c2l");
-        if (u == 1 && in.pop_prev() && l2c == 0) toks.push_back("l2c");
-        if (u == 1 && in.pop_next() && s2c == 0) toks.push_back("s2c");
-        if (u == 2 && in.pop_prev() && c2s == 0) toks.push_back("c2s");
+        const bool pop[2] = {in.pop_prev(), in.pop_next()};
+        for (int dir = 0; dir < 2; ++dir) {
+          const int c = isa::kPopToken[u][dir];
+          if (pop[dir] && c >= 0 && tok(c) == 0) toks.push_back(isa::kTokenNames[static_cast<size_t>(c)]);
+        }
         for (size_t i = 0; i < toks.size(); ++i) waits += (i ? " and " : "waits for a token on ") + toks[i];
         if (waits.empty()) waits = "is ready";
       }
@@ -387,11 +407,13 @@ class Harness : public sc_core::sc_module {
     if (j.next < j.prog->insns.size()) {
       const Insn& in = j.prog->insns[j.next];
       os << (any ? "; " : "") << "host: instruction #" << j.next << " `" << disassemble(in)
-         << "` waits for room in the " << kQueueNames[static_cast<int>(in.queue())] << " queue";
+         << "` waits for room in the " << queue_name(static_cast<int>(in.queue())) << " queue";
       any = true;
     }
     if (!any) os << "all queues empty";
-    os << " (tokens l2c=" << l2c << " c2l=" << c2l << " c2s=" << c2s << " s2c=" << s2c << ")";
+    os << " (tokens";
+    for (int c = 0; c < isa::kNumTokens; ++c) os << " " << isa::kTokenNames[static_cast<size_t>(c)] << "=" << tok(c);
+    os << ")";
     return os.str();
   }
 
@@ -419,6 +441,9 @@ Harness& harness() {
   if (!g_harness) {
     Verilated::traceEverOn(true);
     Vbitgrid_top* top = new Vbitgrid_top("tb");
+    // A failing SVA assertion (the RTL is built with --assert) is reported as this job's error instead of
+    // aborting the process; Verilator prints the assertion's message.
+    top->contextp()->fatalOnError(false);
     g_harness = new Harness("harness", *top);
     sc_core::sc_start(sc_core::SC_ZERO_TIME);  // completes elaboration (needed before trace())
   }
@@ -428,20 +453,26 @@ Harness& harness() {
 }  // namespace
 
 HwConfig model_config() {
+  // The top's public parameters, by their RTL names (isa::ParamDef::rtl_name), from the model's scopes.
+  Harness& h = harness();
   HwConfig c;
-  c.dram_bytes_per_cycle = Params::DramBytesPerCycle;
-  c.dram_latency = Params::DramLatency;
-  c.dram_burst_bytes = Params::DramBurstBytes;
-  c.dma_max_outstanding = Params::DmaMaxOutstanding;
-  c.ham_lanes = Params::HamLanes;
-  c.ham_bits_per_lane = Params::HamBitsPerLane;
-  c.max_code_bits = Params::MaxCodeBits;
-  c.topk_max = Params::TopkMax;
-  c.qbuf_kib = Params::QbufKib;
-  c.dbuf_kib = Params::DbufKib;
-  c.rbuf_kib = Params::RbufKib;
-  c.queue_depth = Params::QueueDepth;
-  c.token_max = Params::TokenMax;
+  for (const auto& p : isa::kParams) {
+    const VerilatedVar* var = nullptr;
+    for (const auto& sc : *h.top.contextp()->scopeNameMap()) {
+      const VerilatedVarNameMap* vars = sc.second->varsp();
+      if (!vars) continue;
+      const auto it = vars->find(p.rtl_name);
+      if (it != vars->end() && it->second.isParam()) {
+        var = &it->second;
+        break;
+      }
+    }
+    if (!var) throw Error(std::string("rtl: the verilated model has no public parameter ") + p.rtl_name);
+    const long v = static_cast<long>(*static_cast<const uint32_t*>(var->datap()));
+    c.for_each([&](const char* n, long& ref) {
+      if (std::string(n) == p.name) ref = v;
+    });
+  }
   return c;
 }
 
@@ -467,7 +498,9 @@ SimResult run(const HwConfig& hw, const Program& program, std::vector<uint8_t> m
   res.backend = "rtl";
   Job job;
   job.prog = &program;
+  job.hw = &hw;
   job.dram = &dram;
+  for (long& f : job.inflight) f = -1;
   job.opt = &opt;
   job.res = &res;
   job.accept_cycle.assign(program.insns.size(), 0);

@@ -2,7 +2,7 @@
 // executable links this file and exactly one implementation of bitgrid::run_backend() (backend.h).
 //
 //   bitgrid-sim-<backend> --hw HW.yaml --program P.bgp --mem M.bgm --out-mem OUT.bgm --stats STATS.json
-//                         [--trace F] [--max-cycles N] [--stall-cycles N] [--progress] [--no-check]
+//                         [--trace F] [--max-cycles N] [--stall-cycles N] [--progress] [--no-check] [--quiet]
 //   bitgrid-sim-<backend> --hw HW.yaml --jobs LIST [same options]
 //
 // LIST has one job a line, "P.bgp M.bgm OUT.bgm STATS.json" (blank lines and lines starting with # are
@@ -13,7 +13,10 @@
 //
 // Outputs are written to temporary names and renamed into place only when the job succeeded, so a
 // failed job leaves no output files. Errors print "error: <one line>" to stderr and exit 1; with --jobs
-// the first failing job stops the run (the jobs before it keep their outputs).
+// the first failing job stops the run (the jobs before it keep their outputs). A machine fault (an
+// illegal instruction the hardware stops on, docs/ISA.md) is a result, not an error: the job's outputs
+// are written (STATS.json holds "fault"), "fault: <one line>" goes to stderr, the remaining jobs run,
+// and the exit status is 4.
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
@@ -30,6 +33,7 @@
 
 #include "backend.h"
 #include "bitgrid/error.h"
+#include "bitgrid/checker.h"
 #include "bitgrid/executor.h"
 #include "bitgrid/hwconfig.h"
 #include "bitgrid/insn.h"
@@ -43,11 +47,12 @@ struct Args {
   std::string hw, program, mem, out_mem, stats, trace, jobs;
   bitgrid::SimOptions opt;
   bool check = true;
+  bool quiet = false;  // no "fault:" line (the caller reads STATS.json)
 };
 
 const char* kUsage =
     "usage: %s --hw HW.yaml (--program P.bgp --mem M.bgm --out-mem OUT.bgm --stats STATS.json | --jobs LIST)\n"
-    "          [--trace F] [--max-cycles N] [--stall-cycles N] [--progress] [--no-check]\n";
+    "          [--trace F] [--max-cycles N] [--stall-cycles N] [--progress] [--no-check] [--quiet]\n";
 
 uint64_t parse_u64(const std::string& opt, const std::string& v) {
   try {
@@ -90,6 +95,8 @@ Args parse_args(int argc, char** argv) {
       a.opt.progress = true;
     else if (k == "--no-check")
       a.check = false;
+    else if (k == "--quiet")
+      a.quiet = true;
     else if (k == "-h" || k == "--help") {
       std::printf(kUsage, argv[0]);
       std::exit(0);
@@ -163,10 +170,12 @@ void write_text(const std::string& path, const std::string& text) {
   if (!out) throw Error(path + ": cannot write");
 }
 
-nlohmann::json stats_json(const bitgrid::SimResult& r, const Job& job, size_t n_insns) {
+nlohmann::json stats_json(const bitgrid::SimResult& r, const Job& job, const bitgrid::Program& prog) {
+  const size_t n_insns = prog.insns.size();
   nlohmann::json units = nlohmann::json::object();
-  const char* names[3] = {"load", "compute", "store"};
-  for (int u = 0; u < 3; ++u) units[names[u]] = {{"busy_cycles", r.units[u].busy_cycles}, {"insns", r.units[u].insns}};
+  for (int u = 0; u < bitgrid::isa::kNumQueues; ++u)
+    units[bitgrid::isa::kQueueNames[static_cast<size_t>(u)]] = {{"busy_cycles", r.units[static_cast<size_t>(u)].busy_cycles},
+                                                               {"insns", r.units[static_cast<size_t>(u)].insns}};
   nlohmann::json j = {{"backend", r.backend},
                       {"program", job.program},
                       {"instructions", n_insns},
@@ -180,10 +189,21 @@ nlohmann::json stats_json(const bitgrid::SimResult& r, const Job& job, size_t n_
                         {"write_beats", r.dram.write_beats},
                         {"bus_busy_cycles", r.dram.bus_busy_cycles}}}};
   if (!r.insn_log.empty()) j["insn_log"] = r.insn_log;  // tests/cosim names the first divergence from it
+  if (r.fault) {
+    nlohmann::json causes = nlohmann::json::array();
+    for (int i = 0; i < bitgrid::isa::kNumFaults; ++i)
+      if (r.fault.causes & (1u << i)) causes.push_back(bitgrid::isa::kFaultNames[static_cast<size_t>(i)]);
+    j["fault"] = {{"causes", causes},
+                  {"cause_bits", r.fault.causes},
+                  {"cycle", r.fault.cycle},
+                  {"instruction", r.fault.insn},
+                  {"message", r.fault.describe(prog)}};
+  }
   return j;
 }
 
-void run_job(const bitgrid::HwConfig& hw, const Job& job, const Args& args) {
+// Returns false when the job ended in a machine fault.
+bool run_job(const bitgrid::HwConfig& hw, const Job& job, const Args& args) {
   const bitgrid::Program prog = bitgrid::load_program(job.program);
   std::vector<uint8_t> mem = bitgrid::load_memimage(job.mem);
   if (args.check) {
@@ -195,12 +215,13 @@ void run_job(const bitgrid::HwConfig& hw, const Job& job, const Args& args) {
   }
   bitgrid::SimOptions opt = args.opt;
   opt.trace_path = job.trace;
+  opt.program_checked = args.check;
   const bitgrid::SimResult res = bitgrid::run_backend(hw, prog, std::move(mem), opt);
 
   const std::string tmp_mem = tmp_name(job.out_mem), tmp_stats = tmp_name(job.stats);
   try {
     bitgrid::save_memimage(tmp_mem, res.memory);
-    write_text(tmp_stats, stats_json(res, job, prog.insns.size()).dump(2) + "\n");
+    write_text(tmp_stats, stats_json(res, job, prog).dump(2) + "\n");
     if (std::rename(tmp_mem.c_str(), job.out_mem.c_str()) != 0) throw Error(job.out_mem + ": cannot write");
     if (std::rename(tmp_stats.c_str(), job.stats.c_str()) != 0) {
       std::remove(job.out_mem.c_str());
@@ -211,6 +232,8 @@ void run_job(const bitgrid::HwConfig& hw, const Job& job, const Args& args) {
     std::remove(tmp_stats.c_str());
     throw;
   }
+  if (res.fault && !args.quiet) std::fprintf(stderr, "fault: %s: %s\n", job.program.c_str(), res.fault.describe(prog).c_str());
+  return !res.fault;
 }
 
 std::string one_line(std::string s) {
@@ -227,15 +250,17 @@ int sc_main(int argc, char** argv) {
   try {
     const Args args = parse_args(argc, argv);
     const bitgrid::HwConfig hw = load_hw(args.hw);
+    bool faulted = false;
     if (args.jobs.empty()) {
-      run_job(hw, {args.program, args.mem, args.out_mem, args.stats, args.trace}, args);
+      faulted = !run_job(hw, {args.program, args.mem, args.out_mem, args.stats, args.trace}, args);
     } else {
       const std::vector<Job> jobs = load_jobs(args.jobs, args.trace);
       for (size_t i = 0; i < jobs.size(); ++i) {
         where = args.jobs + ": job " + std::to_string(i + 1) + " (" + jobs[i].program + "): ";
-        run_job(hw, jobs[i], args);
+        faulted = !run_job(hw, jobs[i], args) || faulted;
       }
     }
+    if (faulted) return 4;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", one_line(where + e.what()).c_str());
     return 1;

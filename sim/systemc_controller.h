@@ -1,6 +1,8 @@
 #pragma once
-// Controller: the host command stream and dispatcher (R1), the three instruction queues of queue_depth,
-// the four token counters (R3), issue to the execution units (R2) and finish (R4).
+// Controller: the host command stream and dispatcher (R1), one instruction queue of queue_depth per unit,
+// the token counters (R3), issue to the execution units (R2), finish (R4) and machine faults: a head
+// that could issue but carries an issue fault (DecodedInsn::faults) does not issue, a token push above
+// token_max is a fault too, and the machine stops in that cycle (the RTL raises error_o the next one).
 //
 // step(t) evaluates cycle t exactly as the hardware does: every decision reads the state at the start of
 // the cycle (queue occupancies, token counters, unit idle), and every update (enqueue, pop, token push
@@ -11,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "bitgrid/checker.h"
 #include "systemc_exec_unit.h"
 
 namespace bitgrid::scsim {
@@ -18,8 +21,8 @@ namespace bitgrid::scsim {
 class Controller : public sc_core::sc_module, public Unit {
  public:
   explicit Controller(sc_core::sc_module_name name) : sc_core::sc_module(name) {}
-  // Instructions are decoded (by `decoder`) when the host presents them.
-  void configure(const HwConfig& hw, const Program* program, const InsnDecoder* decoder, std::array<ExecUnit*, 3> units,
+  // Instructions are decoded when the host presents them.
+  void configure(const HwConfig& hw, const Program* program, std::array<ExecUnit*, isa::kNumQueues> units,
                  Trace* trace);
 
   void reset() override;
@@ -29,6 +32,8 @@ class Controller : public sc_core::sc_module, public Unit {
   std::vector<ActionCount> counters() const override;
 
   bool done() const { return done_; }
+  // A machine fault stopped the machine (cycle, causes, instruction); causes == 0 while none did.
+  const MachineFault& fault() const { return fault_; }
   uint64_t done_cycle() const { return done_cycle_; }  // the program's cycle count (R4)
   // {index, issue, completion} per issued instruction, in issue order (SimResult::insn_log).
   const std::vector<std::array<uint64_t, 3>>& insn_log() const { return log_; }
@@ -36,8 +41,10 @@ class Controller : public sc_core::sc_module, public Unit {
   uint64_t last_progress() const { return last_progress_; }
   // Every instruction has been presented, issued and completed (and none was a finish).
   bool drained() const {
-    return !presented_valid_ && queues_[0].size() + queues_[1].size() + queues_[2].size() == 0 && units_[0]->idle() &&
-           units_[1]->idle() && units_[2]->idle();
+    if (presented_valid_) return false;
+    for (int u = 0; u < isa::kNumQueues; ++u)
+      if (queues_[static_cast<size_t>(u)].size() != 0 || !units_[static_cast<size_t>(u)]->idle()) return false;
+    return true;
   }
   // Why nothing can move: each non-empty queue's head and the token it waits for, and the dispatcher.
   std::string describe_stall() const;
@@ -67,21 +74,22 @@ class Controller : public sc_core::sc_module, public Unit {
   bool can_dispatch() const;
 
   const Program* prog_ = nullptr;
-  const InsnDecoder* decoder_ = nullptr;
+  HwConfig hw_;
   DecodedInsn presented_;  // the instruction the host presents (decoded once)
   bool presented_valid_ = false;
-  std::array<ExecUnit*, 3> units_{};
+  std::array<ExecUnit*, isa::kNumQueues> units_{};
   Trace* trace_ = nullptr;
   size_t depth_ = 2;
   long token_max_ = 255;
-  std::array<Queue, 3> queues_;
-  std::array<long, kNumTokens> tokens_{};
+  std::array<Queue, isa::kNumQueues> queues_;
+  std::array<long, isa::kNumTokens> tokens_{};
   size_t next_ = 0;  // next instruction the host presents
   uint64_t ready_at_ = 0;
   bool done_ = false;
   uint64_t done_cycle_ = 0, last_progress_ = 0;
   std::vector<std::array<uint64_t, 3>> log_;
-  std::array<size_t, 3> log_inflight_{};
+  std::array<size_t, isa::kNumQueues> log_inflight_{};
+  MachineFault fault_;
   uint64_t dispatched_ = 0, token_pushes_ = 0, token_pops_ = 0;
 };
 

@@ -6,10 +6,9 @@
 
 namespace bitgrid::scsim {
 
-void LoadUnit::configure(const HwConfig& hw, DramPort* dram, Scratchpad* qbuf, Scratchpad* dbuf, Trace* trace) {
+void LoadUnit::configure(const HwConfig& hw, DramPort* dram, Buffers* bufs, Trace* trace) {
   dram_ = dram;
-  bufs_[0] = qbuf;
-  bufs_[1] = dbuf;
+  bufs_ = bufs;
   trace_ = trace;
   beat_words_ = static_cast<uint64_t>(hw.beat_words());
   burst_beats_ = static_cast<uint64_t>(hw.burst_beats());
@@ -19,20 +18,23 @@ void LoadUnit::configure(const HwConfig& hw, DramPort* dram, Scratchpad* qbuf, S
 
 void LoadUnit::reset() {
   ExecUnit::reset();
-  dst_ = nullptr;
+  dst_ = 0;
   beats_ = bursts_ = next_burst_ = 0;
   next_req_ = kNever;
   n_bursts_ = n_beats_ = 0;
 }
 
 void LoadUnit::start(const DecodedInsn& in, uint64_t c0) {
-  beats_ = in.nwords / beat_words_;
+  const auto x = decode<isa::LoadInsn>(in.raw);
+  beats_ = x.nwords / beat_words_;
   if (beats_ == 0) {  // R5: token-only load
     set_end(c0 + 1);
     next_req_ = kNever;
     return;
   }
-  dst_ = bufs_[in.buf == static_cast<int>(isa::Buf::kDbuf) ? 1 : 0];
+  dst_ = static_cast<int>(x.buf);
+  spm_addr_ = x.spm_addr;
+  dram_addr_ = x.dram_addr;
   bursts_ = (beats_ + burst_beats_ - 1) / burst_beats_;
   next_burst_ = 0;
   next_req_ = c0 + 1;  // burst 0 is requested in cycle c0+1
@@ -43,12 +45,12 @@ void LoadUnit::step(uint64_t t) {
   const uint64_t j = next_burst_;
   const uint64_t first_beat = j * burst_beats_;
   const uint64_t nb = std::min(burst_beats_, beats_ - first_beat);
-  const uint64_t spm = in.spm_addr + first_beat * beat_words_;
+  const uint64_t spm = spm_addr_ + first_beat * beat_words_;
   // The data is copied into the scratchpad when the request is taken (a correct program does not read
   // it before the load's completion token).
-  const uint64_t start = dram_->read(t, in.dram_addr + first_beat * beat_words_ * 8, static_cast<uint32_t>(nb),
-                                     reinterpret_cast<uint8_t*>(dst_->data(spm)));
-  dst_->count_writes(nb * beat_words_);
+  const uint64_t start = dram_->read(t, dram_addr_ + first_beat * beat_words_ * 8, static_cast<uint32_t>(nb),
+                                     reinterpret_cast<uint8_t*>(bufs_->data(dst_, spm)));
+  bufs_->count_writes(dst_, nb * beat_words_);
   ++n_bursts_;
   n_beats_ += nb;
   const uint64_t last = start + nb - 1;

@@ -1,5 +1,5 @@
 #pragma once
-// Load unit (rule R7): DMA of nwords words from DRAM into qbuf/dbuf in bursts of dram_burst_bytes,
+// Load unit (rule R7): DMA of nwords words from DRAM into a buffer in bursts of dram_burst_bytes,
 // at most dma_max_outstanding bursts in flight. One scheduler event per burst request.
 #include <vector>
 
@@ -12,7 +12,7 @@ namespace bitgrid::scsim {
 class LoadUnit : public ExecUnit {
  public:
   explicit LoadUnit(sc_core::sc_module_name name) : ExecUnit(name) {}
-  void configure(const HwConfig& hw, DramPort* dram, Scratchpad* qbuf, Scratchpad* dbuf, Trace* trace);
+  void configure(const HwConfig& hw, DramPort* dram, Buffers* bufs, Trace* trace);
 
   void reset() override;
   uint64_t next_event() const override { return next_req_; }
@@ -24,11 +24,12 @@ class LoadUnit : public ExecUnit {
 
  private:
   DramPort* dram_ = nullptr;
-  Scratchpad* bufs_[2] = {nullptr, nullptr};
+  Buffers* bufs_ = nullptr;
   Trace* trace_ = nullptr;
   uint64_t beat_words_ = 1, burst_beats_ = 1, max_outstanding_ = 1;
   // the running load
-  Scratchpad* dst_ = nullptr;
+  int dst_ = 0;  // destination buffer
+  uint64_t spm_addr_ = 0, dram_addr_ = 0;
   uint64_t beats_ = 0, bursts_ = 0, next_burst_ = 0, next_req_ = kNever;
   std::vector<uint64_t> last_beat_;  // cycle of each requested burst's last beat
   // counters

@@ -6,9 +6,9 @@
 
 namespace bitgrid::scsim {
 
-void StoreUnit::configure(const HwConfig& hw, DramPort* dram, Scratchpad* rbuf, Trace* trace) {
+void StoreUnit::configure(const HwConfig& hw, DramPort* dram, Buffers* bufs, Trace* trace) {
   dram_ = dram;
-  rbuf_ = rbuf;
+  bufs_ = bufs;
   trace_ = trace;
   beat_words_ = static_cast<uint64_t>(hw.beat_words());
 }
@@ -21,17 +21,20 @@ void StoreUnit::reset() {
 }
 
 void StoreUnit::start(const DecodedInsn& in, uint64_t c0) {
-  const uint64_t beats = in.nwords / beat_words_;
+  const auto x = decode<isa::StoreInsn>(in.raw);
+  const uint64_t beats = x.nwords / beat_words_;
   if (beats == 0) {  // R5: token-only store
     set_end(c0 + 1);
     return;
   }
-  // The unit reads the rows in cycles c0+1 .. c0+NB; the model takes them at issue (a correct program
-  // does not write them while the store runs).
-  data_.assign(rbuf_->data(in.spm_addr), rbuf_->data(in.spm_addr) + in.nwords);
-  rbuf_->count_reads(in.nwords);
+  // The unit reads the rows in cycles c0+1 .. c0+NB; the model takes them at issue (a race-free
+  // program does not write them while the store runs).
+  const int buf = static_cast<int>(x.buf);
+  const uint64_t nw = beats * beat_words_;
+  data_.assign(bufs_->data(buf, x.spm_addr), bufs_->data(buf, x.spm_addr) + nw);
+  bufs_->count_reads(buf, nw);
   n_beats_ += beats;
-  dram_->start_write_stream(c0 + 2, in.dram_addr, reinterpret_cast<const uint8_t*>(data_.data()), beats);
+  dram_->start_write_stream(c0 + 2, x.dram_addr, reinterpret_cast<const uint8_t*>(data_.data()), beats);
   last_beat_cycle_ = c0 + 1 + beats;  // beat b in cycle c0+2+b
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// Store unit (rule R8): reads one rbuf row segment per cycle from c0+1 and presents write beat b in
+// Store unit (rule R8): reads one buffer row segment per cycle from c0+1 and presents write beat b in
 // cycle c0+2+b; E ends at the last beat's acknowledgement. The beats go to the DramPort as one stream,
 // so a store costs the scheduler two events (its last beat, its completion), not one per beat.
 #include <vector>
@@ -13,7 +13,7 @@ namespace bitgrid::scsim {
 class StoreUnit : public ExecUnit {
  public:
   explicit StoreUnit(sc_core::sc_module_name name) : ExecUnit(name) {}
-  void configure(const HwConfig& hw, DramPort* dram, Scratchpad* rbuf, Trace* trace);
+  void configure(const HwConfig& hw, DramPort* dram, Buffers* bufs, Trace* trace);
 
   void reset() override;
   uint64_t next_event() const override { return last_beat_cycle_; }
@@ -25,11 +25,11 @@ class StoreUnit : public ExecUnit {
 
  private:
   DramPort* dram_ = nullptr;
-  Scratchpad* rbuf_ = nullptr;
+  Buffers* bufs_ = nullptr;
   Trace* trace_ = nullptr;
   uint64_t beat_words_ = 1;
   uint64_t last_beat_cycle_ = kNever;
-  std::vector<uint64_t> data_;  // the rbuf words being stored (taken at issue)
+  std::vector<uint64_t> data_;  // the words being stored (taken at issue)
   uint64_t n_beats_ = 0;
 };
 

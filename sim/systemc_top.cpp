@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "bitgrid/checker.h"
 #include "bitgrid/error.h"
 
 namespace bitgrid::scsim {
@@ -37,17 +38,28 @@ SimResult ScTop::run_job(const HwConfig& hw, const Program& program, std::vector
   hw.validate("hardware");
   hw_ = hw;
   opt_ = opt;
-  decoder_ = InsnDecoder(hw, memory.size());
-  decoder_.check(program);  // a bad job fails before it starts
+  if (program.insns.empty()) throw Error("systemc: the program is empty");
+  if (program.insns.size() > 0xFFFFFFFFull) throw Error("systemc: more than 2^32-1 instructions");
+  // An unchecked program (bitgrid-sim --no-check) still may not make the model touch memory outside its
+  // buffers or its DRAM image: legality beyond the issue faults is checked before the job starts.
+  if (!opt.program_checked)
+    for (size_t i = 0; i < program.insns.size(); ++i)
+      if (!issue_faults(program.insns[i], hw)) {
+        const std::string why = check_insn(program.insns[i], hw, memory.size());
+        if (!why.empty())
+          throw Error(fmt::format("systemc: program instruction {} ({}): {}", i, disassemble(program.insns[i]), why));
+      }
   trace_.open(opt.trace_path);
-  qbuf_.configure(hw, isa::Buf::kQbuf);
-  dbuf_.configure(hw, isa::Buf::kDbuf);
-  rbuf_.configure(hw, isa::Buf::kRbuf);
+  bufs_.configure(hw);
   dram_.reset(hw, std::move(memory), &trace_);
-  load_.configure(hw, &dram_, &qbuf_, &dbuf_, &trace_);
-  compute_.configure(hw, &qbuf_, &dbuf_, &rbuf_, &trace_);
-  store_.configure(hw, &dram_, &rbuf_, &trace_);
-  controller_.configure(hw, &program, &decoder_, {&load_, &compute_, &store_}, &trace_);
+  load_.configure(hw, &dram_, &bufs_, &trace_);
+  compute_.configure(hw, &bufs_, &trace_);
+  store_.configure(hw, &dram_, &bufs_, &trace_);
+  std::array<ExecUnit*, isa::kNumQueues> units{};
+  units[static_cast<size_t>(isa::Queue::kLoad)] = &load_;
+  units[static_cast<size_t>(isa::Queue::kCompute)] = &compute_;
+  units[static_cast<size_t>(isa::Queue::kStore)] = &store_;
+  controller_.configure(hw, &program, units, &trace_);
   for (Unit* u : std::initializer_list<Unit*>{&controller_, &load_, &compute_, &store_}) u->reset();
   // The scheduler runs on the caller's stack and advances SystemC time with sc_start() (sync_time), so
   // no SystemC coroutine is involved: errors are ordinary exceptions, and the sanitizer build can follow
@@ -69,6 +81,7 @@ SimResult ScTop::run_job(const HwConfig& hw, const Program& program, std::vector
   r.dram = dram_.model().stats();
   r.memory = std::move(dram_.model().memory());
   r.insn_log = controller_.insn_log();
+  r.fault = controller_.fault();
   r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   return r;
 }
@@ -79,10 +92,16 @@ std::vector<ActionCount> ScTop::counters() const {
       {"controller", &controller_}, {"load_unit", &load_}, {"compute_unit", &compute_}, {"store_unit", &store_}};
   for (const auto& [name, u] : units)
     for (const ActionCount& c : u->counters()) all.push_back({std::string(name) + "." + c.name, c.value});
-  for (const Scratchpad* b : {&qbuf_, &dbuf_, &rbuf_}) {
-    const std::string name = isa::kBufNames[static_cast<int>(b->id())];
-    all.push_back({name + ".read_words", b->read_words()});
-    all.push_back({name + ".write_words", b->write_words()});
+  // Buffer words: the DMA units' (counted by the buffers) plus the engines' (their action counts).
+  for (int b = 0; b < isa::kNumBufs; ++b) {
+    const std::string name = isa::kBufNames[static_cast<size_t>(b)];
+    uint64_t reads = bufs_.read_words(b), writes = bufs_.write_words(b);
+    for (const ActionCount& c : compute_.counters()) {
+      if (c.name == sram_key(static_cast<isa::Buf>(b), false)) reads += c.value;
+      if (c.name == sram_key(static_cast<isa::Buf>(b), true)) writes += c.value;
+    }
+    all.push_back({name + ".read_words", reads});
+    all.push_back({name + ".write_words", writes});
   }
   return all;
 }
@@ -127,6 +146,7 @@ void ScTop::simulate() {
     if (store_.next_event() == t) store_.step(t);
     if (load_.next_event() == t) load_.step(t);
     controller_.step(t);
+    if (controller_.fault()) break;  // the machine stopped (a fault wins over a finish of the same cycle)
     if (controller_.done()) break;
     if (opt_.progress && (++events & 0xFFFF) == 0) {
       const auto now = std::chrono::steady_clock::now();
@@ -136,7 +156,8 @@ void ScTop::simulate() {
       }
     }
   }
-  cycles_ = controller_.done_cycle();
+  // A fault in cycle t: error_o is 1 from t+1 on, where the run ends.
+  cycles_ = controller_.fault() ? controller_.fault().cycle + 1 : controller_.done_cycle();
   // The job's cycles are 0 .. cycles-1: DRAM requests and busy cycles up to the finish cycle count.
   const uint64_t last = cycles_ - 1;
   dram_.flush_writes(last);

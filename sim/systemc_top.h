@@ -26,8 +26,8 @@ class ScTop : public sc_core::sc_module {
   // Runs one job to completion (sc_start inside); throws bitgrid::Error like run_backend.
   SimResult run_job(const HwConfig& hw, const Program& program, std::vector<uint8_t> memory, const SimOptions& opt);
 
-  // Action counts of the last job, "<block>.<action>", for the energy model: every unit's counters and
-  // the scratchpads' word reads and writes.
+  // Action counts of the last job, "<block>.<action>": every unit's counters (the compute unit's include
+  // its engines' action counts) and "<buffer>.read_words" / "<buffer>.write_words" of every buffer.
   std::vector<ActionCount> counters() const;
 
   static const sc_core::sc_time& clock_period();
@@ -43,13 +43,12 @@ class ScTop : public sc_core::sc_module {
   LoadUnit load_;
   ComputeUnit compute_;
   StoreUnit store_;
-  Scratchpad qbuf_, dbuf_, rbuf_;
+  Buffers bufs_;
   DramPort dram_;
   Trace trace_;
 
   // the job
   HwConfig hw_;
-  InsnDecoder decoder_;
   SimOptions opt_;
   sc_core::sc_time job_start_;
   uint64_t synced_cycle_ = 0;

@@ -11,9 +11,8 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "bitgrid/compiler.h"
-#include "bitgrid/datafile.h"
 #include "bitgrid/energy.h"
+#include "bitgrid/engine.h"
 #include "bitgrid/error.h"
 #include "bitgrid/executor.h"
 #include "bitgrid/job.h"
@@ -28,6 +27,11 @@ using json = nlohmann::json;
 using namespace bitgrid;
 
 namespace {
+
+// A machine fault stopped the run (exit status 4).
+struct MachineFaultError : Error {
+  using Error::Error;
+};
 
 fs::path self_dir() { return fs::canonical("/proc/self/exe").parent_path(); }
 
@@ -106,26 +110,37 @@ struct BackendRun {
   std::vector<uint8_t> memory;
   json stats;  // from the simulator (cycles, units, dram, wall_seconds)
   double wall = 0;
+  std::string fault;  // a machine fault stopped the run: its description
 };
 
-BackendRun run_on(const std::string& backend, const HwConfig& hw, const Compiled& c, const fs::path& staging,
+BackendRun run_on(const std::string& backend, const HwConfig& hw, const Lowered& l, const fs::path& staging,
                   const std::string& trace, bool progress) {
   BackendRun r;
   const auto t0 = std::chrono::steady_clock::now();
   if (backend == "reference") {
-    r.memory = execute(c.program, hw, c.memory);
+    ExecResult e = execute_program(l.program, hw, l.memory);
+    if (e.fault) r.fault = "reference: " + e.fault.describe(l.program);
+    r.memory = std::move(e.memory);
   } else {
     const fs::path exe = simulator(backend, hw, staging);
     const fs::path hwf = staging / "job-hw.yaml", pf = staging / "job-program.bgp", mf = staging / "job-memory.bgm",
                    of = staging / "job-out.bgm", sf = staging / "job-stats.json";
     write_text(hwf, hw.to_yaml());
-    save_program(pf.string(), c.program);
-    save_memimage(mf.string(), c.memory);
+    save_program(pf.string(), l.program);
+    save_memimage(mf.string(), l.memory);
     std::vector<std::string> args{exe.string(), "--hw",      hwf.string(), "--program", pf.string(), "--mem",
                                   mf.string(),  "--out-mem", of.string(),  "--stats",   sf.string()};
     if (!trace.empty()) args.insert(args.end(), {"--trace", trace});
     if (progress) args.push_back("--progress");
+    if (!l.checked) args.push_back("--no-check");
+    args.push_back("--quiet");  // a fault is read from the stats file and reported once, below
     const int rc = run_process(args);
+    if (rc == 4 && fs::exists(sf)) {  // a machine fault: the simulator wrote its description
+      std::ifstream sfin(sf);
+      const json st = json::parse(sfin);
+      r.fault = backend + ": " + st.at("fault").at("message").get<std::string>();
+      return r;
+    }
     if (rc != 0) throw Error(backend + " simulation failed (exit " + std::to_string(rc) + ")");
     r.memory = load_memimage(of.string());
     std::ifstream sfin(sf);
@@ -135,74 +150,75 @@ BackendRun run_on(const std::string& backend, const HwConfig& hw, const Compiled
   return r;
 }
 
+// The roofline of the configured machine for a program: each engine's useful work over its declared peak
+// rate (engines take turns on the compute unit, so their times add) against the DRAM traffic over the
+// DRAM bandwidth.
+json roofline(const ActionCounts& acts, const HwConfig& hw) {
+  json r;
+  json eng = json::object();
+  double compute = 0;
+  for (const Engine* e : engines()) {
+    const double useful = acts.useful.count(e->name()) ? acts.useful.at(e->name()) : 0.0;
+    const double peak = isa::engine_peak_per_cycle(e->index(), hw);
+    eng[e->name()] = {{"unit", e->def().peak_unit},
+                      {"peak_per_cycle", peak},
+                      {"useful", useful},
+                      {"bound_cycles", useful / peak}};
+    compute += useful / peak;
+  }
+  const double bw = static_cast<double>(hw.dram_bytes_per_cycle);
+  const double dram = static_cast<double>(acts.get("dram.read_bytes") + acts.get("dram.write_bytes")) / bw;
+  r["engines"] = eng;
+  r["dram_bytes_per_cycle"] = bw;
+  r["compute_bound_cycles"] = compute;
+  r["dram_bound_cycles"] = dram;
+  r["bound_cycles"] = std::max(compute, dram);
+  r["bound_by"] = compute >= dram ? "compute" : "dram";
+  return r;
+}
+
 int cmd_run(const std::string& config, const std::string& backend, const std::string& out, const std::string& trace,
             const std::vector<std::string>& sets, bool quiet) {
   Job job = load_job(config, sets);
   if (!trace.empty() && backend != "rtl" && backend != "systemc")
     throw Error("--trace: waveforms come from the rtl (FST) or systemc backend, not from " + backend);
-  const Compiled c = compile_hamming_topk(job.workload, job.hw);
-  const ActionCounts acts = count_actions(c.program, job.hw);
+  const Lowered l = job.workload->lower(job.hw);
+  const ActionCounts acts = count_actions(l.program, job.hw);
+  const json roof = roofline(acts, job.hw);
+  const double bound = roof["bound_cycles"].get<double>();
   Staging stage(out);
   // Show progress when the run will take more than a few seconds (rtl simulates ~0.2 M cycles/s).
-  const uint64_t expect = std::max<uint64_t>(acts.ideal_compute_cycles,
-                                             acts.dram_read_bytes / static_cast<uint64_t>(job.hw.dram_bytes_per_cycle));
-  const bool long_run = expect > (backend == "rtl" ? 500000u : 50000000u);
-  BackendRun r = run_on(backend, job.hw, c, stage.dir, trace, long_run);
+  const bool long_run = bound > (backend == "rtl" ? 500000.0 : 50000000.0);
+  BackendRun r = run_on(backend, job.hw, l, stage.dir, trace, long_run);
+  if (!r.fault.empty()) throw MachineFaultError(r.fault);
 
-  std::vector<int64_t> nb;
-  std::vector<int32_t> dist;
-  decode_hamming_topk(c.layout, r.memory, nb, dist);
-  // Verification: against the reference executor's bytes (other backends) and always against an
-  // independent brute-force top-k over the codes.
+  // Verification: every backend's final DRAM bytes against the reference model's, and the workload's
+  // results against an independent computation (Workload::finish).
   bool verified = true;
   std::string why;
   if (backend != "reference") {
-    const auto ref = execute(c.program, job.hw, c.memory);
-    std::vector<int64_t> rn;
-    std::vector<int32_t> rd;
-    decode_hamming_topk(c.layout, ref, rn, rd);
-    if (rn != nb || rd != dist) {
+    const ExecResult ref = execute_program(l.program, job.hw, l.memory);
+    if (ref.fault) {
       verified = false;
-      why = "results differ from the reference model";
-    }
-  }
-  const auto brute = knn_hamming(job.workload.database, job.workload.queries, job.workload.k);
-  for (size_t i = 0; i < brute.size() && verified; ++i) {
-    const int64_t bi = brute[i].empty() ? -1 : brute[i].index;
-    if (bi != nb[i] || (bi >= 0 && static_cast<int32_t>(brute[i].dist) != dist[i])) {
+      why = "the reference model stops with a " + ref.fault.describe(l.program) + ", the " + backend +
+            " backend does not";
+    } else if (ref.memory != r.memory) {
+      size_t i = 0;
+      while (i < r.memory.size() && i < ref.memory.size() && r.memory[i] == ref.memory[i]) ++i;
       verified = false;
-      why = fmt::format("query {} rank {}: got ({}, {}), brute force gives ({}, {})", i / job.workload.k,
-                        i % job.workload.k, nb[i], dist[i], bi, brute[i].dist);
+      why = "final DRAM bytes differ from the reference model's (first at byte " + std::to_string(i) + ")";
     }
   }
 
   json rep;
   rep["backend"] = backend;
   rep["config"] = config;
-  rep["workload"] = {{"type", job.workload_type},
-                     {"database_codes", job.workload.database.n},
-                     {"queries", job.workload.queries.n},
-                     {"bits", job.workload.database.bits()},
-                     {"k", job.workload.k},
-                     {"query_batch", c.layout.batch},
-                     {"tile_codes", c.layout.tile_codes},
-                     {"tiles", c.layout.tiles},
-                     {"instructions", c.program.insns.size()}};
+  rep["workload"] = {{"type", job.workload_type}, {"instructions", l.program.insns.size()}};
   json hwj;
   job.hw.for_each([&](const char* n, long v) { hwj[n] = v; });
   rep["hardware"] = hwj;
   rep["wall_seconds"] = r.wall;
-  const double bw = static_cast<double>(job.hw.dram_bytes_per_cycle);
-  const double peak_bits = static_cast<double>(job.hw.ham_lanes * job.hw.ham_bits_per_lane);
-  const double compute_bound = static_cast<double>(acts.useful_bits) / peak_bits;
-  const double dram_bound = static_cast<double>(acts.dram_read_bytes + acts.dram_write_bytes) / bw;
-  const double bound = std::max(compute_bound, dram_bound);
-  rep["roofline"] = {{"peak_code_bits_per_cycle", peak_bits},
-                     {"dram_bytes_per_cycle", bw},
-                     {"compute_bound_cycles", compute_bound},
-                     {"dram_bound_cycles", dram_bound},
-                     {"bound_cycles", bound},
-                     {"bound_by", compute_bound >= dram_bound ? "compute" : "dram"}};
+  rep["roofline"] = roof;
   if (backend == "reference") {
     rep["cycles"] = nullptr;
   } else {
@@ -212,87 +228,66 @@ int cmd_run(const std::string& config, const std::string& backend, const std::st
     rep["sim_cycles_per_second"] = cycles / std::max(1e-9, r.stats.value("wall_seconds", r.wall));
     rep["roofline"]["fraction_of_bound"] = bound / cycles;
     json units;
-    for (const char* u : {"load", "compute", "store"}) {
+    for (const char* u : isa::kQueueNames) {
       const auto& su = r.stats.at("units").at(u);
       units[u] = {{"busy_cycles", su.at("busy_cycles")},
                   {"insns", su.at("insns")},
                   {"utilization", su.at("busy_cycles").get<double>() / cycles}};
     }
     rep["units"] = units;
-    rep["compute_utilization_of_peak"] = compute_bound / cycles;
+    rep["compute_utilization_of_peak"] = roof["compute_bound_cycles"].get<double>() / cycles;
   }
-  rep["dram_bytes"] = {{"read", acts.dram_read_bytes}, {"write", acts.dram_write_bytes}};
-  rep["actions"] = {{"ham_word_ops", acts.ham_word_ops},
-                    {"topk_merges", acts.topk_merges},
-                    {"code_compares", acts.useful_code_compares},
-                    {"sram_read_words", acts.sram_read_words},
-                    {"sram_write_words", acts.sram_write_words}};
+  rep["dram_bytes"] = {{"read", acts.get("dram.read_bytes")}, {"write", acts.get("dram.write_bytes")}};
+  rep["actions"] = acts.count;
   const auto e = energy_pj(acts, job.hw, job.energy);
   rep["energy_table"] = job.energy.name;
   rep["energy_pj"] = e;
-  rep["energy_pj_per_code_compare"] = e.at("total") / static_cast<double>(acts.useful_code_compares);
+  const Verdict v = job.workload->finish(l, r.memory, stage.dir.string(), rep);
+  if (verified && !v.verified) {
+    verified = false;
+    why = v.why;
+  }
   rep["verified"] = verified;
   if (!verified) rep["verify_error"] = why;
-  double recall = -1;
-  if (job.float_db) {
-    const auto exact = exact_knn_l2(*job.float_db, *job.float_queries, job.workload.k);
-    recall = recall_at_k(nb, exact, job.workload.queries.n, job.workload.k);
-    rep["recall_at_k"] = recall;
-  }
-  write_npy((stage.dir / "neighbors.npy").string(), "i8", job.workload.queries.n, job.workload.k, nb.data());
-  write_npy((stage.dir / "distances.npy").string(), "i4", job.workload.queries.n, job.workload.k, dist.data());
   write_text(stage.dir / "report.json", rep.dump(2) + "\n");
   stage.commit(out);
 
   if (!quiet) {
-    fmt::print("bitgrid {} | {} | {} codes x {} bits, {} queries, k={}\n", backend, job.workload_type,
-               job.workload.database.n, job.workload.database.bits(), job.workload.queries.n, job.workload.k);
+    fmt::print("bitgrid {} | {} | {}\n", backend, job.workload_type, job.workload->summary());
     if (backend != "reference") {
       const double cycles = rep["cycles"].get<double>();
       fmt::print("  cycles {:.0f} ({:.1f} us at 1 GHz), {:.3g} simulated cycles/s\n", cycles, cycles / 1000.0,
                  rep["sim_cycles_per_second"].get<double>());
       fmt::print("  roofline: {}-bound, bound {:.0f} cycles, reached {:.1f}%\n",
                  rep["roofline"]["bound_by"].get<std::string>(), bound, 100.0 * bound / cycles);
-      fmt::print("  busy: load {:.1f}%  compute {:.1f}%  store {:.1f}%\n",
-                 100 * rep["units"]["load"]["utilization"].get<double>(),
-                 100 * rep["units"]["compute"]["utilization"].get<double>(),
-                 100 * rep["units"]["store"]["utilization"].get<double>());
+      std::string busy;
+      for (const char* u : isa::kQueueNames)
+        busy += fmt::format("  {} {:.1f}%", u, 100 * rep["units"][u]["utilization"].get<double>());
+      fmt::print("  busy:{}\n", busy);
     }
-    fmt::print("  energy {:.3f} uJ ({:.1f} pJ per code compare; DRAM {:.0f}%)\n", e.at("total") * 1e-6,
-               rep["energy_pj_per_code_compare"].get<double>(), 100.0 * e.at("dram") / e.at("total"));
-    if (recall >= 0) fmt::print("  recall@{} vs exact float kNN: {:.4f}\n", job.workload.k, recall);
-    fmt::print("  verified: {}{}\n  outputs: {}/neighbors.npy, distances.npy, report.json\n",
-               verified ? "yes" : "NO - ", why, out);
+    fmt::print("  energy {:.3f} uJ (DRAM {:.0f}%)\n", e.at("total") * 1e-6, 100.0 * e.at("dram") / e.at("total"));
+    for (const auto& n : v.notes) fmt::print("  {}\n", n);
+    std::string outs;
+    for (const auto& o : job.workload->outputs()) outs += o + ", ";
+    fmt::print("  verified: {}{}\n  outputs: {}/{}report.json\n", verified ? "yes" : "NO - ", why, out, outs);
   }
   return verified ? 0 : 3;
 }
 
 int cmd_compile(const std::string& config, const std::string& out, const std::vector<std::string>& sets) {
   Job job = load_job(config, sets);
-  const Compiled c = compile_hamming_topk(job.workload, job.hw);
+  const Lowered l = job.workload->lower(job.hw);
   Staging stage(out);
-  save_program((stage.dir / "program.bgp").string(), c.program);
-  write_text(stage.dir / "program.s", listing(c));
-  save_memimage((stage.dir / "memory.bgm").string(), c.memory);
+  save_program((stage.dir / "program.bgp").string(), l.program);
+  write_text(stage.dir / "program.s", listing(l));
+  save_memimage((stage.dir / "memory.bgm").string(), l.memory);
   write_text(stage.dir / "hw.yaml", job.hw.to_yaml());
-  const auto& l = c.layout;
-  json lj = {{"nq", l.nq},
-             {"k", l.k},
-             {"batch", l.batch},
-             {"tile_codes", l.tile_codes},
-             {"tiles", l.tiles},
-             {"batches", l.batches},
-             {"query_addr", l.query_addr},
-             {"db_addr", l.db_addr},
-             {"result_addr", l.result_addr},
-             {"result_batch_stride", l.result_batch_stride},
-             {"dram_bytes", l.dram_bytes}};
-  write_text(stage.dir / "layout.json", lj.dump(2) + "\n");
+  write_text(stage.dir / "layout.json", l.layout_json.dump(2) + "\n");
   stage.commit(out);
   fmt::print(
       "compiled {} instructions, {} bytes of DRAM image -> {}/program.bgp, program.s, memory.bgm, layout.json, "
       "hw.yaml\n",
-      c.program.insns.size(), c.memory.size(), out);
+      l.program.insns.size(), l.memory.size(), out);
   return 0;
 }
 
@@ -314,7 +309,7 @@ int main(int argc, char** argv) {
   run->add_option("config", config, "CONFIG.yaml")->required();
   run->add_option("--backend", backend, "reference | systemc | rtl")
       ->check(CLI::IsMember({"reference", "systemc", "rtl"}));
-  run->add_option("--out", out, "output folder (neighbors.npy, distances.npy, report.json)");
+  run->add_option("--out", out, "output folder (report.json and the workload's outputs)");
   run->add_option("--trace", trace, "waveform file (FST) for the rtl backend");
   run->add_option("--set", sets, "override a config value: key.path=value (repeatable)");
   run->add_flag("--quiet", quiet, "no summary on stdout");
@@ -333,6 +328,9 @@ int main(int argc, char** argv) {
     if (*run) return cmd_run(config, backend, out, trace, sets, quiet);
     if (*comp) return cmd_compile(config, out, sets);
     if (*dis) return cmd_disasm(prog);
+  } catch (const MachineFaultError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 4;
   } catch (const Error& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 1;

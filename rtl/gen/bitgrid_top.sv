@@ -135,10 +135,15 @@ module bitgrid_top #(
   logic [NF-1:0]                    dbg_err      /*verilator public_flat_rd*/;
   // fixed-width copies for configs/bitgrid.gtkw (same names and widths in every config)
   logic [6:0]                       dbg_occ_load, dbg_occ_compute, dbg_occ_store;
+  logic [7:0]                       dbg_tok_l2c, dbg_tok_c2l, dbg_tok_c2s, dbg_tok_s2c;
   /* verilator lint_on UNUSEDSIGNAL */
   assign dbg_occ_load    = 7'(dbg_occ[LoadQ*CntW +: CntW]);
   assign dbg_occ_compute = 7'(dbg_occ[ComputeQ*CntW +: CntW]);
   assign dbg_occ_store   = 7'(dbg_occ[StoreQ*CntW +: CntW]);
+  assign dbg_tok_l2c = 8'(dbg_tokens[bitgrid_pkg::TokenL2c*bitgrid_pkg::TokenW +: bitgrid_pkg::TokenW]);
+  assign dbg_tok_c2l = 8'(dbg_tokens[bitgrid_pkg::TokenC2l*bitgrid_pkg::TokenW +: bitgrid_pkg::TokenW]);
+  assign dbg_tok_c2s = 8'(dbg_tokens[bitgrid_pkg::TokenC2s*bitgrid_pkg::TokenW +: bitgrid_pkg::TokenW]);
+  assign dbg_tok_s2c = 8'(dbg_tokens[bitgrid_pkg::TokenS2c*bitgrid_pkg::TokenW +: bitgrid_pkg::TokenW]);
 
   bg_controller #(
     .QueueDepth(QueueDepth),

@@ -186,3 +186,37 @@ TEST_F(Cli, CorruptProgramBinary) {
   EXPECT_NE(r.rc, 0);
   EXPECT_NE(r.err.find("CRC mismatch"), std::string::npos) << r.err;
 }
+
+// The `program` workload runs a program binary as it is. An illegal instruction the checker would refuse
+// reaches the machine with check: false, and every backend stops on the same machine fault: a one-line
+// error naming the cause and the instruction, exit status 4, no outputs.
+TEST_F(Cli, ProgramWorkloadAndMachineFaults) {
+  const fs::path c = dir / "c";
+  ASSERT_EQ(run("compile " + config().string() + " --out " + c.string()).rc, 0);
+  write("run.yaml", "hardware: {ham_lanes: 4, topk_max: 16}\nworkload: {type: program, program: c/program.bgp, "
+                    "memory: c/memory.bgm}\n");
+  for (const char* be : {"reference", "systemc"}) {
+    const fs::path out = dir / (std::string("o_") + be);
+    const Result r = run("run " + (dir / "run.yaml").string() + " --backend " + be + " --out " + out.string());
+    EXPECT_EQ(r.rc, 0) << be << ": " << r.err;
+    EXPECT_TRUE(fs::exists(out / "memory.bgm")) << be;
+    EXPECT_NE(slurp(out / "report.json").find("\"verified\": true"), std::string::npos) << be;
+  }
+  // A load into rbuf (which only the store DMA may use) as instruction 1.
+  bitgrid::Program p = bitgrid::load_program((c / "program.bgp").string());
+  p.insns.insert(p.insns.begin() + 1, bitgrid::make_load(bitgrid::isa::Buf::kRbuf, 0, 8, 0));
+  bitgrid::save_program((dir / "bad.bgp").string(), p);
+  write("bad.yaml", "hardware: {ham_lanes: 4, topk_max: 16}\nworkload: {type: program, program: bad.bgp, "
+                    "memory: c/memory.bgm}\n");
+  expect_error("run " + (dir / "bad.yaml").string(), "bad.bgp: program instruction 1 (load buf=rbuf");
+  write("bad.yaml", "hardware: {ham_lanes: 4, topk_max: 16}\nworkload: {type: program, program: bad.bgp, "
+                    "memory: c/memory.bgm, check: false}\n");
+  for (const char* be : {"reference", "systemc"}) {
+    expect_error("run " + (dir / "bad.yaml").string() + " --backend " + be, "machine fault");
+    const std::string err = slurp(dir / "stderr");
+    EXPECT_NE(err.find("bad_buffer"), std::string::npos) << be << ": " << err;
+    EXPECT_NE(err.find("instruction 1 (load buf=rbuf"), std::string::npos) << be << ": " << err;
+    EXPECT_EQ(run("run " + (dir / "bad.yaml").string() + " --backend " + be + " --out " + (dir / "x").string()).rc, 4);
+  }
+  EXPECT_NE(slurp(dir / "stderr").find("in cycle"), std::string::npos);  // the timed backend names the cycle
+}

@@ -1,9 +1,12 @@
 // bitgrid-cosim: seeded random co-verification of the three backends.
-// For each seed it draws a hardware config (from --hw files) and a hamming_topk workload (sizes, code
-// length, k, tiling, batching), compiles it, runs it on the reference model, the SystemC model and the
-// Verilated RTL, and requires identical final DRAM bytes on all three, systemc cycles == rtl cycles,
-// and results equal to a brute-force top-k. A failure prints the seed, the config and, when the
-// simulators log per-instruction cycles, the first diverging instruction.
+// For each seed it draws a hardware config (from --hw files) and a program: two seeds in three a compiled
+// hamming_topk workload (sizes, code length, k, tiling, batching; its results must also equal a
+// brute-force top-k), one in three a hand-built random program (tests/cosim/random_program.h: random
+// token patterns, nops, zero-length moves, queue-filling bursts), a quarter of which hold one illegal
+// instruction. Every program runs on the reference model, the SystemC model and the Verilated RTL:
+// identical final DRAM bytes on all three and systemc cycles == rtl cycles; for a program with an illegal
+// instruction, the same machine fault (cycle and cause) on systemc and rtl. A failure prints the seed,
+// the config and, when the simulators log per-instruction cycles, the first diverging instruction.
 #include <fmt/core.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,11 +20,14 @@
 #include <random>
 #include <set>
 
-#include "bitgrid/compiler.h"
+#include "bitgrid/workloads/hamming_topk.h"
 #include "bitgrid/error.h"
 #include "bitgrid/executor.h"
 #include "bitgrid/floatknn.h"
+#include "bitgrid/engines/hamtopk.h"
 #include "bitgrid/memimage.h"
+#include "bitgrid/workloads/hamming_topk.h"
+#include "random_program.h"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -32,14 +38,17 @@ namespace {
 struct Case {
   uint64_t seed;
   size_t hw_index;
-  Compiled compiled;
-  HammingTopkWorkload w;
-  std::vector<uint8_t> ref_memory;
+  enum Kind { kCompiled, kHandBuilt, kFaulty } kind = kCompiled;
+  HammingTopkCompiled compiled;  // kCompiled
+  HammingTopkWorkload w;         // kCompiled
+  Program program;
+  std::vector<uint8_t> memory, ref_memory;
+  std::string what;
 };
 
 HammingTopkWorkload random_workload(std::mt19937_64& rng, const HwConfig& hw) {
   HammingTopkWorkload w;
-  const size_t max_words = static_cast<size_t>(std::min<long>(hw.max_code_words(), 8));
+  const size_t max_words = static_cast<size_t>(std::min<uint64_t>(hamtopk::max_code_words(hw), 8));
   const size_t bits = 64 * (1 + rng() % max_words);
   // Mix of tiny and moderate sizes; N < k and N not a multiple of lanes/tiles come up often.
   const size_t n = rng() % 4 == 0 ? 1 + rng() % 20 : 1 + rng() % 1500;
@@ -94,38 +103,58 @@ int main(int argc, char** argv) {
     fs::create_directories(work);
     std::vector<Case> cases;
     std::vector<std::vector<size_t>> per_hw(hws.size());
+    size_t n_kind[3] = {0, 0, 0};
     for (uint64_t s = first; s < first + seeds; ++s) {
       std::mt19937_64 rng(s);
       Case c;
       c.seed = s;
       c.hw_index = static_cast<size_t>(s % hws.size());
       const HwConfig& hw = hws[c.hw_index];
-      c.w = random_workload(rng, hw);
-      try {
-        c.compiled = compile_hamming_topk(c.w, hw);
-      } catch (const Error& e) {
-        // Random tile/batch choices can exceed the buffers; that limit is the compiler's to report.
-        c.w.tile_codes = 0;
-        c.w.query_batch = 0;
-        c.compiled = compile_hamming_topk(c.w, hw);
+      if (s % 3 != 0) {
+        c.kind = Case::kCompiled;
+        c.w = random_workload(rng, hw);
+        try {
+          c.compiled = compile_hamming_topk(c.w, hw);
+        } catch (const Error& e) {
+          // Random tile/batch choices can exceed the buffers; that limit is the compiler's to report.
+          c.w.tile_codes = 0;
+          c.w.query_batch = 0;
+          c.compiled = compile_hamming_topk(c.w, hw);
+        }
+        c.program = c.compiled.program;
+        c.memory = c.compiled.memory;
+        c.what = fmt::format("hamming_topk N={} bits={} Q={} k={} tile={} batch={}", c.w.database.n,
+                             c.w.database.bits(), c.w.queries.n, c.w.k, c.compiled.layout.tile_codes,
+                             c.compiled.layout.batch);
+      } else {
+        const bool faulty = (s / 3) % 4 == 0;
+        c.kind = faulty ? Case::kFaulty : Case::kHandBuilt;
+        bgtest::RandomProgram rp = bgtest::random_program(rng, hw, faulty);
+        c.program = std::move(rp.program);
+        c.memory = std::move(rp.memory);
+        c.what = fmt::format("hand-built, {} instructions, {} of {} token batons relaxed{}", c.program.insns.size(),
+                             rp.relaxed, rp.batons,
+                             faulty ? fmt::format(", {} at instruction {}", fault_names(rp.fault), rp.fault_insn) : "");
       }
-      c.ref_memory = execute(c.compiled.program, hw, c.compiled.memory);
+      ++n_kind[c.kind];
+      const ExecResult ref = execute_program(c.program, hw, c.memory);
+      c.ref_memory = ref.memory;
       const fs::path d = fs::path(work) / fmt::format("seed{}", s);
       fs::create_directories(d);
-      save_program((d / "p.bgp").string(), c.compiled.program);
-      save_memimage((d / "m.bgm").string(), c.compiled.memory);
+      save_program((d / "p.bgp").string(), c.program);
+      save_memimage((d / "m.bgm").string(), c.memory);
       per_hw[c.hw_index].push_back(cases.size());
       cases.push_back(std::move(c));
     }
     std::set<uint64_t> failed;
+    size_t faults_seen = 0;
     auto fail = [&](const Case& c, const std::string& why) {
       failed.insert(c.seed);
-      std::cout << fmt::format("FAIL seed {} (hw {}, N={} bits={} Q={} k={} tile={} batch={}): {}\n", c.seed,
-                               hw_files[c.hw_index], c.w.database.n, c.w.database.bits(), c.w.queries.n, c.w.k,
-                               c.compiled.layout.tile_codes, c.compiled.layout.batch, why);
+      std::cout << fmt::format("FAIL seed {} (hw {}, {}): {}\n", c.seed, hw_files[c.hw_index], c.what, why);
     };
     // brute force check of the reference model itself
     for (const auto& c : cases) {
+      if (c.kind != Case::kCompiled) continue;
       std::vector<int64_t> nb;
       std::vector<int32_t> d;
       decode_hamming_topk(c.compiled.layout, c.ref_memory, nb, d);
@@ -153,8 +182,10 @@ int main(int argc, char** argv) {
           }
         }
         const fs::path log = fs::path(work) / fmt::format("{}-{}.log", be, h);
-        const int rc = run_process({path.string(), "--hw", hwf.string(), "--jobs", list.string()}, log);
-        if (rc != 0) std::cout << fmt::format("{} simulator exited {} for {}: {}\n", be, rc, hw_files[h], slurp(log));
+        // --no-check: the programs with an illegal instruction must reach the machine (the others were
+        // checked here); exit status 4 = some job ended in a machine fault.
+        const int rc = run_process({path.string(), "--hw", hwf.string(), "--jobs", list.string(), "--no-check", "--quiet"}, log);
+        if (rc != 0 && rc != 4) std::cout << fmt::format("{} simulator exited {} for {}: {}\n", be, rc, hw_files[h], slurp(log));
       }
       for (size_t ci : per_hw[h]) {
         const Case& c = cases[ci];
@@ -167,13 +198,34 @@ int main(int argc, char** argv) {
             ok = false;
             continue;
           }
-          if (load_memimage((d / (std::string(be) + ".bgm")).string()) != c.ref_memory) {
+          st[be] = json::parse(slurp(d / (std::string(be) + ".json")));
+          if (!st[be].contains("fault") && c.kind != Case::kFaulty &&
+              load_memimage((d / (std::string(be) + ".bgm")).string()) != c.ref_memory) {
             fail(c, std::string(be) + " DRAM bytes differ from the reference model");
             ok = false;
           }
-          st[be] = json::parse(slurp(d / (std::string(be) + ".json")));
         }
         if (!ok) continue;
+        // Machine faults: the same on both timed backends (a hand-built program with an illegal
+        // instruction may also finish before the instruction reaches issue, on both alike).
+        const bool fs_ = st["systemc"].contains("fault"), fr = st["rtl"].contains("fault");
+        if (fs_ != fr || (c.kind != Case::kFaulty && fs_)) {
+          fail(c, fmt::format("machine fault on systemc: {}, on rtl: {}", fs_ ? st["systemc"]["fault"].dump() : "none",
+                              fr ? st["rtl"]["fault"].dump() : "none"));
+          continue;
+        }
+        if (fs_) {
+          ++faults_seen;
+          const auto& a = st["systemc"]["fault"];
+          const auto& b = st["rtl"]["fault"];
+          if (a["cycle"] != b["cycle"] || a["cause_bits"] != b["cause_bits"] || a["instruction"] != b["instruction"])
+            fail(c, fmt::format("machine faults differ: systemc {}, rtl {}", a.dump(), b.dump()));
+          continue;
+        }
+        if (c.kind == Case::kFaulty) {
+          if (load_memimage((d / "systemc.bgm").string()) != load_memimage((d / "rtl.bgm").string()))
+            fail(c, "systemc and rtl DRAM bytes differ");
+        }
         const auto cs = st["systemc"]["cycles"].get<uint64_t>(), cr = st["rtl"]["cycles"].get<uint64_t>();
         if (cs != cr) {
           std::string where;
@@ -192,7 +244,10 @@ int main(int argc, char** argv) {
         }
       }
     }
-    std::cout << fmt::format("cosim: {} seeds from {} on {} hardware configs\n", seeds, first, hws.size());
+    std::cout << fmt::format(
+        "cosim: {} seeds from {} on {} hardware configs: {} compiled workloads, {} hand-built programs, {} with an "
+        "illegal instruction ({} stopped on it on both timed backends)\n",
+        seeds, first, hws.size(), n_kind[0], n_kind[1], n_kind[2], faults_seen);
     std::cout << fmt::format("{} passed, {} failed\n", seeds - failed.size(), failed.size());
     return failed.empty() ? 0 : 1;
   } catch (const std::exception& e) {

@@ -27,7 +27,7 @@
 #include <string>
 #include <vector>
 
-#include "bitgrid/compiler.h"
+#include "bitgrid/workloads/hamming_topk.h"
 #include "bitgrid/floatknn.h"
 #include "bitgrid/hamming.h"
 #include "bitgrid/topk.h"

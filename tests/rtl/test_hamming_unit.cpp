@@ -1,5 +1,5 @@
-// rtl/hamming_unit.sv against bitgrid::hamming: groups of HamLanes codes streamed S = ceil(cw/M) steps
-// each, back to back and with gaps; corner cases all zeros / all ones / cw not a multiple of M.
+// rtl/engines/hamtopk/bg_hamming_unit.sv against bitgrid::hamming: groups of HamLanes codes streamed S = ceil(cw/M)
+// steps each, back to back and with gaps; corner cases all zeros / all ones / cw not a multiple of M.
 #include <gtest/gtest.h>
 
 #include <deque>

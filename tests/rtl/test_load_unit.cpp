@@ -1,11 +1,13 @@
-// rtl/load_unit.sv (BeatWords 2 = 16-byte beats, BurstBeats 4 = 64-byte bursts, MaxOutstanding 2; the -G
-// values of tests/rtl/CMakeLists.txt) against rule R7, with its read requests served by bitgrid::DramModel
-// (R6). For each load the test computes, independently of the RTL, the cycle of every burst request (R7:
-// burst 0 in c0+1, burst j+1 in the first cycle after burst j's request with fewer than MaxOutstanding
-// bursts outstanding, outstanding = request cycle .. last beat's cycle, inclusive) with its own DramModel,
-// and hence the cycle of every beat and the completion cycle c0+E. It then checks, cycle by cycle, every
-// request (cycle, address, beats), every buffer write (cycle, qbuf/dbuf select, word address, data against
-// the DRAM image) and complete_o / idle_o.
+// rtl/bg_load_unit.sv (BeatWords 2 = 16-byte beats, BurstBeats 4 = 64-byte bursts, MaxOutstanding 2; the
+// -G values of tests/rtl/CMakeLists.txt) against rule R7, with its read requests served by
+// bitgrid::DramModel (R6). For each load the test computes, independently of the RTL, the cycle of every
+// burst request (R7: burst 0 in c0+1, burst j+1 in the first cycle after burst j's request with fewer than
+// MaxOutstanding bursts outstanding, outstanding = request cycle .. last beat's cycle, inclusive) with its
+// own DramModel, and hence the cycle of every beat and the completion cycle c0+E. It then checks, cycle by
+// cycle, every request (cycle, address, beats), every buffer write (cycle, buffer id, word address, data
+// against the DRAM image), complete_o / idle_o, and fault_o of the presented instruction (bad_buffer: a
+// transfer into a buffer the load DMA may not fill; the controller never issues such a load, and the
+// unit's assertion fires if it is issued anyway). Instructions are built with isa::LoadInsn.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -22,12 +24,38 @@ using namespace bgtest;
 
 constexpr unsigned kBeatWords = 2, kBeatBytes = kBeatWords * 8, kBurstBeats = 4, kMaxOut = 2;
 constexpr unsigned kDramBytes = 8192;
-constexpr unsigned kOpLoad = 1, kBufQbuf = 0, kBufDbuf = 1, kBufRbuf = 2;
+namespace isa = bitgrid::isa;
+constexpr unsigned kBufQbuf = static_cast<unsigned>(isa::Buf::kQbuf);
+constexpr unsigned kBufDbuf = static_cast<unsigned>(isa::Buf::kDbuf);
+constexpr unsigned kBufRbuf = static_cast<unsigned>(isa::Buf::kRbuf);
+constexpr unsigned kBadBuffer = static_cast<unsigned>(isa::Fault::kBadBuffer);
 
 struct Load {
   unsigned buf, spm_addr, nwords;
   uint32_t dram_addr;
 };
+
+Insn encode_load(const Load& ld, const isa::Deps& deps = {}) {
+  isa::LoadInsn x;
+  x.buf = ld.buf;
+  x.spm_addr = ld.spm_addr;
+  x.nwords = ld.nwords;
+  x.dram_addr = ld.dram_addr;
+  x.deps = deps;
+  return encode(x);
+}
+// The unit's fault vector for a load (bad_buffer: beats into a buffer the load DMA may not fill).
+uint64_t expected_fault(const Load& ld) {
+  const bool bad = ld.nwords / kBeatWords != 0 && !isa::buf_loadable(ld.buf);
+  return bad ? uint64_t{1} << kBadBuffer : 0;
+}
+// The buffers the load DMA may fill, from the ISA's buffer table.
+std::vector<unsigned> loadable_buffers() {
+  std::vector<unsigned> v;
+  for (unsigned b = 0; b < isa::kBufs.size(); ++b)
+    if (isa::kBufs[b].dma == isa::Dma::kLoad) v.push_back(b);
+  return v;
+}
 
 struct Expected {
   uint64_t c0 = 0, complete = 0;
@@ -83,14 +111,18 @@ class LoadUnitTest : public ::testing::Test {
     return e;
   }
 
-  void set_insn(const Load& ld) {
-    for (unsigned w = 0; w < 2; ++w) set_word(sim->insn_i, w, 0);
-    set_bits(sim->insn_i, 0, 4, kOpLoad);
-    set_bits(sim->insn_i, 8, 4, ld.buf);
-    set_bits(sim->insn_i, 12, 20, ld.spm_addr);
-    set_bits(sim->insn_i, 32, 24, ld.nwords);
-    set_bits(sim->insn_i, 64, 32, ld.dram_addr);
+  // A random load instruction (any buffer id, short and empty transfers) for the cycles that do not issue:
+  // fault_o must follow it.
+  Load random_head() {
+    Load ld;
+    ld.buf = static_cast<unsigned>(rng() % 16);
+    const unsigned r = static_cast<unsigned>(rng() % 4);
+    ld.nwords = r == 0 ? 0 : r == 1 ? static_cast<unsigned>(rng() % kBeatWords) : static_cast<unsigned>(rng() % 4096);
+    ld.spm_addr = static_cast<unsigned>(rng() % (1u << 20));
+    ld.dram_addr = static_cast<uint32_t>(rng());
+    return ld;
   }
+  uint64_t fault_checks = 0, faults_seen = 0;
 
   // Runs the loads back to back (each issued `gap` cycles after the unit is idle again).
   void run(const std::vector<Load>& loads, long latency, const std::vector<unsigned>& gaps) {
@@ -113,26 +145,34 @@ class LoadUnitTest : public ::testing::Test {
         set_word(sim->rd_data_i, w, beat ? v : 0xDEADBEEFull * (w + 1));
       }
       bool issue = false;
+      Load head = random_head();
       if (!busy && next < loads.size()) {
         if (wait == 0) {
           issue = true;
-          cur = loads[next];
-          set_insn(cur);
+          head = loads[next];
         } else {
           --wait;
         }
       }
+      isa::Deps deps;
+      deps.pop_next = rng() % 2;
+      deps.push_next = rng() % 2;
+      set_insn(sim->insn_i, encode_load(head, deps));
       sim->issue_i = issue;
       sim.settle();
       ASSERT_EQ(sim->idle_o, !busy) << "cycle " << t;
+      ASSERT_EQ(sim->fault_o, expected_fault(head))
+          << "fault_o, cycle " << t << ", buf " << head.buf << " nwords " << head.nwords;
+      ++fault_checks;
+      if (sim->fault_o) ++faults_seen;
       if (issue) {
-        ASSERT_EQ(sim->error_o, (cur.nwords / kBeatWords != 0 && cur.buf != kBufQbuf && cur.buf != kBufDbuf))
-            << "cycle " << t;
+        cur = head;
+        ASSERT_EQ(expected_fault(cur), 0u) << "the test issues only legal loads";
         e = reference(cur, t, ref);
         busy = true;
         ++next;
-      } else {
-        ASSERT_EQ(sim->error_o, 0u) << "cycle " << t;
+      } else if (busy) {
+        ASSERT_EQ(sim->spm_buf_o, cur.buf) << "buffer id while running, cycle " << t;
       }
       // Requests.
       const auto rq = e.requests.find(t);
@@ -147,13 +187,11 @@ class LoadUnitTest : public ::testing::Test {
       const auto bt = e.beats.find(t);
       const bool want_beat = busy && bt != e.beats.end();
       ASSERT_EQ(beat, want_beat) << "DRAM beat vs. reference, cycle " << t;
-      ASSERT_EQ(sim->qbuf_we_o, want_beat && cur.buf == kBufQbuf) << "cycle " << t;
-      ASSERT_EQ(sim->dbuf_we_o, want_beat && cur.buf == kBufDbuf) << "cycle " << t;
+      ASSERT_EQ(sim->spm_we_o, want_beat) << "buffer write, cycle " << t;
       if (want_beat) {
         const unsigned k = bt->second;
-        if (cur.buf == kBufQbuf || cur.buf == kBufDbuf) {
-          ASSERT_EQ(sim->spm_addr_o, (cur.spm_addr + k * kBeatWords) & 0xFFFFFu) << "cycle " << t;
-        }
+        ASSERT_EQ(sim->spm_buf_o, cur.buf) << "cycle " << t;
+        ASSERT_EQ(sim->spm_addr_o, (cur.spm_addr + k * kBeatWords) & mask64(kSpmAddrW)) << "cycle " << t;
         for (unsigned w = 0; w < kBeatWords; ++w) {
           uint64_t v = 0;
           for (unsigned b = 0; b < 8; ++b) v |= uint64_t{image[cur.dram_addr + k * kBeatBytes + 8 * w + b]} << (8 * b);
@@ -174,10 +212,11 @@ class LoadUnitTest : public ::testing::Test {
   }
 
   std::vector<Load> random_loads(int n) {
+    const auto bufs = loadable_buffers();
     std::vector<Load> v;
     for (int i = 0; i < n; ++i) {
       Load ld;
-      ld.buf = (rng() % 2) ? kBufQbuf : kBufDbuf;
+      ld.buf = bufs[rng() % bufs.size()];
       const unsigned nb = (rng() % 5 == 0) ? 0 : static_cast<unsigned>(rng() % 14);
       ld.nwords = nb * kBeatWords;
       ld.spm_addr = static_cast<unsigned>(rng() % (1u << 20)) & ~(kBeatWords - 1);
@@ -223,11 +262,51 @@ TEST_F(LoadUnitTest, RandomLoadsLongLatency) {
   EXPECT_GT(throttled, 50u);
 }
 
-TEST_F(LoadUnitTest, BadBufferFlagsErrorAndWritesNothing) {
-  // A load into rbuf (or an unknown id) with beats raises error_o at issue; it still runs to completion
-  // with the R7 timing but writes neither buffer. With nwords = 0 it is a token-only load and no error.
-  std::vector<Load> loads = {{kBufRbuf, 0, 0, 0}, {kBufRbuf, 8, 10, 64}, {7, 0, 4, 0}, {kBufQbuf, 2, 6, 16}};
-  run(loads, 4, {});
+TEST_F(LoadUnitTest, FaultOfTheHeadInstruction) {
+  // fault_o is combinational on insn_i, issued or not: bad_buffer for beats into a buffer the load DMA may
+  // not fill (rbuf, an undefined id); a token-only load (nwords = 0, or below one beat) may name any buffer.
+  sim->issue_i = 0;
+  sim->rd_valid_i = 0;
+  for (unsigned buf = 0; buf < 16; ++buf) {
+    for (unsigned nwords : {0u, 1u, kBeatWords, 6u, 1u << 20}) {
+      const Load ld{buf, 8, nwords, 64};
+      set_insn(sim->insn_i, encode_load(ld));
+      sim.settle();
+      const bool bad = nwords >= kBeatWords && buf != kBufQbuf && buf != kBufDbuf;  // configs/isa: qbuf, dbuf
+      ASSERT_EQ(sim->fault_o, bad ? uint64_t{1} << kBadBuffer : 0u) << "buf " << buf << " nwords " << nwords;
+      ASSERT_EQ(sim->fault_o, expected_fault(ld));
+      ASSERT_TRUE(sim->idle_o);
+    }
+  }
+  // Token-only loads naming rbuf and an undefined buffer run with E = 1 and write nothing; then real loads.
+  run({{kBufRbuf, 0, 0, 0}, {15, 8, 1, 64}, {kBufQbuf, 2, 6, 16}, {kBufRbuf, 4, 0, 0}, {kBufDbuf, 4, 8, 32}}, 4, {});
+  EXPECT_GT(fault_checks, 20u);
+  EXPECT_GT(faults_seen, 0u);
+}
+
+TEST_F(LoadUnitTest, RandomHeadsExerciseFaults) {
+  run(random_loads(100), 3, random_gaps(100));
+  EXPECT_GT(faults_seen, fault_checks / 4);
+  EXPECT_LT(faults_seen, fault_checks);
+}
+
+TEST_F(LoadUnitTest, IllegalIssueAndBeatAreAsserted) {
+  sim.expect_assertions(true);
+  sim->rd_valid_i = 0;
+  sim->issue_i = 0;
+  sim.tick();
+  // A beat nobody requested.
+  sim->rd_valid_i = 1;
+  sim.tick();
+  EXPECT_TRUE(fired_with(sim.take_fired(), "bg_load_unit: a read beat arrived that was not requested"));
+  sim->rd_valid_i = 0;
+  // Issuing a load the unit faults on (the controller never does).
+  set_insn(sim->insn_i, encode_load({kBufRbuf, 0, 2 * kBeatWords, 0}));
+  sim->issue_i = 1;
+  sim.settle();
+  ASSERT_NE(sim->fault_o, 0u);
+  sim.edge();
+  EXPECT_TRUE(fired_with(sim.take_fired(), "bg_load_unit: issued an instruction it faults on"));
 }
 
 }  // namespace

@@ -1,11 +1,11 @@
-// rtl/scratchpad.sv (Words 64, RowWords 4, AWords 2, BWords 2, all four port modes enabled; the -G values
-// of tests/rtl/CMakeLists.txt) against a C++ word array: port A beat writes and reads, port B 2-word reads
-// and 1-word writes, one cycle of read latency, read data held until the port's next read, and a read
-// colliding with a write of the same word in the same cycle returns the old word.
+// rtl/bg_scratchpad.sv (Words 64, RowWords 4, AWords 2, BWords 2, all four port modes enabled; the -G values
+// of tests/rtl/CMakeLists.txt) against a C++ word array: port A beat writes and reads, port B 2-word
+// (segment-aligned) reads and writes, one cycle of read latency, read data held until the port's next read,
+// and a read colliding with a write of the same word in the same cycle returns the old word. Two writes of
+// one word in one cycle and an access beyond the buffer are illegal and must fire the module's assertions.
 #include <gtest/gtest.h>
 
 #include <array>
-#include <memory>
 #include <random>
 
 #include "Vdut.h"
@@ -17,39 +17,9 @@ using namespace bgtest;
 
 constexpr unsigned kWords = 64, kAWords = 2, kBWords = 2;
 
-// The scratchpad has no reset, so bgtest::Clocked (which drives rst_ni) does not apply.
-class Sim {
- public:
-  Sim() : ctx_(std::make_unique<VerilatedContext>()), dut_(std::make_unique<Vdut>(ctx_.get())) {
-    dut_->clk_i = 0;
-    dut_->a_req_i = 0;
-    dut_->b_req_i = 0;
-    dut_->eval();
-  }
-  ~Sim() { dut_->final(); }
-  Vdut* operator->() { return dut_.get(); }
-  void settle() {
-    dut_->clk_i = 0;
-    dut_->eval();
-  }
-  void edge() {
-    dut_->clk_i = 1;
-    dut_->eval();
-    dut_->clk_i = 0;
-    dut_->eval();
-    ++cycle_;
-  }
-  uint64_t cycle() const { return cycle_; }
-
- private:
-  std::unique_ptr<VerilatedContext> ctx_;
-  std::unique_ptr<Vdut> dut_;
-  uint64_t cycle_ = 0;
-};
-
 class ScratchpadTest : public ::testing::Test {
  protected:
-  Sim sim;
+  Clocked<Vdut> sim;  // no reset: the scratchpad has none
   std::array<uint64_t, kWords> mem{};
   std::mt19937_64 rng{2024};
   bool a_valid = false, b_valid = false;  // a read has happened on the port
@@ -62,7 +32,7 @@ class ScratchpadTest : public ::testing::Test {
     Op a = kNone, b = kNone;
     unsigned a_addr = 0, b_addr = 0;
     std::array<uint64_t, kAWords> a_data{};
-    uint64_t b_data = 0;
+    std::array<uint64_t, kBWords> b_data{};
   };
 
   void step(const Cmd& cmd) {
@@ -73,7 +43,7 @@ class ScratchpadTest : public ::testing::Test {
     sim->b_req_i = cmd.b != kNone;
     sim->b_we_i = cmd.b == kWrite;
     sim->b_addr_i = cmd.b_addr;
-    sim->b_wdata_i = cmd.b_data;
+    for (unsigned w = 0; w < kBWords; ++w) set_word(sim->b_wdata_i, w, cmd.b_data[w]);
     sim.settle();
     const uint64_t c = sim.cycle();
     if (a_valid)
@@ -90,17 +60,24 @@ class ScratchpadTest : public ::testing::Test {
     if (cmd.a == kRead) {
       a_valid = true;
       for (unsigned w = 0; w < kAWords; ++w) a_exp[w] = mem[cmd.a_addr + w];
-      if (cmd.b == kWrite && cmd.b_addr >= cmd.a_addr && cmd.b_addr < cmd.a_addr + kAWords) ++collisions;
+      if (cmd.b == kWrite && cmd.b_addr < cmd.a_addr + kAWords && cmd.a_addr < cmd.b_addr + kBWords) ++collisions;
     }
     if (cmd.b == kRead) {
       b_valid = true;
       for (unsigned w = 0; w < kBWords; ++w) b_exp[w] = mem[cmd.b_addr + w];
-      if (cmd.a == kWrite && cmd.a_addr / kBWords == cmd.b_addr / kBWords) ++collisions;
+      if (cmd.a == kWrite && cmd.a_addr < cmd.b_addr + kBWords && cmd.b_addr < cmd.a_addr + kAWords) ++collisions;
     }
     if (cmd.a == kWrite)
       for (unsigned w = 0; w < kAWords; ++w) mem[cmd.a_addr + w] = cmd.a_data[w];
-    if (cmd.b == kWrite) mem[cmd.b_addr] = cmd.b_data;
+    if (cmd.b == kWrite)
+      for (unsigned w = 0; w < kBWords; ++w) mem[cmd.b_addr + w] = cmd.b_data[w];
     sim.edge();
+  }
+
+  ScratchpadTest() {
+    sim->a_req_i = 0;
+    sim->b_req_i = 0;
+    sim.settle();
   }
 
   void init_memory() {
@@ -132,22 +109,24 @@ TEST_F(ScratchpadTest, WriteThenReadEveryWord) {
 
 TEST_F(ScratchpadTest, SameCycleReadReturnsOldWord) {
   init_memory();
-  // B writes word 5 while A reads beat 4..5: A sees the old word 5, the next A read sees the new one.
+  // B writes words 4..5 while A reads beat 4..5: A sees the old words, the next A read sees the new ones.
   Cmd cmd;
   cmd.a = kRead;
   cmd.a_addr = 4;
   cmd.b = kWrite;
-  cmd.b_addr = 5;
-  cmd.b_data = 0x0123456789ABCDEFull;
+  cmd.b_addr = 4;
+  cmd.b_data = {0x0123456789ABCDEFull, 0xFEDCBA9876543210ull};
   const uint64_t old5 = mem[5];
   step(cmd);
   step(Cmd{});
   EXPECT_EQ(a_exp[1], old5);
+  EXPECT_NE(old5, cmd.b_data[1]);
   Cmd rd;
   rd.a = kRead;
   rd.a_addr = 4;
   step(rd);
   step(Cmd{});
+  EXPECT_EQ(a_exp[1], 0xFEDCBA9876543210ull);
   // A writes beat 8..9 while B reads 8..9.
   Cmd cmd2;
   cmd2.a = kWrite;
@@ -175,20 +154,49 @@ TEST_F(ScratchpadTest, RandomTraffic) {
     // Half of the time the two ports touch the same row segment, to provoke collisions.
     cmd.a_addr = static_cast<unsigned>(rng() % kWords) & ~(kAWords - 1);
     if (rng() % 2) {
-      cmd.b_addr = cmd.a_addr + static_cast<unsigned>(rng() % kAWords);
+      cmd.b_addr = cmd.a_addr;
     } else {
-      cmd.b_addr = static_cast<unsigned>(rng() % kWords);
+      cmd.b_addr = static_cast<unsigned>(rng() % kWords) & ~(kBWords - 1);
     }
-    if (cmd.b == kRead) cmd.b_addr &= ~(kBWords - 1);
     for (auto& d : cmd.a_data) d = rng();
-    cmd.b_data = rng();
-    // Two writes of one word in one cycle are not defined by the scratchpad's contract: avoid them.
-    if (cmd.a == kWrite && cmd.b == kWrite && cmd.b_addr / kAWords == cmd.a_addr / kAWords) cmd.b = kNone;
+    for (auto& d : cmd.b_data) d = rng();
+    // Two writes of one word in one cycle are illegal (asserted; see IllegalAccessesAreAsserted): avoid them.
+    if (cmd.a == kWrite && cmd.b == kWrite && cmd.b_addr < cmd.a_addr + kAWords && cmd.a_addr < cmd.b_addr + kBWords)
+      cmd.b = kNone;
     step(cmd);
     if (HasFatalFailure()) return;
   }
   EXPECT_GT(collisions, 1000u);
   EXPECT_GT(reads_checked, 50000u);
+}
+
+TEST_F(ScratchpadTest, IllegalAccessesAreAsserted) {
+  init_memory();
+  sim.expect_assertions(true);
+  // both ports write words 8..9
+  sim->a_req_i = 1;
+  sim->a_we_i = 1;
+  sim->a_addr_i = 8;
+  sim->b_req_i = 1;
+  sim->b_we_i = 1;
+  sim->b_addr_i = 8;
+  sim.tick();
+  EXPECT_TRUE(fired_with(sim.take_fired(), "bg_scratchpad: both ports write one word in one cycle"));
+  sim->b_req_i = 0;
+  sim->a_addr_i = kWords;  // one beat past the end
+  sim.tick();
+  EXPECT_TRUE(fired_with(sim.take_fired(), "bg_scratchpad: port A access beyond the buffer"));
+  sim->a_req_i = 0;
+  sim->b_req_i = 1;
+  sim->b_we_i = 0;
+  sim->b_addr_i = (1u << 20) - kBWords;  // the last segment of the address space
+  sim.tick();
+  EXPECT_TRUE(fired_with(sim.take_fired(), "bg_scratchpad: port B access beyond the buffer"));
+  sim->b_addr_i = kWords - kBWords;  // the last segment of the buffer: fine
+  sim.tick();
+  sim->b_req_i = 0;
+  sim.tick();
+  EXPECT_TRUE(sim.take_fired().empty());
 }
 
 }  // namespace

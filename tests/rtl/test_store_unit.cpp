@@ -1,9 +1,12 @@
-// rtl/store_unit.sv (BeatWords 2 = 16-byte beats; the -G value of tests/rtl/CMakeLists.txt) against rule
+// rtl/bg_store_unit.sv (BeatWords 2 = 16-byte beats; the -G value of tests/rtl/CMakeLists.txt) against rule
 // R8 with a C++ rbuf (port A: one beat per read, data in the next cycle, held until the next read) and
 // bitgrid::DramModel (R6) acknowledging the write beats. For a store issued in c0 with NB beats: the rbuf
-// read of beat b is in c0+1+b at spm_addr + b*Wb, write beat b is presented in c0+2+b at dram_addr + 16b
-// with rbuf's words, and complete_o is high exactly in the cycle of the last acknowledgement, which the test
-// computes with its own DramModel from the R8 beat cycles (E = 1 for NB = 0).
+// read of beat b is in c0+1+b at spm_addr + b*Wb (r_buf_o = the source buffer throughout), write beat b is
+// presented in c0+2+b at dram_addr + 16b with rbuf's words, and complete_o is high exactly in the cycle of
+// the last acknowledgement, which the test computes with its own DramModel from the R8 beat cycles (E = 1
+// for NB = 0). fault_o of the presented instruction: bad_buffer for beats from a buffer the store DMA may
+// not drain (never issued by the controller; the unit's assertion fires if it is). Instructions are built
+// with isa::StoreInsn.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -19,12 +22,28 @@ using namespace bgtest;
 
 constexpr unsigned kBeatWords = 2, kBeatBytes = kBeatWords * 8;
 constexpr unsigned kRbufWords = 512, kDramBytes = 8192;
-constexpr unsigned kOpStore = 2, kBufRbuf = 2;
+namespace isa = bitgrid::isa;
+constexpr unsigned kBufRbuf = static_cast<unsigned>(isa::Buf::kRbuf);
+constexpr unsigned kBadBuffer = static_cast<unsigned>(isa::Fault::kBadBuffer);
 
 struct Store {
   unsigned buf, spm_addr, nwords;
   uint32_t dram_addr;
 };
+
+Insn encode_store(const Store& st, const isa::Deps& deps = {}) {
+  isa::StoreInsn x;
+  x.buf = st.buf;
+  x.spm_addr = st.spm_addr;
+  x.nwords = st.nwords;
+  x.dram_addr = st.dram_addr;
+  x.deps = deps;
+  return encode(x);
+}
+uint64_t expected_fault(const Store& st) {
+  const bool bad = st.nwords / kBeatWords != 0 && !isa::buf_storable(st.buf);
+  return bad ? uint64_t{1} << kBadBuffer : 0;
+}
 
 class StoreUnitTest : public ::testing::Test {
  protected:
@@ -37,13 +56,16 @@ class StoreUnitTest : public ::testing::Test {
     for (auto& w : rbuf) w = rng();
   }
 
-  void set_insn(const Store& st) {
-    for (unsigned w = 0; w < 2; ++w) set_word(sim->insn_i, w, 0);
-    set_bits(sim->insn_i, 0, 4, kOpStore);
-    set_bits(sim->insn_i, 8, 4, st.buf);
-    set_bits(sim->insn_i, 12, 20, st.spm_addr);
-    set_bits(sim->insn_i, 32, 24, st.nwords);
-    set_bits(sim->insn_i, 64, 32, st.dram_addr);
+  uint64_t fault_checks = 0, faults_seen = 0;
+  // A random store instruction for the cycles that do not issue: fault_o must follow it.
+  Store random_head() {
+    Store st;
+    st.buf = static_cast<unsigned>(rng() % 16);
+    const unsigned r = static_cast<unsigned>(rng() % 4);
+    st.nwords = r == 0 ? 0 : r == 1 ? static_cast<unsigned>(rng() % kBeatWords) : static_cast<unsigned>(rng() % 4096);
+    st.spm_addr = static_cast<unsigned>(rng() % (1u << 20));
+    st.dram_addr = static_cast<uint32_t>(rng());
+    return st;
   }
 
   void run(const std::vector<Store>& stores, long latency, const std::vector<unsigned>& gaps) {
@@ -68,21 +90,33 @@ class StoreUnitTest : public ::testing::Test {
       const bool ack = dram.pop_event(t, ev);
       sim->wr_ack_i = ack;
       bool issue = false;
+      Store head = random_head();
       if (!busy && next < stores.size()) {
         if (wait == 0) {
           issue = true;
-          cur = stores[next];
-          set_insn(cur);
+          head = stores[next];
         } else {
           --wait;
         }
       }
+      isa::Deps deps;
+      deps.pop_prev = rng() % 2;
+      deps.push_prev = rng() % 2;
+      set_insn(sim->insn_i, encode_store(head, deps));
       sim->issue_i = issue;
       sim.settle();
       ASSERT_EQ(sim->idle_o, !busy) << "cycle " << t;
+      ASSERT_EQ(sim->fault_o, expected_fault(head))
+          << "fault_o, cycle " << t << ", buf " << head.buf << " nwords " << head.nwords;
+      ++fault_checks;
+      if (sim->fault_o) ++faults_seen;
+      if (busy) {
+        ASSERT_EQ(sim->r_buf_o, cur.buf) << "buffer id while running, cycle " << t;
+      }
       if (issue) {
+        cur = head;
+        ASSERT_EQ(expected_fault(cur), 0u) << "the test issues only legal stores";
         nb = cur.nwords / kBeatWords;
-        ASSERT_EQ(sim->error_o, nb != 0 && cur.buf != kBufRbuf) << "cycle " << t;
         c0 = t;
         // R8 + R6: beat b is presented in c0+2+b; its acknowledgement comes from the reference DRAM.
         complete = c0 + 1;
@@ -97,15 +131,14 @@ class StoreUnitTest : public ::testing::Test {
         }
         busy = true;
         ++next;
-      } else {
-        ASSERT_EQ(sim->error_o, 0u) << "cycle " << t;
       }
       // rbuf reads: beat b in c0+1+b.
       const bool want_rd = busy && !issue && t >= c0 + 1 && t < c0 + 1 + nb;
       ASSERT_EQ(sim->r_req_o, want_rd) << "rbuf read, cycle " << t << ", c0 " << c0;
       if (want_rd) {
         const unsigned b = static_cast<unsigned>(t - c0 - 1);
-        ASSERT_EQ(sim->r_addr_o, (cur.spm_addr + b * kBeatWords) & 0xFFFFFu) << "cycle " << t;
+        ASSERT_EQ(sim->r_addr_o, (cur.spm_addr + b * kBeatWords) & mask64(kSpmAddrW)) << "cycle " << t;
+        ASSERT_EQ(sim->r_buf_o, cur.buf) << "cycle " << t;
         rd_pending = true;
         rd_addr = sim->r_addr_o;
       }
@@ -171,10 +204,44 @@ TEST_F(StoreUnitTest, RandomStores) {
   }
 }
 
-TEST_F(StoreUnitTest, BadBufferFlagsError) {
-  // A store from qbuf/dbuf with beats raises error_o at issue (and still runs with the R8 timing);
-  // a token-only store from any buffer does not.
-  run({{0, 0, 0, 0}, {0, 4, 6, 32}, {1, 0, 2, 0}, {kBufRbuf, 2, 4, 64}}, 3, {});
+TEST_F(StoreUnitTest, FaultOfTheHeadInstruction) {
+  // fault_o is combinational on insn_i, issued or not: bad_buffer for beats from a buffer the store DMA may
+  // not drain (qbuf, dbuf, an undefined id); a token-only store may name any buffer.
+  sim->issue_i = 0;
+  sim->wr_ack_i = 0;
+  for (unsigned buf = 0; buf < 16; ++buf) {
+    for (unsigned nwords : {0u, 1u, kBeatWords, 6u, 1u << 20}) {
+      const Store st{buf, 8, nwords, 64};
+      set_insn(sim->insn_i, encode_store(st));
+      sim.settle();
+      const bool bad = nwords >= kBeatWords && buf != kBufRbuf;  // configs/isa: only rbuf is drained
+      ASSERT_EQ(sim->fault_o, bad ? uint64_t{1} << kBadBuffer : 0u) << "buf " << buf << " nwords " << nwords;
+      ASSERT_EQ(sim->fault_o, expected_fault(st));
+      ASSERT_TRUE(sim->idle_o);
+    }
+  }
+  // Token-only stores naming qbuf / an undefined buffer run with E = 1 and read and write nothing.
+  run({{0, 0, 0, 0}, {kBufRbuf, 4, 6, 32}, {1, 0, 1, 0}, {9, 0, 0, 0}, {kBufRbuf, 2, 4, 64}}, 3, {});
+  EXPECT_GT(faults_seen, 0u);
+}
+
+TEST_F(StoreUnitTest, IllegalIssueAndAckAreAsserted) {
+  sim.expect_assertions(true);
+  sim->issue_i = 0;
+  sim->wr_ack_i = 0;
+  sim.tick();
+  // An acknowledgement for no written beat.
+  sim->wr_ack_i = 1;
+  sim.tick();
+  EXPECT_TRUE(fired_with(sim.take_fired(), "bg_store_unit: a write acknowledgement for no written beat"));
+  sim->wr_ack_i = 0;
+  // Issuing a store the unit faults on (the controller never does).
+  set_insn(sim->insn_i, encode_store({static_cast<unsigned>(isa::Buf::kQbuf), 0, 2 * kBeatWords, 0}));
+  sim->issue_i = 1;
+  sim.settle();
+  ASSERT_NE(sim->fault_o, 0u);
+  sim.edge();
+  EXPECT_TRUE(fired_with(sim.take_fired(), "bg_store_unit: issued an instruction it faults on"));
 }
 
 }  // namespace

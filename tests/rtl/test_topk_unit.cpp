@@ -1,5 +1,5 @@
-// rtl/topk_unit.sv against bitgrid::TopK: the list after every merge equals the TopkMax smallest keys
-// seen so far (padded with empty entries), and shifting it out yields TopK(k).result() for any k.
+// rtl/engines/hamtopk/bg_topk_unit.sv against bitgrid::TopK: the list after every merge equals the TopkMax smallest
+// keys seen so far (padded with empty entries), and shifting it out yields TopK(k).result() for any k.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -83,7 +83,7 @@ class TopkUnitTest : public ::testing::Test {
     ASSERT_EQ(sim->head_o, exp[0].key());
   }
 
-  // Reads the first k slots out through head_o with shift_i, as the compute unit's write-back does.
+  // Reads the first k slots out through head_o with shift_i, as the hamtopk engine's write-back does.
   void shift_out_and_check(size_t k) {
     const auto exp = reference(k);
     const auto full = reference(kTopkMax);
@@ -205,7 +205,7 @@ TEST_F(TopkUnitTest, MaskedLanesNeverEnter) {
 }
 
 TEST_F(TopkUnitTest, SingleLaneLoadsLikeStateReadBack) {
-  // The compute unit loads an rbuf state by merging one entry per cycle on lane 0, including empty
+  // The hamtopk engine loads an rbuf state by merging one entry per cycle on lane 0, including empty
   // (all ones) entries, which must leave the list unchanged.
   for (int round = 0; round < 4; ++round) {
     clear();

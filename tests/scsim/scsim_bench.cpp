@@ -50,9 +50,12 @@ int main(int argc, char** argv) {
     for (int i = 0; i < 20000; ++i) {
       p.insns.push_back(
           make_load(isa::Buf::kDbuf, (i % 8) * 1024, 1024, (i % 64) * 8192, deps(false, false, false, true)));
-      HamTopk h;
+      isa::HamtopkInsn h;
+      h.init = 1;
+      h.k = 1;
+      h.code_words = 1;
       h.n_codes = 8;
-      p.insns.push_back(make_hamtopk(h, deps(true, false, false, i % 4 == 3)));
+      p.insns.push_back(hamtopk(h, deps(true, false, false, i % 4 == 3)));
       if (i % 4 == 3) p.insns.push_back(make_store(isa::Buf::kRbuf, 0, 64, 1 << 20, deps(true, false, false, false)));
     }
     p.insns.push_back(make_finish());

@@ -49,7 +49,7 @@ uint64_t round_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 
 KnnJob make_knn_job(const HwConfig& hw, const CodeSet& db, const CodeSet& queries, size_t k, size_t tile_codes) {
   const uint64_t Wb = static_cast<uint64_t>(hw.beat_words());
-  const uint64_t m = static_cast<uint64_t>(hw.lane_words()), L = static_cast<uint64_t>(hw.ham_lanes);
+  const uint64_t m = static_cast<uint64_t>(hw.ham_bits_per_lane / 64), L = static_cast<uint64_t>(hw.ham_lanes);
   const uint64_t cw = db.words, S = (cw + m - 1) / m;
   const uint64_t nq = queries.n, n = db.n;
   const uint64_t ntiles = (n + tile_codes - 1) / tile_codes;
@@ -103,7 +103,7 @@ KnnJob make_knn_job(const HwConfig& hw, const CodeSet& db, const CodeSet& querie
   for (uint64_t t = 0; t < ntiles; ++t) {
     if (t + 1 < ntiles) load_tile(t + 1);  // prefetch
     for (uint64_t q = 0; q < nq; ++q) {
-      HamTopk h;
+      isa::HamtopkInsn h;
       h.init = t == 0;
       h.k = k;
       h.code_words = cw;
@@ -112,7 +112,7 @@ KnnJob make_knn_job(const HwConfig& hw, const CodeSet& db, const CodeSet& querie
       h.base_index = t * tile_codes;
       h.r_addr = q * kstride;
       h.n_codes = tile_n[t];
-      P.push_back(make_hamtopk(h, deps(q == 0, false, q + 1 == nq, false)));
+      P.push_back(hamtopk(h, deps(q == 0, false, q + 1 == nq, false)));
     }
   }
   P.push_back(make_nop(deps(false, false, false, true)));  // results ready -> store

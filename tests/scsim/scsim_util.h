@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "backend.h"
+#include "rule_oracle.h"
 #include "bitgrid/hamming.h"
 #include "bitgrid/insn.h"
 
@@ -15,6 +16,7 @@ namespace bitgrid::scsim_test {
 HwConfig small_hw();
 
 Deps deps(bool pop_prev, bool pop_next, bool push_prev, bool push_next);
+using bgtest::hamtopk;
 
 SimResult run(const HwConfig& hw, const Program& p, uint64_t dram_bytes, SimOptions opt = {});
 SimResult run(const HwConfig& hw, const Program& p, std::vector<uint8_t> mem, SimOptions opt = {});

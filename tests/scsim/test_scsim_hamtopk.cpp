@@ -74,14 +74,25 @@ TEST(ScsimHamtopk, ActionCountersMatchTheProgram) {
   const ActionCounts want = count_actions(job.program, hw);
   std::map<std::string, uint64_t> got;
   for (const auto& c : scsim::ScTop::instance().counters()) got[c.name] = c.value;
-  EXPECT_EQ(got["compute_unit.ham_word_ops"], want.ham_word_ops);
-  EXPECT_EQ(got["compute_unit.topk_merges"], want.topk_merges);
+  // The engine's lane operations, from the rule (G*S lane steps of L lanes x m words per hamtopk).
+  uint64_t word_ops = 0, hamtopks = 0;
+  for (const auto& in : job.program.insns)
+    if (in.op() == isa::Op::kHamtopk) {
+      const auto h = decode<isa::HamtopkInsn>(in);
+      word_ops += (h.n_codes + 3) / 4 * ((h.code_words + 1) / 2) * 4 * 2;
+      ++hamtopks;
+    }
+  EXPECT_EQ(got["compute_unit.hamtopk.insns"], hamtopks);
+  EXPECT_EQ(got["compute_unit.hamtopk.word_op"], word_ops);
+  EXPECT_EQ(want.get("hamtopk.word_op"), word_ops);
+  // Buffer words: the DMA units' transfers as the model made them, plus the engine's, against the
+  // static counts of the program.
   for (const char* b : {"qbuf", "dbuf", "rbuf"}) {
-    EXPECT_EQ(got[std::string(b) + ".read_words"], want.sram_read_words.at(b)) << b;
-    EXPECT_EQ(got[std::string(b) + ".write_words"], want.sram_write_words.at(b)) << b;
+    EXPECT_EQ(got[std::string(b) + ".read_words"], want.get(std::string("sram.") + b + ".read_words")) << b;
+    EXPECT_EQ(got[std::string(b) + ".write_words"], want.get(std::string("sram.") + b + ".write_words")) << b;
   }
-  EXPECT_EQ(r.dram.read_bytes, want.dram_read_bytes);
-  EXPECT_EQ(r.dram.write_bytes, want.dram_write_bytes);
+  EXPECT_EQ(r.dram.read_bytes, want.get("dram.read_bytes"));
+  EXPECT_EQ(r.dram.write_bytes, want.get("dram.write_bytes"));
   for (int u = 0; u < 3; ++u) EXPECT_EQ(r.units[u].insns, want.insns[u]) << u;
 }
 
@@ -100,11 +111,13 @@ TEST(ScsimHamtopk, EmptyEntryAndWordLayout) {
   Program p;
   p.insns.push_back(make_load(isa::Buf::kQbuf, 0, 4, 0));
   p.insns.push_back(make_load(isa::Buf::kDbuf, 0, 8, 256, deps(false, false, false, true)));
-  HamTopk h;
+  isa::HamtopkInsn h;
+  h.init = 1;
+  h.code_words = 1;
   h.k = 3;
   h.base_index = 1000;
   h.n_codes = 1;
-  p.insns.push_back(make_hamtopk(h, deps(true, false, false, true)));
+  p.insns.push_back(hamtopk(h, deps(true, false, false, true)));
   p.insns.push_back(make_store(isa::Buf::kRbuf, 0, 4, 1024, deps(true, false, true, false)));
   p.insns.push_back(make_finish(deps(false, true, false, false)));
   const SimResult r = run(hw, p, mem);

@@ -1,6 +1,6 @@
 // Random programs on random machines: the SystemC model's cycle count, per-unit busy cycles and issue
 // counts, and DRAM statistics must equal those of the per-cycle transcription of the rules
-// (cycle_reference.cpp). Programs are token-balanced in program order (no deadlock, no overflow) but
+// (the shared timing oracle, tests/oracle/rule_oracle.h). Programs are token-balanced in program order (no deadlock, no overflow) but
 // otherwise random: overlapping DMA, zero-word transfers, finish while units are still busy.
 // A failure prints its seed; rerun one with --gtest_filter and SCSIM_SEED=<seed>.
 #include <gtest/gtest.h>
@@ -8,7 +8,7 @@
 #include <cstdlib>
 
 #include "bitgrid/executor.h"
-#include "cycle_reference.h"
+#include "rule_oracle.h"
 #include "scsim_util.h"
 
 namespace bitgrid::scsim_test {
@@ -42,7 +42,7 @@ HwConfig random_hw(std::mt19937_64& rng) {
 // so the program cannot deadlock; fewer than token_max pushes per counter rule out overflow.
 Program random_program(std::mt19937_64& rng, const HwConfig& hw, uint64_t dram_bytes, int n) {
   const uint64_t Wb = static_cast<uint64_t>(hw.beat_words()), BW = static_cast<uint64_t>(hw.dram_bytes_per_cycle);
-  const uint64_t m = static_cast<uint64_t>(hw.lane_words()), L = static_cast<uint64_t>(hw.ham_lanes);
+  const uint64_t m = static_cast<uint64_t>(hw.ham_bits_per_lane / 64), L = static_cast<uint64_t>(hw.ham_lanes);
   const uint64_t Rd = static_cast<uint64_t>(hw.row_words(isa::Buf::kDbuf));
   long avail[4] = {0, 0, 0, 0}, pushed[4] = {0, 0, 0, 0};  // l2c c2l c2s s2c
   // per queue: {pop_prev counter, pop_next counter, push_prev counter, push_next counter}
@@ -91,10 +91,10 @@ Program random_program(std::mt19937_64& rng, const HwConfig& hw, uint64_t dram_b
       commit(d, 1);
     } else {
       const Deps d = flags(1);
-      HamTopk h;
+      isa::HamtopkInsn h;
       h.init = rng() % 2;
       h.k = uniform(rng, 1, static_cast<uint64_t>(hw.topk_max));
-      h.code_words = uniform(rng, 1, static_cast<uint64_t>(hw.max_code_words()));
+      h.code_words = uniform(rng, 1, static_cast<uint64_t>((hw.max_code_bits / 64)));
       h.n_codes = uniform(rng, 1, 300);
       const uint64_t S = (h.code_words + m - 1) / m, G = (h.n_codes + L - 1) / L;
       h.q_addr = uniform(rng, 0, (static_cast<uint64_t>(hw.buf_words(isa::Buf::kQbuf)) - S * m) / m) * m;
@@ -104,7 +104,7 @@ Program random_program(std::mt19937_64& rng, const HwConfig& hw, uint64_t dram_b
       h.db_addr = uniform(rng, 0, (dwords - span2) / Rd) * Rd;
       h.base_index = rng() % 100000;
       h.r_addr = uniform(rng, 0, static_cast<uint64_t>(hw.buf_words(isa::Buf::kRbuf)) - h.k);
-      p.insns.push_back(make_hamtopk(h, d));
+      p.insns.push_back(hamtopk(h, d));
       commit(d, 1);
     }
   }
@@ -123,9 +123,16 @@ void compare(uint64_t seed) {
   std::vector<uint8_t> mem(dram_bytes);
   for (auto& b : mem) b = static_cast<uint8_t>(rng());
   SCOPED_TRACE(testing::Message() << "seed " << seed << "\n" << hw.to_yaml());
-  const CycleResult want = cycle_reference(hw, p, dram_bytes, 10000000);
+  const bgtest::OracleResult want = bgtest::rule_oracle(hw, p, dram_bytes, 10000000);
   const SimResult got = run(hw, p, mem);
   ASSERT_EQ(got.cycles, want.cycles);
+  // Every instruction's issue and completion cycle, in issue order.
+  ASSERT_EQ(got.insn_log.size(), want.recs.size());
+  for (size_t i = 0; i < want.recs.size(); ++i) {
+    ASSERT_EQ(got.insn_log[i][0], want.recs[i].index) << "issue order differs at position " << i;
+    ASSERT_EQ(got.insn_log[i][1], want.recs[i].issue) << "instruction " << want.recs[i].index;
+    ASSERT_EQ(got.insn_log[i][2], want.recs[i].complete) << "instruction " << want.recs[i].index;
+  }
   for (int u = 0; u < 3; ++u) {
     ASSERT_EQ(got.units[u].busy_cycles, want.units[u].busy_cycles) << "unit " << u;
     ASSERT_EQ(got.units[u].insns, want.units[u].insns) << "unit " << u;
@@ -163,7 +170,7 @@ TEST(ScsimRandom, KnnJobsMatchPerCycleRulesAndReference) {
     const KnnJob job = make_knn_job(hw, db, qs, k, tile);
     SCOPED_TRACE(testing::Message() << "seed " << seed << "\n" << hw.to_yaml());
     ASSERT_NO_THROW(check_program(job.program, hw, job.dram.size()));
-    const CycleResult want = cycle_reference(hw, job.program, job.dram.size(), 100000000);
+    const bgtest::OracleResult want = bgtest::rule_oracle(hw, job.program, job.dram.size(), 100000000);
     const SimResult got = run(hw, job.program, job.dram);
     ASSERT_EQ(got.cycles, want.cycles);
     for (int u = 0; u < 3; ++u) ASSERT_EQ(got.units[u].busy_cycles, want.units[u].busy_cycles) << "unit " << u;

@@ -154,8 +154,8 @@ TEST(ScsimDram, WriteBeatGoesBeforeReadOfTheSameCycle) {
   EXPECT_EQ(r.dram.bus_busy_cycles, 5u);
 }
 
-HamTopk ham(bool init, uint64_t k, uint64_t cw, uint64_t n) {
-  HamTopk h;
+isa::HamtopkInsn ham(bool init, uint64_t k, uint64_t cw, uint64_t n) {
+  isa::HamtopkInsn h;
   h.init = init;
   h.k = k;
   h.code_words = cw;
@@ -178,7 +178,7 @@ TEST(ScsimCompute, HamtopkExecutionTime) {
               const uint64_t G = (n + L - 1) / L, S = (cw + m - 1) / m;
               const uint64_t E = (init ? 0 : k) + G * S + k + 3;
               Program p;
-              p.insns.push_back(make_hamtopk(ham(init, k, cw, n)));
+              p.insns.push_back(hamtopk(ham(init, k, cw, n)));
               p.insns.push_back(make_finish());
               const SimResult r = run(hw, p, 64);
               ASSERT_EQ(r.units[1].busy_cycles, E);
@@ -231,7 +231,7 @@ TEST(ScsimController, PopDoesNotMakeRoomInTheSameCycle) {
   hw.queue_depth = 2;
   hw.dram_latency = 20;
   Program p;
-  p.insns.push_back(make_hamtopk(ham(true, 1, 1, 128)));
+  p.insns.push_back(hamtopk(ham(true, 1, 1, 128)));
   for (int i = 0; i < 3; ++i) p.insns.push_back(make_nop());
   p.insns.push_back(make_load(Buf::kDbuf, 0, 4 * hw.beat_words(), 0, deps(false, false, false, true)));
   p.insns.push_back(make_finish(deps(true, false, false, false)));
@@ -249,7 +249,7 @@ TEST(ScsimController, TokenChainClosedForm) {
   const uint64_t NBl = 16, NBs = 2;
   Program p;
   p.insns.push_back(make_load(Buf::kDbuf, 0, NBl * hw.beat_words(), 0, deps(false, false, false, true)));
-  p.insns.push_back(make_hamtopk(ham(true, 8, 2, 32), deps(true, false, false, true)));
+  p.insns.push_back(hamtopk(ham(true, 8, 2, 32), deps(true, false, false, true)));
   p.insns.push_back(make_store(Buf::kRbuf, 0, NBs * hw.beat_words(), 8192, deps(true, false, true, false)));
   p.insns.push_back(make_finish(deps(false, true, false, false)));
   const SimResult r = run(hw, p, 16384);
@@ -311,21 +311,60 @@ TEST(ScsimErrors, MaxCycles) {
   EXPECT_THROW(run(hw, p, 64 * 32, opt), Error);
 }
 
-TEST(ScsimErrors, TokenOverflow) {
+// A token push above token_max is a machine fault: the run stops in that cycle with the fault, as the
+// oracle (and the RTL) do.
+TEST(ScsimFaults, TokenOverflow) {
   HwConfig hw = small_hw();
   hw.token_max = 1;
   Program p;
-  p.insns.push_back(make_hamtopk(ham(true, 1, 1, 800)));  // keeps the compute unit busy
+  p.insns.push_back(hamtopk(ham(true, 1, 1, 800)));  // keeps the compute unit busy
   p.insns.push_back(make_load(Buf::kDbuf, 0, 0, 0, deps(false, false, false, true)));
   p.insns.push_back(make_load(Buf::kDbuf, 0, 0, 0, deps(false, false, false, true)));
   p.insns.push_back(make_nop(deps(true, false, false, false)));
   p.insns.push_back(make_nop(deps(true, false, false, false)));
   p.insns.push_back(make_finish());
-  try {
-    run(hw, p, 64);
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("token_max"), std::string::npos) << e.what();
+  const SimResult r = run(hw, p, 64);
+  const bgtest::OracleResult want = bgtest::rule_oracle(hw, p, 64);
+  EXPECT_EQ(r.fault.causes, 1u << static_cast<int>(isa::Fault::kTokenOverflow));
+  EXPECT_EQ(want.fault.causes, r.fault.causes);
+  EXPECT_EQ(r.fault.cycle, want.fault.cycle);
+  EXPECT_EQ(r.cycles, want.cycles);
+  EXPECT_EQ(r.fault.insn, 2);  // the second load's push
+  EXPECT_NE(r.fault.describe(p).find("token_overflow"), std::string::npos) << r.fault.describe(p);
+}
+
+// Illegal instructions stop the machine when they reach issue, without issuing or writing; the cycle
+// and the cause are the oracle's.
+TEST(ScsimFaults, IllegalInstructionsStopAtIssue) {
+  HwConfig hw = small_hw();
+  Insn unknown;
+  unknown.set(isa::kOpcodeField, 7);
+  const std::vector<std::pair<Insn, isa::Fault>> cases = {
+      {make_load(Buf::kRbuf, 0, 8, 0), isa::Fault::kBadBuffer},
+      {make_store(Buf::kDbuf, 0, 8, 0), isa::Fault::kBadBuffer},
+      {make_load(Buf::kQbuf, 0, 8, 0, deps(true, false, false, false)), isa::Fault::kBadTokenFlag},
+      {make_store(Buf::kRbuf, 0, 8, 0, deps(false, false, false, true)), isa::Fault::kBadTokenFlag},
+      {unknown, isa::Fault::kUnknownOpcode},
+  };
+  for (const auto& [bad, fault] : cases) {
+    // The finish waits for the good load, which is behind the bad instruction on the load queue or
+    // runs beside it.
+    Program p;
+    p.insns.push_back(make_nop());
+    p.insns.push_back(bad);
+    p.insns.push_back(make_load(Buf::kQbuf, 0, 8, 0, deps(false, false, false, true)));
+    p.insns.push_back(make_finish(deps(true, false, false, false)));
+    std::vector<uint8_t> mem(4096, 0x11);
+    const SimResult r = run(hw, p, mem);
+    const bgtest::OracleResult want = bgtest::rule_oracle(hw, p, 4096);
+    SCOPED_TRACE(disassemble(bad));
+    EXPECT_EQ(r.fault.causes, 1u << static_cast<int>(fault));
+    EXPECT_EQ(want.fault.causes, r.fault.causes);
+    EXPECT_EQ(r.fault.cycle, want.fault.cycle);
+    EXPECT_EQ(r.fault.insn, 1);
+    EXPECT_EQ(r.cycles, want.cycles);
+    EXPECT_EQ(r.memory, mem);  // nothing was stored
+    for (int u = 0; u < 3; ++u) EXPECT_EQ(r.units[u].insns, want.units[u].insns) << u;
   }
 }
 
@@ -336,7 +375,7 @@ TEST(ScsimErrors, BadJobs) {
   p.insns.push_back(make_finish());
   EXPECT_THROW(run(hw, p, 4096), Error);
   Program q;
-  q.insns.push_back(make_load(Buf::kRbuf, 0, 8, 0));  // load cannot fill rbuf
+  q.insns.push_back(make_load(Buf::kDbuf, 3, 8, 0));  // not beat aligned
   q.insns.push_back(make_finish());
   EXPECT_THROW(run(hw, q, 4096), Error);
 }
@@ -347,7 +386,7 @@ TEST(ScsimBackend, RepeatedJobsAreIndependent) {
   b.queue_depth = 4;
   Program p;
   p.insns.push_back(make_load(Buf::kDbuf, 0, 32 * a.beat_words(), 0, deps(false, false, false, true)));
-  p.insns.push_back(make_hamtopk(ham(true, 4, 1, 64), deps(true, false, false, true)));
+  p.insns.push_back(hamtopk(ham(true, 4, 1, 64), deps(true, false, false, true)));
   p.insns.push_back(make_store(Buf::kRbuf, 0, 4, 2048, deps(true, false, true, false)));
   p.insns.push_back(make_finish(deps(false, true, false, false)));
   const SimResult r1 = run(a, p, 4096);

@@ -1,7 +1,7 @@
 // End-to-end tests of the default-config rtl executable (rtl/default/bitgrid-sim-rtl, built by
 // scripts/build_rtl_sim.sh through sim/rtl.cmake) and of the shared driver sim/sim_main.cpp: output memory
 // against the functional executor, cycle count and unit statistics against the rule transcription
-// (rule_timing.h), --jobs, and the error contract (one "error: ..." line, exit 1, no output files).
+// (tests/oracle/rule_oracle.h), --jobs, and the error contract (one "error: ..." line, exit 1, no output files).
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <yaml-cpp/yaml.h>
@@ -18,7 +18,7 @@
 #include "bitgrid/hwconfig.h"
 #include "bitgrid/insn.h"
 #include "bitgrid/memimage.h"
-#include "rule_timing.h"
+#include "rule_oracle.h"
 #include "workloads.h"
 
 namespace {
@@ -66,13 +66,13 @@ void expect_matches(const bitgrid::HwConfig& hw, const bgtest::Workload& w, cons
                     const fs::path& stats) {
   EXPECT_EQ(bitgrid::load_memimage(out_mem.string()), bitgrid::execute(w.prog, hw, w.mem));
   const nlohmann::json s = read_json(stats);
-  const bgtest::RuleResult want = bgtest::rule_timing(hw, w.prog, w.mem.size());
+  const bgtest::OracleResult want = bgtest::rule_oracle(hw, w.prog, w.mem.size());
   EXPECT_EQ(s["backend"], "rtl");
   EXPECT_EQ(s["cycles"].get<uint64_t>(), want.cycles);
   const char* names[3] = {"load", "compute", "store"};
   for (int u = 0; u < 3; ++u) {
-    EXPECT_EQ(s["units"][names[u]]["busy_cycles"].get<uint64_t>(), want.busy[u]) << names[u];
-    EXPECT_EQ(s["units"][names[u]]["insns"].get<uint64_t>(), want.insns[u]) << names[u];
+    EXPECT_EQ(s["units"][names[u]]["busy_cycles"].get<uint64_t>(), want.units[u].busy_cycles) << names[u];
+    EXPECT_EQ(s["units"][names[u]]["insns"].get<uint64_t>(), want.units[u].insns) << names[u];
   }
   EXPECT_EQ(s["dram"]["read_requests"].get<uint64_t>(), want.dram.read_requests);
   EXPECT_EQ(s["dram"]["write_beats"].get<uint64_t>(), want.dram.write_beats);

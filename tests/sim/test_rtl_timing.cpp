@@ -1,6 +1,6 @@
 // Timing and functional tests of the RTL (rtl/bitgrid_top.sv) in its SystemC harness, against the rules of
 // docs/ARCHITECTURE.md §4. Expected cycle counts are computed here from the rules and the shared DramModel
-// (per-unit formulas below, and the rule transcription in rule_timing.h for whole programs), never taken
+// (per-unit formulas below, and the timing oracle tests/oracle/rule_oracle.h for whole programs), never taken
 // from the RTL. This file is compiled once per verilated config (tests/sim/CMakeLists.txt); the config is
 // the model's own (bitgrid::rtl::model_config()), dram_latency is varied freely since only the DramModel
 // uses it.
@@ -14,7 +14,7 @@
 #include "bitgrid/error.h"
 #include "bitgrid/executor.h"
 #include "rtl_harness.h"
-#include "rule_timing.h"
+#include "rule_oracle.h"
 #include "workloads.h"
 
 namespace {
@@ -84,7 +84,7 @@ uint64_t r8_last_ack(const HwConfig& hw, uint64_t c0, uint64_t nb) {
 // Checks the RTL run against the rule transcription: cycle count, every instruction's accept/issue/complete
 // cycle, per-unit busy cycles and instruction counts, DRAM statistics.
 void expect_rules(const HwConfig& hw, const Program& p, const RtlRun& r, size_t dram_bytes) {
-  const bgtest::RuleResult want = bgtest::rule_timing(hw, p, dram_bytes);
+  const bgtest::OracleResult want = bgtest::rule_oracle(hw, p, dram_bytes);
   EXPECT_EQ(r.res.cycles, want.cycles);
   ASSERT_EQ(r.info.insns.size(), want.recs.size());
   for (size_t i = 0; i < want.recs.size(); ++i) {
@@ -96,8 +96,8 @@ void expect_rules(const HwConfig& hw, const Program& p, const RtlRun& r, size_t 
     EXPECT_EQ(g.complete_cycle, w.complete) << "instruction " << w.index;
   }
   for (int u = 0; u < 3; ++u) {
-    EXPECT_EQ(r.res.units[u].busy_cycles, want.busy[u]) << "unit " << u;
-    EXPECT_EQ(r.res.units[u].insns, want.insns[u]) << "unit " << u;
+    EXPECT_EQ(r.res.units[u].busy_cycles, want.units[u].busy_cycles) << "unit " << u;
+    EXPECT_EQ(r.res.units[u].insns, want.units[u].insns) << "unit " << u;
   }
   EXPECT_EQ(r.res.dram.read_requests, want.dram.read_requests);
   EXPECT_EQ(r.res.dram.write_beats, want.dram.write_beats);
@@ -292,7 +292,8 @@ TEST(RtlTokens, ComputeWaitsForLoadToken) {
 }
 
 // R3: pushes beyond token_max raise error_o, which the harness reports.
-TEST(RtlTokens, OverflowIsAnError) {
+// A push above token_max is a machine fault (R10): the run ends in the cycle after it, as the oracle says.
+TEST(RtlFaults, TokenOverflow) {
   const HwConfig hw = model_hw();
   Program p;
   Deps ld, nop;
@@ -301,11 +302,53 @@ TEST(RtlTokens, OverflowIsAnError) {
   nop.pop_next = true;  // waits forever for s2c: nothing consumes l2c
   p.insns.push_back(bitgrid::make_nop(nop));
   p.insns.push_back(bitgrid::make_finish());
-  try {
-    run_rtl(hw, p, std::vector<uint8_t>(64));
-    FAIL() << "expected an error";
-  } catch (const bitgrid::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("token_max"), std::string::npos) << e.what();
+  const RtlRun r = run_rtl(hw, p, std::vector<uint8_t>(64));
+  const bgtest::OracleResult want = bgtest::rule_oracle(hw, p, 64);
+  EXPECT_EQ(r.res.fault.causes, 1u << static_cast<int>(bitgrid::isa::Fault::kTokenOverflow));
+  EXPECT_EQ(r.res.fault.causes, want.fault.causes);
+  EXPECT_EQ(r.res.fault.cycle, want.fault.cycle);
+  EXPECT_EQ(r.res.cycles, want.cycles);
+  EXPECT_EQ(r.res.fault.cycle + 1, r.res.cycles);
+}
+
+// Illegal instructions do not issue; error_o rises the cycle after the one they reach issue in (R10). The
+// fault, its cycle and every instruction's timing are the oracle's, and nothing is written.
+TEST(RtlFaults, IllegalInstructionsStopAtIssue) {
+  const HwConfig hw = model_hw();
+  const uint64_t wb = static_cast<uint64_t>(hw.beat_words());
+  bitgrid::Insn unknown;
+  unknown.set(bitgrid::isa::kOpcodeField, 11);
+  Deps pop_prev, push_next;
+  pop_prev.pop_prev = true;
+  push_next.push_next = true;
+  const std::vector<std::pair<bitgrid::Insn, bitgrid::isa::Fault>> cases = {
+      {bitgrid::make_load(Buf::kRbuf, 0, wb, 0), bitgrid::isa::Fault::kBadBuffer},
+      {bitgrid::make_store(Buf::kDbuf, 0, 2 * wb, 0), bitgrid::isa::Fault::kBadBuffer},
+      {bitgrid::make_load(Buf::kQbuf, 0, wb, 0, pop_prev), bitgrid::isa::Fault::kBadTokenFlag},
+      {bitgrid::make_store(Buf::kRbuf, 0, wb, 0, push_next), bitgrid::isa::Fault::kBadTokenFlag},
+      {unknown, bitgrid::isa::Fault::kUnknownOpcode},
+  };
+  for (const auto& [bad, fault] : cases) {
+    SCOPED_TRACE(bitgrid::disassemble(bad));
+    Program p;
+    p.insns.push_back(bitgrid::make_nop());
+    p.insns.push_back(bad);
+    p.insns.push_back(bitgrid::make_load(Buf::kQbuf, 0, wb, 0, push_next));
+    p.insns.push_back(bitgrid::make_finish(pop_prev));
+    std::vector<uint8_t> mem(1024, 0x5A);
+    const RtlRun r = run_rtl(hw, p, mem);
+    const bgtest::OracleResult want = bgtest::rule_oracle(hw, p, mem.size());
+    EXPECT_EQ(r.res.fault.causes, 1u << static_cast<int>(fault));
+    EXPECT_EQ(r.res.fault.causes, want.fault.causes);
+    EXPECT_EQ(r.res.fault.cycle, want.fault.cycle);
+    EXPECT_EQ(r.res.fault.insn, 1);
+    EXPECT_EQ(r.res.cycles, want.cycles);
+    EXPECT_EQ(r.res.memory, mem);
+    ASSERT_EQ(r.info.insns.size(), want.recs.size());
+    for (size_t i = 0; i < want.recs.size(); ++i) {
+      EXPECT_EQ(r.info.insns[i].index, want.recs[i].index);
+      EXPECT_EQ(r.info.insns[i].issue_cycle, want.recs[i].issue);
+    }
   }
 }
 

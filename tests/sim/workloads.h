@@ -13,6 +13,7 @@
 #include "bitgrid/executor.h"
 #include "bitgrid/hwconfig.h"
 #include "bitgrid/insn.h"
+#include "rule_oracle.h"
 
 namespace bgtest {
 
@@ -31,7 +32,7 @@ inline Workload random_workload(const bitgrid::HwConfig& hw, uint32_t seed, int 
   auto pick = [&](uint64_t lo, uint64_t hi) { return std::uniform_int_distribution<uint64_t>(lo, hi)(rng); };
 
   const uint64_t Wb = static_cast<uint64_t>(hw.beat_words()), BW = static_cast<uint64_t>(hw.dram_bytes_per_cycle);
-  const uint64_t m = static_cast<uint64_t>(hw.lane_words()), L = static_cast<uint64_t>(hw.ham_lanes);
+  const uint64_t m = static_cast<uint64_t>(hw.ham_bits_per_lane / 64), L = static_cast<uint64_t>(hw.ham_lanes);
   const uint64_t Rq = static_cast<uint64_t>(hw.row_words(Buf::kQbuf)),
                  Rd = static_cast<uint64_t>(hw.row_words(Buf::kDbuf));
   const uint64_t QS = static_cast<uint64_t>(hw.buf_words(Buf::kQbuf)) / 2 / Rq * Rq;  // qbuf slot (words)
@@ -59,7 +60,7 @@ inline Workload random_workload(const bitgrid::HwConfig& hw, uint32_t seed, int 
 
   for (int i = 0; i < blocks; ++i) {
     const int s = i % 2;
-    const uint64_t cw = pick(1, static_cast<uint64_t>(hw.max_code_words()));
+    const uint64_t cw = pick(1, static_cast<uint64_t>((hw.max_code_bits / 64)));
     const uint64_t S = (cw + m - 1) / m;
     const uint64_t gmax = std::max<uint64_t>(1, DS / (S * L * m));
     const uint64_t n = pick(1, std::min<uint64_t>(gmax * L, static_cast<uint64_t>(max_codes)));
@@ -96,7 +97,7 @@ inline Workload random_workload(const bitgrid::HwConfig& hw, uint32_t seed, int 
     }
 
     if (pick(0, 3) == 0) b.compute.push_back(bitgrid::make_nop());
-    bitgrid::HamTopk h;
+    bitgrid::isa::HamtopkInsn h;
     h.init = !slot_used[s] || pick(0, 1);
     slot_used[s] = true;
     h.k = slot_k[s];
@@ -111,7 +112,7 @@ inline Workload random_workload(const bitgrid::HwConfig& hw, uint32_t seed, int 
     cd.pop_next = i >= 2;  // s2c from store i-2 (rbuf slot free)
     cd.push_prev = true;   // c2l: qbuf/dbuf slot free for load i+2
     cd.push_next = true;   // c2s: result ready for store i
-    b.compute.push_back(bitgrid::make_hamtopk(h, cd));
+    b.compute.push_back(bgtest::hamtopk(h, cd));
     stores.push_back({h.r_addr, round_up(h.k, Wb)});
   }
   // Output area after all inputs.

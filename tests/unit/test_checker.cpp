@@ -1,6 +1,8 @@
-// Static program checks: ranges, alignment, and deadlock detection with the stuck queues named.
+// The program checker: ranges, alignment, issue faults, deadlock detection with the stuck queues named,
+// and data races.
 #include <gtest/gtest.h>
 
+#include "bitgrid/checker.h"
 #include "bitgrid/error.h"
 #include "bitgrid/executor.h"
 #include "bitgrid/insn.h"
@@ -17,13 +19,17 @@ std::string check_error(const Program& p, const HwConfig& hw, uint64_t dram = 1 
   return "";
 }
 bool has(const std::string& s, const std::string& sub) { return s.find(sub) != std::string::npos; }
+Insn ham(isa::HamtopkInsn h, Deps d = {}) {
+  h.deps = d;
+  return encode(h);
+}
 }  // namespace
 
 TEST(Checker, AcceptsASynchronisedProgram) {
   HwConfig hw;
   Program p;
   p.insns = {make_load(isa::Buf::kQbuf, 0, 4, 0, Deps{false, false, false, true}),
-             make_hamtopk({true, 1, 1, 0, 0, 0, 0, 1}, Deps{true, false, false, true}),
+             ham({true, 1, 1, 0, 0, 0, 0, 1}, Deps{true, false, false, true}),
              make_store(isa::Buf::kRbuf, 0, 4, 64, Deps{true, false, true, false}),
              make_finish(Deps{false, true, false, false})};
   EXPECT_EQ(check_error(p, hw), "");
@@ -34,7 +40,7 @@ TEST(Checker, DeadlockNamesStuckQueuesAndTokens) {
   Program p;
   // compute waits for an l2c token that no load ever pushes
   p.insns = {make_load(isa::Buf::kQbuf, 0, 4, 0),
-             make_hamtopk({true, 1, 1, 0, 0, 0, 0, 1}, Deps{true, false, false, false}), make_finish()};
+             ham({true, 1, 1, 0, 0, 0, 0, 1}, Deps{true, false, false, false}), make_finish()};
   const std::string e = check_error(p, hw);
   EXPECT_TRUE(has(e, "deadlock")) << e;
   EXPECT_TRUE(has(e, "compute queue stuck at instruction 1")) << e;
@@ -80,10 +86,10 @@ TEST(Checker, RangeAndAlignmentErrorsNameTheLimit) {
   EXPECT_TRUE(has(one(make_load(isa::Buf::kQbuf, 0, 4, 4096)), "exceed the memory image"));
   EXPECT_TRUE(has(one(make_load(isa::Buf::kRbuf, 0, 4, 0)), "load can only fill"));
   EXPECT_TRUE(has(one(make_load(isa::Buf::kQbuf, 2048, 4, 0)), "exceed qbuf"));
-  EXPECT_TRUE(has(one(make_hamtopk({true, 65, 1, 0, 0, 0, 0, 1})), "topk_max = 64"));
-  EXPECT_TRUE(has(one(make_hamtopk({true, 4, 17, 0, 0, 0, 0, 1})), "max_code_bits = 1024"));
-  EXPECT_TRUE(has(one(make_hamtopk({true, 4, 1, 0, 3, 0, 0, 1})), "db_addr must be a multiple of 8"));
-  EXPECT_TRUE(has(one(make_hamtopk({true, 4, 1, 0, 0, 0, 0, 0})), "n_codes"));
+  EXPECT_TRUE(has(one(ham({true, 65, 1, 0, 0, 0, 0, 1})), "topk_max = 64"));
+  EXPECT_TRUE(has(one(ham({true, 4, 17, 0, 0, 0, 0, 1})), "max_code_bits = 1024"));
+  EXPECT_TRUE(has(one(ham({true, 4, 1, 0, 3, 0, 0, 1})), "db_addr must be a multiple of 8"));
+  EXPECT_TRUE(has(one(ham({true, 4, 1, 0, 0, 0, 0, 0})), "n_codes"));
   Insn bad = make_nop();
   bad.w[1] = 1;  // reserved bits
   EXPECT_TRUE(has(one(bad), "reserved bits"));
@@ -91,4 +97,74 @@ TEST(Checker, RangeAndAlignmentErrorsNameTheLimit) {
   unk.set(isa::kOpcodeField, 9);
   EXPECT_TRUE(has(one(unk), "unknown opcode 9"));
   EXPECT_TRUE(has(one(make_load(isa::Buf::kQbuf, 0, 4, 0, Deps{true, false, false, false})), "no previous queue"));
+}
+
+// The faults the hardware detects at issue (docs/ISA.md "Machine faults"), one rule for every backend.
+TEST(Checker, IssueFaults) {
+  HwConfig hw;  // 4-word beats
+  auto bit = [](isa::Fault f) { return 1u << static_cast<int>(f); };
+  Insn unk;
+  unk.set(isa::kOpcodeField, 9);
+  EXPECT_EQ(issue_faults(unk, hw), bit(isa::Fault::kUnknownOpcode));
+  EXPECT_EQ(issue_faults(make_load(isa::Buf::kRbuf, 0, 4, 0), hw), bit(isa::Fault::kBadBuffer));
+  EXPECT_EQ(issue_faults(make_store(isa::Buf::kQbuf, 0, 8, 0), hw), bit(isa::Fault::kBadBuffer));
+  EXPECT_EQ(issue_faults(make_load(isa::Buf::kRbuf, 0, 0, 0), hw), 0u);  // a token-only move is legal
+  EXPECT_EQ(issue_faults(make_load(isa::Buf::kRbuf, 0, 3, 0), hw), 0u);  // no whole beat: moves nothing
+  EXPECT_EQ(issue_faults(make_load(isa::Buf::kQbuf, 0, 4, 0, Deps{false, false, true, false}), hw),
+            bit(isa::Fault::kBadTokenFlag));
+  EXPECT_EQ(issue_faults(make_store(isa::Buf::kRbuf, 0, 4, 0, Deps{false, true, false, false}), hw),
+            bit(isa::Fault::kBadTokenFlag));
+  EXPECT_EQ(issue_faults(make_load(isa::Buf::kRbuf, 0, 4, 0, Deps{true, false, false, false}), hw),
+            bit(isa::Fault::kBadTokenFlag) | bit(isa::Fault::kBadBuffer));
+  EXPECT_EQ(issue_faults(make_nop(Deps{true, true, true, true}), hw), 0u);
+  EXPECT_EQ(fault_names(bit(isa::Fault::kBadBuffer) | bit(isa::Fault::kTokenOverflow)), "token_overflow, bad_buffer");
+}
+
+// The functional executor stops at the first instruction that faults, as the machine does.
+TEST(Checker, ExecutorStopsAtAFault) {
+  HwConfig hw;
+  Program p;
+  p.insns = {make_load(isa::Buf::kQbuf, 0, 4, 0), make_load(isa::Buf::kRbuf, 0, 4, 0), make_finish()};
+  const ExecResult r = execute_program(p, hw, std::vector<uint8_t>(64, 0));
+  EXPECT_EQ(r.fault.causes, 1u << static_cast<int>(isa::Fault::kBadBuffer));
+  EXPECT_EQ(r.fault.insn, 1);
+  EXPECT_TRUE(has(r.fault.describe(p), "bad_buffer")) << r.fault.describe(p);
+  EXPECT_TRUE(has(r.fault.describe(p), "instruction 1 (load buf=rbuf")) << r.fault.describe(p);
+  EXPECT_THROW(execute(p, hw, std::vector<uint8_t>(64, 0)), Error);
+}
+
+// Data races: two units touching one word, one writing, with no chain of tokens between them.
+TEST(Checker, RacesAreFoundAndTokensRemoveThem) {
+  HwConfig hw;
+  Program p;
+  // The load fills qbuf words 0..3 while the hamtopk reads word 0: nothing orders them.
+  p.insns = {make_load(isa::Buf::kQbuf, 0, 4, 0), ham({true, 1, 1, 0, 0, 0, 0, 1}), make_finish()};
+  std::string r = find_race(p, hw, 1 << 12);
+  EXPECT_TRUE(has(r, "race on qbuf words 0..0")) << r;
+  EXPECT_TRUE(has(r, "instructions 0 (load") && has(r, "and 1 (hamtopk")) << r;
+  EXPECT_TRUE(has(check_error(p, hw, 1 << 12), "race")) << check_error(p, hw, 1 << 12);
+  // A token from the load to the hamtopk orders them; the store of rbuf then races with the finish
+  // (DRAM) unless it pushes a token the finish pops.
+  p.insns = {make_load(isa::Buf::kQbuf, 0, 4, 0, Deps{false, false, false, true}),
+             ham({true, 1, 1, 0, 0, 0, 0, 1}, Deps{true, false, false, true}),
+             make_store(isa::Buf::kRbuf, 0, 4, 64, Deps{true, false, false, false}), make_finish()};
+  r = find_race(p, hw, 1 << 12);
+  EXPECT_TRUE(has(r, "DRAM bytes 64..95")) << r;
+  p.insns[2] = make_store(isa::Buf::kRbuf, 0, 4, 64, Deps{true, false, true, false});
+  p.insns[3] = make_finish(Deps{false, true, false, false});
+  EXPECT_EQ(find_race(p, hw, 1 << 12), "");
+  // Disjoint words need no token: loading qbuf 4..7 while the hamtopk reads word 0.
+  p.insns.insert(p.insns.begin() + 2, make_load(isa::Buf::kQbuf, 4, 4, 0));
+  EXPECT_EQ(find_race(p, hw, 1 << 12), "");
+  // Tokens order transitively: load -> compute -> store -> compute; a store reading rbuf the second
+  // hamtopk then overwrites is ordered by s2c.
+  p.insns = {make_load(isa::Buf::kQbuf, 0, 4, 0, Deps{false, false, false, true}),
+             ham({true, 1, 1, 0, 0, 0, 0, 1}, Deps{true, false, false, true}),
+             make_store(isa::Buf::kRbuf, 0, 4, 64, Deps{true, false, true, false}),
+             ham({true, 1, 1, 0, 0, 0, 0, 1}, Deps{false, true, false, true}),
+             make_store(isa::Buf::kRbuf, 0, 4, 128, Deps{true, false, true, false}), make_finish(Deps{false, true, false, false})};
+  EXPECT_EQ(find_race(p, hw, 1 << 12), "");
+  p.insns[3] = ham({true, 1, 1, 0, 0, 0, 0, 1}, Deps{false, false, false, true});  // no s2c: rbuf race
+  r = find_race(p, hw, 1 << 12);
+  EXPECT_TRUE(has(r, "rbuf words 0..0")) << r;
 }

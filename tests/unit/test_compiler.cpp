@@ -5,7 +5,7 @@
 
 #include <random>
 
-#include "bitgrid/compiler.h"
+#include "bitgrid/workloads/hamming_topk.h"
 #include "bitgrid/error.h"
 #include "bitgrid/executor.h"
 #include "bitgrid/floatknn.h"
@@ -14,7 +14,7 @@ using namespace bitgrid;
 
 namespace {
 void expect_matches_bruteforce(const HammingTopkWorkload& w, const HwConfig& hw, const std::string& what) {
-  const Compiled c = compile_hamming_topk(w, hw);
+  const HammingTopkCompiled c = compile_hamming_topk(w, hw);
   const auto mem = execute(c.program, hw, c.memory);
   std::vector<int64_t> nb;
   std::vector<int32_t> d;
@@ -84,7 +84,7 @@ TEST(Compiler, ProgramsAreDoubleBufferedAndPipelined) {
   w.queries = random_codes(2, 256, 2);
   w.k = 4;
   w.tile_codes = 1000;
-  const Compiled c = compile_hamming_topk(w, HwConfig{});
+  const HammingTopkCompiled c = compile_hamming_topk(w, HwConfig{});
   int loads_before_first_compute = 0;
   for (const auto& i : c.program.insns) {
     if (i.op() == isa::Op::kHamtopk) break;

@@ -26,7 +26,7 @@ bool has(const std::string& s, const std::string& sub) { return s.find(sub) != s
 
 TEST(HwConfig, DefaultsComeFromTheIsaFile) {
   const HwConfig hw;
-  EXPECT_EQ(hw.ham_lanes, 8);  // configs/isa.yaml default
+  EXPECT_EQ(hw.ham_lanes, 8);  // configs/isa/engines/hamtopk.yaml default
   EXPECT_EQ(hw.topk_max, 64);
   EXPECT_EQ(hw.row_words(isa::Buf::kDbuf), 8);
   EXPECT_EQ(hw.buf_words(isa::Buf::kDbuf), 256 * 128);
@@ -121,19 +121,47 @@ TEST(DataFile, VecsFormats) {
 
 TEST(Energy, TableUnitsAndInterpolation) {
   const YAML::Node n = YAML::Load(
-      "name: t\nunits: {energy: pJ}\nenergy_pj: {ham_word_op: 1, topk_compare: 0, dram_byte: 2, sram_64b_by_kib: {8: "
-      "10, 32: 20}}");
+      "name: t\nunits: {energy: pJ}\nenergy_pj: {dram_byte: 2, sram_64b_by_kib: {8: 10, 32: 20}, hamtopk: {word_op: "
+      "1, topk_compare: 0.5}}");
   const EnergyTable t = EnergyTable::from_yaml(n, "e.yaml");
   EXPECT_DOUBLE_EQ(t.sram_pj(8), 10);
   EXPECT_DOUBLE_EQ(t.sram_pj(16), 15);  // halfway in log2 between 8 and 32
   EXPECT_DOUBLE_EQ(t.sram_pj(1), 10);
   EXPECT_THROW(EnergyTable::from_yaml(YAML::Load("name: t\nunits: {energy: nJ}\nenergy_pj: {}"), "e.yaml"), Error);
   ActionCounts a;
-  for (const char* b : {"qbuf", "dbuf", "rbuf"}) a.sram_read_words[b] = a.sram_write_words[b] = 0;
-  a.ham_word_ops = 10;
-  a.dram_read_bytes = 3;
+  a.count["hamtopk.word_op"] = 10;
+  a.count["hamtopk.topk_compare"] = 4;
+  a.count["dram.read_bytes"] = 3;
+  a.count["sram.qbuf.read_words"] = 7;
   const auto e = energy_pj(a, HwConfig{}, t);
-  EXPECT_DOUBLE_EQ(e.at("hamming_lanes"), 10);
+  EXPECT_DOUBLE_EQ(e.at("hamtopk.word_op"), 10);
+  EXPECT_DOUBLE_EQ(e.at("hamtopk.topk_compare"), 2);
   EXPECT_DOUBLE_EQ(e.at("dram"), 6);
-  EXPECT_DOUBLE_EQ(e.at("total"), 16);
+  EXPECT_DOUBLE_EQ(e.at("sram.qbuf"), 7 * 15.0);  // qbuf_kib = 16: halfway (in log) between 8 and 32 KiB
+  EXPECT_DOUBLE_EQ(e.at("total"), 10 + 2 + 6 + e.at("sram.qbuf"));
+}
+
+// Every engine prices its own actions in a section named after it: a table must price every action of
+// every engine (configs/isa/engines/*.yaml) and nothing else.
+TEST(Energy, EngineSectionsAreCheckedAgainstTheIsa) {
+  auto err = [](const std::string& body) {
+    try {
+      EnergyTable::from_yaml(YAML::Load("name: t\nunits: {energy: pJ}\nenergy_pj: {dram_byte: 1, sram_64b_by_kib: "
+                                        "{8: 1}" +
+                                        body + "}"),
+                             "e.yaml");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_TRUE(has(err(""), "e.yaml.energy_pj.hamtopk: missing")) << err("");
+  EXPECT_TRUE(has(err(", hamtopk: {word_op: 1}"), "e.yaml.energy_pj.hamtopk.topk_compare: missing"));
+  EXPECT_TRUE(has(err(", hamtopk: {word_op: 1, topk_compare: 1, flux: 2}"), "hamtopk.flux: unknown action"));
+  EXPECT_TRUE(has(err(", hamtopk: {word_op: 1, topk_compare: 1}, ham_word_op: 2"), "ham_word_op: unknown action or engine"));
+  EXPECT_TRUE(has(err(", hamtopk: {word_op: -1, topk_compare: 1}"), "word_op: must be >= 0"));
+  EXPECT_EQ(err(", hamtopk: {word_op: 1, topk_compare: 1}"), "");
+  // The shipped tables load.
+  for (const char* f : {"horowitz45", "bitmod28"})
+    EXPECT_NO_THROW(EnergyTable::from_yaml(YAML::LoadFile(std::string(BITGRID_SOURCE_DIR) + "/configs/energy/" + f + ".yaml"), f));
 }

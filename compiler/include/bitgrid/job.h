@@ -1,13 +1,12 @@
 #pragma once
 // A run configuration (CONFIG.yaml): hardware + energy table + workload, loaded and validated.
-#include <optional>
+#include <memory>
 #include <string>
 #include <vector>
 
-#include "bitgrid/compiler.h"
 #include "bitgrid/energy.h"
-#include "bitgrid/floatknn.h"
 #include "bitgrid/hwconfig.h"
+#include "bitgrid/workload.h"
 
 namespace bitgrid {
 
@@ -16,14 +15,11 @@ struct Job {
   HwConfig hw;
   EnergyTable energy;
   std::string workload_type;
-  HammingTopkWorkload workload;
-  // Float inputs (when the codes come from SimHash): kept for recall against exact float kNN.
-  std::optional<FloatMatrix> float_db, float_queries;
-  uint64_t seed = 1;
+  std::unique_ptr<Workload> workload;
 };
 
-// Loads CONFIG.yaml, applies "key.path=value" overrides, loads or generates the data. Every problem
-// throws bitgrid::Error naming the file and key.
+// Loads CONFIG.yaml, applies "key.path=value" overrides, and loads the workload (make_workload by
+// workload.type). Every problem throws bitgrid::Error naming the file and key.
 Job load_job(const std::string& path, const std::vector<std::string>& sets);
 
 }  // namespace bitgrid

@@ -141,11 +141,21 @@ std::string emit_sv_top(const Isa& isa) {
   logic [NF-1:0]                    dbg_err      /*verilator public_flat_rd*/;
   // fixed-width copies for configs/bitgrid.gtkw (same names and widths in every config)
   logic [6:0]                       dbg_occ_load, dbg_occ_compute, dbg_occ_store;
-  /* verilator lint_on UNUSEDSIGNAL */
+)";
+  v << "  logic [7:0]                       ";
+  for (size_t t = 0; t < isa.tokens.size(); ++t) v << (t ? ", " : "") << "dbg_tok_" << isa.tokens[t].name;
+  v << ";\n";
+  v << R"(  /* verilator lint_on UNUSEDSIGNAL */
   assign dbg_occ_load    = 7'(dbg_occ[LoadQ*CntW +: CntW]);
   assign dbg_occ_compute = 7'(dbg_occ[ComputeQ*CntW +: CntW]);
   assign dbg_occ_store   = 7'(dbg_occ[StoreQ*CntW +: CntW]);
-
+)";
+  for (const auto& t : isa.tokens) {
+    const std::string c = "bitgrid_pkg::Token" + camel(t.name);
+    v << "  assign dbg_tok_" << t.name << " = 8'(dbg_tokens[" << c
+      << "*bitgrid_pkg::TokenW +: bitgrid_pkg::TokenW]);\n";
+  }
+  v << R"(
   bg_controller #(
     .QueueDepth(QueueDepth),
     .TokenMax  (TokenMax)

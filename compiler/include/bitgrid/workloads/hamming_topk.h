@@ -1,14 +1,18 @@
 #pragma once
-// The compiler: maps a workload onto a hardware config and emits a program, a DRAM memory image and
-// the layout the host needs to read results back.
+// The hamming_topk workload: k nearest database codes of each query by Hamming distance, on the
+// hamtopk engine (configs/isa/engines/hamtopk.yaml). Its lowering is also used directly by the tests
+// and the co-verification runner.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "bitgrid/floatknn.h"
 #include "bitgrid/hamming.h"
 #include "bitgrid/hwconfig.h"
 #include "bitgrid/insn.h"
 #include "bitgrid/topk.h"
+#include "bitgrid/workload.h"
 
 namespace bitgrid {
 
@@ -26,22 +30,16 @@ struct HammingTopkLayout {
   uint64_t dram_bytes = 0;
 };
 
-struct Compiled {
-  Program program;
-  std::vector<uint8_t> memory;  // initial DRAM image
+struct HammingTopkCompiled : Lowered {
   HammingTopkLayout layout;
-  std::vector<std::string> comments;  // one per instruction, for the listing
 };
 
 // Throws bitgrid::Error naming the limit when the workload cannot be mapped (e.g. k above topk_max,
 // a code longer than max_code_bits, a tile that cannot fit the database buffer).
-Compiled compile_hamming_topk(const HammingTopkWorkload& w, const HwConfig& hw);
+HammingTopkCompiled compile_hamming_topk(const HammingTopkWorkload& w, const HwConfig& hw);
 
 // Reads the neighbours back from a final DRAM image: [nq * k], empty entries as (-1, INT32_MAX).
 void decode_hamming_topk(const HammingTopkLayout& l, const std::vector<uint8_t>& memory,
                          std::vector<int64_t>& neighbors, std::vector<int32_t>& distances);
-
-// Assembly listing: one line per instruction with its index and comment.
-std::string listing(const Compiled& c);
 
 }  // namespace bitgrid

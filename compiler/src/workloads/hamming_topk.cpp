@@ -10,9 +10,11 @@
 #include <cstring>
 #include <limits>
 
-#include "bitgrid/compiler.h"
+#include "bitgrid/workloads/hamming_topk.h"
+
+#include "bitgrid/checker.h"
+#include "bitgrid/engines/hamtopk.h"
 #include "bitgrid/error.h"
-#include "bitgrid/executor.h"
 
 namespace bitgrid {
 
@@ -20,7 +22,7 @@ namespace {
 uint64_t round_up(uint64_t v, uint64_t m) { return (v + m - 1) / m * m; }
 }  // namespace
 
-Compiled compile_hamming_topk(const HammingTopkWorkload& w, const HwConfig& hw) {
+HammingTopkCompiled compile_hamming_topk(const HammingTopkWorkload& w, const HwConfig& hw) {
   const std::string where = "workload (hamming_topk)";
   if (w.database.n == 0) throw Error(where + ": the database is empty");
   if (w.queries.n == 0) throw Error(where + ": there are no queries");
@@ -30,13 +32,13 @@ Compiled compile_hamming_topk(const HammingTopkWorkload& w, const HwConfig& hw) 
   if (w.k < 1 || w.k > static_cast<size_t>(hw.topk_max))
     throw Error(where + ".k: " + std::to_string(w.k) + " is outside 1..topk_max = " + std::to_string(hw.topk_max));
   const uint64_t cw = w.database.words;
-  if (cw > static_cast<uint64_t>(hw.max_code_words()))
+  if (cw > hamtopk::max_code_words(hw))
     throw Error(where + ": codes of " + std::to_string(cw * 64) +
                 " bits exceed max_code_bits = " + std::to_string(hw.max_code_bits));
   if (w.database.n > 0xFFFFFFFEull) throw Error(where + ": more than 2^32-2 database codes");
   const uint64_t wb = static_cast<uint64_t>(hw.beat_words());
-  const uint64_t m = static_cast<uint64_t>(hw.lane_words()), L = static_cast<uint64_t>(hw.ham_lanes);
-  const uint64_t S = static_cast<uint64_t>(hw.steps(static_cast<long>(cw)));
+  const uint64_t m = hamtopk::lane_words(hw), L = hamtopk::lanes(hw);
+  const uint64_t S = hamtopk::steps(hw, cw);
   const uint64_t qwords = S * m;  // one query in qbuf
   const uint64_t k = w.k;
 
@@ -79,7 +81,7 @@ Compiled compile_hamming_topk(const HammingTopkWorkload& w, const HwConfig& hw) 
   const uint64_t ntiles = (w.database.n + tile - 1) / tile;
 
   // --- DRAM layout
-  Compiled out;
+  HammingTopkCompiled out;
   HammingTopkLayout& lay = out.layout;
   lay.nq = w.queries.n;
   lay.k = k;
@@ -160,7 +162,7 @@ Compiled compile_hamming_topk(const HammingTopkWorkload& w, const HwConfig& hw) 
     const uint64_t q0 = b * qb, nqb = std::min<uint64_t>(qb, w.queries.n - q0);
     if (g + 1 < total) emit_loads(g + 1);
     for (uint64_t qi = 0; qi < nqb; ++qi) {
-      HamTopk h;
+      isa::HamtopkInsn h;
       h.init = t == 0;
       h.k = k;
       h.code_words = cw;
@@ -169,12 +171,11 @@ Compiled compile_hamming_topk(const HammingTopkWorkload& w, const HwConfig& hw) 
       h.base_index = c0;
       h.r_addr = qi * k;
       h.n_codes = n;
-      Deps dh;
-      dh.pop_prev = qi == 0;                            // tile (and, for t = 0, queries) loaded
-      dh.pop_next = qi == 0 && t == 0 && b > 0;         // previous batch's results stored (rbuf free)
-      dh.push_prev = qi + 1 == nqb;                     // tile finished: its dbuf half may be reloaded
-      dh.push_next = qi + 1 == nqb && t + 1 == ntiles;  // batch finished: store it
-      emit(make_hamtopk(h, dh), "query " + std::to_string(q0 + qi) + " x tile " + std::to_string(t));
+      h.deps.pop_prev = qi == 0;                            // tile (and, for t = 0, queries) loaded
+      h.deps.pop_next = qi == 0 && t == 0 && b > 0;         // previous batch's results stored (rbuf free)
+      h.deps.push_prev = qi + 1 == nqb;                     // tile finished: its dbuf half may be reloaded
+      h.deps.push_next = qi + 1 == nqb && t + 1 == ntiles;  // batch finished: store it
+      emit(encode(h), "query " + std::to_string(q0 + qi) + " x tile " + std::to_string(t));
     }
     if (t + 1 == ntiles)
       emit(make_store(isa::Buf::kRbuf, 0, round_up(nqb * k, wb), lay.result_addr + b * lay.result_batch_stride,
@@ -183,6 +184,17 @@ Compiled compile_hamming_topk(const HammingTopkWorkload& w, const HwConfig& hw) 
   }
   emit(make_finish(Deps{false, true, false, false}), "after the last store");
   check_program(out.program, hw, lay.dram_bytes);
+  out.layout_json = {{"nq", lay.nq},
+                     {"k", lay.k},
+                     {"batch", lay.batch},
+                     {"tile_codes", lay.tile_codes},
+                     {"tiles", lay.tiles},
+                     {"batches", lay.batches},
+                     {"query_addr", lay.query_addr},
+                     {"db_addr", lay.db_addr},
+                     {"result_addr", lay.result_addr},
+                     {"result_batch_stride", lay.result_batch_stride},
+                     {"dram_bytes", lay.dram_bytes}};
   return out;
 }
 
@@ -202,20 +214,6 @@ void decode_hamming_topk(const HammingTopkLayout& l, const std::vector<uint8_t>&
       neighbors[q * l.k + i] = nb.index;
       distances[q * l.k + i] = static_cast<int32_t>(nb.dist);
     }
-}
-
-std::string listing(const Compiled& c) {
-  std::string s;
-  for (size_t i = 0; i < c.program.insns.size(); ++i) {
-    std::string line = disassemble(c.program.insns[i]);
-    s += line;
-    if (i < c.comments.size() && !c.comments[i].empty()) {
-      s += std::string(line.size() < 100 ? 100 - line.size() : 1, ' ');
-      s += "# " + std::to_string(i) + ": " + c.comments[i];
-    }
-    s += "\n";
-  }
-  return s;
 }
 
 }  // namespace bitgrid

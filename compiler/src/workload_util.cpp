@@ -1,0 +1,83 @@
+// Helpers every workload uses to read its YAML section, and the assembly listing.
+#include <filesystem>
+
+#include "bitgrid/error.h"
+#include "bitgrid/workload.h"
+
+#ifndef BITGRID_SOURCE_DIR
+#define BITGRID_SOURCE_DIR "."
+#endif
+
+namespace bitgrid {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+template <class T>
+T get(const YAML::Node& n, const std::string& where, const char* what) {
+  try {
+    return n.as<T>();
+  } catch (const YAML::Exception&) {
+    throw Error(where + ": expected " + what + ", got '" + (n.IsScalar() ? n.Scalar() : std::string("a map or list")) +
+                "'");
+  }
+}
+
+}  // namespace
+
+void check_keys(const YAML::Node& n, const std::string& where, const std::vector<std::string>& allowed) {
+  if (!n.IsMap()) throw Error(where + ": expected a map");
+  for (const auto& kv : n) {
+    const auto key = kv.first.as<std::string>();
+    bool ok = false;
+    for (const auto& a : allowed) ok = ok || a == key;
+    if (!ok) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      throw Error(where + "." + key + ": unknown key (allowed: " + list + ")");
+    }
+  }
+}
+
+size_t get_count(const YAML::Node& n, const std::string& where, size_t lo, size_t hi) {
+  const long long v = get<long long>(n, where, "an integer");
+  if (v < static_cast<long long>(lo) || static_cast<unsigned long long>(v) > hi)
+    throw Error(where + ": " + std::to_string(v) + " is outside " + std::to_string(lo) + ".." + std::to_string(hi));
+  return static_cast<size_t>(v);
+}
+
+uint64_t get_u64(const YAML::Node& n, const std::string& where) {
+  return get<uint64_t>(n, where, "an unsigned integer");
+}
+double get_number(const YAML::Node& n, const std::string& where) { return get<double>(n, where, "a number"); }
+std::string get_string(const YAML::Node& n, const std::string& where) {
+  if (!n.IsScalar()) throw Error(where + ": expected a string, got a map or list");
+  return n.Scalar();
+}
+bool get_bool(const YAML::Node& n, const std::string& where) { return get<bool>(n, where, "true or false"); }
+
+std::string resolve_path(const std::string& p, const std::string& config_path) {
+  if (fs::path(p).is_absolute()) return p;
+  const fs::path a = fs::path(config_path).parent_path() / p;
+  if (fs::exists(a)) return a.string();
+  const fs::path b = fs::path(BITGRID_SOURCE_DIR) / "configs" / p;
+  if (fs::exists(b)) return b.string();
+  return a.string();
+}
+
+std::string listing(const Lowered& l) {
+  std::string s;
+  for (size_t i = 0; i < l.program.insns.size(); ++i) {
+    std::string line = disassemble(l.program.insns[i]);
+    s += line;
+    if (i < l.comments.size() && !l.comments[i].empty()) {
+      s += std::string(line.size() < 100 ? 100 - line.size() : 1, ' ');
+      s += "# " + std::to_string(i) + ": " + l.comments[i];
+    }
+    s += "\n";
+  }
+  return s;
+}
+
+}  // namespace bitgrid

@@ -1,0 +1,182 @@
+#include "random_program.h"
+
+#include <algorithm>
+
+#include "bitgrid/checker.h"
+#include "bitgrid/engines/hamtopk.h"
+#include "bitgrid/error.h"
+
+namespace bgtest {
+
+using namespace bitgrid;
+
+namespace {
+
+uint64_t uni(std::mt19937_64& rng, uint64_t lo, uint64_t hi) { return lo + rng() % (hi - lo + 1); }
+
+// One operation of the global order, before tokens.
+struct Op {
+  Insn insn;
+  int queue = 0;
+};
+
+}  // namespace
+
+RandomProgram random_program(std::mt19937_64& rng, const HwConfig& hw, bool faulty) {
+  const uint64_t wb = static_cast<uint64_t>(hw.beat_words());
+  const uint64_t beat = static_cast<uint64_t>(hw.dram_bytes_per_cycle);
+  const uint64_t dram_bytes = 64 * 1024;
+  RandomProgram rp;
+  rp.memory.resize(dram_bytes);
+  for (auto& b : rp.memory) b = static_cast<uint8_t>(rng());
+
+  // A random DMA range of a buffer: beat aligned, up to `max_beats` beats, sometimes empty.
+  auto dma = [&](isa::Buf buf, bool load) {
+    const uint64_t words = static_cast<uint64_t>(hw.buf_words(buf));
+    const uint64_t max_beats = std::min<uint64_t>(words / wb, 64);
+    const uint64_t nb = rng() % 8 == 0 ? 0 : uni(rng, 1, max_beats);
+    const uint64_t spm = uni(rng, 0, words / wb - std::max<uint64_t>(nb, 1)) * wb;
+    const uint64_t dram = uni(rng, 0, (dram_bytes - nb * wb * 8) / beat) * beat;
+    return load ? make_load(buf, spm, nb * wb, dram) : make_store(buf, spm, nb * wb, dram);
+  };
+  auto ham = [&]() {
+    const uint64_t m = hamtopk::lane_words(hw), L = hamtopk::lanes(hw);
+    isa::HamtopkInsn h;
+    h.init = rng() % 2;
+    h.k = uni(rng, 1, static_cast<uint64_t>(hw.topk_max));
+    h.code_words = uni(rng, 1, hamtopk::max_code_words(hw));
+    const uint64_t S = hamtopk::steps(hw, h.code_words);
+    const uint64_t qwords = static_cast<uint64_t>(hw.buf_words(isa::Buf::kQbuf));
+    const uint64_t dwords = static_cast<uint64_t>(hw.buf_words(isa::Buf::kDbuf));
+    const uint64_t max_groups = dwords / (S * L * m);
+    h.n_codes = uni(rng, 1, std::min<uint64_t>(max_groups * L, 200));
+    h.q_addr = uni(rng, 0, (qwords - S * m) / m) * m;
+    h.db_addr = uni(rng, 0, (dwords - hamtopk::tile_words(hw, h.n_codes, h.code_words)) / (L * m)) * (L * m);
+    h.base_index = uni(rng, 0, 1000000);
+    h.r_addr = uni(rng, 0, static_cast<uint64_t>(hw.buf_words(isa::Buf::kRbuf)) - h.k);
+    return encode(h);
+  };
+
+  // ---- the operations, in a global order
+  std::vector<Op> ops;
+  const int n = static_cast<int>(uni(rng, 3, 60));
+  for (int i = 0; i < n; ++i) {
+    const unsigned kind = static_cast<unsigned>(rng() % 10);
+    if (kind < 3) {
+      ops.push_back({dma(rng() % 2 ? isa::Buf::kQbuf : isa::Buf::kDbuf, true), 0});
+    } else if (kind < 6) {
+      ops.push_back({ham(), 1});
+    } else if (kind < 8) {
+      ops.push_back({dma(isa::Buf::kRbuf, false), 2});
+    } else if (kind == 8) {
+      ops.push_back({make_nop(), 1});
+    } else {  // a burst on one queue: fills it and blocks the dispatcher
+      const int q = static_cast<int>(rng() % 3), len = static_cast<int>(uni(rng, 4, 24));
+      for (int j = 0; j < len; ++j)
+        ops.push_back(q == 0   ? Op{make_load(isa::Buf::kQbuf, 0, 0, 0), 0}
+                      : q == 1 ? Op{make_nop(), 1}
+                               : Op{make_store(isa::Buf::kRbuf, 0, 0, 0), 2});
+    }
+  }
+
+  // ---- the baton: op i pops from op i-1's queue and pushes to op i+1's (through a compute relay
+  // between load and store, which are not neighbours).
+  std::vector<Op> seq;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (!seq.empty() && std::abs(seq.back().queue - ops[i].queue) == 2) seq.push_back({make_nop(), 1});
+    seq.push_back(ops[i]);
+  }
+  seq.push_back({make_finish(), 1});
+  // Baton pairs: (pusher index in seq, its dir) -> (popper index, its dir). dir 0 = prev, 1 = next.
+  struct Pair {
+    size_t from, to;
+    int push_dir, pop_dir;
+  };
+  std::vector<Pair> pairs;
+  for (size_t i = 1; i < seq.size(); ++i) {
+    const int a = seq[i - 1].queue, b = seq[i].queue;
+    if (a == b) continue;  // program order within a queue
+    pairs.push_back({i - 1, i, b > a ? 1 : 0, b > a ? 0 : 1});
+  }
+  auto set_flags = [&](const std::vector<bool>& keep, const std::vector<std::array<bool, 4>>& extra) {
+    Program p;
+    for (size_t i = 0; i < seq.size(); ++i) {
+      Insn in = seq[i].insn;
+      bool f[4] = {extra[i][0], extra[i][1], extra[i][2], extra[i][3]};  // pop_prev, pop_next, push_prev, push_next
+      for (size_t k = 0; k < pairs.size(); ++k) {
+        if (!keep[k]) continue;
+        if (pairs[k].from == i) f[2 + pairs[k].push_dir] = true;
+        if (pairs[k].to == i) f[pairs[k].pop_dir] = true;
+      }
+      in.set(isa::kPopPrevField, f[0]);
+      in.set(isa::kPopNextField, f[1]);
+      in.set(isa::kPushPrevField, f[2]);
+      in.set(isa::kPushNextField, f[3]);
+      p.insns.push_back(in);
+    }
+    return p;
+  };
+  // Extra token pairs beside the batons: an earlier instruction pushes, a later one of the neighbouring
+  // queue pops (waits stay on earlier instructions). Only where neither flag is taken.
+  std::vector<std::array<bool, 4>> extra(seq.size(), {false, false, false, false});
+  std::vector<bool> keep(pairs.size(), true);
+  {
+    Program base = set_flags(keep, extra);
+    const int tries = static_cast<int>(seq.size() / 3);
+    for (int t = 0; t < tries; ++t) {
+      const size_t i = uni(rng, 0, seq.size() - 2), j = uni(rng, i + 1, seq.size() - 1);
+      const int a = seq[i].queue, b = seq[j].queue;
+      if (std::abs(a - b) != 1) continue;
+      const int push_dir = b > a ? 1 : 0, pop_dir = 1 - push_dir;
+      const bool pushes = push_dir ? base.insns[i].push_next() : base.insns[i].push_prev();
+      const bool pops = pop_dir ? base.insns[j].pop_next() : base.insns[j].pop_prev();
+      if (pushes || pops || extra[i][2 + push_dir] || extra[j][pop_dir]) continue;
+      if (seq[j].insn.op() == isa::Op::kFinish) continue;
+      extra[i][2 + push_dir] = true;
+      extra[j][pop_dir] = true;
+      base = set_flags(keep, extra);
+    }
+  }
+  // A program whose extra pairs cross the batons of one counter would re-pair them; check it is still
+  // race-free before relaxing, else drop the extras.
+  if (!find_race(set_flags(keep, extra), hw, dram_bytes).empty())
+    extra.assign(seq.size(), {false, false, false, false});
+  rp.batons = pairs.size();
+  // ---- relax: drop baton pairs at random while the checker finds no race
+  std::vector<size_t> order(pairs.size());
+  for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+  std::shuffle(order.begin(), order.end(), rng);
+  for (size_t k : order) {
+    if (rng() % 4 == 0) continue;  // keep some batons that are not needed
+    keep[k] = false;
+    if (find_race(set_flags(keep, extra), hw, dram_bytes).empty())
+      ++rp.relaxed;
+    else
+      keep[k] = true;
+  }
+  rp.program = set_flags(keep, extra);
+  check_program(rp.program, hw, dram_bytes);  // throws if the construction is wrong
+
+  if (faulty) {
+    Insn bad;
+    switch (rng() % 3) {
+      case 0:
+        bad.set(isa::kOpcodeField, uni(rng, 4, 14));  // no instruction has opcodes 4..14
+        break;
+      case 1:
+        bad = rng() % 2 ? make_load(isa::Buf::kRbuf, 0, wb, 0) : make_store(isa::Buf::kQbuf, 0, wb, 0);
+        break;
+      default:
+        bad = rng() % 2 ? make_load(isa::Buf::kQbuf, 0, 0, 0, Deps{true, false, false, false})
+                        : make_store(isa::Buf::kRbuf, 0, 0, 0, Deps{false, false, false, true});
+        break;
+    }
+    const size_t at = uni(rng, 0, rp.program.insns.size() - 1);  // before the finish
+    rp.program.insns.insert(rp.program.insns.begin() + static_cast<std::ptrdiff_t>(at), bad);
+    rp.fault_insn = static_cast<int64_t>(at);
+    rp.fault = issue_faults(bad, hw);
+  }
+  return rp;
+}
+
+}  // namespace bgtest

@@ -1,0 +1,25 @@
+// Each engine's execution-time rule, written from docs/ARCHITECTURE.md for the timing oracle. A new
+// engine adds its rule here.
+#include <stdexcept>
+#include <string>
+
+#include "rule_oracle.h"
+
+namespace bgtest {
+
+uint64_t oracle_engine_cycles(const bitgrid::HwConfig& hw, const bitgrid::Insn& in) {
+  namespace isa = bitgrid::isa;
+  switch (in.op()) {
+    case isa::Op::kHamtopk: {  // R9: E = (init ? 0 : k) + G*S + k + 3
+      const uint64_t L = static_cast<uint64_t>(hw.ham_lanes), m = static_cast<uint64_t>(hw.ham_bits_per_lane) / 64;
+      const uint64_t init = in.get(isa::kHAMTOPK_INIT), k = in.get(isa::kHAMTOPK_K);
+      const uint64_t cw = in.get(isa::kHAMTOPK_CODE_WORDS), n = in.get(isa::kHAMTOPK_N_CODES);
+      const uint64_t G = (n + L - 1) / L, S = (cw + m - 1) / m;
+      return (init ? 0 : k) + G * S + k + 3;
+    }
+    default:
+      throw std::runtime_error("rule oracle: no timing rule for opcode " + std::to_string(in.opcode()));
+  }
+}
+
+}  // namespace bgtest
