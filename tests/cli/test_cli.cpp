@@ -193,8 +193,9 @@ TEST_F(Cli, CorruptProgramBinary) {
 TEST_F(Cli, ProgramWorkloadAndMachineFaults) {
   const fs::path c = dir / "c";
   ASSERT_EQ(run("compile " + config().string() + " --out " + c.string()).rc, 0);
-  write("run.yaml", "hardware: {ham_lanes: 4, topk_max: 16}\nworkload: {type: program, program: c/program.bgp, "
-                    "memory: c/memory.bgm}\n");
+  write("run.yaml",
+        "hardware: {ham_lanes: 4, topk_max: 16}\nworkload: {type: program, program: c/program.bgp, "
+        "memory: c/memory.bgm}\n");
   for (const char* be : {"reference", "systemc"}) {
     const fs::path out = dir / (std::string("o_") + be);
     const Result r = run("run " + (dir / "run.yaml").string() + " --backend " + be + " --out " + out.string());
@@ -206,11 +207,13 @@ TEST_F(Cli, ProgramWorkloadAndMachineFaults) {
   bitgrid::Program p = bitgrid::load_program((c / "program.bgp").string());
   p.insns.insert(p.insns.begin() + 1, bitgrid::make_load(bitgrid::isa::Buf::kRbuf, 0, 8, 0));
   bitgrid::save_program((dir / "bad.bgp").string(), p);
-  write("bad.yaml", "hardware: {ham_lanes: 4, topk_max: 16}\nworkload: {type: program, program: bad.bgp, "
-                    "memory: c/memory.bgm}\n");
+  write("bad.yaml",
+        "hardware: {ham_lanes: 4, topk_max: 16}\nworkload: {type: program, program: bad.bgp, "
+        "memory: c/memory.bgm}\n");
   expect_error("run " + (dir / "bad.yaml").string(), "bad.bgp: program instruction 1 (load buf=rbuf");
-  write("bad.yaml", "hardware: {ham_lanes: 4, topk_max: 16}\nworkload: {type: program, program: bad.bgp, "
-                    "memory: c/memory.bgm, check: false}\n");
+  write("bad.yaml",
+        "hardware: {ham_lanes: 4, topk_max: 16}\nworkload: {type: program, program: bad.bgp, "
+        "memory: c/memory.bgm, check: false}\n");
   for (const char* be : {"reference", "systemc"}) {
     expect_error("run " + (dir / "bad.yaml").string() + " --backend " + be, "machine fault");
     const std::string err = slurp(dir / "stderr");

@@ -20,11 +20,10 @@
 #include <random>
 #include <set>
 
-#include "bitgrid/workloads/hamming_topk.h"
+#include "bitgrid/engines/hamtopk.h"
 #include "bitgrid/error.h"
 #include "bitgrid/executor.h"
 #include "bitgrid/floatknn.h"
-#include "bitgrid/engines/hamtopk.h"
 #include "bitgrid/memimage.h"
 #include "bitgrid/workloads/hamming_topk.h"
 #include "random_program.h"
@@ -123,9 +122,9 @@ int main(int argc, char** argv) {
         }
         c.program = c.compiled.program;
         c.memory = c.compiled.memory;
-        c.what = fmt::format("hamming_topk N={} bits={} Q={} k={} tile={} batch={}", c.w.database.n,
-                             c.w.database.bits(), c.w.queries.n, c.w.k, c.compiled.layout.tile_codes,
-                             c.compiled.layout.batch);
+        c.what =
+            fmt::format("hamming_topk N={} bits={} Q={} k={} tile={} batch={}", c.w.database.n, c.w.database.bits(),
+                        c.w.queries.n, c.w.k, c.compiled.layout.tile_codes, c.compiled.layout.batch);
       } else {
         const bool faulty = (s / 3) % 4 == 0;
         c.kind = faulty ? Case::kFaulty : Case::kHandBuilt;
@@ -184,8 +183,10 @@ int main(int argc, char** argv) {
         const fs::path log = fs::path(work) / fmt::format("{}-{}.log", be, h);
         // --no-check: the programs with an illegal instruction must reach the machine (the others were
         // checked here); exit status 4 = some job ended in a machine fault.
-        const int rc = run_process({path.string(), "--hw", hwf.string(), "--jobs", list.string(), "--no-check", "--quiet"}, log);
-        if (rc != 0 && rc != 4) std::cout << fmt::format("{} simulator exited {} for {}: {}\n", be, rc, hw_files[h], slurp(log));
+        const int rc =
+            run_process({path.string(), "--hw", hwf.string(), "--jobs", list.string(), "--no-check", "--quiet"}, log);
+        if (rc != 0 && rc != 4)
+          std::cout << fmt::format("{} simulator exited {} for {}: {}\n", be, rc, hw_files[h], slurp(log));
       }
       for (size_t ci : per_hw[h]) {
         const Case& c = cases[ci];

@@ -27,10 +27,10 @@
 #include <string>
 #include <vector>
 
-#include "bitgrid/workloads/hamming_topk.h"
 #include "bitgrid/floatknn.h"
 #include "bitgrid/hamming.h"
 #include "bitgrid/topk.h"
+#include "bitgrid/workloads/hamming_topk.h"
 
 using namespace bitgrid;
 

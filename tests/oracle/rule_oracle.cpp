@@ -23,9 +23,9 @@ OracleResult rule_oracle(const bitgrid::HwConfig& hw, const bitgrid::Program& p,
     size_t rec = 0;
     uint64_t c0 = 0;
     bool end_known = false;
-    uint64_t end = 0;  // c0 + E
+    uint64_t end = 0;                                        // c0 + E
     uint64_t nb = 0, addr = 0, next_burst = 0, nbursts = 0;  // DMA
-    std::vector<uint64_t> burst_last;                          // cycle of each requested burst's last beat
+    std::vector<uint64_t> burst_last;                        // cycle of each requested burst's last beat
   };
   std::array<Unit, kQ> unit;
   std::array<std::deque<size_t>, kQ> q;
@@ -103,7 +103,8 @@ OracleResult rule_oracle(const bitgrid::HwConfig& hw, const bitgrid::Program& p,
         if (outstanding < static_cast<uint64_t>(hw.dma_max_outstanding)) {
           const uint64_t j = l.next_burst++;
           const uint64_t beats = std::min(BB, l.nb - j * BB);
-          const uint64_t start = dram.read(c, static_cast<uint32_t>(l.addr + j * BB * BW), static_cast<uint32_t>(beats));
+          const uint64_t start =
+              dram.read(c, static_cast<uint32_t>(l.addr + j * BB * BW), static_cast<uint32_t>(beats));
           l.burst_last.push_back(start + beats - 1);
           if (l.next_burst == l.nbursts) {
             l.end = start + beats - 1;

@@ -25,11 +25,11 @@ struct OracleRecord {
 };
 
 struct OracleResult {
-  uint64_t cycles = 0;              // the first cycle with done (or error) = 1
-  std::vector<OracleRecord> recs;   // in issue order (same-cycle issues by queue)
+  uint64_t cycles = 0;             // the first cycle with done (or error) = 1
+  std::vector<OracleRecord> recs;  // in issue order (same-cycle issues by queue)
   std::array<bitgrid::UnitStats, bitgrid::isa::kNumQueues> units{};
   bitgrid::DramModel::Stats dram{};
-  bitgrid::MachineFault fault;      // set when the run ended in a machine fault
+  bitgrid::MachineFault fault;  // set when the run ended in a machine fault
 };
 
 // The execution time E of an engine instruction, from the engine's rule (R9 for hamtopk).

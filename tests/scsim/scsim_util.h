@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "backend.h"
-#include "rule_oracle.h"
 #include "bitgrid/hamming.h"
 #include "bitgrid/insn.h"
+#include "rule_oracle.h"
 
 namespace bitgrid::scsim_test {
 

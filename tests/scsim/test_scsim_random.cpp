@@ -1,8 +1,8 @@
 // Random programs on random machines: the SystemC model's cycle count, per-unit busy cycles and issue
 // counts, and DRAM statistics must equal those of the per-cycle transcription of the rules
-// (the shared timing oracle, tests/oracle/rule_oracle.h). Programs are token-balanced in program order (no deadlock, no overflow) but
-// otherwise random: overlapping DMA, zero-word transfers, finish while units are still busy.
-// A failure prints its seed; rerun one with --gtest_filter and SCSIM_SEED=<seed>.
+// (the shared timing oracle, tests/oracle/rule_oracle.h). Programs are token-balanced in program order (no deadlock, no
+// overflow) but otherwise random: overlapping DMA, zero-word transfers, finish while units are still busy. A failure
+// prints its seed; rerun one with --gtest_filter and SCSIM_SEED=<seed>.
 #include <gtest/gtest.h>
 
 #include <cstdlib>

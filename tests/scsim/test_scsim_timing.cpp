@@ -174,11 +174,9 @@ TEST(ScsimCompute, HamtopkExecutionTime) {
               HwConfig hw = small_hw();
               hw.ham_lanes = lanes;
               hw.ham_bits_per_lane = bits;
-              const uint64_t m = static_cast<uint64_t>(bits / 64), L = static_cast<uint64_t>(lanes);
-              const uint64_t G = (n + L - 1) / L, S = (cw + m - 1) / m;
-              const uint64_t E = (init ? 0 : k) + G * S + k + 3;
               Program p;
               p.insns.push_back(hamtopk(ham(init, k, cw, n)));
+              const uint64_t E = bgtest::oracle_engine_cycles(hw, p.insns[0]);  // R9
               p.insns.push_back(make_finish());
               const SimResult r = run(hw, p, 64);
               ASSERT_EQ(r.units[1].busy_cycles, E);

@@ -39,8 +39,8 @@ TEST(Checker, DeadlockNamesStuckQueuesAndTokens) {
   HwConfig hw;
   Program p;
   // compute waits for an l2c token that no load ever pushes
-  p.insns = {make_load(isa::Buf::kQbuf, 0, 4, 0),
-             ham({true, 1, 1, 0, 0, 0, 0, 1}, Deps{true, false, false, false}), make_finish()};
+  p.insns = {make_load(isa::Buf::kQbuf, 0, 4, 0), ham({true, 1, 1, 0, 0, 0, 0, 1}, Deps{true, false, false, false}),
+             make_finish()};
   const std::string e = check_error(p, hw);
   EXPECT_TRUE(has(e, "deadlock")) << e;
   EXPECT_TRUE(has(e, "compute queue stuck at instruction 1")) << e;
@@ -162,7 +162,8 @@ TEST(Checker, RacesAreFoundAndTokensRemoveThem) {
              ham({true, 1, 1, 0, 0, 0, 0, 1}, Deps{true, false, false, true}),
              make_store(isa::Buf::kRbuf, 0, 4, 64, Deps{true, false, true, false}),
              ham({true, 1, 1, 0, 0, 0, 0, 1}, Deps{false, true, false, true}),
-             make_store(isa::Buf::kRbuf, 0, 4, 128, Deps{true, false, true, false}), make_finish(Deps{false, true, false, false})};
+             make_store(isa::Buf::kRbuf, 0, 4, 128, Deps{true, false, true, false}),
+             make_finish(Deps{false, true, false, false})};
   EXPECT_EQ(find_race(p, hw, 1 << 12), "");
   p.insns[3] = ham({true, 1, 1, 0, 0, 0, 0, 1}, Deps{false, false, false, true});  // no s2c: rbuf race
   r = find_race(p, hw, 1 << 12);

@@ -5,10 +5,10 @@
 
 #include <random>
 
-#include "bitgrid/workloads/hamming_topk.h"
 #include "bitgrid/error.h"
 #include "bitgrid/executor.h"
 #include "bitgrid/floatknn.h"
+#include "bitgrid/workloads/hamming_topk.h"
 
 using namespace bitgrid;
 

@@ -158,10 +158,12 @@ TEST(Energy, EngineSectionsAreCheckedAgainstTheIsa) {
   EXPECT_TRUE(has(err(""), "e.yaml.energy_pj.hamtopk: missing")) << err("");
   EXPECT_TRUE(has(err(", hamtopk: {word_op: 1}"), "e.yaml.energy_pj.hamtopk.topk_compare: missing"));
   EXPECT_TRUE(has(err(", hamtopk: {word_op: 1, topk_compare: 1, flux: 2}"), "hamtopk.flux: unknown action"));
-  EXPECT_TRUE(has(err(", hamtopk: {word_op: 1, topk_compare: 1}, ham_word_op: 2"), "ham_word_op: unknown action or engine"));
+  EXPECT_TRUE(
+      has(err(", hamtopk: {word_op: 1, topk_compare: 1}, ham_word_op: 2"), "ham_word_op: unknown action or engine"));
   EXPECT_TRUE(has(err(", hamtopk: {word_op: -1, topk_compare: 1}"), "word_op: must be >= 0"));
   EXPECT_EQ(err(", hamtopk: {word_op: 1, topk_compare: 1}"), "");
   // The shipped tables load.
   for (const char* f : {"horowitz45", "bitmod28"})
-    EXPECT_NO_THROW(EnergyTable::from_yaml(YAML::LoadFile(std::string(BITGRID_SOURCE_DIR) + "/configs/energy/" + f + ".yaml"), f));
+    EXPECT_NO_THROW(
+        EnergyTable::from_yaml(YAML::LoadFile(std::string(BITGRID_SOURCE_DIR) + "/configs/energy/" + f + ".yaml"), f));
 }

@@ -66,7 +66,8 @@ class ProgramFile : public ::testing::Test {
   std::string path = ::testing::TempDir() + "prog_test.bgp";
   Program prog() {
     Program p;
-    p.insns = {make_load(isa::Buf::kQbuf, 0, 4, 0), encode(isa::HamtopkInsn{true, 1, 1, 0, 0, 0, 0, 1, {}}), make_finish()};
+    p.insns = {make_load(isa::Buf::kQbuf, 0, 4, 0), encode(isa::HamtopkInsn{true, 1, 1, 0, 0, 0, 0, 1, {}}),
+               make_finish()};
     return p;
   }
   std::vector<char> bytes() {
@@ -117,11 +118,19 @@ TEST_F(ProgramFile, TruncatedCorruptAndForeignFilesAreRejected) {
 // (Insn::get/set over the generated field table): two independent paths through the same positions.
 TEST(Isa, GeneratedEncodersAgreeWithTheFieldTable) {
   std::mt19937_64 rng(11);
-  auto rnd = [&](const isa::FieldDef& f) { return rng() & (f.width >= 64 ? ~uint64_t{0} : (uint64_t{1} << f.width) - 1); };
+  auto rnd = [&](const isa::FieldDef& f) {
+    return rng() & (f.width >= 64 ? ~uint64_t{0} : (uint64_t{1} << f.width) - 1);
+  };
   for (int trial = 0; trial < 200; ++trial) {
-    isa::HamtopkInsn h{rnd(isa::kHAMTOPK_INIT),       rnd(isa::kHAMTOPK_K),      rnd(isa::kHAMTOPK_CODE_WORDS),
-                       rnd(isa::kHAMTOPK_Q_ADDR),     rnd(isa::kHAMTOPK_DB_ADDR), rnd(isa::kHAMTOPK_BASE_INDEX),
-                       rnd(isa::kHAMTOPK_R_ADDR),     rnd(isa::kHAMTOPK_N_CODES), {rng() % 2 == 0, rng() % 2 == 0, rng() % 2 == 0, rng() % 2 == 0}};
+    isa::HamtopkInsn h{rnd(isa::kHAMTOPK_INIT),
+                       rnd(isa::kHAMTOPK_K),
+                       rnd(isa::kHAMTOPK_CODE_WORDS),
+                       rnd(isa::kHAMTOPK_Q_ADDR),
+                       rnd(isa::kHAMTOPK_DB_ADDR),
+                       rnd(isa::kHAMTOPK_BASE_INDEX),
+                       rnd(isa::kHAMTOPK_R_ADDR),
+                       rnd(isa::kHAMTOPK_N_CODES),
+                       {rng() % 2 == 0, rng() % 2 == 0, rng() % 2 == 0, rng() % 2 == 0}};
     const Insn i = encode(h);
     EXPECT_EQ(i.get(isa::kOpcodeField), static_cast<uint64_t>(isa::Op::kHamtopk));
     EXPECT_EQ(i.get(isa::kHAMTOPK_K), h.k);
@@ -136,7 +145,8 @@ TEST(Isa, GeneratedEncodersAgreeWithTheFieldTable) {
     EXPECT_EQ(back.init, h.init);
     EXPECT_EQ(back.deps.pop_prev, h.deps.pop_prev);
     EXPECT_EQ(back.deps.push_next, h.deps.push_next);
-    isa::LoadInsn l{rnd(isa::kLOAD_BUF), rnd(isa::kLOAD_SPM_ADDR), rnd(isa::kLOAD_NWORDS), rnd(isa::kLOAD_DRAM_ADDR), {}};
+    isa::LoadInsn l{
+        rnd(isa::kLOAD_BUF), rnd(isa::kLOAD_SPM_ADDR), rnd(isa::kLOAD_NWORDS), rnd(isa::kLOAD_DRAM_ADDR), {}};
     const Insn li = encode(l);
     EXPECT_EQ(li.get(isa::kLOAD_SPM_ADDR), l.spm_addr);
     EXPECT_EQ(li.get(isa::kLOAD_DRAM_ADDR), l.dram_addr);
@@ -164,6 +174,6 @@ TEST(Isa, TokenRoutingConnectsNeighbouringQueues) {
   EXPECT_STREQ(isa::kTokenNames[static_cast<size_t>(isa::kPushToken[1][0])], "c2l");
   EXPECT_STREQ(isa::kTokenNames[static_cast<size_t>(isa::kPushToken[1][1])], "c2s");
   EXPECT_STREQ(isa::kTokenNames[static_cast<size_t>(isa::kPushToken[2][0])], "s2c");
-  EXPECT_EQ(isa::kPopToken[0][0], -1);  // the load queue has no previous queue
+  EXPECT_EQ(isa::kPopToken[0][0], -1);   // the load queue has no previous queue
   EXPECT_EQ(isa::kPushToken[2][1], -1);  // the store queue has no next queue
 }
