@@ -28,7 +28,7 @@ struct UnitStats {
 };
 
 struct SimResult {
-  uint64_t cycles = 0;               // rule R4
+  uint64_t cycles = 0;                             // rule R4
   std::array<UnitStats, isa::kNumQueues> units{};  // indexed by isa::Queue
   DramModel::Stats dram{};
   std::vector<uint8_t> memory;  // final DRAM image

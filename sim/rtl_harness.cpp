@@ -82,8 +82,8 @@ struct Job {
   size_t next = 0;          // next instruction to present (R1)
   bool presenting = false;  // insn_valid in the current cycle
   uint64_t last_activity = 0;
-  std::deque<size_t> queued[kNumUnits];     // program indexes in each queue, in order
-  long inflight[kNumUnits] = {};  // index into info records of each unit's instruction (-1: none)
+  std::deque<size_t> queued[kNumUnits];  // program indexes in each queue, in order
+  long inflight[kNumUnits] = {};         // index into info records of each unit's instruction (-1: none)
   std::vector<uint64_t> accept_cycle;
   std::vector<InsnRecord> recs;
 
@@ -386,8 +386,8 @@ class Harness : public sc_core::sc_module {
       if (j.queued[u].empty()) continue;
       const size_t idx = j.queued[u].front();
       const Insn& in = j.prog->insns[idx];
-      os << (any ? "; " : "") << queue_name(u) << " queue (" << j.queued[u].size() << " waiting): head #" << idx
-         << " `" << disassemble(in) << "` ";
+      os << (any ? "; " : "") << queue_name(u) << " queue (" << j.queued[u].size() << " waiting): head #" << idx << " `"
+         << disassemble(in) << "` ";
       any = true;
       std::string waits;
       if (busy_bits & (1u << u)) {

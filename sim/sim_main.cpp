@@ -32,8 +32,8 @@
 #include <vector>
 
 #include "backend.h"
-#include "bitgrid/error.h"
 #include "bitgrid/checker.h"
+#include "bitgrid/error.h"
 #include "bitgrid/executor.h"
 #include "bitgrid/hwconfig.h"
 #include "bitgrid/insn.h"
@@ -174,8 +174,8 @@ nlohmann::json stats_json(const bitgrid::SimResult& r, const Job& job, const bit
   const size_t n_insns = prog.insns.size();
   nlohmann::json units = nlohmann::json::object();
   for (int u = 0; u < bitgrid::isa::kNumQueues; ++u)
-    units[bitgrid::isa::kQueueNames[static_cast<size_t>(u)]] = {{"busy_cycles", r.units[static_cast<size_t>(u)].busy_cycles},
-                                                               {"insns", r.units[static_cast<size_t>(u)].insns}};
+    units[bitgrid::isa::kQueueNames[static_cast<size_t>(u)]] = {
+        {"busy_cycles", r.units[static_cast<size_t>(u)].busy_cycles}, {"insns", r.units[static_cast<size_t>(u)].insns}};
   nlohmann::json j = {{"backend", r.backend},
                       {"program", job.program},
                       {"instructions", n_insns},
@@ -232,7 +232,8 @@ bool run_job(const bitgrid::HwConfig& hw, const Job& job, const Args& args) {
     std::remove(tmp_stats.c_str());
     throw;
   }
-  if (res.fault && !args.quiet) std::fprintf(stderr, "fault: %s: %s\n", job.program.c_str(), res.fault.describe(prog).c_str());
+  if (res.fault && !args.quiet)
+    std::fprintf(stderr, "fault: %s: %s\n", job.program.c_str(), res.fault.describe(prog).c_str());
   return !res.fault;
 }
 

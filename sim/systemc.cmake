@@ -4,12 +4,6 @@ add_library(bitgrid_systemc STATIC ${BITGRID_SYSTEMC_SRC})
 target_link_libraries(bitgrid_systemc PUBLIC bitgrid_simcore bitgrid_model fmt::fmt nlohmann_json::nlohmann_json
                       ${SYSTEMC_LIBRARY})
 target_compile_options(bitgrid_systemc PRIVATE ${BITGRID_WARNINGS})
-# The Hamming engine's functional model is popcount bound: use the instruction where the target has it.
-include(CheckCXXCompilerFlag)
-check_cxx_compiler_flag(-mpopcnt BITGRID_HAVE_MPOPCNT)
-if(BITGRID_HAVE_MPOPCNT)
-  set_source_files_properties(${CMAKE_CURRENT_SOURCE_DIR}/systemc_compute_unit.cpp PROPERTIES COMPILE_OPTIONS -mpopcnt)
-endif()
 
 # The driver is written separately; the glob re-checks at build time so the target appears with it.
 file(GLOB BITGRID_SIM_MAIN CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/sim_main.cpp)

@@ -138,8 +138,7 @@ std::string Controller::describe_stall() const {
     if (queues_[static_cast<size_t>(u)].size() == 0) continue;
     const DecodedInsn& in = queues_[static_cast<size_t>(u)].front();
     s += fmt::format("; {} queue ({} queued): head instruction {} ({})", queue_name(u),
-                     queues_[static_cast<size_t>(u)].size(), in.index,
-                     disassemble(prog_->insns[in.index]));
+                     queues_[static_cast<size_t>(u)].size(), in.index, disassemble(prog_->insns[in.index]));
     bool waits = false;
     for (int dir = 0; dir < 2; ++dir)
       if (in.pop[dir] >= 0 && tokens_[static_cast<size_t>(in.pop[dir])] == 0) {

@@ -40,7 +40,8 @@ uint64_t ModelEngine::start(const DecodedInsn& in, uint64_t, Buffers& bufs) {
 }
 
 void ModelEngine::complete(const DecodedInsn&, Buffers& bufs) {
-  for (const SpmWrite& w : writes_) std::copy(w.words.begin(), w.words.end(), bufs.data(static_cast<int>(w.buf), w.addr));
+  for (const SpmWrite& w : writes_)
+    std::copy(w.words.begin(), w.words.end(), bufs.data(static_cast<int>(w.buf), w.addr));
 }
 
 std::vector<ActionCount> ModelEngine::counters() const {

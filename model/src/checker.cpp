@@ -112,9 +112,11 @@ std::string check_insn(const Insn& in, const HwConfig& hw, uint64_t dram_bytes) 
   const isa::OpDef* d = in.def();
   // Bits outside every field must be zero (catches corrupt binaries).
   Insn known;
-  auto mark = [&](const isa::FieldDef& f) { known.set(f, f.width >= 64 ? ~uint64_t{0} : (uint64_t{1} << f.width) - 1); };
-  for (const auto* f : {&isa::kOpcodeField, &isa::kPopPrevField, &isa::kPopNextField, &isa::kPushPrevField,
-                        &isa::kPushNextField})
+  auto mark = [&](const isa::FieldDef& f) {
+    known.set(f, f.width >= 64 ? ~uint64_t{0} : (uint64_t{1} << f.width) - 1);
+  };
+  for (const auto* f :
+       {&isa::kOpcodeField, &isa::kPopPrevField, &isa::kPopNextField, &isa::kPushPrevField, &isa::kPushNextField})
     mark(*f);
   for (int f = 0; f < d->num_fields; ++f) mark(d->fields[f]);
   if ((in.w[0] & ~known.w[0]) || (in.w[1] & ~known.w[1])) return "reserved bits are set";
@@ -235,7 +237,8 @@ namespace {
 struct Clock {
   std::array<uint32_t, kNumQ> c{};  // per queue: instructions of that queue known to have completed
   void join(const Clock& o) {
-    for (int q = 0; q < kNumQ; ++q) c[static_cast<size_t>(q)] = std::max(c[static_cast<size_t>(q)], o.c[static_cast<size_t>(q)]);
+    for (int q = 0; q < kNumQ; ++q)
+      c[static_cast<size_t>(q)] = std::max(c[static_cast<size_t>(q)], o.c[static_cast<size_t>(q)]);
   }
 };
 
@@ -268,7 +271,8 @@ class RaceDetector {
       const int u = static_cast<int>(in.queue());
       Clock vc = last[static_cast<size_t>(u)];
       for (int dir = 0; dir < 2; ++dir)
-        if (const int t = pops(in, u, dir); t >= 0) vc.join(pushed[static_cast<size_t>(t)][popped[static_cast<size_t>(t)]++]);
+        if (const int t = pops(in, u, dir); t >= 0)
+          vc.join(pushed[static_cast<size_t>(t)][popped[static_cast<size_t>(t)]++]);
       const Epoch me{static_cast<int64_t>(idx), ++seq[static_cast<size_t>(u)], u};
       acc.clear();
       if (const Engine* e = engine_of(in))
@@ -298,8 +302,8 @@ class RaceDetector {
     const bool dram = acc.space == Access::kDram;
     os << "program instructions " << a.insn << " (" << disassemble(p_.insns[static_cast<size_t>(a.insn)]) << ") and "
        << b.insn << " (" << disassemble(p_.insns[static_cast<size_t>(b.insn)]) << ") race on "
-       << (dram ? "DRAM bytes " : std::string(isa::kBufNames[static_cast<size_t>(acc.space)]) + " words ") << lo
-       << ".." << hi - 1 << ": the " << isa::kQueueNames[static_cast<size_t>(a.queue)] << " and "
+       << (dram ? "DRAM bytes " : std::string(isa::kBufNames[static_cast<size_t>(acc.space)]) + " words ") << lo << ".."
+       << hi - 1 << ": the " << isa::kQueueNames[static_cast<size_t>(a.queue)] << " and "
        << isa::kQueueNames[static_cast<size_t>(b.queue)]
        << " queues touch them, one writing, and no chain of dependency tokens orders the two";
     return os.str();
@@ -330,8 +334,7 @@ class RaceDetector {
         it = m.emplace(pos, Segment{end, {}, {}}).first;
       }
       Segment& s = it->second;
-      if (s.writer.queue != me.queue && !ordered(s.writer, vc))
-        return describe(s.writer, me, a, it->first, s.hi);
+      if (s.writer.queue != me.queue && !ordered(s.writer, vc)) return describe(s.writer, me, a, it->first, s.hi);
       if (a.write)
         for (int q = 0; q < kNumQ; ++q)
           if (q != me.queue && !ordered(s.readers[static_cast<size_t>(q)], vc))

@@ -14,7 +14,8 @@ BITGRID_MODEL_ENGINES(BITGRID_DECLARE_ENGINE)
 #undef BITGRID_DECLARE_ENGINE
 
 Scratchpads::Scratchpads(const HwConfig& hw) {
-  for (int b = 0; b < isa::kNumBufs; ++b) bufs_[static_cast<size_t>(b)].assign(hw.buf_words(static_cast<isa::Buf>(b)), 0);
+  for (int b = 0; b < isa::kNumBufs; ++b)
+    bufs_[static_cast<size_t>(b)].assign(hw.buf_words(static_cast<isa::Buf>(b)), 0);
 }
 
 const std::vector<const Engine*>& engines() {

@@ -87,8 +87,8 @@ void HwConfig::validate(const std::string& where) const {
                   isa::kBufNames[i] + ")");
     const long max_words = 1L << isa::kLOAD_SPM_ADDR.width;
     if (buf_words(b) > max_words)
-      throw Error(at + " is more than the " + std::to_string(max_words * 8 / 1024) +
-                  " KiB a spm_addr can address (" + isa::kBufNames[i] + ")");
+      throw Error(at + " is more than the " + std::to_string(max_words * 8 / 1024) + " KiB a spm_addr can address (" +
+                  isa::kBufNames[i] + ")");
   }
   for (const Engine* e : engines()) e->validate(*this, where);
 }

@@ -50,8 +50,8 @@ void throw_field_overflow(isa::Op op, const char* field) {
   int width = 0;
   for (int f = 0; d && f < d->num_fields; ++f)
     if (std::string(d->fields[f].name) == field) width = d->fields[f].width;
-  throw Error(std::string(d ? d->name : "instruction") + "." + field + ": value does not fit " +
-              std::to_string(width) + " bits");
+  throw Error(std::string(d ? d->name : "instruction") + "." + field + ": value does not fit " + std::to_string(width) +
+              " bits");
 }
 
 namespace {

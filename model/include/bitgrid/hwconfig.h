@@ -1,5 +1,5 @@
 #pragma once
-// The hardware configuration: the generated parameter list (configs/isa.yaml) plus the geometry derived
+// The hardware configuration: the generated parameter list (configs/isa/) plus the geometry derived
 // from it (docs/ARCHITECTURE.md §2). One object feeds the compiler, the reference model, the SystemC
 // model and the RTL build (as Verilator -G overrides).
 #include <string>

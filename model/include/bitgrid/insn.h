@@ -16,12 +16,10 @@ struct Insn {
   uint64_t get(const isa::FieldDef& f) const;
   void set(const isa::FieldDef& f, uint64_t v);  // throws Error if v does not fit the field
 
-  uint64_t opcode() const {
-    return (w[0] >> isa::kOpcodeField.lsb) & ((uint64_t{1} << isa::kOpcodeField.width) - 1);
-  }
+  uint64_t opcode() const { return (w[0] >> isa::kOpcodeField.lsb) & ((uint64_t{1} << isa::kOpcodeField.width) - 1); }
   isa::Op op() const { return static_cast<isa::Op>(opcode()); }
   const isa::OpDef* def() const;  // nullptr for an unknown opcode
-  isa::Queue queue() const;  // unknown opcodes go to the compute queue, as in the hardware
+  isa::Queue queue() const;       // unknown opcodes go to the compute queue, as in the hardware
   bool pop_prev() const { return (w[0] >> isa::kPopPrevField.lsb) & 1; }
   bool pop_next() const { return (w[0] >> isa::kPopNextField.lsb) & 1; }
   bool push_prev() const { return (w[0] >> isa::kPushPrevField.lsb) & 1; }

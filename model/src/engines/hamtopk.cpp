@@ -18,6 +18,33 @@ constexpr uint64_t kEmpty = ~uint64_t{0};
 // rbuf word {index[63:32], dist[31:0]} <-> ordering key {dist[63:32], index[31:0]}
 inline uint64_t swap_halves(uint64_t w) { return (w << 32) | (w >> 32); }
 
+// Keeps `list` (ascending keys, at most k) the k smallest of itself and the tile's codes. Compiled twice,
+// with and without the POPCNT instruction, and chosen when the program loads (GCC target_clones), since
+// this loop is where the reference backend and the SystemC model spend their time.
+__attribute__((target_clones("popcnt", "default"))) void scan_tile(const uint64_t* q, const uint64_t* tile,
+                                                                   const isa::HamtopkInsn& h, uint64_t L, uint64_t m,
+                                                                   uint64_t S, uint64_t G,
+                                                                   std::vector<uint64_t>& list) {
+  const uint64_t k = h.k;
+  for (uint64_t g = 0; g < G; ++g) {
+    const uint64_t first = g * L;
+    const uint64_t n = std::min(L, h.n_codes - first);
+    const uint64_t* group = tile + g * S * L * m;
+    for (uint64_t l = 0; l < n; ++l) {
+      uint64_t d = 0;
+      for (uint64_t s = 0; s < S; ++s) {
+        const uint64_t* dw = group + (s * L + l) * m;
+        const uint64_t* qw = q + s * m;
+        for (uint64_t j = 0; j < m; ++j) d += static_cast<uint64_t>(__builtin_popcountll(qw[j] ^ dw[j]));
+      }
+      const uint64_t key = (d << 32) | static_cast<uint32_t>(h.base_index + first + l);
+      if (list.size() == k && key >= list.back()) continue;
+      list.insert(std::upper_bound(list.begin(), list.end(), key), key);
+      if (list.size() > k) list.pop_back();
+    }
+  }
+}
+
 class HamtopkEngine final : public Engine {
  public:
   int index() const override { return isa::kEngineHamtopk; }
@@ -104,23 +131,7 @@ class HamtopkEngine final : public Engine {
         const uint64_t w = *spm.data(isa::Buf::kRbuf, h.r_addr + i);
         if (w != kEmpty) insert(swap_halves(w));
       }
-    const uint64_t* q = spm.data(isa::Buf::kQbuf, h.q_addr);
-    for (uint64_t g = 0; g < G; ++g) {
-      const uint64_t first = g * L;
-      const uint64_t n = std::min(L, h.n_codes - first);
-      const uint64_t* group = spm.data(isa::Buf::kDbuf, h.db_addr + g * S * L * m);
-      for (uint64_t l = 0; l < n; ++l) {
-        uint64_t d = 0;
-        for (uint64_t s = 0; s < S; ++s) {
-          const uint64_t* dw = group + (s * L + l) * m;
-          const uint64_t* qw = q + s * m;
-          for (uint64_t j = 0; j < m; ++j) d += static_cast<uint64_t>(__builtin_popcountll(qw[j] ^ dw[j]));
-        }
-        const uint64_t key = (d << 32) | static_cast<uint32_t>(h.base_index + first + l);
-        if (list.size() == k && key >= list.back()) continue;
-        insert(key);
-      }
-    }
+    scan_tile(spm.data(isa::Buf::kQbuf, h.q_addr), spm.data(isa::Buf::kDbuf, h.db_addr), h, L, m, S, G, list);
     SpmWrite w{isa::Buf::kRbuf, h.r_addr, std::vector<uint64_t>(k, kEmpty)};
     for (size_t i = 0; i < list.size(); ++i) w.words[i] = swap_halves(list[i]);
     writes.push_back(std::move(w));

@@ -107,7 +107,7 @@ module bg_hamtopk #(
   logic [SW-1:0]                   insn_code_words;
   logic [AW-1:0]                   insn_q_addr;
   logic [AW-1:0]                   insn_db_addr;
-  logic [31:0]                     insn_base_index;
+  logic [bitgrid_pkg::HamtopkBaseIndexW-1:0] insn_base_index;
   logic [RW-1:0]                   insn_r_addr;
   logic [NW-1:0]                   insn_n_codes;
   logic [SW:0]                     insn_steps;   // S
