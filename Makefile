@@ -22,7 +22,10 @@ configure: $(BUILD)/CMakeCache.txt
 build: deps configure
 	cmake --build $(BUILD) -j $(JOBS)
 
-demo: build
+# Builds only what the demo runs (the CLI and the SystemC simulator; the default-config RTL simulator too
+# with BACKEND=rtl), then runs it; `make test` builds everything.
+demo: deps configure
+	cmake --build $(BUILD) -j $(JOBS) --target bitgrid bitgrid-sim-systemc $(if $(filter rtl,$(BACKEND)),bitgrid_sim_rtl)
 	$(BUILD)/bitgrid run $(CONFIG) --backend $(BACKEND) --out out/demo
 
 test: build

@@ -31,11 +31,13 @@ Options:
   --rev REV              git revision to test (default: HEAD of the repository this script is in)
   --only demo|test       run only \`make demo\` or only \`make test\` (default: both, demo first)
   --mirror URL           Debian mirror (default: http://deb.debian.org/debian)
-  --include-uncommitted  also test the work tree's uncommitted changes: tracked changes (git diff HEAD)
-                         and untracked, not ignored files are applied onto the clone and committed
-                         there as one commit (the repository itself is not touched). Needs --rev HEAD.
-  --path PATHSPEC        with --include-uncommitted: take uncommitted changes only from PATHSPEC
-                         (relative to the repository top; repeatable; implies --include-uncommitted)
+  --include-uncommitted  lay the work tree's state over the clone: the tracked differences between
+                         the work tree and REV (git diff REV) and the untracked, not ignored files are
+                         applied to the clone and committed there as one commit (the repository itself
+                         is only read). With --rev HEAD (default) that is the uncommitted changes.
+  --path PATHSPEC        with --include-uncommitted: take only PATHSPEC from the work tree (relative to
+                         the repository top; repeatable; implies --include-uncommitted), e.g. test
+                         your own changed files while the rest of the work tree is mid-refactoring
   --cache-dir DIR        where the pristine root tarball is cached
                          (default: \${BITGRID_CHECK_CACHE:-/var/cache/bitgrid/fresh-debian})
   --no-cache             always debootstrap; neither read nor write the cache
@@ -47,7 +49,7 @@ Pristine root cache: the first run caches the root as debootstrap left it (befor
 mounted or cloned) as CACHE_DIR/bookworm-minbase-ARCH-MIRRORHASH.tar.gz; later runs unpack it into a new,
 empty root instead of downloading again, so every run still starts from the same pristine root.
 
-Example (test the committed HEAD plus this work tree's uncommitted set-up changes):
+Example (the committed HEAD plus this work tree's versions of the set-up files):
   sudo $PROG --include-uncommitted --path scripts/setup.sh --path Makefile --path scripts/$PROG
 EOF
 }
@@ -98,19 +100,18 @@ for tool in git unshare chroot mount umount tar gzip sha256sum; do
 done
 
 # Re-run in a private mount namespace: every mount below dies with the script, whatever happens.
-if [ -z "${BITGRID_CHECK_MOUNT_NS:-}" ]; then
-  export BITGRID_CHECK_MOUNT_NS=1
+MNT_NS="$(readlink /proc/self/ns/mnt)"
+if [ "${BITGRID_CHECK_PARENT_NS:-}" != "$MNT_NS" ] && [ -n "${BITGRID_CHECK_PARENT_NS:-}" ]; then
+  unset BITGRID_CHECK_PARENT_NS   # we are the re-run, in a namespace of our own
+else
+  export BITGRID_CHECK_PARENT_NS="$MNT_NS"
   exec unshare --mount --propagation private -- bash "$SELF" "${ORIG_ARGS[@]}"
 fi
-unset BITGRID_CHECK_MOUNT_NS
 
 # --- the repository and the revision ---------------------------------------------------------------------
 REPO="$(git -C "$(dirname "$SELF")" rev-parse --show-toplevel 2>/dev/null)" || die "$SELF is not inside a git work tree"
 git_repo() { git -c safe.directory="$REPO" -C "$REPO" "$@"; }
 SHA="$(git_repo rev-parse --verify --quiet "$REV^{commit}")" || die "--rev $REV: not a commit of $REPO"
-if [ "$INCLUDE_UNCOMMITTED" -eq 1 ]; then
-  [ "$SHA" = "$(git_repo rev-parse HEAD)" ] || die "--include-uncommitted applies the work tree's changes against HEAD; --rev must be HEAD"
-fi
 ARCH="$(dpkg --print-architecture 2>/dev/null || echo amd64)"
 
 # --- logs and the summary --------------------------------------------------------------------------------
@@ -133,20 +134,24 @@ ROOT=""              # canonical path of the root, once it exists
 ROOT_CREATED=0       # 1: we created the directory (remove it); 2: it existed empty (remove its contents)
 MOUNTS=()            # what we mounted, in order
 STEP_PID=""          # the running step (a background subshell)
+STEP_NAME=""; STEP_T0=0
 CLEANED=0
 
-# Every process below pid $1 (from /proc; a snapshot).
+# Every process below pid $1 (one pass over /proc; a snapshot).
 descendants() {
-  local want="$1" f s pid
+  local f line rest pid ppid p c
+  local -A kids=()
   for f in /proc/[0-9]*/stat; do
-    s="$(cat "$f" 2>/dev/null)" || continue
-    s="${s##*) }"                 # after the command name: "STATE PPID ..."
-    set -- $s
-    if [ "${2:-}" = "$want" ]; then
-      pid="${f#/proc/}"; pid="${pid%/stat}"
-      echo "$pid"
-      descendants "$pid"
-    fi
+    { read -r line < "$f"; } 2>/dev/null || continue
+    pid="${line%% *}"
+    rest="${line##*) }"                    # after the command name: "STATE PPID ..."
+    read -r _ ppid _ <<< "$rest"
+    kids[$ppid]+=" $pid"
+  done
+  local queue=("$1")
+  while [ ${#queue[@]} -gt 0 ]; do
+    p="${queue[0]}"; queue=("${queue[@]:1}")
+    for c in ${kids[$p]:-}; do echo "$c"; queue+=("$c"); done
   done
 }
 
@@ -185,10 +190,10 @@ mounts_below() {
 }
 
 unmount_all() {
-  local i m tries
+  local i m
   for ((i = ${#MOUNTS[@]} - 1; i >= 0; i--)); do
     m="${MOUNTS[$i]}"
-    for tries in 1 2 3 4 5; do
+    for _ in 1 2 3 4 5; do
       is_mounted "$m" || break
       umount "$m" 2>/dev/null && break
       sleep 1
@@ -207,7 +212,7 @@ print_summary() {
     echo
     echo "== bitgrid fresh Debian 12 check: $( [ "$rc" -eq 0 ] && echo PASSED || echo "FAILED (exit $rc)" ) =="
     echo "revision : $SHA ($(git_repo log -1 --format=%s "$SHA" | cut -c1-70))"
-    [ "$INCLUDE_UNCOMMITTED" -eq 1 ] && echo "plus     : uncommitted work-tree changes (${UNCOMMITTED_PATHS[*]:-all paths})"
+    [ "$INCLUDE_UNCOMMITTED" -eq 1 ] && echo "plus     : the work tree's state of: ${UNCOMMITTED_PATHS[*]:-all paths}"
     echo "command  : $SELF ${ORIG_ARGS[*]}"
     echo "host     : $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), mirror $MIRROR"
     printf '%-50s %-8s %s\n' "step" "status" "wall time"
@@ -225,13 +230,20 @@ cleanup() {
   local rc=$?
   [ "$CLEANED" -eq 0 ] || return 0
   CLEANED=1
+  local tc; tc=$(date +%s)
   trap - EXIT INT TERM HUP
-  set +e
+  set +eu
   if [ -n "$STEP_PID" ] && kill -0 "$STEP_PID" 2>/dev/null; then
     say "stopping the running step (pid $STEP_PID) ..."
-    end_pids "$STEP_PID" $(descendants "$STEP_PID")
+    local tree=()
+    mapfile -t tree < <(descendants "$STEP_PID")
+    end_pids "$STEP_PID" "${tree[@]}"
+    add_row "$STEP_NAME" STOPPED "$(( $(date +%s) - STEP_T0 ))" ""
   fi
-  end_pids $(chroot_pids)
+  local inroot=()
+  mapfile -t inroot < <(chroot_pids)
+  end_pids "${inroot[@]}"
+  [ ${#MOUNTS[@]} -eq 0 ] || say "unmounting ${MOUNTS[*]}"
   unmount_all
   if [ -n "$ROOT" ]; then
     local left m
@@ -249,11 +261,15 @@ cleanup() {
     elif [ "$KEEP" -eq 1 ]; then
       NOTES+=("root kept (unmounted) at $ROOT")
     elif [ "$ROOT_CREATED" -eq 1 ]; then
+      say "removing $ROOT"
       rm -rf --one-file-system -- "$ROOT"
     elif [ "$ROOT_CREATED" -eq 2 ]; then
+      say "emptying $ROOT"
       find "$ROOT" -mindepth 1 -maxdepth 1 -exec rm -rf --one-file-system -- {} +
     fi
   fi
+  [ -z "$CACHE_TAR" ] || rm -f -- "$CACHE_TAR.tmp.$$"   # a cache tarball this run did not finish
+  [ -z "$ROOT" ] || add_row "clean-up (stop, unmount, remove the root)" "$( [ -z "${left:-}" ] && echo ok || echo FAILED)" "$(( $(date +%s) - tc ))" ""
   print_summary "$rc"
   exit "$rc"
 }
@@ -271,7 +287,7 @@ run_step() {
   STEP_NO=$((STEP_NO + 1))
   log="$LOG_DIR/$(printf '%02d' "$STEP_NO")-$slug.log"
   say "==> $name  (log: $log)"
-  t0=$(date +%s)
+  t0=$(date +%s); STEP_NAME="$name"; STEP_T0=$t0
   ( trap - EXIT INT TERM HUP; set -euo pipefail; "$@" ) </dev/null >"$log" 2>&1 &
   STEP_PID=$!
   wait "$STEP_PID" || rc=$?
@@ -318,12 +334,12 @@ make_root() {  # $1: cache | fresh
     return
   fi
   debootstrap --variant=minbase "$SUITE" "$ROOT" "$MIRROR"
-  if [ "$USE_CACHE" -eq 1 ]; then
-    echo "caching the pristine root as $CACHE_TAR"
-    mkdir -p "$CACHE_DIR"
-    tar --numeric-owner --xattrs --xattrs-include='*' -cpzf "$CACHE_TAR.tmp.$$" -C "$ROOT" .
-    mv -f "$CACHE_TAR.tmp.$$" "$CACHE_TAR"
-  fi
+}
+cache_root() {  # the root as debootstrap left it -> CACHE_TAR (atomically)
+  echo "caching the pristine root as $CACHE_TAR"
+  mkdir -p "$CACHE_DIR"
+  tar --numeric-owner --xattrs --xattrs-include='*' -cpzf "$CACHE_TAR.tmp.$$" -C "$ROOT" .
+  mv -f "$CACHE_TAR.tmp.$$" "$CACHE_TAR"
 }
 
 base_packages() {
@@ -338,9 +354,9 @@ clone_revision() {
   if [ "$INCLUDE_UNCOMMITTED" -eq 1 ]; then
     local patch="$LOG_DIR/uncommitted.patch" f paths=("${UNCOMMITTED_PATHS[@]}")
     [ ${#paths[@]} -gt 0 ] || paths=(.)
-    # Tracked changes against HEAD, then untracked files not ignored (git diff --no-index per file). Only
+    # Tracked differences work tree vs REV, then untracked files not ignored (git diff --no-index per file). Only
     # reads the repository: no index, object or work-tree change there.
-    git_repo diff --binary HEAD -- "${paths[@]}" > "$patch"
+    git_repo diff --binary "$SHA" -- "${paths[@]}" > "$patch"
     git_repo ls-files -z --others --exclude-standard -- "${paths[@]}" | while IFS= read -r -d '' f; do
       git_repo diff --binary --no-index -- /dev/null "$f" || [ $? -eq 1 ]
     done >> "$patch"
@@ -394,6 +410,7 @@ if [ "$USE_CACHE" -eq 1 ] && [ "$REFRESH_CACHE" -eq 0 ] && [ -s "$CACHE_TAR" ]; 
   NOTES+=("root from cache $CACHE_TAR ($(date -r "$CACHE_TAR" '+%F %R'); --refresh-cache to renew)")
 else
   run_step "debootstrap --variant=minbase $SUITE" debootstrap make_root fresh
+  [ "$USE_CACHE" -eq 0 ] || run_step "cache the pristine root" cache-root cache_root
 fi
 [ "$USE_CACHE" -eq 0 ] || exec 8>&-
 
@@ -403,7 +420,7 @@ printf '#!/bin/sh\nexit 101\n' > "$ROOT/usr/sbin/policy-rc.d"; chmod 755 "$ROOT/
 mount_chroot
 
 run_step "chroot: apt-get install git make ca-certificates" base-packages base_packages
-run_step "clone $(git_repo rev-parse --short "$SHA")$( [ "$INCLUDE_UNCOMMITTED" -eq 1 ] && echo ' + uncommitted')" \
+run_step "clone $(git_repo rev-parse --short "$SHA")$( [ "$INCLUDE_UNCOMMITTED" -eq 1 ] && echo ' + work tree')" \
   clone clone_revision
 
 setup_row() {  # the package install that setup.sh did inside the step whose log is $1
