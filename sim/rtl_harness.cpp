@@ -74,7 +74,8 @@ struct Job {
   const Program* prog = nullptr;
   const HwConfig* hw = nullptr;
   DramModel* dram = nullptr;
-  int64_t fault_head = -1;  // a faulty queue head in the last sampled cycle
+  int64_t fault_head = -1;       // a faulty queue head in the last sampled cycle
+  std::vector<uint32_t> faults;  // issue_faults() of every instruction
   const SimOptions* opt = nullptr;
   SimResult* res = nullptr;
 
@@ -278,7 +279,7 @@ class Harness : public sc_core::sc_module {
     // The queue head a fault of this cycle would name (the SystemC model names the first unit's).
     j.fault_head = -1;
     for (int u = 0; u < kNumUnits && j.fault_head < 0; ++u)
-      if (!j.queued[u].empty() && issue_faults(j.prog->insns[j.queued[u].front()], *j.hw) != 0)
+      if (!j.queued[u].empty() && j.faults[j.queued[u].front()] != 0)
         j.fault_head = static_cast<int64_t>(j.queued[u].front());
 
     const unsigned busy_bits = static_cast<unsigned>(busy.read());
@@ -504,6 +505,8 @@ SimResult run(const HwConfig& hw, const Program& program, std::vector<uint8_t> m
   job.opt = &opt;
   job.res = &res;
   job.accept_cycle.assign(program.insns.size(), 0);
+  job.faults.resize(program.insns.size());
+  for (size_t i = 0; i < program.insns.size(); ++i) job.faults[i] = issue_faults(program.insns[i], hw);
   job.t0 = job.last_progress = t0;
 
   Harness& h = harness();

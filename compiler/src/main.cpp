@@ -160,10 +160,8 @@ json roofline(const ActionCounts& acts, const HwConfig& hw) {
   for (const Engine* e : engines()) {
     const double useful = acts.useful.count(e->name()) ? acts.useful.at(e->name()) : 0.0;
     const double peak = isa::engine_peak_per_cycle(e->index(), hw);
-    eng[e->name()] = {{"unit", e->def().peak_unit},
-                      {"peak_per_cycle", peak},
-                      {"useful", useful},
-                      {"bound_cycles", useful / peak}};
+    eng[e->name()] = {
+        {"unit", e->def().peak_unit}, {"peak_per_cycle", peak}, {"useful", useful}, {"bound_cycles", useful / peak}};
     compute += useful / peak;
   }
   const double bw = static_cast<double>(hw.dram_bytes_per_cycle);

@@ -6,11 +6,11 @@
 //   last hamtopk of a tile pushes c2l; a load that overwrites data still in use pops enough c2l first
 //   last hamtopk of a batch pushes c2s; the batch's store pops c2s and pushes s2c
 //   first hamtopk of the next batch pops s2c (rbuf reuse); finish pops the last s2c
+#include "bitgrid/workloads/hamming_topk.h"
+
 #include <algorithm>
 #include <cstring>
 #include <limits>
-
-#include "bitgrid/workloads/hamming_topk.h"
 
 #include "bitgrid/checker.h"
 #include "bitgrid/engines/hamtopk.h"

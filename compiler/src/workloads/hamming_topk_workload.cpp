@@ -85,7 +85,8 @@ class HammingTopk final : public Workload {
     w_.k = get_count(w["k"], ww + ".k", 1, 1000000);
     const size_t bits = w["bits"] ? get_count(w["bits"], ww + ".bits", 1, 1u << 20) : 0;
     if (bits && bits % 64 != 0)
-      throw Error(ww + ".bits: " + std::to_string(bits) + " is not a multiple of 64 (the hardware compares 64-bit words)");
+      throw Error(ww + ".bits: " + std::to_string(bits) +
+                  " is not a multiple of 64 (the hardware compares 64-bit words)");
     if (w["query_batch"]) w_.query_batch = get_count(w["query_batch"], ww + ".query_batch", 1, 1u << 20);
     if (w["tile_codes"]) w_.tile_codes = get_count(w["tile_codes"], ww + ".tile_codes", 1, 65535);
     if (!w["database"]) throw Error(ww + ".database: missing");

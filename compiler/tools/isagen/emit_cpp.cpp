@@ -70,8 +70,7 @@ std::string emit_cpp_header(const Isa& isa) {
     for (size_t q = 0; q < isa.queues.size(); ++q) {
       h << (q ? ", " : "") << "{";
       for (int d = 0; d < 2; ++d)
-        h << (d ? ", " : "")
-          << (pop ? isa.pop_token(static_cast<int>(q), d) : isa.push_token(static_cast<int>(q), d));
+        h << (d ? ", " : "") << (pop ? isa.pop_token(static_cast<int>(q), d) : isa.push_token(static_cast<int>(q), d));
       h << "}";
     }
     h << "};\n";
@@ -150,7 +149,8 @@ std::string emit_cpp_header(const Isa& isa) {
   // ---------------------------------------------------------------- engines
   h << "// ---- compute engines ----\n";
   h << "constexpr int kNumEngines = " << isa.engines.size() << ";\n";
-  for (size_t i = 0; i < isa.engines.size(); ++i) h << "constexpr int kEngine" << camel(isa.engines[i].name) << " = " << i << ";\n";
+  for (size_t i = 0; i < isa.engines.size(); ++i)
+    h << "constexpr int kEngine" << camel(isa.engines[i].name) << " = " << i << ";\n";
   h << "struct ActionDef {\n  const char* name;\n  const char* doc;\n};\n";
   h << "struct EngineDef {\n  const char* name;\n  int num_actions;\n  const ActionDef* actions;  // energy actions, "
        "priced as energy_pj.<engine>.<action>\n  const char* peak_unit;\n  const char* doc;\n};\n";
@@ -168,7 +168,8 @@ std::string emit_cpp_header(const Isa& isa) {
   h << "// Useful work per cycle at the engine's peak, in its peak_unit (for the roofline).\n"
        "inline double engine_peak_per_cycle(int engine, const HwParams& p) {\n  switch (engine) {\n";
   for (size_t i = 0; i < isa.engines.size(); ++i)
-    h << "    case " << i << ":\n      return static_cast<double>(" << expr_cpp(isa.engines[i].peak_expr, "p.") << ");\n";
+    h << "    case " << i << ":\n      return static_cast<double>(" << expr_cpp(isa.engines[i].peak_expr, "p.")
+      << ");\n";
   h << "  }\n  return 0;\n}\n\n";
 
   // ---------------------------------------------------------------- opcodes and fields
@@ -181,7 +182,8 @@ std::string emit_cpp_header(const Isa& isa) {
   h << "struct OpDef {\n  const char* name;\n  uint8_t value;\n  Queue queue;\n  int engine;  // index into kEngines, "
        "-1 for spine instructions\n  int num_fields;\n  const FieldDef* fields;\n};\n\n";
   for (const auto& f : isa.common)
-    h << "constexpr FieldDef " << k(f.name) << "Field = {" << quote(f.name) << ", " << f.lsb << ", " << f.width << "};\n";
+    h << "constexpr FieldDef " << k(f.name) << "Field = {" << quote(f.name) << ", " << f.lsb << ", " << f.width
+      << "};\n";
   for (const auto& o : isa.opcodes) {
     const std::string on = upper(o.name);
     for (const auto& f : o.fields)

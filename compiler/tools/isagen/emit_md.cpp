@@ -37,7 +37,10 @@ std::string emit_isa_md(const Isa& isa) {
     std::string port;
     for (const auto& u : b.uses)
       port += (port.empty() ? "" : "; ") + isa.engines[u.engine].name + " " +
-              (u.read && u.write ? "r/w" : u.read ? "read" : "write") + " `" + u.words + "`";
+              (u.read && u.write ? "r/w"
+               : u.read          ? "read"
+                                 : "write") +
+              " `" + u.words + "`";
     md << "| " << b.id << " | `" << b.name << "` | `" << b.size_param << "` KiB | " << b.dma << " | " << port << " | "
        << b.role << " |\n";
   }
@@ -52,7 +55,8 @@ std::string emit_isa_md(const Isa& isa) {
   md << "\n## Instructions\n";
   for (const auto& o : isa.opcodes) {
     md << "\n### `" << o.name << "` (opcode " << o.value << ", " << o.queue << " queue"
-       << (o.engine >= 0 ? ", engine `" + isa.engines[static_cast<size_t>(o.engine)].name + "`" : std::string()) << ")\n\n"
+       << (o.engine >= 0 ? ", engine `" + isa.engines[static_cast<size_t>(o.engine)].name + "`" : std::string())
+       << ")\n\n"
        << o.doc << "\n\n";
     if (o.fields.empty()) {
       md << "No fields besides the common ones.\n";

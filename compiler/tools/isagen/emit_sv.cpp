@@ -59,7 +59,8 @@ std::string emit_sv_package(const Isa& isa) {
 
   // ---- defaults
   sv << "  // Hardware-parameter defaults (a config overrides them with -G at Verilator/Yosys time).\n";
-  for (const auto& p : isa.params) sv << "  localparam int unsigned Default" << camel(p.name) << " = " << p.def << ";\n";
+  for (const auto& p : isa.params)
+    sv << "  localparam int unsigned Default" << camel(p.name) << " = " << p.def << ";\n";
 
   // ---- tokens
   sv << "\n  // Dependency tokens (docs/ARCHITECTURE.md R3): counter t is pushed by queue token_pusher(t) towards\n"
@@ -67,8 +68,8 @@ std::string emit_sv_package(const Isa& isa) {
   sv << "  localparam int unsigned NumTokens = " << isa.tokens.size() << ";\n";
   sv << "  localparam int unsigned TokenW = 8;  // counters hold 0..255 (token_max <= 255)\n";
   for (size_t t = 0; t < isa.tokens.size(); ++t)
-    sv << "  localparam int unsigned Token" << camel(isa.tokens[t].name) << " = " << t << ";  // "
-       << isa.tokens[t].doc << "\n";
+    sv << "  localparam int unsigned Token" << camel(isa.tokens[t].name) << " = " << t << ";  // " << isa.tokens[t].doc
+       << "\n";
   auto tfun = [&](const char* name, auto get) {
     sv << "  function automatic int unsigned " << name << "(int unsigned t);\n    " << name << " = 0;\n";
     for (size_t t = 0; t < isa.tokens.size(); ++t)
@@ -91,8 +92,8 @@ std::string emit_sv_package(const Isa& isa) {
   sv << "  // Machine faults: bit positions in the fault cause vectors.\n";
   sv << "  localparam int unsigned NumFaults = " << isa.faults.size() << ";\n";
   for (size_t i = 0; i < isa.faults.size(); ++i)
-    sv << "  localparam int unsigned Fault" << camel(isa.faults[i].name) << " = " << i << ";  // "
-       << isa.faults[i].doc << "\n";
+    sv << "  localparam int unsigned Fault" << camel(isa.faults[i].name) << " = " << i << ";  // " << isa.faults[i].doc
+       << "\n";
 
   // ---- engines
   sv << "\n  // Compute engines; engine_of() gives an opcode's engine, NoEngine for spine and unknown opcodes.\n";
@@ -102,7 +103,8 @@ std::string emit_sv_package(const Isa& isa) {
     sv << "  localparam int unsigned Engine" << camel(isa.engines[e].name) << " = " << e << ";\n";
   sv << "  function automatic int unsigned engine_of(logic [3:0] op);\n    engine_of = NoEngine;\n";
   for (const auto& o : isa.opcodes)
-    if (o.engine >= 0) sv << "    if (op == 4'd" << o.value << ") engine_of = " << o.engine << ";  // " << o.name << "\n";
+    if (o.engine >= 0)
+      sv << "    if (op == 4'd" << o.value << ") engine_of = " << o.engine << ";  // " << o.name << "\n";
   sv << "  endfunction\n";
 
   // ---- opcode and buffer predicates (plain numbers: Yosys 0.23 leaves enum names undefined in package functions)
@@ -110,19 +112,22 @@ std::string emit_sv_package(const Isa& isa) {
         "    op_known = 1'b0;\n";
   for (const auto& o : isa.opcodes) sv << "    if (op == 4'd" << o.value << ") op_known = 1'b1;  // " << o.name << "\n";
   sv << "  endfunction\n";
-  sv << "  // Queue of an opcode: load/store go to their own queues, everything else (unknown opcodes too) to compute.\n";
-  sv << "  function automatic logic [1:0] queue_of(logic [3:0] op);\n    queue_of = 2'd"
-     << isa.queue_index("compute") << ";\n";
+  sv << "  // Queue of an opcode: load/store go to their own queues, everything else (unknown opcodes too) to "
+        "compute.\n";
+  sv << "  function automatic logic [1:0] queue_of(logic [3:0] op);\n    queue_of = 2'd" << isa.queue_index("compute")
+     << ";\n";
   for (const auto& o : isa.opcodes)
     if (o.queue != "compute")
-      sv << "    if (op == 4'd" << o.value << ") queue_of = 2'd" << isa.queue_index(o.queue) << ";  // " << o.name << "\n";
+      sv << "    if (op == 4'd" << o.value << ") queue_of = 2'd" << isa.queue_index(o.queue) << ";  // " << o.name
+         << "\n";
   sv << "  endfunction\n";
   sv << "  // Buffers the load DMA may fill / the store DMA may drain.\n";
   for (const char* dir : {"load", "store"}) {
     const std::string fn = std::string("buf_") + (std::string(dir) == "load" ? "loadable" : "storable");
     sv << "  function automatic logic " << fn << "(logic [BufIdW-1:0] b);\n    " << fn << " = 1'b0;\n";
     for (const auto& b : isa.buffers)
-      if (b.dma == dir) sv << "    if (b == " << buf_w << "'d" << b.id << ") " << fn << " = 1'b1;  // " << b.name << "\n";
+      if (b.dma == dir)
+        sv << "    if (b == " << buf_w << "'d" << b.id << ") " << fn << " = 1'b1;  // " << b.name << "\n";
     sv << "  endfunction\n";
   }
   sv << "  function automatic int unsigned max2(int unsigned a, int unsigned b);\n    max2 = (a > b) ? a : b;\n"
@@ -133,7 +138,8 @@ std::string emit_sv_package(const Isa& isa) {
 
 std::string emit_manifest(const Isa& isa) {
   std::ostringstream m;
-  m << "// " << kBanner << "\n// The RTL of bitgrid_top, in compile order (package, spine, engines, top); paths are "
+  m << "// " << kBanner
+    << "\n// The RTL of bitgrid_top, in compile order (package, spine, engines, top); paths are "
        "relative to the\n// repository. Read by CMake (sim/rtl.cmake, tests/), scripts/build_rtl_sim.sh, "
        "scripts/lint_rtl.sh and\n// scripts/synth.sh; Verilator takes it as is (-f) from the repository root.\n";
   m << "rtl/gen/bitgrid_pkg.sv\n";

@@ -119,7 +119,8 @@ std::string emit_sv_top(const Isa& isa) {
     const std::string n = camel(b.name);
     v << "  localparam int unsigned " << n << "PortWords = " << port_words_expr(b) << ";\n";
     v << "  localparam int unsigned " << n << "RowWords  = bitgrid_pkg::max2(" << n << "PortWords, Wb);\n";
-    v << "  localparam int unsigned " << n << "Words     = " << camel(b.size_param) << " * 128;  // KiB of 64-bit words\n";
+    v << "  localparam int unsigned " << n << "Words     = " << camel(b.size_param)
+      << " * 128;  // KiB of 64-bit words\n";
   }
   v << "\n";
 
@@ -370,7 +371,8 @@ std::string emit_sv_top(const Isa& isa) {
   v << "  /* verilator lint_on PINCONNECTEMPTY */\n";
 
   // ---- assertions
-  v << "\n`ifndef SYNTHESIS\n  logic chk_q;\n  always_ff @(posedge clk_i or negedge rst_ni) begin\n    if (!rst_ni) begin\n"
+  v << "\n`ifndef SYNTHESIS\n  logic chk_q;\n  always_ff @(posedge clk_i or negedge rst_ni) begin\n    if (!rst_ni) "
+       "begin\n"
        "      chk_q <= 1'b0;\n    end else begin\n      chk_q <= 1'b1;\n    end\n  end\n";
   v << "  // One grant per buffer port: at most one engine requests a compute port in a cycle, and the DMA units\n"
        "  // touch only the buffers their direction allows.\n";
@@ -382,7 +384,8 @@ std::string emit_sv_top(const Isa& isa) {
     v << "  a_" << b.name << "_one_user: assert property (@(posedge clk_i) disable iff (!chk_q) $onehot0({" << reqs
       << "}))\n    else $error(\"bitgrid_top: two engines use " << b.name << " in one cycle\");\n";
   }
-  v << "  a_load_target: assert property (@(posedge clk_i) disable iff (!chk_q) ld_we -> bitgrid_pkg::buf_loadable(ld_buf))\n"
+  v << "  a_load_target: assert property (@(posedge clk_i) disable iff (!chk_q) ld_we -> "
+       "bitgrid_pkg::buf_loadable(ld_buf))\n"
        "    else $error(\"bitgrid_top: load DMA wrote a buffer it may not fill\");\n";
   v << "  a_store_source: assert property (@(posedge clk_i) disable iff (!chk_q) st_req -> "
        "bitgrid_pkg::buf_storable(st_buf))\n    else $error(\"bitgrid_top: store DMA read a buffer it may not "

@@ -183,14 +183,16 @@ class Parser {
 
 std::string expr_cpp(const std::string& expr, const std::string& prefix) {
   std::string out;
-  Parser(expr, "expression", [](const std::string&) { return 1L; }, [&](const std::string& n) { return prefix + n; })
+  Parser(
+      expr, "expression", [](const std::string&) { return 1L; }, [&](const std::string& n) { return prefix + n; })
       .parse(out);
   return out;
 }
 
 std::string expr_sv(const std::string& expr) {
   std::string out;
-  Parser(expr, "expression", [](const std::string&) { return 1L; }, [](const std::string& n) { return camel(n); })
+  Parser(
+      expr, "expression", [](const std::string&) { return 1L; }, [](const std::string& n) { return camel(n); })
       .parse(out);
   return out;
 }
@@ -201,7 +203,8 @@ long expr_eval(const std::string& expr, const std::map<std::string, long>& value
              expr, where,
              [&](const std::string& n) {
                const auto it = values.find(n);
-               if (it == values.end()) throw std::runtime_error(where + ": unknown parameter '" + n + "' in \"" + expr + "\"");
+               if (it == values.end())
+                 throw std::runtime_error(where + ": unknown parameter '" + n + "' in \"" + expr + "\"");
                return it->second;
              },
              [](const std::string& n) { return n; })
@@ -227,7 +230,9 @@ std::set<std::string> expr_names(const std::string& expr, const std::string& whe
 
 namespace {
 
-[[noreturn]] void fail(const std::string& where, const std::string& why) { throw std::runtime_error(where + ": " + why); }
+[[noreturn]] void fail(const std::string& where, const std::string& why) {
+  throw std::runtime_error(where + ": " + why);
+}
 
 void check_keys(const YAML::Node& n, const std::string& where, const std::set<std::string>& allowed) {
   if (!n.IsMap()) fail(where, "expected a map");
@@ -333,10 +338,18 @@ Isa load_isa(const std::string& spine_path, const std::string& repo_root) {
   // Tokens between neighbouring queues: forward (q -> q+1) then backward (q+1 -> q), for each pair.
   for (size_t q = 0; q + 1 < isa.queues.size(); ++q) {
     const std::string a = isa.queues[q], b = isa.queues[q + 1];
-    Token fwd{std::string(1, a[0]) + "2" + std::string(1, b[0]), a + " -> " + b, static_cast<int>(q), 1,
-              static_cast<int>(q + 1), 0};
-    Token bwd{std::string(1, b[0]) + "2" + std::string(1, a[0]), b + " -> " + a, static_cast<int>(q + 1), 0,
-              static_cast<int>(q), 1};
+    Token fwd{std::string(1, a[0]) + "2" + std::string(1, b[0]),
+              a + " -> " + b,
+              static_cast<int>(q),
+              1,
+              static_cast<int>(q + 1),
+              0};
+    Token bwd{std::string(1, b[0]) + "2" + std::string(1, a[0]),
+              b + " -> " + a,
+              static_cast<int>(q + 1),
+              0,
+              static_cast<int>(q),
+              1};
     isa.tokens.push_back(fwd);
     isa.tokens.push_back(bwd);
   }
@@ -446,7 +459,8 @@ Isa load_isa(const std::string& spine_path, const std::string& repo_root) {
     if (n["actions"])
       for (const auto& a : n["actions"]) {
         check_keys(a, w + ".actions", {"name", "doc"});
-        e.actions.push_back({req<std::string>(a, "name", w + ".actions"), opt<std::string>(a, "doc", w + ".actions", "")});
+        e.actions.push_back(
+            {req<std::string>(a, "name", w + ".actions"), opt<std::string>(a, "doc", w + ".actions", "")});
         if (!is_ident(e.actions.back().name)) fail(w + ".actions", "'" + e.actions.back().name + "' is not snake_case");
       }
     if (!n["peak"]) fail(w + ".peak", "missing (unit and per_cycle)");
@@ -481,7 +495,8 @@ Isa load_isa(const std::string& spine_path, const std::string& repo_root) {
       if (f.lsb < 0 || f.width <= 0 || f.width > 64 || f.lsb + f.width > isa.insn_bits)
         fail("opcodes." + o.name + "." + f.name, "does not fit " + std::to_string(isa.insn_bits) + " bits");
       for (int b = f.lsb; b < f.lsb + f.width; ++b)
-        if (used[static_cast<size_t>(b)]++) fail("opcodes." + o.name + "." + f.name, "overlaps bit " + std::to_string(b));
+        if (used[static_cast<size_t>(b)]++)
+          fail("opcodes." + o.name + "." + f.name, "overlaps bit " + std::to_string(b));
     };
     for (const auto& f : isa.common) claim(f);
     for (const auto& f : o.fields) claim(f);
@@ -490,9 +505,11 @@ Isa load_isa(const std::string& spine_path, const std::string& repo_root) {
     for (const auto& o : isa.opcodes)
       if (o.name == dma_op) {
         const std::vector<std::string> want = {"buf", "spm_addr", "nwords", "dram_addr"};
-        if (o.fields.size() != want.size()) fail("opcodes." + o.name, "expected fields buf, spm_addr, nwords, dram_addr");
+        if (o.fields.size() != want.size())
+          fail("opcodes." + o.name, "expected fields buf, spm_addr, nwords, dram_addr");
         for (size_t i = 0; i < want.size(); ++i)
-          if (o.fields[i].name != want[i]) fail("opcodes." + o.name, "field " + std::to_string(i) + " must be " + want[i]);
+          if (o.fields[i].name != want[i])
+            fail("opcodes." + o.name, "field " + std::to_string(i) + " must be " + want[i]);
       }
   }
   std::sort(isa.buffers.begin(), isa.buffers.end(), [](const Buffer& a, const Buffer& b) { return a.id < b.id; });
@@ -503,14 +520,17 @@ Isa load_isa(const std::string& spine_path, const std::string& repo_root) {
     if (!sp) fail("buffers." + b.name + ".size_param", "unknown parameter " + b.size_param);
     for (const auto& u : b.uses) {
       const long v = expr_eval(u.words, defaults, "buffers." + b.name + ".words");
-      if (v < 1 || (v & (v - 1))) fail("buffers." + b.name + ".words", "must be a power of two >= 1 (default config gives " + std::to_string(v) + ")");
+      if (v < 1 || (v & (v - 1)))
+        fail("buffers." + b.name + ".words",
+             "must be a power of two >= 1 (default config gives " + std::to_string(v) + ")");
     }
   }
   {
     long load_buf_w = 0;
     for (const auto& o : isa.opcodes)
       if (o.name == "load") load_buf_w = o.fields[0].width;
-    if (static_cast<long>(isa.buffers.size()) > (1L << load_buf_w)) fail("buffers", "more buffers than the buf field can name");
+    if (static_cast<long>(isa.buffers.size()) > (1L << load_buf_w))
+      fail("buffers", "more buffers than the buf field can name");
   }
   for (auto& e : isa.engines) {
     for (const auto& p : e.rtl_params)

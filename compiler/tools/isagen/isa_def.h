@@ -48,9 +48,9 @@ struct Action {
 
 struct Engine {
   std::string name, doc, fragment;
-  std::vector<std::string> params;  // parameters the fragment declares
-  std::vector<int> opcodes;         // indexes into Isa::opcodes
-  std::vector<std::string> buffers; // names of the buffers it uses, in fragment order
+  std::vector<std::string> params;   // parameters the fragment declares
+  std::vector<int> opcodes;          // indexes into Isa::opcodes
+  std::vector<std::string> buffers;  // names of the buffers it uses, in fragment order
   std::vector<Action> actions;
   std::string peak_unit, peak_expr;
   std::string rtl_module;

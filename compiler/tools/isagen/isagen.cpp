@@ -46,7 +46,8 @@ std::string read_file(const std::string& path, bool& ok) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 4 || (std::strcmp(argv[2], "--write") && std::strcmp(argv[2], "--check") && std::strcmp(argv[2], "--print"))) {
+  if (argc != 4 ||
+      (std::strcmp(argv[2], "--write") && std::strcmp(argv[2], "--check") && std::strcmp(argv[2], "--print"))) {
     std::cerr << "usage: isagen SPINE_YAML (--write ROOT | --check ROOT | --print NAME)\n";
     return 2;
   }
