@@ -149,7 +149,6 @@ class Harness : public sc_core::sc_module {
 
   // Runs `job` to its end (done, error, stall or cycle limit); returns with the simulation paused.
   void run(Job& job) {
-    clear_scratchpads();
     job_ = &job;
     phase_ = Phase::kReset;
     reset_edges_ = 2;
@@ -174,6 +173,15 @@ class Harness : public sc_core::sc_module {
         if (--reset_edges_ == 0) phase_ = Phase::kRelease;
         return;
       case Phase::kRelease:  // cycle 0 starts at this edge
+        // The scratchpads are cleared here, under reset: the previous job may have ended with an engine
+        // still writing (work in flight at done is cut off, R4), and that write lands at the first edge
+        // after the job ends, before reset takes hold.
+        try {
+          clear_scratchpads();
+        } catch (const std::exception& e) {
+          fail(e.what());
+          return;
+        }
         rst_n.write(true);
         job_->cyc = 0;
         present();

@@ -292,6 +292,47 @@ TEST(RtlTokens, ComputeWaitsForLoadToken) {
 }
 
 // R3: pushes beyond token_max raise error_o, which the harness reports.
+// Each job starts from zeroed scratchpads, even when the job before stopped on a machine fault while an
+// engine was writing its results (found by the hand-built random programs of the cosim): the harness
+// clears the scratchpads under reset, after the last edge of the old job.
+TEST(RtlHarness, JobsStartFromClearScratchpadsAfterAFaultMidWrite) {
+  const HwConfig hw = model_hw();
+  const uint64_t wb = static_cast<uint64_t>(hw.beat_words());
+  const uint64_t k = std::min<uint64_t>(static_cast<uint64_t>(hw.topk_max), 4);
+  const uint64_t n = static_cast<uint64_t>(hw.ham_lanes) * 20;
+  const bitgrid::Insn ham = bgtest::hamtopk({1, k, 1, 0, 0, 0, 0, n, {}});
+  // The hamtopk issues in cycle 1 and writes its k entries in its last k cycles; the fault must fall so
+  // that the machine stops in one of them. Token-only loads in front of the illegal one move the fault.
+  const uint64_t end = 1 + bgtest::oracle_engine_cycles(hw, ham);
+  bool hit = false;
+  for (int nloads = 0; nloads < 60; ++nloads) {
+    Program first;
+    first.insns.push_back(ham);
+    for (int i = 0; i < nloads; ++i) first.insns.push_back(bitgrid::make_load(Buf::kQbuf, 0, 0, 0));
+    first.insns.push_back(bitgrid::make_load(Buf::kRbuf, 0, wb, 0));  // illegal: bad_buffer
+    Deps push_next, pop_prev;
+    push_next.push_next = true;
+    pop_prev.pop_prev = true;
+    first.insns.push_back(bitgrid::make_load(Buf::kQbuf, 0, 0, 0, push_next));  // the finish waits for it
+    first.insns.push_back(bitgrid::make_finish(pop_prev));
+    const RtlRun r1 = run_rtl(hw, first, std::vector<uint8_t>(1024, 0));
+    ASSERT_TRUE(r1.res.fault) << nloads;
+    const uint64_t stop = r1.res.fault.cycle + 1;  // the last cycle the old job's RTL runs
+    hit = hit || (stop + k > end && stop <= end);
+    Program second;  // stores the hamtopk's k entries (rbuf 0..k-1) to DRAM: zeros
+    Deps push, pop;
+    push.push_prev = true;
+    pop.pop_next = true;
+    const uint64_t words = round_up(k, wb);
+    second.insns.push_back(bitgrid::make_store(Buf::kRbuf, 0, words, 0, push));
+    second.insns.push_back(bitgrid::make_finish(pop));
+    const RtlRun r2 = run_rtl(hw, second, std::vector<uint8_t>(1024, 0x33));
+    for (uint64_t b = 0; b < words * 8; ++b)
+      ASSERT_EQ(r2.res.memory[b], 0) << "byte " << b << ", " << nloads << " loads";
+  }
+  EXPECT_TRUE(hit) << "no fault fell into the hamtopk's write cycles; adjust the test";
+}
+
 // A push above token_max is a machine fault (R10): the run ends in the cycle after it, as the oracle says.
 TEST(RtlFaults, TokenOverflow) {
   const HwConfig hw = model_hw();
