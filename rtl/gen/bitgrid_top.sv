@@ -293,6 +293,7 @@ module bitgrid_top #(
   assign rbuf_b_wdata = (hamtopk_rbuf_req.we ? hamtopk_rbuf_wdata : '0);
 
   // Store read data: port A of the buffer the store unit reads (st_buf holds for the whole store).
+  logic [Wb*64-1:0] rbuf_a_rdata;
   always_comb begin
     st_rdata = '0;
     if (st_buf == BufW'(bitgrid_pkg::BufRbuf)) begin
@@ -302,7 +303,6 @@ module bitgrid_top #(
 
   // ------------------------------------------------------------------------------------------------
   // Scratchpads
-  logic [Wb*64-1:0] rbuf_a_rdata;
   /* verilator lint_off PINCONNECTEMPTY */
   bg_scratchpad #(
     .Words   (QbufWords),

@@ -332,6 +332,8 @@ std::string emit_sv_top(const Isa& isa) {
 
   // ---- store read-data mux
   v << "  // Store read data: port A of the buffer the store unit reads (st_buf holds for the whole store).\n";
+  for (const auto& b : isa.buffers)
+    if (b.dma == "store") v << "  logic [Wb*64-1:0] " << b.name << "_a_rdata;\n";
   v << "  always_comb begin\n    st_rdata = '0;\n";
   for (const auto& b : isa.buffers)
     if (b.dma == "store")
@@ -342,8 +344,6 @@ std::string emit_sv_top(const Isa& isa) {
   // ---- scratchpads
   v << "  // ------------------------------------------------------------------------------------------------\n"
        "  // Scratchpads\n";
-  for (const auto& b : isa.buffers)
-    if (b.dma == "store") v << "  logic [Wb*64-1:0] " << b.name << "_a_rdata;\n";
   v << "  /* verilator lint_off PINCONNECTEMPTY */\n";
   for (const auto& b : isa.buffers) {
     const std::string n = camel(b.name);
