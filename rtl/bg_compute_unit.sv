@@ -84,19 +84,17 @@ module bg_compute_unit #(
   end
 
 `ifndef SYNTHESIS
-  logic chk_q;
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      chk_q <= 1'b0;
-    end else begin
-      chk_q <= 1'b1;
-    end
-  end
+  logic asserts_on;
+  bg_assert_en u_assert_en (
+    .clk_i (clk_i),
+    .rst_ni(rst_ni),
+    .en_o  (asserts_on)
+  );
   // Only the running engine may finish, and only while it runs; nothing issues that faults.
-  a_last_only_from_active: assert property (@(posedge clk_i) disable iff (!chk_q)
+  a_last_only_from_active: assert property (@(posedge clk_i) disable iff (!asserts_on)
                                             (last_i & ~(busy && !nop_q ? NumEngines'(1) << active_q : '0)) == '0)
     else $error("bg_compute_unit: an engine signalled last while not running");
-  a_no_illegal_issue: assert property (@(posedge clk_i) disable iff (!chk_q) !(start && fault_o != '0))
+  a_no_illegal_issue: assert property (@(posedge clk_i) disable iff (!asserts_on) !(start && fault_o != '0))
     else $error("bg_compute_unit: issued an instruction it faults on");
 `endif
 

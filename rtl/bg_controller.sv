@@ -195,27 +195,25 @@ module bg_controller #(
   assign cause_o     = cause_q;
 
 `ifndef SYNTHESIS
-  logic chk_q;
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      chk_q <= 1'b0;
-    end else begin
-      chk_q <= 1'b1;
-    end
-  end
+  logic asserts_on;
+  bg_assert_en u_assert_en (
+    .clk_i (clk_i),
+    .rst_ni(rst_ni),
+    .en_o  (asserts_on)
+  );
   // Token counters stay within 0..TokenMax (an overflow stops the machine before it is stored), and a
   // pop never finds an empty counter.
   for (genvar t = 0; t < NT; t++) begin : g_tok_assert
-    a_token_in_range: assert property (@(posedge clk_i) disable iff (!chk_q)
+    a_token_in_range: assert property (@(posedge clk_i) disable iff (!asserts_on)
                                        error_q || tok_q[t*TokW +: TokW] <= TokW'(TokenMax))
       else $error("bg_controller: token counter %0d above TokenMax", t);
-    a_no_pop_of_zero: assert property (@(posedge clk_i) disable iff (!chk_q)
+    a_no_pop_of_zero: assert property (@(posedge clk_i) disable iff (!asserts_on)
                                        !(tok_pop[t] && tok_q[t*TokW +: TokW] == '0))
       else $error("bg_controller: token counter %0d popped at zero", t);
   end
-  a_issue_only_idle: assert property (@(posedge clk_i) disable iff (!chk_q) (go & ~idle_i) == '0)
+  a_issue_only_idle: assert property (@(posedge clk_i) disable iff (!asserts_on) (go & ~idle_i) == '0)
     else $error("bg_controller: issue to a busy unit");
-  a_complete_only_busy: assert property (@(posedge clk_i) disable iff (!chk_q) (complete_i & idle_i) == '0)
+  a_complete_only_busy: assert property (@(posedge clk_i) disable iff (!asserts_on) (complete_i & idle_i) == '0)
     else $error("bg_controller: completion from an idle unit");
 `endif
 

@@ -38,15 +38,13 @@ module bg_exec_ctrl (
   end
 
 `ifndef SYNTHESIS
-  logic chk_q;
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      chk_q <= 1'b0;
-    end else begin
-      chk_q <= 1'b1;
-    end
-  end
-  a_issue_only_when_idle: assert property (@(posedge clk_i) disable iff (!chk_q) !(issue_i && busy_q))
+  logic asserts_on;
+  bg_assert_en u_assert_en (
+    .clk_i (clk_i),
+    .rst_ni(rst_ni),
+    .en_o  (asserts_on)
+  );
+  a_issue_only_when_idle: assert property (@(posedge clk_i) disable iff (!asserts_on) !(issue_i && busy_q))
     else $error("bg_exec_ctrl: issue while an instruction is running");
 `endif
 

@@ -79,21 +79,17 @@ module bg_fifo #(
   assign count_o = cnt_q;
 
 `ifndef SYNTHESIS
-  // Checked from the second clock edge after reset is released (chk_q is a flop, so that rst_ni stays a
-  // pure async reset and the assertions see no reset-time values).
-  logic chk_q;
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      chk_q <= 1'b0;
-    end else begin
-      chk_q <= 1'b1;
-    end
-  end
-  a_no_push_when_full: assert property (@(posedge clk_i) disable iff (!chk_q) !(push_i && full_o))
+  logic asserts_on;
+  bg_assert_en u_assert_en (
+    .clk_i (clk_i),
+    .rst_ni(rst_ni),
+    .en_o  (asserts_on)
+  );
+  a_no_push_when_full: assert property (@(posedge clk_i) disable iff (!asserts_on) !(push_i && full_o))
     else $error("bg_fifo: push into a full FIFO");
-  a_no_pop_when_empty: assert property (@(posedge clk_i) disable iff (!chk_q) !(pop_i && empty_o))
+  a_no_pop_when_empty: assert property (@(posedge clk_i) disable iff (!asserts_on) !(pop_i && empty_o))
     else $error("bg_fifo: pop from an empty FIFO");
-  a_count_in_range: assert property (@(posedge clk_i) disable iff (!chk_q) cnt_q <= CntW'(Depth))
+  a_count_in_range: assert property (@(posedge clk_i) disable iff (!asserts_on) cnt_q <= CntW'(Depth))
     else $error("bg_fifo: occupancy above Depth");
 `endif
 

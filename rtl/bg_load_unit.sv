@@ -165,20 +165,18 @@ module bg_load_unit #(
   end
 
 `ifndef SYNTHESIS
-  logic chk_q;
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      chk_q <= 1'b0;
-    end else begin
-      chk_q <= 1'b1;
-    end
-  end
-  a_beats_only_when_requested: assert property (@(posedge clk_i) disable iff (!chk_q)
+  logic asserts_on;
+  bg_assert_en u_assert_en (
+    .clk_i (clk_i),
+    .rst_ni(rst_ni),
+    .en_o  (asserts_on)
+  );
+  a_beats_only_when_requested: assert property (@(posedge clk_i) disable iff (!asserts_on)
                                                 !(rd_valid_i && (!busy || rcv_q == req_q)))
     else $error("bg_load_unit: a read beat arrived that was not requested");
-  a_outstanding_in_range: assert property (@(posedge clk_i) disable iff (!chk_q) out_q <= OutW'(MaxOutstanding))
+  a_outstanding_in_range: assert property (@(posedge clk_i) disable iff (!asserts_on) out_q <= OutW'(MaxOutstanding))
     else $error("bg_load_unit: more bursts outstanding than MaxOutstanding");
-  a_no_illegal_issue: assert property (@(posedge clk_i) disable iff (!chk_q) !(start && fault_o != '0))
+  a_no_illegal_issue: assert property (@(posedge clk_i) disable iff (!asserts_on) !(start && fault_o != '0))
     else $error("bg_load_unit: issued an instruction it faults on");
 `endif
 

@@ -141,18 +141,16 @@ module bg_store_unit #(
   end
 
 `ifndef SYNTHESIS
-  logic chk_q;
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      chk_q <= 1'b0;
-    end else begin
-      chk_q <= 1'b1;
-    end
-  end
-  a_acks_only_when_written: assert property (@(posedge clk_i) disable iff (!chk_q)
+  logic asserts_on;
+  bg_assert_en u_assert_en (
+    .clk_i (clk_i),
+    .rst_ni(rst_ni),
+    .en_o  (asserts_on)
+  );
+  a_acks_only_when_written: assert property (@(posedge clk_i) disable iff (!asserts_on)
                                              !(wr_ack_i && (!busy || ack_q == rd_q)))
     else $error("bg_store_unit: a write acknowledgement for no written beat");
-  a_no_illegal_issue: assert property (@(posedge clk_i) disable iff (!chk_q) !(start && fault_o != '0))
+  a_no_illegal_issue: assert property (@(posedge clk_i) disable iff (!asserts_on) !(start && fault_o != '0))
     else $error("bg_store_unit: issued an instruction it faults on");
 `endif
 

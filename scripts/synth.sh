@@ -10,7 +10,7 @@
 # The run fails if `proc` infers any latch, if Yosys warns about an implicitly declared identifier
 # (a construct Yosys 0.23 silently mis-parses), or if anything of the RTL's simulation-only checks got
 # into the netlist: read_verilog defines SYNTHESIS, so the `ifndef SYNTHESIS` blocks (SVA assertions and
-# their chk_q flops) must leave no chk_q wire and no $assert/$assume/$cover cell after elaboration.
+# their bg_assert_en enables) must leave no asserts_on wire, no bg_assert_en instance and no $assert/$assume/$cover cell after elaboration.
 # --ice40: synth_ice40 instead (memories to SB_RAM40_4K where they fit); meant for configs/hw/tiny.yaml.
 # Logs go to DIR (default: $TMPDIR/bitgrid-synth/<config name>/).
 set -euo pipefail
@@ -53,7 +53,7 @@ source "$ROOT/scripts/rtl_files.sh"
 bitgrid_rtl_files --relative || exit 1
 SRCS=("${BITGRID_RTL_FILES[@]}")
 
-SIMONLY_CHECK="select -assert-none w:chk_q t:\$assert t:\$assume t:\$cover t:\$live t:\$fair
+SIMONLY_CHECK="select -assert-none w:asserts_on t:bg_assert_en t:\$assert t:\$assume t:\$cover t:\$live t:\$fair
 select -clear"
 LATCH_CHECK="select -assert-none t:\$dlatch t:\$adlatch t:\$dlatchsr t:\$_DLATCH_* t:\$_DLATCHSR_*"
 if [ "$ICE40" = 1 ]; then

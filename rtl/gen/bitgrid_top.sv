@@ -376,25 +376,23 @@ module bitgrid_top #(
   /* verilator lint_on PINCONNECTEMPTY */
 
 `ifndef SYNTHESIS
-  logic chk_q;
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      chk_q <= 1'b0;
-    end else begin
-      chk_q <= 1'b1;
-    end
-  end
+  logic asserts_on;
+  bg_assert_en u_assert_en (
+    .clk_i (clk_i),
+    .rst_ni(rst_ni),
+    .en_o  (asserts_on)
+  );
   // One grant per buffer port: at most one engine requests a compute port in a cycle, and the DMA units
   // touch only the buffers their direction allows.
-  a_qbuf_one_user: assert property (@(posedge clk_i) disable iff (!chk_q) $onehot0({hamtopk_qbuf_req.req}))
+  a_qbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({hamtopk_qbuf_req.req}))
     else $error("bitgrid_top: two engines use qbuf in one cycle");
-  a_dbuf_one_user: assert property (@(posedge clk_i) disable iff (!chk_q) $onehot0({hamtopk_dbuf_req.req}))
+  a_dbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({hamtopk_dbuf_req.req}))
     else $error("bitgrid_top: two engines use dbuf in one cycle");
-  a_rbuf_one_user: assert property (@(posedge clk_i) disable iff (!chk_q) $onehot0({hamtopk_rbuf_req.req}))
+  a_rbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({hamtopk_rbuf_req.req}))
     else $error("bitgrid_top: two engines use rbuf in one cycle");
-  a_load_target: assert property (@(posedge clk_i) disable iff (!chk_q) ld_we -> bitgrid_pkg::buf_loadable(ld_buf))
+  a_load_target: assert property (@(posedge clk_i) disable iff (!asserts_on) ld_we -> bitgrid_pkg::buf_loadable(ld_buf))
     else $error("bitgrid_top: load DMA wrote a buffer it may not fill");
-  a_store_source: assert property (@(posedge clk_i) disable iff (!chk_q) st_req -> bitgrid_pkg::buf_storable(st_buf))
+  a_store_source: assert property (@(posedge clk_i) disable iff (!asserts_on) st_req -> bitgrid_pkg::buf_storable(st_buf))
     else $error("bitgrid_top: store DMA read a buffer it may not drain");
 `endif
 

@@ -3,6 +3,7 @@
 // repository. Read by CMake (sim/rtl.cmake, tests/), scripts/build_rtl_sim.sh, scripts/lint_rtl.sh and
 // scripts/synth.sh; Verilator takes it as is (-f) from the repository root.
 rtl/gen/bitgrid_pkg.sv
+rtl/bg_assert_en.sv
 rtl/bg_fifo.sv
 rtl/bg_exec_ctrl.sv
 rtl/bg_scratchpad.sv

@@ -371,9 +371,8 @@ std::string emit_sv_top(const Isa& isa) {
   v << "  /* verilator lint_on PINCONNECTEMPTY */\n";
 
   // ---- assertions
-  v << "\n`ifndef SYNTHESIS\n  logic chk_q;\n  always_ff @(posedge clk_i or negedge rst_ni) begin\n    if (!rst_ni) "
-       "begin\n"
-       "      chk_q <= 1'b0;\n    end else begin\n      chk_q <= 1'b1;\n    end\n  end\n";
+  v << "\n`ifndef SYNTHESIS\n  logic asserts_on;\n  bg_assert_en u_assert_en (\n    .clk_i (clk_i),\n"
+       "    .rst_ni(rst_ni),\n    .en_o  (asserts_on)\n  );\n";
   v << "  // One grant per buffer port: at most one engine requests a compute port in a cycle, and the DMA units\n"
        "  // touch only the buffers their direction allows.\n";
   for (const auto& b : isa.buffers) {
@@ -381,13 +380,13 @@ std::string emit_sv_top(const Isa& isa) {
     for (const auto& u : b.uses)
       reqs += (reqs.empty() ? "" : ", ") + isa.engines[static_cast<size_t>(u.engine)].name + "_" + b.name + "_req.req";
     if (reqs.empty()) continue;
-    v << "  a_" << b.name << "_one_user: assert property (@(posedge clk_i) disable iff (!chk_q) $onehot0({" << reqs
+    v << "  a_" << b.name << "_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({" << reqs
       << "}))\n    else $error(\"bitgrid_top: two engines use " << b.name << " in one cycle\");\n";
   }
-  v << "  a_load_target: assert property (@(posedge clk_i) disable iff (!chk_q) ld_we -> "
+  v << "  a_load_target: assert property (@(posedge clk_i) disable iff (!asserts_on) ld_we -> "
        "bitgrid_pkg::buf_loadable(ld_buf))\n"
        "    else $error(\"bitgrid_top: load DMA wrote a buffer it may not fill\");\n";
-  v << "  a_store_source: assert property (@(posedge clk_i) disable iff (!chk_q) st_req -> "
+  v << "  a_store_source: assert property (@(posedge clk_i) disable iff (!asserts_on) st_req -> "
        "bitgrid_pkg::buf_storable(st_buf))\n    else $error(\"bitgrid_top: store DMA read a buffer it may not "
        "drain\");\n";
   v << "`endif\n\nendmodule : bitgrid_top\n";

@@ -402,17 +402,15 @@ module bg_hamtopk #(
   end
 
 `ifndef SYNTHESIS
-  logic chk_q;
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      chk_q <= 1'b0;
-    end else begin
-      chk_q <= 1'b1;
-    end
-  end
-  a_start_only_when_idle: assert property (@(posedge clk_i) disable iff (!chk_q) !(start_i && !idle))
+  logic asserts_on;
+  bg_assert_en u_assert_en (
+    .clk_i (clk_i),
+    .rst_ni(rst_ni),
+    .en_o  (asserts_on)
+  );
+  a_start_only_when_idle: assert property (@(posedge clk_i) disable iff (!asserts_on) !(start_i && !idle))
     else $error("bg_hamtopk: started while running");
-  a_ports_quiet_when_idle: assert property (@(posedge clk_i) disable iff (!chk_q)
+  a_ports_quiet_when_idle: assert property (@(posedge clk_i) disable iff (!asserts_on)
                                             idle -> !(q_req || d_req || r_req))
     else $error("bg_hamtopk: scratchpad request while idle");
 `endif
