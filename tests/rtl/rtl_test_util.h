@@ -100,6 +100,17 @@ inline void put_field(Insn& w, const bitgrid::isa::FieldDef& f, uint64_t v) {
     w[bit / 64] = ((v >> b) & 1) ? (w[bit / 64] | m) : (w[bit / 64] & ~m);
   }
 }
+// An instruction of `T` (a generated struct) with random values in every field of its opcode (the
+// generated field table) and the given token flags, for tests that look at the opcode and flags only.
+template <class T, class Rng>
+Insn random_fields(bitgrid::isa::Deps deps, Rng& rng) {
+  T x;
+  x.deps = deps;
+  Insn w = encode(x);
+  const bitgrid::isa::OpDef* d = bitgrid::isa::op_def(static_cast<uint64_t>(T::kOp));
+  for (int f = 0; f < d->num_fields; ++f) put_field(w, d->fields[f], rng());
+  return w;
+}
 inline uint64_t get_field(const Insn& w, const bitgrid::isa::FieldDef& f) {
   uint64_t v = 0;
   for (int b = 0; b < f.width; ++b) v |= ((w[(f.lsb + b) / 64] >> ((f.lsb + b) % 64)) & 1) << b;

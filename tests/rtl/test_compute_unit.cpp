@@ -44,19 +44,8 @@ Insn random_head(std::mt19937_64& rng) {
       put_field(w, isa::kOpcodeField, undefined_opcode(static_cast<unsigned>(rng() % 4)));
       return w;
     }
-    default: {
-      isa::HamtopkInsn x;
-      x.init = rng() % 2;
-      x.k = rng() % 128;
-      x.code_words = rng() % 64;
-      x.q_addr = rng() % (1u << 20);
-      x.db_addr = rng() % (1u << 20);
-      x.base_index = rng() % (uint64_t{1} << 32);
-      x.r_addr = rng() % (1u << 16);
-      x.n_codes = rng() % (1u << 16);
-      x.deps = deps;
-      return encode(x);
-    }
+    default:
+      return random_fields<isa::HamtopkInsn>(deps, rng);
   }
 }
 

@@ -69,36 +69,20 @@ struct Prog {
 // Encodes instruction `id` of a program; the id goes into a real field of the instruction.
 Insn encode_prog(const Prog& p, unsigned id, std::mt19937_64& rng) {
   switch (p.kind) {
-    case Kind::kLoad: {
-      isa::LoadInsn x;
-      x.buf = rng() % 16;
-      x.spm_addr = rng() % (1u << 20);
-      x.nwords = rng() % (1u << 24);
-      x.dram_addr = id;
-      x.deps = p.deps;
-      return encode(x);
+    case Kind::kLoad: {  // the id in dram_addr
+      Insn w = random_fields<isa::LoadInsn>(p.deps, rng);
+      put_field(w, isa::kLOAD_DRAM_ADDR, id);
+      return w;
     }
     case Kind::kStore: {
-      isa::StoreInsn x;
-      x.buf = rng() % 16;
-      x.spm_addr = rng() % (1u << 20);
-      x.nwords = rng() % (1u << 24);
-      x.dram_addr = id;
-      x.deps = p.deps;
-      return encode(x);
+      Insn w = random_fields<isa::StoreInsn>(p.deps, rng);
+      put_field(w, isa::kSTORE_DRAM_ADDR, id);
+      return w;
     }
-    case Kind::kHamtopk: {
-      isa::HamtopkInsn x;
-      x.init = rng() % 2;
-      x.k = rng() % 128;
-      x.code_words = rng() % 64;
-      x.q_addr = rng() % (1u << 20);
-      x.db_addr = rng() % (1u << 20);
-      x.base_index = id;
-      x.r_addr = rng() % (1u << 16);
-      x.n_codes = rng() % (1u << 16);
-      x.deps = p.deps;
-      return encode(x);
+    case Kind::kHamtopk: {  // the id in base_index
+      Insn w = random_fields<isa::HamtopkInsn>(p.deps, rng);
+      put_field(w, isa::kHAMTOPK_BASE_INDEX, id);
+      return w;
     }
     case Kind::kNop: {
       isa::NopInsn x;
