@@ -93,10 +93,11 @@ std::vector<ActionCount> ScTop::counters() const {
   for (const auto& [name, u] : units)
     for (const ActionCount& c : u->counters()) all.push_back({std::string(name) + "." + c.name, c.value});
   // Buffer words: the DMA units' (counted by the buffers) plus the engines' (their action counts).
+  const std::vector<ActionCount> engine_counts = compute_.counters();
   for (int b = 0; b < isa::kNumBufs; ++b) {
     const std::string name = isa::kBufNames[static_cast<size_t>(b)];
     uint64_t reads = bufs_.read_words(b), writes = bufs_.write_words(b);
-    for (const ActionCount& c : compute_.counters()) {
+    for (const ActionCount& c : engine_counts) {
       if (c.name == sram_key(static_cast<isa::Buf>(b), false)) reads += c.value;
       if (c.name == sram_key(static_cast<isa::Buf>(b), true)) writes += c.value;
     }

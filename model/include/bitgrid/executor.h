@@ -22,8 +22,8 @@ struct ExecResult {
 };
 
 // Executes the program on `dram`. A program check_program accepts runs to its finish; one that was not
-// checked may stop at a machine fault (returned) or throw Error on a deadlock, a token overflow or an
-// access outside a buffer or the DRAM image.
+// checked may stop at a machine fault (returned, a token overflow included) or throw Error on a deadlock or
+// on an instruction check_insn refuses (which keeps every access inside its buffer and the DRAM image).
 ExecResult execute_program(const Program& p, const HwConfig& hw, std::vector<uint8_t> dram);
 
 // Executes a checked program and returns the final DRAM image (throws Error on a machine fault).
