@@ -18,7 +18,8 @@ PKGS=(
   libgtest-dev          # test suites
   libfmt-dev            # formatting in the model, simulators and CLI
   libcli11-dev          # bitgrid CLI
-  nlohmann-json3-dev    # report.json
+  nlohmann-json3-dev    # report.json, safetensors headers
+  libzip-dev            # .npz weight files (zip archives of .npy)
   libfaiss-dev          # faiss peer test and benchmarks
   libopenblas-dev       # BLAS/LAPACK for faiss
   liblapack-dev         # LAPACK for faiss

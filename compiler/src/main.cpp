@@ -1,22 +1,26 @@
-// bitgrid: run a config on a backend, compile a workload, disassemble a program.
+// bitgrid: run a config on a backend, compile a workload, disassemble a program, quantize weights.
 #include <fmt/core.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "bitgrid/datafile.h"
 #include "bitgrid/energy.h"
 #include "bitgrid/engine.h"
 #include "bitgrid/error.h"
 #include "bitgrid/executor.h"
 #include "bitgrid/job.h"
 #include "bitgrid/memimage.h"
+#include "bitgrid/quant.h"
 
 #ifndef BITGRID_SOURCE_DIR
 #define BITGRID_SOURCE_DIR "."
@@ -175,6 +179,40 @@ json roofline(const ActionCounts& acts, const HwConfig& hw) {
   return r;
 }
 
+// Per named part of the program (Lowered::sections, e.g. a model's layers): its instructions' energy and,
+// on the timed backends, its span from its first issue to its last completion (parts may overlap in time:
+// the next part's loads start while this one computes).
+void rep_sections(const Lowered& l, const Job& job, const BackendRun& r, const std::string& backend, json& rep) {
+  if (l.sections.empty()) return;
+  json secs = json::array();
+  const json* log = backend != "reference" && r.stats.contains("insn_log") ? &r.stats.at("insn_log") : nullptr;
+  for (size_t i = 0; i < l.sections.size(); ++i) {
+    const size_t a = l.sections[i].second;
+    const size_t b = i + 1 < l.sections.size() ? l.sections[i + 1].second : l.program.insns.size();
+    Program sub;
+    sub.insns.assign(l.program.insns.begin() + static_cast<std::ptrdiff_t>(a),
+                     l.program.insns.begin() + static_cast<std::ptrdiff_t>(b));
+    const auto e = energy_pj(count_actions(sub, job.hw), job.hw, job.energy);
+    json s = {{"name", l.sections[i].first}, {"first_insn", a}, {"end_insn", b}, {"energy_pj", e.at("total")}};
+    if (log) {
+      uint64_t first = UINT64_MAX, last = 0;
+      for (const auto& x : *log) {
+        const auto idx = x[0].get<uint64_t>();
+        if (idx < a || idx >= b) continue;
+        first = std::min(first, x[1].get<uint64_t>());
+        last = std::max(last, x[2].get<uint64_t>());
+      }
+      if (first != UINT64_MAX) {
+        s["first_issue"] = first;
+        s["last_completion"] = last;
+        s["cycles"] = last - first + 1;
+      }
+    }
+    secs.push_back(s);
+  }
+  rep["sections"] = secs;
+}
+
 int cmd_run(const std::string& config, const std::string& backend, const std::string& out, const std::string& trace,
             const std::vector<std::string>& sets, bool quiet) {
   Job job = load_job(config, sets);
@@ -240,6 +278,7 @@ int cmd_run(const std::string& config, const std::string& backend, const std::st
   const auto e = energy_pj(acts, job.hw, job.energy);
   rep["energy_table"] = job.energy.name;
   rep["energy_pj"] = e;
+  rep_sections(l, job, r, backend, rep);
   const Verdict v = job.workload->finish(l, r.memory, stage.dir.string(), rep);
   if (verified && !v.verified) {
     verified = false;
@@ -295,6 +334,127 @@ int cmd_disasm(const std::string& prog) {
   return 0;
 }
 
+// ---- bitgrid quantize ----
+
+struct WeightTensor {
+  std::string name;  // in the input file (.npy: the file's stem)
+  Array2D a;         // f4 [N][K]
+};
+
+// The 2-D float tensors of a weight file: all of them, or those named by `only` (each must exist and be a
+// 2-D float tensor).
+std::vector<WeightTensor> load_weights(const std::string& path, const std::vector<std::string>& only) {
+  const std::string ext = fs::path(path).extension().string();
+  auto check = [&](const std::string& name, const Array2D& a) {
+    const std::string where = path + ": tensor '" + name + "'";
+    if (a.dtype != "f4") throw Error(where + ": dtype " + a.dtype + " is not float32");
+    if (a.ndim != 2)
+      throw Error(where + ": expected a 2-D [N][K] weight matrix, got " + std::to_string(a.ndim) + " dimension(s)");
+  };
+  auto missing = [&](const std::string& name, const std::vector<std::string>& have) {
+    std::string list;
+    for (const auto& h : have) list += (list.empty() ? "" : ", ") + h;
+    return Error(path + ": no tensor '" + name + "' (the file has: " + list + ")");
+  };
+  std::vector<WeightTensor> out;
+  if (ext == ".npy") {
+    if (!only.empty()) throw Error("--tensor selects tensors of .npz and .safetensors files, not of " + path);
+    WeightTensor t{fs::path(path).stem().string(), read_npy(path)};
+    check(t.name, t.a);
+    out.push_back(std::move(t));
+  } else if (ext == ".npz") {
+    auto members = read_npz(path);
+    std::vector<std::string> names;
+    for (const auto& m : members) names.push_back(m.name);
+    if (only.empty()) {
+      for (auto& m : members)
+        if (m.array.dtype == "f4" && m.array.ndim == 2) out.push_back({m.name, std::move(m.array)});
+    } else {
+      for (const auto& want : only) {
+        const auto it =
+            std::find_if(members.begin(), members.end(), [&](const NamedArray& m) { return m.name == want; });
+        if (it == members.end()) throw missing(want, names);
+        check(want, it->array);
+        out.push_back({want, it->array});
+      }
+    }
+  } else if (ext == ".safetensors") {
+    const SafetensorsFile st(path);
+    std::vector<std::string> names;
+    for (const auto& t : st.tensors()) names.push_back(t.name);
+    if (only.empty()) {
+      for (const auto& t : st.tensors())
+        if (t.is_float() && t.shape.size() == 2) out.push_back({t.name, st.read_f32(t.name)});
+    } else {
+      for (const auto& want : only) {
+        const auto* t = st.find(want);
+        if (!t) throw missing(want, names);
+        if (!t->is_float()) throw Error(path + ": tensor '" + want + "': dtype " + t->dtype + " is not a float type");
+        WeightTensor w{want, st.read_f32(want)};
+        check(want, w.a);
+        out.push_back(std::move(w));
+      }
+    }
+  } else {
+    throw Error(path + ": unknown weight file type '" + ext + "' (expected .npy, .npz or .safetensors)");
+  }
+  if (out.empty()) throw Error(path + ": no 2-D float32/float16/bfloat16 tensors to quantize");
+  return out;
+}
+
+// The members of one quantized tensor in the output .npz, named PREFIX/codes, .../sel, .../gscale,
+// .../cscale, .../dequant.
+void add_members(std::vector<NamedArray>& out, const std::string& prefix, const Quantized& q) {
+  const size_t ng = q.groups();
+  out.push_back({prefix + "/codes", Array2D::make("u1", q.rows, q.cols, q.codes.data())});
+  out.push_back({prefix + "/sel", Array2D::make("u1", q.rows, ng, q.sel.data())});
+  out.push_back({prefix + "/gscale", Array2D::make("u1", q.rows, ng, q.gscale.data())});
+  out.push_back({prefix + "/cscale", Array2D::make("f4", q.rows, 1, q.cscale.data(), 1)});
+  out.push_back({prefix + "/dequant", Array2D::make("f4", q.rows, q.cols, q.dequant.data())});
+}
+
+std::string sqnr_text(double db) { return std::isinf(db) ? "inf" : fmt::format("{:.2f}", db); }
+
+int cmd_quantize(const std::string& in, const std::string& dtype, size_t group, const std::vector<std::string>& only,
+                 const std::string& out) {
+  const bool all = dtype == "all";
+  std::vector<int> dts;
+  if (all) {
+    for (size_t i = 0; i < isa::kDtypes.size(); ++i) dts.push_back(static_cast<int>(i));
+  } else {
+    try {
+      dts.push_back(dtype_by_name(dtype));
+    } catch (const Error&) {
+      throw Error("--dtype: unknown datatype '" + dtype + "' (valid: " + dtype_names() + ", all)");
+    }
+  }
+  const auto tensors = load_weights(in, only);
+  std::vector<NamedArray> members;
+  std::vector<std::string> lines;
+  for (const auto& t : tensors) {
+    const std::string where = in + ": tensor '" + t.name + "'";
+    if (all)
+      lines.push_back(fmt::format("{} [{} x {}] group {}\n  {:<8} {:>4} {:>12} {:>9}", t.name, t.a.rows, t.a.cols,
+                                  group, "dtype", "bits", "MSE", "SQNR dB"));
+    for (const int dt : dts) {
+      const Quantized q = quantize(t.a.as<float>(), t.a.rows, t.a.cols, dt, group, where);
+      const auto& d = isa::kDtypes[static_cast<size_t>(dt)];
+      if (all) {
+        lines.push_back(fmt::format("  {:<8} {:>4} {:>12.4e} {:>9}", d.name, d.bits, q.mse, sqnr_text(q.sqnr_db)));
+        if (!out.empty()) add_members(members, t.name + "/" + d.name, q);
+      } else {
+        lines.push_back(fmt::format("{} [{} x {}] {} group {}: MSE {:.4e}, SQNR {} dB", t.name, t.a.rows, t.a.cols,
+                                    d.name, group, q.mse, sqnr_text(q.sqnr_db)));
+        if (!out.empty()) add_members(members, t.name, q);
+      }
+    }
+  }
+  if (!out.empty()) write_npz(out, members);  // only after every tensor quantized: an error writes nothing
+  for (const auto& l : lines) fmt::print("{}\n", l);
+  if (!out.empty()) fmt::print("wrote {} arrays for {} tensor(s) -> {}\n", members.size(), tensors.size(), out);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -317,6 +477,22 @@ int main(int argc, char** argv) {
   comp->add_option("--set", sets, "override a config value: key.path=value (repeatable)");
   auto* dis = app.add_subcommand("disasm", "print a program binary as assembly");
   dis->add_option("program", prog, "PROGRAM.bgp")->required();
+  std::string qin, qdtype, qout;
+  size_t qgroup = 128;
+  std::vector<std::string> qtensors;
+  auto* quant = app.add_subcommand(
+      "quantize",
+      "quantize weight matrices W[N][K] to a bitmac datatype: per-weight codes, per-group 8-bit scale and "
+      "selector, per-channel float scale; prints MSE and SQNR per tensor");
+  quant->add_option("weights", qin, "W.npy | W.npz | W.safetensors (every 2-D float tensor, or those of --tensor)")
+      ->required();
+  quant->add_option("--dtype", qdtype, dtype_names() + ", or all (a comparison table)")->required();
+  quant->add_option("--group", qgroup, "group size along K (must divide K)");
+  quant->add_option("--tensor", qtensors, "quantize only this tensor of an .npz/.safetensors file (repeatable)")
+      ->allow_extra_args(false);
+  quant->add_option("-o,--out", qout,
+                    "OUT.npz: per tensor T the arrays T/codes, T/sel, T/gscale, T/cscale, T/dequant "
+                    "(--dtype all: T/DTYPE/...); without -o nothing is written");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -326,6 +502,7 @@ int main(int argc, char** argv) {
     if (*run) return cmd_run(config, backend, out, trace, sets, quiet);
     if (*comp) return cmd_compile(config, out, sets);
     if (*dis) return cmd_disasm(prog);
+    if (*quant) return cmd_quantize(qin, qdtype, qgroup, qtensors, qout);
   } catch (const MachineFaultError& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 4;

@@ -9,6 +9,7 @@ namespace bitgrid {
 
 std::unique_ptr<Workload> make_hamming_topk_workload();  // compiler/src/workloads/hamming_topk_workload.cpp
 std::unique_ptr<Workload> make_program_workload();       // compiler/src/workloads/program.cpp
+std::unique_ptr<Workload> make_model_workload();         // compiler/src/workloads/model_workload.cpp
 
 namespace {
 
@@ -16,6 +17,7 @@ const std::vector<std::pair<std::string, std::function<std::unique_ptr<Workload>
   static const std::vector<std::pair<std::string, std::function<std::unique_ptr<Workload>()>>> r = {
       {"hamming_topk", make_hamming_topk_workload},
       {"program", make_program_workload},
+      {"model", make_model_workload},
   };
   return r;
 }

@@ -11,7 +11,8 @@ package bitgrid_pkg;
     OpLoad = 4'd1,
     OpStore = 4'd2,
     OpFinish = 4'd15,
-    OpHamtopk = 4'd3
+    OpHamtopk = 4'd3,
+    OpGemm = 4'd4
   } opcode_e;
 
   localparam int unsigned NumQueues = 3;
@@ -24,11 +25,15 @@ package bitgrid_pkg;
   localparam int unsigned ComputeQueue = 1;
   localparam int unsigned StoreQueue = 2;
 
-  localparam int unsigned NumBufs = 3;
+  localparam int unsigned NumBufs = 7;
   typedef enum logic [3:0] {
     BufQbuf = 4'd0,
     BufDbuf = 4'd1,
-    BufRbuf = 4'd2
+    BufRbuf = 4'd2,
+    BufAbuf = 4'd3,
+    BufWbuf = 4'd4,
+    BufSbuf = 4'd5,
+    BufObuf = 4'd6
   } buf_e;
 
   // Instruction fields: <Op><Field>Lsb / <Op><Field>W.
@@ -74,6 +79,28 @@ package bitgrid_pkg;
   localparam int unsigned HamtopkRAddrW = 16;
   localparam int unsigned HamtopkNCodesLsb = 112;
   localparam int unsigned HamtopkNCodesW = 16;
+  localparam int unsigned GemmDtypeLsb = 8;
+  localparam int unsigned GemmDtypeW = 3;
+  localparam int unsigned GemmReluLsb = 11;
+  localparam int unsigned GemmReluW = 1;
+  localparam int unsigned GemmOut32Lsb = 12;
+  localparam int unsigned GemmOut32W = 1;
+  localparam int unsigned GemmMRowsLsb = 13;
+  localparam int unsigned GemmMRowsW = 10;
+  localparam int unsigned GemmGroupPairsLsb = 23;
+  localparam int unsigned GemmGroupPairsW = 6;
+  localparam int unsigned GemmNGroupsLsb = 29;
+  localparam int unsigned GemmNGroupsW = 12;
+  localparam int unsigned GemmAAddrLsb = 41;
+  localparam int unsigned GemmAAddrW = 16;
+  localparam int unsigned GemmWAddrLsb = 64;
+  localparam int unsigned GemmWAddrW = 20;
+  localparam int unsigned GemmSAddrLsb = 84;
+  localparam int unsigned GemmSAddrW = 16;
+  localparam int unsigned GemmOAddrLsb = 100;
+  localparam int unsigned GemmOAddrW = 16;
+  localparam int unsigned GemmOStrideLsb = 116;
+  localparam int unsigned GemmOStrideW = 12;
 
   // Scratchpad word addresses (the DMA instructions' spm_addr width) and buffer ids.
   localparam int unsigned SpmAddrW = 20;
@@ -99,6 +126,13 @@ package bitgrid_pkg;
   localparam int unsigned DefaultQbufKib = 16;
   localparam int unsigned DefaultDbufKib = 256;
   localparam int unsigned DefaultRbufKib = 64;
+  localparam int unsigned DefaultMacRows = 16;
+  localparam int unsigned DefaultMacCols = 16;
+  localparam int unsigned DefaultMacParallel = 0;
+  localparam int unsigned DefaultAbufKib = 256;
+  localparam int unsigned DefaultWbufKib = 512;
+  localparam int unsigned DefaultSbufKib = 32;
+  localparam int unsigned DefaultObufKib = 128;
 
   // Dependency tokens (docs/ARCHITECTURE.md R3): counter t is pushed by queue token_pusher(t) towards
   // its next (dir 1) or previous (dir 0) neighbour and popped by queue token_popper(t).
@@ -153,12 +187,14 @@ package bitgrid_pkg;
   localparam int unsigned FaultBadBuffer = 3;  // a load into a buffer the load DMA may not fill, or a store from one the store DMA may not drain
 
   // Compute engines; engine_of() gives an opcode's engine, NoEngine for spine and unknown opcodes.
-  localparam int unsigned NumEngines = 1;
-  localparam int unsigned NoEngine = 1;
+  localparam int unsigned NumEngines = 2;
+  localparam int unsigned NoEngine = 2;
   localparam int unsigned EngineHamtopk = 0;
+  localparam int unsigned EngineBitmac = 1;
   function automatic int unsigned engine_of(logic [3:0] op);
     engine_of = NoEngine;
     if (op == 4'd3) engine_of = 0;  // hamtopk
+    if (op == 4'd4) engine_of = 1;  // gemm
   endfunction
   // Whether an opcode is defined at all.
   function automatic logic op_known(logic [3:0] op);
@@ -168,6 +204,7 @@ package bitgrid_pkg;
     if (op == 4'd2) op_known = 1'b1;  // store
     if (op == 4'd15) op_known = 1'b1;  // finish
     if (op == 4'd3) op_known = 1'b1;  // hamtopk
+    if (op == 4'd4) op_known = 1'b1;  // gemm
   endfunction
   // Queue of an opcode: load/store go to their own queues, everything else (unknown opcodes too) to compute.
   function automatic logic [1:0] queue_of(logic [3:0] op);
@@ -180,10 +217,144 @@ package bitgrid_pkg;
     buf_loadable = 1'b0;
     if (b == 4'd0) buf_loadable = 1'b1;  // qbuf
     if (b == 4'd1) buf_loadable = 1'b1;  // dbuf
+    if (b == 4'd3) buf_loadable = 1'b1;  // abuf
+    if (b == 4'd4) buf_loadable = 1'b1;  // wbuf
+    if (b == 4'd5) buf_loadable = 1'b1;  // sbuf
   endfunction
   function automatic logic buf_storable(logic [BufIdW-1:0] b);
     buf_storable = 1'b0;
     if (b == 4'd2) buf_storable = 1'b1;  // rbuf
+    if (b == 4'd6) buf_storable = 1'b1;  // obuf
+  endfunction
+
+  // Weight datatypes of engine bitmac (configs/isa/engines/bitmac.yaml).
+  localparam int unsigned NumDtypes = 8;
+  localparam int unsigned DtypeInt8 = 0;
+  localparam int unsigned DtypeInt6 = 1;
+  localparam int unsigned DtypeInt4 = 2;
+  localparam int unsigned DtypeInt3 = 3;
+  localparam int unsigned DtypeFp4 = 4;
+  localparam int unsigned DtypeFp3 = 5;
+  localparam int unsigned DtypeBitmod4 = 6;
+  localparam int unsigned DtypeBitmod3 = 7;
+  // Code bits of a datatype.
+  function automatic logic [3:0] dtype_bits(logic [2:0] dt);
+    dtype_bits = 4'd0;
+    if (dt == 3'd0) dtype_bits = 4'd8;
+    if (dt == 3'd1) dtype_bits = 4'd6;
+    if (dt == 3'd2) dtype_bits = 4'd4;
+    if (dt == 3'd3) dtype_bits = 4'd3;
+    if (dt == 3'd4) dtype_bits = 4'd4;
+    if (dt == 3'd5) dtype_bits = 4'd3;
+    if (dt == 3'd6) dtype_bits = 4'd4;
+    if (dt == 3'd7) dtype_bits = 4'd3;
+  endfunction
+  // Weight terms per weight on the bit-serial PE.
+  function automatic logic [2:0] dtype_terms(logic [2:0] dt);
+    dtype_terms = 3'd1;
+    if (dt == 3'd0) dtype_terms = 3'd4;
+    if (dt == 3'd1) dtype_terms = 3'd3;
+    if (dt == 3'd2) dtype_terms = 3'd2;
+    if (dt == 3'd3) dtype_terms = 3'd2;
+    if (dt == 3'd4) dtype_terms = 3'd2;
+    if (dt == 3'd5) dtype_terms = 3'd2;
+    if (dt == 3'd6) dtype_terms = 3'd2;
+    if (dt == 3'd7) dtype_terms = 3'd2;
+  endfunction
+  // Whether a datatype's values come from a table (else the code is a two's-complement integer).
+  function automatic logic dtype_is_table(logic [2:0] dt);
+    dtype_is_table = 1'b0;
+    if (dt == 3'd4) dtype_is_table = 1'b1;
+    if (dt == 3'd5) dtype_is_table = 1'b1;
+    if (dt == 3'd6) dtype_is_table = 1'b1;
+    if (dt == 3'd7) dtype_is_table = 1'b1;
+  endfunction
+  // Value of code q (its low dtype_bits bits) in a group with selector sel.
+  function automatic logic signed [7:0] dtype_value(logic [2:0] dt, logic [7:0] q, logic [1:0] sel);
+    dtype_value = 8'sd0;
+    unique case (dt)
+      3'd0: begin  // int8
+        dtype_value = $signed(q);
+      end
+      3'd1: begin  // int6
+        dtype_value = $signed({{2{q[5]}}, q[5:0]});
+      end
+      3'd2: begin  // int4
+        dtype_value = $signed({{4{q[3]}}, q[3:0]});
+      end
+      3'd3: begin  // int3
+        dtype_value = $signed({{5{q[2]}}, q[2:0]});
+      end
+      3'd4: begin  // fp4
+        unique case (q[3:0])
+          4'd0: dtype_value = 8'sd0;
+          4'd1: dtype_value = 8'sd1;
+          4'd2: dtype_value = 8'sd2;
+          4'd3: dtype_value = 8'sd3;
+          4'd4: dtype_value = 8'sd4;
+          4'd5: dtype_value = 8'sd6;
+          4'd6: dtype_value = 8'sd8;
+          4'd7: dtype_value = 8'sd12;
+          4'd8: dtype_value = 8'sd0;
+          4'd9: dtype_value = -8'sd1;
+          4'd10: dtype_value = -8'sd2;
+          4'd11: dtype_value = -8'sd3;
+          4'd12: dtype_value = -8'sd4;
+          4'd13: dtype_value = -8'sd6;
+          4'd14: dtype_value = -8'sd8;
+          4'd15: dtype_value = -8'sd12;
+          default: dtype_value = 8'sd0;
+        endcase
+      end
+      3'd5: begin  // fp3
+        unique case (q[2:0])
+          3'd0: dtype_value = 8'sd0;
+          3'd1: dtype_value = 8'sd2;
+          3'd2: dtype_value = 8'sd4;
+          3'd3: dtype_value = 8'sd8;
+          3'd4: dtype_value = 8'sd0;
+          3'd5: dtype_value = -8'sd2;
+          3'd6: dtype_value = -8'sd4;
+          3'd7: dtype_value = -8'sd8;
+          default: dtype_value = 8'sd0;
+        endcase
+      end
+      3'd6: begin  // bitmod4
+        unique case (q[3:0])
+          4'd0: dtype_value = 8'sd0;
+          4'd1: dtype_value = 8'sd1;
+          4'd2: dtype_value = 8'sd2;
+          4'd3: dtype_value = 8'sd3;
+          4'd4: dtype_value = 8'sd4;
+          4'd5: dtype_value = 8'sd6;
+          4'd6: dtype_value = 8'sd8;
+          4'd7: dtype_value = 8'sd12;
+          4'd8: dtype_value = (sel == 2'd0) ? 8'sd10 : (sel == 2'd1) ? -8'sd10 : (sel == 2'd2) ? 8'sd16 : -8'sd16;
+          4'd9: dtype_value = -8'sd1;
+          4'd10: dtype_value = -8'sd2;
+          4'd11: dtype_value = -8'sd3;
+          4'd12: dtype_value = -8'sd4;
+          4'd13: dtype_value = -8'sd6;
+          4'd14: dtype_value = -8'sd8;
+          4'd15: dtype_value = -8'sd12;
+          default: dtype_value = 8'sd0;
+        endcase
+      end
+      3'd7: begin  // bitmod3
+        unique case (q[2:0])
+          3'd0: dtype_value = 8'sd0;
+          3'd1: dtype_value = 8'sd2;
+          3'd2: dtype_value = 8'sd4;
+          3'd3: dtype_value = 8'sd8;
+          3'd4: dtype_value = (sel == 2'd0) ? 8'sd6 : (sel == 2'd1) ? -8'sd6 : (sel == 2'd2) ? 8'sd12 : -8'sd12;
+          3'd5: dtype_value = -8'sd2;
+          3'd6: dtype_value = -8'sd4;
+          3'd7: dtype_value = -8'sd8;
+          default: dtype_value = 8'sd0;
+        endcase
+      end
+      default: dtype_value = 8'sd0;
+    endcase
   endfunction
   function automatic int unsigned max2(int unsigned a, int unsigned b);
     max2 = (a > b) ? a : b;

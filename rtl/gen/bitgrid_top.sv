@@ -25,6 +25,13 @@ module bitgrid_top #(
   parameter int unsigned QbufKib              /*verilator public*/ = bitgrid_pkg::DefaultQbufKib,
   parameter int unsigned DbufKib              /*verilator public*/ = bitgrid_pkg::DefaultDbufKib,
   parameter int unsigned RbufKib              /*verilator public*/ = bitgrid_pkg::DefaultRbufKib,
+  parameter int unsigned MacRows              /*verilator public*/ = bitgrid_pkg::DefaultMacRows,
+  parameter int unsigned MacCols              /*verilator public*/ = bitgrid_pkg::DefaultMacCols,
+  parameter int unsigned MacParallel          /*verilator public*/ = bitgrid_pkg::DefaultMacParallel,
+  parameter int unsigned AbufKib              /*verilator public*/ = bitgrid_pkg::DefaultAbufKib,
+  parameter int unsigned WbufKib              /*verilator public*/ = bitgrid_pkg::DefaultWbufKib,
+  parameter int unsigned SbufKib              /*verilator public*/ = bitgrid_pkg::DefaultSbufKib,
+  parameter int unsigned ObufKib              /*verilator public*/ = bitgrid_pkg::DefaultObufKib,
   localparam int unsigned BeatBits = DramBytesPerCycle * 8
 ) (
   input  logic                             clk_i,
@@ -90,6 +97,27 @@ module bitgrid_top #(
   if (RbufKib < 1 || RbufKib > 4096) begin : g_bad_rbuf_kib
     $fatal(1, "bitgrid_top: rbuf_kib outside its range (configs/isa/)");
   end
+  if (MacRows < 8 || MacRows > 64 || (MacRows & (MacRows - 1)) != 0) begin : g_bad_mac_rows
+    $fatal(1, "bitgrid_top: mac_rows outside its range (configs/isa/)");
+  end
+  if (MacCols < 8 || MacCols > 64 || (MacCols & (MacCols - 1)) != 0) begin : g_bad_mac_cols
+    $fatal(1, "bitgrid_top: mac_cols outside its range (configs/isa/)");
+  end
+  if (MacParallel < 0 || MacParallel > 1) begin : g_bad_mac_parallel
+    $fatal(1, "bitgrid_top: mac_parallel outside its range (configs/isa/)");
+  end
+  if (AbufKib < 1 || AbufKib > 4096) begin : g_bad_abuf_kib
+    $fatal(1, "bitgrid_top: abuf_kib outside its range (configs/isa/)");
+  end
+  if (WbufKib < 1 || WbufKib > 8192) begin : g_bad_wbuf_kib
+    $fatal(1, "bitgrid_top: wbuf_kib outside its range (configs/isa/)");
+  end
+  if (SbufKib < 1 || SbufKib > 1024) begin : g_bad_sbuf_kib
+    $fatal(1, "bitgrid_top: sbuf_kib outside its range (configs/isa/)");
+  end
+  if (ObufKib < 1 || ObufKib > 4096) begin : g_bad_obuf_kib
+    $fatal(1, "bitgrid_top: obuf_kib outside its range (configs/isa/)");
+  end
   if (DramBurstBytes < DramBytesPerCycle) begin : g_bad_burst
     $fatal(1, "bitgrid_top: dram_burst_bytes is smaller than one beat");
   end
@@ -117,6 +145,18 @@ module bitgrid_top #(
   localparam int unsigned RbufPortWords = (1);
   localparam int unsigned RbufRowWords  = bitgrid_pkg::max2(RbufPortWords, Wb);
   localparam int unsigned RbufWords     = RbufKib * 128;  // KiB of 64-bit words
+  localparam int unsigned AbufPortWords = (MacRows / 4);
+  localparam int unsigned AbufRowWords  = bitgrid_pkg::max2(AbufPortWords, Wb);
+  localparam int unsigned AbufWords     = AbufKib * 128;  // KiB of 64-bit words
+  localparam int unsigned WbufPortWords = (MacRows * MacCols / 32 * (1 + 3 * MacParallel));
+  localparam int unsigned WbufRowWords  = bitgrid_pkg::max2(WbufPortWords, Wb);
+  localparam int unsigned WbufWords     = WbufKib * 128;  // KiB of 64-bit words
+  localparam int unsigned SbufPortWords = (MacCols / 4);
+  localparam int unsigned SbufRowWords  = bitgrid_pkg::max2(SbufPortWords, Wb);
+  localparam int unsigned SbufWords     = SbufKib * 128;  // KiB of 64-bit words
+  localparam int unsigned ObufPortWords = (MacCols / 8);
+  localparam int unsigned ObufRowWords  = bitgrid_pkg::max2(ObufPortWords, Wb);
+  localparam int unsigned ObufWords     = ObufKib * 128;  // KiB of 64-bit words
 
   // ------------------------------------------------------------------------------------------------
   // Controller
@@ -253,6 +293,14 @@ module bitgrid_top #(
   logic [DbufPortWords*64-1:0] dbuf_b_wdata, dbuf_b_rdata;
   bitgrid_pkg::spm_req_t       rbuf_b_req;
   logic [RbufPortWords*64-1:0] rbuf_b_wdata, rbuf_b_rdata;
+  bitgrid_pkg::spm_req_t       abuf_b_req;
+  logic [AbufPortWords*64-1:0] abuf_b_wdata, abuf_b_rdata;
+  bitgrid_pkg::spm_req_t       wbuf_b_req;
+  logic [WbufPortWords*64-1:0] wbuf_b_wdata, wbuf_b_rdata;
+  bitgrid_pkg::spm_req_t       sbuf_b_req;
+  logic [SbufPortWords*64-1:0] sbuf_b_wdata, sbuf_b_rdata;
+  bitgrid_pkg::spm_req_t       obuf_b_req;
+  logic [ObufPortWords*64-1:0] obuf_b_wdata;
 
   // Engine hamtopk (configs/isa/engines/hamtopk.yaml)
   bitgrid_pkg::spm_req_t hamtopk_qbuf_req;
@@ -283,6 +331,37 @@ module bitgrid_top #(
     .rbuf_rdata_i(rbuf_b_rdata)
   );
 
+  // Engine bitmac (configs/isa/engines/bitmac.yaml)
+  bitgrid_pkg::spm_req_t bitmac_abuf_req;
+  bitgrid_pkg::spm_req_t bitmac_wbuf_req;
+  bitgrid_pkg::spm_req_t bitmac_sbuf_req;
+  bitgrid_pkg::spm_req_t bitmac_obuf_req;
+  logic [ObufPortWords*64-1:0] bitmac_obuf_wdata;
+
+  bg_bitmac #(
+    .MacRows      (MacRows),
+    .MacCols      (MacCols),
+    .MacParallel  (MacParallel),
+    .AbufPortWords(AbufPortWords),
+    .WbufPortWords(WbufPortWords),
+    .SbufPortWords(SbufPortWords),
+    .ObufPortWords(ObufPortWords)
+  ) u_bitmac (
+    .clk_i       (clk_i),
+    .rst_ni      (rst_ni),
+    .start_i     (eng_start[1]),
+    .insn_i      (unit_insn[ComputeQ*InsnW +: InsnW]),
+    .last_o      (eng_last[1]),
+    .abuf_req_o  (bitmac_abuf_req),
+    .abuf_rdata_i(abuf_b_rdata),
+    .wbuf_req_o  (bitmac_wbuf_req),
+    .wbuf_rdata_i(wbuf_b_rdata),
+    .sbuf_req_o  (bitmac_sbuf_req),
+    .sbuf_rdata_i(sbuf_b_rdata),
+    .obuf_req_o  (bitmac_obuf_req),
+    .obuf_wdata_o(bitmac_obuf_wdata)
+  );
+
   // Compute-port requests: the OR of the users' requests (an idle engine drives '0); write data
   // from the user that writes.
   assign qbuf_b_req   = hamtopk_qbuf_req;
@@ -291,13 +370,25 @@ module bitgrid_top #(
   assign dbuf_b_wdata = '0;
   assign rbuf_b_req   = hamtopk_rbuf_req;
   assign rbuf_b_wdata = (hamtopk_rbuf_req.we ? hamtopk_rbuf_wdata : '0);
+  assign abuf_b_req   = bitmac_abuf_req;
+  assign abuf_b_wdata = '0;
+  assign wbuf_b_req   = bitmac_wbuf_req;
+  assign wbuf_b_wdata = '0;
+  assign sbuf_b_req   = bitmac_sbuf_req;
+  assign sbuf_b_wdata = '0;
+  assign obuf_b_req   = bitmac_obuf_req;
+  assign obuf_b_wdata = (bitmac_obuf_req.we ? bitmac_obuf_wdata : '0);
 
   // Store read data: port A of the buffer the store unit reads (st_buf holds for the whole store).
   logic [Wb*64-1:0] rbuf_a_rdata;
+  logic [Wb*64-1:0] obuf_a_rdata;
   always_comb begin
     st_rdata = '0;
     if (st_buf == BufW'(bitgrid_pkg::BufRbuf)) begin
       st_rdata = rbuf_a_rdata;
+    end
+    if (st_buf == BufW'(bitgrid_pkg::BufObuf)) begin
+      st_rdata = obuf_a_rdata;
     end
   end
 
@@ -373,6 +464,98 @@ module bitgrid_top #(
     .b_rdata_o(rbuf_b_rdata)
   );
 
+  bg_scratchpad #(
+    .Words   (AbufWords),
+    .RowWords(AbufRowWords),
+    .AWords  (Wb),
+    .BWords  (AbufPortWords),
+    .AWrite  (1),
+    .ARead   (0),
+    .BWrite  (0),
+    .BRead   (1)
+  ) u_abuf (
+    .clk_i    (clk_i),
+    .a_req_i  (ld_we && ld_buf == BufW'(bitgrid_pkg::BufAbuf)),
+    .a_we_i   (1'b1),
+    .a_addr_i (ld_addr),
+    .a_wdata_i(ld_wdata),
+    .a_rdata_o(),
+    .b_req_i  (abuf_b_req.req),
+    .b_we_i   (abuf_b_req.we),
+    .b_addr_i (abuf_b_req.addr),
+    .b_wdata_i(abuf_b_wdata),
+    .b_rdata_o(abuf_b_rdata)
+  );
+
+  bg_scratchpad #(
+    .Words   (WbufWords),
+    .RowWords(WbufRowWords),
+    .AWords  (Wb),
+    .BWords  (WbufPortWords),
+    .AWrite  (1),
+    .ARead   (0),
+    .BWrite  (0),
+    .BRead   (1)
+  ) u_wbuf (
+    .clk_i    (clk_i),
+    .a_req_i  (ld_we && ld_buf == BufW'(bitgrid_pkg::BufWbuf)),
+    .a_we_i   (1'b1),
+    .a_addr_i (ld_addr),
+    .a_wdata_i(ld_wdata),
+    .a_rdata_o(),
+    .b_req_i  (wbuf_b_req.req),
+    .b_we_i   (wbuf_b_req.we),
+    .b_addr_i (wbuf_b_req.addr),
+    .b_wdata_i(wbuf_b_wdata),
+    .b_rdata_o(wbuf_b_rdata)
+  );
+
+  bg_scratchpad #(
+    .Words   (SbufWords),
+    .RowWords(SbufRowWords),
+    .AWords  (Wb),
+    .BWords  (SbufPortWords),
+    .AWrite  (1),
+    .ARead   (0),
+    .BWrite  (0),
+    .BRead   (1)
+  ) u_sbuf (
+    .clk_i    (clk_i),
+    .a_req_i  (ld_we && ld_buf == BufW'(bitgrid_pkg::BufSbuf)),
+    .a_we_i   (1'b1),
+    .a_addr_i (ld_addr),
+    .a_wdata_i(ld_wdata),
+    .a_rdata_o(),
+    .b_req_i  (sbuf_b_req.req),
+    .b_we_i   (sbuf_b_req.we),
+    .b_addr_i (sbuf_b_req.addr),
+    .b_wdata_i(sbuf_b_wdata),
+    .b_rdata_o(sbuf_b_rdata)
+  );
+
+  bg_scratchpad #(
+    .Words   (ObufWords),
+    .RowWords(ObufRowWords),
+    .AWords  (Wb),
+    .BWords  (ObufPortWords),
+    .AWrite  (0),
+    .ARead   (1),
+    .BWrite  (1),
+    .BRead   (0)
+  ) u_obuf (
+    .clk_i    (clk_i),
+    .a_req_i  (st_req && st_buf == BufW'(bitgrid_pkg::BufObuf)),
+    .a_we_i   (1'b0),
+    .a_addr_i (st_addr),
+    .a_wdata_i('0),
+    .a_rdata_o(obuf_a_rdata),
+    .b_req_i  (obuf_b_req.req),
+    .b_we_i   (obuf_b_req.we),
+    .b_addr_i (obuf_b_req.addr),
+    .b_wdata_i(obuf_b_wdata),
+    .b_rdata_o()
+  );
+
   /* verilator lint_on PINCONNECTEMPTY */
 
 `ifndef SYNTHESIS
@@ -390,6 +573,14 @@ module bitgrid_top #(
     else $error("bitgrid_top: two engines use dbuf in one cycle");
   a_rbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({hamtopk_rbuf_req.req}))
     else $error("bitgrid_top: two engines use rbuf in one cycle");
+  a_abuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_abuf_req.req}))
+    else $error("bitgrid_top: two engines use abuf in one cycle");
+  a_wbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_wbuf_req.req}))
+    else $error("bitgrid_top: two engines use wbuf in one cycle");
+  a_sbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_sbuf_req.req}))
+    else $error("bitgrid_top: two engines use sbuf in one cycle");
+  a_obuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_obuf_req.req}))
+    else $error("bitgrid_top: two engines use obuf in one cycle");
   a_load_target: assert property (@(posedge clk_i) disable iff (!asserts_on) ld_we -> bitgrid_pkg::buf_loadable(ld_buf))
     else $error("bitgrid_top: load DMA wrote a buffer it may not fill");
   a_store_source: assert property (@(posedge clk_i) disable iff (!asserts_on) st_req -> bitgrid_pkg::buf_storable(st_buf))

@@ -15,4 +15,8 @@ rtl/engines/hamtopk/bg_popcount64.sv
 rtl/engines/hamtopk/bg_hamming_unit.sv
 rtl/engines/hamtopk/bg_topk_unit.sv
 rtl/engines/hamtopk/bg_hamtopk.sv
+rtl/engines/bitmac/bg_bitmac_pe_col.sv
+rtl/engines/bitmac/bg_bitmac_rescale.sv
+rtl/engines/bitmac/bg_bitmac_requant.sv
+rtl/engines/bitmac/bg_bitmac.sv
 rtl/gen/bitgrid_top.sv

@@ -6,10 +6,13 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 #include "bitgrid/datafile.h"
+#include "bitgrid/gen/isa.h"
 #include "bitgrid/insn.h"
+#include "bitgrid/quant.h"
 
 namespace fs = std::filesystem;
 
@@ -67,6 +70,48 @@ class Cli : public ::testing::Test {
     if (fs::exists(out)) {
       EXPECT_TRUE(fs::is_empty(out)) << "half-written outputs left in " << out;
     }
+  }
+  // `bitgrid quantize ARGS -o q.npz` expected to fail: non-zero exit, one line on stderr containing
+  // `needle`, no output file (nor its temporary) left behind.
+  void expect_quantize_error(const std::string& args, const std::string& needle) {
+    const fs::path out = dir / "q.npz";
+    fs::remove(out);
+    const Result r = run("quantize " + args + " -o " + out.string());
+    EXPECT_NE(r.rc, 0) << args;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << "stderr: " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "stderr: " << r.err;
+    EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+    EXPECT_FALSE(fs::exists(out)) << args;
+    EXPECT_FALSE(fs::exists(out.string() + ".tmp")) << args;
+  }
+  // Seeded heavy-tailed (Laplace) weights [rows][cols].
+  static std::vector<float> weights(size_t rows, size_t cols, unsigned seed = 5) {
+    std::mt19937 rng(seed);
+    std::exponential_distribution<float> ex(1.0f);
+    std::vector<float> w(rows * cols);
+    for (auto& x : w) x = 0.05f * (ex(rng) - ex(rng));
+    return w;
+  }
+  // A safetensors file with one [rows][cols] F16 tensor "layer.0.weight" and an I64 "steps".
+  fs::path safetensors_file(const std::string& name, size_t rows, size_t cols) {
+    const std::string header = "{\"layer.0.weight\": {\"dtype\": \"F16\", \"shape\": [" + std::to_string(rows) + ", " +
+                               std::to_string(cols) + "], \"data_offsets\": [0, " + std::to_string(2 * rows * cols) +
+                               "]}, \"steps\": {\"dtype\": \"I64\", " + "\"shape\": [1], \"data_offsets\": [" +
+                               std::to_string(2 * rows * cols) + ", " + std::to_string(2 * rows * cols + 8) + "]}}";
+    std::string b;
+    for (int i = 0; i < 8; ++i) b += static_cast<char>((header.size() >> (8 * i)) & 0xFF);
+    b += header;
+    std::mt19937 rng(9);
+    for (size_t i = 0; i < rows * cols; ++i) {
+      // float16 with exponent 10..17 (|x| in [2^-5, 2^3)), random sign and mantissa
+      const uint16_t h = static_cast<uint16_t>(((rng() & 1) << 15) | ((10 + rng() % 8) << 10) | (rng() & 0x3FF));
+      b += static_cast<char>(h & 0xFF);
+      b += static_cast<char>(h >> 8);
+    }
+    b += std::string(8, '\0');
+    const fs::path p = dir / name;
+    std::ofstream(p, std::ios::binary) << b;
+    return p;
   }
 };
 
@@ -222,4 +267,134 @@ TEST_F(Cli, ProgramWorkloadAndMachineFaults) {
     EXPECT_EQ(run("run " + (dir / "bad.yaml").string() + " --backend " + be + " --out " + (dir / "x").string()).rc, 4);
   }
   EXPECT_NE(slurp(dir / "stderr").find("in cycle"), std::string::npos);  // the timed backend names the cycle
+}
+
+// ---- bitgrid quantize ----
+
+TEST_F(Cli, QuantizeNpyWritesCodesAndScales) {
+  const size_t N = 8, K = 256, G = 64;
+  const auto w = weights(N, K);
+  bitgrid::write_npy((dir / "W.npy").string(), "f4", N, K, w.data());
+  const fs::path out = dir / "q.npz";
+  const Result r = run("quantize " + (dir / "W.npy").string() + " --dtype bitmod4 --group 64 -o " + out.string());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("W [8 x 256] bitmod4 group 64: MSE "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" dB"), std::string::npos) << r.out;
+  const auto m = bitgrid::read_npz(out.string());
+  ASSERT_EQ(m.size(), 5u);
+  const std::vector<std::string> names = {"W/codes", "W/sel", "W/gscale", "W/cscale", "W/dequant"};
+  for (size_t i = 0; i < names.size(); ++i) EXPECT_EQ(m[i].name, names[i]);
+  const auto &codes = m[0].array, &sel = m[1].array, &gs = m[2].array, &cs = m[3].array, &deq = m[4].array;
+  EXPECT_EQ(codes.dtype, "u1");
+  EXPECT_EQ(codes.rows, N);
+  EXPECT_EQ(codes.cols, K);
+  EXPECT_EQ(sel.dtype, "u1");
+  EXPECT_EQ(sel.cols, K / G);
+  EXPECT_EQ(gs.dtype, "u1");
+  EXPECT_EQ(gs.cols, K / G);
+  EXPECT_EQ(cs.dtype, "f4");
+  EXPECT_EQ(cs.ndim, 1);
+  EXPECT_EQ(cs.rows, N);
+  EXPECT_EQ(deq.dtype, "f4");
+  // dequant = value(code, sel) * gscale * cscale, and the same result as the library's quantizer
+  for (size_t n = 0; n < N; ++n)
+    for (size_t k = 0; k < K; ++k) {
+      const size_t g = n * (K / G) + k / G;
+      const double v = bitgrid::isa::dtype_value(bitgrid::isa::kDtypeBitmod4, codes.bytes[n * K + k], sel.bytes[g]);
+      ASSERT_EQ(deq.as<float>()[n * K + k], static_cast<float>(v * gs.bytes[g] * cs.as<float>()[n]));
+    }
+  const auto q = bitgrid::quantize(w.data(), N, K, bitgrid::isa::kDtypeBitmod4, G);
+  EXPECT_EQ(codes.bytes, q.codes);
+  EXPECT_EQ(sel.bytes, q.sel);
+}
+
+TEST_F(Cli, QuantizeNpzAndSafetensorsTensors) {
+  const auto a = weights(4, 256, 1), b = weights(2, 128, 2);
+  const std::vector<int64_t> ids = {1, 2, 3};
+  bitgrid::write_npz((dir / "m.npz").string(), {{"a", bitgrid::Array2D::make("f4", 4, 256, a.data())},
+                                                {"b", bitgrid::Array2D::make("f4", 2, 128, b.data())},
+                                                {"ids", bitgrid::Array2D::make("i8", 3, 1, ids.data(), 1)}});
+  const fs::path out = dir / "q.npz";
+  Result r = run("quantize " + (dir / "m.npz").string() + " --dtype int4 -o " + out.string());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("a [4 x 256] int4 group 128"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("b [2 x 128] int4 group 128"), std::string::npos) << r.out;
+  EXPECT_EQ(bitgrid::read_npz(out.string()).size(), 10u);
+  r = run("quantize " + (dir / "m.npz").string() + " --dtype fp3 --group 32 --tensor b -o " + out.string());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out.find("a ["), std::string::npos) << r.out;
+  const auto m = bitgrid::read_npz(out.string());
+  ASSERT_EQ(m.size(), 5u);
+  EXPECT_EQ(m[1].name, "b/sel");
+  EXPECT_EQ(m[1].array.cols, 4u);
+  // safetensors (float16): every 2-D float tensor
+  r = run("quantize " + safetensors_file("m.safetensors", 16, 256).string() + " --dtype bitmod3 -o " + out.string());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("layer.0.weight [16 x 256] bitmod3 group 128"), std::string::npos) << r.out;
+  EXPECT_EQ(bitgrid::read_npz(out.string())[0].name, "layer.0.weight/codes");
+}
+
+TEST_F(Cli, QuantizeComparesAllDatatypes) {
+  const auto w = weights(16, 512);
+  bitgrid::write_npy((dir / "W.npy").string(), "f4", 16, 512, w.data());
+  Result r = run("quantize " + (dir / "W.npy").string() + " --dtype all");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  for (const auto& d : bitgrid::isa::kDtypes) EXPECT_NE(r.out.find(std::string("  ") + d.name), std::string::npos);
+  EXPECT_NE(r.out.find("SQNR dB"), std::string::npos) << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 2 + 8) << r.out;
+  EXPECT_FALSE(fs::exists(dir / "q.npz"));
+  r = run("quantize " + (dir / "W.npy").string() + " --dtype all -o " + (dir / "q.npz").string());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto m = bitgrid::read_npz((dir / "q.npz").string());
+  EXPECT_EQ(m.size(), 8u * 5u);
+  EXPECT_EQ(m[5].name, "W/int6/codes");
+}
+
+TEST_F(Cli, QuantizeBadInput) {
+  const auto w = weights(4, 256);
+  const std::string W = (dir / "W.npy").string();
+  bitgrid::write_npy(W, "f4", 4, 256, w.data());
+  expect_quantize_error(W + " --dtype int5", "--dtype: unknown datatype 'int5' (valid: int8, int6");
+  expect_quantize_error(W + " --dtype int4 --group 100", "W.npy: tensor 'W': group size 100 does not divide K = 256");
+  expect_quantize_error(W + " --dtype int4 --group 0", "group size 0 does not divide");
+  auto nan = w;
+  nan[2 * 256 + 5] = std::nanf("");
+  bitgrid::write_npy((dir / "nan.npy").string(), "f4", 4, 256, nan.data());
+  expect_quantize_error((dir / "nan.npy").string() + " --dtype fp4",
+                        "nan.npy: tensor 'nan': weight at row 2, column 5 is NaN");
+  nan[2 * 256 + 5] = INFINITY;
+  bitgrid::write_npy((dir / "inf.npy").string(), "f4", 4, 256, nan.data());
+  expect_quantize_error((dir / "inf.npy").string() + " --dtype fp4", "row 2, column 5 is infinite");
+  bitgrid::write_npy((dir / "v.npy").string(), bitgrid::Array2D::make("f4", 256, 1, w.data(), 1));
+  expect_quantize_error((dir / "v.npy").string() + " --dtype int8",
+                        "v.npy: tensor 'v': expected a 2-D [N][K] weight matrix, got 1 dimension(s)");
+  std::vector<uint8_t> u(16);
+  bitgrid::write_npy((dir / "u.npy").string(), "u1", 4, 4, u.data());
+  expect_quantize_error((dir / "u.npy").string() + " --dtype int8", "u.npy: tensor 'u': dtype u1 is not float32");
+  expect_quantize_error((dir / "nope.npy").string() + " --dtype int8", "nope.npy: cannot open");
+  expect_quantize_error((dir / "W.csv").string() + " --dtype int8", "W.csv: unknown weight file type '.csv'");
+  const std::string npy = slurp(W);
+  std::ofstream(dir / "t.npy", std::ios::binary) << npy.substr(0, npy.size() - 5);
+  expect_quantize_error((dir / "t.npy").string() + " --dtype int8", "t.npy: truncated");
+  // .npz: truncated archive, unknown --tensor
+  bitgrid::write_npz((dir / "m.npz").string(), {{"a", bitgrid::Array2D::make("f4", 4, 256, w.data())}});
+  const std::string z = slurp(dir / "m.npz");
+  std::ofstream(dir / "t.npz", std::ios::binary) << z.substr(0, z.size() / 2);
+  expect_quantize_error((dir / "t.npz").string() + " --dtype int8", "t.npz: not a readable .npz");
+  expect_quantize_error((dir / "m.npz").string() + " --dtype int8 --tensor zz",
+                        "m.npz: no tensor 'zz' (the file has: a)");
+  expect_quantize_error(W + " --dtype int8 --tensor W", "--tensor selects tensors of .npz and .safetensors");
+  // .safetensors: truncated data, a non-float tensor named
+  const std::string st = slurp(safetensors_file("m.safetensors", 4, 256));
+  std::ofstream(dir / "t.safetensors", std::ios::binary) << st.substr(0, st.size() - 100);
+  expect_quantize_error((dir / "t.safetensors").string() + " --dtype int8", "t.safetensors: tensor");
+  expect_quantize_error((dir / "t.safetensors").string() + " --dtype int8", "beyond the data section");
+  expect_quantize_error((dir / "m.safetensors").string() + " --dtype int8 --tensor steps",
+                        "m.safetensors: tensor 'steps': dtype I64 is not a float type");
+  // A failing second tensor leaves no output from the first.
+  auto bad = w;
+  bad[7] = -INFINITY;
+  bitgrid::write_npz((dir / "two.npz").string(), {{"a", bitgrid::Array2D::make("f4", 4, 256, w.data())},
+                                                  {"b", bitgrid::Array2D::make("f4", 4, 256, bad.data())}});
+  expect_quantize_error((dir / "two.npz").string() + " --dtype int8", "two.npz: tensor 'b': weight at row 0, column 7");
 }

@@ -17,15 +17,18 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <numeric>
 #include <random>
 #include <set>
 
+#include "bitgrid/engines/bitmac.h"
 #include "bitgrid/engines/hamtopk.h"
 #include "bitgrid/error.h"
 #include "bitgrid/executor.h"
 #include "bitgrid/floatknn.h"
 #include "bitgrid/memimage.h"
 #include "bitgrid/workloads/hamming_topk.h"
+#include "bitgrid/workloads/model.h"
 #include "random_program.h"
 
 namespace fs = std::filesystem;
@@ -38,8 +41,11 @@ struct Case {
   uint64_t seed;
   size_t hw_index;
   enum Kind { kCompiled, kHandBuilt, kFaulty } kind = kCompiled;
-  HammingTopkCompiled compiled;  // kCompiled
-  HammingTopkWorkload w;         // kCompiled
+  bool linear = false;           // kCompiled: a linear layer (else hamming_topk)
+  HammingTopkCompiled compiled;  // kCompiled, hamming_topk
+  HammingTopkWorkload w;         // kCompiled, hamming_topk
+  std::vector<LinearQ> lq;       // kCompiled, linear layers (a chain when more than one)
+  ModelCompiled lc;              // kCompiled, linear layers
   Program program;
   std::vector<uint8_t> memory, ref_memory;
   std::string what;
@@ -65,6 +71,55 @@ HammingTopkWorkload random_workload(std::mt19937_64& rng, const HwConfig& hw) {
   if (rng() % 2) w.tile_codes = 1 + rng() % 300;
   if (rng() % 2) w.query_batch = 1 + rng() % q;
   return w;
+}
+
+// A random model of 1-3 quantized linear layers, some reading the previous layer's outputs: every datatype,
+// random codes, scales, selectors and requantization parameters (saturating often), N and M that are not
+// multiples of the array or of the m tile. `small`: one layer of one group and a few rows, for machines
+// whose buffers cannot hold the larger draws.
+std::vector<LinearQ> random_model(std::mt19937_64& rng, const HwConfig& hw, bool small = false) {
+  const uint64_t R = bitmac::rows(hw), C = bitmac::cols(hw);
+  const size_t nl = small ? 1 : 1 + rng() % 3;
+  const uint64_t m = small ? 1 + rng() % 3 : rng() % 4 == 0 ? 1 : 1 + rng() % 40;
+  std::vector<LinearQ> ls(nl);
+  for (size_t i = 0; i < nl; ++i) {  // shapes first: a chained layer constrains its producer's N
+    LinearQ& l = ls[i];
+    l.name = "l" + std::to_string(i);
+    l.m = m;
+    l.dtype = rng() % isa::kDtypes.size();
+    const uint64_t T = bitmac::terms(hw, l.dtype);
+    l.group = 2 * R * ((4 + T - 1) / T + rng() % 2);
+    if (i > 0 && rng() % 2) l.input = ls[i - 1].name;
+  }
+  for (size_t i = 0; i < nl; ++i) {
+    LinearQ& l = ls[i];
+    const bool feeds = i + 1 < nl && !ls[i + 1].input.empty();
+    l.k = !l.input.empty() ? ls[i - 1].n : small ? l.group : l.group * (1 + rng() % 3);
+    l.n = feeds ? std::lcm(C, ls[i + 1].group) * (1 + rng() % 2) : 1 + rng() % (3 * C);
+    l.relu = rng() % 2;
+    l.out32 = !feeds && rng() % 4 == 0;
+    const uint64_t ng = l.k / l.group, b = isa::kDtypes[l.dtype].bits;
+    l.codes.resize(l.n * l.k);
+    for (auto& c : l.codes) c = static_cast<uint8_t>(rng() & ((1u << b) - 1));
+    l.scale.resize(l.n * ng);
+    l.sel.resize(l.n * ng);
+    for (auto& v : l.scale) v = static_cast<uint8_t>(rng());
+    for (auto& v : l.sel) v = static_cast<uint8_t>(rng() % 4);
+    l.channels.resize(l.n);
+    for (auto& ch : l.channels) {
+      ch.bias = static_cast<int32_t>(rng() % 2000001) - 1000000;
+      ch.mult = static_cast<uint16_t>(rng());
+      ch.shift = static_cast<uint8_t>(10 + rng() % 30);
+    }
+    if (l.input.empty()) {
+      l.x.resize(l.m * l.k);
+      for (auto& v : l.x) v = static_cast<int8_t>(rng());
+    } else {
+      const auto y = linear_reference(ls[i - 1]);
+      l.x.assign(y.begin(), y.end());
+    }
+  }
+  return ls;
 }
 
 int run_process(const std::vector<std::string>& argv, const fs::path& log) {
@@ -109,7 +164,26 @@ int main(int argc, char** argv) {
       c.seed = s;
       c.hw_index = static_cast<size_t>(s % hws.size());
       const HwConfig& hw = hws[c.hw_index];
-      if (s % 3 != 0) {
+      if (s % 3 != 0 && (s / 3) % 2 == 1) {
+        c.kind = Case::kCompiled;
+        c.linear = true;
+        c.lq = random_model(rng, hw);
+        try {
+          c.lc = compile_model(c.lq, hw);
+        } catch (const Error&) {  // too large for this machine's buffers: a one-group, few-row draw
+          c.lq = random_model(rng, hw, true);
+          c.lc = compile_model(c.lq, hw);
+        }
+        c.program = c.lc.program;
+        c.memory = c.lc.memory;
+        c.what = "model";
+        for (size_t i = 0; i < c.lq.size(); ++i) {
+          const LinearQ& l = c.lq[i];
+          c.what += fmt::format(" [{}{} M={} K={} N={} {} group={} relu={} out32={} m_tile={}]", l.name,
+                                l.input.empty() ? "" : " <- " + l.input, l.m, l.k, l.n, isa::kDtypes[l.dtype].name,
+                                l.group, l.relu, l.out32, c.lc.layers[i].m_tile);
+        }
+      } else if (s % 3 != 0) {
         c.kind = Case::kCompiled;
         c.w = random_workload(rng, hw);
         try {
@@ -154,6 +228,14 @@ int main(int argc, char** argv) {
     // brute force check of the reference model itself
     for (const auto& c : cases) {
       if (c.kind != Case::kCompiled) continue;
+      if (c.linear) {
+        for (size_t i = 0; i < c.lq.size(); ++i)
+          if (decode_layer(c.lq[i], c.lc.layers[i], c.ref_memory) != linear_reference(c.lq[i])) {
+            fail(c, "reference result of layer " + c.lq[i].name + " differs from the direct integer computation");
+            break;
+          }
+        continue;
+      }
       std::vector<int64_t> nb;
       std::vector<int32_t> d;
       decode_hamming_topk(c.compiled.layout, c.ref_memory, nb, d);
@@ -237,7 +319,7 @@ int main(int argc, char** argv) {
               if (a[i] != b[i]) {
                 const size_t idx = a[i][0].get<size_t>();
                 where = fmt::format("; first diverging instruction #{} ({}): systemc [issue, done] = {}, rtl = {}", idx,
-                                    disassemble(c.compiled.program.insns.at(idx)), a[i].dump(), b[i].dump());
+                                    disassemble(c.program.insns.at(idx)), a[i].dump(), b[i].dump());
                 break;
               }
           }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "bitgrid/checker.h"
+#include "bitgrid/engines/bitmac.h"
 #include "bitgrid/engines/hamtopk.h"
 #include "bitgrid/error.h"
 
@@ -57,18 +58,64 @@ RandomProgram random_program(std::mt19937_64& rng, const HwConfig& hw, bool faul
     return encode(h);
   };
 
+  // A random legal gemm: any datatype, a group the rescaler accepts, random placement in the buffers
+  // (falls back to a nop when the buffers cannot hold the drawn shape).
+  auto gemm = [&]() -> Insn {
+    const uint64_t R = bitmac::rows(hw), C = bitmac::cols(hw);
+    isa::GemmInsn g;
+    g.dtype = rng() % isa::kDtypes.size();
+    const uint64_t T = bitmac::terms(hw, g.dtype);
+    g.group_pairs = (4 + T - 1) / T + rng() % 2;
+    g.n_groups = uni(rng, 1, 3);
+    g.m_rows = uni(rng, 1, 6);
+    g.relu = rng() % 2;
+    g.out32 = rng() % 3 == 0;
+    const uint64_t ow = bitmac::out_row_words(hw, g.out32);
+    g.o_stride = ow * uni(rng, 1, 3);
+    auto words = [&](isa::Buf b) { return static_cast<uint64_t>(hw.buf_words(b)); };
+    for (int tries = 0; tries < 8; ++tries) {
+      const uint64_t K = bitmac::reduction(hw, g.group_pairs, g.n_groups);
+      const uint64_t aw = g.m_rows * K / 8, ww = bitmac::weight_words(hw, g.dtype, g.group_pairs, g.n_groups);
+      const uint64_t sw = bitmac::side_words(hw, g.n_groups), o_span = (g.m_rows - 1) * g.o_stride + ow;
+      const uint64_t wport = bitmac::planes_per_read(hw) * bitmac::plane_words(hw);
+      if (aw <= words(isa::Buf::kAbuf) && ww <= words(isa::Buf::kWbuf) && sw <= words(isa::Buf::kSbuf) &&
+          o_span <= words(isa::Buf::kObuf) && g.group_pairs * 2 * R <= bitmac::kMaxGroup) {
+        g.a_addr = uni(rng, 0, (std::min<uint64_t>(words(isa::Buf::kAbuf), 0xFFFF) - aw) / (R / 4)) * (R / 4);
+        g.w_addr = uni(rng, 0, (words(isa::Buf::kWbuf) - ww) / wport) * wport;
+        g.s_addr = uni(rng, 0, (std::min<uint64_t>(words(isa::Buf::kSbuf), 0xFFFF) - sw) / (C / 4)) * (C / 4);
+        g.o_addr = uni(rng, 0, (std::min<uint64_t>(words(isa::Buf::kObuf), 0xFFFF) - o_span) / (C / 8)) * (C / 8);
+        if (g.a_addr + aw <= words(isa::Buf::kAbuf) && g.s_addr + sw <= words(isa::Buf::kSbuf) &&
+            g.o_addr + o_span <= words(isa::Buf::kObuf))
+          return encode(g);
+      }
+      if (g.n_groups > 1)
+        --g.n_groups;
+      else if (g.m_rows > 1)
+        g.m_rows = (g.m_rows + 1) / 2, g.o_stride = ow;
+      else if (g.group_pairs * T > 4)
+        --g.group_pairs;
+      else
+        g.dtype = isa::kDtypeInt3;
+    }
+    return make_nop();
+  };
+
   // ---- the operations, in a global order
   std::vector<Op> ops;
   const int n = static_cast<int>(uni(rng, 3, 60));
   for (int i = 0; i < n; ++i) {
-    const unsigned kind = static_cast<unsigned>(rng() % 10);
-    if (kind < 3) {
-      ops.push_back({dma(rng() % 2 ? isa::Buf::kQbuf : isa::Buf::kDbuf, true), 0});
+    const unsigned kind = static_cast<unsigned>(rng() % 13);
+    static constexpr isa::Buf kLoadBufs[] = {isa::Buf::kQbuf, isa::Buf::kDbuf, isa::Buf::kAbuf, isa::Buf::kWbuf,
+                                             isa::Buf::kSbuf};
+    if (kind < 4) {
+      ops.push_back({dma(kLoadBufs[rng() % 5], true), 0});
     } else if (kind < 6) {
       ops.push_back({ham(), 1});
     } else if (kind < 8) {
-      ops.push_back({dma(isa::Buf::kRbuf, false), 2});
-    } else if (kind == 8) {
+      ops.push_back({gemm(), 1});
+    } else if (kind < 10) {
+      ops.push_back({dma(rng() % 2 ? isa::Buf::kRbuf : isa::Buf::kObuf, false), 2});
+    } else if (kind == 10) {
       ops.push_back({make_nop(), 1});
     } else {  // a burst on one queue: fills it and blocks the dispatcher
       const int q = static_cast<int>(rng() % 3), len = static_cast<int>(uni(rng, 4, 24));
@@ -161,7 +208,8 @@ RandomProgram random_program(std::mt19937_64& rng, const HwConfig& hw, bool faul
     Insn bad;
     switch (rng() % 3) {
       case 0:
-        bad.set(isa::kOpcodeField, uni(rng, 4, 14));  // no instruction has opcodes 4..14
+        do bad.set(isa::kOpcodeField, uni(rng, 0, 15));  // an opcode no instruction has
+        while (isa::op_def(bad.opcode()));
         break;
       case 1:
         bad = rng() % 2 ? make_load(isa::Buf::kRbuf, 0, wb, 0) : make_store(isa::Buf::kQbuf, 0, wb, 0);

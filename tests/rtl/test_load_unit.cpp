@@ -12,6 +12,7 @@
 
 #include <map>
 #include <random>
+#include <set>
 #include <vector>
 
 #include "Vdut.h"
@@ -272,7 +273,11 @@ TEST_F(LoadUnitTest, FaultOfTheHeadInstruction) {
       const Load ld{buf, 8, nwords, 64};
       set_insn(sim->insn_i, encode_load(ld));
       sim.settle();
-      const bool bad = nwords >= kBeatWords && buf != kBufQbuf && buf != kBufDbuf;  // configs/isa: qbuf, dbuf
+      // configs/isa: the buffers with dma: load are qbuf, dbuf (hamtopk) and abuf, wbuf, sbuf (bitmac)
+      const std::set<unsigned> loadable = {kBufQbuf, kBufDbuf, static_cast<unsigned>(isa::Buf::kAbuf),
+                                           static_cast<unsigned>(isa::Buf::kWbuf),
+                                           static_cast<unsigned>(isa::Buf::kSbuf)};
+      const bool bad = nwords >= kBeatWords && !loadable.count(buf);
       ASSERT_EQ(sim->fault_o, bad ? uint64_t{1} << kBadBuffer : 0u) << "buf " << buf << " nwords " << nwords;
       ASSERT_EQ(sim->fault_o, expected_fault(ld));
       ASSERT_TRUE(sim->idle_o);

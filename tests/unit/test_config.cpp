@@ -122,7 +122,7 @@ TEST(DataFile, VecsFormats) {
 TEST(Energy, TableUnitsAndInterpolation) {
   const YAML::Node n = YAML::Load(
       "name: t\nunits: {energy: pJ}\nenergy_pj: {dram_byte: 2, sram_64b_by_kib: {8: 10, 32: 20}, hamtopk: {word_op: "
-      "1, topk_compare: 0.5}}");
+      "1, topk_compare: 0.5}, bitmac: {pe_term: 1, pe_mul: 1, col_add: 1, rescale: 1, requant: 1}}");
   const EnergyTable t = EnergyTable::from_yaml(n, "e.yaml");
   EXPECT_DOUBLE_EQ(t.sram_pj(8), 10);
   EXPECT_DOUBLE_EQ(t.sram_pj(16), 15);  // halfway in log2 between 8 and 32
@@ -144,11 +144,13 @@ TEST(Energy, TableUnitsAndInterpolation) {
 // Every engine prices its own actions in a section named after it: a table must price every action of
 // every engine (configs/isa/engines/*.yaml) and nothing else.
 TEST(Energy, EngineSectionsAreCheckedAgainstTheIsa) {
-  auto err = [](const std::string& body) {
+  // The other engine's section, complete, so that the errors below are hamtopk's.
+  const std::string bitmac = ", bitmac: {pe_term: 1, pe_mul: 1, col_add: 1, rescale: 1, requant: 1}";
+  auto err = [&](const std::string& body) {
     try {
       EnergyTable::from_yaml(YAML::Load("name: t\nunits: {energy: pJ}\nenergy_pj: {dram_byte: 1, sram_64b_by_kib: "
                                         "{8: 1}" +
-                                        body + "}"),
+                                        bitmac + body + "}"),
                              "e.yaml");
     } catch (const Error& e) {
       return std::string(e.what());

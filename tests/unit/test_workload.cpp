@@ -80,8 +80,9 @@ TEST(HamtopkEngine, CyclesActionsAndFootprintFollowTheRules) {
 TEST(WorkloadRegistry, KnownTypesAndAClearErrorOtherwise) {
   EXPECT_EQ(std::string(make_workload("hamming_topk", "w")->type()), "hamming_topk");
   EXPECT_EQ(std::string(make_workload("program", "w")->type()), "program");
+  EXPECT_EQ(std::string(make_workload("model", "w")->type()), "model");
   const std::string e = error_of([] { make_workload("sorting", "c.yaml: workload.type"); });
-  EXPECT_TRUE(has(e, "c.yaml: workload.type: unknown workload 'sorting' (known: hamming_topk, program)")) << e;
+  EXPECT_TRUE(has(e, "c.yaml: workload.type: unknown workload 'sorting' (known: hamming_topk, program, model)")) << e;
 }
 
 // A program from the hamming_topk compiler, saved and run again through the `program` workload.

@@ -172,6 +172,43 @@ std::string emit_cpp_header(const Isa& isa) {
       << ");\n";
   h << "  }\n  return 0;\n}\n\n";
 
+  // ---------------------------------------------------------------- weight datatypes
+  {
+    const Engine* de = nullptr;
+    int dei = -1;
+    for (size_t i = 0; i < isa.engines.size(); ++i)
+      if (!isa.engines[i].dtypes.empty()) de = &isa.engines[i], dei = static_cast<int>(i);
+    const size_t n = de ? de->dtypes.size() : 0;
+    h << "// ---- weight datatypes" << (de ? " (engine " + de->name + ", " + de->fragment + ")" : std::string())
+      << " ----\n";
+    h << "// int: the value of a code is the code in two's complement; table: values[code], with special_code\n"
+         "// replaced by specials[selector] (BitMoD). terms: weight terms per weight on the bit-serial PE.\n";
+    h << "struct DtypeDef {\n  const char* name;\n  int bits, terms;\n  bool table;\n"
+         "  std::array<int8_t, 256> values;  // table types: value of each code (2^bits used)\n"
+         "  int special_code;                 // -1: none\n  std::array<int8_t, 4> specials;\n};\n";
+    h << "constexpr int kDtypeEngine = " << dei << ";\n";
+    h << "constexpr std::array<DtypeDef, " << n << "> kDtypes = {{\n";
+    if (de)
+      for (const auto& d : de->dtypes) {
+        h << "    {" << quote(d.name) << ", " << d.bits << ", " << d.terms << ", "
+          << (d.kind == "table" ? "true" : "false") << ", {{";
+        for (size_t i = 0; i < d.values.size(); ++i) h << (i ? ", " : "") << d.values[i];
+        h << "}}, " << d.special_code << ", {{";
+        for (size_t i = 0; i < d.specials.size(); ++i) h << (i ? ", " : "") << d.specials[i];
+        h << "}}},\n";
+      }
+    h << "}};\n";
+    if (de)
+      for (const auto& d : de->dtypes) h << "constexpr int kDtype" << camel(d.name) << " = " << d.id << ";\n";
+    h << "// Value of code q (its low `bits` bits) of datatype dt in a group with selector sel.\n"
+         "constexpr int dtype_value(int dt, uint32_t q, uint32_t sel) {\n"
+         "  const DtypeDef& d = kDtypes[static_cast<size_t>(dt)];\n"
+         "  q &= (1u << d.bits) - 1;\n"
+         "  if (!d.table) return (q >> (d.bits - 1)) ? static_cast<int>(q) - (1 << d.bits) : static_cast<int>(q);\n"
+         "  if (d.special_code >= 0 && q == static_cast<uint32_t>(d.special_code)) return d.specials[sel & 3];\n"
+         "  return d.values[q];\n}\n\n";
+  }
+
   // ---------------------------------------------------------------- opcodes and fields
   h << "// ---- instructions ----\n";
   h << "enum class Op : uint8_t {";

@@ -52,6 +52,27 @@ std::string emit_isa_md(const Isa& isa) {
     md << "| `" << e.name << "` | " << ops << " | " << acts << " | `" << e.peak_expr << "` " << e.peak_unit << " | `"
        << e.rtl_module << "` |\n";
   }
+  for (const auto& e : isa.engines) {
+    if (e.dtypes.empty()) continue;
+    md << "\n## Weight datatypes (engine `" << e.name << "`)\n\n"
+       << "Values in units of the group scale. `int`: the code in two's complement; table types: the value of each "
+          "code 0, 1, 2, ...; the special code is replaced by the special value the group's 2-bit selector picks.\n\n"
+       << "| id | name | bits | terms | values | special code → values |\n|---|---|---|---|---|---|\n";
+    for (const auto& d : e.dtypes) {
+      std::string vals, spec;
+      if (d.kind == "int") {
+        vals = std::to_string(-(1 << (d.bits - 1))) + " … " + std::to_string((1 << (d.bits - 1)) - 1);
+      } else {
+        for (int v : d.values) vals += (vals.empty() ? "" : ", ") + std::to_string(v);
+      }
+      if (d.special_code >= 0) {
+        spec = std::to_string(d.special_code) + " →";
+        for (size_t i = 0; i < d.specials.size(); ++i) spec += (i ? ", " : " ") + std::to_string(d.specials[i]);
+      }
+      md << "| " << d.id << " | `" << d.name << "` | " << d.bits << " | " << d.terms << " | " << vals << " | " << spec
+         << " |\n";
+    }
+  }
   md << "\n## Instructions\n";
   for (const auto& o : isa.opcodes) {
     md << "\n### `" << o.name << "` (opcode " << o.value << ", " << o.queue << " queue"

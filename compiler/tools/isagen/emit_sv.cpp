@@ -130,6 +130,55 @@ std::string emit_sv_package(const Isa& isa) {
         sv << "    if (b == " << buf_w << "'d" << b.id << ") " << fn << " = 1'b1;  // " << b.name << "\n";
     sv << "  endfunction\n";
   }
+  // ---- weight datatypes (value tables of configs/isa/engines/*.yaml `datatypes:`)
+  for (const auto& e : isa.engines) {
+    if (e.dtypes.empty()) continue;
+    sv << "\n  // Weight datatypes of engine " << e.name << " (" << e.fragment << ").\n";
+    sv << "  localparam int unsigned NumDtypes = " << e.dtypes.size() << ";\n";
+    for (const auto& d : e.dtypes) sv << "  localparam int unsigned Dtype" << camel(d.name) << " = " << d.id << ";\n";
+    sv << "  // Code bits of a datatype.\n  function automatic logic [3:0] dtype_bits(logic [2:0] dt);\n"
+          "    dtype_bits = 4'd0;\n";
+    for (const auto& d : e.dtypes) sv << "    if (dt == 3'd" << d.id << ") dtype_bits = 4'd" << d.bits << ";\n";
+    sv << "  endfunction\n";
+    sv << "  // Weight terms per weight on the bit-serial PE.\n  function automatic logic [2:0] dtype_terms(logic "
+          "[2:0] dt);\n"
+          "    dtype_terms = 3'd1;\n";
+    for (const auto& d : e.dtypes) sv << "    if (dt == 3'd" << d.id << ") dtype_terms = 3'd" << d.terms << ";\n";
+    sv << "  endfunction\n";
+    sv << "  // Whether a datatype's values come from a table (else the code is a two's-complement integer).\n"
+          "  function automatic logic dtype_is_table(logic [2:0] dt);\n    dtype_is_table = 1'b0;\n";
+    for (const auto& d : e.dtypes)
+      if (d.kind == "table") sv << "    if (dt == 3'd" << d.id << ") dtype_is_table = 1'b1;\n";
+    sv << "  endfunction\n";
+    sv << "  // Value of code q (its low dtype_bits bits) in a group with selector sel.\n"
+          "  function automatic logic signed [7:0] dtype_value(logic [2:0] dt, logic [7:0] q, logic [1:0] sel);\n"
+          "    dtype_value = 8'sd0;\n    unique case (dt)\n";
+    auto lit = [](int v) { return v < 0 ? "-8'sd" + std::to_string(-v) : "8'sd" + std::to_string(v); };
+    for (const auto& d : e.dtypes) {
+      sv << "      3'd" << d.id << ": begin  // " << d.name << "\n";
+      if (d.kind == "int") {
+        if (d.bits == 8)
+          sv << "        dtype_value = $signed(q);\n";
+        else
+          sv << "        dtype_value = $signed({{" << (8 - d.bits) << "{q[" << d.bits - 1 << "]}}, q[" << d.bits - 1
+             << ":0]});\n";
+      } else {
+        sv << "        unique case (q[" << d.bits - 1 << ":0])\n";
+        for (size_t c = 0; c < d.values.size(); ++c) {
+          sv << "          " << d.bits << "'d" << c << ": dtype_value = ";
+          if (static_cast<int>(c) == d.special_code) {
+            sv << "(sel == 2'd0) ? " << lit(d.specials[0]) << " : (sel == 2'd1) ? " << lit(d.specials[1])
+               << " : (sel == 2'd2) ? " << lit(d.specials[2]) << " : " << lit(d.specials[3]) << ";\n";
+          } else {
+            sv << lit(d.values[c]) << ";\n";
+          }
+        }
+        sv << "          default: dtype_value = 8'sd0;\n        endcase\n";
+      }
+      sv << "      end\n";
+    }
+    sv << "      default: dtype_value = 8'sd0;\n    endcase\n  endfunction\n";
+  }
   sv << "  function automatic int unsigned max2(int unsigned a, int unsigned b);\n    max2 = (a > b) ? a : b;\n"
         "  endfunction\n";
   sv << "\nendpackage\n/* verilator lint_on UNUSEDPARAM */\n";

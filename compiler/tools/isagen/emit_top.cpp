@@ -265,7 +265,9 @@ std::string emit_sv_top(const Isa& isa) {
   for (const auto& b : isa.buffers) {
     const std::string n = camel(b.name);
     v << "  bitgrid_pkg::spm_req_t       " << b.name << "_b_req;\n";
-    v << "  logic [" << n << "PortWords*64-1:0] " << b.name << "_b_wdata, " << b.name << "_b_rdata;\n";
+    // Read data only where some engine reads the buffer (an unread net would be an UNUSED lint warning).
+    v << "  logic [" << n << "PortWords*64-1:0] " << b.name << "_b_wdata"
+      << (b.engine_reads() ? ", " + b.name + "_b_rdata" : std::string()) << ";\n";
   }
   v << "\n";
 
@@ -366,7 +368,7 @@ std::string emit_sv_top(const Isa& isa) {
     }
     v << "    .b_req_i  (" << b.name << "_b_req.req),\n    .b_we_i   (" << b.name << "_b_req.we),\n"
       << "    .b_addr_i (" << b.name << "_b_req.addr),\n    .b_wdata_i(" << b.name << "_b_wdata),\n"
-      << "    .b_rdata_o(" << b.name << "_b_rdata)\n  );\n\n";
+      << "    .b_rdata_o(" << (b.engine_reads() ? b.name + "_b_rdata" : std::string()) << ")\n  );\n\n";
   }
   v << "  /* verilator lint_on PINCONNECTEMPTY */\n";
 

@@ -394,7 +394,7 @@ Isa load_isa(const std::string& spine_path, const std::string& repo_root) {
     const std::string w = rel(path);
     isa.sources.push_back(w);
     const YAML::Node n = load_yaml(path);
-    check_keys(n, w, {"engine", "doc", "params", "buffers", "opcodes", "actions", "peak", "rtl"});
+    check_keys(n, w, {"engine", "doc", "params", "buffers", "opcodes", "actions", "peak", "rtl", "datatypes"});
     Engine e;
     e.name = req<std::string>(n, "engine", w);
     e.doc = opt<std::string>(n, "doc", w, "");
@@ -463,6 +463,51 @@ Isa load_isa(const std::string& spine_path, const std::string& repo_root) {
             {req<std::string>(a, "name", w + ".actions"), opt<std::string>(a, "doc", w + ".actions", "")});
         if (!is_ident(e.actions.back().name)) fail(w + ".actions", "'" + e.actions.back().name + "' is not snake_case");
       }
+    if (n["datatypes"])
+      for (size_t i = 0; i < n["datatypes"].size(); ++i) {
+        const YAML::Node d = n["datatypes"][i];
+        const std::string dw = w + ".datatypes[" + std::to_string(i) + "]";
+        check_keys(d, dw, {"name", "id", "bits", "terms", "kind", "values", "special_code", "specials"});
+        Dtype t;
+        t.name = req<std::string>(d, "name", dw);
+        t.id = req<int>(d, "id", dw);
+        t.bits = req<int>(d, "bits", dw);
+        t.terms = req<int>(d, "terms", dw);
+        t.kind = req<std::string>(d, "kind", dw);
+        if (!is_ident(t.name)) fail(dw + ".name", "'" + t.name + "' is not a snake_case name");
+        if (t.id != static_cast<int>(i)) fail(dw + ".id", "ids must be 0, 1, 2, ... in order");
+        if (t.bits < 2 || t.bits > 8) fail(dw + ".bits", "must be 2..8");
+        if (t.terms < 1 || t.terms > 4) fail(dw + ".terms", "must be 1..4");
+        if (t.kind == "int") {
+          if (d["values"] || d["special_code"] || d["specials"]) fail(dw, "an int datatype has no value table");
+          if (t.terms != (t.bits + 1) / 2) fail(dw + ".terms", "radix-4 Booth takes ceil(bits/2) terms");
+        } else if (t.kind == "table") {
+          if (!d["values"]) fail(dw + ".values", "missing");
+          for (const auto& v : d["values"]) t.values.push_back(v.as<int>());
+          if (t.values.size() != (size_t{1} << t.bits)) fail(dw + ".values", "needs 2^bits entries");
+          if (d["special_code"]) {
+            t.special_code = req<int>(d, "special_code", dw);
+            if (t.special_code < 0 || t.special_code >= (1 << t.bits)) fail(dw + ".special_code", "not a code");
+            for (const auto& v : d["specials"]) t.specials.push_back(v.as<int>());
+            if (t.specials.size() != 4) fail(dw + ".specials", "needs 4 entries (2-bit selector)");
+          } else if (d["specials"]) {
+            fail(dw + ".specials", "needs special_code");
+          }
+          std::vector<int> all = t.values;
+          all.insert(all.end(), t.specials.begin(), t.specials.end());
+          for (int v : all) {
+            if (v < -127 || v > 127) fail(dw + ".values", "values must fit INT8");
+            int a = v < 0 ? -v : v, hi = 1;
+            while (hi * 2 <= a) hi *= 2;
+            const int lo = a ? a - hi : 0;
+            if (lo & (lo - 1)) fail(dw + ".values", std::to_string(v) + " is not a sum of two powers of two");
+            if (t.terms < 2 && lo) fail(dw + ".terms", std::to_string(v) + " needs two terms");
+          }
+        } else {
+          fail(dw + ".kind", "'" + t.kind + "' (int or table)");
+        }
+        e.dtypes.push_back(t);
+      }
     if (!n["peak"]) fail(w + ".peak", "missing (unit and per_cycle)");
     check_keys(n["peak"], w + ".peak", {"unit", "per_cycle"});
     e.peak_unit = req<std::string>(n["peak"], "unit", w + ".peak");
@@ -477,6 +522,11 @@ Isa load_isa(const std::string& spine_path, const std::string& repo_root) {
   }
 
   // ---- cross checks ----
+  {
+    int with_dtypes = 0;
+    for (const auto& e : isa.engines) with_dtypes += !e.dtypes.empty();
+    if (with_dtypes > 1) fail("datatypes", "only one engine may define the weight datatypes");
+  }
   {
     std::set<std::string> names;
     for (const auto& p : isa.params)

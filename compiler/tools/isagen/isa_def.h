@@ -46,8 +46,18 @@ struct Action {
   std::string name, doc;
 };
 
+// A weight datatype of an engine's value tables (configs/isa/engines/bitmac.yaml `datatypes:`).
+struct Dtype {
+  std::string name, kind;  // kind: int | table
+  int id = 0, bits = 0, terms = 0;
+  std::vector<int> values;    // table: value of each code (2^bits entries)
+  int special_code = -1;      // table: code replaced by specials[selector], -1 if none
+  std::vector<int> specials;  // 4 entries when special_code >= 0
+};
+
 struct Engine {
   std::string name, doc, fragment;
+  std::vector<Dtype> dtypes;         // value tables (at most one engine defines them)
   std::vector<std::string> params;   // parameters the fragment declares
   std::vector<int> opcodes;          // indexes into Isa::opcodes
   std::vector<std::string> buffers;  // names of the buffers it uses, in fragment order

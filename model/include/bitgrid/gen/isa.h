@@ -43,7 +43,7 @@ struct ParamDef {
   const char* owner;  // "spine" or the engine that declares it
   const char* doc;
 };
-constexpr std::array<ParamDef, 13> kParams = {{
+constexpr std::array<ParamDef, 20> kParams = {{
     {"dram_bytes_per_cycle", "DramBytesPerCycle", 32, 8, 256, true, 0, "spine", "DRAM data-bus width = one beat, bytes per cycle"},
     {"dram_latency", "DramLatency", 100, 1, 10000, false, 0, "spine", "cycles from a request to its first data beat (reads) or its bus slot (writes)"},
     {"dram_burst_bytes", "DramBurstBytes", 256, 8, 4096, true, 0, "spine", "largest read request the DMA issues, bytes"},
@@ -57,6 +57,13 @@ constexpr std::array<ParamDef, 13> kParams = {{
     {"qbuf_kib", "QbufKib", 16, 1, 4096, false, 0, "hamtopk", "query buffer size, KiB"},
     {"dbuf_kib", "DbufKib", 256, 1, 8192, false, 0, "hamtopk", "database buffer size, KiB"},
     {"rbuf_kib", "RbufKib", 64, 1, 4096, false, 0, "hamtopk", "result/top-k-state buffer size, KiB"},
+    {"mac_rows", "MacRows", 16, 8, 64, true, 0, "bitmac", "reduction lanes (k) of the array: activations multiplied in parallel per output channel"},
+    {"mac_cols", "MacCols", 16, 8, 64, true, 0, "bitmac", "output channels (n) of the array"},
+    {"mac_parallel", "MacParallel", 0, 0, 1, false, 0, "bitmac", "1: bit-parallel baseline, each PE multiplies a whole weight per cycle (one term per weight for every datatype)"},
+    {"abuf_kib", "AbufKib", 256, 1, 4096, false, 0, "bitmac", "activation buffer size, KiB"},
+    {"wbuf_kib", "WbufKib", 512, 1, 8192, false, 0, "bitmac", "weight buffer size, KiB"},
+    {"sbuf_kib", "SbufKib", 32, 1, 1024, false, 0, "bitmac", "channel-parameter and group-scale buffer size, KiB"},
+    {"obuf_kib", "ObufKib", 128, 1, 4096, false, 0, "bitmac", "output buffer size, KiB"},
 }};
 
 struct HwParams {
@@ -73,6 +80,13 @@ struct HwParams {
   long qbuf_kib = 16;
   long dbuf_kib = 256;
   long rbuf_kib = 64;
+  long mac_rows = 16;
+  long mac_cols = 16;
+  long mac_parallel = 0;
+  long abuf_kib = 256;
+  long wbuf_kib = 512;
+  long sbuf_kib = 32;
+  long obuf_kib = 128;
   // Visits every parameter as (name, reference); keeps parsers and printers in step with the list.
   template <class F>
   void for_each(F&& f) {
@@ -89,6 +103,13 @@ struct HwParams {
     f("qbuf_kib", qbuf_kib);
     f("dbuf_kib", dbuf_kib);
     f("rbuf_kib", rbuf_kib);
+    f("mac_rows", mac_rows);
+    f("mac_cols", mac_cols);
+    f("mac_parallel", mac_parallel);
+    f("abuf_kib", abuf_kib);
+    f("wbuf_kib", wbuf_kib);
+    f("sbuf_kib", sbuf_kib);
+    f("obuf_kib", obuf_kib);
   }
   template <class F>
   void for_each(F&& f) const {
@@ -105,13 +126,20 @@ struct HwParams {
     f("qbuf_kib", qbuf_kib);
     f("dbuf_kib", dbuf_kib);
     f("rbuf_kib", rbuf_kib);
+    f("mac_rows", mac_rows);
+    f("mac_cols", mac_cols);
+    f("mac_parallel", mac_parallel);
+    f("abuf_kib", abuf_kib);
+    f("wbuf_kib", wbuf_kib);
+    f("sbuf_kib", sbuf_kib);
+    f("obuf_kib", obuf_kib);
   }
 };
 
 // ---- on-chip buffers (scratchpads of 64-bit words; docs/ARCHITECTURE.md §2) ----
-enum class Buf : uint8_t { kQbuf = 0, kDbuf = 1, kRbuf = 2 };
-constexpr int kNumBufs = 3;
-constexpr std::array<const char*, 3> kBufNames = {"qbuf", "dbuf", "rbuf"};
+enum class Buf : uint8_t { kQbuf = 0, kDbuf = 1, kRbuf = 2, kAbuf = 3, kWbuf = 4, kSbuf = 5, kObuf = 6 };
+constexpr int kNumBufs = 7;
+constexpr std::array<const char*, 7> kBufNames = {"qbuf", "dbuf", "rbuf", "abuf", "wbuf", "sbuf", "obuf"};
 enum class Dma : uint8_t { kNone, kLoad, kStore };
 struct BufDef {
   const char* name;
@@ -120,10 +148,14 @@ struct BufDef {
   bool engine_read, engine_write;  // some engine reads / writes it through its compute port
   const char* role;
 };
-constexpr std::array<BufDef, 3> kBufs = {{
+constexpr std::array<BufDef, 7> kBufs = {{
     {"qbuf", Dma::kLoad, "qbuf_kib", true, false, "query codes: the code operand a Hamming engine compares against"},
     {"dbuf", Dma::kLoad, "dbuf_kib", true, false, "database codes in lane-interleaved tiles"},
     {"rbuf", Dma::kStore, "rbuf_kib", true, true, "top-k state and result entries {index[63:32], distance[31:0]}"},
+    {"abuf", Dma::kLoad, "abuf_kib", true, false, "INT8 activations, row-major [M][K]"},
+    {"wbuf", Dma::kLoad, "wbuf_kib", true, false, "weight codes as bit planes, one pair of k-tiles after another"},
+    {"sbuf", Dma::kLoad, "sbuf_kib", true, false, "per output tile: four channel-parameter rows, then one 16-bit scale per channel and group"},
+    {"obuf", Dma::kStore, "obuf_kib", false, true, "outputs, row-major [M][N] INT8 (or INT32)"},
 }};
 constexpr bool buf_loadable(uint64_t b) { return b < kBufs.size() && kBufs[b].dma == Dma::kLoad; }
 constexpr bool buf_storable(uint64_t b) { return b < kBufs.size() && kBufs[b].dma == Dma::kStore; }
@@ -136,6 +168,14 @@ inline long buf_kib(Buf b, const HwParams& p) {
       return p.dbuf_kib;
     case Buf::kRbuf:
       return p.rbuf_kib;
+    case Buf::kAbuf:
+      return p.abuf_kib;
+    case Buf::kWbuf:
+      return p.wbuf_kib;
+    case Buf::kSbuf:
+      return p.sbuf_kib;
+    case Buf::kObuf:
+      return p.obuf_kib;
   }
   return 0;
 }
@@ -148,6 +188,14 @@ inline long buf_port_words(Buf b, const HwParams& p) {
       return std::max<long>({0, p.ham_lanes * p.ham_bits_per_lane / 64});
     case Buf::kRbuf:
       return std::max<long>({0, 1});
+    case Buf::kAbuf:
+      return std::max<long>({0, p.mac_rows / 4});
+    case Buf::kWbuf:
+      return std::max<long>({0, p.mac_rows * p.mac_cols / 32 * (1 + 3 * p.mac_parallel)});
+    case Buf::kSbuf:
+      return std::max<long>({0, p.mac_cols / 4});
+    case Buf::kObuf:
+      return std::max<long>({0, p.mac_cols / 8});
   }
   return 0;
 }
@@ -157,8 +205,9 @@ inline long buf_row_words(Buf b, const HwParams& p) {
 }
 
 // ---- compute engines ----
-constexpr int kNumEngines = 1;
+constexpr int kNumEngines = 2;
 constexpr int kEngineHamtopk = 0;
+constexpr int kEngineBitmac = 1;
 struct ActionDef {
   const char* name;
   const char* doc;
@@ -171,20 +220,63 @@ struct EngineDef {
   const char* doc;
 };
 constexpr std::array<ActionDef, 2> kHAMTOPK_ACTIONS = {{{"word_op", "one 64-bit XOR + popcount + accumulate in one lane (padding lanes included)"}, {"topk_compare", "one 64-bit key comparison in the top-k merge network"}}};
-constexpr std::array<EngineDef, 1> kEngines = {{
+constexpr std::array<ActionDef, 5> kBITMAC_ACTIONS = {{{"pe_term", "one PE cycle of the bit-serial array: one INT8 activation shifted by a weight term and added (padding PEs included)"}, {"pe_mul", "one PE cycle of the bit-parallel array (mac_parallel): one INT8 x weight product added"}, {"col_add", "one column adder-tree sum of mac_rows PE outputs into the group's 32-bit partial sum"}, {"rescale", "one 8-cycle bit-serial rescale of a group partial sum by its 8-bit scale, into the 48-bit accumulator"}, {"requant", "one output: bias add, 48x16-bit multiply, rounding shift, saturation, ReLU"}}};
+constexpr std::array<EngineDef, 2> kEngines = {{
     {"hamtopk", 2, kHAMTOPK_ACTIONS.data(), "code bits compared", "XOR + popcount of one query against a tile of database codes in ham_lanes lanes, merged into a k-entry top-k list"},
+    {"bitmac", 5, kBITMAC_ACTIONS.data(), "weight terms (PE cycles)", "mac_rows x mac_cols array of bit-serial PEs: one signed power-of-two weight term per PE per cycle (mac_parallel: one whole INT8 x weight product)"},
 }};
 // Useful work per cycle at the engine's peak, in its peak_unit (for the roofline).
 inline double engine_peak_per_cycle(int engine, const HwParams& p) {
   switch (engine) {
     case 0:
       return static_cast<double>(p.ham_lanes * p.ham_bits_per_lane);
+    case 1:
+      return static_cast<double>(p.mac_rows * p.mac_cols);
   }
   return 0;
 }
 
+// ---- weight datatypes (engine bitmac, configs/isa/engines/bitmac.yaml) ----
+// int: the value of a code is the code in two's complement; table: values[code], with special_code
+// replaced by specials[selector] (BitMoD). terms: weight terms per weight on the bit-serial PE.
+struct DtypeDef {
+  const char* name;
+  int bits, terms;
+  bool table;
+  std::array<int8_t, 256> values;  // table types: value of each code (2^bits used)
+  int special_code;                 // -1: none
+  std::array<int8_t, 4> specials;
+};
+constexpr int kDtypeEngine = 1;
+constexpr std::array<DtypeDef, 8> kDtypes = {{
+    {"int8", 8, 4, false, {{}}, -1, {{}}},
+    {"int6", 6, 3, false, {{}}, -1, {{}}},
+    {"int4", 4, 2, false, {{}}, -1, {{}}},
+    {"int3", 3, 2, false, {{}}, -1, {{}}},
+    {"fp4", 4, 2, true, {{0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12}}, -1, {{}}},
+    {"fp3", 3, 2, true, {{0, 2, 4, 8, 0, -2, -4, -8}}, -1, {{}}},
+    {"bitmod4", 4, 2, true, {{0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12}}, 8, {{10, -10, 16, -16}}},
+    {"bitmod3", 3, 2, true, {{0, 2, 4, 8, 0, -2, -4, -8}}, 4, {{6, -6, 12, -12}}},
+}};
+constexpr int kDtypeInt8 = 0;
+constexpr int kDtypeInt6 = 1;
+constexpr int kDtypeInt4 = 2;
+constexpr int kDtypeInt3 = 3;
+constexpr int kDtypeFp4 = 4;
+constexpr int kDtypeFp3 = 5;
+constexpr int kDtypeBitmod4 = 6;
+constexpr int kDtypeBitmod3 = 7;
+// Value of code q (its low `bits` bits) of datatype dt in a group with selector sel.
+constexpr int dtype_value(int dt, uint32_t q, uint32_t sel) {
+  const DtypeDef& d = kDtypes[static_cast<size_t>(dt)];
+  q &= (1u << d.bits) - 1;
+  if (!d.table) return (q >> (d.bits - 1)) ? static_cast<int>(q) - (1 << d.bits) : static_cast<int>(q);
+  if (d.special_code >= 0 && q == static_cast<uint32_t>(d.special_code)) return d.specials[sel & 3];
+  return d.values[q];
+}
+
 // ---- instructions ----
-enum class Op : uint8_t { kNop = 0, kLoad = 1, kStore = 2, kFinish = 15, kHamtopk = 3 };
+enum class Op : uint8_t { kNop = 0, kLoad = 1, kStore = 2, kFinish = 15, kHamtopk = 3, kGemm = 4 };
 
 struct FieldDef {
   const char* name;
@@ -226,13 +318,26 @@ constexpr FieldDef kHAMTOPK_BASE_INDEX = {"base_index", 64, 32};
 constexpr FieldDef kHAMTOPK_R_ADDR = {"r_addr", 96, 16};
 constexpr FieldDef kHAMTOPK_N_CODES = {"n_codes", 112, 16};
 constexpr std::array<FieldDef, 8> kHAMTOPK_FIELDS = {{kHAMTOPK_INIT, kHAMTOPK_K, kHAMTOPK_CODE_WORDS, kHAMTOPK_Q_ADDR, kHAMTOPK_DB_ADDR, kHAMTOPK_BASE_INDEX, kHAMTOPK_R_ADDR, kHAMTOPK_N_CODES}};
+constexpr FieldDef kGEMM_DTYPE = {"dtype", 8, 3};
+constexpr FieldDef kGEMM_RELU = {"relu", 11, 1};
+constexpr FieldDef kGEMM_OUT32 = {"out32", 12, 1};
+constexpr FieldDef kGEMM_M_ROWS = {"m_rows", 13, 10};
+constexpr FieldDef kGEMM_GROUP_PAIRS = {"group_pairs", 23, 6};
+constexpr FieldDef kGEMM_N_GROUPS = {"n_groups", 29, 12};
+constexpr FieldDef kGEMM_A_ADDR = {"a_addr", 41, 16};
+constexpr FieldDef kGEMM_W_ADDR = {"w_addr", 64, 20};
+constexpr FieldDef kGEMM_S_ADDR = {"s_addr", 84, 16};
+constexpr FieldDef kGEMM_O_ADDR = {"o_addr", 100, 16};
+constexpr FieldDef kGEMM_O_STRIDE = {"o_stride", 116, 12};
+constexpr std::array<FieldDef, 11> kGEMM_FIELDS = {{kGEMM_DTYPE, kGEMM_RELU, kGEMM_OUT32, kGEMM_M_ROWS, kGEMM_GROUP_PAIRS, kGEMM_N_GROUPS, kGEMM_A_ADDR, kGEMM_W_ADDR, kGEMM_S_ADDR, kGEMM_O_ADDR, kGEMM_O_STRIDE}};
 
-constexpr std::array<OpDef, 5> kOps = {{
+constexpr std::array<OpDef, 6> kOps = {{
     {"nop", 0, Queue::kCompute, -1, 0, kNOP_FIELDS.data()},
     {"load", 1, Queue::kLoad, -1, 4, kLOAD_FIELDS.data()},
     {"store", 2, Queue::kStore, -1, 4, kSTORE_FIELDS.data()},
     {"finish", 15, Queue::kCompute, -1, 0, kFINISH_FIELDS.data()},
     {"hamtopk", 3, Queue::kCompute, 0, 8, kHAMTOPK_FIELDS.data()},
+    {"gemm", 4, Queue::kCompute, 1, 11, kGEMM_FIELDS.data()},
 }};
 // The definition of an opcode value, nullptr if no instruction has it.
 constexpr const OpDef* op_def(uint64_t opcode) {
@@ -430,6 +535,74 @@ struct HamtopkInsn {
     if (base_index >> 32) return "base_index";
     if (r_addr >> 16) return "r_addr";
     if (n_codes >> 16) return "n_codes";
+    return nullptr;
+  }
+};
+struct GemmInsn {
+  static constexpr Op kOp = Op::kGemm;
+  uint64_t dtype = 0;  // weight datatype (the datatypes table)
+  uint64_t relu = 0;  // 1: outputs below zero become zero (after saturation)
+  uint64_t out32 = 0;  // 1: INT32 outputs (4 writes per row) instead of INT8
+  uint64_t m_rows = 0;  // activation rows M (1..1023)
+  uint64_t group_pairs = 0;  // group size in pairs of k-tiles: group = group_pairs * 2 * mac_rows weights (1..63)
+  uint64_t n_groups = 0;  // groups along K (1..4095)
+  uint64_t a_addr = 0;  // abuf word address of row 0 (a multiple of mac_rows/4); row m at a_addr + m*K/8
+  uint64_t w_addr = 0;  // wbuf word address of the tile's first bit plane (port aligned)
+  uint64_t s_addr = 0;  // sbuf word address of the tile's channel parameters (a multiple of mac_cols/4)
+  uint64_t o_addr = 0;  // obuf word address of row 0's outputs (a multiple of mac_cols/8)
+  uint64_t o_stride = 0;  // obuf words from one output row to the next (a multiple of mac_cols/8)
+  Deps deps{};
+
+  static GemmInsn decode(const uint64_t* w) {
+    GemmInsn x;
+    x.dtype = ((w[0] >> 8) & ((uint64_t{1} << 3) - 1));
+    x.relu = ((w[0] >> 11) & ((uint64_t{1} << 1) - 1));
+    x.out32 = ((w[0] >> 12) & ((uint64_t{1} << 1) - 1));
+    x.m_rows = ((w[0] >> 13) & ((uint64_t{1} << 10) - 1));
+    x.group_pairs = ((w[0] >> 23) & ((uint64_t{1} << 6) - 1));
+    x.n_groups = ((w[0] >> 29) & ((uint64_t{1} << 12) - 1));
+    x.a_addr = ((w[0] >> 41) & ((uint64_t{1} << 16) - 1));
+    x.w_addr = ((w[1] >> 0) & ((uint64_t{1} << 20) - 1));
+    x.s_addr = ((w[1] >> 20) & ((uint64_t{1} << 16) - 1));
+    x.o_addr = ((w[1] >> 36) & ((uint64_t{1} << 16) - 1));
+    x.o_stride = ((w[1] >> 52) & ((uint64_t{1} << 12) - 1));
+    x.deps.pop_prev = ((w[0] >> 4) & ((uint64_t{1} << 1) - 1)) != 0;
+    x.deps.pop_next = ((w[0] >> 5) & ((uint64_t{1} << 1) - 1)) != 0;
+    x.deps.push_prev = ((w[0] >> 6) & ((uint64_t{1} << 1) - 1)) != 0;
+    x.deps.push_next = ((w[0] >> 7) & ((uint64_t{1} << 1) - 1)) != 0;
+    return x;
+  }
+  void encode(uint64_t* w) const {
+    w[0] = w[1] = 0;
+    w[0] |= (uint64_t{4} & ((uint64_t{1} << 4) - 1)) << 0;
+    w[0] |= (uint64_t{deps.pop_prev} & ((uint64_t{1} << 1) - 1)) << 4;
+    w[0] |= (uint64_t{deps.pop_next} & ((uint64_t{1} << 1) - 1)) << 5;
+    w[0] |= (uint64_t{deps.push_prev} & ((uint64_t{1} << 1) - 1)) << 6;
+    w[0] |= (uint64_t{deps.push_next} & ((uint64_t{1} << 1) - 1)) << 7;
+    w[0] |= (dtype & ((uint64_t{1} << 3) - 1)) << 8;
+    w[0] |= (relu & ((uint64_t{1} << 1) - 1)) << 11;
+    w[0] |= (out32 & ((uint64_t{1} << 1) - 1)) << 12;
+    w[0] |= (m_rows & ((uint64_t{1} << 10) - 1)) << 13;
+    w[0] |= (group_pairs & ((uint64_t{1} << 6) - 1)) << 23;
+    w[0] |= (n_groups & ((uint64_t{1} << 12) - 1)) << 29;
+    w[0] |= (a_addr & ((uint64_t{1} << 16) - 1)) << 41;
+    w[1] |= (w_addr & ((uint64_t{1} << 20) - 1)) << 0;
+    w[1] |= (s_addr & ((uint64_t{1} << 16) - 1)) << 20;
+    w[1] |= (o_addr & ((uint64_t{1} << 16) - 1)) << 36;
+    w[1] |= (o_stride & ((uint64_t{1} << 12) - 1)) << 52;
+  }
+  const char* overflow() const {
+    if (dtype >> 3) return "dtype";
+    if (relu >> 1) return "relu";
+    if (out32 >> 1) return "out32";
+    if (m_rows >> 10) return "m_rows";
+    if (group_pairs >> 6) return "group_pairs";
+    if (n_groups >> 12) return "n_groups";
+    if (a_addr >> 16) return "a_addr";
+    if (w_addr >> 20) return "w_addr";
+    if (s_addr >> 16) return "s_addr";
+    if (o_addr >> 16) return "o_addr";
+    if (o_stride >> 12) return "o_stride";
     return nullptr;
   }
 };

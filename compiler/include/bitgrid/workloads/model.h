@@ -1,0 +1,53 @@
+#pragma once
+// Models of quantized linear layers on the bit-serial MAC array (engine bitmac, docs/ARCHITECTURE.md
+// §3.2): each layer's integer operands, the lowering of a list of layers (tiling over M and N, double-
+// buffered activations, weights and outputs, layers chained through DRAM) and the independent integer
+// computation results are checked against.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bitgrid/engines/bitmac.h"
+#include "bitgrid/hwconfig.h"
+#include "bitgrid/workload.h"
+
+namespace bitgrid {
+
+// The integer operands of one layer Y = requant(X W^T + b), as the quantizer and the calibration left them.
+struct LinearQ {
+  std::string name = "linear";   // for error messages ("layer fc1: ...")
+  std::string input;             // "" : its own activations `x`; else the earlier layer whose outputs it reads
+  uint64_t m = 1, k = 0, n = 0;  // X [m][k], W [n][k], Y [m][n]
+  uint64_t dtype = 0, group = 128;
+  bool relu = false, out32 = false;
+  std::vector<int8_t> x;                  // [m][k] (for a chained layer: the producer's reference outputs)
+  std::vector<uint8_t> codes;             // [n][k] codes of dtype
+  std::vector<uint8_t> scale, sel;        // [n][k/group]
+  std::vector<bitmac::Channel> channels;  // [n]
+};
+
+// The integer outputs of the layer computed directly from its operands (no packing, no tiling): the
+// independent computation the accelerator's outputs are compared with. INT8 (or INT32) values, [m][n].
+std::vector<int32_t> linear_reference(const LinearQ& l);
+
+// Where a layer lives in DRAM and how it was cut. X is [m][k] INT8 row-major at x_addr, Y [m][n_pad]
+// (INT8 or INT32) row-major at y_addr; per output tile the packed weights (w_bytes) then the side data.
+struct LayerLayout {
+  uint64_t m_tile = 0, m_tiles = 0, n_tiles = 0, n_pad = 0, out_bytes = 1;
+  uint64_t x_addr = 0, w_addr = 0, w_tile_stride = 0, w_bytes = 0, s_bytes = 0, y_addr = 0;
+  uint64_t weight_dram_bytes = 0;  // weights + scales + parameters of all output tiles
+  size_t first_insn = 0, end_insn = 0;
+};
+
+struct ModelCompiled : Lowered {
+  std::vector<LayerLayout> layers;
+};
+
+// Lowers the layers, in order, onto `hw`: one checked program and the DRAM image. A layer whose `input`
+// names an earlier layer reads that layer's outputs from DRAM once all of them are stored. Throws Error
+// naming the layer and the limit when it cannot be mapped.
+ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& hw);
+// A layer's Y [m][n] from a final DRAM image.
+std::vector<int32_t> decode_layer(const LinearQ& l, const LayerLayout& lay, const std::vector<uint8_t>& memory);
+
+}  // namespace bitgrid

@@ -1,0 +1,350 @@
+// Lowering of a list of quantized linear layers onto the MAC array (engine bitmac, docs/ARCHITECTURE.md
+// §3.2, R11). Per layer, the output is cut into tiles of mac_cols channels (n) and of m_tile activation
+// rows (m); one gemm computes an (m tile, n tile) pair over the whole of K. Activations of an m tile stay in
+// one half of abuf while the weights and side data of the n tiles stream through the halves of wbuf/sbuf
+// (double buffering); the m tile's outputs collect in one half of obuf and are stored once after its last
+// n tile. Halves alternate over the whole program (steps and m tiles are counted across layers).
+// Dependency tokens (R2/R3), with every counter accounted in order (a Ledger), step j = (m tile, n tile):
+//   loads of step j (activations when n tile 0, weights, side data): the last pushes l2c; gemm j pops it
+//   every gemm pushes c2l; the first load of step j pops c2l until gemm j-2 (same halves) is known done
+//   the last gemm of an m tile pushes c2s; its store pops it and pushes s2c
+//   the first gemm of global m tile t pops s2c until the store of m tile t-2 (same obuf half) is known done
+//   a layer reading an earlier layer's outputs: a compute nop pops s2c until that layer's last store and
+//   pushes c2l; the layer's first loads wait for it (and are not hoisted above it)
+//   finish pops s2c until the last store
+#include "bitgrid/workloads/model.h"
+
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+
+#include "bitgrid/checker.h"
+#include "bitgrid/error.h"
+
+namespace bitgrid {
+
+namespace {
+
+uint64_t round_up(uint64_t v, uint64_t m) { return (v + m - 1) / m * m; }
+
+// One token counter accounted in order: producers get indices as they are emitted; the consumer pops in
+// order, so "wait for producer i" means popping until more than i tokens were consumed.
+struct Ledger {
+  uint64_t produced = 0, consumed = 0;
+  uint64_t produce() { return produced++; }
+  uint64_t pops_needed(uint64_t i) const { return consumed > i ? 0 : i + 1 - consumed; }
+};
+
+}  // namespace
+
+std::vector<int32_t> linear_reference(const LinearQ& l) {
+  const uint64_t ng = l.k / l.group;
+  std::vector<int32_t> y(l.m * l.n);
+  for (uint64_t n = 0; n < l.n; ++n)
+    for (uint64_t m = 0; m < l.m; ++m) {
+      int64_t acc = 0;
+      for (uint64_t g = 0; g < ng; ++g) {
+        int64_t psum = 0;
+        for (uint64_t k = g * l.group; k < (g + 1) * l.group; ++k)
+          psum += int64_t{l.x[m * l.k + k]} *
+                  isa::dtype_value(static_cast<int>(l.dtype), l.codes[n * l.k + k], l.sel[n * ng + g]);
+        acc += psum * l.scale[n * ng + g];
+      }
+      y[m * l.n + n] = static_cast<int32_t>(bitmac::requant(acc, l.channels[n], l.relu, l.out32));
+    }
+  return y;
+}
+
+ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& hw) {
+  if (layers.empty()) throw Error("model: no layers");
+  const uint64_t R = bitmac::rows(hw), C = bitmac::cols(hw);
+  const uint64_t wb = static_cast<uint64_t>(hw.beat_words()), beat = wb * 8;
+  // Buffer halves: whole rows, and inside the range of the gemm's address fields.
+  auto half = [&](isa::Buf b, uint64_t field_limit) {
+    const uint64_t row = static_cast<uint64_t>(hw.row_words(b));
+    return std::min(static_cast<uint64_t>(hw.buf_words(b)) / 2, field_limit) / row * row;
+  };
+  const uint64_t ahalf = half(isa::Buf::kAbuf, 0xFFFF), whalf = half(isa::Buf::kWbuf, 0xFFFFF);
+  const uint64_t shalf = half(isa::Buf::kSbuf, 0xFFFF), ohalf = half(isa::Buf::kObuf, 0xFFFF);
+
+  // ---- plan and DRAM layout
+  ModelCompiled out;
+  out.layers.resize(layers.size());
+  std::vector<int> producer(layers.size(), -1);
+  uint64_t addr = 0;
+  for (size_t li = 0; li < layers.size(); ++li) {
+    const LinearQ& l = layers[li];
+    LayerLayout& lay = out.layers[li];
+    const std::string where = "layer " + l.name;
+    const uint64_t K = l.k, N = l.n, M = l.m;
+    if (M < 1 || K < 1 || N < 1) throw Error(where + ": empty shape");
+    if (l.dtype >= isa::kDtypes.size()) throw Error(where + ": unknown datatype id " + std::to_string(l.dtype));
+    if (l.group < 1 || K % l.group)
+      throw Error(where + ": group " + std::to_string(l.group) + " does not divide K = " + std::to_string(K));
+    if (l.group % (2 * R))
+      throw Error(where + ": group " + std::to_string(l.group) + " is not a multiple of 2*mac_rows = " +
+                  std::to_string(2 * R) + " (a group is whole pairs of k-tiles)");
+    if (l.group > bitmac::kMaxGroup)
+      throw Error(where + ": group " + std::to_string(l.group) + " exceeds " + std::to_string(bitmac::kMaxGroup));
+    const uint64_t gp = l.group / (2 * R), ng = K / l.group, T = bitmac::terms(hw, l.dtype);
+    if (gp * 2 * T < bitmac::kRescaleCycles)
+      throw Error(where + ": a group of " + std::to_string(l.group) + " weights takes " + std::to_string(gp * 2 * T) +
+                  " cycles on this array, fewer than the rescaler's " + std::to_string(bitmac::kRescaleCycles) +
+                  " (use a group of at least " + std::to_string(bitmac::kRescaleCycles * R / T) + ")");
+    if (gp >= (uint64_t{1} << isa::kGEMM_GROUP_PAIRS.width))
+      throw Error(where + ": group " + std::to_string(l.group) + " exceeds the gemm field group_pairs");
+    if (ng >= (uint64_t{1} << isa::kGEMM_N_GROUPS.width))
+      throw Error(where + ": K = " + std::to_string(K) + " has more groups than the gemm field n_groups holds");
+    const uint64_t wwords = bitmac::weight_words(hw, l.dtype, gp, ng), swords = bitmac::side_words(hw, ng);
+    if (round_up(wwords, wb) > whalf)
+      throw Error(where + ": one tile of " + std::to_string(C) + " output channels x K = " + std::to_string(K) +
+                  " weights (" + std::to_string(wwords * 8) + " bytes) exceeds half of wbuf (" +
+                  std::to_string(whalf * 8) + " bytes; wbuf_kib = " + std::to_string(hw.wbuf_kib) +
+                  "); K is not tiled");
+    if (round_up(swords, wb) > shalf)
+      throw Error(where + ": the tile's parameters and scales (" + std::to_string(swords * 8) +
+                  " bytes) exceed half of sbuf (" + std::to_string(shalf * 8) +
+                  " bytes; sbuf_kib = " + std::to_string(hw.sbuf_kib) + ")");
+    const uint64_t n_pad = round_up(N, C), ob = l.out32 ? 4 : 1, o_stride = n_pad * ob / 8;
+    if (o_stride >= (uint64_t{1} << isa::kGEMM_O_STRIDE.width))
+      throw Error(where + ": an output row of " + std::to_string(n_pad * ob) +
+                  " bytes exceeds the gemm field o_stride");
+    // m tile: fits half of abuf and of obuf and the m_rows field; when there are several, every tile
+    // starts beat aligned in X and in Y.
+    uint64_t mt = std::min<uint64_t>(M, (uint64_t{1} << isa::kGEMM_M_ROWS.width) - 1);
+    auto fits = [&](uint64_t r) { return round_up(r * K / 8, wb) <= ahalf && round_up(r * o_stride, wb) <= ohalf; };
+    while (mt > 0 && !fits(mt)) --mt;
+    if (mt == 0)
+      throw Error(where + ": one activation row (" + std::to_string(K) + " bytes) or output row (" +
+                  std::to_string(n_pad * ob) + " bytes) exceeds half of abuf (" + std::to_string(ahalf * 8) +
+                  " bytes) or obuf (" + std::to_string(ohalf * 8) + " bytes)");
+    if (mt < M) {
+      const uint64_t qx = beat / std::gcd(K, beat), qy = beat / std::gcd(n_pad * ob, beat);
+      const uint64_t q = std::lcm(qx, qy);
+      mt = mt / q * q;
+      if (mt == 0)
+        throw Error(where + ": " + std::to_string(q) +
+                    " rows (the smallest beat-aligned m tile) exceed half of abuf or obuf");
+    }
+    lay.m_tile = mt;
+    lay.m_tiles = (M + mt - 1) / mt;
+    lay.n_tiles = n_pad / C;
+    lay.n_pad = n_pad;
+    lay.out_bytes = ob;
+    if (!l.input.empty()) {
+      for (size_t p = 0; p < li; ++p)
+        if (layers[p].name == l.input) producer[li] = static_cast<int>(p);
+      if (producer[li] < 0) throw Error(where + ": input '" + l.input + "' is not an earlier layer");
+      const LinearQ& p = layers[static_cast<size_t>(producer[li])];
+      if (p.out32) throw Error(where + ": input layer " + p.name + " has INT32 outputs (out32); INT8 is needed");
+      if (p.n != K || p.m != M)
+        throw Error(where + ": input layer " + p.name + " gives [" + std::to_string(p.m) + ", " + std::to_string(p.n) +
+                    "], this layer takes [" + std::to_string(M) + ", " + std::to_string(K) + "]");
+      if (p.n % C)
+        throw Error(where + ": input layer " + p.name + " has " + std::to_string(p.n) +
+                    " outputs, not a multiple of mac_cols = " + std::to_string(C) + " (its rows would be padded)");
+      lay.x_addr = out.layers[static_cast<size_t>(producer[li])].y_addr;
+    } else {
+      if (l.x.size() != M * K) throw Error(where + ": activations are missing");
+      lay.x_addr = addr;
+      addr += round_up(M * K, beat) + beat;  // a tile's load rounds up to whole beats
+    }
+    lay.w_bytes = round_up(wwords * 8, beat);
+    lay.s_bytes = round_up(swords * 8, beat);
+    lay.w_tile_stride = lay.w_bytes + lay.s_bytes;
+    lay.weight_dram_bytes = lay.n_tiles * lay.w_tile_stride;
+    lay.w_addr = addr;
+    addr += lay.n_tiles * lay.w_tile_stride;
+    lay.y_addr = addr;
+    addr += round_up(M * n_pad * ob, beat) + beat;  // a tile's store rounds up to whole beats
+  }
+  if (addr > 0xFFFFFFFFull)
+    throw Error("model: the memory image needs " + std::to_string(addr) + " bytes, above the 4 GiB DRAM space");
+  out.memory.assign(addr, 0);
+  for (size_t li = 0; li < layers.size(); ++li) {
+    const LinearQ& l = layers[li];
+    const LayerLayout& lay = out.layers[li];
+    if (producer[li] < 0) std::memcpy(out.memory.data() + lay.x_addr, l.x.data(), l.m * l.k);
+    const uint64_t K = l.k, ng = K / l.group;
+    for (uint64_t t = 0; t < lay.n_tiles; ++t) {
+      bitmac::Tile tile;
+      tile.dtype = l.dtype;
+      tile.group_pairs = l.group / (2 * R);
+      tile.n_groups = ng;
+      tile.codes.assign(C * K, 0);
+      tile.scale.assign(C * ng, 0);
+      tile.sel.assign(C * ng, 0);
+      tile.channels.assign(C, bitmac::Channel{0, 0, 0});
+      for (uint64_t c = 0; c < C && t * C + c < l.n; ++c) {
+        const uint64_t n = t * C + c;
+        std::memcpy(tile.codes.data() + c * K, l.codes.data() + n * K, K);
+        std::memcpy(tile.scale.data() + c * ng, l.scale.data() + n * ng, ng);
+        std::memcpy(tile.sel.data() + c * ng, l.sel.data() + n * ng, ng);
+        tile.channels[c] = l.channels[n];
+      }
+      const auto w = bitmac::pack_weights(hw, tile), s = bitmac::pack_side(hw, tile);
+      uint8_t* base = out.memory.data() + lay.w_addr + t * lay.w_tile_stride;
+      std::memcpy(base, w.data(), w.size() * 8);
+      std::memcpy(base + lay.w_bytes, s.data(), s.size() * 8);
+    }
+  }
+
+  // ---- program
+  auto emit = [&](const Insn& i, std::string comment) {
+    out.program.insns.push_back(i);
+    out.comments.push_back(std::move(comment));
+  };
+  struct Step {
+    size_t layer;
+    uint64_t t, nt, tg;  // m tile (in the layer), n tile, global m tile
+  };
+  std::vector<Step> steps;
+  std::vector<uint64_t> layer_first_tg(layers.size());
+  {
+    uint64_t tg = 0;
+    for (size_t li = 0; li < layers.size(); ++li) {
+      layer_first_tg[li] = tg;
+      for (uint64_t t = 0; t < out.layers[li].m_tiles; ++t, ++tg)
+        for (uint64_t nt = 0; nt < out.layers[li].n_tiles; ++nt) steps.push_back({li, t, nt, tg});
+    }
+  }
+  Ledger c2l, s2c;
+  std::vector<uint64_t> gemm_c2l(steps.size());       // c2l producer index of each step's gemm
+  std::vector<int64_t> relay_c2l(layers.size(), -1);  // of the relay nop before a chained layer
+  std::vector<uint64_t> store_of_tg;                  // s2c producer index of each global m tile's store
+  std::vector<bool> loads_emitted(steps.size(), false);
+  // Pops until compute's c2l producer `producer_index` is known done: token-only loads, the last pop on
+  // `first` (called at most once per instruction).
+  auto c2l_wait = [&](uint64_t producer_index, Deps& first) {
+    uint64_t need = c2l.pops_needed(producer_index);
+    for (; need > 1; --need, ++c2l.consumed)
+      emit(make_load(isa::Buf::kAbuf, 0, 0, 0, Deps{false, true, false, false}), "wait: compute done");
+    if (need == 1) {
+      first.pop_next = true;
+      ++c2l.consumed;
+    }
+  };
+  auto s2c_wait = [&](uint64_t producer_index, Deps& d) {
+    uint64_t need = s2c.pops_needed(producer_index);
+    for (; need > 1; --need, ++s2c.consumed) emit(make_nop(Deps{false, true, false, false}), "wait: store done");
+    if (need == 1) {
+      d.pop_next = true;
+      ++s2c.consumed;
+    }
+  };
+  auto emit_loads = [&](size_t j) {
+    const Step& s = steps[j];
+    const LinearQ& l = layers[s.layer];
+    const LayerLayout& lay = out.layers[s.layer];
+    Deps first;  // the wait rides on the first load of the step (c2l is popped in order: one wait, the latest)
+    int64_t wait = j >= 2 ? static_cast<int64_t>(gemm_c2l[j - 2]) : -1;
+    if (s.nt == 0) wait = std::max(wait, relay_c2l[s.layer]);
+    if (wait >= 0) c2l_wait(static_cast<uint64_t>(wait), first);
+    if (s.nt == 0) {
+      const uint64_t rows = std::min(lay.m_tile, l.m - s.t * lay.m_tile);
+      emit(make_load(isa::Buf::kAbuf, (s.tg % 2) * ahalf, round_up(rows * l.k / 8, wb),
+                     lay.x_addr + s.t * lay.m_tile * l.k, first),
+           l.name + ": activations of rows " + std::to_string(s.t * lay.m_tile) + ".." +
+               std::to_string(s.t * lay.m_tile + rows - 1));
+      first = Deps{};
+    }
+    const uint64_t wsrc = lay.w_addr + s.nt * lay.w_tile_stride;
+    emit(make_load(isa::Buf::kWbuf, (j % 2) * whalf, lay.w_bytes / 8, wsrc, first),
+         l.name + ": weights of channels " + std::to_string(s.nt * C) + ".." +
+             std::to_string(std::min(l.n, (s.nt + 1) * C) - 1));
+    emit(make_load(isa::Buf::kSbuf, (j % 2) * shalf, lay.s_bytes / 8, wsrc + lay.w_bytes,
+                   Deps{false, false, false, true}),
+         l.name + ": parameters and scales of channels " + std::to_string(s.nt * C) + "..");
+    loads_emitted[j] = true;
+  };
+  // A chained layer's first loads wait for its relay nop, so they are not hoisted above it.
+  auto hoistable = [&](size_t j) { return !(steps[j].t == 0 && steps[j].nt == 0 && producer[steps[j].layer] >= 0); };
+  size_t cur_layer = SIZE_MAX;
+  for (size_t j = 0; j < steps.size(); ++j) {
+    const Step& s = steps[j];
+    const LinearQ& l = layers[s.layer];
+    const LayerLayout& lay = out.layers[s.layer];
+    if (s.layer != cur_layer) {
+      cur_layer = s.layer;
+      out.layers[s.layer].first_insn = out.program.insns.size();
+      out.sections.push_back({l.name, out.program.insns.size()});
+      if (producer[s.layer] >= 0) {
+        const size_t p = static_cast<size_t>(producer[s.layer]);
+        const uint64_t last_store = store_of_tg[layer_first_tg[p] + out.layers[p].m_tiles - 1];
+        Deps d{false, false, true, false};
+        s2c_wait(last_store, d);
+        relay_c2l[s.layer] = static_cast<int64_t>(c2l.produce());
+        emit(make_nop(d), l.name + ": inputs from " + layers[p].name + " are stored");
+      }
+    }
+    if (!loads_emitted[j]) emit_loads(j);
+    if (j + 1 < steps.size() && hoistable(j + 1)) emit_loads(j + 1);
+    const uint64_t rows = std::min(lay.m_tile, l.m - s.t * lay.m_tile);
+    const uint64_t ob = lay.out_bytes;
+    isa::GemmInsn g;
+    g.dtype = l.dtype;
+    g.relu = l.relu;
+    g.out32 = l.out32;
+    g.m_rows = rows;
+    g.group_pairs = l.group / (2 * R);
+    g.n_groups = l.k / l.group;
+    g.a_addr = (s.tg % 2) * ahalf;
+    g.w_addr = (j % 2) * whalf;
+    g.s_addr = (j % 2) * shalf;
+    g.o_addr = (s.tg % 2) * ohalf + s.nt * C * ob / 8;
+    g.o_stride = lay.n_pad * ob / 8;
+    g.deps.pop_prev = true;
+    if (s.nt == 0 && s.tg >= 2) s2c_wait(store_of_tg[s.tg - 2], g.deps);  // obuf half free
+    g.deps.push_prev = true;
+    gemm_c2l[j] = c2l.produce();
+    const bool last_n = s.nt + 1 == lay.n_tiles;
+    g.deps.push_next = last_n;
+    emit(encode(g), l.name + ": gemm m tile " + std::to_string(s.t) + " x n tile " + std::to_string(s.nt));
+    if (last_n) {
+      store_of_tg.push_back(s2c.produce());
+      emit(make_store(isa::Buf::kObuf, (s.tg % 2) * ohalf, round_up(rows * g.o_stride, wb),
+                      lay.y_addr + s.t * lay.m_tile * lay.n_pad * ob, Deps{true, false, true, false}),
+           l.name + ": outputs of rows " + std::to_string(s.t * lay.m_tile) + "..");
+    }
+    out.layers[s.layer].end_insn = out.program.insns.size();
+  }
+  Deps fin{};
+  s2c_wait(store_of_tg.back(), fin);
+  emit(make_finish(fin), "after the last store");
+  check_program(out.program, hw, addr);
+  nlohmann::json lj = nlohmann::json::array();
+  for (size_t li = 0; li < layers.size(); ++li) {
+    const LayerLayout& lay = out.layers[li];
+    lj.push_back({{"name", layers[li].name},
+                  {"m_tile", lay.m_tile},
+                  {"m_tiles", lay.m_tiles},
+                  {"n_tiles", lay.n_tiles},
+                  {"x_addr", lay.x_addr},
+                  {"w_addr", lay.w_addr},
+                  {"y_addr", lay.y_addr},
+                  {"weight_bytes", lay.weight_dram_bytes}});
+  }
+  out.layout_json = {{"layers", lj}, {"dram_bytes", addr}};
+  return out;
+}
+
+std::vector<int32_t> decode_layer(const LinearQ& l, const LayerLayout& lay, const std::vector<uint8_t>& memory) {
+  if (memory.size() < lay.y_addr + l.m * lay.n_pad * lay.out_bytes)
+    throw Error("memory image is smaller than the program's layout");
+  std::vector<int32_t> y(l.m * l.n);
+  for (uint64_t m = 0; m < l.m; ++m) {
+    const uint8_t* row = memory.data() + lay.y_addr + m * lay.n_pad * lay.out_bytes;
+    for (uint64_t n = 0; n < l.n; ++n) {
+      if (lay.out_bytes == 4) {
+        int32_t v;
+        std::memcpy(&v, row + 4 * n, 4);
+        y[m * l.n + n] = v;
+      } else {
+        y[m * l.n + n] = static_cast<int8_t>(row[n]);
+      }
+    }
+  }
+  return y;
+}
+
+}  // namespace bitgrid

@@ -1,0 +1,369 @@
+// The `model` workload: a list of quantized linear layers (a model graph of `linear` layers, chained or
+// fed with their own inputs) on the MAC array. Float weights (an .npz/.safetensors file with
+// <layer>.weight [out][in] and optional <layer>.bias [out], or seeded heavy-tailed synthetic ones) are
+// quantized to each layer's datatype (bitgrid::quantize), activations to INT8 (symmetric, per tensor),
+// and every layer's output scale is calibrated on the float model. finish() checks the accelerator's
+// integers against linear_reference (computed from the unpacked operands, layer by layer) and reports
+// each layer's error against the float model, its cycles, utilization and energy.
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <optional>
+#include <random>
+
+#include "bitgrid/datafile.h"
+#include "bitgrid/error.h"
+#include "bitgrid/quant.h"
+#include "bitgrid/workloads/model.h"
+
+namespace bitgrid {
+
+namespace {
+
+std::vector<float> checked_floats(const Array2D& a, const std::string& what, uint64_t rows, uint64_t cols) {
+  if (a.dtype != "f4") throw Error(what + ": must be float32, not " + a.dtype);
+  if (a.rows * a.cols != rows * cols || (cols > 1 && (a.rows != rows || a.cols != cols)))
+    throw Error(what + ": has shape [" + std::to_string(a.rows) + ", " + std::to_string(a.cols) +
+                "], the graph needs [" + std::to_string(rows) + ", " + std::to_string(cols) + "]");
+  std::vector<float> v(rows * cols);
+  std::memcpy(v.data(), a.bytes.data(), v.size() * 4);
+  for (size_t i = 0; i < v.size(); ++i)
+    if (!std::isfinite(v[i]))
+      throw Error(what + ": element [" + std::to_string(i / cols) + ", " + std::to_string(i % cols) +
+                  "] is not finite");
+  return v;
+}
+
+// The requantizer's integer multiplier and shift for a real factor r: the largest shift (<= 63) whose
+// rounded multiplier fits 16 bits.
+bitmac::Channel multiplier(double r) {
+  bitmac::Channel ch{0, 0, 0};
+  if (!(r > 0)) return ch;
+  int shift = 0;
+  while (shift < 63 && std::llround(r * std::ldexp(1.0, shift + 1)) <= 0xFFFF) ++shift;
+  ch.mult = static_cast<uint16_t>(std::min<long long>(std::llround(r * std::ldexp(1.0, shift)), 0xFFFF));
+  ch.shift = static_cast<uint8_t>(shift);
+  return ch;
+}
+
+// Named float tensors of a weight file (.npz or .safetensors).
+class WeightFile {
+ public:
+  explicit WeightFile(const std::string& path) : path_(path) {
+    if (path.size() > 12 && path.substr(path.size() - 12) == ".safetensors") {
+      st_.emplace(path);
+    } else {
+      for (auto& m : read_npz(path)) npz_.emplace(m.name, std::move(m.array));
+    }
+  }
+  std::optional<Array2D> get(const std::string& name) const {
+    if (st_) {
+      if (!st_->find(name)) return std::nullopt;
+      return st_->read_f32(name);
+    }
+    const auto it = npz_.find(name);
+    if (it == npz_.end()) return std::nullopt;
+    return it->second;
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::optional<SafetensorsFile> st_;
+  std::map<std::string, Array2D> npz_;
+};
+
+struct LayerSpec {
+  std::string name, input = "x";
+  uint64_t in = 0, out = 0, dtype = 0, group = 128;
+  bool bias = true, relu = false, out32 = false;
+};
+
+class Model final : public Workload {
+ public:
+  const char* type() const override { return "model"; }
+
+  void load(const YAML::Node& w, const std::string& ww, const WorkloadContext& ctx) override {
+    check_keys(w, ww, {"type", "m", "dtype", "group", "seed", "weights", "inputs", "layers"});
+    m_ = w["m"] ? get_count(w["m"], ww + ".m", 1, 1 << 20) : 1;
+    seed_ = w["seed"] ? get_u64(w["seed"], ww + ".seed") : 1;
+    const uint64_t dtype = w["dtype"] ? named_dtype(w["dtype"], ww + ".dtype") : isa::kDtypeBitmod4;
+    const uint64_t group = w["group"] ? get_count(w["group"], ww + ".group", 1, 1 << 20) : 128;
+    if (!w["layers"] || !w["layers"].IsSequence() || w["layers"].size() == 0)
+      throw Error(ww + ".layers: missing or empty (a list of linear layers)");
+    std::map<std::string, size_t> index;
+    for (size_t i = 0; i < w["layers"].size(); ++i) {
+      const YAML::Node n = w["layers"][i];
+      const std::string lw = ww + ".layers[" + std::to_string(i) + "]";
+      check_keys(n, lw, {"name", "type", "in", "out", "dtype", "group", "bias", "relu", "out32", "input"});
+      LayerSpec s;
+      s.name = n["name"] ? get_string(n["name"], lw + ".name") : "layer" + std::to_string(i);
+      if (n["type"] && get_string(n["type"], lw + ".type") != "linear")
+        throw Error(lw + ".type: '" + get_string(n["type"], lw + ".type") + "' (the MAC array runs linear layers)");
+      if (!n["in"] || !n["out"]) throw Error(lw + ": needs in and out");
+      s.in = get_count(n["in"], lw + ".in", 1, 1 << 20);
+      s.out = get_count(n["out"], lw + ".out", 1, 1 << 20);
+      s.dtype = n["dtype"] ? named_dtype(n["dtype"], lw + ".dtype") : dtype;
+      s.group = n["group"] ? get_count(n["group"], lw + ".group", 1, 1 << 20) : group;
+      if (s.in % s.group)
+        throw Error(lw + ".group: " + std::to_string(s.group) + " does not divide in = " + std::to_string(s.in) +
+                    " (layer " + s.name + ")");
+      s.bias = n["bias"] ? get_bool(n["bias"], lw + ".bias") : true;
+      s.relu = n["relu"] ? get_bool(n["relu"], lw + ".relu") : false;
+      s.out32 = n["out32"] ? get_bool(n["out32"], lw + ".out32") : false;
+      s.input = n["input"] ? get_string(n["input"], lw + ".input") : "x";
+      if (index.count(s.name)) throw Error(lw + ".name: layer " + s.name + " is defined twice");
+      if (s.input != "x" && s.input != "random") {
+        const auto it = index.find(s.input);
+        if (it == index.end())
+          throw Error(lw + ".input: '" + s.input + "' is not x, random or an earlier layer (layer " + s.name + ")");
+        if (specs_[it->second].out != s.in)
+          throw Error(lw + ".input: layer " + s.input + " gives " + std::to_string(specs_[it->second].out) +
+                      " features, layer " + s.name + " takes " + std::to_string(s.in));
+      }
+      index[s.name] = specs_.size();
+      specs_.push_back(s);
+    }
+    uint64_t x_dim = 0;
+    for (const auto& s : specs_)
+      if (s.input == "x") {
+        if (x_dim && x_dim != s.in)
+          throw Error(ww + ".layers: layers reading x take " + std::to_string(x_dim) + " and " + std::to_string(s.in) +
+                      " features (layer " + s.name + ")");
+        x_dim = s.in;
+      }
+    std::optional<WeightFile> wf;
+    if (w["weights"]) wf.emplace(resolve_path(get_string(w["weights"], ww + ".weights"), ctx.config_path));
+    std::vector<float> xin;
+    if (w["inputs"]) {
+      const std::string f = resolve_path(get_string(w["inputs"], ww + ".inputs"), ctx.config_path);
+      if (!x_dim) throw Error(ww + ".inputs: no layer reads x");
+      xin = checked_floats(read_array(f), f, m_, x_dim);
+    }
+    build(wf, xin, x_dim);
+  }
+
+  Lowered lower(const HwConfig& hw) const override {
+    ModelCompiled c = compile_model(q_, hw);
+    layouts_ = c.layers;
+    mac_parallel_ = hw.mac_parallel != 0;
+    return std::move(static_cast<Lowered&>(c));
+  }
+
+  Verdict finish(const Lowered& l, const std::vector<uint8_t>& memory, const std::string& dir,
+                 nlohmann::json& rep) const override {
+    (void)l;
+    Verdict v;
+    nlohmann::json rows = nlohmann::json::array();
+    double total_macs = 0;
+    std::string csv =
+        "layer,m,k,n,dtype,group,bits_per_weight,macs,weight_bytes,cycles,pe_utilization,energy_pj,"
+        "pj_per_mac,weight_sqnr_db,output_sqnr_db\n";
+    for (size_t i = 0; i < q_.size(); ++i) {
+      const LinearQ& L = q_[i];
+      const std::vector<int32_t> y = decode_layer(L, layouts_[i], memory);
+      const std::vector<int32_t> ref = linear_reference(L);
+      for (size_t j = 0; j < y.size() && v.verified; ++j)
+        if (y[j] != ref[j]) {
+          v.verified = false;
+          v.why = "layer " + L.name + ": Y[" + std::to_string(j / L.n) + "][" + std::to_string(j % L.n) +
+                  "] = " + std::to_string(y[j]) + ", the integer reference gives " + std::to_string(ref[j]);
+        }
+      double sig = 0, err = 0;
+      for (size_t j = 0; j < y.size(); ++j) {
+        const double f = yf_[i][j], a = y[j] * sy_[i];
+        sig += f * f;
+        err += (f - a) * (f - a);
+      }
+      const double sqnr = err > 0 ? 10 * std::log10(sig / err) : 999.0;
+      const double macs = static_cast<double>(L.m * L.k * L.n);
+      total_macs += macs;
+      const double bits = isa::kDtypes[L.dtype].bits + 16.0 / static_cast<double>(L.group);
+      nlohmann::json row = {{"name", L.name},
+                            {"m", L.m},
+                            {"k", L.k},
+                            {"n", L.n},
+                            {"dtype", isa::kDtypes[L.dtype].name},
+                            {"group", L.group},
+                            {"bits_per_weight", bits},
+                            {"macs", macs},
+                            {"weight_bytes", layouts_[i].weight_dram_bytes},
+                            {"weight_mse", wq_[i].mse},
+                            {"weight_sqnr_db", wq_[i].sqnr_db},
+                            {"output_sqnr_db", sqnr}};
+      double cycles = 0, energy = 0;
+      if (rep.contains("sections") && i < rep["sections"].size()) {
+        const auto& sec = rep["sections"][i];
+        energy = sec["energy_pj"].get<double>();
+        row["energy_pj"] = energy;
+        row["pj_per_mac"] = energy / macs;
+        if (sec.contains("cycles")) {
+          cycles = sec["cycles"].get<double>();
+          const double terms = mac_parallel_ ? 1.0 : isa::kDtypes[L.dtype].terms;
+          row["cycles"] = cycles;
+          row["pe_utilization"] =
+              macs * terms / (cycles * rep["roofline"]["engines"]["bitmac"]["peak_per_cycle"].get<double>());
+        }
+      }
+      char line[400];
+      std::snprintf(line, sizeof line, "%s,%lu,%lu,%lu,%s,%lu,%.4f,%.0f,%lu,%.0f,%.4f,%.1f,%.4f,%.3f,%.3f\n",
+                    L.name.c_str(), static_cast<unsigned long>(L.m), static_cast<unsigned long>(L.k),
+                    static_cast<unsigned long>(L.n), isa::kDtypes[L.dtype].name, static_cast<unsigned long>(L.group),
+                    bits, macs, static_cast<unsigned long>(layouts_[i].weight_dram_bytes), cycles,
+                    row.value("pe_utilization", 0.0), energy, energy / macs, wq_[i].sqnr_db, sqnr);
+      csv += line;
+      std::snprintf(
+          line, sizeof line,
+          "%-10s %5lu x %5lu -> %5lu %-7s %9.0f cycles  PE %5.1f%%  %8.3f pJ/MAC  weights %6.2f dB  out %6.2f dB",
+          L.name.c_str(), static_cast<unsigned long>(L.m), static_cast<unsigned long>(L.k),
+          static_cast<unsigned long>(L.n), isa::kDtypes[L.dtype].name, cycles, 100 * row.value("pe_utilization", 0.0),
+          energy / macs, wq_[i].sqnr_db, sqnr);
+      v.notes.push_back(line);
+      rows.push_back(row);
+      const std::string stem = dir + "/" + L.name;
+      write_npy(stem + ".npy", "i4", L.m, L.n, y.data());
+    }
+    rep["layers"] = rows;
+    rep["macs"] = total_macs;
+    rep["energy_pj_per_mac"] = rep["energy_pj"]["total"].get<double>() / total_macs;
+    std::ofstream(dir + "/layers.csv") << csv;
+    return v;
+  }
+
+  std::string summary() const override {
+    std::string s =
+        std::to_string(q_.size()) + " linear layer" + (q_.size() == 1 ? "" : "s") + ", M = " + std::to_string(m_);
+    std::map<std::string, int> dts;
+    for (const auto& L : q_) ++dts[isa::kDtypes[L.dtype].name];
+    for (const auto& [n, c] : dts) s += ", " + std::to_string(c) + " " + n;
+    return s;
+  }
+  std::vector<std::string> outputs() const override {
+    std::vector<std::string> o;
+    for (const auto& L : q_) o.push_back(L.name + ".npy");
+    o.push_back("layers.csv");
+    return o;
+  }
+
+ private:
+  static uint64_t named_dtype(const YAML::Node& n, const std::string& where) {
+    try {
+      return static_cast<uint64_t>(dtype_by_name(get_string(n, where)));
+    } catch (const Error& e) {
+      throw Error(where + ": " + e.what());
+    }
+  }
+
+  // Float operands (file or seeded synthetic: Gaussian activations, Student-t(4) weights, the heavy tails of
+  // LLM weight matrices that make per-group datatypes pay off), quantization and calibration.
+  void build(const std::optional<WeightFile>& wf, const std::vector<float>& xin, uint64_t x_dim) {
+    std::mt19937_64 rng(seed_);
+    std::normal_distribution<double> gauss(0.0, 1.0);
+    std::student_t_distribution<double> student(4.0);
+    std::vector<float> x = xin;
+    if (x.empty() && x_dim) {
+      x.resize(m_ * x_dim);
+      for (auto& v : x) v = static_cast<float>(gauss(rng));
+    }
+    std::map<std::string, size_t> index;
+    std::vector<std::vector<float>> yfloat;
+    for (size_t i = 0; i < specs_.size(); ++i) {
+      const LayerSpec& s = specs_[i];
+      std::vector<float> wts, bias(s.out, 0.0f);
+      std::optional<Array2D> wa, ba;
+      if (wf) {
+        wa = wf->get(s.name + ".weight");
+        if (!wa) throw Error(wf->path() + ": no tensor " + s.name + ".weight for layer " + s.name);
+        wts = checked_floats(*wa, wf->path() + ": " + s.name + ".weight", s.out, s.in);
+        ba = wf->get(s.name + ".bias");
+        if (ba && s.bias) bias = checked_floats(*ba, wf->path() + ": " + s.name + ".bias", s.out, 1);
+      } else {
+        wts.resize(s.out * s.in);
+        for (auto& v : wts) v = static_cast<float>(0.02 * student(rng));
+        if (s.bias)
+          for (auto& v : bias) v = static_cast<float>(0.1 * gauss(rng));
+      }
+      // The layer's float input and its INT8 scale.
+      std::vector<float> xf;
+      double sx = 1;
+      LinearQ L;
+      L.name = s.name;
+      L.m = m_;
+      L.k = s.in;
+      L.n = s.out;
+      L.dtype = s.dtype;
+      L.group = s.group;
+      L.relu = s.relu;
+      L.out32 = s.out32;
+      if (s.input == "x" || s.input == "random") {
+        if (s.input == "x") {
+          xf = x;
+        } else {
+          xf.resize(m_ * s.in);
+          for (auto& v : xf) v = static_cast<float>(gauss(rng));
+        }
+        float xmax = 0;
+        for (float v : xf) xmax = std::max(xmax, std::fabs(v));
+        sx = xmax > 0 ? xmax / 127.0 : 1.0;
+        L.x.resize(xf.size());
+        for (size_t j = 0; j < xf.size(); ++j)
+          L.x[j] = static_cast<int8_t>(std::clamp<long>(std::lround(xf[j] / sx), -127, 127));
+      } else {
+        const size_t p = index.at(s.input);
+        L.input = s.input;
+        xf = yfloat[p];
+        sx = sy_[p];
+        const std::vector<int32_t> yp = linear_reference(q_[p]);  // the producer's integer outputs
+        L.x.assign(yp.begin(), yp.end());
+      }
+      Quantized wq = quantize(wts.data(), s.out, s.in, static_cast<int>(s.dtype), s.group, s.name + ".weight");
+      L.codes = wq.codes;
+      L.sel = wq.sel;
+      L.scale = wq.gscale;
+      // The float layer.
+      std::vector<float> yf(m_ * s.out);
+      double ymax = 0;
+      for (uint64_t m = 0; m < m_; ++m)
+        for (uint64_t n = 0; n < s.out; ++n) {
+          double acc = bias[n];
+          for (uint64_t k = 0; k < s.in; ++k) acc += static_cast<double>(xf[m * s.in + k]) * wts[n * s.in + k];
+          if (s.relu) acc = std::max(acc, 0.0);
+          yf[m * s.out + n] = static_cast<float>(acc);
+          ymax = std::max(ymax, std::fabs(acc));
+        }
+      const double sy = (ymax > 0 ? ymax : 1.0) / (s.out32 ? 16777216.0 : 127.0);
+      L.channels.resize(s.out);
+      for (uint64_t n = 0; n < s.out; ++n) {
+        const double unit = sx * wq.cscale[n];  // one step of the accumulator
+        bitmac::Channel ch = multiplier(unit / sy);
+        ch.bias =
+            unit > 0 ? static_cast<int32_t>(std::clamp<double>(std::round(bias[n] / unit), INT32_MIN, INT32_MAX)) : 0;
+        L.channels[n] = ch;
+      }
+      index[s.name] = i;
+      sy_.push_back(sy);
+      yf_.emplace_back(yf.begin(), yf.end());
+      yfloat.push_back(std::move(yf));
+      wq_.push_back(std::move(wq));
+      q_.push_back(std::move(L));
+    }
+  }
+
+  uint64_t m_ = 1, seed_ = 1;
+  std::vector<LayerSpec> specs_;
+  std::vector<LinearQ> q_;
+  std::vector<Quantized> wq_;
+  std::vector<std::vector<double>> yf_;
+  std::vector<double> sy_;
+  mutable std::vector<LayerLayout> layouts_;
+  mutable bool mac_parallel_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Workload> make_model_workload() { return std::make_unique<Model>(); }
+
+}  // namespace bitgrid

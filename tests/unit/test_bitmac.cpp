@@ -1,0 +1,339 @@
+// The MAC-array engine of the reference model (docs/ARCHITECTURE.md §3.2, R11) and the linear-layer
+// compiler: datatype tables against DESIGN.md, the term decomposition, the requantizer's rounding and
+// saturation by hand, the packed layouts bit by bit, hand-computed gemms, legality, the timing rule against
+// the oracle, and compiled layers of every datatype against the direct integer computation.
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <random>
+#include <set>
+
+#include "bitgrid/engine.h"
+#include "bitgrid/engines/bitmac.h"
+#include "bitgrid/error.h"
+#include "bitgrid/executor.h"
+#include "bitgrid/workloads/model.h"
+#include "rule_oracle.h"
+
+using namespace bitgrid;
+
+namespace {
+
+HwConfig hw_file(const std::string& name) {
+  const std::string f = std::string(BITGRID_SOURCE_DIR) + "/configs/hw/" + name + ".yaml";
+  return HwConfig::from_yaml(YAML::LoadFile(f), f);
+}
+
+std::set<int> table_values(int dt) {
+  std::set<int> v;
+  const auto& d = isa::kDtypes[static_cast<size_t>(dt)];
+  for (uint32_t q = 0; q < (1u << d.bits); ++q)
+    for (uint32_t sel = 0; sel < 4; ++sel) v.insert(isa::dtype_value(dt, q, sel));
+  return v;
+}
+
+// Radix-4 Booth digits of a b-bit two's-complement code, written here from the textbook definition.
+std::vector<int> booth(int value, int digits) {
+  std::vector<int> d;
+  const unsigned u = static_cast<unsigned>(value);
+  auto bit = [&](int i) { return i < 0 ? 0 : static_cast<int>((u >> std::min(i, 31)) & 1); };
+  for (int i = 0; i < digits; ++i) d.push_back(-2 * bit(2 * i + 1) + bit(2 * i) + bit(2 * i - 1));
+  return d;
+}
+
+bool is_pow2_or_zero(int v) { return v >= 0 && (v & (v - 1)) == 0; }
+
+}  // namespace
+
+// DESIGN.md §5.2: FP4 x2 = {0, ±1, ±2, ±3, ±4, ±6, ±8, ±12}, BitMoD-4 special values {+10, -10, +16, -16}
+// (= ±5 ER, ±8 EA unscaled); FP3 x2 = {0, ±2, ±4, ±8}, BitMoD-3 special values {+6, -6, +12, -12}.
+TEST(BitmacDtypes, TablesAreTheOnesOfTheDesign) {
+  const std::set<int> fp4 = {0, 1, -1, 2, -2, 3, -3, 4, -4, 6, -6, 8, -8, 12, -12};
+  const std::set<int> fp3 = {0, 2, -2, 4, -4, 8, -8};
+  EXPECT_EQ(table_values(isa::kDtypeFp4), fp4);
+  EXPECT_EQ(table_values(isa::kDtypeFp3), fp3);
+  std::set<int> bm4 = fp4, bm3 = fp3;
+  bm4.insert({10, -10, 16, -16});
+  bm3.insert({6, -6, 12, -12});
+  EXPECT_EQ(table_values(isa::kDtypeBitmod4), bm4);
+  EXPECT_EQ(table_values(isa::kDtypeBitmod3), bm3);
+  // The special value replaces FP's -0 code, one per selector.
+  EXPECT_EQ(isa::dtype_value(isa::kDtypeBitmod4, 8, 0), 10);
+  EXPECT_EQ(isa::dtype_value(isa::kDtypeBitmod4, 8, 1), -10);
+  EXPECT_EQ(isa::dtype_value(isa::kDtypeBitmod4, 8, 2), 16);
+  EXPECT_EQ(isa::dtype_value(isa::kDtypeBitmod4, 8, 3), -16);
+  EXPECT_EQ(isa::dtype_value(isa::kDtypeBitmod3, 4, 2), 12);
+  EXPECT_EQ(isa::dtype_value(isa::kDtypeFp4, 8, 2), 0);  // plain FP4: -0 is zero whatever the selector
+  // INT types: two's complement of the code's bits.
+  EXPECT_EQ(isa::dtype_value(isa::kDtypeInt8, 0x80, 0), -128);
+  EXPECT_EQ(isa::dtype_value(isa::kDtypeInt6, 0x20, 0), -32);
+  EXPECT_EQ(isa::dtype_value(isa::kDtypeInt4, 0x7, 0), 7);
+  EXPECT_EQ(isa::dtype_value(isa::kDtypeInt3, 0x4, 0), -4);
+  EXPECT_EQ(isa::dtype_value(isa::kDtypeInt3, 0xFC, 0), -4);  // bits above the code are ignored
+  // Bits per weight (storage 4.0625 / 3.0625 with the 8-bit scale and 2-bit selector per 128, DESIGN.md).
+  EXPECT_EQ(isa::kDtypes[isa::kDtypeBitmod4].bits, 4);
+  EXPECT_EQ(isa::kDtypes[isa::kDtypeBitmod3].bits, 3);
+}
+
+// DESIGN.md §5.2: radix-4 Booth for INT (INT8: 4 terms, INT6: 3, INT4/INT3: 2), at most 2 terms for FP.
+TEST(BitmacDtypes, TermsReconstructEveryValue) {
+  const int expect_terms[] = {4, 3, 2, 2, 2, 2, 2, 2};
+  for (int dt = 0; dt < static_cast<int>(isa::kDtypes.size()); ++dt) {
+    const auto& d = isa::kDtypes[static_cast<size_t>(dt)];
+    EXPECT_EQ(d.terms, expect_terms[dt]) << d.name;
+    for (uint32_t q = 0; q < (1u << d.bits); ++q)
+      for (uint32_t sel = 0; sel < 4; ++sel) {
+        const int v = isa::dtype_value(dt, q, sel);
+        if (!d.table) {
+          int sum = 0, scale = 1;
+          for (int digit : booth(v, d.terms)) {
+            EXPECT_TRUE(digit >= -2 && digit <= 2);
+            sum += digit * scale;
+            scale *= 4;
+          }
+          EXPECT_EQ(sum, v) << d.name << " code " << q;
+        } else {
+          const int a = std::abs(v);
+          int hi = a ? 1 : 0;
+          while (hi && hi * 2 <= a) hi *= 2;
+          EXPECT_TRUE(is_pow2_or_zero(a - hi)) << d.name << " value " << v << " needs more than 2 terms";
+        }
+      }
+  }
+}
+
+// Round half up, then saturate, then ReLU (docs/ARCHITECTURE.md §3.2), values worked by hand.
+TEST(BitmacRequant, RoundingSaturationRelu) {
+  using bitmac::Channel;
+  using bitmac::requant;
+  EXPECT_EQ(requant(100, Channel{0, 1, 1}, false, false), 50);
+  EXPECT_EQ(requant(3, Channel{0, 1, 1}, false, false), 2);     // 1.5 -> 2
+  EXPECT_EQ(requant(-3, Channel{0, 1, 1}, false, false), -1);   // -1.5 -> -1 (half up)
+  EXPECT_EQ(requant(-5, Channel{0, 1, 2}, false, false), -1);   // -1.25 -> -1
+  EXPECT_EQ(requant(-7, Channel{0, 1, 2}, false, false), -2);   // -1.75 -> -2
+  EXPECT_EQ(requant(10, Channel{-4, 3, 0}, false, false), 18);  // (10 - 4) * 3
+  EXPECT_EQ(requant(1000, Channel{0, 1, 0}, false, false), 127);
+  EXPECT_EQ(requant(-1000, Channel{0, 1, 0}, false, false), -128);
+  EXPECT_EQ(requant(-1000, Channel{0, 1, 0}, true, false), 0);
+  EXPECT_EQ(requant(1000, Channel{0, 1, 0}, false, true), 1000);
+  EXPECT_EQ(requant(int64_t{1} << 40, Channel{0, 65535, 0}, false, true), 2147483647);
+  EXPECT_EQ(requant(-(int64_t{1} << 40), Channel{0, 65535, 0}, false, true), -2147483648LL);
+  EXPECT_EQ(requant(int64_t{1} << 43, Channel{0, 65535, 63}, false, false), 0);  // 2^59 * 65535 / 2^63 < 0.5
+}
+
+// The wbuf and sbuf layouts of §3.2, bit by bit: one code and one parameter set at known places.
+TEST(BitmacLayout, PackedPlanesAndSideRows) {
+  const HwConfig hw = hw_file("tiny");  // R = C = 8: a pair-plane is 2 words
+  bitmac::Tile t;
+  t.dtype = isa::kDtypeInt4;
+  t.group_pairs = 1;
+  t.n_groups = 2;  // K = 2 * 2R = 32
+  const uint64_t K = 32, C = 8;
+  t.codes.assign(C * K, 0);
+  t.codes[3 * K + 16 + 5] = 0xA;  // channel 3, pair 1, kk = 5: bits 1 and 3
+  t.scale.assign(C * 2, 0);
+  t.sel.assign(C * 2, 0);
+  t.scale[6 * 2 + 1] = 0x5A;
+  t.sel[6 * 2 + 1] = 2;
+  t.channels.assign(C, bitmac::Channel{0, 0, 0});
+  t.channels[5] = bitmac::Channel{-2, 0x1234, 17};
+  const auto w = bitmac::pack_weights(hw, t);
+  ASSERT_EQ(w.size(), 2u * 4 * 2);  // 2 pairs x 4 planes x 2 words
+  const uint64_t idx = 5 * C + 3;   // kk * C + c = 43: word 0, bit 43
+  for (uint64_t i = 0; i < 4; ++i)
+    for (uint64_t p = 0; p < 2; ++p)
+      for (uint64_t word = 0; word < 2; ++word) {
+        const uint64_t expect = (p == 1 && word == 0 && (i == 1 || i == 3)) ? uint64_t{1} << idx : 0;
+        EXPECT_EQ(w[(p * 4 + i) * 2 + word], expect) << "pair " << p << " plane " << i << " word " << word;
+      }
+  const auto s = bitmac::pack_side(hw, t);
+  ASSERT_EQ(s.size(), (4u + 2) * 2);  // rows of C/4 = 2 words
+  // channel 5: entry 1 of word 1 in each row
+  EXPECT_EQ((s[0 * 2 + 1] >> 16) & 0xFFFF, 0xFFFEu);  // bias[15:0] of -2
+  EXPECT_EQ((s[1 * 2 + 1] >> 16) & 0xFFFF, 0xFFFFu);  // bias[31:16]
+  EXPECT_EQ((s[2 * 2 + 1] >> 16) & 0xFFFF, 0x1234u);
+  EXPECT_EQ((s[3 * 2 + 1] >> 16) & 0xFFFF, 17u);
+  // channel 6, group 1: row 5, word 1, entry 2
+  EXPECT_EQ((s[5 * 2 + 1] >> 32) & 0xFFFF, 0x25Au);
+}
+
+// A gemm worked by hand on the tiny array: x = 1..16, channel 0's INT8 weights all 1 with scale 2, channel
+// 1's all -1 with scale 3, bias 5 on channel 1; 2 * 136 = 272 saturates INT8, INT32 keeps it.
+TEST(BitmacEngine, HandComputedGemm) {
+  const HwConfig hw = hw_file("tiny");
+  const Engine* e = engine_of(static_cast<uint64_t>(isa::Op::kGemm));
+  ASSERT_NE(e, nullptr);
+  Scratchpads spm(hw);
+  bitmac::Tile t;
+  t.dtype = isa::kDtypeInt8;
+  t.codes.assign(8 * 16, 0);
+  for (int k = 0; k < 16; ++k) {
+    t.codes[0 * 16 + k] = 1;
+    t.codes[1 * 16 + k] = 0xFF;
+  }
+  t.scale.assign(8, 0);
+  t.sel.assign(8, 0);
+  t.scale[0] = 2;
+  t.scale[1] = 3;
+  t.channels.assign(8, bitmac::Channel{0, 1, 0});
+  t.channels[1].bias = 5;
+  const auto w = bitmac::pack_weights(hw, t), s = bitmac::pack_side(hw, t);
+  std::copy(w.begin(), w.end(), spm.data(isa::Buf::kWbuf));
+  std::copy(s.begin(), s.end(), spm.data(isa::Buf::kSbuf));
+  auto* a = reinterpret_cast<int8_t*>(spm.data(isa::Buf::kAbuf));
+  for (int k = 0; k < 16; ++k) a[k] = static_cast<int8_t>(k + 1);
+  for (bool out32 : {false, true}) {
+    isa::GemmInsn g;
+    g.dtype = isa::kDtypeInt8;
+    g.m_rows = 1;
+    g.group_pairs = 1;
+    g.n_groups = 1;
+    g.out32 = out32;
+    const Insn in = encode(g);
+    ASSERT_EQ(e->check(in, hw), "");
+    std::vector<SpmWrite> writes;
+    e->execute(in, hw, spm, writes);
+    ASSERT_EQ(writes.size(), 1u);
+    if (!out32) {
+      ASSERT_EQ(writes[0].words.size(), 1u);
+      EXPECT_EQ(static_cast<int8_t>(writes[0].words[0] & 0xFF), 127);          // 272 saturates
+      EXPECT_EQ(static_cast<int8_t>((writes[0].words[0] >> 8) & 0xFF), -128);  // -408 + 5 saturates
+    } else {
+      ASSERT_EQ(writes[0].words.size(), 4u);
+      EXPECT_EQ(static_cast<int32_t>(writes[0].words[0] & 0xFFFFFFFF), 272);
+      EXPECT_EQ(static_cast<int32_t>(writes[0].words[0] >> 32), -403);
+      EXPECT_EQ(writes[0].words[1], 0u);  // channels without weights
+    }
+    // R11 by hand: T = 4 (INT8 bit-serial), one pair: 2*4*1*1 + 20 (+3).
+    EXPECT_EQ(e->cycles(in, hw), out32 ? 31u : 28u);
+  }
+}
+
+TEST(BitmacEngine, LegalityNamesTheLimit) {
+  const HwConfig hw = hw_file("default");  // R = C = 16
+  const Engine* e = engine_of(static_cast<uint64_t>(isa::Op::kGemm));
+  auto err = [&](isa::GemmInsn g) { return e->check(encode(g), hw); };
+  isa::GemmInsn ok;
+  ok.dtype = isa::kDtypeInt4;
+  ok.m_rows = 2;
+  ok.group_pairs = 4;
+  ok.n_groups = 2;
+  ok.o_stride = 2;
+  EXPECT_EQ(err(ok), "");
+  auto g = ok;
+  g.m_rows = 0;
+  EXPECT_NE(err(g).find("m_rows"), std::string::npos);
+  g = ok;
+  g.group_pairs = 1;  // 2T = 4 cycles < 8
+  EXPECT_NE(err(g).find("rescaler"), std::string::npos);
+  g = ok;
+  g.group_pairs = 63;  // 63 * 32 = 2016 weights > 1024
+  EXPECT_NE(err(g).find("1024"), std::string::npos);
+  g = ok;
+  g.a_addr = 2;
+  EXPECT_NE(err(g).find("a_addr must be a multiple of 4"), std::string::npos);
+  g = ok;
+  g.w_addr = 4;
+  EXPECT_NE(err(g).find("w_addr must be a multiple of 8"), std::string::npos);
+  g = ok;
+  g.o_stride = 1;
+  EXPECT_NE(err(g).find("o_stride"), std::string::npos);
+  g = ok;
+  g.s_addr = 65532;
+  EXPECT_NE(err(g).find("sbuf"), std::string::npos);
+  g = ok;
+  g.w_addr = (512 * 128) - 8;
+  EXPECT_NE(err(g).find("wbuf"), std::string::npos);
+}
+
+// The model's execution time equals the rule written again from the page (tests/oracle) for every
+// datatype, both array kinds and random shapes.
+TEST(BitmacEngine, CyclesFollowR11) {
+  std::mt19937_64 rng(3);
+  for (const char* f : {"default", "small", "tiny"}) {
+    const HwConfig hw = hw_file(f);
+    const Engine* e = engine_of(static_cast<uint64_t>(isa::Op::kGemm));
+    for (int i = 0; i < 200; ++i) {
+      isa::GemmInsn g;
+      g.dtype = rng() % 8;
+      g.m_rows = 1 + rng() % 1023;
+      g.group_pairs = 1 + rng() % 63;
+      g.n_groups = 1 + rng() % 4095;
+      g.out32 = rng() % 2;
+      EXPECT_EQ(e->cycles(encode(g), hw), bgtest::oracle_engine_cycles(hw, encode(g)));
+    }
+  }
+}
+
+// Compiled layers (tiling over M and N, packing, double buffering, tokens) run by the functional executor
+// give exactly the direct integer computation, for every datatype on three machines.
+TEST(LinearCompiler, EveryDatatypeMatchesTheDirectComputation) {
+  std::mt19937_64 rng(11);
+  for (const char* f : {"default", "small", "tiny"}) {
+    const HwConfig hw = hw_file(f);
+    for (uint64_t dt = 0; dt < isa::kDtypes.size(); ++dt)
+      for (int rep = 0; rep < 3; ++rep) {
+        LinearQ l;
+        l.dtype = dt;
+        const uint64_t R = bitmac::rows(hw), T = bitmac::terms(hw, dt);
+        l.group = 2 * R * ((4 + T - 1) / T);
+        l.k = l.group * (hw.wbuf_kib > 1 ? 1 + rng() % 3 : 1);
+        l.m = 1 + rng() % (hw.abuf_kib > 1 ? 70 : 5);
+        l.n = 1 + rng() % (3 * bitmac::cols(hw));
+        l.relu = rng() % 2;
+        l.out32 = rng() % 3 == 0;
+        const uint64_t ng = l.k / l.group;
+        l.x.resize(l.m * l.k);
+        for (auto& v : l.x) v = static_cast<int8_t>(rng());
+        l.codes.resize(l.n * l.k);
+        for (auto& v : l.codes) v = static_cast<uint8_t>(rng() & ((1u << isa::kDtypes[dt].bits) - 1));
+        l.scale.resize(l.n * ng);
+        l.sel.resize(l.n * ng);
+        for (auto& v : l.scale) v = static_cast<uint8_t>(rng());
+        for (auto& v : l.sel) v = static_cast<uint8_t>(rng() % 4);
+        l.channels.resize(l.n);
+        for (auto& c : l.channels)
+          c = {static_cast<int32_t>(rng() % 20001) - 10000, static_cast<uint16_t>(rng()),
+               static_cast<uint8_t>(8 + rng() % 24)};
+        const ModelCompiled c = compile_model({l}, hw);
+        const ExecResult r = execute_program(c.program, hw, c.memory);
+        ASSERT_FALSE(r.fault) << f;
+        const auto y = decode_layer(l, c.layers[0], r.memory), ref = linear_reference(l);
+        ASSERT_EQ(y, ref) << f << " " << isa::kDtypes[dt].name << " M=" << l.m << " K=" << l.k << " N=" << l.n;
+        // the outputs are not trivially constant (the comparison can fail)
+        EXPECT_GT(std::set<int32_t>(ref.begin(), ref.end()).size(), 1u);
+      }
+  }
+}
+
+TEST(LinearCompiler, ErrorsNameTheLayerAndTheLimit) {
+  const HwConfig hw = hw_file("tiny");
+  LinearQ l;
+  l.name = "fc9";
+  l.x.assign(1 * 48, 0);
+  l.m = 1;
+  l.k = 48;
+  l.n = 8;
+  l.group = 24;  // not a multiple of 2R = 16
+  auto err = [&](const LinearQ& x) {
+    try {
+      compile_model({x}, hw);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(err(l).find("layer fc9: group 24 is not a multiple of 2*mac_rows = 16"), std::string::npos) << err(l);
+  l.group = 32;
+  EXPECT_NE(err(l).find("does not divide K = 48"), std::string::npos);
+  l.k = 1024;
+  l.group = 128;
+  l.x.assign(1024, 0);
+  EXPECT_NE(err(l).find("exceeds half of wbuf"), std::string::npos) << err(l);
+  l.k = 64;
+  l.group = 16;
+  l.x.assign(64, 0);
+  l.dtype = isa::kDtypeInt4;  // T = 2: a 16-weight group takes 4 cycles
+  EXPECT_NE(err(l).find("fewer than the rescaler's 8 (use a group of at least 32)"), std::string::npos) << err(l);
+}
