@@ -180,33 +180,37 @@ json roofline(const ActionCounts& acts, const HwConfig& hw) {
 }
 
 // Per named part of the program (Lowered::sections, e.g. a model's layers): its instructions' energy and,
-// on the timed backends, its span from its first issue to its last completion (parts may overlap in time:
-// the next part's loads start while this one computes).
+// on the timed backends, its cycles (first issue to last completion of its compute instructions) and its
+// whole span (of all its instructions: the next part's loads run while this one computes).
 void rep_sections(const Lowered& l, const Job& job, const BackendRun& r, const std::string& backend, json& rep) {
   if (l.sections.empty()) return;
+  std::vector<Program> parts(l.sections.size());
+  for (size_t i = 0; i < l.program.insns.size(); ++i)
+    parts.at(l.insn_section.at(i)).insns.push_back(l.program.insns[i]);
+  // Spans: of all the part's instructions, and of its compute instructions (its time on the engines; parts
+  // follow each other there, so these add up to about the run's cycles).
+  std::vector<uint64_t> first(parts.size(), UINT64_MAX), last(parts.size(), 0);
+  std::vector<uint64_t> cfirst(parts.size(), UINT64_MAX), clast(parts.size(), 0);
+  if (backend != "reference" && r.stats.contains("insn_log"))
+    for (const auto& x : r.stats.at("insn_log")) {
+      const size_t idx = x[0].get<size_t>(), p = l.insn_section.at(idx);
+      const uint64_t is = x[1].get<uint64_t>(), co = x[2].get<uint64_t>();
+      first[p] = std::min(first[p], is);
+      last[p] = std::max(last[p], co);
+      if (l.program.insns[idx].queue() == isa::Queue::kCompute) {
+        cfirst[p] = std::min(cfirst[p], is);
+        clast[p] = std::max(clast[p], co);
+      }
+    }
   json secs = json::array();
-  const json* log = backend != "reference" && r.stats.contains("insn_log") ? &r.stats.at("insn_log") : nullptr;
-  for (size_t i = 0; i < l.sections.size(); ++i) {
-    const size_t a = l.sections[i].second;
-    const size_t b = i + 1 < l.sections.size() ? l.sections[i + 1].second : l.program.insns.size();
-    Program sub;
-    sub.insns.assign(l.program.insns.begin() + static_cast<std::ptrdiff_t>(a),
-                     l.program.insns.begin() + static_cast<std::ptrdiff_t>(b));
-    const auto e = energy_pj(count_actions(sub, job.hw), job.hw, job.energy);
-    json s = {{"name", l.sections[i].first}, {"first_insn", a}, {"end_insn", b}, {"energy_pj", e.at("total")}};
-    if (log) {
-      uint64_t first = UINT64_MAX, last = 0;
-      for (const auto& x : *log) {
-        const auto idx = x[0].get<uint64_t>();
-        if (idx < a || idx >= b) continue;
-        first = std::min(first, x[1].get<uint64_t>());
-        last = std::max(last, x[2].get<uint64_t>());
-      }
-      if (first != UINT64_MAX) {
-        s["first_issue"] = first;
-        s["last_completion"] = last;
-        s["cycles"] = last - first + 1;
-      }
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const auto e = energy_pj(count_actions(parts[i], job.hw), job.hw, job.energy);
+    json s = {{"name", l.sections[i]}, {"instructions", parts[i].insns.size()}, {"energy_pj", e.at("total")}};
+    if (first[i] != UINT64_MAX) {
+      s["first_issue"] = first[i];
+      s["last_completion"] = last[i];
+      s["span_cycles"] = last[i] - first[i] + 1;
+      s["cycles"] = cfirst[i] != UINT64_MAX ? clast[i] - cfirst[i] + 1 : last[i] - first[i] + 1;
     }
     secs.push_back(s);
   }

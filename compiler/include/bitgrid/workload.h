@@ -12,7 +12,6 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "bitgrid/hwconfig.h"
@@ -27,9 +26,10 @@ struct Lowered {
   std::vector<std::string> comments;  // one per instruction, for the listing
   nlohmann::json layout_json;         // where the workload's data lives in DRAM (layout.json)
   bool checked = true;                // check_program passed (the `program` workload may skip it)
-  // Named parts of the program (e.g. a model's layers): name and first instruction; a part runs to the
-  // next part's first instruction. `bitgrid run` reports cycles and energy per part (report "sections").
-  std::vector<std::pair<std::string, size_t>> sections;
+  // Named parts of the program (e.g. a model's layers) and the part of each instruction (empty: no parts).
+  // `bitgrid run` reports energy and cycles (first issue to last completion) per part (report "sections").
+  std::vector<std::string> sections;
+  std::vector<uint32_t> insn_section;
 };
 
 // Where a workload is being read from.

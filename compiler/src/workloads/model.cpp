@@ -2,11 +2,14 @@
 // §3.2, R11). Per layer, the output is cut into tiles of mac_cols channels (n) and of m_tile activation
 // rows (m); one gemm computes an (m tile, n tile) pair over the whole of K. Activations of an m tile stay in
 // one half of abuf while the weights and side data of the n tiles stream through the halves of wbuf/sbuf
-// (double buffering); the m tile's outputs collect in one half of obuf and are stored once after its last
-// n tile. Halves alternate over the whole program (steps and m tiles are counted across layers).
-// Dependency tokens (R2/R3), with every counter accounted in order (a Ledger), step j = (m tile, n tile):
-//   loads of step j (activations when n tile 0, weights, side data): the last pushes l2c; gemm j pops it
-//   every gemm pushes c2l; the first load of step j pops c2l until gemm j-2 (same halves) is known done
+// (double buffering), as many n tiles per load as half a buffer holds; the m tile's outputs collect in one
+// half of obuf and are stored once after its last n tile. Halves alternate over the whole program (steps and
+// m tiles are counted across layers).
+// Dependency tokens (R2/R3), with every counter accounted in order (a Ledger), step j = (m tile, a group of
+// n tiles):
+//   loads of step j (activations when it starts an m tile, weights, side data): the last pushes l2c; the
+//   step's first gemm pops it
+//   the step's last gemm pushes c2l; the first load of step j pops c2l until step j-2 (same halves) is done
 //   the last gemm of an m tile pushes c2s; its store pops it and pushes s2c
 //   the first gemm of global m tile t pops s2c until the store of m tile t-2 (same obuf half) is known done
 //   a layer reading an earlier layer's outputs: a compute nop pops s2c until that layer's last store and
@@ -151,10 +154,13 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
     }
     lay.w_bytes = round_up(wwords * 8, beat);
     lay.s_bytes = round_up(swords * 8, beat);
-    lay.w_tile_stride = lay.w_bytes + lay.s_bytes;
-    lay.weight_dram_bytes = lay.n_tiles * lay.w_tile_stride;
+    lay.tiles_per_load =
+        std::max<uint64_t>(1, std::min({lay.n_tiles, whalf * 8 / lay.w_bytes, shalf * 8 / lay.s_bytes}));
+    lay.weight_dram_bytes = lay.n_tiles * (lay.w_bytes + lay.s_bytes);
     lay.w_addr = addr;
-    addr += lay.n_tiles * lay.w_tile_stride;
+    addr += lay.n_tiles * lay.w_bytes;
+    lay.s_addr = addr;
+    addr += lay.n_tiles * lay.s_bytes;
     lay.y_addr = addr;
     addr += round_up(M * n_pad * ob, beat) + beat;  // a tile's store rounds up to whole beats
   }
@@ -183,33 +189,37 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
         tile.channels[c] = l.channels[n];
       }
       const auto w = bitmac::pack_weights(hw, tile), s = bitmac::pack_side(hw, tile);
-      uint8_t* base = out.memory.data() + lay.w_addr + t * lay.w_tile_stride;
-      std::memcpy(base, w.data(), w.size() * 8);
-      std::memcpy(base + lay.w_bytes, s.data(), s.size() * 8);
+      std::memcpy(out.memory.data() + lay.w_addr + t * lay.w_bytes, w.data(), w.size() * 8);
+      std::memcpy(out.memory.data() + lay.s_addr + t * lay.s_bytes, s.data(), s.size() * 8);
     }
   }
 
   // ---- program
+  uint32_t part = 0;  // the layer the next instructions belong to (Lowered::insn_section)
   auto emit = [&](const Insn& i, std::string comment) {
     out.program.insns.push_back(i);
     out.comments.push_back(std::move(comment));
+    out.insn_section.push_back(part);
   };
+  for (const auto& l : layers) out.sections.push_back(l.name);
   struct Step {
     size_t layer;
-    uint64_t t, nt, tg;  // m tile (in the layer), n tile, global m tile
+    uint64_t t, nt0, nt1, tg;  // m tile (in the layer), n tiles [nt0, nt1), global m tile
   };
   std::vector<Step> steps;
   std::vector<uint64_t> layer_first_tg(layers.size());
   {
     uint64_t tg = 0;
     for (size_t li = 0; li < layers.size(); ++li) {
+      const LayerLayout& lay = out.layers[li];
       layer_first_tg[li] = tg;
-      for (uint64_t t = 0; t < out.layers[li].m_tiles; ++t, ++tg)
-        for (uint64_t nt = 0; nt < out.layers[li].n_tiles; ++nt) steps.push_back({li, t, nt, tg});
+      for (uint64_t t = 0; t < lay.m_tiles; ++t, ++tg)
+        for (uint64_t nt = 0; nt < lay.n_tiles; nt += lay.tiles_per_load)
+          steps.push_back({li, t, nt, std::min(lay.n_tiles, nt + lay.tiles_per_load), tg});
     }
   }
   Ledger c2l, s2c;
-  std::vector<uint64_t> gemm_c2l(steps.size());       // c2l producer index of each step's gemm
+  std::vector<uint64_t> step_c2l(steps.size());       // c2l producer index of each step's last gemm
   std::vector<int64_t> relay_c2l(layers.size(), -1);  // of the relay nop before a chained layer
   std::vector<uint64_t> store_of_tg;                  // s2c producer index of each global m tile's store
   std::vector<bool> loads_emitted(steps.size(), false);
@@ -234,13 +244,15 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
   };
   auto emit_loads = [&](size_t j) {
     const Step& s = steps[j];
+    const uint32_t saved = part;
+    part = static_cast<uint32_t>(s.layer);
     const LinearQ& l = layers[s.layer];
     const LayerLayout& lay = out.layers[s.layer];
     Deps first;  // the wait rides on the first load of the step (c2l is popped in order: one wait, the latest)
-    int64_t wait = j >= 2 ? static_cast<int64_t>(gemm_c2l[j - 2]) : -1;
-    if (s.nt == 0) wait = std::max(wait, relay_c2l[s.layer]);
+    int64_t wait = j >= 2 ? static_cast<int64_t>(step_c2l[j - 2]) : -1;
+    if (s.nt0 == 0) wait = std::max(wait, relay_c2l[s.layer]);
     if (wait >= 0) c2l_wait(static_cast<uint64_t>(wait), first);
-    if (s.nt == 0) {
+    if (s.nt0 == 0) {
       const uint64_t rows = std::min(lay.m_tile, l.m - s.t * lay.m_tile);
       emit(make_load(isa::Buf::kAbuf, (s.tg % 2) * ahalf, round_up(rows * l.k / 8, wb),
                      lay.x_addr + s.t * lay.m_tile * l.k, first),
@@ -248,17 +260,18 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
                std::to_string(s.t * lay.m_tile + rows - 1));
       first = Deps{};
     }
-    const uint64_t wsrc = lay.w_addr + s.nt * lay.w_tile_stride;
-    emit(make_load(isa::Buf::kWbuf, (j % 2) * whalf, lay.w_bytes / 8, wsrc, first),
-         l.name + ": weights of channels " + std::to_string(s.nt * C) + ".." +
-             std::to_string(std::min(l.n, (s.nt + 1) * C) - 1));
-    emit(make_load(isa::Buf::kSbuf, (j % 2) * shalf, lay.s_bytes / 8, wsrc + lay.w_bytes,
+    const uint64_t nt = s.nt1 - s.nt0;
+    const std::string chans = std::to_string(s.nt0 * C) + ".." + std::to_string(std::min(l.n, s.nt1 * C) - 1);
+    emit(make_load(isa::Buf::kWbuf, (j % 2) * whalf, nt * lay.w_bytes / 8, lay.w_addr + s.nt0 * lay.w_bytes, first),
+         l.name + ": weights of channels " + chans);
+    emit(make_load(isa::Buf::kSbuf, (j % 2) * shalf, nt * lay.s_bytes / 8, lay.s_addr + s.nt0 * lay.s_bytes,
                    Deps{false, false, false, true}),
-         l.name + ": parameters and scales of channels " + std::to_string(s.nt * C) + "..");
+         l.name + ": parameters and scales of channels " + chans);
     loads_emitted[j] = true;
+    part = saved;
   };
   // A chained layer's first loads wait for its relay nop, so they are not hoisted above it.
-  auto hoistable = [&](size_t j) { return !(steps[j].t == 0 && steps[j].nt == 0 && producer[steps[j].layer] >= 0); };
+  auto hoistable = [&](size_t j) { return !(steps[j].t == 0 && steps[j].nt0 == 0 && producer[steps[j].layer] >= 0); };
   size_t cur_layer = SIZE_MAX;
   for (size_t j = 0; j < steps.size(); ++j) {
     const Step& s = steps[j];
@@ -266,8 +279,7 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
     const LayerLayout& lay = out.layers[s.layer];
     if (s.layer != cur_layer) {
       cur_layer = s.layer;
-      out.layers[s.layer].first_insn = out.program.insns.size();
-      out.sections.push_back({l.name, out.program.insns.size()});
+      part = static_cast<uint32_t>(s.layer);
       if (producer[s.layer] >= 0) {
         const size_t p = static_cast<size_t>(producer[s.layer]);
         const uint64_t last_store = store_of_tg[layer_first_tg[p] + out.layers[p].m_tiles - 1];
@@ -281,32 +293,33 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
     if (j + 1 < steps.size() && hoistable(j + 1)) emit_loads(j + 1);
     const uint64_t rows = std::min(lay.m_tile, l.m - s.t * lay.m_tile);
     const uint64_t ob = lay.out_bytes;
-    isa::GemmInsn g;
-    g.dtype = l.dtype;
-    g.relu = l.relu;
-    g.out32 = l.out32;
-    g.m_rows = rows;
-    g.group_pairs = l.group / (2 * R);
-    g.n_groups = l.k / l.group;
-    g.a_addr = (s.tg % 2) * ahalf;
-    g.w_addr = (j % 2) * whalf;
-    g.s_addr = (j % 2) * shalf;
-    g.o_addr = (s.tg % 2) * ohalf + s.nt * C * ob / 8;
-    g.o_stride = lay.n_pad * ob / 8;
-    g.deps.pop_prev = true;
-    if (s.nt == 0 && s.tg >= 2) s2c_wait(store_of_tg[s.tg - 2], g.deps);  // obuf half free
-    g.deps.push_prev = true;
-    gemm_c2l[j] = c2l.produce();
-    const bool last_n = s.nt + 1 == lay.n_tiles;
-    g.deps.push_next = last_n;
-    emit(encode(g), l.name + ": gemm m tile " + std::to_string(s.t) + " x n tile " + std::to_string(s.nt));
-    if (last_n) {
-      store_of_tg.push_back(s2c.produce());
-      emit(make_store(isa::Buf::kObuf, (s.tg % 2) * ohalf, round_up(rows * g.o_stride, wb),
-                      lay.y_addr + s.t * lay.m_tile * lay.n_pad * ob, Deps{true, false, true, false}),
-           l.name + ": outputs of rows " + std::to_string(s.t * lay.m_tile) + "..");
+    for (uint64_t nt = s.nt0; nt < s.nt1; ++nt) {
+      isa::GemmInsn g;
+      g.dtype = l.dtype;
+      g.relu = l.relu;
+      g.out32 = l.out32;
+      g.m_rows = rows;
+      g.group_pairs = l.group / (2 * R);
+      g.n_groups = l.k / l.group;
+      g.a_addr = (s.tg % 2) * ahalf;
+      g.w_addr = (j % 2) * whalf + (nt - s.nt0) * lay.w_bytes / 8;
+      g.s_addr = (j % 2) * shalf + (nt - s.nt0) * lay.s_bytes / 8;
+      g.o_addr = (s.tg % 2) * ohalf + nt * C * ob / 8;
+      g.o_stride = lay.n_pad * ob / 8;
+      g.deps.pop_prev = nt == s.nt0;                                      // the step's loads
+      if (nt == 0 && s.tg >= 2) s2c_wait(store_of_tg[s.tg - 2], g.deps);  // obuf half free
+      const bool last_in_step = nt + 1 == s.nt1, last_n = nt + 1 == lay.n_tiles;
+      g.deps.push_prev = last_in_step;
+      if (last_in_step) step_c2l[j] = c2l.produce();
+      g.deps.push_next = last_n;
+      emit(encode(g), l.name + ": gemm m tile " + std::to_string(s.t) + " x n tile " + std::to_string(nt));
+      if (last_n) {
+        store_of_tg.push_back(s2c.produce());
+        emit(make_store(isa::Buf::kObuf, (s.tg % 2) * ohalf, round_up(rows * g.o_stride, wb),
+                        lay.y_addr + s.t * lay.m_tile * lay.n_pad * ob, Deps{true, false, true, false}),
+             l.name + ": outputs of rows " + std::to_string(s.t * lay.m_tile) + "..");
+      }
     }
-    out.layers[s.layer].end_insn = out.program.insns.size();
   }
   Deps fin{};
   s2c_wait(store_of_tg.back(), fin);
@@ -319,8 +332,10 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
                   {"m_tile", lay.m_tile},
                   {"m_tiles", lay.m_tiles},
                   {"n_tiles", lay.n_tiles},
+                  {"tiles_per_load", lay.tiles_per_load},
                   {"x_addr", lay.x_addr},
                   {"w_addr", lay.w_addr},
+                  {"s_addr", lay.s_addr},
                   {"y_addr", lay.y_addr},
                   {"weight_bytes", lay.weight_dram_bytes}});
   }

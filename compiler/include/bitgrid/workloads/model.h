@@ -31,12 +31,13 @@ struct LinearQ {
 std::vector<int32_t> linear_reference(const LinearQ& l);
 
 // Where a layer lives in DRAM and how it was cut. X is [m][k] INT8 row-major at x_addr, Y [m][n_pad]
-// (INT8 or INT32) row-major at y_addr; per output tile the packed weights (w_bytes) then the side data.
+// (INT8 or INT32) row-major at y_addr; the output tiles' packed weights (w_bytes each) one after another at
+// w_addr, their side data (s_bytes each) at s_addr. Weights and side data move tiles_per_load output tiles
+// per load instruction (so a load's DRAM latency is paid once per group, not per tile).
 struct LayerLayout {
-  uint64_t m_tile = 0, m_tiles = 0, n_tiles = 0, n_pad = 0, out_bytes = 1;
-  uint64_t x_addr = 0, w_addr = 0, w_tile_stride = 0, w_bytes = 0, s_bytes = 0, y_addr = 0;
+  uint64_t m_tile = 0, m_tiles = 0, n_tiles = 0, n_pad = 0, out_bytes = 1, tiles_per_load = 1;
+  uint64_t x_addr = 0, w_addr = 0, s_addr = 0, w_bytes = 0, s_bytes = 0, y_addr = 0;
   uint64_t weight_dram_bytes = 0;  // weights + scales + parameters of all output tiles
-  size_t first_insn = 0, end_insn = 0;
 };
 
 struct ModelCompiled : Lowered {
