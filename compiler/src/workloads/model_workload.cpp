@@ -215,12 +215,14 @@ class Model final : public Workload {
                     bits, macs, static_cast<unsigned long>(layouts_[i].weight_dram_bytes), cycles,
                     row.value("pe_utilization", 0.0), energy, energy / macs, wq_[i].sqnr_db, sqnr);
       csv += line;
-      std::snprintf(
-          line, sizeof line,
-          "%-10s %5lu x %5lu -> %5lu %-7s %9.0f cycles  PE %5.1f%%  %8.3f pJ/MAC  weights %6.2f dB  out %6.2f dB",
-          L.name.c_str(), static_cast<unsigned long>(L.m), static_cast<unsigned long>(L.k),
-          static_cast<unsigned long>(L.n), isa::kDtypes[L.dtype].name, cycles, 100 * row.value("pe_utilization", 0.0),
-          energy / macs, wq_[i].sqnr_db, sqnr);
+      char timing[64] = "";
+      if (row.contains("cycles"))
+        std::snprintf(timing, sizeof timing, "%9.0f cycles  PE %5.1f%%  ", cycles,
+                      100 * row.value("pe_utilization", 0.0));
+      std::snprintf(line, sizeof line, "%-10s %5lu x %5lu -> %5lu %-7s %s%8.3f pJ/MAC  weights %6.2f dB  out %6.2f dB",
+                    L.name.c_str(), static_cast<unsigned long>(L.m), static_cast<unsigned long>(L.k),
+                    static_cast<unsigned long>(L.n), isa::kDtypes[L.dtype].name, timing, energy / macs, wq_[i].sqnr_db,
+                    sqnr);
       v.notes.push_back(line);
       rows.push_back(row);
       const std::string stem = dir + "/" + L.name;
