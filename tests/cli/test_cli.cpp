@@ -398,3 +398,75 @@ TEST_F(Cli, QuantizeBadInput) {
                                                   {"b", bitgrid::Array2D::make("f4", 4, 256, bad.data())}});
   expect_quantize_error((dir / "two.npz").string() + " --dtype int8", "two.npz: tensor 'b': weight at row 0, column 7");
 }
+
+// The model workload: a chained two-layer model and a side layer, weights from an .npz, run and verified.
+TEST_F(Cli, ModelWorkloadFromWeightFile) {
+  const auto w1 = weights(32, 64, 1), w2 = weights(10, 32, 2);
+  std::vector<float> b1(32, 0.25f);
+  bitgrid::write_npz((dir / "w.npz").string(), {{"fc1.weight", bitgrid::Array2D::make("f4", 32, 64, w1.data())},
+                                                {"fc1.bias", bitgrid::Array2D::make("f4", 32, 1, b1.data(), 1)},
+                                                {"fc2.weight", bitgrid::Array2D::make("f4", 10, 32, w2.data())}});
+  const fs::path cfg = write("m.yaml",
+                             "hardware: hw/tiny.yaml\nworkload:\n  type: model\n  m: 3\n  group: 32\n"
+                             "  weights: w.npz\n  layers:\n"
+                             "    - {name: fc1, in: 64, out: 32, relu: true, dtype: bitmod4}\n"
+                             "    - {name: fc2, in: 32, out: 10, input: fc1, dtype: int8, out32: true, bias: false}\n");
+  const fs::path out = dir / "out";
+  const Result r = run("run " + cfg.string() + " --out " + out.string());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("verified: yes"), std::string::npos) << r.out;
+  const auto y = bitgrid::read_npy((out / "fc2.npy").string());
+  EXPECT_EQ(y.rows, 3u);
+  EXPECT_EQ(y.cols, 10u);
+  EXPECT_NE(slurp(out / "layers.csv").find("fc2,3,32,10,int8,32,"), std::string::npos) << slurp(out / "layers.csv");
+  const std::string rep = slurp(out / "report.json");
+  EXPECT_NE(rep.find("\"sections\""), std::string::npos);
+  EXPECT_NE(rep.find("\"output_sqnr_db\""), std::string::npos);
+}
+
+// Every datatype runs on the systemc-free path (reference) with a synthetic layer.
+TEST_F(Cli, ModelWorkloadEveryDatatype) {
+  for (int dt = 0; dt < static_cast<int>(bitgrid::isa::kDtypes.size()); ++dt) {
+    const fs::path cfg = write("d.yaml", std::string("hardware: hw/tiny.yaml\nworkload:\n  type: model\n  m: 2\n") +
+                                             "  group: 32\n  dtype: " + bitgrid::isa::kDtypes[dt].name +
+                                             "\n  layers: [{name: a, in: 64, out: 12}]\n");
+    const Result r = run("run " + cfg.string() + " --out " + (dir / "o").string());
+    ASSERT_EQ(r.rc, 0) << bitgrid::isa::kDtypes[dt].name << ": " << r.err;
+    EXPECT_NE(r.out.find("verified: yes"), std::string::npos) << r.out;
+  }
+}
+
+TEST_F(Cli, ModelWorkloadBadInput) {
+  auto cfg = [&](const std::string& tail, const std::string& hw = "hw/tiny.yaml") {
+    return "run " + write("b.yaml", "hardware: " + hw + "\nworkload:\n  type: model\n  m: 2\n" + tail).string();
+  };
+  expect_error(cfg("  dtype: int5\n  layers: [{name: a, in: 64, out: 8}]\n"),
+               "workload.dtype: unknown datatype 'int5' (valid: int8");
+  expect_error(cfg("  layers: [{name: a, in: 64, out: 8, group: 48}]\n"),
+               "workload.layers[0].group: 48 does not divide in = 64 (layer a)");
+  expect_error(cfg("  layers: [{name: a, in: 64, out: 8, group: 32, flux: 1}]\n"),
+               "workload.layers[0].flux: unknown key");
+  expect_error(cfg("  layers: []\n"), "workload.layers: missing or empty");
+  expect_error(cfg("  group: 32\n  layers: [{name: a, in: 64, out: 8}, {name: b, in: 32, out: 8, input: a}]\n"),
+               "workload.layers[1].input: layer a gives 8 features, layer b takes 32");
+  expect_error(cfg("  group: 32\n  layers: [{name: a, in: 64, out: 8, input: zz}]\n"),
+               "'zz' is not x, random or an earlier layer (layer a)");
+  // Limits of the machine, named with the layer: a group shorter than the rescaler, a tile too large.
+  expect_error(cfg("  group: 16\n  dtype: int4\n  layers: [{name: a, in: 64, out: 8}]\n"),
+               "layer a: a group of 16 weights takes 4 cycles on this array, fewer than the rescaler's 8");
+  expect_error(cfg("  group: 128\n  layers: [{name: big, in: 1024, out: 8}]\n"),
+               "layer big: one tile of 8 output channels x K = 1024 weights");
+  // Weight files: missing tensor, wrong shape, NaN.
+  const auto w = weights(8, 64);
+  bitgrid::write_npz((dir / "w.npz").string(), {{"a.weight", bitgrid::Array2D::make("f4", 8, 64, w.data())}});
+  expect_error(cfg("  group: 32\n  weights: w.npz\n  layers: [{name: b, in: 64, out: 8}]\n"),
+               "w.npz: no tensor b.weight for layer b");
+  expect_error(cfg("  group: 32\n  weights: w.npz\n  layers: [{name: a, in: 32, out: 16}]\n"),
+               "w.npz: a.weight: has shape [8, 64], the graph needs [16, 32]");
+  auto nan = w;
+  nan[70] = std::nanf("");
+  bitgrid::write_npz((dir / "n.npz").string(), {{"a.weight", bitgrid::Array2D::make("f4", 8, 64, nan.data())}});
+  expect_error(cfg("  group: 32\n  weights: n.npz\n  layers: [{name: a, in: 64, out: 8}]\n"),
+               "n.npz: a.weight: element [1, 6] is not finite");
+  expect_error(cfg("  group: 32\n  weights: none.npz\n  layers: [{name: a, in: 64, out: 8}]\n"), "none.npz");
+}
