@@ -4,6 +4,7 @@
 #include <cfloat>
 #include <cmath>
 #include <limits>
+#include <thread>
 #include <utility>
 
 #include "bitgrid/error.h"
@@ -96,72 +97,87 @@ Quantized quantize(const float* w, size_t rows, size_t cols, int dt, size_t grou
   const uint8_t zero_code = cands[0].codes[static_cast<size_t>(
       std::find(cands[0].values.begin(), cands[0].values.end(), 0) - cands[0].values.begin())];
 
-  double sum_w2 = 0, sum_e2 = 0;
-  std::vector<double> absmax(ng);
-  std::vector<float> sv;  // one candidate's values times the actual scale, as stored (float32)
-  std::vector<uint8_t> try_codes(group), best_codes(group);
-  std::vector<float> try_deq(group), best_deq(group);
-  for (size_t n = 0; n < rows; ++n) {
-    const float* wr = w + n * cols;
-    double rowmax = 0;
-    for (size_t g = 0; g < ng; ++g) {
-      absmax[g] = 0;
-      for (size_t k = g * group; k < (g + 1) * group; ++k) absmax[g] = std::max(absmax[g], std::fabs(double(wr[k])));
-      rowmax = std::max(rowmax, absmax[g]);
-    }
-    // The largest ideal scale over groups and candidates maps to group scale 255.
-    float cs = static_cast<float>(rowmax / min_maxabs / 255.0);
-    if (rowmax > 0 && cs == 0.0f) cs = std::numeric_limits<float>::denorm_min();
-    r.cscale[n] = cs;
-    for (size_t g = 0; g < ng; ++g) {
-      const size_t base = n * cols + g * group;
-      if (absmax[g] == 0) {
-        std::fill(r.codes.begin() + static_cast<std::ptrdiff_t>(base),
-                  r.codes.begin() + static_cast<std::ptrdiff_t>(base + group), zero_code);
-        continue;  // gs = 0, sel = 0, dequant 0
+  // Rows are independent: threads take contiguous row ranges; the error sums are kept per row and added in
+  // row order, so the result does not depend on the thread count.
+  std::vector<double> row_w2(rows, 0.0), row_e2(rows, 0.0);
+  auto work = [&](size_t row_lo, size_t row_hi) {
+    std::vector<double> absmax(ng);
+    std::vector<float> sv;  // one candidate's values times the actual scale, as stored (float32)
+    std::vector<uint8_t> try_codes(group), best_codes(group);
+    std::vector<float> try_deq(group), best_deq(group);
+    for (size_t n = row_lo; n < row_hi; ++n) {
+      const float* wr = w + n * cols;
+      double rowmax = 0;
+      for (size_t g = 0; g < ng; ++g) {
+        absmax[g] = 0;
+        for (size_t k = g * group; k < (g + 1) * group; ++k) absmax[g] = std::max(absmax[g], std::fabs(double(wr[k])));
+        rowmax = std::max(rowmax, absmax[g]);
       }
-      double best_err = std::numeric_limits<double>::infinity();
-      int best_sel = 0, best_gs = 0;
-      for (int s = 0; s < nsel; ++s) {
-        const Candidate& c = cands[static_cast<size_t>(s)];
-        const double f = absmax[g] / c.maxabs;
-        const int gs = static_cast<int>(std::clamp(std::floor(f / double(cs) + 0.5), 1.0, 255.0));
-        const double scale = double(gs) * double(cs);
-        sv.resize(c.values.size());
-        for (size_t i = 0; i < sv.size(); ++i) sv[i] = static_cast<float>(c.values[i] * scale);
-        double err = 0;
-        for (size_t j = 0; j < group; ++j) {
-          const float x = wr[g * group + j];
-          size_t i = static_cast<size_t>(std::upper_bound(sv.begin(), sv.end(), x) - sv.begin());  // sv[i-1] <= x
-          if (i == sv.size()) {
-            i = sv.size() - 1;
-          } else if (i > 0) {
-            // nearer of sv[i-1] <= x < sv[i]; an exact tie takes the lower value
-            if (!(double(sv[i]) - x < double(x) - sv[i - 1])) --i;
+      // The largest ideal scale over groups and candidates maps to group scale 255.
+      float cs = static_cast<float>(rowmax / min_maxabs / 255.0);
+      if (rowmax > 0 && cs == 0.0f) cs = std::numeric_limits<float>::denorm_min();
+      r.cscale[n] = cs;
+      for (size_t g = 0; g < ng; ++g) {
+        const size_t base = n * cols + g * group;
+        if (absmax[g] == 0) {
+          std::fill(r.codes.begin() + static_cast<std::ptrdiff_t>(base),
+                    r.codes.begin() + static_cast<std::ptrdiff_t>(base + group), zero_code);
+          continue;  // gs = 0, sel = 0, dequant 0
+        }
+        double best_err = std::numeric_limits<double>::infinity();
+        int best_sel = 0, best_gs = 0;
+        for (int s = 0; s < nsel; ++s) {
+          const Candidate& c = cands[static_cast<size_t>(s)];
+          const double f = absmax[g] / c.maxabs;
+          const int gs = static_cast<int>(std::clamp(std::floor(f / double(cs) + 0.5), 1.0, 255.0));
+          const double scale = double(gs) * double(cs);
+          sv.resize(c.values.size());
+          for (size_t i = 0; i < sv.size(); ++i) sv[i] = static_cast<float>(c.values[i] * scale);
+          double err = 0;
+          for (size_t j = 0; j < group; ++j) {
+            const float x = wr[g * group + j];
+            size_t i = static_cast<size_t>(std::upper_bound(sv.begin(), sv.end(), x) - sv.begin());  // sv[i-1] <= x
+            if (i == sv.size()) {
+              i = sv.size() - 1;
+            } else if (i > 0) {
+              // nearer of sv[i-1] <= x < sv[i]; an exact tie takes the lower value
+              if (!(double(sv[i]) - x < double(x) - sv[i - 1])) --i;
+            }
+            try_codes[j] = c.codes[i];
+            try_deq[j] = sv[i];
+            const double e = double(x) - sv[i];
+            err += e * e;
           }
-          try_codes[j] = c.codes[i];
-          try_deq[j] = sv[i];
-          const double e = double(x) - sv[i];
-          err += e * e;
+          if (err < best_err) {
+            best_err = err;
+            best_sel = s;
+            best_gs = gs;
+            best_codes.swap(try_codes);
+            best_deq.swap(try_deq);
+          }
         }
-        if (err < best_err) {
-          best_err = err;
-          best_sel = s;
-          best_gs = gs;
-          best_codes.swap(try_codes);
-          best_deq.swap(try_deq);
-        }
+        std::copy(best_codes.begin(), best_codes.end(), r.codes.begin() + static_cast<std::ptrdiff_t>(base));
+        std::copy(best_deq.begin(), best_deq.end(), r.dequant.begin() + static_cast<std::ptrdiff_t>(base));
+        r.sel[n * ng + g] = static_cast<uint8_t>(best_sel);
+        r.gscale[n * ng + g] = static_cast<uint8_t>(best_gs);
       }
-      std::copy(best_codes.begin(), best_codes.end(), r.codes.begin() + static_cast<std::ptrdiff_t>(base));
-      std::copy(best_deq.begin(), best_deq.end(), r.dequant.begin() + static_cast<std::ptrdiff_t>(base));
-      r.sel[n * ng + g] = static_cast<uint8_t>(best_sel);
-      r.gscale[n * ng + g] = static_cast<uint8_t>(best_gs);
+      for (size_t k = 0; k < cols; ++k) {
+        const double e = double(wr[k]) - r.dequant[n * cols + k];
+        row_w2[n] += double(wr[k]) * wr[k];
+        row_e2[n] += e * e;
+      }
     }
-    for (size_t k = 0; k < cols; ++k) {
-      const double e = double(wr[k]) - r.dequant[n * cols + k];
-      sum_w2 += double(wr[k]) * wr[k];
-      sum_e2 += e * e;
-    }
+  };
+  const size_t threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 16);
+  const size_t chunks = std::min(threads, std::max<size_t>(1, rows * cols / 65536));
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < chunks; ++t) pool.emplace_back(work, rows * t / chunks, rows * (t + 1) / chunks);
+  work(0, rows / chunks);
+  for (auto& th : pool) th.join();
+  double sum_w2 = 0, sum_e2 = 0;
+  for (size_t n = 0; n < rows; ++n) {
+    sum_w2 += row_w2[n];
+    sum_e2 += row_e2[n];
   }
   r.mse = sum_e2 / static_cast<double>(rows * cols);
   r.sqnr_db = sum_e2 == 0 ? std::numeric_limits<double>::infinity() : 10.0 * std::log10(sum_w2 / sum_e2);

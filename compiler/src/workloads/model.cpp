@@ -17,6 +17,7 @@
 //   finish pops s2c until the last store
 #include "bitgrid/workloads/model.h"
 
+#include <Eigen/Dense>
 #include <algorithm>
 #include <cstring>
 #include <numeric>
@@ -41,20 +42,25 @@ struct Ledger {
 }  // namespace
 
 std::vector<int32_t> linear_reference(const LinearQ& l) {
+  // acc[m][n] = sum_k X[m][k] * value(W[n][k]) * scale[n][group(k)]: the per-group sums of the hardware
+  // regrouped into one product (the same integers). Every partial sum is an integer below 2^53 (|term| <=
+  // 2^22, K <= 2^20), so a double-precision GEMM (Eigen) computes it exactly.
   const uint64_t ng = l.k / l.group;
-  std::vector<int32_t> y(l.m * l.n);
+  Eigen::MatrixXd x(l.m, l.k), v(l.k, l.n);
+  for (uint64_t m = 0; m < l.m; ++m)
+    for (uint64_t k = 0; k < l.k; ++k) x(m, k) = l.x[m * l.k + k];
   for (uint64_t n = 0; n < l.n; ++n)
-    for (uint64_t m = 0; m < l.m; ++m) {
-      int64_t acc = 0;
-      for (uint64_t g = 0; g < ng; ++g) {
-        int64_t psum = 0;
-        for (uint64_t k = g * l.group; k < (g + 1) * l.group; ++k)
-          psum += int64_t{l.x[m * l.k + k]} *
-                  isa::dtype_value(static_cast<int>(l.dtype), l.codes[n * l.k + k], l.sel[n * ng + g]);
-        acc += psum * l.scale[n * ng + g];
-      }
-      y[m * l.n + n] = static_cast<int32_t>(bitmac::requant(acc, l.channels[n], l.relu, l.out32));
+    for (uint64_t k = 0; k < l.k; ++k) {
+      const uint64_t g = k / l.group;
+      v(k, n) = double(isa::dtype_value(static_cast<int>(l.dtype), l.codes[n * l.k + k], l.sel[n * ng + g])) *
+                l.scale[n * ng + g];
     }
+  const Eigen::MatrixXd acc = x * v;
+  std::vector<int32_t> y(l.m * l.n);
+  for (uint64_t m = 0; m < l.m; ++m)
+    for (uint64_t n = 0; n < l.n; ++n)
+      y[m * l.n + n] =
+          static_cast<int32_t>(bitmac::requant(static_cast<int64_t>(acc(m, n)), l.channels[n], l.relu, l.out32));
   return y;
 }
 

@@ -5,6 +5,7 @@
 // and every layer's output scale is calibrated on the float model. finish() checks the accelerator's
 // integers against linear_reference (computed from the unpacked operands, layer by layer) and reports
 // each layer's error against the float model, its cycles, utilization and energy.
+#include <Eigen/Dense>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -13,6 +14,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <thread>
 
 #include "bitgrid/datafile.h"
 #include "bitgrid/error.h"
@@ -35,6 +37,26 @@ std::vector<float> checked_floats(const Array2D& a, const std::string& what, uin
       throw Error(what + ": element [" + std::to_string(i / cols) + ", " + std::to_string(i % cols) +
                   "] is not finite");
   return v;
+}
+
+// Seeded Student-t(4) weights (x 0.02), generated in fixed blocks, each from its own generator, on several
+// threads: the values depend on the seed only, not on the thread count.
+void synthetic_weights(std::vector<float>& w, uint64_t seed) {
+  constexpr size_t kBlock = 1 << 16;
+  const size_t blocks = (w.size() + kBlock - 1) / kBlock;
+  auto fill = [&](size_t b0, size_t b1) {
+    for (size_t b = b0; b < b1; ++b) {
+      std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ull + b);
+      std::student_t_distribution<double> student(4.0);
+      for (size_t i = b * kBlock; i < std::min(w.size(), (b + 1) * kBlock); ++i)
+        w[i] = static_cast<float>(0.02 * student(rng));
+    }
+  };
+  const size_t threads = std::min<size_t>(std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 16), blocks);
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(fill, blocks * t / threads, blocks * (t + 1) / threads);
+  fill(0, blocks / threads);
+  for (auto& th : pool) th.join();
 }
 
 // The requantizer's integer multiplier and shift for a real factor r: the largest shift (<= 63) whose
@@ -264,7 +286,6 @@ class Model final : public Workload {
   void build(const std::optional<WeightFile>& wf, const std::vector<float>& xin, uint64_t x_dim) {
     std::mt19937_64 rng(seed_);
     std::normal_distribution<double> gauss(0.0, 1.0);
-    std::student_t_distribution<double> student(4.0);
     std::vector<float> x = xin;
     if (x.empty() && x_dim) {
       x.resize(m_ * x_dim);
@@ -284,7 +305,7 @@ class Model final : public Workload {
         if (ba && s.bias) bias = checked_floats(*ba, wf->path() + ": " + s.name + ".bias", s.out, 1);
       } else {
         wts.resize(s.out * s.in);
-        for (auto& v : wts) v = static_cast<float>(0.02 * student(rng));
+        synthetic_weights(wts, seed_ * 1000003 + i);
         if (s.bias)
           for (auto& v : bias) v = static_cast<float>(0.1 * gauss(rng));
       }
@@ -325,13 +346,17 @@ class Model final : public Workload {
       L.codes = wq.codes;
       L.sel = wq.sel;
       L.scale = wq.gscale;
-      // The float layer.
+      // The float layer (Eigen, float32).
+      const Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> xm(xf.data(), m_,
+                                                                                                       s.in);
+      const Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> wm(wts.data(),
+                                                                                                       s.out, s.in);
+      Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> ym = xm * wm.transpose();
       std::vector<float> yf(m_ * s.out);
       double ymax = 0;
       for (uint64_t m = 0; m < m_; ++m)
         for (uint64_t n = 0; n < s.out; ++n) {
-          double acc = bias[n];
-          for (uint64_t k = 0; k < s.in; ++k) acc += static_cast<double>(xf[m * s.in + k]) * wts[n * s.in + k];
+          double acc = double(ym(m, n)) + bias[n];
           if (s.relu) acc = std::max(acc, 0.0);
           yf[m * s.out + n] = static_cast<float>(acc);
           ymax = std::max(ymax, std::fabs(acc));
