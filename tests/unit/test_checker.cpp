@@ -6,10 +6,13 @@
 #include "bitgrid/error.h"
 #include "bitgrid/executor.h"
 #include "bitgrid/insn.h"
+#include "unit_util.h"
 
 using namespace bitgrid;
 
 namespace {
+using bgtest::error_of;
+using bgtest::has;
 std::string check_error(const Program& p, const HwConfig& hw, uint64_t dram = 1 << 20) {
   try {
     check_program(p, hw, dram);
@@ -18,7 +21,6 @@ std::string check_error(const Program& p, const HwConfig& hw, uint64_t dram = 1 
   }
   return "";
 }
-bool has(const std::string& s, const std::string& sub) { return s.find(sub) != std::string::npos; }
 Insn ham(isa::HamtopkInsn h, Deps d = {}) {
   h.deps = d;
   return encode(h);

@@ -9,10 +9,13 @@
 #include "bitgrid/energy.h"
 #include "bitgrid/error.h"
 #include "bitgrid/hwconfig.h"
+#include "unit_util.h"
 
 using namespace bitgrid;
 
 namespace {
+using bgtest::error_of;
+using bgtest::has;
 std::string hw_error(const std::string& yaml) {
   try {
     HwConfig::from_yaml(YAML::Load(yaml), "hw.yaml");
@@ -21,7 +24,6 @@ std::string hw_error(const std::string& yaml) {
   }
   return "";
 }
-bool has(const std::string& s, const std::string& sub) { return s.find(sub) != std::string::npos; }
 }  // namespace
 
 TEST(HwConfig, DefaultsComeFromTheIsaFile) {

@@ -12,22 +12,15 @@
 #include "bitgrid/error.h"
 #include "bitgrid/gen/isa.h"
 #include "bitgrid/quant.h"
+#include "unit_util.h"
 
 using namespace bitgrid;
 
 namespace {
+using bgtest::error_of;
+using bgtest::has;
 
 constexpr int kNumDtypes = static_cast<int>(isa::kDtypes.size());
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-bool has(const std::string& s, const std::string& sub) { return s.find(sub) != std::string::npos; }
 
 // The value of a code straight from the table fields (not through isa::dtype_value).
 int table_value(int dt, uint32_t q, uint32_t sel) {

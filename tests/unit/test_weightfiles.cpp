@@ -12,21 +12,14 @@
 
 #include "bitgrid/datafile.h"
 #include "bitgrid/error.h"
+#include "unit_util.h"
 
 using namespace bitgrid;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-bool has(const std::string& s, const std::string& sub) { return s.find(sub) != std::string::npos; }
+using bgtest::error_of;
+using bgtest::has;
 
 std::string tmp(const std::string& name) { return ::testing::TempDir() + "bitgrid_wf_" + name; }
 

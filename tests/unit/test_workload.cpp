@@ -14,20 +14,14 @@
 #include "bitgrid/memimage.h"
 #include "bitgrid/workloads/hamming_topk.h"
 #include "rule_oracle.h"
+#include "unit_util.h"
 
 using namespace bitgrid;
 namespace fs = std::filesystem;
 
 namespace {
-bool has(const std::string& s, const std::string& sub) { return s.find(sub) != std::string::npos; }
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using bgtest::error_of;
+using bgtest::has;
 }  // namespace
 
 TEST(EngineRegistry, EveryIsaEngineHasAModelEngineAndEveryOpcodeItsEngine) {
