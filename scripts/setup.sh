@@ -32,6 +32,8 @@ PKGS=(
   fpga-icestorm         # iCE40 bitstream tools, with nextpnr-ice40
   gtkwave               # viewing --trace waveforms
   clang-format          # format test (scripts/check_format.sh)
+  # --- data ---
+  python3-sklearn       # only for its data file digits.csv.gz (UCI digits): configs/mlp_digits.yaml, unit/cli tests
 )
 missing=()
 for p in "${PKGS[@]}"; do

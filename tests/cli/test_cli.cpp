@@ -470,3 +470,62 @@ TEST_F(Cli, ModelWorkloadBadInput) {
                "n.npz: a.weight: element [1, 6] is not finite");
   expect_error(cfg("  group: 32\n  weights: none.npz\n  layers: [{name: a, in: 64, out: 8}]\n"), "none.npz");
 }
+
+// ---- configs/mlp_digits.yaml: an MLP trained on the UCI digits (python3-sklearn's digits.csv.gz, a declared
+// dependency: no skipping), run on the reference backend in every datatype: verified, with accuracy reported.
+namespace {
+// The number after "KEY": in a report.json (NaN when absent).
+double json_number(const std::string& rep, const std::string& key) {
+  const size_t at = rep.find("\"" + key + "\": ");
+  return at == std::string::npos ? std::nan("") : std::strtod(rep.c_str() + at + key.size() + 4, nullptr);
+}
+}  // namespace
+
+TEST_F(Cli, MlpDigitsEveryDatatype) {
+  const std::string cfg = std::string(BITGRID_SOURCE_DIR) + "/configs/mlp_digits.yaml";
+  for (const char* dt : {"int8", "int6", "int4", "int3", "fp4", "fp3", "bitmod4", "bitmod3"}) {
+    const fs::path out = dir / dt;
+    const Result r = run("run " + cfg + " --backend reference --set workload.dtype=" + dt + " --out " + out.string());
+    ASSERT_EQ(r.rc, 0) << dt << ": " << r.err;
+    EXPECT_NE(r.out.find("verified: yes"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("accuracy: "), std::string::npos) << r.out;
+    const std::string rep = slurp(out / "report.json");
+    const double acc = json_number(rep, "accuracy"), facc = json_number(rep, "float_accuracy");
+    ASSERT_FALSE(std::isnan(acc) || std::isnan(facc)) << dt << ": " << rep;
+    EXPECT_GE(facc, 0.95) << dt;
+    EXPECT_EQ(json_number(rep, "test_samples"), 359) << dt;
+    EXPECT_EQ(bitgrid::read_npy((out / "fc2.npy").string()).rows, 359u);
+    EXPECT_EQ(bitgrid::read_npy((out / "labels.npy").string()).rows, 359u);
+    if (std::string(dt) == "int8") {
+      EXPECT_NEAR(acc, facc, 0.02) << "INT8 accuracy " << acc << ", float " << facc;
+    }
+    if (std::string(dt) == "bitmod4") {
+      EXPECT_GE(acc, facc - 0.05) << "BitMoD-4 accuracy " << acc;
+    }
+  }
+}
+
+TEST_F(Cli, MlpDigitsBadInput) {
+  const std::string hdr = "hardware: hw/default.yaml\nworkload:\n  type: model\n  group: 64\n";
+  const std::string chain =
+      "  layers:\n    - {name: fc1, in: 64, out: 64, relu: true}\n"
+      "    - {name: fc2, in: 64, out: 10, input: fc1, out32: true}\n";
+  expect_error(
+      "run " + write("b.yaml", hdr + "  train: {file: " + (dir / "nope.csv.gz").string() + "}\n" + chain).string(),
+      "nope.csv.gz: file not found (the UCI digits come with Debian's python3-sklearn");
+  expect_error("run " + write("b.yaml", hdr + "  train: {dataset: mnist}\n" + chain).string(),
+               "workload.train.dataset: 'mnist' (known: digits)");
+  expect_error("run " + write("b.yaml", hdr + "  train: {epochs: 0}\n" + chain).string(), "workload.train.epochs");
+  expect_error("run " + write("b.yaml", hdr + "  train: {}\n  layers:\n    - {name: fc1, in: 64, out: 64, relu: true}\n"
+                                              "    - {name: fc2, in: 64, out: 10, input: x}\n")
+                            .string(),
+               "workload.layers[1].input: 'x', train needs a chain (layer fc2 must read fc1)");
+  expect_error("run " + write("b.yaml", hdr + "  train: {}\n  layers:\n    - {name: fc1, in: 64, out: 64}\n"
+                                              "    - {name: fc2, in: 64, out: 10, input: fc1}\n")
+                            .string(),
+               "workload.layers[0].relu: train needs ReLU on every layer but the last");
+  expect_error("run " + write("b.yaml", hdr + "  train: {}\n  layers: [{name: fc1, in: 64, out: 12}]\n").string(),
+               "workload.layers[0].out: 12, the digits have 10 classes (layer fc1)");
+  expect_error("run " + write("b.yaml", hdr + "  m: 400\n  train: {}\n" + chain).string(),
+               "workload.m: 400, the test split has 359 samples");
+}

@@ -5,10 +5,17 @@
 // and every layer's output scale is calibrated on the float model. finish() checks the accelerator's
 // integers against linear_reference (computed from the unpacked operands, layer by layer) and reports
 // each layer's error against the float model, its cycles, utilization and energy.
+//
+// With `train:` the layers (a chain x -> ReLU hidden layers -> logits) are first trained in float on a labelled
+// dataset (bitgrid/mlp_train.h: the UCI digits, a seeded stratified split); the trained weights are the float
+// weights, the test split is x, the activation and output scales are calibrated on the TRAIN split, and
+// finish() reports the test accuracy of the accelerator's integer logits next to the float model's.
 #include <Eigen/Dense>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -18,6 +25,7 @@
 
 #include "bitgrid/datafile.h"
 #include "bitgrid/error.h"
+#include "bitgrid/mlp_train.h"
 #include "bitgrid/quant.h"
 #include "bitgrid/workloads/model.h"
 
@@ -109,7 +117,7 @@ class Model final : public Workload {
   const char* type() const override { return "model"; }
 
   void load(const YAML::Node& w, const std::string& ww, const WorkloadContext& ctx) override {
-    check_keys(w, ww, {"type", "m", "dtype", "group", "seed", "weights", "inputs", "layers"});
+    check_keys(w, ww, {"type", "m", "dtype", "group", "seed", "weights", "inputs", "layers", "train"});
     m_ = w["m"] ? get_count(w["m"], ww + ".m", 1, 1 << 20) : 1;
     seed_ = w["seed"] ? get_u64(w["seed"], ww + ".seed") : 1;
     const uint64_t dtype = w["dtype"] ? named_dtype(w["dtype"], ww + ".dtype") : isa::kDtypeBitmod4;
@@ -157,6 +165,13 @@ class Model final : public Workload {
                       " features (layer " + s.name + ")");
         x_dim = s.in;
       }
+    if (w["train"]) {
+      if (w["weights"]) throw Error(ww + ".weights: not with train (the trained weights are the model's)");
+      if (w["inputs"]) throw Error(ww + ".inputs: not with train (the test split is the model's input)");
+      train(w["train"], ww + ".train", ww, w["m"] ? std::optional<uint64_t>(m_) : std::nullopt, ctx);
+      build(std::nullopt, test_.x, x_dim);
+      return;
+    }
     std::optional<WeightFile> wf;
     if (w["weights"]) wf.emplace(resolve_path(get_string(w["weights"], ww + ".weights"), ctx.config_path));
     std::vector<float> xin;
@@ -181,6 +196,7 @@ class Model final : public Workload {
     Verdict v;
     nlohmann::json rows = nlohmann::json::array();
     double total_macs = 0;
+    std::vector<int32_t> last;  // the last layer's integer outputs (the logits, when trained)
     std::string csv =
         "layer,m,k,n,dtype,group,bits_per_weight,macs,weight_bytes,cycles,pe_utilization,energy_pj,"
         "pj_per_mac,weight_sqnr_db,output_sqnr_db\n";
@@ -249,6 +265,35 @@ class Model final : public Workload {
       rows.push_back(row);
       const std::string stem = dir + "/" + L.name;
       write_npy(stem + ".npy", "i4", L.m, L.n, y.data());
+      if (i + 1 == q_.size()) last = y;
+    }
+    if (trained_) {
+      const LinearQ& L = q_.back();
+      size_t hit = 0, fhit = 0;
+      for (uint64_t r = 0; r < L.m; ++r) {
+        size_t a = 0, f = 0;
+        for (uint64_t c = 1; c < L.n; ++c) {
+          if (last[r * L.n + c] > last[r * L.n + a]) a = c;
+          if (yf_.back()[r * L.n + c] > yf_.back()[r * L.n + f]) f = c;
+        }
+        hit += a == static_cast<size_t>(test_.y[r]);
+        fhit += f == static_cast<size_t>(test_.y[r]);
+      }
+      const double acc = static_cast<double>(hit) / static_cast<double>(L.m);
+      const double facc = static_cast<double>(fhit) / static_cast<double>(L.m);
+      rep["accuracy"] = acc;
+      rep["float_accuracy"] = facc;
+      rep["train"] = {{"dataset", "digits"},      {"file", train_file_},         {"train_samples", train_n_},
+                      {"test_samples", L.m},      {"epochs", train_opt_.epochs}, {"batch", train_opt_.batch},
+                      {"lr", train_opt_.lr},      {"seed", train_opt_.seed},     {"test_fraction", test_fraction_},
+                      {"seconds", train_seconds_}};
+      char line[200];
+      std::snprintf(line, sizeof line,
+                    "accuracy: %.4f (%zu/%lu test digits, integer logits), float model %.4f; trained on %zu in %.2f s",
+                    acc, hit, static_cast<unsigned long>(L.m), facc, train_n_, train_seconds_);
+      v.notes.push_back(line);
+      std::vector<int32_t> labels(test_.y.begin(), test_.y.end());
+      write_npy(dir + "/labels.npy", "i4", L.m, 1, labels.data());
     }
     rep["layers"] = rows;
     rep["macs"] = total_macs;
@@ -263,12 +308,15 @@ class Model final : public Workload {
     std::map<std::string, int> dts;
     for (const auto& L : q_) ++dts[isa::kDtypes[L.dtype].name];
     for (const auto& [n, c] : dts) s += ", " + std::to_string(c) + " " + n;
+    if (trained_)
+      s += "; trained on " + std::to_string(train_n_) + " digits, run on " + std::to_string(m_) + " test digits";
     return s;
   }
   std::vector<std::string> outputs() const override {
     std::vector<std::string> o;
     for (const auto& L : q_) o.push_back(L.name + ".npy");
     o.push_back("layers.csv");
+    if (trained_) o.push_back("labels.npy");
     return o;
   }
 
@@ -279,6 +327,70 @@ class Model final : public Workload {
     } catch (const Error& e) {
       throw Error(where + ": " + e.what());
     }
+  }
+
+  // `train:`: checks that the layers are a chain x -> ReLU hidden layers -> logits, reads and splits the
+  // dataset, trains the float MLP and keeps its weights, the test split (x, the labels) and the train split
+  // (for calibration). An explicit `m` runs the first m test samples.
+  void train(const YAML::Node& t, const std::string& tw, const std::string& ww, std::optional<uint64_t> m,
+             const WorkloadContext& ctx) {
+    if (!t.IsMap()) throw Error(tw + ": expected a map {dataset, file, epochs, seed, test_fraction, batch, lr}");
+    check_keys(t, tw, {"dataset", "file", "epochs", "seed", "test_fraction", "batch", "lr"});
+    const std::string ds = t["dataset"] ? get_string(t["dataset"], tw + ".dataset") : "digits";
+    if (ds != "digits") throw Error(tw + ".dataset: '" + ds + "' (known: digits)");
+    train_file_ = t["file"] ? resolve_path(get_string(t["file"], tw + ".file"), ctx.config_path) : kDigitsPath;
+    std::error_code ec;
+    if (!std::filesystem::exists(train_file_, ec))
+      throw Error(tw + ".file: " + train_file_ +
+                  ": file not found (the UCI digits come with Debian's python3-sklearn: apt-get install "
+                  "python3-sklearn)");
+    train_opt_.epochs = t["epochs"] ? get_count(t["epochs"], tw + ".epochs", 1, 100000) : 60;
+    train_opt_.batch = t["batch"] ? get_count(t["batch"], tw + ".batch", 1, 1 << 20) : 32;
+    train_opt_.seed = t["seed"] ? get_u64(t["seed"], tw + ".seed") : seed_;
+    train_opt_.lr = t["lr"] ? get_number(t["lr"], tw + ".lr") : 1e-3;
+    if (!(train_opt_.lr > 0 && train_opt_.lr < 1)) throw Error(tw + ".lr: must be in (0, 1)");
+    test_fraction_ = t["test_fraction"] ? get_number(t["test_fraction"], tw + ".test_fraction") : 0.2;
+    if (!(test_fraction_ > 0 && test_fraction_ < 1)) throw Error(tw + ".test_fraction: must be in (0, 1)");
+    // The graph: a chain from x, ReLU on every layer but the last (the logits), biases trained.
+    std::vector<size_t> dims;
+    for (size_t i = 0; i < specs_.size(); ++i) {
+      const LayerSpec& s = specs_[i];
+      const std::string lw = ww + ".layers[" + std::to_string(i) + "]";
+      const std::string want = i == 0 ? "x" : specs_[i - 1].name;
+      if (s.input != want)
+        throw Error(lw + ".input: '" + s.input + "', train needs a chain (layer " + s.name + " must read " + want +
+                    ")");
+      const bool last = i + 1 == specs_.size();
+      if (s.relu == last)
+        throw Error(lw + ".relu: train needs ReLU on every layer but the last (the logits) (layer " + s.name + ")");
+      if (!s.bias) throw Error(lw + ".bias: train trains biases (layer " + s.name + ")");
+      if (i == 0) dims.push_back(s.in);
+      dims.push_back(s.out);
+    }
+    if (dims.front() != 64)
+      throw Error(ww + ".layers[0].in: " + std::to_string(dims.front()) + ", the digits have 64 pixels (layer " +
+                  specs_.front().name + ")");
+    if (dims.back() != 10)
+      throw Error(ww + ".layers[" + std::to_string(specs_.size() - 1) + "].out: " + std::to_string(dims.back()) +
+                  ", the digits have 10 classes (layer " + specs_.back().name + ")");
+    const Dataset data = read_digits(train_file_);
+    Split split = split_dataset(data, test_fraction_, train_opt_.seed);
+    const auto t0 = std::chrono::steady_clock::now();
+    mlp_ = train_mlp(split.train, dims, train_opt_);
+    train_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    train_n_ = split.train.n;
+    xcal_ = std::move(split.train.x);
+    test_ = std::move(split.test);
+    if (m) {
+      if (*m > test_.n)
+        throw Error(ww + ".m: " + std::to_string(*m) + ", the test split has " + std::to_string(test_.n) +
+                    " samples (leave m out to run all of them)");
+      test_.n = *m;
+      test_.x.resize(*m * test_.dim);
+      test_.y.resize(*m);
+    }
+    m_ = test_.n;
+    trained_ = true;
   }
 
   // Float operands (file or seeded synthetic: Gaussian activations, Student-t(4) weights, the heavy tails of
@@ -293,11 +405,18 @@ class Model final : public Workload {
     }
     std::map<std::string, size_t> index;
     std::vector<std::vector<float>> yfloat;
+    // Calibration inputs: the run's own (yfloat), or, when trained, the float layers' outputs on the train
+    // split (ycal), so that no scale is fitted to the test samples.
+    const bool cal = !xcal_.empty();
+    std::vector<std::vector<float>> ycal;
     for (size_t i = 0; i < specs_.size(); ++i) {
       const LayerSpec& s = specs_[i];
       std::vector<float> wts, bias(s.out, 0.0f);
       std::optional<Array2D> wa, ba;
-      if (wf) {
+      if (trained_) {
+        wts = mlp_.layers[i].w;
+        bias = mlp_.layers[i].b;
+      } else if (wf) {
         wa = wf->get(s.name + ".weight");
         if (!wa) throw Error(wf->path() + ": no tensor " + s.name + ".weight for layer " + s.name);
         wts = checked_floats(*wa, wf->path() + ": " + s.name + ".weight", s.out, s.in);
@@ -329,7 +448,7 @@ class Model final : public Workload {
           for (auto& v : xf) v = static_cast<float>(gauss(rng));
         }
         float xmax = 0;
-        for (float v : xf) xmax = std::max(xmax, std::fabs(v));
+        for (float v : cal ? xcal_ : xf) xmax = std::max(xmax, std::fabs(v));
         sx = xmax > 0 ? xmax / 127.0 : 1.0;
         L.x.resize(xf.size());
         for (size_t j = 0; j < xf.size(); ++j)
@@ -354,12 +473,28 @@ class Model final : public Workload {
       Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> ym = xm * wm.transpose();
       std::vector<float> yf(m_ * s.out);
       double ymax = 0;
+      if (cal) {  // only chains from x are trained (train() checks): the calibration input is x's or a layer's
+        const std::vector<float>& xc = s.input == "x" ? xcal_ : ycal[index.at(s.input)];
+        const size_t mc = xc.size() / s.in;
+        const Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> cm(
+            xc.data(), static_cast<Eigen::Index>(mc), static_cast<Eigen::Index>(s.in));
+        Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> yc = cm * wm.transpose();
+        std::vector<float> yv(mc * s.out);
+        for (size_t m = 0; m < mc; ++m)
+          for (uint64_t n = 0; n < s.out; ++n) {
+            double acc = double(yc(static_cast<Eigen::Index>(m), static_cast<Eigen::Index>(n))) + bias[n];
+            if (s.relu) acc = std::max(acc, 0.0);
+            yv[m * s.out + n] = static_cast<float>(acc);
+            ymax = std::max(ymax, std::fabs(acc));
+          }
+        ycal.push_back(std::move(yv));
+      }
       for (uint64_t m = 0; m < m_; ++m)
         for (uint64_t n = 0; n < s.out; ++n) {
           double acc = double(ym(m, n)) + bias[n];
           if (s.relu) acc = std::max(acc, 0.0);
           yf[m * s.out + n] = static_cast<float>(acc);
-          ymax = std::max(ymax, std::fabs(acc));
+          if (!cal) ymax = std::max(ymax, std::fabs(acc));
         }
       const double sy = (ymax > 0 ? ymax : 1.0) / (s.out32 ? 16777216.0 : 127.0);
       L.channels.resize(s.out);
@@ -380,6 +515,15 @@ class Model final : public Workload {
   }
 
   uint64_t m_ = 1, seed_ = 1;
+  // `train:` (trained_): the trained float model, the test split (x, labels), the train split's x.
+  bool trained_ = false;
+  Mlp mlp_;
+  Dataset test_;
+  std::vector<float> xcal_;
+  TrainOptions train_opt_;
+  std::string train_file_;
+  size_t train_n_ = 0;
+  double test_fraction_ = 0.2, train_seconds_ = 0;
   std::vector<LayerSpec> specs_;
   std::vector<LinearQ> q_;
   std::vector<Quantized> wq_;
