@@ -21,6 +21,7 @@
 #   BITMAC_JOBS=N                decode/prefill runs in parallel (default: nproc, at most 4). The speed runs of
 #                                section 4 always run alone.
 #   BITMAC_SECTIONS="1 2 3 4 5 6"  which sections to run (3 needs 1 and 2, 6 uses 1)
+#   BITMAC_TABLES_ONLY=1         no runs: print the tables of the reports an earlier run left in BUILD/bench/bitmac
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="$(cd "${1:-$ROOT/build}" && pwd)"
@@ -32,9 +33,12 @@ PREFILL="${BITMAC_PREFILL:-reduced}"
 JOBS="${BITMAC_JOBS:-$(nproc)}"
 [ "$JOBS" -gt 4 ] && JOBS=4
 SECTIONS=" ${BITMAC_SECTIONS:-1 2 3 4 5 6} "
-want() { [[ "$SECTIONS" == *" $1 "* ]]; }
+TABLES_ONLY="${BITMAC_TABLES_ONLY:-0}"
+want() { [[ "$SECTIONS" == *" $1 "* ]] && [ "$TABLES_ONLY" != 1 ]; }
 PY="$(command -v python3)"
-rm -rf "$OUT"
+# A run of every section starts afresh; a run of some sections keeps the other sections' reports (the tables
+# print whatever reports BUILD/bench/bitmac holds).
+[ "$TABLES_ONLY" = 1 ] || [ -n "${BITMAC_SECTIONS:-}" ] || rm -rf "$OUT"
 mkdir -p "$OUT"
 T0=$(date +%s)
 log() { printf '[bench_bitmac %4ds] %s\n' $(($(date +%s) - T0)) "$*"; }
@@ -45,6 +49,7 @@ run() {
   local tag="$1" cfg="$2" be="$3"
   shift 3
   local t0 t1
+  rm -rf "${OUT:?}/$tag"
   t0=$(date +%s.%N)
   if ! "$BG" run "$cfg" --backend "$be" --out "$OUT/$tag" --quiet "$@" >"$OUT/$tag.log" 2>&1; then
     echo "FAILED: bitgrid run $cfg --backend $be $* (see $OUT/$tag.log)"
@@ -85,18 +90,17 @@ if want 1; then
 fi
 
 # ---- 2. prefill
-if want 2; then
-  if [ "$PREFILL" = full ]; then
-    PCFG="$ROOT/configs/llm_prefill.yaml"
-    PDESC="configs/llm_prefill.yaml (M = 256, all 7 layers, 52 GMAC)"
-  else
-    # The two reduction lengths of llm_prefill.yaml at M = 256 with fewer output channels: the gemms (one per
-    # m tile x 16 channels) are exactly those of the full layers (m tiles of 32 rows at K = 4096, 11 at K = 11008,
-    # weights reloaded per m tile), there are just fewer of them (64 and 16 output tiles, not 256).
-    PCFG="$OUT/prefill_reduced.yaml"
-    cat >"$PCFG" <<EOF
-# bench_bitmac.sh: the gemm shapes of configs/llm_prefill.yaml (M = 256, K = 4096 and 11008) with N cut to
-# 1024 and 256 output channels.
+if [ "$PREFILL" = full ]; then
+  PCFG="$ROOT/configs/llm_prefill.yaml"
+  PDESC="configs/llm_prefill.yaml (M = 256, all 7 layers, 52 GMAC)"
+else
+  # Two layers of llm_prefill.yaml at M = 256: q_proj whole (4096 -> 4096: m tiles of 16 rows, as obuf's half
+  # holds 16 rows of 4096 outputs) and down_proj (11008 -> 4096) cut to 256 output channels; its gemms are those of
+  # the whole layer (m tiles of 11 rows, abuf's half holding 11 rows of 11008), there are just 16 output tiles,
+  # not 256. Not covered: gate/up_proj (4096 -> 11008, m tiles of 5 rows: PE 98.96% for bitmod3 in the full run).
+  PCFG="$OUT/prefill_reduced.yaml"
+  [ "$TABLES_ONLY" = 1 ] || cat >"$PCFG" <<EOF
+# bench_bitmac.sh: q_proj of configs/llm_prefill.yaml (M = 256) and its down_proj cut to 256 output channels.
 hardware: $ROOT/configs/hw/default.yaml
 energy: $ROOT/configs/energy/horowitz45.yaml
 workload:
@@ -106,11 +110,12 @@ workload:
   group: 128
   seed: 1
   layers:
-    - {name: q_proj_n1024,   in: 4096,  out: 1024}
+    - {name: q_proj,         in: 4096,  out: 4096}
     - {name: down_proj_n256, in: 11008, out: 256, input: random}
 EOF
-    PDESC="M = 256: q_proj 4096 -> 1024 (of 4096) and down_proj 11008 -> 256 (of 4096), 1.79 GMAC ($PCFG)"
-  fi
+  PDESC="M = 256: q_proj 4096 -> 4096 and down_proj 11008 -> 256 (of 4096), 5.0 GMAC ($PCFG)"
+fi
+if want 2; then
   log "2. prefill: $PDESC on systemc, 9 runs, $JOBS at a time"
   for v in $DTYPES int8par; do echo "prefill-$v $PCFG systemc $(variant_args "$v")"; done | run_all
 fi
@@ -128,8 +133,8 @@ fi
 # ---- 5. bench_gemm
 if want 5; then
   log "5. bench_gemm: reference gemm vs Eigen int32 GEMM"
-  "$GEMM" --dtype bitmod3 | tee "$OUT/gemm-bitmod3.txt"
-  "$GEMM" --dtype int8 | grep -v '^RESULT' | tail -n +5 | sed 's/^/  int8 weights: /' | tee "$OUT/gemm-int8.txt"
+  "$GEMM" --dtype bitmod3 >"$OUT/gemm-bitmod3.txt"
+  "$GEMM" --dtype int8 >"$OUT/gemm-int8.txt"
 fi
 
 # ---- 6. quantization error on a generated matrix too (bitgrid quantize)
@@ -137,6 +142,7 @@ if want 6; then
   log "6. quantization: bitgrid quantize on a generated Student-t(4) matrix [1024][4096]"
   "$GEMM" --weights "$OUT/W.npy" --rows 1024 --cols 4096 --seed 1 >/dev/null
   "$BG" quantize "$OUT/W.npy" --dtype all >"$OUT/quantize.txt"
+  rm -f "$OUT/W.npy"
 fi
 
 log "tables"
@@ -174,8 +180,12 @@ def gemm_overhead(L, hw, T):
     # R11: E = 2T*M*P + 20 (+3 out32) per gemm, +1 cycle between back-to-back gemms (R2); one gemm per
     # (m tile, 16-channel tile). m tile as the compiler cuts it (half of abuf, beat aligned).
     R, C = hw["mac_rows"], hw["mac_cols"]
-    ahalf = hw["abuf_kib"] * 1024 // 2
-    mt = min(L["m"], 1023, ahalf // L["k"])
+    ahalf, ohalf, beat = hw["abuf_kib"] * 512, hw["obuf_kib"] * 512, hw["dram_bytes_per_cycle"]
+    npad = math.ceil(L["n"] / C) * C
+    mt = min(L["m"], 1023, ahalf // L["k"], ohalf // npad)
+    if mt < L["m"]:
+        q = math.lcm(beat // math.gcd(L["k"], beat), beat // math.gcd(npad, beat))
+        mt = mt // q * q
     mtiles = math.ceil(L["m"] / mt)
     return mtiles * math.ceil(L["n"] / C) * 21, mtiles
 
@@ -184,19 +194,22 @@ if "1" in sections:
     base = rep("decode-int8par")
     bc = base["cycles"] if base else float("nan")
     print(f"{'dtype':9} {'T':>2} {'cycles':>10} {'weight B':>11} {'ideal cyc':>10} {'cyc/ideal':>9} {'DRAM rd B':>11} "
-          f"{'of bound':>8} {'par/dtype':>9} {'wall s':>7}")
+          f"{'of bound':>8} {'par/dtype':>9} {'loads':>6} {'excess/ld':>9} {'wall s':>7}")
     for v in VARIANTS:
         r = rep("decode-" + v)
         if not r: print(f"{label(v):9} (not run)"); continue
         wb = sum(L["weight_bytes"] for L in r["layers"])
         ideal = wb / r["hardware"]["dram_bytes_per_cycle"]
         c = r["cycles"]
+        nl = r["units"]["load"]["insns"]
         print(f"{label(v):9} {terms(v):2d} {c:10d} {wb:11d} {ideal:10.0f} {c/ideal:9.4f} {r['dram_bytes']['read']:11d} "
-              f"{100*r['roofline']['fraction_of_bound']:7.1f}% {bc/c:8.3f}x {wall('decode-'+v):7.1f}")
+              f"{100*r['roofline']['fraction_of_bound']:7.1f}% {bc/c:8.3f}x {nl:6d} {(c-ideal)/nl:9.1f} {wall('decode-'+v):7.1f}")
         csvrow("decode", v, r, None, dict(cycles=c, weight_bytes=wb, ideal_cycles=ideal, ratio_ideal=c/ideal,
                speedup_vs_int8par=bc/c, wall_s=wall("decode-"+v), sim_cycles_per_second=r["sim_cycles_per_second"]))
     print("  ideal = sum(layers[].weight_bytes) / dram_bytes_per_cycle (goal: cycles/ideal <= 1.10);"
           " par/dtype = cycles(int8 bit-parallel) / cycles (goal: bitmod3 >= 2.4x)")
+    print("  loads = load instructions; excess/ld = (cycles - ideal) / loads: the load unit runs one load at a time (R7), so")
+    print("  each load leaves the DRAM bus idle for about dram_latency + 2 cycles before its first beat")
     r3, r8 = rep("decode-bitmod3"), rep("decode-int8")
     if base and r3 and r8:
         wb = lambda r: sum(L["weight_bytes"] for L in r["layers"])
@@ -233,9 +246,10 @@ if "3" in sections:
     print("\n== 3. Per layer: measured cycles against BitMoD's analytical formula on this array")
     print("  formula = max(ceil(K/dp)*ceil(N/H)*ceil(M/W)*T, bytes/BW), dp = mac_rows, H = mac_cols, W = 1,")
     print("  T = terms (1 bit-parallel); bytes = weight_bytes (codes+scales+params, read once) + M*K + M*N")
-    print("  ovh = (m tiles) x (16-channel tiles) x 21 cycles (R11's +20 per gemm, +1 between gemms)")
+    print("  ovh = (m tiles) x (16-channel tiles) x 21 cycles (R11's +20 per gemm, +1 between gemms);")
+    print("  form+ovh = max(compute + ovh, dram); dram x mt = the DRAM time with the weights read once per m tile, as compiled")
     print(f"{'run':16} {'layer':15} {'M':>4} {'K':>6} {'N':>6} {'measured':>10} {'compute':>10} {'dram':>10} "
-          f"{'formula':>10} {'meas/form':>9} {'form+ovh':>10} {'meas/(f+o)':>10}  bound")
+          f"{'formula':>10} {'meas/form':>9} {'form+ovh':>10} {'meas/(f+o)':>10} {'mt':>3} {'dram x mt':>10}  bound")
     for kind in ("decode", "prefill"):
         for v in VARIANTS:
             r = rep(f"{kind}-{v}")
@@ -245,15 +259,18 @@ if "3" in sections:
                 comp, dram, f = formula(L, hw, terms(v))
                 ovh, mtiles = gemm_overhead(L, hw, terms(v))
                 fo = max(comp + ovh, dram)
+                dmt = (L["weight_bytes"] * mtiles + L["m"] * L["k"] + L["m"] * L["n"]) / hw["dram_bytes_per_cycle"]
                 print(f"{kind+' '+label(v):16} {L['name'][:15]:15} {L['m']:4d} {L['k']:6d} {L['n']:6d} {L['cycles']:10.0f} "
-                      f"{comp:10.0f} {dram:10.0f} {f:10.0f} {L['cycles']/f:9.4f} {fo:10.0f} {L['cycles']/fo:10.4f}  "
-                      f"{'compute' if comp >= dram else 'dram'}")
+                      f"{comp:10.0f} {dram:10.0f} {f:10.0f} {L['cycles']/f:9.4f} {fo:10.0f} {L['cycles']/fo:10.4f} "
+                      f"{mtiles:3d} {dmt:10.0f}  {'compute' if comp >= dram else 'dram'}")
                 csvrow(kind + "-formula", v, r, L, dict(m=L["m"], k=L["k"], n=L["n"], cycles=L["cycles"],
                        formula_compute=comp, formula_dram=dram, formula=f, ratio_formula=L["cycles"]/f,
-                       gemm_overhead=ovh, m_tiles=mtiles))
-    print("  where they differ: decode (DRAM-bound) pays the DRAM latency (100 cycles) once per load and the layer's first")
-    print("  weights before its first gemm, and the formula's bytes omit beat padding; prefill (compute-bound) pays 21")
-    print("  cycles per gemm, and the compiler re-reads the weights once per m tile (hidden under compute).")
+                       gemm_overhead=ovh, m_tiles=mtiles, dram_per_m_tile=dmt))
+    print("  where they differ: decode (DRAM-bound): each load leaves the bus idle for ~dram_latency cycles (R7, see section 1),")
+    print("  more per byte where fewer tiles fit a load (K = 11008: down_proj); a layer's measured cycles are the span of its")
+    print("  gemms, so its first loads (issued during the previous layer) fall outside it. Prefill (compute-bound): 21 cycles")
+    print("  per gemm (all of the serial arrays' difference); the compiler reloads the weights once per m tile (mt), which")
+    print("  the bit-parallel array at K = 11008 (m tiles of 11 rows) no longer hides completely behind its 1-term gemms.")
 
 if "4" in sections:
     print("\n== 4. systemc vs rtl simulation speed (configs/llm_reduced.yaml, default hardware, bitmod3; best of 3 runs)")
@@ -276,15 +293,18 @@ if "4" in sections:
                    rtl_cps=b["sim_cycles_per_second"], ratio=a["sim_cycles_per_second"]/b["sim_cycles_per_second"]))
 
 if "5" in sections:
-    for f in ("gemm-bitmod3.txt",):
-        p = os.path.join(out, f)
-        if os.path.exists(p):
-            for line in open(p):
-                if line.startswith("RESULT gemm"):
-                    kv = dict(x.split("=") for x in line.split()[2:])
-                    rows.append(dict(section="gemm", variant="bitmod3", layer=f"M={kv['M']} K={kv['K']} N={kv['N']}",
-                                     ref_mac_per_s=kv["ref_mac_per_s"], eigen_mac_per_s=kv["eigen_mac_per_s"],
-                                     ratio=kv["ratio"]))
+    print("\n== 5. Reference gemm (engine bitmac, execute) vs Eigen int32 GEMM, one thread (bench_gemm)")
+    for dt in ("bitmod3", "int8"):
+        p = os.path.join(out, f"gemm-{dt}.txt")
+        if not os.path.exists(p): continue
+        for line in open(p):
+            if line.startswith("RESULT gemm"):
+                kv = dict(x.split("=") for x in line.split()[2:])
+                rows.append(dict(section="gemm", variant=dt, layer=f"M={kv['M']} K={kv['K']} N={kv['N']}",
+                                 ref_mac_per_s=kv["ref_mac_per_s"], eigen_mac_per_s=kv["eigen_mac_per_s"],
+                                 ratio=kv["ratio"]))
+            elif dt == "bitmod3" or line.lstrip()[:1].isdigit():
+                print(("  " if dt == "bitmod3" else "  int8:") + line.rstrip())
 
 if "6" in sections:
     print("\n== 6. Quantization error per datatype (heavy-tailed synthetic weights, group 128)")
