@@ -4,6 +4,7 @@
 #include "bitgrid/engines/bitmac.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -65,6 +66,15 @@ namespace {
 
 using G = isa::GemmInsn;
 using namespace bitmac;
+
+// kSpread[v]: byte j is bit j of v (little-endian bytes), for unpacking 8 plane bits at once.
+constexpr std::array<uint64_t, 256> make_spread() {
+  std::array<uint64_t, 256> t{};
+  for (uint64_t v = 0; v < 256; ++v)
+    for (uint64_t j = 0; j < 8; ++j) t[v] |= ((v >> j) & 1) << (8 * j);
+  return t;
+}
+constexpr std::array<uint64_t, 256> kSpread = make_spread();
 
 class BitmacEngine final : public Engine {
  public:
@@ -163,25 +173,40 @@ class BitmacEngine final : public Engine {
     // Weight values [C][K] from the bit planes, with their group's selector.
     thread_local std::vector<uint8_t> code;  // scratch, reused between instructions
     code.assign(C * K, 0);
-    for (uint64_t p = 0; p < P; ++p)
+    // Pair by pair: gather the pair's codes [kk][c] from its planes (each plane word once), then write
+    // them out channel by channel (contiguous in k).
+    std::vector<uint8_t> pair(2 * R * C);
+    for (uint64_t p = 0; p < P; ++p) {
+      std::fill(pair.begin(), pair.end(), 0);
       for (uint64_t i = 0; i < b; ++i) {
         const uint64_t* plane = spm.data(isa::Buf::kWbuf, g.w_addr + p * pair_words(hw, g.dtype) + i * PW);
-        for (uint64_t kk = 0; kk < 2 * R; ++kk)
-          for (uint64_t c = 0; c < C; ++c) {
-            const uint64_t idx = kk * C + c;
-            code[c * K + 2 * R * p + kk] |= static_cast<uint8_t>(((plane[idx / 64] >> (idx % 64)) & 1) << i);
+        for (uint64_t wd = 0; wd < PW; ++wd)
+          for (uint64_t byte = 0; byte < 8; ++byte) {
+            // 8 plane bits -> bit i of 8 code bytes at once
+            uint64_t spread = kSpread[(plane[wd] >> (8 * byte)) & 0xFF] << i, cur;
+            std::memcpy(&cur, pair.data() + wd * 64 + byte * 8, 8);
+            cur |= spread;
+            std::memcpy(pair.data() + wd * 64 + byte * 8, &cur, 8);
           }
       }
+      for (uint64_t c = 0; c < C; ++c) {
+        uint8_t* dst = code.data() + c * K + 2 * R * p;
+        for (uint64_t kk = 0; kk < 2 * R; ++kk) dst[kk] = pair[kk * C + c];
+      }
+    }
     thread_local std::vector<int16_t> val;
     val.resize(C * K);
     std::vector<int64_t> scale(C * g.n_groups);
+    int16_t value_of[4][256];  // the datatype's value of each code, per selector
+    for (uint32_t sel = 0; sel < 4; ++sel)
+      for (uint32_t q = 0; q < 256; ++q)
+        value_of[sel][q] = static_cast<int16_t>(isa::dtype_value(static_cast<int>(g.dtype), q, sel));
     for (uint64_t c = 0; c < C; ++c)
       for (uint64_t gr = 0; gr < g.n_groups; ++gr) {
         const uint64_t e = entry(4 + gr, c);
         scale[c * g.n_groups + gr] = static_cast<int64_t>(e & 0xFF);
-        for (uint64_t k = gr * gs; k < (gr + 1) * gs; ++k)
-          val[c * K + k] =
-              static_cast<int16_t>(isa::dtype_value(static_cast<int>(g.dtype), code[c * K + k], (e >> 8) & 3));
+        const int16_t* lut = value_of[(e >> 8) & 3];
+        for (uint64_t k = gr * gs; k < (gr + 1) * gs; ++k) val[c * K + k] = lut[code[c * K + k]];
       }
     const uint64_t ow = out_row_words(hw, g.out32);
     std::vector<int16_t> x(K);
