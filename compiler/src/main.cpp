@@ -2,6 +2,7 @@
 #include <fmt/core.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <yaml-cpp/yaml.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "bitgrid/datafile.h"
 #include "bitgrid/energy.h"
@@ -332,6 +334,107 @@ int cmd_compile(const std::string& config, const std::string& out, const std::ve
   return 0;
 }
 
+// Runs a model config once per datatype (`workload.dtype`; layers that name their own datatype keep it) and,
+// with `baseline`, once more as the INT8 bit-parallel baseline (hardware.mac_parallel=1), each into OUT/<name>/;
+// then writes OUT/compare.csv and prints the comparison: cycles, speed-up over the baseline (or over the first
+// datatype), DRAM bytes, PE utilization, energy, pJ per MAC, mean output SQNR against float, accuracy when the
+// workload reports one. Every point is checked (config, datatype) before the first one runs.
+int cmd_compare(const std::string& config, const std::string& backend, const std::string& out,
+                const std::string& dtypes, const std::vector<std::string>& sets, bool baseline) {
+  std::vector<std::string> names;
+  if (dtypes == "all") {
+    for (const auto& d : isa::kDtypes) names.push_back(d.name);
+  } else {
+    std::stringstream ss(dtypes);
+    for (std::string d; std::getline(ss, d, ',');) {
+      try {
+        dtype_by_name(d);
+      } catch (const Error& e) {
+        throw Error(std::string("--dtypes: ") + e.what());
+      }
+      names.push_back(d);
+    }
+  }
+  struct Point {
+    std::string name;
+    std::vector<std::string> sets;
+  };
+  std::vector<Point> points;
+  if (baseline) {
+    auto b = sets;
+    b.push_back("workload.dtype=int8");
+    b.push_back("hardware.mac_parallel=1");
+    points.push_back({"int8_bit_parallel", b});
+  }
+  for (const auto& n : names) {
+    auto p = sets;
+    p.push_back("workload.dtype=" + n);
+    points.push_back({n, p});
+  }
+  // The workload type, without loading the workload's data (a model's quantization can take a while); every
+  // other error is reported by the first point's run, which leaves no folder behind.
+  {
+    std::string type;
+    try {
+      const YAML::Node n = YAML::LoadFile(config);
+      if (n["workload"] && n["workload"]["type"]) type = n["workload"]["type"].as<std::string>();
+    } catch (const std::exception&) {
+      load_job(config, sets);  // reports the file's problem as `bitgrid run` would
+    }
+    for (const auto& st : sets)
+      if (st.rfind("workload.type=", 0) == 0) type = st.substr(14);
+    if (type != "model") throw Error(config + ": workload.type: compare needs a model workload, not " + type);
+  }
+  fs::create_directories(out);
+  std::string csv =
+      "point,cycles,speedup,dram_bytes,pe_utilization,energy_uj,pj_per_mac,output_sqnr_db,accuracy,verified\n";
+  std::string table = fmt::format("{:<18} {:>12} {:>8} {:>13} {:>7} {:>11} {:>9} {:>9} {:>9}\n", "point", "cycles",
+                                  "speedup", "DRAM bytes", "PE", "energy uJ", "pJ/MAC", "SQNR dB", "accuracy");
+  double base_cycles = 0;
+  int status = 0;
+  for (const auto& p : points) {
+    const fs::path dir = fs::path(out) / p.name;
+    std::cerr << "compare: " << p.name << " on " << backend << "\n";
+    int rc = 0;
+    try {
+      rc = cmd_run(config, backend, dir.string(), "", p.sets, true);
+    } catch (const Error& e) {  // e.g. a layer this point's array cannot take: no folder for it, name the point
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+      throw Error("compare point " + p.name + ": " + e.what());
+    }
+    if (rc != 0) status = rc;
+    std::ifstream f(dir / "report.json");
+    const json rep = json::parse(f);
+    const double cycles = rep["cycles"].is_null() ? 0.0 : rep["cycles"].get<double>();
+    if (base_cycles == 0) base_cycles = cycles;
+    double useful = 0, sqnr = 0;
+    const bool parallel = rep["hardware"]["mac_parallel"].get<long>() != 0;
+    for (const auto& l : rep["layers"]) {
+      const double terms =
+          parallel ? 1.0 : isa::kDtypes[static_cast<size_t>(dtype_by_name(l["dtype"].get<std::string>()))].terms;
+      useful += l["macs"].get<double>() * terms;
+      sqnr += l["output_sqnr_db"].get<double>();
+    }
+    sqnr /= std::max<size_t>(1, rep["layers"].size());
+    const double pe =
+        cycles > 0 ? useful / (cycles * rep["roofline"]["engines"]["bitmac"]["peak_per_cycle"].get<double>()) : 0;
+    const double dram = rep["dram_bytes"]["read"].get<double>() + rep["dram_bytes"]["write"].get<double>();
+    const double uj = rep["energy_pj"]["total"].get<double>() / 1e6;
+    const std::string acc = rep.contains("accuracy") ? fmt::format("{:.4f}", rep["accuracy"].get<double>()) : "";
+    const double speed = cycles > 0 ? base_cycles / cycles : 0;
+    csv += fmt::format("{},{:.0f},{:.4f},{:.0f},{:.4f},{:.3f},{:.4f},{:.3f},{},{}\n", p.name, cycles, speed, dram, pe,
+                       uj, rep["energy_pj_per_mac"].get<double>(), sqnr, acc, rep["verified"].get<bool>() ? 1 : 0);
+    table += fmt::format("{:<18} {:>12.0f} {:>7.3f}x {:>13.0f} {:>6.1f}% {:>11.2f} {:>9.3f} {:>9.2f} {:>9}\n", p.name,
+                         cycles, speed, dram, 100 * pe, uj, rep["energy_pj_per_mac"].get<double>(), sqnr, acc);
+  }
+  write_text(fs::path(out) / "compare.csv", csv);
+  fmt::print("bitgrid compare | {} | {} ({})\n{}", config, backend,
+             baseline ? "speed-up over the INT8 bit-parallel baseline" : "speed-up over the first datatype", table);
+  fmt::print("  outputs: {}/compare.csv, one folder per point\n", out);
+  return status;
+}
+
 int cmd_disasm(const std::string& prog) {
   const Program p = load_program(prog);
   for (size_t i = 0; i < p.insns.size(); ++i) fmt::print("{}\n", disassemble(p.insns[i]));
@@ -497,6 +600,17 @@ int main(int argc, char** argv) {
   quant->add_option("-o,--out", qout,
                     "OUT.npz: per tensor T the arrays T/codes, T/sel, T/gscale, T/cscale, T/dequant "
                     "(--dtype all: T/DTYPE/...); without -o nothing is written");
+  std::string cdtypes = "all";
+  bool no_baseline = false;
+  auto* cmp = app.add_subcommand(
+      "compare", "run a model config once per weight datatype and as the INT8 bit-parallel baseline; compare.csv");
+  cmp->add_option("config", config, "CONFIG.yaml (a model workload)")->required();
+  cmp->add_option("--backend", backend, "reference | systemc | rtl (default systemc)")
+      ->check(CLI::IsMember({"reference", "systemc", "rtl"}));
+  cmp->add_option("--dtypes", cdtypes, "all, or a comma-separated list of datatypes");
+  cmp->add_option("--out", out, "output folder: compare.csv and one run folder per point");
+  cmp->add_option("--set", sets, "override a config value: key.path=value (repeatable)");
+  cmp->add_flag("--no-baseline", no_baseline, "skip the INT8 bit-parallel baseline run");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -507,6 +621,8 @@ int main(int argc, char** argv) {
     if (*comp) return cmd_compile(config, out, sets);
     if (*dis) return cmd_disasm(prog);
     if (*quant) return cmd_quantize(qin, qdtype, qgroup, qtensors, qout);
+    if (*cmp)
+      return cmd_compare(config, cmp->count("--backend") ? backend : "systemc", out, cdtypes, sets, !no_baseline);
   } catch (const MachineFaultError& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 4;

@@ -529,3 +529,26 @@ TEST_F(Cli, MlpDigitsBadInput) {
   expect_error("run " + write("b.yaml", hdr + "  m: 400\n  train: {}\n" + chain).string(),
                "workload.m: 400, the test split has 359 samples");
 }
+
+// bitgrid compare: one run per datatype and the bit-parallel baseline, compare.csv; bad datatype names and
+// non-model workloads are refused before anything runs.
+TEST_F(Cli, CompareDatatypes) {
+  const fs::path cfg = write("c.yaml",
+                             "hardware: hw/tiny.yaml\nworkload:\n  type: model\n  m: 2\n  group: 64\n"
+                             "  layers: [{name: a, in: 64, out: 16}]\n");
+  const fs::path out = dir / "cmp";
+  const Result r = run("compare " + cfg.string() + " --dtypes int8,bitmod3 --out " + out.string());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const std::string csv = slurp(out / "compare.csv");
+  std::vector<std::string> lines;
+  std::stringstream ss(csv);
+  for (std::string l; std::getline(ss, l);) lines.push_back(l);
+  ASSERT_EQ(lines.size(), 4u) << csv;  // header, baseline, int8, bitmod3
+  EXPECT_EQ(lines[1].rfind("int8_bit_parallel,", 0), 0u);
+  auto cycles = [](const std::string& l) { return std::stod(l.substr(l.find(',') + 1)); };
+  // INT8 takes 4 terms per weight on the serial array, BitMoD-3 two: fewer cycles (tiny: compute-bound).
+  EXPECT_LT(cycles(lines[3]), cycles(lines[2])) << csv;
+  EXPECT_TRUE(fs::exists(out / "bitmod3" / "report.json"));
+  expect_error("compare " + cfg.string() + " --dtypes int8,int5", "--dtypes: unknown datatype 'int5'");
+  expect_error("compare " + config().string(), "compare needs a model workload, not hamming_topk");
+}
