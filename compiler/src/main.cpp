@@ -338,7 +338,8 @@ int cmd_compile(const std::string& config, const std::string& out, const std::ve
 // with `baseline`, once more as the INT8 bit-parallel baseline (hardware.mac_parallel=1), each into OUT/<name>/;
 // then writes OUT/compare.csv and prints the comparison: cycles, speed-up over the baseline (or over the first
 // datatype), DRAM bytes, PE utilization, energy, pJ per MAC, mean output SQNR against float, accuracy when the
-// workload reports one. Every point is checked (config, datatype) before the first one runs.
+// workload reports one. The datatype names and the workload type are checked before the first point runs; a
+// point that fails leaves no folder and names itself in the error.
 int cmd_compare(const std::string& config, const std::string& backend, const std::string& out,
                 const std::string& dtypes, const std::vector<std::string>& sets, bool baseline) {
   std::vector<std::string> names;
