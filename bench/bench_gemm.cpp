@@ -97,17 +97,26 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--hw") hw_path = next();
-    else if (a == "--dtype") dtname = next();
-    else if (a == "--reps") reps = std::atoi(next().c_str());
-    else if (a == "--min-seconds") min_s = std::atof(next().c_str());
-    else if (a == "--weights") weights = next();
-    else if (a == "--rows") wrows = std::strtoull(next().c_str(), nullptr, 10);
-    else if (a == "--cols") wcols = std::strtoull(next().c_str(), nullptr, 10);
-    else if (a == "--seed") seed = std::strtoull(next().c_str(), nullptr, 10);
+    if (a == "--hw")
+      hw_path = next();
+    else if (a == "--dtype")
+      dtname = next();
+    else if (a == "--reps")
+      reps = std::atoi(next().c_str());
+    else if (a == "--min-seconds")
+      min_s = std::atof(next().c_str());
+    else if (a == "--weights")
+      weights = next();
+    else if (a == "--rows")
+      wrows = std::strtoull(next().c_str(), nullptr, 10);
+    else if (a == "--cols")
+      wcols = std::strtoull(next().c_str(), nullptr, 10);
+    else if (a == "--seed")
+      seed = std::strtoull(next().c_str(), nullptr, 10);
     else {
-      std::fprintf(stderr, "usage: bench_gemm [--hw HW.yaml] [--dtype NAME] [--reps N] [--min-seconds S]\n"
-                           "       bench_gemm --weights W.npy [--rows R] [--cols C] [--seed S]\n");
+      std::fprintf(stderr,
+                   "usage: bench_gemm [--hw HW.yaml] [--dtype NAME] [--reps N] [--min-seconds S]\n"
+                   "       bench_gemm --weights W.npy [--rows R] [--cols C] [--seed S]\n");
       return 2;
     }
   }
@@ -135,8 +144,8 @@ int main(int argc, char** argv) {
     const uint64_t ww = bitmac::weight_words(hw, dt, gp, ng), sw = bitmac::side_words(hw, ng);
     const uint64_t ow = bitmac::out_row_words(hw, false);
     const uint64_t o_stride = ow;  // each gemm writes its own M rows of one tile; obuf reuse does not matter
-    const uint64_t held = std::max<uint64_t>(
-        1, std::min({tiles, spm.words(isa::Buf::kWbuf) / ww, spm.words(isa::Buf::kSbuf) / sw}));
+    const uint64_t held =
+        std::max<uint64_t>(1, std::min({tiles, spm.words(isa::Buf::kWbuf) / ww, spm.words(isa::Buf::kSbuf) / sw}));
     if (s.m * s.k / 8 > spm.words(isa::Buf::kAbuf) || s.m * o_stride > spm.words(isa::Buf::kObuf)) {
       std::printf("%6lu %6lu %6lu: does not fit abuf/obuf, skipped\n", static_cast<unsigned long>(s.m),
                   static_cast<unsigned long>(s.k), static_cast<unsigned long>(s.n));
