@@ -25,7 +25,7 @@ package bitgrid_pkg;
   localparam int unsigned ComputeQueue = 1;
   localparam int unsigned StoreQueue = 2;
 
-  localparam int unsigned NumBufs = 7;
+  localparam int unsigned NumBufs = 8;
   typedef enum logic [3:0] {
     BufQbuf = 4'd0,
     BufDbuf = 4'd1,
@@ -33,7 +33,8 @@ package bitgrid_pkg;
     BufAbuf = 4'd3,
     BufWbuf = 4'd4,
     BufSbuf = 4'd5,
-    BufObuf = 4'd6
+    BufObuf = 4'd6,
+    BufPbuf = 4'd7
   } buf_e;
 
   // Instruction fields: <Op><Field>Lsb / <Op><Field>W.
@@ -93,6 +94,10 @@ package bitgrid_pkg;
   localparam int unsigned GemmNGroupsW = 12;
   localparam int unsigned GemmAAddrLsb = 41;
   localparam int unsigned GemmAAddrW = 16;
+  localparam int unsigned GemmAccInLsb = 57;
+  localparam int unsigned GemmAccInW = 1;
+  localparam int unsigned GemmAccOutLsb = 58;
+  localparam int unsigned GemmAccOutW = 1;
   localparam int unsigned GemmWAddrLsb = 64;
   localparam int unsigned GemmWAddrW = 20;
   localparam int unsigned GemmSAddrLsb = 84;
@@ -133,6 +138,7 @@ package bitgrid_pkg;
   localparam int unsigned DefaultWbufKib = 512;
   localparam int unsigned DefaultSbufKib = 32;
   localparam int unsigned DefaultObufKib = 128;
+  localparam int unsigned DefaultPbufKib = 32;
 
   // Dependency tokens (docs/ARCHITECTURE.md R3): counter t is pushed by queue token_pusher(t) towards
   // its next (dir 1) or previous (dir 0) neighbour and popped by queue token_popper(t).
@@ -225,6 +231,7 @@ package bitgrid_pkg;
     buf_storable = 1'b0;
     if (b == 4'd2) buf_storable = 1'b1;  // rbuf
     if (b == 4'd6) buf_storable = 1'b1;  // obuf
+    if (b == 4'd7) buf_storable = 1'b1;  // pbuf
   endfunction
 
   // Weight datatypes of engine bitmac (configs/isa/engines/bitmac.yaml).

@@ -32,6 +32,7 @@ module bitgrid_top #(
   parameter int unsigned WbufKib              /*verilator public*/ = bitgrid_pkg::DefaultWbufKib,
   parameter int unsigned SbufKib              /*verilator public*/ = bitgrid_pkg::DefaultSbufKib,
   parameter int unsigned ObufKib              /*verilator public*/ = bitgrid_pkg::DefaultObufKib,
+  parameter int unsigned PbufKib              /*verilator public*/ = bitgrid_pkg::DefaultPbufKib,
   localparam int unsigned BeatBits = DramBytesPerCycle * 8
 ) (
   input  logic                             clk_i,
@@ -118,6 +119,9 @@ module bitgrid_top #(
   if (ObufKib < 1 || ObufKib > 4096) begin : g_bad_obuf_kib
     $fatal(1, "bitgrid_top: obuf_kib outside its range (configs/isa/)");
   end
+  if (PbufKib < 1 || PbufKib > 1024) begin : g_bad_pbuf_kib
+    $fatal(1, "bitgrid_top: pbuf_kib outside its range (configs/isa/)");
+  end
   if (DramBurstBytes < DramBytesPerCycle) begin : g_bad_burst
     $fatal(1, "bitgrid_top: dram_burst_bytes is smaller than one beat");
   end
@@ -157,6 +161,9 @@ module bitgrid_top #(
   localparam int unsigned ObufPortWords = (MacCols / 8);
   localparam int unsigned ObufRowWords  = bitgrid_pkg::max2(ObufPortWords, Wb);
   localparam int unsigned ObufWords     = ObufKib * 128;  // KiB of 64-bit words
+  localparam int unsigned PbufPortWords = (MacCols);
+  localparam int unsigned PbufRowWords  = bitgrid_pkg::max2(PbufPortWords, Wb);
+  localparam int unsigned PbufWords     = PbufKib * 128;  // KiB of 64-bit words
 
   // ------------------------------------------------------------------------------------------------
   // Controller
@@ -301,6 +308,8 @@ module bitgrid_top #(
   logic [SbufPortWords*64-1:0] sbuf_b_wdata, sbuf_b_rdata;
   bitgrid_pkg::spm_req_t       obuf_b_req;
   logic [ObufPortWords*64-1:0] obuf_b_wdata;
+  bitgrid_pkg::spm_req_t       pbuf_b_req;
+  logic [PbufPortWords*64-1:0] pbuf_b_wdata, pbuf_b_rdata;
 
   // Engine hamtopk (configs/isa/engines/hamtopk.yaml)
   bitgrid_pkg::spm_req_t hamtopk_qbuf_req;
@@ -337,6 +346,8 @@ module bitgrid_top #(
   bitgrid_pkg::spm_req_t bitmac_sbuf_req;
   bitgrid_pkg::spm_req_t bitmac_obuf_req;
   logic [ObufPortWords*64-1:0] bitmac_obuf_wdata;
+  bitgrid_pkg::spm_req_t bitmac_pbuf_req;
+  logic [PbufPortWords*64-1:0] bitmac_pbuf_wdata;
 
   bg_bitmac #(
     .MacRows      (MacRows),
@@ -345,7 +356,8 @@ module bitgrid_top #(
     .AbufPortWords(AbufPortWords),
     .WbufPortWords(WbufPortWords),
     .SbufPortWords(SbufPortWords),
-    .ObufPortWords(ObufPortWords)
+    .ObufPortWords(ObufPortWords),
+    .PbufPortWords(PbufPortWords)
   ) u_bitmac (
     .clk_i       (clk_i),
     .rst_ni      (rst_ni),
@@ -359,7 +371,10 @@ module bitgrid_top #(
     .sbuf_req_o  (bitmac_sbuf_req),
     .sbuf_rdata_i(sbuf_b_rdata),
     .obuf_req_o  (bitmac_obuf_req),
-    .obuf_wdata_o(bitmac_obuf_wdata)
+    .obuf_wdata_o(bitmac_obuf_wdata),
+    .pbuf_req_o  (bitmac_pbuf_req),
+    .pbuf_wdata_o(bitmac_pbuf_wdata),
+    .pbuf_rdata_i(pbuf_b_rdata)
   );
 
   // Compute-port requests: the OR of the users' requests (an idle engine drives '0); write data
@@ -378,10 +393,13 @@ module bitgrid_top #(
   assign sbuf_b_wdata = '0;
   assign obuf_b_req   = bitmac_obuf_req;
   assign obuf_b_wdata = (bitmac_obuf_req.we ? bitmac_obuf_wdata : '0);
+  assign pbuf_b_req   = bitmac_pbuf_req;
+  assign pbuf_b_wdata = (bitmac_pbuf_req.we ? bitmac_pbuf_wdata : '0);
 
   // Store read data: port A of the buffer the store unit reads (st_buf holds for the whole store).
   logic [Wb*64-1:0] rbuf_a_rdata;
   logic [Wb*64-1:0] obuf_a_rdata;
+  logic [Wb*64-1:0] pbuf_a_rdata;
   always_comb begin
     st_rdata = '0;
     if (st_buf == BufW'(bitgrid_pkg::BufRbuf)) begin
@@ -389,6 +407,9 @@ module bitgrid_top #(
     end
     if (st_buf == BufW'(bitgrid_pkg::BufObuf)) begin
       st_rdata = obuf_a_rdata;
+    end
+    if (st_buf == BufW'(bitgrid_pkg::BufPbuf)) begin
+      st_rdata = pbuf_a_rdata;
     end
   end
 
@@ -556,6 +577,29 @@ module bitgrid_top #(
     .b_rdata_o()
   );
 
+  bg_scratchpad #(
+    .Words   (PbufWords),
+    .RowWords(PbufRowWords),
+    .AWords  (Wb),
+    .BWords  (PbufPortWords),
+    .AWrite  (0),
+    .ARead   (1),
+    .BWrite  (1),
+    .BRead   (1)
+  ) u_pbuf (
+    .clk_i    (clk_i),
+    .a_req_i  (st_req && st_buf == BufW'(bitgrid_pkg::BufPbuf)),
+    .a_we_i   (1'b0),
+    .a_addr_i (st_addr),
+    .a_wdata_i('0),
+    .a_rdata_o(pbuf_a_rdata),
+    .b_req_i  (pbuf_b_req.req),
+    .b_we_i   (pbuf_b_req.we),
+    .b_addr_i (pbuf_b_req.addr),
+    .b_wdata_i(pbuf_b_wdata),
+    .b_rdata_o(pbuf_b_rdata)
+  );
+
   /* verilator lint_on PINCONNECTEMPTY */
 
 `ifndef SYNTHESIS
@@ -581,6 +625,8 @@ module bitgrid_top #(
     else $error("bitgrid_top: two engines use sbuf in one cycle");
   a_obuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_obuf_req.req}))
     else $error("bitgrid_top: two engines use obuf in one cycle");
+  a_pbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_pbuf_req.req}))
+    else $error("bitgrid_top: two engines use pbuf in one cycle");
   a_load_target: assert property (@(posedge clk_i) disable iff (!asserts_on) ld_we -> bitgrid_pkg::buf_loadable(ld_buf))
     else $error("bitgrid_top: load DMA wrote a buffer it may not fill");
   a_store_source: assert property (@(posedge clk_i) disable iff (!asserts_on) st_req -> bitgrid_pkg::buf_storable(st_buf))

@@ -451,11 +451,15 @@ TEST_F(Cli, ModelWorkloadBadInput) {
                "workload.layers[1].input: layer a gives 8 features, layer b takes 32");
   expect_error(cfg("  group: 32\n  layers: [{name: a, in: 64, out: 8, input: zz}]\n"),
                "'zz' is not x, random or an earlier layer (layer a)");
-  // Limits of the machine, named with the layer: a group shorter than the rescaler, a tile too large.
-  expect_error(cfg("  group: 16\n  dtype: int4\n  layers: [{name: a, in: 64, out: 8}]\n"),
-               "layer a: a group of 16 weights takes 4 cycles on this array, fewer than the rescaler's 8");
-  expect_error(cfg("  group: 128\n  layers: [{name: big, in: 1024, out: 8}]\n"),
-               "layer big: one tile of 8 output channels x K = 1024 weights");
+  // Limits of the machine, named with the layer: a group whose weights exceed half of wbuf (K is split
+  // into chunks of whole groups), a K above the 48-bit accumulator's exact range.
+  expect_error(cfg("  group: 128\n  dtype: int8\n  layers: [{name: big, in: 1024, out: 8}]\n"),
+               "layer big: one group of 8 output channels x 128 weights (1024 bytes) or its parameters exceed half "
+               "of wbuf (512 bytes; wbuf_kib = 1)");
+  expect_error(cfg("  group: 128\n  layers: [{name: wide, in: 1024, out: 8}]\n"),
+               "layer wide: one activation row (1024 bytes) or output row (8 bytes) exceeds half of abuf (512 bytes)");
+  expect_error(cfg("  group: 16\n  dtype: int3\n  layers: [{name: long, in: 65536, out: 8}]\n"),
+               "layer long: K = 65536 is 4096 groups of 16, above the 4095 the 48-bit accumulator holds exactly");
   // Weight files: missing tensor, wrong shape, NaN.
   const auto w = weights(8, 64);
   bitgrid::write_npz((dir / "w.npz").string(), {{"a.weight", bitgrid::Array2D::make("f4", 8, 64, w.data())}});

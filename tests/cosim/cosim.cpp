@@ -75,8 +75,8 @@ HammingTopkWorkload random_workload(std::mt19937_64& rng, const HwConfig& hw) {
 
 // A random model of 1-3 quantized linear layers, some reading the previous layer's outputs: every datatype,
 // random codes, scales, selectors and requantization parameters (saturating often), N and M that are not
-// multiples of the array or of the m tile. `small`: one layer of one group and a few rows, for machines
-// whose buffers cannot hold the larger draws.
+// multiples of the array or of the m tile, short groups, K long enough to be split on the small machines. `small`: one
+// layer of one group and a few rows, for machines whose buffers cannot hold the larger draws.
 std::vector<LinearQ> random_model(std::mt19937_64& rng, const HwConfig& hw, bool small = false) {
   const uint64_t R = bitmac::rows(hw), C = bitmac::cols(hw);
   const size_t nl = small ? 1 : 1 + rng() % 3;
@@ -88,13 +88,15 @@ std::vector<LinearQ> random_model(std::mt19937_64& rng, const HwConfig& hw, bool
     l.m = m;
     l.dtype = rng() % isa::kDtypes.size();
     const uint64_t T = bitmac::terms(hw, l.dtype);
-    l.group = 2 * R * ((4 + T - 1) / T + rng() % 2);
+    // mostly groups of at least the rescaler's 8 cycles, sometimes shorter ones (R11 stretches the slots)
+    l.group = 2 * R * (rng() % 4 ? (4 + T - 1) / T + rng() % 2 : 1 + rng() % 3);
     if (i > 0 && rng() % 2) l.input = ls[i - 1].name;
   }
   for (size_t i = 0; i < nl; ++i) {
     LinearQ& l = ls[i];
     const bool feeds = i + 1 < nl && !ls[i + 1].input.empty();
-    l.k = !l.input.empty() ? ls[i - 1].n : small ? l.group : l.group * (1 + rng() % 3);
+    // sometimes a long K, which the small machines' weight buffers split (partial sums through pbuf)
+    l.k = !l.input.empty() ? ls[i - 1].n : small ? l.group : l.group * (1 + rng() % (rng() % 3 ? 3 : 16));
     l.n = feeds ? std::lcm(C, ls[i + 1].group) * (1 + rng() % 2) : 1 + rng() % (3 * C);
     l.relu = rng() % 2;
     l.out32 = !feeds && rng() % 4 == 0;
@@ -179,9 +181,9 @@ int main(int argc, char** argv) {
         c.what = "model";
         for (size_t i = 0; i < c.lq.size(); ++i) {
           const LinearQ& l = c.lq[i];
-          c.what += fmt::format(" [{}{} M={} K={} N={} {} group={} relu={} out32={} m_tile={}]", l.name,
+          c.what += fmt::format(" [{}{} M={} K={} N={} {} group={} relu={} out32={} m_tile={} k_chunks={}]", l.name,
                                 l.input.empty() ? "" : " <- " + l.input, l.m, l.k, l.n, isa::kDtypes[l.dtype].name,
-                                l.group, l.relu, l.out32, c.lc.layers[i].m_tile);
+                                l.group, l.relu, l.out32, c.lc.layers[i].m_tile, c.lc.layers[i].k_chunks);
         }
       } else if (s % 3 != 0) {
         c.kind = Case::kCompiled;

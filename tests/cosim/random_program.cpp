@@ -65,11 +65,15 @@ RandomProgram random_program(std::mt19937_64& rng, const HwConfig& hw, bool faul
     isa::GemmInsn g;
     g.dtype = rng() % isa::kDtypes.size();
     const uint64_t T = bitmac::terms(hw, g.dtype);
-    g.group_pairs = (4 + T - 1) / T + rng() % 2;
+    g.group_pairs = rng() % 4 ? (4 + T - 1) / T + rng() % 2 : uni(rng, 1, 3);  // short groups: stretched slots
     g.n_groups = uni(rng, 1, 3);
     g.m_rows = uni(rng, 1, 6);
     g.relu = rng() % 2;
     g.out32 = rng() % 3 == 0;
+    // a split K: start from and/or leave partial sums in pbuf (acc_out writes no outputs: INT8, no ReLU)
+    g.acc_in = rng() % 4 == 0;
+    g.acc_out = rng() % 4 == 0;
+    if (g.acc_out) g.relu = g.out32 = false;
     const uint64_t ow = bitmac::out_row_words(hw, g.out32);
     g.o_stride = ow * uni(rng, 1, 3);
     auto words = [&](isa::Buf b) { return static_cast<uint64_t>(hw.buf_words(b)); };
@@ -79,7 +83,8 @@ RandomProgram random_program(std::mt19937_64& rng, const HwConfig& hw, bool faul
       const uint64_t sw = bitmac::side_words(hw, g.n_groups), o_span = (g.m_rows - 1) * g.o_stride + ow;
       const uint64_t wport = bitmac::planes_per_read(hw) * bitmac::plane_words(hw);
       if (aw <= words(isa::Buf::kAbuf) && ww <= words(isa::Buf::kWbuf) && sw <= words(isa::Buf::kSbuf) &&
-          o_span <= words(isa::Buf::kObuf) && g.group_pairs * 2 * R <= bitmac::kMaxGroup) {
+          o_span <= words(isa::Buf::kObuf) && g.group_pairs * 2 * R <= bitmac::kMaxGroup &&
+          (!(g.acc_in || g.acc_out) || g.m_rows * C <= words(isa::Buf::kPbuf))) {
         g.a_addr = uni(rng, 0, (std::min<uint64_t>(words(isa::Buf::kAbuf), 0xFFFF) - aw) / (R / 4)) * (R / 4);
         g.w_addr = uni(rng, 0, (words(isa::Buf::kWbuf) - ww) / wport) * wport;
         g.s_addr = uni(rng, 0, (std::min<uint64_t>(words(isa::Buf::kSbuf), 0xFFFF) - sw) / (C / 4)) * (C / 4);
@@ -114,7 +119,8 @@ RandomProgram random_program(std::mt19937_64& rng, const HwConfig& hw, bool faul
     } else if (kind < 8) {
       ops.push_back({gemm(), 1});
     } else if (kind < 10) {
-      ops.push_back({dma(rng() % 2 ? isa::Buf::kRbuf : isa::Buf::kObuf, false), 2});
+      static constexpr isa::Buf kStoreBufs[] = {isa::Buf::kRbuf, isa::Buf::kObuf, isa::Buf::kObuf, isa::Buf::kPbuf};
+      ops.push_back({dma(kStoreBufs[rng() % 4], false), 2});
     } else if (kind == 10) {
       ops.push_back({make_nop(), 1});
     } else {  // a burst on one queue: fills it and blocks the dispatcher

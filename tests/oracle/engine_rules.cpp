@@ -1,5 +1,6 @@
 // Each engine's execution-time rule, written from docs/ARCHITECTURE.md for the timing oracle. A new
 // engine adds its rule here.
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -17,11 +18,13 @@ uint64_t oracle_engine_cycles(const bitgrid::HwConfig& hw, const bitgrid::Insn& 
       const uint64_t G = (n + L - 1) / L, S = (cw + m - 1) / m;
       return (init ? 0 : k) + G * S + k + 3;
     }
-    case isa::Op::kGemm: {  // R11: E = 2T*M*P + 20 + 3*out32, T = 1 on the bit-parallel array
-      const uint64_t dt = in.get(isa::kGEMM_DTYPE);
+    case isa::Op::kGemm: {  // R11: E = 2T'*M*P + 20 + 3*out32, T = 1 on the bit-parallel array,
+                            // T' = max(T, ceil(4/gp)) so that a group takes at least the rescaler's 8 cycles
+      const uint64_t dt = in.get(isa::kGEMM_DTYPE), gp = in.get(isa::kGEMM_GROUP_PAIRS);
       const uint64_t T = hw.mac_parallel ? 1 : static_cast<uint64_t>(isa::kDtypes[dt].terms);
-      const uint64_t P = in.get(isa::kGEMM_GROUP_PAIRS) * in.get(isa::kGEMM_N_GROUPS);
-      return 2 * T * in.get(isa::kGEMM_M_ROWS) * P + 20 + 3 * in.get(isa::kGEMM_OUT32);
+      const uint64_t Ts = gp == 0 ? T : std::max<uint64_t>(T, (4 + gp - 1) / gp);
+      const uint64_t P = gp * in.get(isa::kGEMM_N_GROUPS);
+      return 2 * Ts * in.get(isa::kGEMM_M_ROWS) * P + 20 + 3 * in.get(isa::kGEMM_OUT32);
     }
     default:
       throw std::runtime_error("rule oracle: no timing rule for opcode " + std::to_string(in.opcode()));

@@ -41,7 +41,7 @@ constexpr unsigned kC = BG_MAC_COLS;
 constexpr unsigned kPar = BG_MAC_PARALLEL;
 constexpr unsigned kWp = kPar ? 4 : 1;  // pair-planes per weight read
 constexpr unsigned kPW = kR * kC / 32;  // words per pair-plane
-constexpr unsigned kAPort = kR / 4, kWPort = kWp * kPW, kSPort = kC / 4, kOPort = kC / 8;
+constexpr unsigned kAPort = kR / 4, kWPort = kWp * kPW, kSPort = kC / 4, kOPort = kC / 8, kPPort = kC;
 
 bitgrid::HwConfig make_hw() {
   bitgrid::HwConfig hw;
@@ -54,14 +54,16 @@ bitgrid::HwConfig make_hw() {
 unsigned dt_bits(unsigned dt) { return static_cast<unsigned>(isa::kDtypes[dt].bits); }
 unsigned dt_terms(unsigned dt) { return kPar ? 1u : static_cast<unsigned>(isa::kDtypes[dt].terms); }
 unsigned dt_reads(unsigned dt) { return ceil_div(dt_bits(dt), kWp); }
-// The smallest group_pairs with group_pairs*2T >= 8 (R11).
+// The smallest group_pairs with group_pairs*2T >= 8 (below it R11 stretches the slots).
 unsigned min_gp(unsigned dt) { return ceil_div(4, dt_terms(dt)); }
+// R11's cycles per k-tile of a slot: T' = max(T, ceil(4/gp)).
+unsigned slot_terms(unsigned dt, unsigned gp) { return std::max(dt_terms(dt), ceil_div(4, gp)); }
 // The largest group_pairs with a group of at most 1024 weights and within the field.
 unsigned max_gp() { return std::min(1024u / (2 * kR), 63u); }
 
 struct Gemm {
   unsigned dtype = 0;
-  bool relu = false, out32 = false;
+  bool relu = false, out32 = false, acc_in = false, acc_out = false;
   unsigned m = 1, gp = 1, ng = 1;
   uint32_t a_addr = 0, w_addr = 0, s_addr = 0, o_addr = 0, o_stride = 0;
   unsigned P() const { return gp * ng; }
@@ -72,7 +74,8 @@ struct Gemm {
 std::ostream& operator<<(std::ostream& os, const Gemm& g) {
   return os << "gemm dtype " << g.dtype << " (" << isa::kDtypes[g.dtype].name << ") relu " << g.relu << " out32 "
             << g.out32 << " m " << g.m << " gp " << g.gp << " ng " << g.ng << " a " << g.a_addr << " w " << g.w_addr
-            << " s " << g.s_addr << " o " << g.o_addr << " stride " << g.o_stride;
+            << " s " << g.s_addr << " o " << g.o_addr << " stride " << g.o_stride << " acc_in " << g.acc_in
+            << " acc_out " << g.acc_out;
 }
 
 bitgrid::Insn to_insn(const Gemm& g) {
@@ -80,6 +83,8 @@ bitgrid::Insn to_insn(const Gemm& g) {
   x.dtype = g.dtype;
   x.relu = g.relu;
   x.out32 = g.out32;
+  x.acc_in = g.acc_in;
+  x.acc_out = g.acc_out;
   x.m_rows = g.m;
   x.group_pairs = g.gp;
   x.n_groups = g.ng;
@@ -92,8 +97,9 @@ bitgrid::Insn to_insn(const Gemm& g) {
 }
 Insn to_port(const bitgrid::Insn& in) { return {in.w[0], in.w[1]}; }
 
-// R11, written out: E = 2T*M*P + 20 + 3*out32.
-uint64_t r11_cycles(const Gemm& g) { return 2ull * dt_terms(g.dtype) * g.m * g.P() + 20 + (g.out32 ? 3 : 0); }
+// R11, written out: E = 2T*M*P + 20 + 3*out32 (acc_out: no obuf write; its one pbuf write per row is where
+// the INT8 write would be).
+uint64_t r11_cycles(const Gemm& g) { return 2ull * slot_terms(g.dtype, g.gp) * g.m * g.P() + 20 + (g.out32 ? 3 : 0); }
 
 // One gemm with its data: the tile (codes, scales, selectors, channel parameters) and the activations.
 struct Case {
@@ -101,6 +107,8 @@ struct Case {
   bm::Tile tile;
   std::vector<int8_t> x;  // [M][K]
 };
+
+constexpr uint32_t kPWrite = 1000000000;  // marks a pbuf write in the access lists
 
 struct Access {
   uint64_t cycle = 0;  // relative to the issue cycle
@@ -114,19 +122,20 @@ class BitmacTest : public ::testing::Test {
   Clocked<Vdut> sim;
   bitgrid::HwConfig hw = make_hw();
   const bitgrid::Engine* engine = bitgrid::engine_of(static_cast<uint64_t>(isa::Op::kGemm));
-  bitgrid::Scratchpads spm{hw};  // abuf/wbuf/sbuf: what the RTL reads; obuf: what the RTL wrote
-  std::vector<uint64_t> golden;  // what obuf must hold (reference model)
+  bitgrid::Scratchpads spm{hw};    // abuf/wbuf/sbuf: what the RTL reads; obuf, pbuf: what the RTL wrote
+  std::vector<uint64_t> golden;    // what obuf must hold (reference model)
+  std::vector<uint64_t> golden_p;  // what pbuf must hold
   uint64_t seed = 0;
   std::mt19937_64 rng;
 
   // Read data scheduled for the next cycle.
-  std::optional<uint32_t> a_pend, w_pend, s_pend;
+  std::optional<uint32_t> a_pend, w_pend, s_pend, p_pend;
 
   struct InFlight {
     uint64_t issue_cycle = 0;
     uint64_t e = 1;
     Gemm g;
-    std::vector<Access> a, w, s, o;
+    std::vector<Access> a, w, s, o, p;  // p: pbuf reads and writes (a write's address + 1e9)
   };
   std::optional<InFlight> cur;
   unsigned instructions = 0;
@@ -140,9 +149,10 @@ class BitmacTest : public ::testing::Test {
     const std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
     seed = env ? std::strtoull(env, nullptr, 0) : std::hash<std::string>{}(name) % 1000003;
     rng.seed(seed);
-    for (auto b : {isa::Buf::kAbuf, isa::Buf::kWbuf, isa::Buf::kSbuf, isa::Buf::kObuf})
+    for (auto b : {isa::Buf::kAbuf, isa::Buf::kWbuf, isa::Buf::kSbuf, isa::Buf::kObuf, isa::Buf::kPbuf})
       for (uint32_t i = 0; i < words(b); ++i) buf(b)[i] = rng();  // junk: a wrong address shows
     golden.assign(buf(isa::Buf::kObuf), buf(isa::Buf::kObuf) + words(isa::Buf::kObuf));
+    golden_p.assign(buf(isa::Buf::kPbuf), buf(isa::Buf::kPbuf) + words(isa::Buf::kPbuf));
     sim->start_i = 0;
   }
   void TearDown() override {
@@ -160,6 +170,8 @@ class BitmacTest : public ::testing::Test {
       set_word(sim->wbuf_rdata_i, j, w_pend ? buf(isa::Buf::kWbuf)[(*w_pend + j) % words(isa::Buf::kWbuf)] : rng());
     for (unsigned j = 0; j < kSPort; ++j)
       set_word(sim->sbuf_rdata_i, j, s_pend ? buf(isa::Buf::kSbuf)[(*s_pend + j) % words(isa::Buf::kSbuf)] : rng());
+    for (unsigned j = 0; j < kPPort; ++j)
+      set_word(sim->pbuf_rdata_i, j, p_pend ? buf(isa::Buf::kPbuf)[(*p_pend + j) % words(isa::Buf::kPbuf)] : rng());
     sim.settle();
 
     // R2/R11: started in c, runs in c+1 .. c+E, last_o exactly in c+E.
@@ -171,10 +183,10 @@ class BitmacTest : public ::testing::Test {
     }
 
     const SpmReq a = get_spm_req(sim->abuf_req_o), w = get_spm_req(sim->wbuf_req_o), s = get_spm_req(sim->sbuf_req_o),
-                 o = get_spm_req(sim->obuf_req_o);
+                 o = get_spm_req(sim->obuf_req_o), p = get_spm_req(sim->pbuf_req_o);
     ASSERT_FALSE(a.we || w.we || s.we) << "abuf/wbuf/sbuf write in cycle " << t;
     ASSERT_TRUE(!o.req || o.we) << "obuf read in cycle " << t;
-    for (const SpmReq* r : {&a, &w, &s, &o}) {
+    for (const SpmReq* r : {&a, &w, &s, &o, &p}) {
       if (!r->req) {
         ASSERT_EQ(r->addr, 0u) << "request port not '0 while idle in cycle " << t;
         ASSERT_FALSE(r->we) << "request port not '0 while idle in cycle " << t;
@@ -185,6 +197,12 @@ class BitmacTest : public ::testing::Test {
     if (!o.req) {
       for (unsigned j = 0; j < kOPort; ++j) ASSERT_EQ(get_word(sim->obuf_wdata_o, j), 0u) << "obuf_wdata_o while idle";
     }
+    if (!p.we) {
+      for (unsigned j = 0; j < kPPort; ++j)
+        ASSERT_EQ(get_word(sim->pbuf_wdata_o, j), 0u) << "pbuf_wdata_o without a write in cycle " << t;
+    }
+    std::vector<uint64_t> p_data(kPPort);
+    for (unsigned j = 0; j < kPPort; ++j) p_data[j] = get_word(sim->pbuf_wdata_o, j);
     std::vector<uint64_t> o_data(kOPort);
     for (unsigned j = 0; j < kOPort; ++j) o_data[j] = get_word(sim->obuf_wdata_o, j);
     if (cur) {
@@ -193,6 +211,7 @@ class BitmacTest : public ::testing::Test {
       if (w.req) cur->w.push_back({rel, w.addr});
       if (s.req) cur->s.push_back({rel, s.addr});
       if (o.req) cur->o.push_back({rel, o.addr});
+      if (p.req) cur->p.push_back({rel, p.addr + (p.we ? kPWrite : 0)});
     }
 
     sim.edge();
@@ -200,6 +219,11 @@ class BitmacTest : public ::testing::Test {
       ASSERT_EQ(o.addr % kOPort, 0u) << "unaligned obuf write";
       for (unsigned j = 0; j < kOPort; ++j) buf(isa::Buf::kObuf)[(o.addr + j) % words(isa::Buf::kObuf)] = o_data[j];
     }
+    if (p.req && p.we) {
+      ASSERT_EQ(p.addr % kPPort, 0u) << "unaligned pbuf write";
+      for (unsigned j = 0; j < kPPort; ++j) buf(isa::Buf::kPbuf)[(p.addr + j) % words(isa::Buf::kPbuf)] = p_data[j];
+    }
+    p_pend = (p.req && !p.we) ? std::optional<uint32_t>(p.addr) : std::nullopt;
     a_pend = a.req ? std::optional<uint32_t>(a.addr) : std::nullopt;
     w_pend = w.req ? std::optional<uint32_t>(w.addr) : std::nullopt;
     s_pend = s.req ? std::optional<uint32_t>(s.addr) : std::nullopt;
@@ -229,8 +253,8 @@ class BitmacTest : public ::testing::Test {
     std::vector<bitgrid::SpmWrite> writes;
     engine->execute(in, hw, spm, writes);
     for (const auto& wr : writes) {
-      ASSERT_EQ(wr.buf, isa::Buf::kObuf);
-      for (size_t i = 0; i < wr.words.size(); ++i) golden.at(wr.addr + i) = wr.words[i];
+      ASSERT_TRUE(wr.buf == (cs.g.acc_out ? isa::Buf::kPbuf : isa::Buf::kObuf));
+      for (size_t i = 0; i < wr.words.size(); ++i) (cs.g.acc_out ? golden_p : golden).at(wr.addr + i) = wr.words[i];
     }
     cycle(true, to_port(in));
   }
@@ -242,8 +266,8 @@ class BitmacTest : public ::testing::Test {
 
   // R11's access schedule of one gemm, relative to its issue cycle.
   static void schedule(const Gemm& g, std::vector<Access>& a, std::vector<Access>& w, std::vector<Access>& s,
-                       std::vector<Access>& o) {
-    const unsigned T = dt_terms(g.dtype), nr = dt_reads(g.dtype), P = g.P(), K = g.K();
+                       std::vector<Access>& o, std::vector<Access>& pb) {
+    const unsigned T = slot_terms(g.dtype, g.gp), nr = dt_reads(g.dtype), P = g.P(), K = g.K();
     for (unsigned i = 0; i < 4; ++i) s.push_back({1 + i, g.s_addr + i * kC / 4});
     for (unsigned j = 0; j < g.m * P; ++j) {
       const unsigned m = j / P, p = j % P;
@@ -254,11 +278,16 @@ class BitmacTest : public ::testing::Test {
     }
     for (unsigned m = 0; m < g.m; ++m) {
       const uint64_t z = 11 + 2ull * T * (m + 1) * P - 1;  // the row's last compute cycle
+      if (g.acc_in) pb.push_back({z + 8, m * kC});         // the row's partial sums, added at z+9
+      if (g.acc_out) {
+        pb.push_back({z + 10, m * kC + kPWrite});  // instead of the obuf write
+        continue;
+      }
       for (unsigned j = 0; j < (g.out32 ? 4u : 1u); ++j)
         o.push_back({z + 10 + j, g.o_addr + m * g.o_stride + j * kC / 8});
     }
     auto by_cycle = [](const Access& x, const Access& y) { return x.cycle < y.cycle; };
-    for (auto* v : {&a, &w, &s, &o}) std::stable_sort(v->begin(), v->end(), by_cycle);
+    for (auto* v : {&a, &w, &s, &o, &pb}) std::stable_sort(v->begin(), v->end(), by_cycle);
   }
 
   // Checks at the end of cycle c+E: the access schedule and the whole obuf.
@@ -266,15 +295,22 @@ class BitmacTest : public ::testing::Test {
     const InFlight f = *cur;
     cur.reset();
     ++instructions;
-    std::vector<Access> a, w, s, o;
-    schedule(f.g, a, w, s, o);
+    std::vector<Access> a, w, s, o, pb;
+    schedule(f.g, a, w, s, o, pb);
     EXPECT_EQ(f.a, a) << "abuf reads, " << f.g;
     EXPECT_EQ(f.w, w) << "wbuf reads, " << f.g;
     EXPECT_EQ(f.s, s) << "sbuf reads, " << f.g;
     EXPECT_EQ(f.o, o) << "obuf writes, " << f.g;
+    EXPECT_EQ(f.p, pb) << "pbuf reads and writes (+" << kPWrite << ": a write), " << f.g;
     // the first row's write: c + 11 + 2T*P - 1 + 10
-    ASSERT_FALSE(f.o.empty());
-    EXPECT_EQ(f.o.front().cycle, 11 + 2ull * dt_terms(f.g.dtype) * f.g.P() - 1 + 10);
+    std::vector<Access> writes = f.o;
+    for (const Access& x : f.p)
+      if (x.addr >= kPWrite) writes.push_back(x);
+    ASSERT_FALSE(writes.empty());
+    EXPECT_EQ(writes.front().cycle, 11 + 2ull * slot_terms(f.g.dtype, f.g.gp) * f.g.P() - 1 + 10);
+    const uint64_t* pbv = buf(isa::Buf::kPbuf);
+    for (uint32_t i = 0; i < words(isa::Buf::kPbuf); ++i)
+      ASSERT_EQ(pbv[i], golden_p[i]) << "pbuf[" << i << "] (row " << i / kC << ", column " << i % kC << "), " << f.g;
     const uint64_t* ob = buf(isa::Buf::kObuf);
     for (uint32_t i = 0; i < words(isa::Buf::kObuf); ++i) {
       if (ob[i] != golden[i]) {
@@ -591,12 +627,99 @@ TEST_F(BitmacTest, BackToBack) {
   drain();
 }
 
+// Groups shorter than the rescaler's 8 cycles: every datatype with group_pairs 1, 2 and 3, the slots
+// stretched to T' = max(T, ceil(4/gp)) cycles per k-tile, the stretch cycles adding nothing.
+TEST_F(BitmacTest, ShortGroupsStretchTheSlots) {
+  for (unsigned dt = 0; dt < isa::kDtypes.size() && !HasFatalFailure(); ++dt)
+    for (unsigned gp = 1; gp <= 3 && !HasFatalFailure(); ++gp) {
+      SCOPED_TRACE(::testing::Message() << "dtype " << dt << " gp " << gp);
+      issue(make_case(dt, 1 + rng() % 3, gp, 1 + rng() % 3, rng() % 2, rng() % 2), rng() % 2);
+    }
+  drain();
+  // by hand: INT4 with gp = 1 (T = 2 bit-serially, 1 bit-parallel): T' = 4, M = 2, P = 3, INT8 outputs
+  Case cs = make_case(isa::kDtypeInt4, 2, 1, 3, false, false);
+  EXPECT_EQ(r11_cycles(cs.g), 2u * 4 * 2 * 3 + 20);
+}
+
 TEST_F(BitmacTest, Random) {
   for (unsigned i = 0; i < 60 && !HasFatalFailure(); ++i) {
     const unsigned dt = random_dtype();
-    const unsigned gp = std::min(max_gp(), min_gp(dt) + static_cast<unsigned>(rng() % 3));
+    const unsigned gp = std::min(max_gp(), (rng() % 4 ? min_gp(dt) : 1u) + static_cast<unsigned>(rng() % 3));
     const unsigned n_cols = rng() % 4 ? kC : 1 + static_cast<unsigned>(rng() % kC);
     Case cs = make_case(dt, 1 + rng() % 3, gp, 1 + rng() % 3, rng() % 2, rng() % 3 == 0, n_cols);
+    issue(cs, rng() % 3 ? 0 : 1 + rng() % 4);
+  }
+  drain();
+}
+
+// A K split over three gemms (acc_out; acc_in + acc_out; acc_in) gives the outputs of the one gemm over the
+// whole K: the expected outputs are the reference model's for the unsplit gemm, and every pbuf write is
+// checked against the model on the way.
+TEST_F(BitmacTest, SplitK) {
+  for (unsigned round = 0; round < 6 && !HasFatalFailure(); ++round) {
+    const unsigned dt = round < 2 ? (round ? isa::kDtypeBitmod3 : isa::kDtypeInt8) : random_dtype();
+    const unsigned gp = min_gp(dt) + static_cast<unsigned>(rng() % 2), m = 1 + static_cast<unsigned>(rng() % 4);
+    const unsigned ngs[3] = {1 + static_cast<unsigned>(rng() % 3), 1 + static_cast<unsigned>(rng() % 2), 1};
+    const unsigned ng = ngs[0] + ngs[1] + ngs[2];
+    Case whole = make_case(dt, m, gp, ng, round % 2, round % 3 == 0);
+    // the expected outputs: the whole gemm, on a copy of the scratchpads
+    place(whole);
+    std::vector<bitgrid::SpmWrite> expect;
+    engine->execute(to_insn(whole.g), hw, spm, expect);
+    const unsigned K = whole.g.K(), G = 2 * kR * gp;
+    unsigned g0 = 0;
+    for (unsigned part = 0; part < 3 && !HasFatalFailure(); ++part) {
+      Case cs;
+      cs.g = whole.g;
+      cs.g.ng = ngs[part];
+      cs.g.acc_in = part > 0;
+      cs.g.acc_out = part < 2;
+      if (cs.g.acc_out) cs.g.relu = cs.g.out32 = false;
+      auto& t = cs.tile;
+      t = whole.tile;
+      t.n_groups = ngs[part];
+      const unsigned Kp = cs.g.K();
+      t.codes.assign(kC * Kp, 0);
+      t.scale.assign(kC * ngs[part], 0);
+      t.sel.assign(kC * ngs[part], 0);
+      for (unsigned c = 0; c < kC; ++c) {
+        std::copy_n(whole.tile.codes.begin() + c * K + g0 * G, Kp, t.codes.begin() + c * Kp);
+        std::copy_n(whole.tile.scale.begin() + c * ng + g0, ngs[part], t.scale.begin() + c * ngs[part]);
+        std::copy_n(whole.tile.sel.begin() + c * ng + g0, ngs[part], t.sel.begin() + c * ngs[part]);
+      }
+      cs.x.resize(m * Kp);
+      for (unsigned r = 0; r < m; ++r) std::copy_n(whole.x.begin() + r * K + g0 * G, Kp, cs.x.begin() + r * Kp);
+      place_addresses(cs.g);
+      if (part == 2) cs.g.o_addr = whole.g.o_addr, cs.g.o_stride = whole.g.o_stride;
+      g0 += ngs[part];
+      issue(cs, static_cast<unsigned>(rng() % 2));
+    }
+    drain();
+    for (const auto& wr : expect)
+      for (size_t i = 0; i < wr.words.size(); ++i)
+        ASSERT_EQ(buf(isa::Buf::kObuf)[wr.addr + i], wr.words[i])
+            << "split K vs whole K, obuf word " << wr.addr + i << ", " << whole.g;
+  }
+}
+
+// acc_in with arbitrary pbuf contents (junk words: only their low 48 bits count, and the 48-bit sums wrap)
+// and random acc flags between ordinary gemms.
+TEST_F(BitmacTest, RandomAccumulate) {
+  for (unsigned i = 0; i < 30 && !HasFatalFailure(); ++i) {
+    const unsigned dt = random_dtype();
+    Case cs = make_case(dt, 1 + rng() % 3, min_gp(dt) + static_cast<unsigned>(rng() % 2), 1 + rng() % 2, false, false);
+    cs.g.acc_in = rng() % 2;
+    cs.g.acc_out = rng() % 2;
+    if (!cs.g.acc_out) {
+      cs.g.out32 = rng() % 2;
+      cs.g.relu = rng() % 2;
+      cs.g.o_stride = 0;
+      place_addresses(cs.g);
+    }
+    if (i % 5 == 0) {
+      while (cur && !HasFatalFailure()) idle_cycle();
+      for (uint32_t w = 0; w < words(isa::Buf::kPbuf); ++w) buf(isa::Buf::kPbuf)[w] = golden_p[w] = rng();
+    }
     issue(cs, rng() % 3 ? 0 : 1 + rng() % 4);
   }
   drain();

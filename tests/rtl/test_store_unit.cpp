@@ -214,8 +214,9 @@ TEST_F(StoreUnitTest, FaultOfTheHeadInstruction) {
       const Store st{buf, 8, nwords, 64};
       set_insn(sim->insn_i, encode_store(st));
       sim.settle();
-      // configs/isa: the buffers with dma: store are rbuf (hamtopk) and obuf (bitmac)
-      const bool bad = nwords >= kBeatWords && buf != kBufRbuf && buf != static_cast<unsigned>(isa::Buf::kObuf);
+      // configs/isa: the buffers with dma: store are rbuf (hamtopk), obuf and pbuf (bitmac)
+      const bool bad = nwords >= kBeatWords && buf != kBufRbuf && buf != static_cast<unsigned>(isa::Buf::kObuf) &&
+                       buf != static_cast<unsigned>(isa::Buf::kPbuf);
       ASSERT_EQ(sim->fault_o, bad ? uint64_t{1} << kBadBuffer : 0u) << "buf " << buf << " nwords " << nwords;
       ASSERT_EQ(sim->fault_o, expected_fault(st));
       ASSERT_TRUE(sim->idle_o);

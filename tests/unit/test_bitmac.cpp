@@ -225,8 +225,9 @@ TEST(BitmacEngine, LegalityNamesTheLimit) {
   g.m_rows = 0;
   EXPECT_NE(err(g).find("m_rows"), std::string::npos);
   g = ok;
-  g.group_pairs = 1;  // 2T = 4 cycles < 8
-  EXPECT_NE(err(g).find("rescaler"), std::string::npos);
+  g.group_pairs = 1;  // 2T = 4 cycles < the rescaler's 8: legal, the slots stretch to T' = 4 (R11)
+  EXPECT_EQ(err(g), "");
+  EXPECT_EQ(e->cycles(encode(g), hw), 2u * 4 * 2 * 2 + 20);  // 2T' * M * P + 20, P = 1 * 2
   g = ok;
   g.group_pairs = 63;  // 63 * 32 = 2016 weights > 1024
   EXPECT_NE(err(g).find("1024"), std::string::npos);
@@ -316,7 +317,11 @@ TEST(LinearCompiler, ErrorsNameTheLayerAndTheLimit) {
   l.k = 48;
   l.n = 8;
   l.group = 24;  // not a multiple of 2R = 16
-  auto err = [&](const LinearQ& x) {
+  auto err = [&](LinearQ x) {
+    x.codes.assign(x.n * x.k, 0);  // well-formed operands of the shape
+    x.scale.assign(x.n * (x.group ? x.k / x.group : 0), 0);
+    x.sel = x.scale;
+    x.channels.assign(x.n, {});
     try {
       compile_model({x}, hw);
     } catch (const Error& e) {
@@ -328,12 +333,170 @@ TEST(LinearCompiler, ErrorsNameTheLayerAndTheLimit) {
   l.group = 32;
   EXPECT_NE(err(l).find("does not divide K = 48"), std::string::npos);
   l.k = 1024;
-  l.group = 128;
+  l.group = 128;  // one group of 8 channels x 128 INT8 weights: 1 KiB, half of wbuf is 512 bytes
   l.x.assign(1024, 0);
-  EXPECT_NE(err(l).find("exceeds half of wbuf"), std::string::npos) << err(l);
+  EXPECT_NE(err(l).find("layer fc9: one group of 8 output channels x 128 weights (1024 bytes) or its parameters "
+                        "exceed half of wbuf (512 bytes"),
+            std::string::npos)
+      << err(l);
+  l.group = 16;
+  l.k = 80;  // 5 groups: 640 bytes of INT8 weights per tile, more than half of wbuf, so K is split
+  l.x.assign(80, 0);
+  EXPECT_EQ(err(l), "");
+  l.k = 16 * 4100;  // 4100 groups: past the 48-bit accumulator's exact range
+  l.x.assign(l.k, 0);
+  EXPECT_NE(err(l).find("above the 4095 the 48-bit accumulator holds exactly"), std::string::npos) << err(l);
+  // a split K is loaded row by row in chunks that start on a DRAM beat: K must be whole beats
+  HwConfig wide = hw_file("default");  // 2R = 32
+  wide.dram_bytes_per_cycle = 64;
+  wide.wbuf_kib = 4;
+  LinearQ k;
+  k.name = "fc2";
+  k.m = 1;
+  k.k = 32 * 81;
+  k.group = 32;
+  k.n = 16;
+  k.x.assign(k.k, 0);
+  k.codes.assign(k.n * k.k, 0);
+  k.scale.assign(k.n * k.k / k.group, 0);
+  k.sel = k.scale;
+  k.channels.assign(k.n, {});
+  try {
+    compile_model({k}, wide);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("layer fc2: K = 2592 must be a multiple of dram_bytes_per_cycle = 64"),
+              std::string::npos)
+        << e.what();
+  }
   l.k = 64;
   l.group = 16;
   l.x.assign(64, 0);
-  l.dtype = isa::kDtypeInt4;  // T = 2: a 16-weight group takes 4 cycles
-  EXPECT_NE(err(l).find("fewer than the rescaler's 8 (use a group of at least 32)"), std::string::npos) << err(l);
+  l.dtype = isa::kDtypeInt4;  // T = 2: a 16-weight group takes 4 cycles, stretched to the rescaler's 8 (R11)
+  EXPECT_EQ(err(l), "");
+}
+
+// Partial sums by hand on the tiny array: x = 1..16, channel 0's INT8 weights all 1 with scale 2 (acc 272),
+// channel 1's all -1 with scale 3 (acc -408). acc_out writes them to pbuf row m (word m*C + c) sign-extended;
+// acc_in adds pbuf's 48-bit values, wrapping: 2^47 - 1 + 272 = -2^47 + 271.
+TEST(BitmacEngine, PartialSumsByHand) {
+  const HwConfig hw = hw_file("tiny");  // C = 8
+  const Engine* e = engine_of(static_cast<uint64_t>(isa::Op::kGemm));
+  Scratchpads spm(hw);
+  bitmac::Tile t;
+  t.dtype = isa::kDtypeInt8;
+  t.codes.assign(8 * 16, 0);
+  for (int k = 0; k < 16; ++k) {
+    t.codes[0 * 16 + k] = 1;
+    t.codes[1 * 16 + k] = 0xFF;
+  }
+  t.scale.assign(8, 0);
+  t.sel.assign(8, 0);
+  t.scale[0] = 2;
+  t.scale[1] = 3;
+  t.channels.assign(8, bitmac::Channel{0, 1, 0});
+  const auto w = bitmac::pack_weights(hw, t), s = bitmac::pack_side(hw, t);
+  std::copy(w.begin(), w.end(), spm.data(isa::Buf::kWbuf));
+  std::copy(s.begin(), s.end(), spm.data(isa::Buf::kSbuf));
+  auto* a = reinterpret_cast<int8_t*>(spm.data(isa::Buf::kAbuf));
+  for (int k = 0; k < 16; ++k) a[16 + k] = a[k] = static_cast<int8_t>(k + 1);  // rows 0 and 1 alike
+  isa::GemmInsn g;
+  g.dtype = isa::kDtypeInt8;
+  g.m_rows = 2;
+  g.group_pairs = 1;
+  g.n_groups = 1;
+  g.o_stride = 1;
+  g.acc_out = 1;
+  std::vector<SpmWrite> writes;
+  ASSERT_EQ(e->check(encode(g), hw), "");
+  e->execute(encode(g), hw, spm, writes);
+  ASSERT_EQ(writes.size(), 2u);
+  for (uint64_t m = 0; m < 2; ++m) {
+    EXPECT_EQ(writes[m].buf, isa::Buf::kPbuf);
+    EXPECT_EQ(writes[m].addr, m * 8);
+    ASSERT_EQ(writes[m].words.size(), 8u);
+    EXPECT_EQ(writes[m].words[0], 272u);
+    EXPECT_EQ(writes[m].words[1], static_cast<uint64_t>(int64_t{-408}));
+    EXPECT_EQ(writes[m].words[2], 0u);
+  }
+  // acc_in, INT32 outputs: row 0 adds 1000 and -(2^40) to columns 0 and 1; row 1 holds 2^47 - 1 in column 0
+  // (and junk above bit 47, which does not count)
+  uint64_t* pb = spm.data(isa::Buf::kPbuf);
+  pb[0] = 1000;
+  pb[1] = static_cast<uint64_t>(-(int64_t{1} << 40));
+  pb[8] = (uint64_t{0xABCD} << 48) | ((uint64_t{1} << 47) - 1);
+  g.acc_out = 0;
+  g.acc_in = 1;
+  g.out32 = 1;
+  g.o_stride = 4;
+  writes.clear();
+  ASSERT_EQ(e->check(encode(g), hw), "");
+  e->execute(encode(g), hw, spm, writes);
+  ASSERT_EQ(writes.size(), 2u);
+  EXPECT_EQ(writes[0].buf, isa::Buf::kObuf);
+  auto out32 = [&](int m, int c) {
+    return static_cast<int32_t>(static_cast<uint32_t>(writes[m].words[c / 2] >> (32 * (c % 2))));
+  };
+  EXPECT_EQ(out32(0, 0), 1272);
+  EXPECT_EQ(out32(0, 1), std::numeric_limits<int32_t>::min());  // -2^40 - 408 saturates
+  // -2^47 + 271 (wrapped) saturates low; without the wrap it would saturate high
+  EXPECT_EQ(out32(1, 0), std::numeric_limits<int32_t>::min());
+  EXPECT_EQ(out32(1, 1), -408);
+  // legality: acc_out takes no ReLU or INT32, partial sums must fit pbuf (1 KiB = 16 rows of 8)
+  g.acc_out = 1;
+  EXPECT_NE(e->check(encode(g), hw).find("relu and out32 must be 0"), std::string::npos);
+  g.out32 = 0;
+  g.m_rows = 17;
+  g.o_stride = 1;
+  EXPECT_NE(e->check(encode(g), hw).find("partial sums of 17 rows exceed pbuf (16 rows)"), std::string::npos)
+      << e->check(encode(g), hw);
+}
+
+// Layers whose K is split into chunks (partial sums through pbuf, activations loaded row by row per chunk)
+// give exactly the direct computation, on three machines with small weight buffers, for every datatype.
+TEST(LinearCompiler, SplitKMatchesTheDirectComputation) {
+  std::mt19937_64 rng(12);
+  for (const char* f : {"default", "small", "tiny"}) {
+    HwConfig hw = hw_file(f);
+    hw.wbuf_kib = 4;  // (tiny: 1)
+    if (std::string(f) == "tiny") hw.wbuf_kib = 1;
+    for (uint64_t dt = 0; dt < isa::kDtypes.size(); ++dt) {
+      LinearQ l;
+      l.dtype = dt;
+      const uint64_t R = bitmac::rows(hw), T = bitmac::terms(hw, dt);
+      l.group = 2 * R * ((4 + T - 1) / T);
+      const uint64_t wbuf_bytes = static_cast<uint64_t>(hw.wbuf_kib) * 1024;
+      // more than half of wbuf holds for one tile, up to three times as much
+      const uint64_t per_group = bitmac::weight_words(hw, dt, l.group / (2 * R), 1) * 8;
+      const uint64_t abuf_half_groups = static_cast<uint64_t>(hw.abuf_kib) * 512 / l.group;
+      const uint64_t fit = wbuf_bytes / 2 / per_group;  // groups of one tile that half of wbuf holds
+      const uint64_t ng = std::min(abuf_half_groups, fit + 1 + rng() % (2 * fit + 1));
+      l.k = l.group * ng;
+      l.m = 1 + rng() % 5;
+      l.n = 4 + rng() % (2 * bitmac::cols(hw));
+      l.relu = rng() % 3 == 0;
+      l.out32 = dt % 3 == 0;
+      l.x.resize(l.m * l.k);
+      for (auto& v : l.x) v = static_cast<int8_t>(rng());
+      l.codes.resize(l.n * l.k);
+      for (auto& v : l.codes) v = static_cast<uint8_t>(rng() & ((1u << isa::kDtypes[dt].bits) - 1));
+      l.scale.resize(l.n * ng);
+      l.sel.resize(l.n * ng);
+      for (auto& v : l.scale) v = static_cast<uint8_t>(rng());
+      for (auto& v : l.sel) v = static_cast<uint8_t>(rng() % 4);
+      l.channels.resize(l.n);
+      for (auto& c : l.channels)
+        c = {static_cast<int32_t>(rng() % 20001) - 10000, static_cast<uint16_t>(rng()),
+             static_cast<uint8_t>(22 + rng() % 8)};  // |t| up to ~K * 2^31: some outputs in range
+      const ModelCompiled c = compile_model({l}, hw);
+      ASSERT_GT(c.layers[0].k_chunks, 1u) << f << " " << isa::kDtypes[dt].name << " K=" << l.k;
+      const ExecResult r = execute_program(c.program, hw, c.memory);
+      ASSERT_FALSE(r.fault) << f;
+      const auto y = decode_layer(l, c.layers[0], r.memory), ref = linear_reference(l);
+      ASSERT_EQ(y, ref) << f << " " << isa::kDtypes[dt].name << " M=" << l.m << " K=" << l.k << " N=" << l.n
+                        << " chunks " << c.layers[0].k_chunks;
+      EXPECT_GT(std::set<int32_t>(ref.begin(), ref.end()).size(), 1u)
+          << f << " " << isa::kDtypes[dt].name << " M=" << l.m << " K=" << l.k << " N=" << l.n << " first " << ref[0];
+    }
+  }
 }

@@ -1,12 +1,15 @@
 // Lowering of a list of quantized linear layers onto the MAC array (engine bitmac, docs/ARCHITECTURE.md
 // §3.2, R11). Per layer, the output is cut into tiles of mac_cols channels (n) and of m_tile activation
-// rows (m); one gemm computes an (m tile, n tile) pair over the whole of K. Activations of an m tile stay in
-// one half of abuf while the weights and side data of the n tiles stream through the halves of wbuf/sbuf
-// (double buffering), as many n tiles per load as half a buffer holds; the m tile's outputs collect in one
-// half of obuf and are stored once after its last n tile. Halves alternate over the whole program (steps and
-// m tiles are counted across layers).
+// rows (m), and K into chunks when one tile's weights over the whole of K do not fit half of wbuf; a unit
+// is (n tile, K chunk), and one gemm computes an (m tile, unit) pair. The chunks of a tile run one after
+// another and carry their accumulators through pbuf (acc_out on all but the last, acc_in on all but the
+// first). Activations of an m tile stay in one half of abuf (with K chunks: chunk by chunk, each chunk's
+// rows contiguous, so a chunk's gemm reads rows of its own length; loaded row by row) while the weights and
+// side data of the units stream through the halves of wbuf/sbuf (double buffering), as many units per load
+// as half a buffer holds; the m tile's outputs collect in one half of obuf and are stored once after its
+// last unit. Halves alternate over the whole program (steps and m tiles are counted across layers).
 // Dependency tokens (R2/R3), with every counter accounted in order (a Ledger), step j = (m tile, a group of
-// n tiles):
+// units):
 //   loads of step j (activations when it starts an m tile, weights, side data): the last pushes l2c; the
 //   step's first gemm pops it
 //   the step's last gemm pushes c2l; the first load of step j pops c2l until step j-2 (same halves) is done
@@ -30,6 +33,7 @@ namespace bitgrid {
 namespace {
 
 uint64_t round_up(uint64_t v, uint64_t m) { return (v + m - 1) / m * m; }
+uint64_t ceil_div(uint64_t v, uint64_t m) { return (v + m - 1) / m; }
 
 // One token counter accounted in order: producers get indices as they are emitted; the consumer pops in
 // order, so "wait for producer i" means popping until more than i tokens were consumed.
@@ -95,25 +99,51 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
                   std::to_string(2 * R) + " (a group is whole pairs of k-tiles)");
     if (l.group > bitmac::kMaxGroup)
       throw Error(where + ": group " + std::to_string(l.group) + " exceeds " + std::to_string(bitmac::kMaxGroup));
-    const uint64_t gp = l.group / (2 * R), ng = K / l.group, T = bitmac::terms(hw, l.dtype);
-    if (gp * 2 * T < bitmac::kRescaleCycles)
-      throw Error(where + ": a group of " + std::to_string(l.group) + " weights takes " + std::to_string(gp * 2 * T) +
-                  " cycles on this array, fewer than the rescaler's " + std::to_string(bitmac::kRescaleCycles) +
-                  " (use a group of at least " + std::to_string(bitmac::kRescaleCycles * R / T) + ")");
+    const uint64_t gp = l.group / (2 * R), ng = K / l.group;
+    if (l.codes.size() != N * K || l.scale.size() != N * ng || l.sel.size() != N * ng || l.channels.size() != N)
+      throw Error(where + ": operands of the wrong size (codes " + std::to_string(l.codes.size()) + ", scales " +
+                  std::to_string(l.scale.size()) + ", selectors " + std::to_string(l.sel.size()) + ", channels " +
+                  std::to_string(l.channels.size()) + "; [N][K] = " + std::to_string(N * K) +
+                  ", [N][K/group] = " + std::to_string(N * ng) + ", N = " + std::to_string(N) + ")");
     if (gp >= (uint64_t{1} << isa::kGEMM_GROUP_PAIRS.width))
       throw Error(where + ": group " + std::to_string(l.group) + " exceeds the gemm field group_pairs");
-    if (ng >= (uint64_t{1} << isa::kGEMM_N_GROUPS.width))
-      throw Error(where + ": K = " + std::to_string(K) + " has more groups than the gemm field n_groups holds");
-    const uint64_t wwords = bitmac::weight_words(hw, l.dtype, gp, ng), swords = bitmac::side_words(hw, ng);
-    if (round_up(wwords, wb) > whalf)
-      throw Error(where + ": one tile of " + std::to_string(C) + " output channels x K = " + std::to_string(K) +
-                  " weights (" + std::to_string(wwords * 8) + " bytes) exceeds half of wbuf (" +
-                  std::to_string(whalf * 8) + " bytes; wbuf_kib = " + std::to_string(hw.wbuf_kib) +
-                  "); K is not tiled");
-    if (round_up(swords, wb) > shalf)
-      throw Error(where + ": the tile's parameters and scales (" + std::to_string(swords * 8) +
-                  " bytes) exceed half of sbuf (" + std::to_string(shalf * 8) +
+    if (ng >= bitmac::kMaxGroups)
+      throw Error(where + ": K = " + std::to_string(K) + " is " + std::to_string(ng) + " groups of " +
+                  std::to_string(l.group) + ", above the " + std::to_string(bitmac::kMaxGroups - 1) +
+                  " the 48-bit accumulator holds exactly");
+    // K chunks: as many groups per gemm as half of wbuf and of sbuf and the n_groups field take; chunk
+    // starts beat aligned in an activation row (they are loaded row by row).
+    auto chunk_fits = [&](uint64_t g) {
+      return g < (uint64_t{1} << isa::kGEMM_N_GROUPS.width) &&
+             round_up(bitmac::weight_words(hw, l.dtype, gp, g), wb) <= whalf &&
+             round_up(bitmac::side_words(hw, g), wb) <= shalf;
+    };
+    if (!chunk_fits(1))
+      throw Error(where + ": one group of " + std::to_string(C) + " output channels x " + std::to_string(l.group) +
+                  " weights (" + std::to_string(bitmac::weight_words(hw, l.dtype, gp, 1) * 8) +
+                  " bytes) or its parameters exceed half of wbuf (" + std::to_string(whalf * 8) +
+                  " bytes; wbuf_kib = " + std::to_string(hw.wbuf_kib) + ") or of sbuf (" + std::to_string(shalf * 8) +
                   " bytes; sbuf_kib = " + std::to_string(hw.sbuf_kib) + ")");
+    uint64_t ngc = ng;
+    if (!chunk_fits(ng)) {
+      if (K % beat)
+        throw Error(where + ": K = " + std::to_string(K) +
+                    " must be a multiple of dram_bytes_per_cycle = " + std::to_string(beat) +
+                    " to be split (one tile's weights over the whole of K exceed half of wbuf, " +
+                    std::to_string(whalf * 8) + " bytes)");
+      const uint64_t qg = beat / std::gcd(l.group, beat);  // groups per beat-aligned chunk start
+      uint64_t hi = 1;
+      while (hi < ng && chunk_fits(hi + 1)) ++hi;
+      hi = hi / qg * qg;
+      if (hi == 0)
+        throw Error(where + ": " + std::to_string(qg) +
+                    " groups (the smallest beat-aligned K chunk) exceed half of wbuf (" + std::to_string(whalf * 8) +
+                    " bytes) or of sbuf");
+      ngc = round_up(ceil_div(ng, ceil_div(ng, hi)), qg);  // balanced chunks
+    }
+    lay.k_chunk_groups = ngc;
+    lay.k_chunks = ceil_div(ng, ngc);
+    const uint64_t wwords = bitmac::weight_words(hw, l.dtype, gp, ngc), swords = bitmac::side_words(hw, ngc);
     const uint64_t n_pad = round_up(N, C), ob = l.out32 ? 4 : 1, o_stride = n_pad * ob / 8;
     if (o_stride >= (uint64_t{1} << isa::kGEMM_O_STRIDE.width))
       throw Error(where + ": an output row of " + std::to_string(n_pad * ob) +
@@ -121,12 +151,17 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
     // m tile: fits half of abuf and of obuf and the m_rows field; when there are several, every tile
     // starts beat aligned in X and in Y.
     uint64_t mt = std::min<uint64_t>(M, (uint64_t{1} << isa::kGEMM_M_ROWS.width) - 1);
-    auto fits = [&](uint64_t r) { return round_up(r * K / 8, wb) <= ahalf && round_up(r * o_stride, wb) <= ohalf; };
+    const uint64_t prows = static_cast<uint64_t>(hw.buf_words(isa::Buf::kPbuf)) / bitmac::psum_row_words(hw);
+    auto fits = [&](uint64_t r) {
+      return round_up(r * K / 8, wb) <= ahalf && round_up(r * o_stride, wb) <= ohalf &&
+             (lay.k_chunks == 1 || r <= prows);
+    };
     while (mt > 0 && !fits(mt)) --mt;
     if (mt == 0)
       throw Error(where + ": one activation row (" + std::to_string(K) + " bytes) or output row (" +
                   std::to_string(n_pad * ob) + " bytes) exceeds half of abuf (" + std::to_string(ahalf * 8) +
-                  " bytes) or obuf (" + std::to_string(ohalf * 8) + " bytes)");
+                  " bytes) or obuf (" + std::to_string(ohalf * 8) + " bytes)" +
+                  (lay.k_chunks > 1 ? ", or pbuf holds no row of partial sums" : ""));
     if (mt < M) {
       const uint64_t qx = beat / std::gcd(K, beat), qy = beat / std::gcd(n_pad * ob, beat);
       const uint64_t q = std::lcm(qx, qy);
@@ -160,13 +195,13 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
     }
     lay.w_bytes = round_up(wwords * 8, beat);
     lay.s_bytes = round_up(swords * 8, beat);
-    lay.tiles_per_load =
-        std::max<uint64_t>(1, std::min({lay.n_tiles, whalf * 8 / lay.w_bytes, shalf * 8 / lay.s_bytes}));
-    lay.weight_dram_bytes = lay.n_tiles * (lay.w_bytes + lay.s_bytes);
+    const uint64_t units = lay.n_tiles * lay.k_chunks;
+    lay.units_per_load = std::max<uint64_t>(1, std::min({units, whalf * 8 / lay.w_bytes, shalf * 8 / lay.s_bytes}));
+    lay.weight_dram_bytes = units * (lay.w_bytes + lay.s_bytes);
     lay.w_addr = addr;
-    addr += lay.n_tiles * lay.w_bytes;
+    addr += units * lay.w_bytes;
     lay.s_addr = addr;
-    addr += lay.n_tiles * lay.s_bytes;
+    addr += units * lay.s_bytes;
     lay.y_addr = addr;
     addr += round_up(M * n_pad * ob, beat) + beat;  // a tile's store rounds up to whole beats
   }
@@ -178,26 +213,31 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
     const LayerLayout& lay = out.layers[li];
     if (producer[li] < 0) std::memcpy(out.memory.data() + lay.x_addr, l.x.data(), l.m * l.k);
     const uint64_t K = l.k, ng = K / l.group;
-    for (uint64_t t = 0; t < lay.n_tiles; ++t) {
-      bitmac::Tile tile;
-      tile.dtype = l.dtype;
-      tile.group_pairs = l.group / (2 * R);
-      tile.n_groups = ng;
-      tile.codes.assign(C * K, 0);
-      tile.scale.assign(C * ng, 0);
-      tile.sel.assign(C * ng, 0);
-      tile.channels.assign(C, bitmac::Channel{0, 0, 0});
-      for (uint64_t c = 0; c < C && t * C + c < l.n; ++c) {
-        const uint64_t n = t * C + c;
-        std::memcpy(tile.codes.data() + c * K, l.codes.data() + n * K, K);
-        std::memcpy(tile.scale.data() + c * ng, l.scale.data() + n * ng, ng);
-        std::memcpy(tile.sel.data() + c * ng, l.sel.data() + n * ng, ng);
-        tile.channels[c] = l.channels[n];
+    for (uint64_t t = 0; t < lay.n_tiles; ++t)
+      for (uint64_t kc = 0; kc < lay.k_chunks; ++kc) {
+        // unit (t, kc): groups [g0, g0 + cg) of output channels t*C ..; every chunk carries the channel
+        // parameters (only the last one's requantize)
+        const uint64_t g0 = kc * lay.k_chunk_groups, cg = std::min(lay.k_chunk_groups, ng - g0);
+        const uint64_t k0 = g0 * l.group, ck = cg * l.group, u = t * lay.k_chunks + kc;
+        bitmac::Tile tile;
+        tile.dtype = l.dtype;
+        tile.group_pairs = l.group / (2 * R);
+        tile.n_groups = cg;
+        tile.codes.assign(C * ck, 0);
+        tile.scale.assign(C * cg, 0);
+        tile.sel.assign(C * cg, 0);
+        tile.channels.assign(C, bitmac::Channel{0, 0, 0});
+        for (uint64_t c = 0; c < C && t * C + c < l.n; ++c) {
+          const uint64_t n = t * C + c;
+          std::memcpy(tile.codes.data() + c * ck, l.codes.data() + n * K + k0, ck);
+          std::memcpy(tile.scale.data() + c * cg, l.scale.data() + n * ng + g0, cg);
+          std::memcpy(tile.sel.data() + c * cg, l.sel.data() + n * ng + g0, cg);
+          tile.channels[c] = l.channels[n];
+        }
+        const auto w = bitmac::pack_weights(hw, tile), s = bitmac::pack_side(hw, tile);
+        std::memcpy(out.memory.data() + lay.w_addr + u * lay.w_bytes, w.data(), w.size() * 8);
+        std::memcpy(out.memory.data() + lay.s_addr + u * lay.s_bytes, s.data(), s.size() * 8);
       }
-      const auto w = bitmac::pack_weights(hw, tile), s = bitmac::pack_side(hw, tile);
-      std::memcpy(out.memory.data() + lay.w_addr + t * lay.w_bytes, w.data(), w.size() * 8);
-      std::memcpy(out.memory.data() + lay.s_addr + t * lay.s_bytes, s.data(), s.size() * 8);
-    }
   }
 
   // ---- program
@@ -210,7 +250,7 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
   for (const auto& l : layers) out.sections.push_back(l.name);
   struct Step {
     size_t layer;
-    uint64_t t, nt0, nt1, tg;  // m tile (in the layer), n tiles [nt0, nt1), global m tile
+    uint64_t t, u0, u1, tg;  // m tile (in the layer), units [u0, u1), global m tile
   };
   std::vector<Step> steps;
   std::vector<uint64_t> layer_first_tg(layers.size());
@@ -219,9 +259,10 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
     for (size_t li = 0; li < layers.size(); ++li) {
       const LayerLayout& lay = out.layers[li];
       layer_first_tg[li] = tg;
+      const uint64_t units = lay.n_tiles * lay.k_chunks;
       for (uint64_t t = 0; t < lay.m_tiles; ++t, ++tg)
-        for (uint64_t nt = 0; nt < lay.n_tiles; nt += lay.tiles_per_load)
-          steps.push_back({li, t, nt, std::min(lay.n_tiles, nt + lay.tiles_per_load), tg});
+        for (uint64_t u = 0; u < units; u += lay.units_per_load)
+          steps.push_back({li, t, u, std::min(units, u + lay.units_per_load), tg});
     }
   }
   Ledger c2l, s2c;
@@ -256,28 +297,47 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
     const LayerLayout& lay = out.layers[s.layer];
     Deps first;  // the wait rides on the first load of the step (c2l is popped in order: one wait, the latest)
     int64_t wait = j >= 2 ? static_cast<int64_t>(step_c2l[j - 2]) : -1;
-    if (s.nt0 == 0) wait = std::max(wait, relay_c2l[s.layer]);
+    if (s.u0 == 0) wait = std::max(wait, relay_c2l[s.layer]);
     if (wait >= 0) c2l_wait(static_cast<uint64_t>(wait), first);
-    if (s.nt0 == 0) {
-      const uint64_t rows = std::min(lay.m_tile, l.m - s.t * lay.m_tile);
-      emit(make_load(isa::Buf::kAbuf, (s.tg % 2) * ahalf, round_up(rows * l.k / 8, wb),
-                     lay.x_addr + s.t * lay.m_tile * l.k, first),
-           l.name + ": activations of rows " + std::to_string(s.t * lay.m_tile) + ".." +
-               std::to_string(s.t * lay.m_tile + rows - 1));
-      first = Deps{};
+    if (s.u0 == 0) {
+      const uint64_t rows = std::min(lay.m_tile, l.m - s.t * lay.m_tile), row0 = s.t * lay.m_tile;
+      const std::string rs = std::to_string(row0) + ".." + std::to_string(row0 + rows - 1);
+      if (lay.k_chunks == 1) {
+        emit(make_load(isa::Buf::kAbuf, (s.tg % 2) * ahalf, round_up(rows * l.k / 8, wb), lay.x_addr + row0 * l.k,
+                       first),
+             l.name + ": activations of rows " + rs);
+        first = Deps{};
+      } else {
+        // chunk by chunk, row by row: chunk kc of row r at (rows*k0 + r*ck)/8 words of the half
+        for (uint64_t kc = 0; kc < lay.k_chunks; ++kc) {
+          const uint64_t k0 = kc * lay.k_chunk_groups * l.group, ck = std::min(lay.k_chunk_groups * l.group, l.k - k0);
+          for (uint64_t r = 0; r < rows; ++r) {
+            emit(make_load(isa::Buf::kAbuf, (s.tg % 2) * ahalf + (rows * k0 + r * ck) / 8, ck / 8,
+                           lay.x_addr + (row0 + r) * l.k + k0, first),
+                 l.name + ": activations of row " + std::to_string(row0 + r) + ", k " + std::to_string(k0) + ".." +
+                     std::to_string(k0 + ck - 1));
+            first = Deps{};
+          }
+        }
+      }
     }
-    const uint64_t nt = s.nt1 - s.nt0;
-    const std::string chans = std::to_string(s.nt0 * C) + ".." + std::to_string(std::min(l.n, s.nt1 * C) - 1);
-    emit(make_load(isa::Buf::kWbuf, (j % 2) * whalf, nt * lay.w_bytes / 8, lay.w_addr + s.nt0 * lay.w_bytes, first),
+    const uint64_t nu = s.u1 - s.u0, nt0 = s.u0 / lay.k_chunks, nt1 = ceil_div(s.u1, lay.k_chunks);
+    const std::string chans =
+        std::to_string(nt0 * C) + ".." + std::to_string(std::min(l.n, nt1 * C) - 1) +
+        (lay.k_chunks > 1
+             ? " (K chunks " + std::to_string(s.u0 % lay.k_chunks) + " of tile " + std::to_string(nt0) + " .. " +
+                   std::to_string((s.u1 - 1) % lay.k_chunks) + " of tile " + std::to_string(nt1 - 1) + ")"
+             : "");
+    emit(make_load(isa::Buf::kWbuf, (j % 2) * whalf, nu * lay.w_bytes / 8, lay.w_addr + s.u0 * lay.w_bytes, first),
          l.name + ": weights of channels " + chans);
-    emit(make_load(isa::Buf::kSbuf, (j % 2) * shalf, nt * lay.s_bytes / 8, lay.s_addr + s.nt0 * lay.s_bytes,
+    emit(make_load(isa::Buf::kSbuf, (j % 2) * shalf, nu * lay.s_bytes / 8, lay.s_addr + s.u0 * lay.s_bytes,
                    Deps{false, false, false, true}),
          l.name + ": parameters and scales of channels " + chans);
     loads_emitted[j] = true;
     part = saved;
   };
   // A chained layer's first loads wait for its relay nop, so they are not hoisted above it.
-  auto hoistable = [&](size_t j) { return !(steps[j].t == 0 && steps[j].nt0 == 0 && producer[steps[j].layer] >= 0); };
+  auto hoistable = [&](size_t j) { return !(steps[j].t == 0 && steps[j].u0 == 0 && producer[steps[j].layer] >= 0); };
   size_t cur_layer = SIZE_MAX;
   for (size_t j = 0; j < steps.size(); ++j) {
     const Step& s = steps[j];
@@ -299,26 +359,32 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
     if (j + 1 < steps.size() && hoistable(j + 1)) emit_loads(j + 1);
     const uint64_t rows = std::min(lay.m_tile, l.m - s.t * lay.m_tile);
     const uint64_t ob = lay.out_bytes;
-    for (uint64_t nt = s.nt0; nt < s.nt1; ++nt) {
+    const uint64_t ng = l.k / l.group, units = lay.n_tiles * lay.k_chunks;
+    for (uint64_t u = s.u0; u < s.u1; ++u) {
+      const uint64_t nt = u / lay.k_chunks, kc = u % lay.k_chunks, g0 = kc * lay.k_chunk_groups;
+      const bool final_chunk = kc + 1 == lay.k_chunks;
       isa::GemmInsn g;
       g.dtype = l.dtype;
-      g.relu = l.relu;
-      g.out32 = l.out32;
+      g.relu = final_chunk && l.relu;
+      g.out32 = final_chunk && l.out32;
+      g.acc_in = kc > 0;
+      g.acc_out = !final_chunk;
       g.m_rows = rows;
       g.group_pairs = l.group / (2 * R);
-      g.n_groups = l.k / l.group;
-      g.a_addr = (s.tg % 2) * ahalf;
-      g.w_addr = (j % 2) * whalf + (nt - s.nt0) * lay.w_bytes / 8;
-      g.s_addr = (j % 2) * shalf + (nt - s.nt0) * lay.s_bytes / 8;
+      g.n_groups = std::min(lay.k_chunk_groups, ng - g0);
+      g.a_addr = (s.tg % 2) * ahalf + rows * g0 * l.group / 8;
+      g.w_addr = (j % 2) * whalf + (u - s.u0) * lay.w_bytes / 8;
+      g.s_addr = (j % 2) * shalf + (u - s.u0) * lay.s_bytes / 8;
       g.o_addr = (s.tg % 2) * ohalf + nt * C * ob / 8;
       g.o_stride = lay.n_pad * ob / 8;
-      g.deps.pop_prev = nt == s.nt0;                                      // the step's loads
-      if (nt == 0 && s.tg >= 2) s2c_wait(store_of_tg[s.tg - 2], g.deps);  // obuf half free
-      const bool last_in_step = nt + 1 == s.nt1, last_n = nt + 1 == lay.n_tiles;
+      g.deps.pop_prev = u == s.u0;                                       // the step's loads
+      if (u == 0 && s.tg >= 2) s2c_wait(store_of_tg[s.tg - 2], g.deps);  // obuf half free
+      const bool last_in_step = u + 1 == s.u1, last_n = u + 1 == units;
       g.deps.push_prev = last_in_step;
       if (last_in_step) step_c2l[j] = c2l.produce();
       g.deps.push_next = last_n;
-      emit(encode(g), l.name + ": gemm m tile " + std::to_string(s.t) + " x n tile " + std::to_string(nt));
+      emit(encode(g), l.name + ": gemm m tile " + std::to_string(s.t) + " x n tile " + std::to_string(nt) +
+                          (lay.k_chunks > 1 ? " K chunk " + std::to_string(kc) : ""));
       if (last_n) {
         store_of_tg.push_back(s2c.produce());
         emit(make_store(isa::Buf::kObuf, (s.tg % 2) * ohalf, round_up(rows * g.o_stride, wb),
@@ -338,7 +404,9 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
                   {"m_tile", lay.m_tile},
                   {"m_tiles", lay.m_tiles},
                   {"n_tiles", lay.n_tiles},
-                  {"tiles_per_load", lay.tiles_per_load},
+                  {"units_per_load", lay.units_per_load},
+                  {"k_chunks", lay.k_chunks},
+                  {"k_chunk_groups", lay.k_chunk_groups},
                   {"x_addr", lay.x_addr},
                   {"w_addr", lay.w_addr},
                   {"s_addr", lay.s_addr},

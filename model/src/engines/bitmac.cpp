@@ -17,9 +17,13 @@ namespace bitgrid {
 namespace bitmac {
 
 int64_t requant(int64_t acc, const Channel& ch, bool relu, bool out32) {
-  // |acc| < 2^44 (R11 bounds), so every step below is exact in 64 bits.
-  const int64_t t = (acc + ch.bias) * static_cast<int64_t>(ch.mult);
-  const int64_t r = ch.shift ? (t + (int64_t{1} << (ch.shift - 1))) >> ch.shift : t;
+  // The widths of the hardware (§3.2): acc + bias wraps at 48 bits, the product of a 48-bit sum and a
+  // 16-bit multiplier is exact in 64 bits, the rounding addition wraps at 64 bits. Within one gemm
+  // |acc| < 2^44, so nothing wraps; only a chain of acc_in/acc_out gemms over more than 4095 groups can.
+  const int64_t sum = wrap48(acc + ch.bias);
+  const int64_t t = sum * static_cast<int64_t>(ch.mult);
+  const int64_t r =
+      ch.shift ? static_cast<int64_t>(static_cast<uint64_t>(t) + (uint64_t{1} << (ch.shift - 1))) >> ch.shift : t;
   const int64_t lo = out32 ? std::numeric_limits<int32_t>::min() : -128;
   const int64_t hi = out32 ? std::numeric_limits<int32_t>::max() : 127;
   const int64_t s = std::clamp(r, lo, hi);
@@ -94,15 +98,13 @@ class BitmacEngine final : public Engine {
     if (g.m_rows < 1) return "m_rows must be at least 1";
     if (g.group_pairs < 1) return "group_pairs must be at least 1";
     if (g.n_groups < 1) return "n_groups must be at least 1";
-    const uint64_t T = terms(hw, g.dtype), gs = group_size(hw, g.group_pairs);
+    const uint64_t gs = group_size(hw, g.group_pairs);
     if (gs > kMaxGroup)
       return "group of " + std::to_string(gs) + " weights exceeds " + std::to_string(kMaxGroup) +
              " (32-bit partial sums)";
-    if (g.group_pairs * 2 * T < kRescaleCycles)
-      return "group of " + std::to_string(gs) + " weights takes " + std::to_string(g.group_pairs * 2 * T) +
-             " cycles, fewer than the rescaler's " + std::to_string(kRescaleCycles) + " (R11)";
     const uint64_t K = reduction(hw, g.group_pairs, g.n_groups);
     const uint64_t ow = out_row_words(hw, g.out32);
+    if (g.acc_out && (g.relu || g.out32)) return "acc_out writes accumulators: relu and out32 must be 0";
     auto words = [&](isa::Buf b) { return static_cast<uint64_t>(hw.buf_words(b)); };
     if (g.a_addr % (R / 4)) return "a_addr must be a multiple of " + std::to_string(R / 4);
     if (g.a_addr + g.m_rows * K / 8 > words(isa::Buf::kAbuf)) return "activations exceed abuf";
@@ -112,6 +114,10 @@ class BitmacEngine final : public Engine {
       return "weights exceed wbuf";
     if (g.s_addr % (C / 4)) return "s_addr must be a multiple of " + std::to_string(C / 4);
     if (g.s_addr + side_words(hw, g.n_groups) > words(isa::Buf::kSbuf)) return "parameters and scales exceed sbuf";
+    if ((g.acc_in || g.acc_out) && g.m_rows * psum_row_words(hw) > words(isa::Buf::kPbuf))
+      return "partial sums of " + std::to_string(g.m_rows) + " rows exceed pbuf (" +
+             std::to_string(words(isa::Buf::kPbuf) / psum_row_words(hw)) + " rows)";
+    if (g.acc_out) return "";  // obuf is not written
     if (g.o_addr % (C / 8)) return "o_addr must be a multiple of " + std::to_string(C / 8);
     if (g.o_stride % (C / 8)) return "o_stride must be a multiple of " + std::to_string(C / 8);
     if (g.m_rows > 1 && g.o_stride < ow)
@@ -132,6 +138,12 @@ class BitmacEngine final : public Engine {
     out.push_back({static_cast<int>(isa::Buf::kWbuf), g.w_addr,
                    g.w_addr + weight_words(hw, g.dtype, g.group_pairs, g.n_groups), false});
     out.push_back({static_cast<int>(isa::Buf::kSbuf), g.s_addr, g.s_addr + side_words(hw, g.n_groups), false});
+    const uint64_t pw = g.m_rows * psum_row_words(hw);
+    if (g.acc_in) out.push_back({static_cast<int>(isa::Buf::kPbuf), 0, pw, false});
+    if (g.acc_out) {
+      out.push_back({static_cast<int>(isa::Buf::kPbuf), 0, pw, true});
+      return;
+    }
     if (g.o_stride == ow || g.m_rows == 1) {
       out.push_back({static_cast<int>(isa::Buf::kObuf), g.o_addr, g.o_addr + g.m_rows * ow, true});
     } else {
@@ -148,11 +160,15 @@ class BitmacEngine final : public Engine {
     a.count[hw.mac_parallel ? "bitmac.pe_mul" : "bitmac.pe_term"] += slots * 2 * T * R * C;
     a.count["bitmac.col_add"] += slots * 2 * T * C;
     a.count["bitmac.rescale"] += g.m_rows * g.n_groups * C;
-    a.count["bitmac.requant"] += g.m_rows * C;
+    if (!g.acc_out) a.count["bitmac.requant"] += g.m_rows * C;
     a.count[sram_key(isa::Buf::kAbuf, false)] += slots * (R / 4);
     a.count[sram_key(isa::Buf::kWbuf, false)] += slots * pair_words(hw, g.dtype);
     a.count[sram_key(isa::Buf::kSbuf, false)] += (4 + g.m_rows * g.n_groups) * (C / 4);
-    a.count[sram_key(isa::Buf::kObuf, true)] += g.m_rows * out_row_words(hw, g.out32);
+    if (g.acc_in) a.count[sram_key(isa::Buf::kPbuf, false)] += g.m_rows * psum_row_words(hw);
+    if (g.acc_out)
+      a.count[sram_key(isa::Buf::kPbuf, true)] += g.m_rows * psum_row_words(hw);
+    else
+      a.count[sram_key(isa::Buf::kObuf, true)] += g.m_rows * out_row_words(hw, g.out32);
     a.useful["bitmac"] += static_cast<double>(g.m_rows * reduction(hw, g.group_pairs, g.n_groups) * C * T);
   }
 
@@ -213,7 +229,9 @@ class BitmacEngine final : public Engine {
     for (uint64_t m = 0; m < g.m_rows; ++m) {
       const uint64_t* arow = spm.data(isa::Buf::kAbuf, g.a_addr + m * K / 8);
       for (uint64_t k = 0; k < K; ++k) x[k] = static_cast<int8_t>(arow[k / 8] >> (8 * (k % 8)));
-      SpmWrite w{isa::Buf::kObuf, g.o_addr + m * g.o_stride, std::vector<uint64_t>(ow, 0)};
+      const uint64_t* prow = g.acc_in ? spm.data(isa::Buf::kPbuf, m * C) : nullptr;
+      SpmWrite w = g.acc_out ? SpmWrite{isa::Buf::kPbuf, m * C, std::vector<uint64_t>(C, 0)}
+                             : SpmWrite{isa::Buf::kObuf, g.o_addr + m * g.o_stride, std::vector<uint64_t>(ow, 0)};
       for (uint64_t c = 0; c < C; ++c) {
         int64_t acc = 0;
         const int16_t* v = val.data() + c * K;
@@ -221,6 +239,12 @@ class BitmacEngine final : public Engine {
           int32_t psum = 0;
           for (uint64_t k = gr * gs; k < (gr + 1) * gs; ++k) psum += static_cast<int32_t>(x[k]) * v[k];
           acc += static_cast<int64_t>(psum) * scale[c * g.n_groups + gr];
+        }
+        if (prow) acc += static_cast<int64_t>(prow[c]);
+        acc = wrap48(acc);
+        if (g.acc_out) {
+          w.words[c] = static_cast<uint64_t>(acc);
+          continue;
         }
         const int64_t y = requant(acc, ch[c], g.relu, g.out32);
         if (g.out32)

@@ -3,24 +3,27 @@
 //
 // Notation of §3.2: R = MacRows, C = MacCols, Wp = 1 + 3*MacParallel, PW = R*C/32, for the instruction's
 // datatype b = bits, T = MacParallel ? 1 : terms, nr = ceil(b/Wp); gp = group_pairs, P = gp*n_groups,
-// M = m_rows. Slot j < M*P is row m = j/P, pair p = j%P.
+// M = m_rows; T' = max(T, ceil(4/gp)) (a group lasts at least the rescaler's 8 cycles; in the stretch
+// cycles t%T' >= T the PEs see zero activations). Slot j < M*P is row m = j/P, pair p = j%P.
 //
 // Started in cycle c (start_i with insn_i), the schedule of R11, cycle for cycle:
 //   c+1 .. c+4        sbuf reads of the channel-parameter rows 0..3 (bias lo, bias hi, mult, shift)
-//   st(j) = c+11+2T*j slot j: 2T compute cycles; cycle t processes k-tile 2p + t/T, term t%T
+//   st(j) = c+11+2T'*j slot j: 2T' compute cycles; cycle t processes k-tile 2p + t/T', term t%T'
 //   st(j)-nr-2+i      wbuf read i < nr of slot j: w_addr + (p*nr + i)*Wp*PW (Wp planes per read)
 //   st(j)-2           abuf read of slot j's 2R activations: a_addr + m*K/8 + p*R/4 = a_addr + j*R/4;
 //                     if p%gp = 0 also the sbuf scale row of group p/gp: s_addr + (4 + p/gp)*C/4
 //   z                 the last cycle of a group: the rescalers take the partial sums (z+1 .. z+8)
 //   z+9               a row's last group: requantization of the row's accumulators
-//   z+10 (.. z+13)    obuf write of the row (out32: chunk j in z+10+j); the last one is c+E, last_o
-// E = 2T*M*P + 20 + 3*out32.
+//   z+8               acc_in: pbuf read of the row's partial sums (word m*C, C words), added at z+9
+//   z+10 (.. z+13)    obuf write of the row (out32: chunk j in z+10+j), or with acc_out the pbuf write
+//                     of its accumulators (word m*C); the last one is c+E, last_o
+// E = 2T'*M*P + 20 + 3*out32 (acc_out: out32 = 0).
 //
-// Three sequencers produce this: the weight reader (from tick 9-nr on, one slot every 2T cycles, nr
+// Three sequencers produce this: the weight reader (from tick 9-nr on, one slot every 2T' cycles, nr
 // reads at its first nr phases), the activation/scale reader (from tick 9 on, its phase 0 is st(j)-2),
 // and the compute pipeline, which is the activation reader's phase and slot flags delayed by two
 // cycles. Plane registers: a pair's planes are captured into `next` as their reads' data arrive
-// (st(j)-nr-1+i), and `cur <= next` at the end of st(j)-1, the cycle before the slot starts; 2T >= nr
+// (st(j)-nr-1+i), and `cur <= next` at the end of st(j)-1, the cycle before the slot starts; 2T' >= nr
 // for every datatype, so a plane of the next pair never overwrites `next` before it was copied.
 // Its scratchpad ports carry one request each (bitgrid_pkg::spm_req_t), '0 while the engine is idle;
 // read data arrives the cycle after the request. Port widths are fixed by the generated top from
@@ -33,7 +36,8 @@ module bg_bitmac #(
   parameter int unsigned AbufPortWords = MacRows / 4,
   parameter int unsigned WbufPortWords = MacRows * MacCols / 32 * (1 + 3 * MacParallel),
   parameter int unsigned SbufPortWords = MacCols / 4,
-  parameter int unsigned ObufPortWords = MacCols / 8
+  parameter int unsigned ObufPortWords = MacCols / 8,
+  parameter int unsigned PbufPortWords = MacCols
 ) (
   input  logic                             clk_i,
   input  logic                             rst_ni,
@@ -51,7 +55,11 @@ module bg_bitmac #(
   input  logic [SbufPortWords*64-1:0]      sbuf_rdata_i,
   // obuf: write C INT8 outputs, or a quarter of C INT32 outputs
   output bitgrid_pkg::spm_req_t            obuf_req_o,
-  output logic [ObufPortWords*64-1:0]      obuf_wdata_o
+  output logic [ObufPortWords*64-1:0]      obuf_wdata_o,
+  // pbuf: read or write the C 64-bit partial sums of one row
+  output bitgrid_pkg::spm_req_t            pbuf_req_o,
+  output logic [PbufPortWords*64-1:0]      pbuf_wdata_o,
+  input  logic [PbufPortWords*64-1:0]      pbuf_rdata_i
 );
 
   if (MacRows < 8 || MacRows > 64 || (MacRows & (MacRows - 1)) != 0) begin : g_bad_rows
@@ -64,7 +72,7 @@ module bg_bitmac #(
     $fatal(1, "bg_bitmac: MacParallel must be 0 or 1");
   end
   if (AbufPortWords != MacRows / 4 || WbufPortWords != MacRows * MacCols / 32 * (1 + 3 * MacParallel) ||
-      SbufPortWords != MacCols / 4 || ObufPortWords != MacCols / 8) begin : g_bad_ports
+      SbufPortWords != MacCols / 4 || ObufPortWords != MacCols / 8 || PbufPortWords != MacCols) begin : g_bad_ports
     $fatal(1, "bg_bitmac: buffer port widths differ from configs/isa/engines/bitmac.yaml");
   end
 
@@ -82,6 +90,7 @@ module bg_bitmac #(
   localparam logic [AW-1:0] WStep = AW'(Wp * R * C / 32);  // wbuf words of one read
   localparam logic [AW-1:0] SStep = AW'(C / 4);          // sbuf words of one row
   localparam logic [AW-1:0] OStep = AW'(C / 8);          // obuf words of one write
+  localparam logic [AW-1:0] PStep = AW'(C);              // pbuf words of one row
 
   // sbuf read tags (what the data of the previous cycle's read is)
   localparam logic [2:0] STagNone  = 3'd0;
@@ -92,9 +101,10 @@ module bg_bitmac #(
   localparam logic [2:0] STagScale = 3'd5;
 
   // Port requests (the engine's own names).
-  logic          a_req, w_req, s_req, o_req;
-  logic [AW-1:0] a_addr, w_addr, s_addr, o_addr;
+  logic          a_req, w_req, s_req, o_req, p_req, p_we;
+  logic [AW-1:0] a_addr, w_addr, s_addr, o_addr, p_addr;
   logic [C*8-1:0] o_wdata;
+  logic [C*64-1:0] p_wdata;
 
   assign abuf_req_o.req  = a_req;
   assign abuf_req_o.we   = 1'b0;
@@ -109,17 +119,23 @@ module bg_bitmac #(
   assign obuf_req_o.we   = o_req;
   assign obuf_req_o.addr = o_req ? o_addr : '0;
   assign obuf_wdata_o    = o_req ? o_wdata : '0;
+  assign pbuf_req_o.req  = p_req;
+  assign pbuf_req_o.we   = p_req && p_we;
+  assign pbuf_req_o.addr = p_req ? p_addr : '0;
+  assign pbuf_wdata_o    = (p_req && p_we) ? p_wdata : '0;
 
   // ---------------------------------------------------------------------------------------------
   // Instruction fields
   // ---------------------------------------------------------------------------------------------
   logic [2:0]     insn_dtype;
-  logic           insn_relu, insn_out32;
+  logic           insn_relu, insn_out32, insn_acc_in, insn_acc_out;
   logic [MW-1:0]  insn_m_rows;
   logic [GPW-1:0] insn_group_pairs;
   logic [NGW-1:0] insn_n_groups;
   logic [AW-1:0]  insn_a_addr, insn_w_addr, insn_s_addr, insn_o_addr, insn_o_stride;
   logic [2:0]     insn_terms;   // T
+  logic [2:0]     insn_tslot;   // T' = max(T, ceil(4/gp))
+  logic [2:0]     insn_tmin;    // ceil(4/gp)
   logic [3:0]     insn_nr;      // weight reads per pair
   logic [3:0]     insn_bits;
   logic           unused_insn;
@@ -127,6 +143,8 @@ module bg_bitmac #(
   assign insn_dtype       = insn_i[bitgrid_pkg::GemmDtypeLsb +: bitgrid_pkg::GemmDtypeW];
   assign insn_relu        = insn_i[bitgrid_pkg::GemmReluLsb];
   assign insn_out32       = insn_i[bitgrid_pkg::GemmOut32Lsb];
+  assign insn_acc_in      = insn_i[bitgrid_pkg::GemmAccInLsb];
+  assign insn_acc_out     = insn_i[bitgrid_pkg::GemmAccOutLsb];
   assign insn_m_rows      = insn_i[bitgrid_pkg::GemmMRowsLsb +: MW];
   assign insn_group_pairs = insn_i[bitgrid_pkg::GemmGroupPairsLsb +: GPW];
   assign insn_n_groups    = insn_i[bitgrid_pkg::GemmNGroupsLsb +: NGW];
@@ -135,13 +153,15 @@ module bg_bitmac #(
   assign insn_s_addr      = AW'(insn_i[bitgrid_pkg::GemmSAddrLsb +: bitgrid_pkg::GemmSAddrW]);
   assign insn_o_addr      = AW'(insn_i[bitgrid_pkg::GemmOAddrLsb +: bitgrid_pkg::GemmOAddrW]);
   assign insn_o_stride    = AW'(insn_i[bitgrid_pkg::GemmOStrideLsb +: bitgrid_pkg::GemmOStrideW]);
-  // The opcode and the token flags are the dispatcher's and the controller's; bits 63:57 are not part
+  // The opcode and the token flags are the dispatcher's and the controller's; bits 63:59 are not part
   // of any gemm field.
-  assign unused_insn      = ^{insn_i[7:0], insn_i[63:57]};
+  assign unused_insn      = ^{insn_i[7:0], insn_i[63:59]};
 
   assign insn_bits  = bitgrid_pkg::dtype_bits(insn_dtype);
   assign insn_terms = (MacParallel != 0) ? 3'd1 : bitgrid_pkg::dtype_terms(insn_dtype);
   assign insn_nr    = (MacParallel != 0) ? ((insn_bits + 4'd3) >> 2) : insn_bits;
+  assign insn_tmin  = (insn_group_pairs == GPW'(1)) ? 3'd4 : ((insn_group_pairs <= GPW'(3)) ? 3'd2 : 3'd1);
+  assign insn_tslot = (insn_terms > insn_tmin) ? insn_terms : insn_tmin;
 
   // ---------------------------------------------------------------------------------------------
   // Instruction state
@@ -150,9 +170,10 @@ module bg_bitmac #(
   logic           busy_d, busy_q;
   logic [3:0]     tk_d, tk_q;             // cycles since issue, saturating at 15
   logic [2:0]     dtype_q;
-  logic           relu_q, out32_q;
-  logic [1:0]     tlast_q;                // T-1
-  logic [2:0]     phlast_q;               // 2T-1
+  logic           relu_q, out32_q, acc_in_q, acc_out_q;
+  logic [1:0]     tlast_q;                // T'-1
+  logic [2:0]     phlast_q;               // 2T'-1
+  logic [2:0]     terms_q;                // T: terms t%T' >= T are stretch cycles
   logic [3:0]     nr_q;
   logic [GPW-1:0] gp_last_q;              // gp-1
   logic [NGW-1:0] ng_last_q;              // n_groups-1
@@ -166,8 +187,11 @@ module bg_bitmac #(
       dtype_q    <= '0;
       relu_q     <= 1'b0;
       out32_q    <= 1'b0;
+      acc_in_q   <= 1'b0;
+      acc_out_q  <= 1'b0;
       tlast_q    <= '0;
       phlast_q   <= '0;
+      terms_q    <= '0;
       nr_q       <= '0;
       gp_last_q  <= '0;
       ng_last_q  <= '0;
@@ -179,8 +203,11 @@ module bg_bitmac #(
       dtype_q    <= insn_dtype;
       relu_q     <= insn_relu;
       out32_q    <= insn_out32;
-      tlast_q    <= 2'(insn_terms - 3'd1);
-      phlast_q   <= 3'({insn_terms, 1'b0} - 4'd1);
+      acc_in_q   <= insn_acc_in;
+      acc_out_q  <= insn_acc_out;
+      tlast_q    <= 2'(insn_tslot - 3'd1);
+      phlast_q   <= 3'({insn_tslot, 1'b0} - 4'd1);
+      terms_q    <= insn_terms;
       nr_q       <= insn_nr;
       gp_last_q  <= insn_group_pairs - 1'b1;
       ng_last_q  <= insn_n_groups - 1'b1;
@@ -194,7 +221,7 @@ module bg_bitmac #(
   assign tk_d = issue ? 4'd1 : ((busy_q && tk_q != 4'd15) ? tk_q + 4'd1 : tk_q);
 
   // ---------------------------------------------------------------------------------------------
-  // Weight reader: slot j's nr reads in cycles st(j)-nr-2 .. st(j)-3 (tick 9-nr+2T*j+i)
+  // Weight reader: slot j's nr reads in cycles st(j)-nr-2 .. st(j)-3 (tick 9-nr+2T'*j+i)
   // ---------------------------------------------------------------------------------------------
   logic           w_start, w_en;
   logic           w_run_d, w_run_q;
@@ -261,7 +288,7 @@ module bg_bitmac #(
   assign w_addr = w_ptr_q;
 
   // ---------------------------------------------------------------------------------------------
-  // Activation and scale reader: phase 0 of slot j is cycle st(j)-2 (tick 9+2T*j)
+  // Activation and scale reader: phase 0 of slot j is cycle st(j)-2 (tick 9+2T'*j)
   // ---------------------------------------------------------------------------------------------
   logic           a_start, a_en;
   logic           a_run_d, a_run_q;
@@ -376,8 +403,9 @@ module bg_bitmac #(
     logic       valid;
     logic       first;      // t = 0
     logic       last;       // t = 2T-1
-    logic       half;       // t / T
-    logic [1:0] term;       // t % T
+    logic       half;       // t / T'
+    logic [1:0] term;       // t % T'
+    logic       stretch;    // t % T' >= T: no term (zero activations)
     logic       grp_first;  // the slot is its group's first
     logic       grp_last;   // ... its group's last
     logic       row_first;  // the group is its row's first
@@ -394,6 +422,7 @@ module bg_bitmac #(
     s0.last      = (aph_q == phlast_q);
     s0.half      = ahalf_q;
     s0.term      = aterm_q;
+    s0.stretch   = ({1'b0, aterm_q} >= terms_q);
     s0.grp_first = (agp_q == '0);
     s0.grp_last  = a_grp_last;
     s0.row_first = (ag_q == '0);
@@ -454,11 +483,12 @@ module bg_bitmac #(
   logic           grp_end, row_end;
   logic [R*8-1:0] act_half;
   logic [C*32-1:0] res;                   // requantized outputs of the row, column c at [32c +: 32]
+  logic [C*48-1:0] acc_tot;               // accumulators plus the partial sums read from pbuf (acc_in)
   logic [C-1:0]   resc_busy;
 
   assign grp_end  = s2_q.valid && s2_q.last && s2_q.grp_last;
   assign row_end  = s2_q.valid && s2_q.last && s2_q.row_last;
-  assign act_half = s2_q.half ? act_q[R*8 +: R*8] : act_q[0 +: R*8];
+  assign act_half = s2_q.stretch ? '0 : (s2_q.half ? act_q[R*8 +: R*8] : act_q[0 +: R*8]);
 
   for (genvar c = 0; c < C; c++) begin : g_col
     logic [R*8-1:0] code;                 // PE r's weight code at [8r +: 8]
@@ -498,8 +528,12 @@ module bg_bitmac #(
       .acc_o  (acc)
     );
 
+    // acc_in: the pbuf read of cycle z+8 delivers the row's partial sums in z+9, the requantization cycle
+    // (48-bit, wrapping; pbuf holds them sign-extended to 64 bits).
+    assign acc_tot[48*c +: 48] = acc_in_q ? acc + pbuf_rdata_i[64*c +: 48] : acc;
+
     bg_bitmac_requant u_requant (
-      .acc_i  (acc),
+      .acc_i  (acc_tot[48*c +: 48]),
       .bias_i (bias_q[32*c +: 32]),
       .mult_i (mult_q[16*c +: 16]),
       .shift_i(shift_q[6*c +: 6]),
@@ -509,8 +543,14 @@ module bg_bitmac #(
     );
   end
 
-  logic unused_resc_busy;
+  logic unused_resc_busy, unused_pbuf_rdata;
   assign unused_resc_busy = ^resc_busy;
+  always_comb begin
+    unused_pbuf_rdata = 1'b0;
+    for (int unsigned c = 0; c < C; c++) begin
+      unused_pbuf_rdata ^= ^pbuf_rdata_i[64*c + 48 +: 16];  // the sign extension of the stored sums
+    end
+  end
 
   // ---------------------------------------------------------------------------------------------
   // Requantization (z+9) and obuf writes (z+10 .. z+10+3*out32)
@@ -519,6 +559,9 @@ module bg_bitmac #(
   logic [RqDly-1:0] rq_fin_d, rq_fin_q;   // ... and whether the row is the instruction's last
   logic             rq_strobe;
   logic [C*32-1:0]  out_d, out_q;
+  logic [C*48-1:0]  psum_d, psum_q;     // acc_out: the row's accumulators, written to pbuf in z+10
+  logic             pr_strobe;          // acc_in: pbuf read in z+8
+  logic [AW-1:0]    pr_ptr_d, pr_ptr_q, pw_ptr_d, pw_ptr_q;  // pbuf rows of the next read / write
   logic             wr_act_d, wr_act_q;
   logic [1:0]       wr_chunk_d, wr_chunk_q;
   logic             wr_fin_d, wr_fin_q;
@@ -529,6 +572,8 @@ module bg_bitmac #(
   assign rq_fin_d  = {rq_fin_q[RqDly-2:0], row_end && s2_q.fin};
   assign rq_strobe = rq_q[RqDly-1];
   assign out_d     = rq_strobe ? res : out_q;
+  assign psum_d    = (rq_strobe && acc_out_q) ? acc_tot : psum_q;
+  assign pr_strobe = rq_q[RqDly-2] && acc_in_q;
 
   assign wr_chunk_last = !out32_q || (wr_chunk_q == 2'd3);
 
@@ -537,8 +582,12 @@ module bg_bitmac #(
     wr_chunk_d = wr_chunk_q;
     wr_fin_d   = wr_fin_q;
     o_ptr_d    = o_ptr_q;
+    pr_ptr_d   = pr_strobe ? pr_ptr_q + PStep : pr_ptr_q;
+    pw_ptr_d   = pw_ptr_q;
     if (issue) begin
-      o_ptr_d = insn_o_addr;
+      o_ptr_d  = insn_o_addr;
+      pr_ptr_d = '0;
+      pw_ptr_d = '0;
     end
     if (rq_strobe) begin
       wr_act_d   = 1'b1;
@@ -548,6 +597,7 @@ module bg_bitmac #(
       if (wr_chunk_last) begin
         wr_act_d = 1'b0;
         o_ptr_d  = o_ptr_q + o_stride_q;
+        pw_ptr_d = pw_ptr_q + PStep;
       end else begin
         wr_chunk_d = wr_chunk_q + 2'd1;
       end
@@ -565,7 +615,17 @@ module bg_bitmac #(
     end
   end
 
-  assign o_req  = wr_act_q;
+  always_comb begin
+    p_wdata = '0;
+    for (int unsigned c = 0; c < C; c++) begin
+      p_wdata[64*c +: 64] = {{16{psum_q[48*c + 47]}}, psum_q[48*c +: 48]};
+    end
+  end
+
+  assign o_req  = wr_act_q && !acc_out_q;
+  assign p_req  = pr_strobe || (wr_act_q && acc_out_q);
+  assign p_we   = !pr_strobe;
+  assign p_addr = pr_strobe ? pr_ptr_q : pw_ptr_q;
   assign o_addr = o_ptr_q + AW'(wr_chunk_q) * OStep;
   assign last_o = wr_act_q && wr_chunk_last && wr_fin_q;
   assign busy_d = issue ? 1'b1 : (last_o ? 1'b0 : busy_q);
@@ -611,6 +671,9 @@ module bg_bitmac #(
       wr_chunk_q <= '0;
       wr_fin_q   <= 1'b0;
       o_ptr_q    <= '0;
+      psum_q     <= '0;
+      pr_ptr_q   <= '0;
+      pw_ptr_q   <= '0;
     end else begin
       busy_q     <= busy_d;
       tk_q       <= tk_d;
@@ -648,6 +711,9 @@ module bg_bitmac #(
       wr_chunk_q <= wr_chunk_d;
       wr_fin_q   <= wr_fin_d;
       o_ptr_q    <= o_ptr_d;
+      psum_q     <= psum_d;
+      pr_ptr_q   <= pr_ptr_d;
+      pw_ptr_q   <= pw_ptr_d;
     end
   end
 
@@ -668,12 +734,17 @@ module bg_bitmac #(
   a_start_only_when_idle: assert property (@(posedge clk_i) disable iff (!asserts_on) !(start_i && busy_q))
     else $error("bg_bitmac: started while running");
   a_ports_quiet_when_idle: assert property (@(posedge clk_i) disable iff (!asserts_on)
-                                            !busy_q -> !(a_req || w_req || s_req || o_req))
+                                            !busy_q -> !(a_req || w_req || s_req || o_req || p_req))
     else $error("bg_bitmac: scratchpad request while idle");
   a_legal_shape: assert property (@(posedge clk_i) disable iff (!asserts_on)
-                                  issue -> (insn_m_rows != '0 && insn_group_pairs != '0 && insn_n_groups != '0 &&
-                                            32'(insn_group_pairs) * 32'(insn_terms) >= 32'd4))
-    else $error("bg_bitmac: gemm with an empty shape or group_pairs*2T < 8");
+                                  issue -> (insn_m_rows != '0 && insn_group_pairs != '0 && insn_n_groups != '0))
+    else $error("bg_bitmac: gemm with an empty shape");
+  a_pbuf_read_or_write: assert property (@(posedge clk_i) disable iff (!asserts_on)
+                                         !(pr_strobe && wr_act_q && acc_out_q))
+    else $error("bg_bitmac: pbuf read and write in one cycle");
+  a_acc_out_int8: assert property (@(posedge clk_i) disable iff (!asserts_on)
+                                   issue && insn_acc_out -> !insn_out32 && !insn_relu)
+    else $error("bg_bitmac: acc_out with out32 or relu");
 `endif
 
 endmodule : bg_bitmac

@@ -1,6 +1,6 @@
 #pragma once
 // Models of quantized linear layers on the bit-serial MAC array (engine bitmac, docs/ARCHITECTURE.md
-// §3.2): each layer's integer operands, the lowering of a list of layers (tiling over M and N, double-
+// §3.2): each layer's integer operands, the lowering of a list of layers (tiling over M, N and K, double-
 // buffered activations, weights and outputs, layers chained through DRAM) and the independent integer
 // computation results are checked against.
 #include <cstdint>
@@ -31,13 +31,16 @@ struct LinearQ {
 std::vector<int32_t> linear_reference(const LinearQ& l);
 
 // Where a layer lives in DRAM and how it was cut. X is [m][k] INT8 row-major at x_addr, Y [m][n_pad]
-// (INT8 or INT32) row-major at y_addr; the output tiles' packed weights (w_bytes each) one after another at
-// w_addr, their side data (s_bytes each) at s_addr. Weights and side data move tiles_per_load output tiles
-// per load instruction (so a load's DRAM latency is paid once per group, not per tile).
+// (INT8 or INT32) row-major at y_addr. K is cut into k_chunks chunks of k_chunk_groups groups (the last may be
+// shorter; one chunk when a whole tile's weights fit half of wbuf): a unit is one output tile's weights of
+// one chunk. The units' packed weights (w_bytes each, a tile's chunks one after another) are at w_addr, their
+// side data (s_bytes each) at s_addr. Weights and side data move units_per_load units per load instruction
+// (so a load's DRAM latency is paid once per group, not per unit).
 struct LayerLayout {
-  uint64_t m_tile = 0, m_tiles = 0, n_tiles = 0, n_pad = 0, out_bytes = 1, tiles_per_load = 1;
+  uint64_t m_tile = 0, m_tiles = 0, n_tiles = 0, n_pad = 0, out_bytes = 1, units_per_load = 1;
+  uint64_t k_chunks = 1, k_chunk_groups = 0;
   uint64_t x_addr = 0, w_addr = 0, s_addr = 0, w_bytes = 0, s_bytes = 0, y_addr = 0;
-  uint64_t weight_dram_bytes = 0;  // weights + scales + parameters of all output tiles
+  uint64_t weight_dram_bytes = 0;  // weights + scales + parameters of all units
 };
 
 struct ModelCompiled : Lowered {

@@ -2,6 +2,7 @@
 // The bit-serial mixed-datatype MAC array (configs/isa/engines/bitmac.yaml, docs/ARCHITECTURE.md §3.2 and
 // R11): the geometry, the layouts of its buffers and its arithmetic, shared by the engine (model/src/
 // engines/bitmac.cpp), the compiler (which packs weights and parameters) and the tests.
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -39,13 +40,28 @@ inline uint64_t weight_words(const HwConfig& hw, uint64_t dtype, uint64_t group_
 }
 inline uint64_t side_words(const HwConfig& hw, uint64_t n_groups) { return (4 + n_groups) * cols(hw) / 4; }
 inline uint64_t out_row_words(const HwConfig& hw, bool out32) { return cols(hw) / 8 * (out32 ? 4 : 1); }
-// Largest group (psum stays exact in 32 bits) and the rescaler's need (gp * 2T >= 8), rule R11.
+// pbuf words of one row's partial sums (acc_in/acc_out): one 64-bit word per column, row m at m*C.
+inline uint64_t psum_row_words(const HwConfig& hw) { return cols(hw); }
+// The accumulator is 48 bits wide and wraps (two's complement); pbuf holds it sign-extended to 64 bits.
+inline int64_t wrap48(int64_t v) {
+  return static_cast<int64_t>(static_cast<uint64_t>(v) << 16) >> 16;  // arithmetic shift
+}
+// Largest group (psum stays exact in 32 bits) and the rescaler's cycles per group, rule R11.
 constexpr uint64_t kMaxGroup = 1024;
+// Groups along the K of one output (over all the gemms of a split K) below which the 48-bit accumulator is
+// exact: |acc| < 4096 * 255 * 2^24 < 2^44.
+constexpr uint64_t kMaxGroups = 4096;
 constexpr uint64_t kRescaleCycles = 8;
-// R11: E = 2T*M*P + 20 + 3*out32.
+// Cycles per k-tile of a slot (T'): the datatype's terms, stretched so that a group takes at least the
+// rescaler's 8 cycles (gp * 2T' >= 8; the stretch cycles add nothing).
+inline uint64_t slot_terms(const HwConfig& hw, uint64_t dtype, uint64_t group_pairs) {
+  const uint64_t need = (kRescaleCycles / 2 + group_pairs - 1) / std::max<uint64_t>(group_pairs, 1);
+  return std::max(terms(hw, dtype), need);
+}
+// R11: E = 2T'*M*P + 20 + 3*out32.
 inline uint64_t gemm_cycles(const HwConfig& hw, uint64_t dtype, uint64_t m_rows, uint64_t group_pairs,
                             uint64_t n_groups, bool out32) {
-  return 2 * terms(hw, dtype) * m_rows * group_pairs * n_groups + 20 + (out32 ? 3 : 0);
+  return 2 * slot_terms(hw, dtype, group_pairs) * m_rows * group_pairs * n_groups + 20 + (out32 ? 3 : 0);
 }
 
 // Per output channel requantization parameters (sbuf rows 0-3).

@@ -43,7 +43,7 @@ struct ParamDef {
   const char* owner;  // "spine" or the engine that declares it
   const char* doc;
 };
-constexpr std::array<ParamDef, 20> kParams = {{
+constexpr std::array<ParamDef, 21> kParams = {{
     {"dram_bytes_per_cycle", "DramBytesPerCycle", 32, 8, 256, true, 0, "spine", "DRAM data-bus width = one beat, bytes per cycle"},
     {"dram_latency", "DramLatency", 100, 1, 10000, false, 0, "spine", "cycles from a request to its first data beat (reads) or its bus slot (writes)"},
     {"dram_burst_bytes", "DramBurstBytes", 256, 8, 4096, true, 0, "spine", "largest read request the DMA issues, bytes"},
@@ -64,6 +64,7 @@ constexpr std::array<ParamDef, 20> kParams = {{
     {"wbuf_kib", "WbufKib", 512, 1, 8192, false, 0, "bitmac", "weight buffer size, KiB"},
     {"sbuf_kib", "SbufKib", 32, 1, 1024, false, 0, "bitmac", "channel-parameter and group-scale buffer size, KiB"},
     {"obuf_kib", "ObufKib", 128, 1, 4096, false, 0, "bitmac", "output buffer size, KiB"},
+    {"pbuf_kib", "PbufKib", 32, 1, 1024, false, 0, "bitmac", "partial-sum buffer size, KiB: one 64-bit accumulator per output of the rows of a gemm whose K is split (acc_in/acc_out)"},
 }};
 
 struct HwParams {
@@ -87,6 +88,7 @@ struct HwParams {
   long wbuf_kib = 512;
   long sbuf_kib = 32;
   long obuf_kib = 128;
+  long pbuf_kib = 32;
   // Visits every parameter as (name, reference); keeps parsers and printers in step with the list.
   template <class F>
   void for_each(F&& f) {
@@ -110,6 +112,7 @@ struct HwParams {
     f("wbuf_kib", wbuf_kib);
     f("sbuf_kib", sbuf_kib);
     f("obuf_kib", obuf_kib);
+    f("pbuf_kib", pbuf_kib);
   }
   template <class F>
   void for_each(F&& f) const {
@@ -133,13 +136,14 @@ struct HwParams {
     f("wbuf_kib", wbuf_kib);
     f("sbuf_kib", sbuf_kib);
     f("obuf_kib", obuf_kib);
+    f("pbuf_kib", pbuf_kib);
   }
 };
 
 // ---- on-chip buffers (scratchpads of 64-bit words; docs/ARCHITECTURE.md §2) ----
-enum class Buf : uint8_t { kQbuf = 0, kDbuf = 1, kRbuf = 2, kAbuf = 3, kWbuf = 4, kSbuf = 5, kObuf = 6 };
-constexpr int kNumBufs = 7;
-constexpr std::array<const char*, 7> kBufNames = {"qbuf", "dbuf", "rbuf", "abuf", "wbuf", "sbuf", "obuf"};
+enum class Buf : uint8_t { kQbuf = 0, kDbuf = 1, kRbuf = 2, kAbuf = 3, kWbuf = 4, kSbuf = 5, kObuf = 6, kPbuf = 7 };
+constexpr int kNumBufs = 8;
+constexpr std::array<const char*, 8> kBufNames = {"qbuf", "dbuf", "rbuf", "abuf", "wbuf", "sbuf", "obuf", "pbuf"};
 enum class Dma : uint8_t { kNone, kLoad, kStore };
 struct BufDef {
   const char* name;
@@ -148,7 +152,7 @@ struct BufDef {
   bool engine_read, engine_write;  // some engine reads / writes it through its compute port
   const char* role;
 };
-constexpr std::array<BufDef, 7> kBufs = {{
+constexpr std::array<BufDef, 8> kBufs = {{
     {"qbuf", Dma::kLoad, "qbuf_kib", true, false, "query codes: the code operand a Hamming engine compares against"},
     {"dbuf", Dma::kLoad, "dbuf_kib", true, false, "database codes in lane-interleaved tiles"},
     {"rbuf", Dma::kStore, "rbuf_kib", true, true, "top-k state and result entries {index[63:32], distance[31:0]}"},
@@ -156,6 +160,7 @@ constexpr std::array<BufDef, 7> kBufs = {{
     {"wbuf", Dma::kLoad, "wbuf_kib", true, false, "weight codes as bit planes, one pair of k-tiles after another"},
     {"sbuf", Dma::kLoad, "sbuf_kib", true, false, "per output tile: four channel-parameter rows, then one 16-bit scale per channel and group"},
     {"obuf", Dma::kStore, "obuf_kib", false, true, "outputs, row-major [M][N] INT8 (or INT32)"},
+    {"pbuf", Dma::kStore, "pbuf_kib", true, true, "partial sums of a split K: row m of a gemm at word m*C, one sign-extended 48-bit accumulator per column"},
 }};
 constexpr bool buf_loadable(uint64_t b) { return b < kBufs.size() && kBufs[b].dma == Dma::kLoad; }
 constexpr bool buf_storable(uint64_t b) { return b < kBufs.size() && kBufs[b].dma == Dma::kStore; }
@@ -176,6 +181,8 @@ inline long buf_kib(Buf b, const HwParams& p) {
       return p.sbuf_kib;
     case Buf::kObuf:
       return p.obuf_kib;
+    case Buf::kPbuf:
+      return p.pbuf_kib;
   }
   return 0;
 }
@@ -196,6 +203,8 @@ inline long buf_port_words(Buf b, const HwParams& p) {
       return std::max<long>({0, p.mac_cols / 4});
     case Buf::kObuf:
       return std::max<long>({0, p.mac_cols / 8});
+    case Buf::kPbuf:
+      return std::max<long>({0, p.mac_cols});
   }
   return 0;
 }
@@ -325,11 +334,13 @@ constexpr FieldDef kGEMM_M_ROWS = {"m_rows", 13, 10};
 constexpr FieldDef kGEMM_GROUP_PAIRS = {"group_pairs", 23, 6};
 constexpr FieldDef kGEMM_N_GROUPS = {"n_groups", 29, 12};
 constexpr FieldDef kGEMM_A_ADDR = {"a_addr", 41, 16};
+constexpr FieldDef kGEMM_ACC_IN = {"acc_in", 57, 1};
+constexpr FieldDef kGEMM_ACC_OUT = {"acc_out", 58, 1};
 constexpr FieldDef kGEMM_W_ADDR = {"w_addr", 64, 20};
 constexpr FieldDef kGEMM_S_ADDR = {"s_addr", 84, 16};
 constexpr FieldDef kGEMM_O_ADDR = {"o_addr", 100, 16};
 constexpr FieldDef kGEMM_O_STRIDE = {"o_stride", 116, 12};
-constexpr std::array<FieldDef, 11> kGEMM_FIELDS = {{kGEMM_DTYPE, kGEMM_RELU, kGEMM_OUT32, kGEMM_M_ROWS, kGEMM_GROUP_PAIRS, kGEMM_N_GROUPS, kGEMM_A_ADDR, kGEMM_W_ADDR, kGEMM_S_ADDR, kGEMM_O_ADDR, kGEMM_O_STRIDE}};
+constexpr std::array<FieldDef, 13> kGEMM_FIELDS = {{kGEMM_DTYPE, kGEMM_RELU, kGEMM_OUT32, kGEMM_M_ROWS, kGEMM_GROUP_PAIRS, kGEMM_N_GROUPS, kGEMM_A_ADDR, kGEMM_ACC_IN, kGEMM_ACC_OUT, kGEMM_W_ADDR, kGEMM_S_ADDR, kGEMM_O_ADDR, kGEMM_O_STRIDE}};
 
 constexpr std::array<OpDef, 6> kOps = {{
     {"nop", 0, Queue::kCompute, -1, 0, kNOP_FIELDS.data()},
@@ -337,7 +348,7 @@ constexpr std::array<OpDef, 6> kOps = {{
     {"store", 2, Queue::kStore, -1, 4, kSTORE_FIELDS.data()},
     {"finish", 15, Queue::kCompute, -1, 0, kFINISH_FIELDS.data()},
     {"hamtopk", 3, Queue::kCompute, 0, 8, kHAMTOPK_FIELDS.data()},
-    {"gemm", 4, Queue::kCompute, 1, 11, kGEMM_FIELDS.data()},
+    {"gemm", 4, Queue::kCompute, 1, 13, kGEMM_FIELDS.data()},
 }};
 // The definition of an opcode value, nullptr if no instruction has it.
 constexpr const OpDef* op_def(uint64_t opcode) {
@@ -547,6 +558,8 @@ struct GemmInsn {
   uint64_t group_pairs = 0;  // group size in pairs of k-tiles: group = group_pairs * 2 * mac_rows weights (1..63)
   uint64_t n_groups = 0;  // groups along K (1..4095)
   uint64_t a_addr = 0;  // abuf word address of row 0 (a multiple of mac_rows/4); row m at a_addr + m*K/8
+  uint64_t acc_in = 0;  // 1: each row's accumulators start from its partial sums in pbuf (words m*C ..) instead of zero
+  uint64_t acc_out = 0;  // 1: write the rows' accumulators to pbuf (words m*C ..) instead of requantized outputs to obuf (relu and out32 must be 0)
   uint64_t w_addr = 0;  // wbuf word address of the tile's first bit plane (port aligned)
   uint64_t s_addr = 0;  // sbuf word address of the tile's channel parameters (a multiple of mac_cols/4)
   uint64_t o_addr = 0;  // obuf word address of row 0's outputs (a multiple of mac_cols/8)
@@ -562,6 +575,8 @@ struct GemmInsn {
     x.group_pairs = ((w[0] >> 23) & ((uint64_t{1} << 6) - 1));
     x.n_groups = ((w[0] >> 29) & ((uint64_t{1} << 12) - 1));
     x.a_addr = ((w[0] >> 41) & ((uint64_t{1} << 16) - 1));
+    x.acc_in = ((w[0] >> 57) & ((uint64_t{1} << 1) - 1));
+    x.acc_out = ((w[0] >> 58) & ((uint64_t{1} << 1) - 1));
     x.w_addr = ((w[1] >> 0) & ((uint64_t{1} << 20) - 1));
     x.s_addr = ((w[1] >> 20) & ((uint64_t{1} << 16) - 1));
     x.o_addr = ((w[1] >> 36) & ((uint64_t{1} << 16) - 1));
@@ -586,6 +601,8 @@ struct GemmInsn {
     w[0] |= (group_pairs & ((uint64_t{1} << 6) - 1)) << 23;
     w[0] |= (n_groups & ((uint64_t{1} << 12) - 1)) << 29;
     w[0] |= (a_addr & ((uint64_t{1} << 16) - 1)) << 41;
+    w[0] |= (acc_in & ((uint64_t{1} << 1) - 1)) << 57;
+    w[0] |= (acc_out & ((uint64_t{1} << 1) - 1)) << 58;
     w[1] |= (w_addr & ((uint64_t{1} << 20) - 1)) << 0;
     w[1] |= (s_addr & ((uint64_t{1} << 16) - 1)) << 20;
     w[1] |= (o_addr & ((uint64_t{1} << 16) - 1)) << 36;
@@ -599,6 +616,8 @@ struct GemmInsn {
     if (group_pairs >> 6) return "group_pairs";
     if (n_groups >> 12) return "n_groups";
     if (a_addr >> 16) return "a_addr";
+    if (acc_in >> 1) return "acc_in";
+    if (acc_out >> 1) return "acc_out";
     if (w_addr >> 20) return "w_addr";
     if (s_addr >> 16) return "s_addr";
     if (o_addr >> 16) return "o_addr";
