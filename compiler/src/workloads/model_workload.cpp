@@ -21,11 +21,11 @@
 #include <map>
 #include <optional>
 #include <random>
-#include <thread>
 
 #include "bitgrid/datafile.h"
 #include "bitgrid/error.h"
 #include "bitgrid/mlp_train.h"
+#include "bitgrid/parallel.h"
 #include "bitgrid/quant.h"
 #include "bitgrid/workloads/model.h"
 
@@ -60,11 +60,7 @@ void synthetic_weights(std::vector<float>& w, uint64_t seed) {
         w[i] = static_cast<float>(0.02 * student(rng));
     }
   };
-  const size_t threads = std::min<size_t>(std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 16), blocks);
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t) pool.emplace_back(fill, blocks * t / threads, blocks * (t + 1) / threads);
-  fill(0, blocks / threads);
-  for (auto& th : pool) th.join();
+  parallel_for(blocks, blocks, fill);  // whole blocks per chunk
 }
 
 // The requantizer's integer multiplier and shift for a real factor r: the largest shift (<= 63) whose
