@@ -50,15 +50,39 @@ void apply_set(YAML::Node& root, const std::string& assignment, const std::strin
   chain.back()[parts.back()] = YAML::Load(value);
 }
 
-}  // namespace
-
-Job load_job(const std::string& path, const std::vector<std::string>& sets) {
-  Job job;
-  job.config_path = path;
+// The config with the overrides applied and its sections' names checked.
+YAML::Node load_root(const std::string& path, const std::vector<std::string>& sets) {
   YAML::Node root = load_yaml(path);
   if (!root.IsMap()) throw Error(path + ": expected a map with hardware, energy and workload sections");
   for (const auto& s : sets) apply_set(root, s, path);
   check_keys(root, path, {"hardware", "energy", "workload"});
+  return root;
+}
+
+// workload.type of a config's root (the workload section must be a map that names it).
+std::string workload_type_of(const YAML::Node& root, const std::string& path) {
+  const YAML::Node w = root["workload"];
+  const std::string ww = path + ": workload";
+  if (!w) throw Error(ww + ": missing");
+  if (!w.IsMap()) throw Error(ww + ": expected a map");
+  if (!w["type"]) {
+    std::string known;
+    for (const auto& t : workload_types()) known += (known.empty() ? "" : ", ") + t;
+    throw Error(ww + ".type: missing (known: " + known + ")");
+  }
+  return get_string(w["type"], ww + ".type");
+}
+
+}  // namespace
+
+std::string load_workload_type(const std::string& path, const std::vector<std::string>& sets) {
+  return workload_type_of(load_root(path, sets), path);
+}
+
+Job load_job(const std::string& path, const std::vector<std::string>& sets) {
+  Job job;
+  job.config_path = path;
+  YAML::Node root = load_root(path, sets);
 
   // hardware: a file name or an inline map; absent = defaults
   YAML::Node hw = root["hardware"];
@@ -80,18 +104,10 @@ Job load_job(const std::string& path, const std::vector<std::string>& sets) {
   }
   job.energy = EnergyTable::from_yaml(en, en_where);
 
-  const YAML::Node w = root["workload"];
   const std::string ww = path + ": workload";
-  if (!w) throw Error(ww + ": missing");
-  if (!w.IsMap()) throw Error(ww + ": expected a map");
-  if (!w["type"]) {
-    std::string known;
-    for (const auto& t : workload_types()) known += (known.empty() ? "" : ", ") + t;
-    throw Error(ww + ".type: missing (known: " + known + ")");
-  }
-  job.workload_type = get_string(w["type"], ww + ".type");
+  job.workload_type = workload_type_of(root, path);
   job.workload = make_workload(job.workload_type, ww + ".type");
-  job.workload->load(w, ww, WorkloadContext{path});
+  job.workload->load(root["workload"], ww, WorkloadContext{path});
   return job;
 }
 

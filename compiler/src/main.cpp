@@ -2,7 +2,6 @@
 #include <fmt/core.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <yaml-cpp/yaml.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -372,20 +371,10 @@ int cmd_compare(const std::string& config, const std::string& backend, const std
     p.push_back("workload.dtype=" + n);
     points.push_back({n, p});
   }
-  // The workload type, without loading the workload's data (a model's quantization can take a while); every
-  // other error is reported by the first point's run, which leaves no folder behind.
-  {
-    std::string type;
-    try {
-      const YAML::Node n = YAML::LoadFile(config);
-      if (n["workload"] && n["workload"]["type"]) type = n["workload"]["type"].as<std::string>();
-    } catch (const std::exception&) {
-      load_job(config, sets);  // reports the file's problem as `bitgrid run` would
-    }
-    for (const auto& st : sets)
-      if (st.rfind("workload.type=", 0) == 0) type = st.substr(14);
-    if (type != "model") throw Error(config + ": workload.type: compare needs a model workload, not " + type);
-  }
+  // The workload type, without loading the workload's data; every other error is reported by the first
+  // point's run, which leaves no folder behind.
+  const std::string type = load_workload_type(config, sets);
+  if (type != "model") throw Error(config + ": workload.type: compare needs a model workload, not " + type);
   fs::create_directories(out);
   std::string csv =
       "point,cycles,speedup,dram_bytes,pe_utilization,energy_uj,pj_per_mac,output_sqnr_db,accuracy,verified\n";

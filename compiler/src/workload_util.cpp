@@ -1,4 +1,6 @@
-// Helpers every workload uses to read its YAML section, and the assembly listing.
+// Helpers every workload uses to read its YAML section, the assembly listing, and round_up.
+#include "bitgrid/workload_util.h"
+
 #include <filesystem>
 
 #include "bitgrid/error.h"
@@ -79,5 +81,7 @@ std::string listing(const Lowered& l) {
   }
   return s;
 }
+
+uint64_t round_up(uint64_t v, uint64_t m) { return (v + m - 1) / m * m; }
 
 }  // namespace bitgrid

@@ -4,11 +4,11 @@
 #include <cfloat>
 #include <cmath>
 #include <limits>
-#include <thread>
 #include <utility>
 
 #include "bitgrid/error.h"
 #include "bitgrid/gen/isa.h"
+#include "bitgrid/parallel.h"
 
 namespace bitgrid {
 
@@ -168,12 +168,7 @@ Quantized quantize(const float* w, size_t rows, size_t cols, int dt, size_t grou
       }
     }
   };
-  const size_t threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 16);
-  const size_t chunks = std::min(threads, std::max<size_t>(1, rows * cols / 65536));
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < chunks; ++t) pool.emplace_back(work, rows * t / chunks, rows * (t + 1) / chunks);
-  work(0, rows / chunks);
-  for (auto& th : pool) th.join();
+  parallel_for(rows, rows * cols / 65536, work);  // at most one chunk per 64 Ki weights
   double sum_w2 = 0, sum_e2 = 0;
   for (size_t n = 0; n < rows; ++n) {
     sum_w2 += row_w2[n];

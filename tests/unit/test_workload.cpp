@@ -120,4 +120,8 @@ TEST(ProgramWorkload, RunsASavedProgramAndChecksItUnlessToldNot) {
   EXPECT_TRUE(has(error_of([&] { load_job((dir / "k.yaml").string(), {}); }), "workload.chek: unknown key"));
   std::ofstream(dir / "f.yaml") << "workload: {type: program, program: nothere.bgp, memory: m.bgm}\n";
   EXPECT_TRUE(has(error_of([&] { load_job((dir / "f.yaml").string(), {}); }), "nothere.bgp"));
+  // load_workload_type reads workload.type (with the overrides) without loading the workload's files.
+  EXPECT_EQ(load_workload_type((dir / "f.yaml").string(), {}), "program");
+  EXPECT_EQ(load_workload_type((dir / "f.yaml").string(), {"workload.type=model"}), "model");
+  EXPECT_TRUE(has(error_of([&] { load_workload_type((dir / "f.yaml").string(), {"workload"}); }), "key.path=value"));
 }

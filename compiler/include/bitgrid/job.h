@@ -22,4 +22,9 @@ struct Job {
 // workload.type). Every problem throws bitgrid::Error naming the file and key.
 Job load_job(const std::string& path, const std::vector<std::string>& sets);
 
+// workload.type of CONFIG.yaml with the overrides applied, without loading the hardware, energy or workload
+// data (a model's quantization can take a while). Throws the errors load_job gives for the file, the
+// overrides, the top-level keys and the workload section's type.
+std::string load_workload_type(const std::string& path, const std::vector<std::string>& sets);
+
 }  // namespace bitgrid

@@ -15,12 +15,9 @@
 #include "bitgrid/checker.h"
 #include "bitgrid/engines/hamtopk.h"
 #include "bitgrid/error.h"
+#include "bitgrid/workload_util.h"
 
 namespace bitgrid {
-
-namespace {
-uint64_t round_up(uint64_t v, uint64_t m) { return (v + m - 1) / m * m; }
-}  // namespace
 
 HammingTopkCompiled compile_hamming_topk(const HammingTopkWorkload& w, const HwConfig& hw) {
   const std::string where = "workload (hamming_topk)";

@@ -21,11 +21,11 @@
 #include <map>
 #include <optional>
 #include <random>
-#include <thread>
 
 #include "bitgrid/datafile.h"
 #include "bitgrid/error.h"
 #include "bitgrid/mlp_train.h"
+#include "bitgrid/parallel.h"
 #include "bitgrid/quant.h"
 #include "bitgrid/workloads/model.h"
 
@@ -60,11 +60,7 @@ void synthetic_weights(std::vector<float>& w, uint64_t seed) {
         w[i] = static_cast<float>(0.02 * student(rng));
     }
   };
-  const size_t threads = std::min<size_t>(std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 16), blocks);
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t) pool.emplace_back(fill, blocks * t / threads, blocks * (t + 1) / threads);
-  fill(0, blocks / threads);
-  for (auto& th : pool) th.join();
+  parallel_for(blocks, blocks, fill);  // whole blocks per chunk
 }
 
 // The requantizer's integer multiplier and shift for a real factor r: the largest shift (<= 63) whose
@@ -203,7 +199,7 @@ class Model final : public Workload {
     for (size_t i = 0; i < q_.size(); ++i) {
       const LinearQ& L = q_[i];
       const std::vector<int32_t> y = decode_layer(L, layouts_[i], memory);
-      const std::vector<int32_t> ref = linear_reference(L);
+      const std::vector<int32_t>& ref = reference(i);
       for (size_t j = 0; j < y.size() && v.verified; ++j)
         if (y[j] != ref[j]) {
           v.verified = false;
@@ -327,6 +323,14 @@ class Model final : public Workload {
     } catch (const Error& e) {
       throw Error(where + ": " + e.what());
     }
+  }
+
+  // Layer i's integer reference outputs (linear_reference), computed once: a chained layer's input in build()
+  // and the check in finish() share them.
+  const std::vector<int32_t>& reference(size_t i) const {
+    if (ref_.size() < q_.size()) ref_.resize(q_.size());
+    if (ref_[i].empty()) ref_[i] = linear_reference(q_[i]);
+    return ref_[i];
   }
 
   // `train:`: checks that the layers are a chain x -> ReLU hidden layers -> logits, reads and splits the
@@ -458,7 +462,7 @@ class Model final : public Workload {
         L.input = s.input;
         xf = yfloat[p];
         sx = sy_[p];
-        const std::vector<int32_t> yp = linear_reference(q_[p]);  // the producer's integer outputs
+        const std::vector<int32_t>& yp = reference(p);  // the producer's integer outputs
         L.x.assign(yp.begin(), yp.end());
       }
       Quantized wq = quantize(wts.data(), s.out, s.in, static_cast<int>(s.dtype), s.group, s.name + ".weight");
@@ -530,6 +534,7 @@ class Model final : public Workload {
   std::vector<std::vector<double>> yf_;
   std::vector<double> sy_;
   mutable std::vector<LayerLayout> layouts_;
+  mutable std::vector<std::vector<int32_t>> ref_;  // reference(i), [m][n] per layer, empty until asked for
   mutable bool mac_parallel_ = false;
 };
 
