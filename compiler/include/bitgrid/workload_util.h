@@ -7,5 +7,7 @@ namespace bitgrid {
 
 // v rounded up to a multiple of m (m > 0): buffer words to whole beats, DRAM addresses to bursts.
 uint64_t round_up(uint64_t v, uint64_t m);
+// v / m rounded up (m > 0).
+inline uint64_t ceil_div(uint64_t v, uint64_t m) { return (v + m - 1) / m; }
 
 }  // namespace bitgrid

@@ -27,13 +27,11 @@
 
 #include "bitgrid/checker.h"
 #include "bitgrid/error.h"
+#include "bitgrid/workload_util.h"
 
 namespace bitgrid {
 
 namespace {
-
-uint64_t round_up(uint64_t v, uint64_t m) { return (v + m - 1) / m * m; }
-uint64_t ceil_div(uint64_t v, uint64_t m) { return (v + m - 1) / m; }
 
 // One token counter accounted in order: producers get indices as they are emitted; the consumer pops in
 // order, so "wait for producer i" means popping until more than i tokens were consumed.
