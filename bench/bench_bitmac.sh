@@ -11,6 +11,12 @@
 #   4. systemc vs rtl simulated cycles/s on configs/llm_reduced.yaml (M = 4 and M = 1) (goal >= 10x)
 #   5. bench_gemm: the reference model's gemm against Eigen's int32 GEMM (MAC/s, one thread)
 #   6. quantization error per datatype on the heavy-tailed synthetic weights (MSE ordering)
+#   7. a split K (partial sums through pbuf) and chains kept on chip: a Llama-2-70B down_proj shape (K = 28672,
+#      cut to 1024 output channels) at M = 1 and M = 64, INT8 (whose 16-channel tile of 459 KB exceeds half
+#      of the default 512 KiB wbuf, so K is split) against the same run with wbuf_kib = 1024 (not split), and
+#      bitmod3 unsplit against wbuf_kib = 128 (split in 3); configs/mlp_digits.yaml with fc1's outputs kept
+#      on chip against the same run through DRAM, and bitgrid compare on it (every datatype and the INT8
+#      bit-parallel baseline, whose 64-weight groups now run with stretched slots)
 # Benchmarks print; they do not assert timing or goals (a failed run or an unverified result stops it).
 #
 #   bench/bench_bitmac.sh [BUILD_DIR]
@@ -20,7 +26,7 @@
 #                                (52 GMAC; the reference checks make it take many minutes per datatype)
 #   BITMAC_JOBS=N                decode/prefill runs in parallel (default: nproc, at most 4). The speed runs of
 #                                section 4 always run alone.
-#   BITMAC_SECTIONS="1 2 3 4 5 6"  which sections to run (3 needs 1 and 2, 6 uses 1)
+#   BITMAC_SECTIONS="1 2 3 4 5 6 7"  which sections to run (3 needs 1 and 2, 6 uses 1)
 #   BITMAC_TABLES_ONLY=1         no runs: print the tables of the reports an earlier run left in BUILD/bench/bitmac
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -32,7 +38,7 @@ CSV="$BUILD/bench/bitmac.csv"
 PREFILL="${BITMAC_PREFILL:-reduced}"
 JOBS="${BITMAC_JOBS:-$(nproc)}"
 [ "$JOBS" -gt 4 ] && JOBS=4
-SECTIONS=" ${BITMAC_SECTIONS:-1 2 3 4 5 6} "
+SECTIONS=" ${BITMAC_SECTIONS:-1 2 3 4 5 6 7} "
 TABLES_ONLY="${BITMAC_TABLES_ONLY:-0}"
 want() { [[ "$SECTIONS" == *" $1 "* ]] && [ "$TABLES_ONLY" != 1 ]; }
 PY="$(command -v python3)"
@@ -143,6 +149,39 @@ if want 6; then
   "$GEMM" --weights "$OUT/W.npy" --rows 1024 --cols 4096 --seed 1 >/dev/null
   "$BG" quantize "$OUT/W.npy" --dtype all >"$OUT/quantize.txt"
   rm -f "$OUT/W.npy"
+fi
+
+# ---- 7. split K, chains on chip, the digits comparison
+LKCFG="$OUT/long_k.yaml"
+if want 7; then
+  cat >"$LKCFG" <<EOF
+# bench_bitmac.sh: a Llama-2-70B down_proj shape (28672 -> 8192) cut to 1024 output channels.
+hardware: $ROOT/configs/hw/default.yaml
+energy: $ROOT/configs/energy/horowitz45.yaml
+workload:
+  type: model
+  m: 1
+  dtype: int8
+  group: 128
+  seed: 1
+  layers:
+    - {name: down70b_n1024, in: 28672, out: 1024}
+EOF
+  log "7. split K ($LKCFG), chains on chip and compare (configs/mlp_digits.yaml) on systemc"
+  {
+    for m in 1 64; do
+      echo "longk-int8-m$m $LKCFG systemc --set workload.m=$m"
+      echo "longk-int8-m$m-wbuf1024 $LKCFG systemc --set workload.m=$m --set hardware.wbuf_kib=1024"
+      echo "longk-bitmod3-m$m $LKCFG systemc --set workload.m=$m --set workload.dtype=bitmod3"
+      echo "longk-bitmod3-m$m-wbuf128 $LKCFG systemc --set workload.m=$m --set workload.dtype=bitmod3 --set hardware.wbuf_kib=128"
+    done
+    echo "mlp-chip $ROOT/configs/mlp_digits.yaml systemc"
+    echo "mlp-dram $ROOT/configs/mlp_digits.yaml systemc --set workload.keep_on_chip=false"
+  } | run_all
+  rm -rf "$OUT/compare-digits"
+  "$BG" compare "$ROOT/configs/mlp_digits.yaml" --backend systemc --out "$OUT/compare-digits" >"$OUT/compare-digits.txt" 2>&1 ||
+    { cat "$OUT/compare-digits.txt"; exit 1; }
+  log "done compare-digits"
 fi
 
 log "tables"
@@ -337,6 +376,39 @@ if "6" in sections:
         for a, others in (("bitmod4", ["int4", "fp4"]), ("bitmod3", ["int3", "fp3"])):
             if a in q and all(o in q for o in others):
                 print(f"    {a} < {', '.join(others)}: {'yes' if all(q[a] < q[o] for o in others) else 'NO'}")
+
+if "7" in sections:
+    print("\n== 7. A split K (partial sums through pbuf), chains kept on chip, the digits comparison (systemc)")
+    print("  (a) down_proj of Llama-2-70B cut to 1024 outputs (K = 28672): split against unsplit (wbuf_kib changed)")
+    print(f"  {'run':28} {'K chunks':>8} {'cycles':>10} {'ideal':>10} {'cyc/ideal':>9} {'PE util':>8} {'split/unsplit':>13}")
+    for m in (1, 64):
+        for dt, split, unsplit in (("int8", f"longk-int8-m{m}", f"longk-int8-m{m}-wbuf1024"),
+                                   ("bitmod3", f"longk-bitmod3-m{m}-wbuf128", f"longk-bitmod3-m{m}")):
+            for tag in (split, unsplit):
+                r = rep(tag)
+                if not r: print(f"  {tag:28} (not run)"); continue
+                L = r["layers"][0]
+                ideal = L["weight_bytes"] / r["hardware"]["dram_bytes_per_cycle"]
+                cmp = r["cycles"] / rep(unsplit)["cycles"] if tag == split and rep(unsplit) else float("nan")
+                print(f"  {tag:28} {L['k_chunks']:>8} {r['cycles']:>10} {ideal:>10.0f} {r['cycles'] / ideal:>9.3f} "
+                      f"{100 * L.get('pe_utilization', 0):>7.2f}% {cmp:>13.4f}")
+                rows.append(dict(section="split_k", variant=tag, layer=L["name"], cycles=r["cycles"], ideal=ideal,
+                                 k_chunks=L["k_chunks"], pe_utilization=L.get("pe_utilization", 0)))
+    a, b = rep("mlp-chip"), rep("mlp-dram")
+    if a and b:
+        print("  (b) configs/mlp_digits.yaml: fc1's outputs kept on chip (o_abuf) against the same run through DRAM")
+        for tag, r in (("on chip", a), ("through DRAM", b)):
+            print(f"  {tag:14} cycles {r['cycles']:>7}  energy {r['energy_pj']['total'] / 1e6:8.3f} uJ  DRAM bytes "
+                  f"{r['dram_bytes']['read'] + r['dram_bytes']['write'] if 'dram_bytes' in r else '?':>9}  "
+                  f"accuracy {r.get('accuracy', float('nan')):.4f}  verified {r.get('verified')}")
+        print(f"  on chip / through DRAM: cycles {a['cycles'] / b['cycles']:.4f}, energy "
+              f"{a['energy_pj']['total'] / b['energy_pj']['total']:.4f}")
+        rows.append(dict(section="chain", variant="on_chip", layer="total", cycles=a["cycles"], energy_pj=a["energy_pj"]["total"]))
+        rows.append(dict(section="chain", variant="dram", layer="total", cycles=b["cycles"], energy_pj=b["energy_pj"]["total"]))
+    p = os.path.join(out, "compare-digits.txt")
+    if os.path.exists(p):
+        print("  (c) bitgrid compare configs/mlp_digits.yaml --backend systemc (the baseline: INT8 on the bit-parallel array)")
+        for line in open(p): print("    " + line.rstrip())
 
 keys = []
 for r in rows:

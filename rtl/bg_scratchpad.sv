@@ -5,19 +5,21 @@
 // or two read ports for every buffer bitgrid instantiates).
 //
 //   port A (DMA): one beat of AWords words at an AWords-aligned word address; write (AWrite) or read (ARead).
-//   port B (compute): BWords words at a BWords-aligned word address; read (BRead) or write (BWrite).
+//   port B (compute): reads BWords words at a BWords-aligned word address (BRead), writes BWWords words at a
+//   BWWords-aligned one (BWrite); one access per cycle.
 //
 // Reads have one cycle of latency: data of a request in cycle c is on *_rdata_o in cycle c+1 and stays
 // there until the next read of that port. A read and a write of the same word in one cycle (different
 // ports) returns the old word; two writes of one word in one cycle never happen (asserted: the generated
 // top gives port A to one DMA unit and port B to one engine at a time). The storage has no reset; the
-// simulation harness clears it before each job. Every width is a power of two and AWords, BWords <=
+// simulation harness clears it before each job. Every width is a power of two and AWords, BWords, BWWords <=
 // RowWords, so an access always falls inside one row.
 module bg_scratchpad #(
   parameter int unsigned Words    = 1024,
   parameter int unsigned RowWords = 4,
   parameter int unsigned AWords   = 4,
   parameter int unsigned BWords   = 1,
+  parameter int unsigned BWWords  = BWords,  // port B's write width (its reads are BWords wide)
   parameter int unsigned AWrite   = 1,
   parameter int unsigned ARead    = 0,
   parameter int unsigned BWrite   = 0,
@@ -28,7 +30,8 @@ module bg_scratchpad #(
   localparam int unsigned ColW    = (RowWords > 1) ? $clog2(RowWords) : 1,
   localparam int unsigned LogRow  = $clog2(RowWords),
   localparam int unsigned LogA    = $clog2(AWords),
-  localparam int unsigned LogB    = $clog2(BWords)
+  localparam int unsigned LogB    = $clog2(BWords),
+  localparam int unsigned LogBW   = $clog2(BWWords)
 ) (
   input  logic                  clk_i,
   // port A
@@ -41,15 +44,16 @@ module bg_scratchpad #(
   input  logic                  b_req_i,
   input  logic                  b_we_i,
   input  logic [AddrW-1:0]      b_addr_i,
-  input  logic [BWords*64-1:0]  b_wdata_i,
+  input  logic [BWWords*64-1:0] b_wdata_i,
   output logic [BWords*64-1:0]  b_rdata_o
 );
 
-  if ((RowWords & (RowWords - 1)) != 0 || (AWords & (AWords - 1)) != 0 || (BWords & (BWords - 1)) != 0) begin
+  if ((RowWords & (RowWords - 1)) != 0 || (AWords & (AWords - 1)) != 0 || (BWords & (BWords - 1)) != 0 ||
+      (BWWords & (BWWords - 1)) != 0) begin
     : g_bad_pow2
-    $fatal(1, "bg_scratchpad: RowWords, AWords and BWords must be powers of two");
+    $fatal(1, "bg_scratchpad: RowWords, AWords, BWords and BWWords must be powers of two");
   end
-  if (AWords > RowWords || BWords > RowWords) begin : g_bad_port
+  if (AWords > RowWords || BWords > RowWords || BWWords > RowWords) begin : g_bad_port
     $fatal(1, "bg_scratchpad: a port is wider than a row");
   end
   if (Words < RowWords || Words % RowWords != 0 || Words > (1 << AddrW)) begin : g_bad_words
@@ -60,6 +64,7 @@ module bg_scratchpad #(
   logic [RowW-1:0] a_row, b_row;
   logic [ColW-1:0] a_col, b_col;
   logic [ColW-1:0] a_seg, b_seg;          // AWords- / BWords-word segment of the row
+  logic [ColW-1:0] b_wseg;                // BWWords-word segment of port B's write
   logic [ColW-1:0] a_seg_q, b_seg_q;      // segment of the last read, selects the read data
 
   assign a_row = RowW'(a_addr_i >> LogRow);
@@ -68,6 +73,7 @@ module bg_scratchpad #(
   assign b_col = ColW'(b_addr_i & AddrW'(RowWords - 1));
   assign a_seg = a_col >> LogA;
   assign b_seg = b_col >> LogB;
+  assign b_wseg = b_col >> LogBW;
 
   logic a_rd, a_wr, b_rd, b_wr;
   assign a_rd = (ARead != 0) && a_req_i && !a_we_i;
@@ -83,7 +89,7 @@ module bg_scratchpad #(
     logic        a_we_k, b_we_k, a_re_k, b_re_k;
 
     assign a_we_k = a_wr && (a_seg == ColW'(k / AWords));
-    assign b_we_k = b_wr && (b_seg == ColW'(k / BWords));
+    assign b_we_k = b_wr && (b_wseg == ColW'(k / BWWords));
     assign a_re_k = a_rd && (a_seg == ColW'(k / AWords));
     assign b_re_k = b_rd && (b_seg == ColW'(k / BWords));
 
@@ -92,7 +98,7 @@ module bg_scratchpad #(
         mem_q[a_row] <= a_wdata_i[(k % AWords)*64 +: 64];
       end
       if (b_we_k) begin
-        mem_q[b_row] <= b_wdata_i[(k % BWords)*64 +: 64];
+        mem_q[b_row] <= b_wdata_i[(k % BWWords)*64 +: 64];
       end
     end
 
@@ -132,7 +138,8 @@ module bg_scratchpad #(
 `ifndef SYNTHESIS
   a_port_a_in_range: assert property (@(posedge clk_i) !(a_req_i && (32'(a_addr_i) + AWords > Words)))
     else $error("bg_scratchpad: port A access beyond the buffer");
-  a_port_b_in_range: assert property (@(posedge clk_i) !(b_req_i && (32'(b_addr_i) + BWords > Words)))
+  a_port_b_in_range: assert property (@(posedge clk_i)
+                                      !(b_req_i && (32'(b_addr_i) + (b_we_i ? BWWords : BWords) > Words)))
     else $error("bg_scratchpad: port B access beyond the buffer");
 `endif
 

@@ -98,6 +98,8 @@ package bitgrid_pkg;
   localparam int unsigned GemmAccInW = 1;
   localparam int unsigned GemmAccOutLsb = 58;
   localparam int unsigned GemmAccOutW = 1;
+  localparam int unsigned GemmOAbufLsb = 59;
+  localparam int unsigned GemmOAbufW = 1;
   localparam int unsigned GemmWAddrLsb = 64;
   localparam int unsigned GemmWAddrW = 20;
   localparam int unsigned GemmSAddrLsb = 84;

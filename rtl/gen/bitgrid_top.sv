@@ -139,30 +139,39 @@ module bitgrid_top #(
   localparam int unsigned LoadQ      = bitgrid_pkg::LoadQueue;
   localparam int unsigned ComputeQ   = bitgrid_pkg::ComputeQueue;
   localparam int unsigned StoreQ     = bitgrid_pkg::StoreQueue;
-  // Buffers: the compute port is the widest engine port, a row the wider of that port and the beat.
+  // Buffers: the compute port is the widest engine port (its writes as wide as the writing engine's
+  // write_words), a row the widest of the port, its writes and the beat.
   localparam int unsigned QbufPortWords = (HamBitsPerLane / 64);
-  localparam int unsigned QbufRowWords  = bitgrid_pkg::max2(QbufPortWords, Wb);
+  localparam int unsigned QbufWriteWords = QbufPortWords;
+  localparam int unsigned QbufRowWords  = bitgrid_pkg::max2(bitgrid_pkg::max2(QbufPortWords, QbufWriteWords), Wb);
   localparam int unsigned QbufWords     = QbufKib * 128;  // KiB of 64-bit words
   localparam int unsigned DbufPortWords = (HamLanes * HamBitsPerLane / 64);
-  localparam int unsigned DbufRowWords  = bitgrid_pkg::max2(DbufPortWords, Wb);
+  localparam int unsigned DbufWriteWords = DbufPortWords;
+  localparam int unsigned DbufRowWords  = bitgrid_pkg::max2(bitgrid_pkg::max2(DbufPortWords, DbufWriteWords), Wb);
   localparam int unsigned DbufWords     = DbufKib * 128;  // KiB of 64-bit words
   localparam int unsigned RbufPortWords = (1);
-  localparam int unsigned RbufRowWords  = bitgrid_pkg::max2(RbufPortWords, Wb);
+  localparam int unsigned RbufWriteWords = (1);
+  localparam int unsigned RbufRowWords  = bitgrid_pkg::max2(bitgrid_pkg::max2(RbufPortWords, RbufWriteWords), Wb);
   localparam int unsigned RbufWords     = RbufKib * 128;  // KiB of 64-bit words
   localparam int unsigned AbufPortWords = (MacRows / 4);
-  localparam int unsigned AbufRowWords  = bitgrid_pkg::max2(AbufPortWords, Wb);
+  localparam int unsigned AbufWriteWords = (MacCols / 8);
+  localparam int unsigned AbufRowWords  = bitgrid_pkg::max2(bitgrid_pkg::max2(AbufPortWords, AbufWriteWords), Wb);
   localparam int unsigned AbufWords     = AbufKib * 128;  // KiB of 64-bit words
   localparam int unsigned WbufPortWords = (MacRows * MacCols / 32 * (1 + 3 * MacParallel));
-  localparam int unsigned WbufRowWords  = bitgrid_pkg::max2(WbufPortWords, Wb);
+  localparam int unsigned WbufWriteWords = WbufPortWords;
+  localparam int unsigned WbufRowWords  = bitgrid_pkg::max2(bitgrid_pkg::max2(WbufPortWords, WbufWriteWords), Wb);
   localparam int unsigned WbufWords     = WbufKib * 128;  // KiB of 64-bit words
   localparam int unsigned SbufPortWords = (MacCols / 4);
-  localparam int unsigned SbufRowWords  = bitgrid_pkg::max2(SbufPortWords, Wb);
+  localparam int unsigned SbufWriteWords = SbufPortWords;
+  localparam int unsigned SbufRowWords  = bitgrid_pkg::max2(bitgrid_pkg::max2(SbufPortWords, SbufWriteWords), Wb);
   localparam int unsigned SbufWords     = SbufKib * 128;  // KiB of 64-bit words
   localparam int unsigned ObufPortWords = (MacCols / 8);
-  localparam int unsigned ObufRowWords  = bitgrid_pkg::max2(ObufPortWords, Wb);
+  localparam int unsigned ObufWriteWords = (MacCols / 8);
+  localparam int unsigned ObufRowWords  = bitgrid_pkg::max2(bitgrid_pkg::max2(ObufPortWords, ObufWriteWords), Wb);
   localparam int unsigned ObufWords     = ObufKib * 128;  // KiB of 64-bit words
   localparam int unsigned PbufPortWords = (MacCols);
-  localparam int unsigned PbufRowWords  = bitgrid_pkg::max2(PbufPortWords, Wb);
+  localparam int unsigned PbufWriteWords = (MacCols);
+  localparam int unsigned PbufRowWords  = bitgrid_pkg::max2(bitgrid_pkg::max2(PbufPortWords, PbufWriteWords), Wb);
   localparam int unsigned PbufWords     = PbufKib * 128;  // KiB of 64-bit words
 
   // ------------------------------------------------------------------------------------------------
@@ -295,27 +304,34 @@ module bitgrid_top #(
 
   // Compute ports of the buffers (bitgrid_pkg::spm_req_t requests, port-wide data).
   bitgrid_pkg::spm_req_t       qbuf_b_req;
-  logic [QbufPortWords*64-1:0] qbuf_b_wdata, qbuf_b_rdata;
+  logic [QbufWriteWords*64-1:0] qbuf_b_wdata;
+  logic [QbufPortWords*64-1:0] qbuf_b_rdata;
   bitgrid_pkg::spm_req_t       dbuf_b_req;
-  logic [DbufPortWords*64-1:0] dbuf_b_wdata, dbuf_b_rdata;
+  logic [DbufWriteWords*64-1:0] dbuf_b_wdata;
+  logic [DbufPortWords*64-1:0] dbuf_b_rdata;
   bitgrid_pkg::spm_req_t       rbuf_b_req;
-  logic [RbufPortWords*64-1:0] rbuf_b_wdata, rbuf_b_rdata;
+  logic [RbufWriteWords*64-1:0] rbuf_b_wdata;
+  logic [RbufPortWords*64-1:0] rbuf_b_rdata;
   bitgrid_pkg::spm_req_t       abuf_b_req;
-  logic [AbufPortWords*64-1:0] abuf_b_wdata, abuf_b_rdata;
+  logic [AbufWriteWords*64-1:0] abuf_b_wdata;
+  logic [AbufPortWords*64-1:0] abuf_b_rdata;
   bitgrid_pkg::spm_req_t       wbuf_b_req;
-  logic [WbufPortWords*64-1:0] wbuf_b_wdata, wbuf_b_rdata;
+  logic [WbufWriteWords*64-1:0] wbuf_b_wdata;
+  logic [WbufPortWords*64-1:0] wbuf_b_rdata;
   bitgrid_pkg::spm_req_t       sbuf_b_req;
-  logic [SbufPortWords*64-1:0] sbuf_b_wdata, sbuf_b_rdata;
+  logic [SbufWriteWords*64-1:0] sbuf_b_wdata;
+  logic [SbufPortWords*64-1:0] sbuf_b_rdata;
   bitgrid_pkg::spm_req_t       obuf_b_req;
-  logic [ObufPortWords*64-1:0] obuf_b_wdata;
+  logic [ObufWriteWords*64-1:0] obuf_b_wdata;
   bitgrid_pkg::spm_req_t       pbuf_b_req;
-  logic [PbufPortWords*64-1:0] pbuf_b_wdata, pbuf_b_rdata;
+  logic [PbufWriteWords*64-1:0] pbuf_b_wdata;
+  logic [PbufPortWords*64-1:0] pbuf_b_rdata;
 
   // Engine hamtopk (configs/isa/engines/hamtopk.yaml)
   bitgrid_pkg::spm_req_t hamtopk_qbuf_req;
   bitgrid_pkg::spm_req_t hamtopk_dbuf_req;
   bitgrid_pkg::spm_req_t hamtopk_rbuf_req;
-  logic [RbufPortWords*64-1:0] hamtopk_rbuf_wdata;
+  logic [RbufWriteWords*64-1:0] hamtopk_rbuf_wdata;
 
   bg_hamtopk #(
     .HamLanes      (HamLanes),
@@ -342,22 +358,24 @@ module bitgrid_top #(
 
   // Engine bitmac (configs/isa/engines/bitmac.yaml)
   bitgrid_pkg::spm_req_t bitmac_abuf_req;
+  logic [AbufWriteWords*64-1:0] bitmac_abuf_wdata;
   bitgrid_pkg::spm_req_t bitmac_wbuf_req;
   bitgrid_pkg::spm_req_t bitmac_sbuf_req;
   bitgrid_pkg::spm_req_t bitmac_obuf_req;
-  logic [ObufPortWords*64-1:0] bitmac_obuf_wdata;
+  logic [ObufWriteWords*64-1:0] bitmac_obuf_wdata;
   bitgrid_pkg::spm_req_t bitmac_pbuf_req;
-  logic [PbufPortWords*64-1:0] bitmac_pbuf_wdata;
+  logic [PbufWriteWords*64-1:0] bitmac_pbuf_wdata;
 
   bg_bitmac #(
-    .MacRows      (MacRows),
-    .MacCols      (MacCols),
-    .MacParallel  (MacParallel),
-    .AbufPortWords(AbufPortWords),
-    .WbufPortWords(WbufPortWords),
-    .SbufPortWords(SbufPortWords),
-    .ObufPortWords(ObufPortWords),
-    .PbufPortWords(PbufPortWords)
+    .MacRows       (MacRows),
+    .MacCols       (MacCols),
+    .MacParallel   (MacParallel),
+    .AbufPortWords (AbufPortWords),
+    .AbufWriteWords(AbufWriteWords),
+    .WbufPortWords (WbufPortWords),
+    .SbufPortWords (SbufPortWords),
+    .ObufPortWords (ObufPortWords),
+    .PbufPortWords (PbufPortWords)
   ) u_bitmac (
     .clk_i       (clk_i),
     .rst_ni      (rst_ni),
@@ -365,6 +383,7 @@ module bitgrid_top #(
     .insn_i      (unit_insn[ComputeQ*InsnW +: InsnW]),
     .last_o      (eng_last[1]),
     .abuf_req_o  (bitmac_abuf_req),
+    .abuf_wdata_o(bitmac_abuf_wdata),
     .abuf_rdata_i(abuf_b_rdata),
     .wbuf_req_o  (bitmac_wbuf_req),
     .wbuf_rdata_i(wbuf_b_rdata),
@@ -386,7 +405,7 @@ module bitgrid_top #(
   assign rbuf_b_req   = hamtopk_rbuf_req;
   assign rbuf_b_wdata = (hamtopk_rbuf_req.we ? hamtopk_rbuf_wdata : '0);
   assign abuf_b_req   = bitmac_abuf_req;
-  assign abuf_b_wdata = '0;
+  assign abuf_b_wdata = (bitmac_abuf_req.we ? bitmac_abuf_wdata : '0);
   assign wbuf_b_req   = bitmac_wbuf_req;
   assign wbuf_b_wdata = '0;
   assign sbuf_b_req   = bitmac_sbuf_req;
@@ -421,6 +440,7 @@ module bitgrid_top #(
     .RowWords(QbufRowWords),
     .AWords  (Wb),
     .BWords  (QbufPortWords),
+    .BWWords (QbufWriteWords),
     .AWrite  (1),
     .ARead   (0),
     .BWrite  (0),
@@ -444,6 +464,7 @@ module bitgrid_top #(
     .RowWords(DbufRowWords),
     .AWords  (Wb),
     .BWords  (DbufPortWords),
+    .BWWords (DbufWriteWords),
     .AWrite  (1),
     .ARead   (0),
     .BWrite  (0),
@@ -467,6 +488,7 @@ module bitgrid_top #(
     .RowWords(RbufRowWords),
     .AWords  (Wb),
     .BWords  (RbufPortWords),
+    .BWWords (RbufWriteWords),
     .AWrite  (0),
     .ARead   (1),
     .BWrite  (1),
@@ -490,9 +512,10 @@ module bitgrid_top #(
     .RowWords(AbufRowWords),
     .AWords  (Wb),
     .BWords  (AbufPortWords),
+    .BWWords (AbufWriteWords),
     .AWrite  (1),
     .ARead   (0),
-    .BWrite  (0),
+    .BWrite  (1),
     .BRead   (1)
   ) u_abuf (
     .clk_i    (clk_i),
@@ -513,6 +536,7 @@ module bitgrid_top #(
     .RowWords(WbufRowWords),
     .AWords  (Wb),
     .BWords  (WbufPortWords),
+    .BWWords (WbufWriteWords),
     .AWrite  (1),
     .ARead   (0),
     .BWrite  (0),
@@ -536,6 +560,7 @@ module bitgrid_top #(
     .RowWords(SbufRowWords),
     .AWords  (Wb),
     .BWords  (SbufPortWords),
+    .BWWords (SbufWriteWords),
     .AWrite  (1),
     .ARead   (0),
     .BWrite  (0),
@@ -559,6 +584,7 @@ module bitgrid_top #(
     .RowWords(ObufRowWords),
     .AWords  (Wb),
     .BWords  (ObufPortWords),
+    .BWWords (ObufWriteWords),
     .AWrite  (0),
     .ARead   (1),
     .BWrite  (1),
@@ -582,6 +608,7 @@ module bitgrid_top #(
     .RowWords(PbufRowWords),
     .AWords  (Wb),
     .BWords  (PbufPortWords),
+    .BWWords (PbufWriteWords),
     .AWrite  (0),
     .ARead   (1),
     .BWrite  (1),

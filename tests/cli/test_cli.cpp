@@ -422,6 +422,30 @@ TEST_F(Cli, ModelWorkloadFromWeightFile) {
   const std::string rep = slurp(out / "report.json");
   EXPECT_NE(rep.find("\"sections\""), std::string::npos);
   EXPECT_NE(rep.find("\"output_sqnr_db\""), std::string::npos);
+  // fc1's outputs stay on chip (fc2 reads them from abuf): no fc1.npy
+  EXPECT_FALSE(fs::exists(out / "fc1.npy"));
+  EXPECT_NE(r.out.find("(kept on chip)"), std::string::npos) << r.out;
+
+  // The same tensors as a folder of .npy files (numpy.save, one per tensor): the same outputs. Through DRAM
+  // (keep_on_chip: false), fc1's outputs are written too.
+  fs::create_directories(dir / "wdir");
+  bitgrid::write_npy((dir / "wdir/fc1.weight.npy").string(), "f4", 32, 64, w1.data());
+  bitgrid::write_npy((dir / "wdir/fc1.bias.npy").string(), "f4", 32, 1, b1.data());
+  bitgrid::write_npy((dir / "wdir/fc2.weight.npy").string(), "f4", 10, 32, w2.data());
+  std::string text = slurp(cfg);
+  text.replace(text.find("weights: w.npz"), 14, "weights: wdir\n  keep_on_chip: false");
+  const fs::path cfg2 = write("m2.yaml", text);
+  const fs::path out2 = dir / "out2";
+  const Result r2 = run("run " + cfg2.string() + " --out " + out2.string());
+  ASSERT_EQ(r2.rc, 0) << r2.err;
+  EXPECT_NE(r2.out.find("verified: yes"), std::string::npos) << r2.out;
+  EXPECT_EQ(slurp(out2 / "fc2.npy"), slurp(out / "fc2.npy"));
+  EXPECT_TRUE(fs::exists(out2 / "fc1.npy"));
+  expect_error("run " + write("m3.yaml",
+                              "hardware: hw/tiny.yaml\nworkload:\n  type: model\n  group: 32\n"
+                              "  weights: wdir\n  layers: [{name: fc9, in: 64, out: 8}]\n")
+                            .string(),
+               "wdir: no tensor fc9.weight for layer fc9");
 }
 
 // Every datatype runs on the systemc-free path (reference) with a synthetic layer.

@@ -89,9 +89,20 @@ RandomProgram random_program(std::mt19937_64& rng, const HwConfig& hw, bool faul
         g.w_addr = uni(rng, 0, (words(isa::Buf::kWbuf) - ww) / wport) * wport;
         g.s_addr = uni(rng, 0, (std::min<uint64_t>(words(isa::Buf::kSbuf), 0xFFFF) - sw) / (C / 4)) * (C / 4);
         g.o_addr = uni(rng, 0, (std::min<uint64_t>(words(isa::Buf::kObuf), 0xFFFF) - o_span) / (C / 8)) * (C / 8);
+        // INT8 outputs into abuf (o_abuf), beside the gemm's own activations
+        const uint64_t au = std::min<uint64_t>(words(isa::Buf::kAbuf), 0x10000), oa = C / 8;
+        if (!g.out32 && !g.acc_out && rng() % 4 == 0) {
+          const uint64_t lo = (g.a_addr + aw + oa - 1) / oa;  // first aligned slot past the activations
+          const bool above = lo * oa + o_span <= au, below = g.a_addr >= o_span;
+          if (above || below) {
+            g.o_abuf = 1;
+            g.o_addr = above ? uni(rng, lo, (au - o_span) / oa) * oa : uni(rng, 0, (g.a_addr - o_span) / oa) * oa;
+          }
+        }
         if (g.a_addr + aw <= words(isa::Buf::kAbuf) && g.s_addr + sw <= words(isa::Buf::kSbuf) &&
-            g.o_addr + o_span <= words(isa::Buf::kObuf))
+            g.o_addr + o_span <= words(g.o_abuf ? isa::Buf::kAbuf : isa::Buf::kObuf))
           return encode(g);
+        g.o_abuf = 0;
       }
       if (g.n_groups > 1)
         --g.n_groups;

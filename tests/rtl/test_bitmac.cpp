@@ -63,7 +63,7 @@ unsigned max_gp() { return std::min(1024u / (2 * kR), 63u); }
 
 struct Gemm {
   unsigned dtype = 0;
-  bool relu = false, out32 = false, acc_in = false, acc_out = false;
+  bool relu = false, out32 = false, acc_in = false, acc_out = false, o_abuf = false;
   unsigned m = 1, gp = 1, ng = 1;
   uint32_t a_addr = 0, w_addr = 0, s_addr = 0, o_addr = 0, o_stride = 0;
   unsigned P() const { return gp * ng; }
@@ -75,7 +75,7 @@ std::ostream& operator<<(std::ostream& os, const Gemm& g) {
   return os << "gemm dtype " << g.dtype << " (" << isa::kDtypes[g.dtype].name << ") relu " << g.relu << " out32 "
             << g.out32 << " m " << g.m << " gp " << g.gp << " ng " << g.ng << " a " << g.a_addr << " w " << g.w_addr
             << " s " << g.s_addr << " o " << g.o_addr << " stride " << g.o_stride << " acc_in " << g.acc_in
-            << " acc_out " << g.acc_out;
+            << " acc_out " << g.acc_out << " o_abuf " << g.o_abuf;
 }
 
 bitgrid::Insn to_insn(const Gemm& g) {
@@ -85,6 +85,7 @@ bitgrid::Insn to_insn(const Gemm& g) {
   x.out32 = g.out32;
   x.acc_in = g.acc_in;
   x.acc_out = g.acc_out;
+  x.o_abuf = g.o_abuf;
   x.m_rows = g.m;
   x.group_pairs = g.gp;
   x.n_groups = g.ng;
@@ -125,6 +126,7 @@ class BitmacTest : public ::testing::Test {
   bitgrid::Scratchpads spm{hw};    // abuf/wbuf/sbuf: what the RTL reads; obuf, pbuf: what the RTL wrote
   std::vector<uint64_t> golden;    // what obuf must hold (reference model)
   std::vector<uint64_t> golden_p;  // what pbuf must hold
+  std::vector<uint64_t> golden_a;  // what abuf must hold after the instruction (o_abuf writes it)
   uint64_t seed = 0;
   std::mt19937_64 rng;
 
@@ -184,7 +186,14 @@ class BitmacTest : public ::testing::Test {
 
     const SpmReq a = get_spm_req(sim->abuf_req_o), w = get_spm_req(sim->wbuf_req_o), s = get_spm_req(sim->sbuf_req_o),
                  o = get_spm_req(sim->obuf_req_o), p = get_spm_req(sim->pbuf_req_o);
-    ASSERT_FALSE(a.we || w.we || s.we) << "abuf/wbuf/sbuf write in cycle " << t;
+    ASSERT_FALSE(w.we || s.we) << "wbuf/sbuf write in cycle " << t;
+    ASSERT_TRUE(!a.we || (cur && cur->g.o_abuf)) << "abuf write without o_abuf in cycle " << t;
+    if (!a.we) {
+      for (unsigned j = 0; j < kOPort; ++j)
+        ASSERT_EQ(get_word(sim->abuf_wdata_o, j), 0u) << "abuf_wdata_o without a write in cycle " << t;
+    }
+    std::vector<uint64_t> ab_data(kOPort);
+    for (unsigned j = 0; j < kOPort; ++j) ab_data[j] = get_word(sim->abuf_wdata_o, j);
     ASSERT_TRUE(!o.req || o.we) << "obuf read in cycle " << t;
     for (const SpmReq* r : {&a, &w, &s, &o, &p}) {
       if (!r->req) {
@@ -207,7 +216,7 @@ class BitmacTest : public ::testing::Test {
     for (unsigned j = 0; j < kOPort; ++j) o_data[j] = get_word(sim->obuf_wdata_o, j);
     if (cur) {
       const uint64_t rel = t - cur->issue_cycle;
-      if (a.req) cur->a.push_back({rel, a.addr});
+      if (a.req) cur->a.push_back({rel, a.addr + (a.we ? kPWrite : 0)});
       if (w.req) cur->w.push_back({rel, w.addr});
       if (s.req) cur->s.push_back({rel, s.addr});
       if (o.req) cur->o.push_back({rel, o.addr});
@@ -219,12 +228,16 @@ class BitmacTest : public ::testing::Test {
       ASSERT_EQ(o.addr % kOPort, 0u) << "unaligned obuf write";
       for (unsigned j = 0; j < kOPort; ++j) buf(isa::Buf::kObuf)[(o.addr + j) % words(isa::Buf::kObuf)] = o_data[j];
     }
+    if (a.req && a.we) {
+      ASSERT_EQ(a.addr % kOPort, 0u) << "unaligned abuf write";
+      for (unsigned j = 0; j < kOPort; ++j) buf(isa::Buf::kAbuf)[(a.addr + j) % words(isa::Buf::kAbuf)] = ab_data[j];
+    }
     if (p.req && p.we) {
       ASSERT_EQ(p.addr % kPPort, 0u) << "unaligned pbuf write";
       for (unsigned j = 0; j < kPPort; ++j) buf(isa::Buf::kPbuf)[(p.addr + j) % words(isa::Buf::kPbuf)] = p_data[j];
     }
     p_pend = (p.req && !p.we) ? std::optional<uint32_t>(p.addr) : std::nullopt;
-    a_pend = a.req ? std::optional<uint32_t>(a.addr) : std::nullopt;
+    a_pend = (a.req && !a.we) ? std::optional<uint32_t>(a.addr) : std::nullopt;
     w_pend = w.req ? std::optional<uint32_t>(w.addr) : std::nullopt;
     s_pend = s.req ? std::optional<uint32_t>(s.addr) : std::nullopt;
     if (last) finish_instruction();
@@ -252,9 +265,12 @@ class BitmacTest : public ::testing::Test {
     // the reference model, on the scratchpads as they are at issue
     std::vector<bitgrid::SpmWrite> writes;
     engine->execute(in, hw, spm, writes);
+    golden_a.assign(buf(isa::Buf::kAbuf), buf(isa::Buf::kAbuf) + words(isa::Buf::kAbuf));
+    const isa::Buf wb = cs.g.acc_out ? isa::Buf::kPbuf : (cs.g.o_abuf ? isa::Buf::kAbuf : isa::Buf::kObuf);
+    auto& gold = cs.g.acc_out ? golden_p : (cs.g.o_abuf ? golden_a : golden);
     for (const auto& wr : writes) {
-      ASSERT_TRUE(wr.buf == (cs.g.acc_out ? isa::Buf::kPbuf : isa::Buf::kObuf));
-      for (size_t i = 0; i < wr.words.size(); ++i) (cs.g.acc_out ? golden_p : golden).at(wr.addr + i) = wr.words[i];
+      ASSERT_TRUE(wr.buf == wb);
+      for (size_t i = 0; i < wr.words.size(); ++i) gold.at(wr.addr + i) = wr.words[i];
     }
     cycle(true, to_port(in));
   }
@@ -283,6 +299,10 @@ class BitmacTest : public ::testing::Test {
         pb.push_back({z + 10, m * kC + kPWrite});  // instead of the obuf write
         continue;
       }
+      if (g.o_abuf) {
+        a.push_back({z + 10, g.o_addr + m * g.o_stride + kPWrite});  // INT8 outputs into abuf
+        continue;
+      }
       for (unsigned j = 0; j < (g.out32 ? 4u : 1u); ++j)
         o.push_back({z + 10 + j, g.o_addr + m * g.o_stride + j * kC / 8});
     }
@@ -304,10 +324,15 @@ class BitmacTest : public ::testing::Test {
     EXPECT_EQ(f.p, pb) << "pbuf reads and writes (+" << kPWrite << ": a write), " << f.g;
     // the first row's write: c + 11 + 2T*P - 1 + 10
     std::vector<Access> writes = f.o;
-    for (const Access& x : f.p)
-      if (x.addr >= kPWrite) writes.push_back(x);
+    for (const auto* v : {&f.p, &f.a})
+      for (const Access& x : *v)
+        if (x.addr >= kPWrite) writes.push_back(x);
+    std::sort(writes.begin(), writes.end(), [](const Access& x, const Access& y) { return x.cycle < y.cycle; });
     ASSERT_FALSE(writes.empty());
     EXPECT_EQ(writes.front().cycle, 11 + 2ull * slot_terms(f.g.dtype, f.g.gp) * f.g.P() - 1 + 10);
+    const uint64_t* abv = buf(isa::Buf::kAbuf);
+    for (uint32_t i = 0; i < words(isa::Buf::kAbuf); ++i)
+      ASSERT_EQ(abv[i], golden_a[i]) << "abuf[" << i << "], " << f.g;
     const uint64_t* pbv = buf(isa::Buf::kPbuf);
     for (uint32_t i = 0; i < words(isa::Buf::kPbuf); ++i)
       ASSERT_EQ(pbv[i], golden_p[i]) << "pbuf[" << i << "] (row " << i / kC << ", column " << i % kC << "), " << f.g;
@@ -721,6 +746,31 @@ TEST_F(BitmacTest, RandomAccumulate) {
       for (uint32_t w = 0; w < words(isa::Buf::kPbuf); ++w) buf(isa::Buf::kPbuf)[w] = golden_p[w] = rng();
     }
     issue(cs, rng() % 3 ? 0 : 1 + rng() % 4);
+  }
+  drain();
+}
+
+// INT8 outputs into abuf (o_abuf), where a later gemm reads them as activations (compiled chains of layers:
+// the cosim suite): every datatype, short groups, acc_in, random row strides, against the reference model;
+// the abuf writes fall between the activation reads (R11).
+TEST_F(BitmacTest, OutputsToAbuf) {
+  const uint32_t aw = words(isa::Buf::kAbuf);
+  for (unsigned i = 0; i < 24 && !HasFatalFailure(); ++i) {
+    const unsigned dt = i < isa::kDtypes.size() ? i : random_dtype();
+    const unsigned gp = (rng() % 3 ? min_gp(dt) : 1u) + static_cast<unsigned>(rng() % 2);
+    Case cs = make_case(dt, 1 + rng() % 4, gp, 1 + rng() % 2, false, rng() % 2);
+    cs.g.o_abuf = true;
+    cs.g.acc_in = rng() % 3 == 0;
+    // outputs in the half of abuf the activations do not use (o_stride a multiple of C/8, random gaps)
+    const uint32_t span = (cs.g.m - 1) * cs.g.o_stride + kOPort;
+    const uint32_t a_end = cs.g.a_addr + cs.g.m * cs.g.K() / 8;
+    const bool below = cs.g.a_addr >= span;
+    const uint32_t lo = below ? 0 : a_end, hi = below ? cs.g.a_addr - span : aw - span;
+    ASSERT_LE(lo, hi) << "no room for the outputs, " << cs.g;
+    const uint32_t lo_a = ceil_div(lo, kOPort) * kOPort, hi_a = hi / kOPort * kOPort;
+    ASSERT_LE(lo_a, hi_a) << cs.g;
+    cs.g.o_addr = lo_a + static_cast<uint32_t>(rng() % ((hi_a - lo_a) / kOPort + 1)) * kOPort;
+    issue(cs, rng() % 2);
   }
   drain();
 }

@@ -1,8 +1,9 @@
 // rtl/bg_scratchpad.sv (Words 64, RowWords 4, AWords 2, BWords 2, all four port modes enabled; the -G values
-// of tests/rtl/CMakeLists.txt) against a C++ word array: port A beat writes and reads, port B 2-word
-// (segment-aligned) reads and writes, one cycle of read latency, read data held until the port's next read,
-// and a read colliding with a write of the same word in the same cycle returns the old word. Two writes of
-// one word in one cycle and an access beyond the buffer are illegal and must fire the module's assertions.
+// of tests/rtl/CMakeLists.txt; BWWords 2, and 1 in the "narrow" set) against a C++ word array: port A beat
+// writes and reads, port B 2-word (segment-aligned) reads and BWWords-word writes, one cycle of read latency, read data
+// held until the port's next read, and a read colliding with a write of the same word in the same cycle returns the old
+// word. Two writes of one word in one cycle and an access beyond the buffer are illegal and must fire the module's
+// assertions.
 #include <gtest/gtest.h>
 
 #include <array>
@@ -15,7 +16,13 @@ namespace {
 
 using namespace bgtest;
 
-constexpr unsigned kWords = 64, kAWords = 2, kBWords = 2;
+#ifndef BG_SPM_BWWORDS
+#define BG_SPM_BWWORDS 2
+#endif
+// Port B reads kBWords words and writes kBWWords (the narrow set: 1, the width of an engine's narrower writes).
+constexpr unsigned kWords = 64, kAWords = 2, kBWords = 2, kBWWords = BG_SPM_BWWORDS;
+// The words port B's access touches.
+constexpr unsigned b_span(bool write) { return write ? kBWWords : kBWords; }
 
 class ScratchpadTest : public ::testing::Test {
  protected:
@@ -32,7 +39,7 @@ class ScratchpadTest : public ::testing::Test {
     Op a = kNone, b = kNone;
     unsigned a_addr = 0, b_addr = 0;
     std::array<uint64_t, kAWords> a_data{};
-    std::array<uint64_t, kBWords> b_data{};
+    std::array<uint64_t, kBWWords> b_data{};
   };
 
   void step(const Cmd& cmd) {
@@ -43,7 +50,7 @@ class ScratchpadTest : public ::testing::Test {
     sim->b_req_i = cmd.b != kNone;
     sim->b_we_i = cmd.b == kWrite;
     sim->b_addr_i = cmd.b_addr;
-    for (unsigned w = 0; w < kBWords; ++w) set_word(sim->b_wdata_i, w, cmd.b_data[w]);
+    for (unsigned w = 0; w < kBWWords; ++w) set_word(sim->b_wdata_i, w, cmd.b_data[w]);
     sim.settle();
     const uint64_t c = sim.cycle();
     if (a_valid)
@@ -60,7 +67,7 @@ class ScratchpadTest : public ::testing::Test {
     if (cmd.a == kRead) {
       a_valid = true;
       for (unsigned w = 0; w < kAWords; ++w) a_exp[w] = mem[cmd.a_addr + w];
-      if (cmd.b == kWrite && cmd.b_addr < cmd.a_addr + kAWords && cmd.a_addr < cmd.b_addr + kBWords) ++collisions;
+      if (cmd.b == kWrite && cmd.b_addr < cmd.a_addr + kAWords && cmd.a_addr < cmd.b_addr + kBWWords) ++collisions;
     }
     if (cmd.b == kRead) {
       b_valid = true;
@@ -70,7 +77,7 @@ class ScratchpadTest : public ::testing::Test {
     if (cmd.a == kWrite)
       for (unsigned w = 0; w < kAWords; ++w) mem[cmd.a_addr + w] = cmd.a_data[w];
     if (cmd.b == kWrite)
-      for (unsigned w = 0; w < kBWords; ++w) mem[cmd.b_addr + w] = cmd.b_data[w];
+      for (unsigned w = 0; w < kBWWords; ++w) mem[cmd.b_addr + w] = cmd.b_data[w];
     sim.edge();
   }
 
@@ -109,18 +116,20 @@ TEST_F(ScratchpadTest, WriteThenReadEveryWord) {
 
 TEST_F(ScratchpadTest, SameCycleReadReturnsOldWord) {
   init_memory();
-  // B writes words 4..5 while A reads beat 4..5: A sees the old words, the next A read sees the new ones.
+  // B writes words 4..5 (the narrow set: word 5) while A reads beat 4..5: A sees the old words, the next A
+  // read sees the new ones.
   Cmd cmd;
   cmd.a = kRead;
   cmd.a_addr = 4;
   cmd.b = kWrite;
-  cmd.b_addr = 4;
-  cmd.b_data = {0x0123456789ABCDEFull, 0xFEDCBA9876543210ull};
+  cmd.b_addr = 6 - kBWWords;
+  cmd.b_data.fill(0x0123456789ABCDEFull);
+  cmd.b_data[kBWWords - 1] = 0xFEDCBA9876543210ull;
   const uint64_t old5 = mem[5];
   step(cmd);
   step(Cmd{});
   EXPECT_EQ(a_exp[1], old5);
-  EXPECT_NE(old5, cmd.b_data[1]);
+  EXPECT_NE(old5, cmd.b_data[kBWWords - 1]);
   Cmd rd;
   rd.a = kRead;
   rd.a_addr = 4;
@@ -156,12 +165,13 @@ TEST_F(ScratchpadTest, RandomTraffic) {
     if (rng() % 2) {
       cmd.b_addr = cmd.a_addr;
     } else {
-      cmd.b_addr = static_cast<unsigned>(rng() % kWords) & ~(kBWords - 1);
+      cmd.b_addr = static_cast<unsigned>(rng() % kWords);
     }
+    cmd.b_addr &= ~(b_span(cmd.b == kWrite) - 1);  // reads kBWords-, writes kBWWords-aligned
     for (auto& d : cmd.a_data) d = rng();
     for (auto& d : cmd.b_data) d = rng();
     // Two writes of one word in one cycle are illegal (asserted; see IllegalAccessesAreAsserted): avoid them.
-    if (cmd.a == kWrite && cmd.b == kWrite && cmd.b_addr < cmd.a_addr + kAWords && cmd.a_addr < cmd.b_addr + kBWords)
+    if (cmd.a == kWrite && cmd.b == kWrite && cmd.b_addr < cmd.a_addr + kAWords && cmd.a_addr < cmd.b_addr + kBWWords)
       cmd.b = kNone;
     step(cmd);
     if (HasFatalFailure()) return;

@@ -500,3 +500,107 @@ TEST(LinearCompiler, SplitKMatchesTheDirectComputation) {
     }
   }
 }
+
+// o_abuf: the INT8 outputs go to abuf (where a later gemm reads them), never overlapping the gemm's own
+// activations; INT32 or accumulator outputs cannot go there.
+TEST(BitmacEngine, OutputsToAbuf) {
+  const HwConfig hw = hw_file("tiny");  // R = C = 8: one output row is 1 word
+  const Engine* e = engine_of(static_cast<uint64_t>(isa::Op::kGemm));
+  isa::GemmInsn g;
+  g.dtype = isa::kDtypeInt8;
+  g.m_rows = 2;
+  g.group_pairs = 1;
+  g.n_groups = 1;  // K = 16: activations at words 0..3
+  g.o_abuf = 1;
+  g.o_addr = 4;
+  g.o_stride = 1;
+  EXPECT_EQ(e->check(encode(g), hw), "");
+  std::vector<Access> acc;
+  e->accesses(encode(g), hw, acc);
+  bool writes_abuf = false, writes_obuf = false;
+  for (const auto& a : acc) {
+    writes_abuf |= a.write && a.space == static_cast<int>(isa::Buf::kAbuf) && a.lo == 4 && a.hi == 6;
+    writes_obuf |= a.write && a.space == static_cast<int>(isa::Buf::kObuf);
+  }
+  EXPECT_TRUE(writes_abuf);
+  EXPECT_FALSE(writes_obuf);
+  Scratchpads spm(hw);
+  std::vector<SpmWrite> w;
+  e->execute(encode(g), hw, spm, w);
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_EQ(w[0].buf, isa::Buf::kAbuf);
+  EXPECT_EQ(w[1].addr, 5u);
+  g.o_addr = 3;  // overlaps row 1's activations (words 2..3)
+  EXPECT_NE(e->check(encode(g), hw).find("overlap the gemm's own activations"), std::string::npos);
+  g.o_addr = 4;
+  g.out32 = 1;
+  g.o_stride = 4;
+  EXPECT_NE(e->check(encode(g), hw).find("o_abuf writes INT8 outputs"), std::string::npos);
+  g.out32 = 0;
+  g.o_stride = 1;
+  g.o_addr = 127;  // abuf is 128 words: row 1 would be word 128
+  EXPECT_NE(e->check(encode(g), hw).find("outputs exceed abuf"), std::string::npos);
+}
+
+// Chains of layers whose intermediate outputs stay in abuf (o_abuf; no store, no load) give the same final
+// outputs as the direct computation and as the same chain through DRAM, on three machines; the kept layers
+// have no outputs in DRAM, and the program moves fewer bytes.
+TEST(LinearCompiler, ChainsKeptOnChip) {
+  std::mt19937_64 rng(21);
+  for (const char* f : {"default", "small", "tiny"}) {
+    const HwConfig hw = hw_file(f);
+    for (int rep = 0; rep < 4; ++rep) {
+      const uint64_t R = bitmac::rows(hw), C = bitmac::cols(hw), nl = 2 + rep % 2;
+      std::vector<LinearQ> ls(nl);
+      const uint64_t m = 1 + rng() % (hw.abuf_kib > 1 ? 40 : 6);
+      for (uint64_t i = 0; i < nl; ++i) {
+        LinearQ& l = ls[i];
+        l.name = "l" + std::to_string(i);
+        l.m = m;
+        l.dtype = rng() % isa::kDtypes.size();
+        l.group = 2 * R;
+        l.k = i == 0 ? l.group * (1 + rng() % 2) : ls[i - 1].n;
+        l.n = i + 1 < nl ? std::lcm(C, 2 * R) * (1 + rng() % 2) : 1 + rng() % (2 * C);
+        if (i > 0) l.input = ls[i - 1].name;
+        l.relu = i + 1 < nl;
+        const uint64_t ng = l.k / l.group;
+        l.codes.resize(l.n * l.k);
+        for (auto& v : l.codes) v = static_cast<uint8_t>(rng() & ((1u << isa::kDtypes[l.dtype].bits) - 1));
+        l.scale.resize(l.n * ng);
+        l.sel.resize(l.n * ng);
+        for (auto& v : l.scale) v = static_cast<uint8_t>(rng());
+        for (auto& v : l.sel) v = static_cast<uint8_t>(rng() % 4);
+        l.channels.resize(l.n);
+        for (auto& c : l.channels)
+          c = {static_cast<int32_t>(rng() % 2001) - 1000, static_cast<uint16_t>(1 + rng() % 4000),
+               static_cast<uint8_t>(12 + rng() % 6)};
+        if (i == 0) {
+          l.x.resize(l.m * l.k);
+          for (auto& v : l.x) v = static_cast<int8_t>(rng());
+        } else {
+          const auto y = linear_reference(ls[i - 1]);
+          l.x.assign(y.begin(), y.end());
+        }
+      }
+      const ModelCompiled on = compile_model(ls, hw, true), off = compile_model(ls, hw, false);
+      for (uint64_t i = 0; i + 1 < nl; ++i) {
+        EXPECT_TRUE(on.layers[i].on_chip) << f << " layer " << i;
+        EXPECT_FALSE(off.layers[i].on_chip);
+      }
+      EXPECT_FALSE(on.layers[nl - 1].on_chip);
+      const ExecResult a = execute_program(on.program, hw, on.memory), b = execute_program(off.program, hw, off.memory);
+      ASSERT_FALSE(a.fault || b.fault) << f;
+      const auto ref = linear_reference(ls.back());
+      EXPECT_EQ(decode_layer(ls.back(), on.layers.back(), a.memory), ref) << f << " rep " << rep;
+      EXPECT_EQ(decode_layer(ls.back(), off.layers.back(), b.memory), ref) << f << " rep " << rep;
+      EXPECT_THROW(decode_layer(ls[0], on.layers[0], a.memory), Error);
+      auto stores = [](const Program& p) {
+        size_t n = 0;
+        for (const auto& in : p.insns) n += in.op() == isa::Op::kStore && in.get(isa::kSTORE_NWORDS) > 0;
+        return n;
+      };
+      EXPECT_LT(stores(on.program), stores(off.program)) << f;
+      EXPECT_GT(std::set<int32_t>(ref.begin(), ref.end()).size(), 1u) << f;
+    }
+  }
+}

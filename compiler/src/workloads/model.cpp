@@ -66,7 +66,7 @@ std::vector<int32_t> linear_reference(const LinearQ& l) {
   return y;
 }
 
-ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& hw) {
+ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& hw, bool keep_on_chip) {
   if (layers.empty()) throw Error("model: no layers");
   const uint64_t R = bitmac::rows(hw), C = bitmac::cols(hw);
   const uint64_t wb = static_cast<uint64_t>(hw.beat_words()), beat = wb * 8;
@@ -75,7 +75,8 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
     const uint64_t row = static_cast<uint64_t>(hw.row_words(b));
     return std::min(static_cast<uint64_t>(hw.buf_words(b)) / 2, field_limit) / row * row;
   };
-  const uint64_t ahalf = half(isa::Buf::kAbuf, 0xFFFF), whalf = half(isa::Buf::kWbuf, 0xFFFFF);
+  uint64_t ahalf = half(isa::Buf::kAbuf, 0xFFFF);  // shrinks below when outputs are kept in abuf
+  const uint64_t whalf = half(isa::Buf::kWbuf, 0xFFFFF);
   const uint64_t shalf = half(isa::Buf::kSbuf, 0xFFFF), ohalf = half(isa::Buf::kObuf, 0xFFFF);
 
   // ---- plan and DRAM layout
@@ -141,35 +142,10 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
     }
     lay.k_chunk_groups = ngc;
     lay.k_chunks = ceil_div(ng, ngc);
-    const uint64_t wwords = bitmac::weight_words(hw, l.dtype, gp, ngc), swords = bitmac::side_words(hw, ngc);
     const uint64_t n_pad = round_up(N, C), ob = l.out32 ? 4 : 1, o_stride = n_pad * ob / 8;
     if (o_stride >= (uint64_t{1} << isa::kGEMM_O_STRIDE.width))
       throw Error(where + ": an output row of " + std::to_string(n_pad * ob) +
                   " bytes exceeds the gemm field o_stride");
-    // m tile: fits half of abuf and of obuf and the m_rows field; when there are several, every tile
-    // starts beat aligned in X and in Y.
-    uint64_t mt = std::min<uint64_t>(M, (uint64_t{1} << isa::kGEMM_M_ROWS.width) - 1);
-    const uint64_t prows = static_cast<uint64_t>(hw.buf_words(isa::Buf::kPbuf)) / bitmac::psum_row_words(hw);
-    auto fits = [&](uint64_t r) {
-      return round_up(r * K / 8, wb) <= ahalf && round_up(r * o_stride, wb) <= ohalf &&
-             (lay.k_chunks == 1 || r <= prows);
-    };
-    while (mt > 0 && !fits(mt)) --mt;
-    if (mt == 0)
-      throw Error(where + ": one activation row (" + std::to_string(K) + " bytes) or output row (" +
-                  std::to_string(n_pad * ob) + " bytes) exceeds half of abuf (" + std::to_string(ahalf * 8) +
-                  " bytes) or obuf (" + std::to_string(ohalf * 8) + " bytes)" +
-                  (lay.k_chunks > 1 ? ", or pbuf holds no row of partial sums" : ""));
-    if (mt < M) {
-      const uint64_t qx = beat / std::gcd(K, beat), qy = beat / std::gcd(n_pad * ob, beat);
-      const uint64_t q = std::lcm(qx, qy);
-      mt = mt / q * q;
-      if (mt == 0)
-        throw Error(where + ": " + std::to_string(q) +
-                    " rows (the smallest beat-aligned m tile) exceed half of abuf or obuf");
-    }
-    lay.m_tile = mt;
-    lay.m_tiles = (M + mt - 1) / mt;
     lay.n_tiles = n_pad / C;
     lay.n_pad = n_pad;
     lay.out_bytes = ob;
@@ -185,9 +161,102 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
       if (p.n % C)
         throw Error(where + ": input layer " + p.name + " has " + std::to_string(p.n) +
                     " outputs, not a multiple of mac_cols = " + std::to_string(C) + " (its rows would be padded)");
-      lay.x_addr = out.layers[static_cast<size_t>(producer[li])].y_addr;
+    } else if (l.x.size() != M * K) {
+      throw Error(where + ": activations are missing");
+    }
+  }
+
+  uint64_t on_chip_area = 0;
+  // ---- outputs kept on chip: a producer whose every consumer reads whole rows of K (K not split) keeps its
+  // INT8 outputs [M][N] in an abuf region (written by its gemms, o_abuf) instead of storing them to DRAM;
+  // regions are placed first fit over the layers' live ranges (producer .. last consumer), above the two
+  // halves of abuf, and take at most half of abuf (the rest go through DRAM).
+  {
+    const uint64_t arow = static_cast<uint64_t>(hw.row_words(isa::Buf::kAbuf));
+    const uint64_t usable =
+        std::min<uint64_t>(static_cast<uint64_t>(hw.buf_words(isa::Buf::kAbuf)), 0x10000) / arow * arow;
+    const uint64_t align = std::lcm(std::lcm(R / 4, C / 8), wb);
+    std::vector<size_t> last_use(layers.size(), 0);
+    std::vector<bool> candidate(layers.size(), false);
+    for (size_t li = 0; li < layers.size(); ++li)
+      if (producer[li] >= 0) {
+        const auto p = static_cast<size_t>(producer[li]);
+        if (last_use[p] == 0) candidate[p] = keep_on_chip;
+        last_use[p] = li;
+        if (out.layers[li].k_chunks > 1) candidate[p] = false;  // a split K reads chunk-major activations
+      }
+    struct Region {
+      uint64_t off, size;
+      size_t from, to;
+    };
+    std::vector<Region> placed;
+    uint64_t area = 0;
+    for (size_t p = 0; p < layers.size(); ++p) {
+      if (!candidate[p]) continue;
+      const uint64_t size = round_up(layers[p].m * layers[p].n / 8, align);
+      uint64_t off = 0;
+      for (bool moved = true; moved;) {  // first fit: past every live region it would overlap
+        moved = false;
+        for (const auto& r : placed)
+          if (r.to >= p && r.from <= last_use[p] && off < r.off + r.size && r.off < off + size) {
+            off = round_up(r.off + r.size, align);
+            moved = true;
+          }
+      }
+      if (off + size > usable / 2) continue;  // too large: through DRAM
+      placed.push_back({off, size, p, last_use[p]});
+      area = std::max(area, off + size);
+      out.layers[p].on_chip = true;
+      out.layers[p].region = off;  // relative to the area until the halves are known
+    }
+    on_chip_area = area;
+    if (area > 0) {
+      area = round_up(area, arow);
+      ahalf = (usable - area) / 2 / arow * arow;
+      for (auto& lay : out.layers)
+        if (lay.on_chip) lay.region += 2 * ahalf;
+    }
+  }
+
+  for (size_t li = 0; li < layers.size(); ++li) {
+    const LinearQ& l = layers[li];
+    LayerLayout& lay = out.layers[li];
+    const std::string where = "layer " + l.name;
+    const uint64_t K = l.k, M = l.m, gp = l.group / (2 * R), ngc = lay.k_chunk_groups;
+    const uint64_t wwords = bitmac::weight_words(hw, l.dtype, gp, ngc), swords = bitmac::side_words(hw, ngc);
+    const uint64_t n_pad = lay.n_pad, ob = lay.out_bytes, o_stride = n_pad * ob / 8;
+    // m tile: fits half of abuf and of obuf and the m_rows field; when there are several, every tile
+    // starts beat aligned in X and in Y.
+    uint64_t mt = std::min<uint64_t>(M, (uint64_t{1} << isa::kGEMM_M_ROWS.width) - 1);
+    const uint64_t prows = static_cast<uint64_t>(hw.buf_words(isa::Buf::kPbuf)) / bitmac::psum_row_words(hw);
+    auto fits = [&](uint64_t r) {
+      return round_up(r * K / 8, wb) <= ahalf && round_up(r * o_stride, wb) <= ohalf &&
+             (lay.k_chunks == 1 || r <= prows);
+    };
+    while (mt > 0 && !fits(mt)) --mt;
+    // the regions of outputs kept on chip left too little of abuf for this layer: keep nothing on chip
+    if (on_chip_area > 0 &&
+        (mt == 0 || (mt < M && mt < std::lcm(beat / std::gcd(K, beat), beat / std::gcd(n_pad * ob, beat)))))
+      return compile_model(layers, hw, false);
+    if (mt == 0)
+      throw Error(where + ": one activation row (" + std::to_string(K) + " bytes) or output row (" +
+                  std::to_string(n_pad * ob) + " bytes) exceeds half of abuf (" + std::to_string(ahalf * 8) +
+                  " bytes) or obuf (" + std::to_string(ohalf * 8) + " bytes)" +
+                  (lay.k_chunks > 1 ? ", or pbuf holds no row of partial sums" : ""));
+    if (mt < M) {
+      const uint64_t qx = beat / std::gcd(K, beat), qy = beat / std::gcd(n_pad * ob, beat);
+      const uint64_t q = std::lcm(qx, qy);
+      mt = mt / q * q;
+      if (mt == 0)
+        throw Error(where + ": " + std::to_string(q) +
+                    " rows (the smallest beat-aligned m tile) exceed half of abuf or obuf");
+    }
+    lay.m_tile = mt;
+    lay.m_tiles = (M + mt - 1) / mt;
+    if (producer[li] >= 0) {
+      const LayerLayout& pl = out.layers[static_cast<size_t>(producer[li])];
+      lay.x_addr = pl.on_chip ? 0 : pl.y_addr;
     } else {
-      if (l.x.size() != M * K) throw Error(where + ": activations are missing");
       lay.x_addr = addr;
       addr += round_up(M * K, beat) + beat;  // a tile's load rounds up to whole beats
     }
@@ -200,8 +269,10 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
     addr += units * lay.w_bytes;
     lay.s_addr = addr;
     addr += units * lay.s_bytes;
-    lay.y_addr = addr;
-    addr += round_up(M * n_pad * ob, beat) + beat;  // a tile's store rounds up to whole beats
+    if (!lay.on_chip) {
+      lay.y_addr = addr;
+      addr += round_up(M * n_pad * ob, beat) + beat;  // a tile's store rounds up to whole beats
+    }
   }
   if (addr > 0xFFFFFFFFull)
     throw Error("model: the memory image needs " + std::to_string(addr) + " bytes, above the 4 GiB DRAM space");
@@ -266,7 +337,12 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
   Ledger c2l, s2c;
   std::vector<uint64_t> step_c2l(steps.size());       // c2l producer index of each step's last gemm
   std::vector<int64_t> relay_c2l(layers.size(), -1);  // of the relay nop before a chained layer
-  std::vector<uint64_t> store_of_tg;                  // s2c producer index of each global m tile's store
+  std::vector<int64_t> store_of_tg;                   // s2c producer index of each global m tile's store (-1: none)
+  int64_t half_store[2] = {-1, -1};                   // the last store from each half of obuf
+  // Does the layer read its inputs from an abuf region (its producer kept them on chip)?
+  auto from_chip = [&](size_t li) {
+    return producer[li] >= 0 && out.layers[static_cast<size_t>(producer[li])].on_chip;
+  };
   std::vector<bool> loads_emitted(steps.size(), false);
   // Pops until compute's c2l producer `producer_index` is known done: token-only loads, the last pop on
   // `first` (called at most once per instruction).
@@ -297,7 +373,7 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
     int64_t wait = j >= 2 ? static_cast<int64_t>(step_c2l[j - 2]) : -1;
     if (s.u0 == 0) wait = std::max(wait, relay_c2l[s.layer]);
     if (wait >= 0) c2l_wait(static_cast<uint64_t>(wait), first);
-    if (s.u0 == 0) {
+    if (s.u0 == 0 && !from_chip(s.layer)) {
       const uint64_t rows = std::min(lay.m_tile, l.m - s.t * lay.m_tile), row0 = s.t * lay.m_tile;
       const std::string rs = std::to_string(row0) + ".." + std::to_string(row0 + rows - 1);
       if (lay.k_chunks == 1) {
@@ -334,8 +410,10 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
     loads_emitted[j] = true;
     part = saved;
   };
-  // A chained layer's first loads wait for its relay nop, so they are not hoisted above it.
-  auto hoistable = [&](size_t j) { return !(steps[j].t == 0 && steps[j].u0 == 0 && producer[steps[j].layer] >= 0); };
+  // A layer chained through DRAM: its first loads wait for its relay nop, so they are not hoisted above it.
+  auto hoistable = [&](size_t j) {
+    return !(steps[j].t == 0 && steps[j].u0 == 0 && producer[steps[j].layer] >= 0 && !from_chip(steps[j].layer));
+  };
   size_t cur_layer = SIZE_MAX;
   for (size_t j = 0; j < steps.size(); ++j) {
     const Step& s = steps[j];
@@ -344,11 +422,11 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
     if (s.layer != cur_layer) {
       cur_layer = s.layer;
       part = static_cast<uint32_t>(s.layer);
-      if (producer[s.layer] >= 0) {
+      if (producer[s.layer] >= 0 && !from_chip(s.layer)) {
         const size_t p = static_cast<size_t>(producer[s.layer]);
-        const uint64_t last_store = store_of_tg[layer_first_tg[p] + out.layers[p].m_tiles - 1];
+        const int64_t last_store = store_of_tg[layer_first_tg[p] + out.layers[p].m_tiles - 1];
         Deps d{false, false, true, false};
-        s2c_wait(last_store, d);
+        s2c_wait(static_cast<uint64_t>(last_store), d);
         relay_c2l[s.layer] = static_cast<int64_t>(c2l.produce());
         emit(make_nop(d), l.name + ": inputs from " + layers[p].name + " are stored");
       }
@@ -370,21 +448,30 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
       g.m_rows = rows;
       g.group_pairs = l.group / (2 * R);
       g.n_groups = std::min(lay.k_chunk_groups, ng - g0);
-      g.a_addr = (s.tg % 2) * ahalf + rows * g0 * l.group / 8;
+      const uint64_t row0 = s.t * lay.m_tile;
+      g.a_addr = from_chip(s.layer) ? out.layers[static_cast<size_t>(producer[s.layer])].region + row0 * l.k / 8
+                                    : (s.tg % 2) * ahalf + rows * g0 * l.group / 8;
       g.w_addr = (j % 2) * whalf + (u - s.u0) * lay.w_bytes / 8;
       g.s_addr = (j % 2) * shalf + (u - s.u0) * lay.s_bytes / 8;
-      g.o_addr = (s.tg % 2) * ohalf + nt * C * ob / 8;
       g.o_stride = lay.n_pad * ob / 8;
-      g.deps.pop_prev = u == s.u0;                                       // the step's loads
-      if (u == 0 && s.tg >= 2) s2c_wait(store_of_tg[s.tg - 2], g.deps);  // obuf half free
+      if (lay.on_chip) {  // INT8 rows [M][N] in the layer's abuf region, for the layers that read them
+        g.o_abuf = final_chunk;
+        g.o_addr = lay.region + row0 * g.o_stride + nt * C / 8;
+      } else {
+        g.o_addr = (s.tg % 2) * ohalf + nt * C * ob / 8;
+        if (u == 0 && half_store[s.tg % 2] >= 0)  // obuf half free
+          s2c_wait(static_cast<uint64_t>(half_store[s.tg % 2]), g.deps);
+      }
+      g.deps.pop_prev = u == s.u0;  // the step's loads
       const bool last_in_step = u + 1 == s.u1, last_n = u + 1 == units;
       g.deps.push_prev = last_in_step;
       if (last_in_step) step_c2l[j] = c2l.produce();
-      g.deps.push_next = last_n;
+      g.deps.push_next = last_n && !lay.on_chip;
       emit(encode(g), l.name + ": gemm m tile " + std::to_string(s.t) + " x n tile " + std::to_string(nt) +
                           (lay.k_chunks > 1 ? " K chunk " + std::to_string(kc) : ""));
-      if (last_n) {
-        store_of_tg.push_back(s2c.produce());
+      if (last_n) store_of_tg.push_back(-1);
+      if (last_n && !lay.on_chip) {
+        store_of_tg.back() = half_store[s.tg % 2] = static_cast<int64_t>(s2c.produce());
         emit(make_store(isa::Buf::kObuf, (s.tg % 2) * ohalf, round_up(rows * g.o_stride, wb),
                         lay.y_addr + s.t * lay.m_tile * lay.n_pad * ob, Deps{true, false, true, false}),
              l.name + ": outputs of rows " + std::to_string(s.t * lay.m_tile) + "..");
@@ -392,7 +479,7 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
     }
   }
   Deps fin{};
-  s2c_wait(store_of_tg.back(), fin);
+  s2c_wait(static_cast<uint64_t>(std::max(half_store[0], half_store[1])), fin);
   emit(make_finish(fin), "after the last store");
   check_program(out.program, hw, addr);
   nlohmann::json lj = nlohmann::json::array();
@@ -403,6 +490,7 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
                   {"m_tiles", lay.m_tiles},
                   {"n_tiles", lay.n_tiles},
                   {"units_per_load", lay.units_per_load},
+                  {"outputs_on_chip", lay.on_chip},
                   {"k_chunks", lay.k_chunks},
                   {"k_chunk_groups", lay.k_chunk_groups},
                   {"x_addr", lay.x_addr},
@@ -416,6 +504,7 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
 }
 
 std::vector<int32_t> decode_layer(const LinearQ& l, const LayerLayout& lay, const std::vector<uint8_t>& memory) {
+  if (lay.on_chip) throw Error("layer " + l.name + ": its outputs stayed on chip (abuf), they are not in DRAM");
   if (memory.size() < lay.y_addr + l.m * lay.n_pad * lay.out_bytes)
     throw Error("memory image is smaller than the program's layout");
   std::vector<int32_t> y(l.m * l.n);

@@ -75,17 +75,25 @@ bitmac::Channel multiplier(double r) {
   return ch;
 }
 
-// Named float tensors of a weight file (.npz or .safetensors).
+// Named float tensors of a weight file (.npz or .safetensors), or of a folder of .npy files (tensor NAME in
+// NAME.npy, as numpy.save writes one array per file).
 class WeightFile {
  public:
   explicit WeightFile(const std::string& path) : path_(path) {
-    if (path.size() > 12 && path.substr(path.size() - 12) == ".safetensors") {
+    if (std::filesystem::is_directory(path)) {
+      dir_ = true;
+    } else if (path.size() > 12 && path.substr(path.size() - 12) == ".safetensors") {
       st_.emplace(path);
     } else {
       for (auto& m : read_npz(path)) npz_.emplace(m.name, std::move(m.array));
     }
   }
   std::optional<Array2D> get(const std::string& name) const {
+    if (dir_) {
+      const std::string f = path_ + "/" + name + ".npy";
+      if (!std::filesystem::exists(f)) return std::nullopt;
+      return read_array(f);
+    }
     if (st_) {
       if (!st_->find(name)) return std::nullopt;
       return st_->read_f32(name);
@@ -98,6 +106,7 @@ class WeightFile {
 
  private:
   std::string path_;
+  bool dir_ = false;
   std::optional<SafetensorsFile> st_;
   std::map<std::string, Array2D> npz_;
 };
@@ -113,7 +122,8 @@ class Model final : public Workload {
   const char* type() const override { return "model"; }
 
   void load(const YAML::Node& w, const std::string& ww, const WorkloadContext& ctx) override {
-    check_keys(w, ww, {"type", "m", "dtype", "group", "seed", "weights", "inputs", "layers", "train"});
+    check_keys(w, ww, {"type", "m", "dtype", "group", "seed", "weights", "inputs", "layers", "train", "keep_on_chip"});
+    keep_on_chip_ = w["keep_on_chip"] ? get_bool(w["keep_on_chip"], ww + ".keep_on_chip") : true;
     m_ = w["m"] ? get_count(w["m"], ww + ".m", 1, 1 << 20) : 1;
     seed_ = w["seed"] ? get_u64(w["seed"], ww + ".seed") : 1;
     const uint64_t dtype = w["dtype"] ? named_dtype(w["dtype"], ww + ".dtype") : isa::kDtypeBitmod4;
@@ -180,7 +190,7 @@ class Model final : public Workload {
   }
 
   Lowered lower(const HwConfig& hw) const override {
-    ModelCompiled c = compile_model(q_, hw);
+    ModelCompiled c = compile_model(q_, hw, keep_on_chip_);
     layouts_ = c.layers;
     mac_parallel_ = hw.mac_parallel != 0;
     return std::move(static_cast<Lowered&>(c));
@@ -198,9 +208,12 @@ class Model final : public Workload {
         "pj_per_mac,weight_sqnr_db,output_sqnr_db\n";
     for (size_t i = 0; i < q_.size(); ++i) {
       const LinearQ& L = q_[i];
-      const std::vector<int32_t> y = decode_layer(L, layouts_[i], memory);
+      // A layer whose outputs stayed on chip (abuf, read by the next layers) has none in DRAM: it is checked
+      // through the layers that read them, and its figures below come from the integer reference.
+      const bool on_chip = layouts_[i].on_chip;
       const std::vector<int32_t>& ref = reference(i);
-      for (size_t j = 0; j < y.size() && v.verified; ++j)
+      const std::vector<int32_t> y = on_chip ? ref : decode_layer(L, layouts_[i], memory);
+      for (size_t j = 0; j < y.size() && v.verified && !on_chip; ++j)
         if (y[j] != ref[j]) {
           v.verified = false;
           v.why = "layer " + L.name + ": Y[" + std::to_string(j / L.n) + "][" + std::to_string(j % L.n) +
@@ -227,7 +240,10 @@ class Model final : public Workload {
                             {"weight_bytes", layouts_[i].weight_dram_bytes},
                             {"weight_mse", wq_[i].mse},
                             {"weight_sqnr_db", wq_[i].sqnr_db},
-                            {"output_sqnr_db", sqnr}};
+                            {"output_sqnr_db", sqnr},
+                            {"outputs_on_chip", on_chip},
+                            {"k_chunks", layouts_[i].k_chunks},
+                            {"m_tile", layouts_[i].m_tile}};
       double cycles = 0, energy = 0;
       if (rep.contains("sections") && i < rep["sections"].size()) {
         const auto& sec = rep["sections"][i];
@@ -253,14 +269,15 @@ class Model final : public Workload {
       if (row.contains("cycles"))
         std::snprintf(timing, sizeof timing, "%9.0f cycles  PE %5.1f%%  ", cycles,
                       100 * row.value("pe_utilization", 0.0));
-      std::snprintf(line, sizeof line, "%-10s %5lu x %5lu -> %5lu %-7s %s%8.3f pJ/MAC  weights %6.2f dB  out %6.2f dB",
-                    L.name.c_str(), static_cast<unsigned long>(L.m), static_cast<unsigned long>(L.k),
-                    static_cast<unsigned long>(L.n), isa::kDtypes[L.dtype].name, timing, energy / macs, wq_[i].sqnr_db,
-                    sqnr);
+      std::snprintf(line, sizeof line,
+                    "%-10s %5lu x %5lu -> %5lu %-7s %s%8.3f pJ/MAC  weights %6.2f dB  out %6.2f dB%s", L.name.c_str(),
+                    static_cast<unsigned long>(L.m), static_cast<unsigned long>(L.k), static_cast<unsigned long>(L.n),
+                    isa::kDtypes[L.dtype].name, timing, energy / macs, wq_[i].sqnr_db, sqnr,
+                    on_chip ? "  (kept on chip)" : "");
       v.notes.push_back(line);
       rows.push_back(row);
       const std::string stem = dir + "/" + L.name;
-      write_npy(stem + ".npy", "i4", L.m, L.n, y.data());
+      if (!on_chip) write_npy(stem + ".npy", "i4", L.m, L.n, y.data());
       if (i + 1 == q_.size()) last = y;
     }
     if (trained_) {
@@ -310,7 +327,8 @@ class Model final : public Workload {
   }
   std::vector<std::string> outputs() const override {
     std::vector<std::string> o;
-    for (const auto& L : q_) o.push_back(L.name + ".npy");
+    for (size_t i = 0; i < q_.size(); ++i)
+      if (i >= layouts_.size() || !layouts_[i].on_chip) o.push_back(q_[i].name + ".npy");
     o.push_back("layers.csv");
     if (trained_) o.push_back("labels.npy");
     return o;
@@ -521,6 +539,7 @@ class Model final : public Workload {
   uint64_t m_ = 1, seed_ = 1;
   // `train:` (trained_): the trained float model, the test split (x, labels), the train split's x.
   bool trained_ = false;
+  bool keep_on_chip_ = true;  // workload.keep_on_chip: chained outputs stay in abuf when they fit
   Mlp mlp_;
   Dataset test_;
   std::vector<float> xcal_;

@@ -142,9 +142,20 @@ std::string emit_cpp_header(const Isa& isa) {
     h << "});\n";
   }
   h << "  }\n  return 0;\n}\n";
-  h << "// Words of one row (read or written in one cycle): the compute port or the DRAM beat, whichever is wider.\n"
-       "inline long buf_row_words(Buf b, const HwParams& p) {\n  return std::max<long>(buf_port_words(b, p), "
-       "p.dram_bytes_per_cycle / 8);\n}\n\n";
+  h << "// Width in words of the compute port's writes: the engines' write width (write_words, else words; 0 if\n"
+       "// no engine writes the buffer).\n"
+       "inline long buf_write_words(Buf b, const HwParams& p) {\n  switch (b) {\n";
+  for (const auto& b : isa.buffers) {
+    h << "    case Buf::" << k(b.name) << ":\n      return std::max<long>({0";
+    for (const auto& u : b.uses)
+      if (u.write) h << ", " << expr_cpp(u.write_words.empty() ? u.words : u.write_words, "p.");
+    h << "});\n";
+  }
+  h << "  }\n  return 0;\n}\n";
+  h << "// Words of one row (read or written in one cycle): the compute port, its writes or the DRAM beat, whichever\n"
+       "// is widest.\n"
+       "inline long buf_row_words(Buf b, const HwParams& p) {\n  return std::max<long>({buf_port_words(b, p), "
+       "buf_write_words(b, p), p.dram_bytes_per_cycle / 8});\n}\n\n";
 
   // ---------------------------------------------------------------- engines
   h << "// ---- compute engines ----\n";

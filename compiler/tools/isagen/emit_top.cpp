@@ -21,6 +21,14 @@ std::string port_words_expr(const Buffer& b) {
   return e;
 }
 
+// The width of the compute port's writes: the writing engines' write_words (else words); the port width if
+// no engine writes the buffer.
+std::string write_words_expr(const Buffer& b) {
+  for (const auto& u : b.uses)
+    if (u.write) return "(" + expr_sv(u.write_words.empty() ? u.words : u.write_words) + ")";
+  return camel(b.name) + "PortWords";
+}
+
 }  // namespace
 
 std::string emit_sv_top(const Isa& isa) {
@@ -114,11 +122,14 @@ std::string emit_sv_top(const Isa& isa) {
   v << "  localparam int unsigned LoadQ      = bitgrid_pkg::LoadQueue;\n";
   v << "  localparam int unsigned ComputeQ   = bitgrid_pkg::ComputeQueue;\n";
   v << "  localparam int unsigned StoreQ     = bitgrid_pkg::StoreQueue;\n";
-  v << "  // Buffers: the compute port is the widest engine port, a row the wider of that port and the beat.\n";
+  v << "  // Buffers: the compute port is the widest engine port (its writes as wide as the writing engine's\n"
+       "  // write_words), a row the widest of the port, its writes and the beat.\n";
   for (const auto& b : isa.buffers) {
     const std::string n = camel(b.name);
     v << "  localparam int unsigned " << n << "PortWords = " << port_words_expr(b) << ";\n";
-    v << "  localparam int unsigned " << n << "RowWords  = bitgrid_pkg::max2(" << n << "PortWords, Wb);\n";
+    v << "  localparam int unsigned " << n << "WriteWords = " << write_words_expr(b) << ";\n";
+    v << "  localparam int unsigned " << n << "RowWords  = bitgrid_pkg::max2(bitgrid_pkg::max2(" << n << "PortWords, "
+      << n << "WriteWords), Wb);\n";
     v << "  localparam int unsigned " << n << "Words     = " << camel(b.size_param)
       << " * 128;  // KiB of 64-bit words\n";
   }
@@ -265,9 +276,9 @@ std::string emit_sv_top(const Isa& isa) {
   for (const auto& b : isa.buffers) {
     const std::string n = camel(b.name);
     v << "  bitgrid_pkg::spm_req_t       " << b.name << "_b_req;\n";
+    v << "  logic [" << n << "WriteWords*64-1:0] " << b.name << "_b_wdata;\n";
     // Read data only where some engine reads the buffer (an unread net would be an UNUSED lint warning).
-    v << "  logic [" << n << "PortWords*64-1:0] " << b.name << "_b_wdata"
-      << (b.engine_reads() ? ", " + b.name + "_b_rdata" : std::string()) << ";\n";
+    if (b.engine_reads()) v << "  logic [" << n << "PortWords*64-1:0] " << b.name << "_b_rdata;\n";
   }
   v << "\n";
 
@@ -281,12 +292,18 @@ std::string emit_sv_top(const Isa& isa) {
       for (const auto& x : b.uses)
         if (x.engine == static_cast<int>(ei)) u = &x;
       v << "  bitgrid_pkg::spm_req_t " << e.name << "_" << b.name << "_req;\n";
-      if (u->write) v << "  logic [" << camel(b.name) << "PortWords*64-1:0] " << e.name << "_" << b.name << "_wdata;\n";
+      if (u->write)
+        v << "  logic [" << camel(b.name) << "WriteWords*64-1:0] " << e.name << "_" << b.name << "_wdata;\n";
     }
     v << "\n  " << e.rtl_module << " #(\n";
     std::vector<std::string> conns;
     for (const auto& p : e.rtl_params) conns.push_back("." + camel(p) + "(" + camel(p) + ")");
-    for (const auto& bn : e.buffers) conns.push_back("." + camel(bn) + "PortWords(" + camel(bn) + "PortWords)");
+    for (const auto& bn : e.buffers) {
+      conns.push_back("." + camel(bn) + "PortWords(" + camel(bn) + "PortWords)");
+      for (const auto& x : isa.buffer(bn)->uses)
+        if (x.engine == static_cast<int>(ei) && !x.write_words.empty())
+          conns.push_back("." + camel(bn) + "WriteWords(" + camel(bn) + "WriteWords)");
+    }
     size_t w = 0;
     for (const auto& c : conns) w = std::max(w, c.find('('));
     for (size_t i = 0; i < conns.size(); ++i) {
@@ -352,7 +369,8 @@ std::string emit_sv_top(const Isa& isa) {
     const bool ld = b.dma == "load", st = b.dma == "store";
     const std::string sel = "BufW'(bitgrid_pkg::Buf" + n + ")";
     v << "  bg_scratchpad #(\n    .Words   (" << n << "Words),\n    .RowWords(" << n << "RowWords),\n"
-      << "    .AWords  (Wb),\n    .BWords  (" << n << "PortWords),\n    .AWrite  (" << (ld ? 1 : 0) << "),\n"
+      << "    .AWords  (Wb),\n    .BWords  (" << n << "PortWords),\n    .BWWords (" << n << "WriteWords),\n"
+      << "    .AWrite  (" << (ld ? 1 : 0) << "),\n"
       << "    .ARead   (" << (st ? 1 : 0) << "),\n    .BWrite  (" << (b.engine_writes() ? 1 : 0) << "),\n"
       << "    .BRead   (" << (b.engine_reads() ? 1 : 0) << ")\n  ) u_" << b.name << " (\n";
     v << "    .clk_i    (clk_i),\n";

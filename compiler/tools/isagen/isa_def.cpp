@@ -8,6 +8,7 @@
 #include <cctype>
 #include <filesystem>
 #include <functional>
+#include <set>
 #include <stdexcept>
 
 namespace isagen {
@@ -419,7 +420,7 @@ Isa load_isa(const std::string& spine_path, const std::string& repo_root) {
       for (size_t i = 0; i < n["buffers"].size(); ++i) {
         const YAML::Node b = n["buffers"][i];
         const std::string bw = w + ".buffers[" + std::to_string(i) + "]";
-        check_keys(b, bw, {"name", "id", "size_param", "dma", "role", "access", "words"});
+        check_keys(b, bw, {"name", "id", "size_param", "dma", "role", "access", "words", "write_words"});
         const std::string name = req<std::string>(b, "name", bw);
         Buffer* buf = nullptr;
         for (auto& x : isa.buffers)
@@ -451,6 +452,10 @@ Isa load_isa(const std::string& spine_path, const std::string& repo_root) {
         u.read = access != "write";
         u.write = access != "read";
         u.words = req<std::string>(b, "words", bw);
+        if (b["write_words"]) {
+          if (!u.write) fail(bw + ".write_words", "given for an engine that does not write " + name);
+          u.write_words = req<std::string>(b, "write_words", bw);
+        }
         buf->uses.push_back(u);
         if (std::find(e.buffers.begin(), e.buffers.end(), name) != e.buffers.end())
           fail(bw, "engine " + e.name + " lists " + name + " twice");
@@ -568,11 +573,19 @@ Isa load_isa(const std::string& spine_path, const std::string& repo_root) {
     if (b.id != static_cast<int>(i)) fail("buffers." + b.name, "ids must be 0, 1, 2, ... without gaps");
     const Param* sp = isa.param(b.size_param);
     if (!sp) fail("buffers." + b.name + ".size_param", "unknown parameter " + b.size_param);
-    for (const auto& u : b.uses) {
-      const long v = expr_eval(u.words, defaults, "buffers." + b.name + ".words");
-      if (v < 1 || (v & (v - 1)))
-        fail("buffers." + b.name + ".words",
-             "must be a power of two >= 1 (default config gives " + std::to_string(v) + ")");
+    for (const auto& u : b.uses)
+      for (const std::string* w : {&u.words, &u.write_words}) {
+        if (w->empty()) continue;
+        const std::string key = "buffers." + b.name + (w == &u.words ? ".words" : ".write_words");
+        const long v = expr_eval(*w, defaults, key);
+        if (v < 1 || (v & (v - 1)))
+          fail(key, "must be a power of two >= 1 (default config gives " + std::to_string(v) + ")");
+      }
+    {
+      std::set<std::string> wws;
+      for (const auto& u : b.uses)
+        if (u.write) wws.insert(u.write_words.empty() ? u.words : u.write_words);
+      if (wws.size() > 1) fail("buffers." + b.name, "the engines that write it must write equally wide words");
     }
   }
   {

@@ -30,7 +30,8 @@ struct Param {
 struct BufUse {
   int engine = 0;
   bool read = false, write = false;
-  std::string words;  // expression over parameter names
+  std::string words;        // expression over parameter names
+  std::string write_words;  // narrower or wider writes than `words` ("" = words): the buffer's write width
 };
 
 struct Buffer {

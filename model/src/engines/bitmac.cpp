@@ -105,6 +105,7 @@ class BitmacEngine final : public Engine {
     const uint64_t K = reduction(hw, g.group_pairs, g.n_groups);
     const uint64_t ow = out_row_words(hw, g.out32);
     if (g.acc_out && (g.relu || g.out32)) return "acc_out writes accumulators: relu and out32 must be 0";
+    if (g.o_abuf && (g.out32 || g.acc_out)) return "o_abuf writes INT8 outputs: out32 and acc_out must be 0";
     auto words = [&](isa::Buf b) { return static_cast<uint64_t>(hw.buf_words(b)); };
     if (g.a_addr % (R / 4)) return "a_addr must be a multiple of " + std::to_string(R / 4);
     if (g.a_addr + g.m_rows * K / 8 > words(isa::Buf::kAbuf)) return "activations exceed abuf";
@@ -122,7 +123,12 @@ class BitmacEngine final : public Engine {
     if (g.o_stride % (C / 8)) return "o_stride must be a multiple of " + std::to_string(C / 8);
     if (g.m_rows > 1 && g.o_stride < ow)
       return "o_stride = " + std::to_string(g.o_stride) + " is below one output row (" + std::to_string(ow) + " words)";
-    if (g.o_addr + (g.m_rows - 1) * g.o_stride + ow > words(isa::Buf::kObuf)) return "outputs exceed obuf";
+    const isa::Buf ob = g.o_abuf ? isa::Buf::kAbuf : isa::Buf::kObuf;
+    if (g.o_addr + (g.m_rows - 1) * g.o_stride + ow > words(ob))
+      return std::string("outputs exceed ") + (g.o_abuf ? "abuf" : "obuf");
+    // The engine reads a row's activations while earlier rows' outputs are written: the two may not overlap.
+    if (g.o_abuf && g.o_addr < g.a_addr + g.m_rows * K / 8 && g.a_addr < g.o_addr + (g.m_rows - 1) * g.o_stride + ow)
+      return "o_abuf outputs overlap the gemm's own activations in abuf";
     return "";
   }
 
@@ -144,12 +150,12 @@ class BitmacEngine final : public Engine {
       out.push_back({static_cast<int>(isa::Buf::kPbuf), 0, pw, true});
       return;
     }
+    const int ob = static_cast<int>(g.o_abuf ? isa::Buf::kAbuf : isa::Buf::kObuf);
     if (g.o_stride == ow || g.m_rows == 1) {
-      out.push_back({static_cast<int>(isa::Buf::kObuf), g.o_addr, g.o_addr + g.m_rows * ow, true});
+      out.push_back({ob, g.o_addr, g.o_addr + g.m_rows * ow, true});
     } else {
       for (uint64_t m = 0; m < g.m_rows; ++m)
-        out.push_back(
-            {static_cast<int>(isa::Buf::kObuf), g.o_addr + m * g.o_stride, g.o_addr + m * g.o_stride + ow, true});
+        out.push_back({ob, g.o_addr + m * g.o_stride, g.o_addr + m * g.o_stride + ow, true});
     }
   }
 
@@ -168,7 +174,7 @@ class BitmacEngine final : public Engine {
     if (g.acc_out)
       a.count[sram_key(isa::Buf::kPbuf, true)] += g.m_rows * psum_row_words(hw);
     else
-      a.count[sram_key(isa::Buf::kObuf, true)] += g.m_rows * out_row_words(hw, g.out32);
+      a.count[sram_key(g.o_abuf ? isa::Buf::kAbuf : isa::Buf::kObuf, true)] += g.m_rows * out_row_words(hw, g.out32);
     a.useful["bitmac"] += static_cast<double>(g.m_rows * reduction(hw, g.group_pairs, g.n_groups) * C * T);
   }
 
@@ -231,7 +237,8 @@ class BitmacEngine final : public Engine {
       for (uint64_t k = 0; k < K; ++k) x[k] = static_cast<int8_t>(arow[k / 8] >> (8 * (k % 8)));
       const uint64_t* prow = g.acc_in ? spm.data(isa::Buf::kPbuf, m * C) : nullptr;
       SpmWrite w = g.acc_out ? SpmWrite{isa::Buf::kPbuf, m * C, std::vector<uint64_t>(C, 0)}
-                             : SpmWrite{isa::Buf::kObuf, g.o_addr + m * g.o_stride, std::vector<uint64_t>(ow, 0)};
+                             : SpmWrite{g.o_abuf ? isa::Buf::kAbuf : isa::Buf::kObuf, g.o_addr + m * g.o_stride,
+                                        std::vector<uint64_t>(ow, 0)};
       for (uint64_t c = 0; c < C; ++c) {
         int64_t acc = 0;
         const int16_t* v = val.data() + c * K;

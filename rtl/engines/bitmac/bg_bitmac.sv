@@ -16,7 +16,9 @@
 //   z+9               a row's last group: requantization of the row's accumulators
 //   z+8               acc_in: pbuf read of the row's partial sums (word m*C, C words), added at z+9
 //   z+10 (.. z+13)    obuf write of the row (out32: chunk j in z+10+j), or with acc_out the pbuf write
-//                     of its accumulators (word m*C); the last one is c+E, last_o
+//                     of its accumulators (word m*C), or with o_abuf the abuf write of its INT8 outputs
+//                     (never in a cycle of an abuf read: those are st(j)-2, of the other parity); the
+//                     last one is c+E, last_o
 // E = 2T'*M*P + 20 + 3*out32 (acc_out: out32 = 0).
 //
 // Three sequencers produce this: the weight reader (from tick 9-nr on, one slot every 2T' cycles, nr
@@ -34,6 +36,7 @@ module bg_bitmac #(
   parameter int unsigned MacCols       = bitgrid_pkg::DefaultMacCols,
   parameter int unsigned MacParallel   = bitgrid_pkg::DefaultMacParallel,
   parameter int unsigned AbufPortWords = MacRows / 4,
+  parameter int unsigned AbufWriteWords = MacCols / 8,
   parameter int unsigned WbufPortWords = MacRows * MacCols / 32 * (1 + 3 * MacParallel),
   parameter int unsigned SbufPortWords = MacCols / 4,
   parameter int unsigned ObufPortWords = MacCols / 8,
@@ -44,8 +47,9 @@ module bg_bitmac #(
   input  logic                             start_i,
   input  logic [bitgrid_pkg::InsnBits-1:0] insn_i,
   output logic                             last_o,
-  // abuf: read 2R activations (one pair of k-tiles)
+  // abuf: read 2R activations (one pair of k-tiles), or write C INT8 outputs (o_abuf)
   output bitgrid_pkg::spm_req_t            abuf_req_o,
+  output logic [AbufWriteWords*64-1:0]     abuf_wdata_o,
   input  logic [AbufPortWords*64-1:0]      abuf_rdata_i,
   // wbuf: read Wp pair-planes
   output bitgrid_pkg::spm_req_t            wbuf_req_o,
@@ -71,7 +75,7 @@ module bg_bitmac #(
   if (MacParallel > 1) begin : g_bad_parallel
     $fatal(1, "bg_bitmac: MacParallel must be 0 or 1");
   end
-  if (AbufPortWords != MacRows / 4 || WbufPortWords != MacRows * MacCols / 32 * (1 + 3 * MacParallel) ||
+  if (AbufPortWords != MacRows / 4 || AbufWriteWords != MacCols / 8 || WbufPortWords != MacRows * MacCols / 32 * (1 + 3 * MacParallel) ||
       SbufPortWords != MacCols / 4 || ObufPortWords != MacCols / 8 || PbufPortWords != MacCols) begin : g_bad_ports
     $fatal(1, "bg_bitmac: buffer port widths differ from configs/isa/engines/bitmac.yaml");
   end
@@ -101,14 +105,15 @@ module bg_bitmac #(
   localparam logic [2:0] STagScale = 3'd5;
 
   // Port requests (the engine's own names).
-  logic          a_req, w_req, s_req, o_req, p_req, p_we;
+  logic          a_req, w_req, s_req, o_req, p_req, p_we, ab_wr;
   logic [AW-1:0] a_addr, w_addr, s_addr, o_addr, p_addr;
   logic [C*8-1:0] o_wdata;
   logic [C*64-1:0] p_wdata;
 
-  assign abuf_req_o.req  = a_req;
-  assign abuf_req_o.we   = 1'b0;
-  assign abuf_req_o.addr = a_req ? a_addr : '0;
+  assign abuf_req_o.req  = a_req || ab_wr;
+  assign abuf_req_o.we   = ab_wr;
+  assign abuf_req_o.addr = a_req ? a_addr : (ab_wr ? o_addr : '0);
+  assign abuf_wdata_o    = ab_wr ? o_wdata : '0;
   assign wbuf_req_o.req  = w_req;
   assign wbuf_req_o.we   = 1'b0;
   assign wbuf_req_o.addr = w_req ? w_addr : '0;
@@ -128,7 +133,7 @@ module bg_bitmac #(
   // Instruction fields
   // ---------------------------------------------------------------------------------------------
   logic [2:0]     insn_dtype;
-  logic           insn_relu, insn_out32, insn_acc_in, insn_acc_out;
+  logic           insn_relu, insn_out32, insn_acc_in, insn_acc_out, insn_o_abuf;
   logic [MW-1:0]  insn_m_rows;
   logic [GPW-1:0] insn_group_pairs;
   logic [NGW-1:0] insn_n_groups;
@@ -145,6 +150,7 @@ module bg_bitmac #(
   assign insn_out32       = insn_i[bitgrid_pkg::GemmOut32Lsb];
   assign insn_acc_in      = insn_i[bitgrid_pkg::GemmAccInLsb];
   assign insn_acc_out     = insn_i[bitgrid_pkg::GemmAccOutLsb];
+  assign insn_o_abuf      = insn_i[bitgrid_pkg::GemmOAbufLsb];
   assign insn_m_rows      = insn_i[bitgrid_pkg::GemmMRowsLsb +: MW];
   assign insn_group_pairs = insn_i[bitgrid_pkg::GemmGroupPairsLsb +: GPW];
   assign insn_n_groups    = insn_i[bitgrid_pkg::GemmNGroupsLsb +: NGW];
@@ -153,9 +159,9 @@ module bg_bitmac #(
   assign insn_s_addr      = AW'(insn_i[bitgrid_pkg::GemmSAddrLsb +: bitgrid_pkg::GemmSAddrW]);
   assign insn_o_addr      = AW'(insn_i[bitgrid_pkg::GemmOAddrLsb +: bitgrid_pkg::GemmOAddrW]);
   assign insn_o_stride    = AW'(insn_i[bitgrid_pkg::GemmOStrideLsb +: bitgrid_pkg::GemmOStrideW]);
-  // The opcode and the token flags are the dispatcher's and the controller's; bits 63:59 are not part
+  // The opcode and the token flags are the dispatcher's and the controller's; bits 63:60 are not part
   // of any gemm field.
-  assign unused_insn      = ^{insn_i[7:0], insn_i[63:59]};
+  assign unused_insn      = ^{insn_i[7:0], insn_i[63:60]};
 
   assign insn_bits  = bitgrid_pkg::dtype_bits(insn_dtype);
   assign insn_terms = (MacParallel != 0) ? 3'd1 : bitgrid_pkg::dtype_terms(insn_dtype);
@@ -170,7 +176,7 @@ module bg_bitmac #(
   logic           busy_d, busy_q;
   logic [3:0]     tk_d, tk_q;             // cycles since issue, saturating at 15
   logic [2:0]     dtype_q;
-  logic           relu_q, out32_q, acc_in_q, acc_out_q;
+  logic           relu_q, out32_q, acc_in_q, acc_out_q, o_abuf_q;
   logic [1:0]     tlast_q;                // T'-1
   logic [2:0]     phlast_q;               // 2T'-1
   logic [2:0]     terms_q;                // T: terms t%T' >= T are stretch cycles
@@ -189,6 +195,7 @@ module bg_bitmac #(
       out32_q    <= 1'b0;
       acc_in_q   <= 1'b0;
       acc_out_q  <= 1'b0;
+      o_abuf_q   <= 1'b0;
       tlast_q    <= '0;
       phlast_q   <= '0;
       terms_q    <= '0;
@@ -205,6 +212,7 @@ module bg_bitmac #(
       out32_q    <= insn_out32;
       acc_in_q   <= insn_acc_in;
       acc_out_q  <= insn_acc_out;
+      o_abuf_q   <= insn_o_abuf;
       tlast_q    <= 2'(insn_tslot - 3'd1);
       phlast_q   <= 3'({insn_tslot, 1'b0} - 4'd1);
       terms_q    <= insn_terms;
@@ -622,7 +630,8 @@ module bg_bitmac #(
     end
   end
 
-  assign o_req  = wr_act_q && !acc_out_q;
+  assign o_req  = wr_act_q && !acc_out_q && !o_abuf_q;
+  assign ab_wr  = wr_act_q && o_abuf_q;
   assign p_req  = pr_strobe || (wr_act_q && acc_out_q);
   assign p_we   = !pr_strobe;
   assign p_addr = pr_strobe ? pr_ptr_q : pw_ptr_q;
@@ -745,6 +754,11 @@ module bg_bitmac #(
   a_acc_out_int8: assert property (@(posedge clk_i) disable iff (!asserts_on)
                                    issue && insn_acc_out -> !insn_out32 && !insn_relu)
     else $error("bg_bitmac: acc_out with out32 or relu");
+  a_o_abuf_int8: assert property (@(posedge clk_i) disable iff (!asserts_on)
+                                  issue && insn_o_abuf -> !insn_out32 && !insn_acc_out)
+    else $error("bg_bitmac: o_abuf with out32 or acc_out");
+  a_abuf_read_or_write: assert property (@(posedge clk_i) disable iff (!asserts_on) !(a_req && ab_wr))
+    else $error("bg_bitmac: abuf read and write in one cycle");
 `endif
 
 endmodule : bg_bitmac

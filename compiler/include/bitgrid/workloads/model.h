@@ -1,7 +1,7 @@
 #pragma once
 // Models of quantized linear layers on the bit-serial MAC array (engine bitmac, docs/ARCHITECTURE.md
 // §3.2): each layer's integer operands, the lowering of a list of layers (tiling over M, N and K, double-
-// buffered activations, weights and outputs, layers chained through DRAM) and the independent integer
+// buffered activations, weights and outputs, layers chained on chip or through DRAM) and the independent integer
 // computation results are checked against.
 #include <cstdint>
 #include <string>
@@ -39,6 +39,8 @@ std::vector<int32_t> linear_reference(const LinearQ& l);
 struct LayerLayout {
   uint64_t m_tile = 0, m_tiles = 0, n_tiles = 0, n_pad = 0, out_bytes = 1, units_per_load = 1;
   uint64_t k_chunks = 1, k_chunk_groups = 0;
+  bool on_chip = false;  // the outputs stay in abuf (words from `region`) for the layers reading them, not in DRAM
+  uint64_t region = 0;
   uint64_t x_addr = 0, w_addr = 0, s_addr = 0, w_bytes = 0, s_bytes = 0, y_addr = 0;
   uint64_t weight_dram_bytes = 0;  // weights + scales + parameters of all units
 };
@@ -48,10 +50,12 @@ struct ModelCompiled : Lowered {
 };
 
 // Lowers the layers, in order, onto `hw`: one checked program and the DRAM image. A layer whose `input`
-// names an earlier layer reads that layer's outputs from DRAM once all of them are stored. Throws Error
-// naming the layer and the limit when it cannot be mapped.
-ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& hw);
-// A layer's Y [m][n] from a final DRAM image.
+// names an earlier layer reads that layer's outputs from an abuf region when they are kept on chip
+// (keep_on_chip, every reader takes whole rows of K and the regions fit half of abuf; LayerLayout::on_chip),
+// else from DRAM once all of them are stored. Throws Error naming the layer and the limit when it cannot be
+// mapped.
+ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& hw, bool keep_on_chip = true);
+// A layer's Y [m][n] from a final DRAM image (not for a layer whose outputs stayed on chip).
 std::vector<int32_t> decode_layer(const LinearQ& l, const LayerLayout& lay, const std::vector<uint8_t>& memory);
 
 }  // namespace bitgrid

@@ -156,7 +156,7 @@ constexpr std::array<BufDef, 8> kBufs = {{
     {"qbuf", Dma::kLoad, "qbuf_kib", true, false, "query codes: the code operand a Hamming engine compares against"},
     {"dbuf", Dma::kLoad, "dbuf_kib", true, false, "database codes in lane-interleaved tiles"},
     {"rbuf", Dma::kStore, "rbuf_kib", true, true, "top-k state and result entries {index[63:32], distance[31:0]}"},
-    {"abuf", Dma::kLoad, "abuf_kib", true, false, "INT8 activations, row-major [M][K]"},
+    {"abuf", Dma::kLoad, "abuf_kib", true, true, "INT8 activations, row-major [M][K] (also a gemm's INT8 outputs kept on chip: o_abuf)"},
     {"wbuf", Dma::kLoad, "wbuf_kib", true, false, "weight codes as bit planes, one pair of k-tiles after another"},
     {"sbuf", Dma::kLoad, "sbuf_kib", true, false, "per output tile: four channel-parameter rows, then one 16-bit scale per channel and group"},
     {"obuf", Dma::kStore, "obuf_kib", false, true, "outputs, row-major [M][N] INT8 (or INT32)"},
@@ -208,9 +208,33 @@ inline long buf_port_words(Buf b, const HwParams& p) {
   }
   return 0;
 }
-// Words of one row (read or written in one cycle): the compute port or the DRAM beat, whichever is wider.
+// Width in words of the compute port's writes: the engines' write width (write_words, else words; 0 if
+// no engine writes the buffer).
+inline long buf_write_words(Buf b, const HwParams& p) {
+  switch (b) {
+    case Buf::kQbuf:
+      return std::max<long>({0});
+    case Buf::kDbuf:
+      return std::max<long>({0});
+    case Buf::kRbuf:
+      return std::max<long>({0, 1});
+    case Buf::kAbuf:
+      return std::max<long>({0, p.mac_cols / 8});
+    case Buf::kWbuf:
+      return std::max<long>({0});
+    case Buf::kSbuf:
+      return std::max<long>({0});
+    case Buf::kObuf:
+      return std::max<long>({0, p.mac_cols / 8});
+    case Buf::kPbuf:
+      return std::max<long>({0, p.mac_cols});
+  }
+  return 0;
+}
+// Words of one row (read or written in one cycle): the compute port, its writes or the DRAM beat, whichever
+// is widest.
 inline long buf_row_words(Buf b, const HwParams& p) {
-  return std::max<long>(buf_port_words(b, p), p.dram_bytes_per_cycle / 8);
+  return std::max<long>({buf_port_words(b, p), buf_write_words(b, p), p.dram_bytes_per_cycle / 8});
 }
 
 // ---- compute engines ----
@@ -336,11 +360,12 @@ constexpr FieldDef kGEMM_N_GROUPS = {"n_groups", 29, 12};
 constexpr FieldDef kGEMM_A_ADDR = {"a_addr", 41, 16};
 constexpr FieldDef kGEMM_ACC_IN = {"acc_in", 57, 1};
 constexpr FieldDef kGEMM_ACC_OUT = {"acc_out", 58, 1};
+constexpr FieldDef kGEMM_O_ABUF = {"o_abuf", 59, 1};
 constexpr FieldDef kGEMM_W_ADDR = {"w_addr", 64, 20};
 constexpr FieldDef kGEMM_S_ADDR = {"s_addr", 84, 16};
 constexpr FieldDef kGEMM_O_ADDR = {"o_addr", 100, 16};
 constexpr FieldDef kGEMM_O_STRIDE = {"o_stride", 116, 12};
-constexpr std::array<FieldDef, 13> kGEMM_FIELDS = {{kGEMM_DTYPE, kGEMM_RELU, kGEMM_OUT32, kGEMM_M_ROWS, kGEMM_GROUP_PAIRS, kGEMM_N_GROUPS, kGEMM_A_ADDR, kGEMM_ACC_IN, kGEMM_ACC_OUT, kGEMM_W_ADDR, kGEMM_S_ADDR, kGEMM_O_ADDR, kGEMM_O_STRIDE}};
+constexpr std::array<FieldDef, 14> kGEMM_FIELDS = {{kGEMM_DTYPE, kGEMM_RELU, kGEMM_OUT32, kGEMM_M_ROWS, kGEMM_GROUP_PAIRS, kGEMM_N_GROUPS, kGEMM_A_ADDR, kGEMM_ACC_IN, kGEMM_ACC_OUT, kGEMM_O_ABUF, kGEMM_W_ADDR, kGEMM_S_ADDR, kGEMM_O_ADDR, kGEMM_O_STRIDE}};
 
 constexpr std::array<OpDef, 6> kOps = {{
     {"nop", 0, Queue::kCompute, -1, 0, kNOP_FIELDS.data()},
@@ -348,7 +373,7 @@ constexpr std::array<OpDef, 6> kOps = {{
     {"store", 2, Queue::kStore, -1, 4, kSTORE_FIELDS.data()},
     {"finish", 15, Queue::kCompute, -1, 0, kFINISH_FIELDS.data()},
     {"hamtopk", 3, Queue::kCompute, 0, 8, kHAMTOPK_FIELDS.data()},
-    {"gemm", 4, Queue::kCompute, 1, 13, kGEMM_FIELDS.data()},
+    {"gemm", 4, Queue::kCompute, 1, 14, kGEMM_FIELDS.data()},
 }};
 // The definition of an opcode value, nullptr if no instruction has it.
 constexpr const OpDef* op_def(uint64_t opcode) {
@@ -560,6 +585,7 @@ struct GemmInsn {
   uint64_t a_addr = 0;  // abuf word address of row 0 (a multiple of mac_rows/4); row m at a_addr + m*K/8
   uint64_t acc_in = 0;  // 1: each row's accumulators start from its partial sums in pbuf (words m*C ..) instead of zero
   uint64_t acc_out = 0;  // 1: write the rows' accumulators to pbuf (words m*C ..) instead of requantized outputs to obuf (relu and out32 must be 0)
+  uint64_t o_abuf = 0;  // 1: write the INT8 outputs to abuf (at o_addr + m*o_stride) instead of obuf, as a later gemm's activations (out32 and acc_out must be 0)
   uint64_t w_addr = 0;  // wbuf word address of the tile's first bit plane (port aligned)
   uint64_t s_addr = 0;  // sbuf word address of the tile's channel parameters (a multiple of mac_cols/4)
   uint64_t o_addr = 0;  // obuf word address of row 0's outputs (a multiple of mac_cols/8)
@@ -577,6 +603,7 @@ struct GemmInsn {
     x.a_addr = ((w[0] >> 41) & ((uint64_t{1} << 16) - 1));
     x.acc_in = ((w[0] >> 57) & ((uint64_t{1} << 1) - 1));
     x.acc_out = ((w[0] >> 58) & ((uint64_t{1} << 1) - 1));
+    x.o_abuf = ((w[0] >> 59) & ((uint64_t{1} << 1) - 1));
     x.w_addr = ((w[1] >> 0) & ((uint64_t{1} << 20) - 1));
     x.s_addr = ((w[1] >> 20) & ((uint64_t{1} << 16) - 1));
     x.o_addr = ((w[1] >> 36) & ((uint64_t{1} << 16) - 1));
@@ -603,6 +630,7 @@ struct GemmInsn {
     w[0] |= (a_addr & ((uint64_t{1} << 16) - 1)) << 41;
     w[0] |= (acc_in & ((uint64_t{1} << 1) - 1)) << 57;
     w[0] |= (acc_out & ((uint64_t{1} << 1) - 1)) << 58;
+    w[0] |= (o_abuf & ((uint64_t{1} << 1) - 1)) << 59;
     w[1] |= (w_addr & ((uint64_t{1} << 20) - 1)) << 0;
     w[1] |= (s_addr & ((uint64_t{1} << 16) - 1)) << 20;
     w[1] |= (o_addr & ((uint64_t{1} << 16) - 1)) << 36;
@@ -618,6 +646,7 @@ struct GemmInsn {
     if (a_addr >> 16) return "a_addr";
     if (acc_in >> 1) return "acc_in";
     if (acc_out >> 1) return "acc_out";
+    if (o_abuf >> 1) return "o_abuf";
     if (w_addr >> 20) return "w_addr";
     if (s_addr >> 16) return "s_addr";
     if (o_addr >> 16) return "o_addr";
