@@ -205,8 +205,16 @@ void rep_sections(const Lowered& l, const Job& job, const BackendRun& r, const s
     }
   json secs = json::array();
   for (size_t i = 0; i < parts.size(); ++i) {
-    const auto e = energy_pj(count_actions(parts[i], job.hw), job.hw, job.energy);
-    json s = {{"name", l.sections[i]}, {"instructions", parts[i].insns.size()}, {"energy_pj", e.at("total")}};
+    const ActionCounts a = count_actions(parts[i], job.hw);
+    const auto e = energy_pj(a, job.hw, job.energy);
+    json by = json::object();  // the components that spent energy in this part
+    for (const auto& [k, v] : e)
+      if (k != "total" && v > 0) by[k] = v;
+    json s = {{"name", l.sections[i]},
+              {"instructions", parts[i].insns.size()},
+              {"energy_pj", e.at("total")},
+              {"energy_pj_by_component", by},
+              {"dram_bytes", {{"read", a.get("dram.read_bytes")}, {"write", a.get("dram.write_bytes")}}}};
     if (first[i] != UINT64_MAX) {
       s["first_issue"] = first[i];
       s["last_completion"] = last[i];

@@ -422,6 +422,8 @@ TEST_F(Cli, ModelWorkloadFromWeightFile) {
   const std::string rep = slurp(out / "report.json");
   EXPECT_NE(rep.find("\"sections\""), std::string::npos);
   EXPECT_NE(rep.find("\"output_sqnr_db\""), std::string::npos);
+  EXPECT_NE(rep.find("\"energy_pj_by_component\""), std::string::npos);
+  EXPECT_NE(slurp(out / "layers.csv").find(",weight_bytes,dram_bytes,cycles,"), std::string::npos);
   // fc1's outputs stay on chip (fc2 reads them from abuf): no fc1.npy
   EXPECT_FALSE(fs::exists(out / "fc1.npy"));
   EXPECT_NE(r.out.find("(kept on chip)"), std::string::npos) << r.out;

@@ -204,8 +204,8 @@ class Model final : public Workload {
     double total_macs = 0;
     std::vector<int32_t> last;  // the last layer's integer outputs (the logits, when trained)
     std::string csv =
-        "layer,m,k,n,dtype,group,bits_per_weight,macs,weight_bytes,cycles,pe_utilization,energy_pj,"
-        "pj_per_mac,weight_sqnr_db,output_sqnr_db\n";
+        "layer,m,k,n,dtype,group,bits_per_weight,macs,weight_bytes,dram_bytes,cycles,pe_utilization,energy_pj,"
+        "pj_per_mac,weight_sqnr_db,output_sqnr_db,outputs_on_chip,k_chunks\n";
     for (size_t i = 0; i < q_.size(); ++i) {
       const LinearQ& L = q_[i];
       // A layer whose outputs stayed on chip (abuf, read by the next layers) has none in DRAM: it is checked
@@ -244,11 +244,14 @@ class Model final : public Workload {
                             {"outputs_on_chip", on_chip},
                             {"k_chunks", layouts_[i].k_chunks},
                             {"m_tile", layouts_[i].m_tile}};
-      double cycles = 0, energy = 0;
+      double cycles = 0, energy = 0, dram = 0;
       if (rep.contains("sections") && i < rep["sections"].size()) {
         const auto& sec = rep["sections"][i];
         energy = sec["energy_pj"].get<double>();
+        dram = sec["dram_bytes"]["read"].get<double>() + sec["dram_bytes"]["write"].get<double>();
         row["energy_pj"] = energy;
+        row["energy_pj_by_component"] = sec["energy_pj_by_component"];
+        row["dram_bytes"] = dram;
         row["pj_per_mac"] = energy / macs;
         if (sec.contains("cycles")) {
           cycles = sec["cycles"].get<double>();
@@ -259,11 +262,12 @@ class Model final : public Workload {
         }
       }
       char line[400];
-      std::snprintf(line, sizeof line, "%s,%lu,%lu,%lu,%s,%lu,%.4f,%.0f,%lu,%.0f,%.4f,%.1f,%.4f,%.3f,%.3f\n",
+      std::snprintf(line, sizeof line, "%s,%lu,%lu,%lu,%s,%lu,%.4f,%.0f,%lu,%.0f,%.0f,%.4f,%.1f,%.4f,%.3f,%.3f,%d,%lu\n",
                     L.name.c_str(), static_cast<unsigned long>(L.m), static_cast<unsigned long>(L.k),
                     static_cast<unsigned long>(L.n), isa::kDtypes[L.dtype].name, static_cast<unsigned long>(L.group),
-                    bits, macs, static_cast<unsigned long>(layouts_[i].weight_dram_bytes), cycles,
-                    row.value("pe_utilization", 0.0), energy, energy / macs, wq_[i].sqnr_db, sqnr);
+                    bits, macs, static_cast<unsigned long>(layouts_[i].weight_dram_bytes), dram, cycles,
+                    row.value("pe_utilization", 0.0), energy, energy / macs, wq_[i].sqnr_db, sqnr, on_chip ? 1 : 0,
+                    static_cast<unsigned long>(layouts_[i].k_chunks));
       csv += line;
       char timing[64] = "";
       if (row.contains("cycles"))
