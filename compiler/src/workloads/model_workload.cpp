@@ -262,10 +262,11 @@ class Model final : public Workload {
         }
       }
       char line[400];
-      std::snprintf(line, sizeof line, "%s,%lu,%lu,%lu,%s,%lu,%.4f,%.0f,%lu,%.0f,%.0f,%.4f,%.1f,%.4f,%.3f,%.3f,%d,%lu\n",
-                    L.name.c_str(), static_cast<unsigned long>(L.m), static_cast<unsigned long>(L.k),
-                    static_cast<unsigned long>(L.n), isa::kDtypes[L.dtype].name, static_cast<unsigned long>(L.group),
-                    bits, macs, static_cast<unsigned long>(layouts_[i].weight_dram_bytes), dram, cycles,
+      std::snprintf(line, sizeof line,
+                    "%s,%lu,%lu,%lu,%s,%lu,%.4f,%.0f,%lu,%.0f,%.0f,%.4f,%.1f,%.4f,%.3f,%.3f,%d,%lu\n", L.name.c_str(),
+                    static_cast<unsigned long>(L.m), static_cast<unsigned long>(L.k), static_cast<unsigned long>(L.n),
+                    isa::kDtypes[L.dtype].name, static_cast<unsigned long>(L.group), bits, macs,
+                    static_cast<unsigned long>(layouts_[i].weight_dram_bytes), dram, cycles,
                     row.value("pe_utilization", 0.0), energy, energy / macs, wq_[i].sqnr_db, sqnr, on_chip ? 1 : 0,
                     static_cast<unsigned long>(layouts_[i].k_chunks));
       csv += line;
