@@ -75,8 +75,9 @@ module bg_bitmac #(
   if (MacParallel > 1) begin : g_bad_parallel
     $fatal(1, "bg_bitmac: MacParallel must be 0 or 1");
   end
-  if (AbufPortWords != MacRows / 4 || AbufWriteWords != MacCols / 8 || WbufPortWords != MacRows * MacCols / 32 * (1 + 3 * MacParallel) ||
-      SbufPortWords != MacCols / 4 || ObufPortWords != MacCols / 8 || PbufPortWords != MacCols) begin : g_bad_ports
+  if (AbufPortWords != MacRows / 4 || AbufWriteWords != MacCols / 8 ||
+      WbufPortWords != MacRows * MacCols / 32 * (1 + 3 * MacParallel) || SbufPortWords != MacCols / 4 ||
+      ObufPortWords != MacCols / 8 || PbufPortWords != MacCols) begin : g_bad_ports
     $fatal(1, "bg_bitmac: buffer port widths differ from configs/isa/engines/bitmac.yaml");
   end
 
