@@ -44,6 +44,53 @@ std::vector<int> booth(int value, int digits) {
 
 bool is_pow2_or_zero(int v) { return v >= 0 && (v & (v - 1)) == 0; }
 
+// The tile worked by hand on the tiny array (C = 8, one pair of k-tiles: K = 16): channel 0's INT8 weights all
+// 1 with scale 2, channel 1's all -1 with scale 3, bias `bias1` on channel 1, mult 1, shift 0; packed into
+// wbuf/sbuf at 0, activations x = 1..16 in `rows` rows of abuf.
+void place_hand_tile(const HwConfig& hw, Scratchpads& spm, int32_t bias1, int rows) {
+  bitmac::Tile t;
+  t.dtype = isa::kDtypeInt8;
+  t.codes.assign(8 * 16, 0);
+  for (int k = 0; k < 16; ++k) {
+    t.codes[0 * 16 + k] = 1;
+    t.codes[1 * 16 + k] = 0xFF;
+  }
+  t.scale.assign(8, 0);
+  t.sel.assign(8, 0);
+  t.scale[0] = 2;
+  t.scale[1] = 3;
+  t.channels.assign(8, bitmac::Channel{0, 1, 0});
+  t.channels[1].bias = bias1;
+  const auto w = bitmac::pack_weights(hw, t), s = bitmac::pack_side(hw, t);
+  std::copy(w.begin(), w.end(), spm.data(isa::Buf::kWbuf));
+  std::copy(s.begin(), s.end(), spm.data(isa::Buf::kSbuf));
+  auto* a = reinterpret_cast<int8_t*>(spm.data(isa::Buf::kAbuf));
+  for (int r = 0; r < rows; ++r)
+    for (int k = 0; k < 16; ++k) a[16 * r + k] = static_cast<int8_t>(k + 1);
+}
+
+// Random operands for a layer of the shape and datatype `l` gives: codes, scales, selectors, channel
+// parameters (bias within +-bias_span, mult 1..mult_max, shift in [shift_lo, shift_lo + shift_span)) and, for
+// a layer reading x, INT8 activations.
+void random_operands(LinearQ& l, std::mt19937_64& rng, int32_t bias_span, uint32_t mult_max, unsigned shift_lo,
+                     unsigned shift_span) {
+  const uint64_t ng = l.k / l.group;
+  if (l.input.empty()) {
+    l.x.resize(l.m * l.k);
+    for (auto& v : l.x) v = static_cast<int8_t>(rng());
+  }
+  l.codes.resize(l.n * l.k);
+  for (auto& v : l.codes) v = static_cast<uint8_t>(rng() & ((1u << isa::kDtypes[l.dtype].bits) - 1));
+  l.scale.resize(l.n * ng);
+  l.sel.resize(l.n * ng);
+  for (auto& v : l.scale) v = static_cast<uint8_t>(rng());
+  for (auto& v : l.sel) v = static_cast<uint8_t>(rng() % 4);
+  l.channels.resize(l.n);
+  for (auto& c : l.channels)
+    c = {static_cast<int32_t>(rng() % (2 * static_cast<uint64_t>(bias_span) + 1)) - bias_span,
+         static_cast<uint16_t>(1 + rng() % mult_max), static_cast<uint8_t>(shift_lo + rng() % shift_span)};
+}
+
 }  // namespace
 
 // DESIGN.md §5.2: FP4 x2 = {0, ±1, ±2, ±3, ±4, ±6, ±8, ±12}, BitMoD-4 special values {+10, -10, +16, -16}
@@ -165,24 +212,7 @@ TEST(BitmacEngine, HandComputedGemm) {
   const Engine* e = engine_of(static_cast<uint64_t>(isa::Op::kGemm));
   ASSERT_NE(e, nullptr);
   Scratchpads spm(hw);
-  bitmac::Tile t;
-  t.dtype = isa::kDtypeInt8;
-  t.codes.assign(8 * 16, 0);
-  for (int k = 0; k < 16; ++k) {
-    t.codes[0 * 16 + k] = 1;
-    t.codes[1 * 16 + k] = 0xFF;
-  }
-  t.scale.assign(8, 0);
-  t.sel.assign(8, 0);
-  t.scale[0] = 2;
-  t.scale[1] = 3;
-  t.channels.assign(8, bitmac::Channel{0, 1, 0});
-  t.channels[1].bias = 5;
-  const auto w = bitmac::pack_weights(hw, t), s = bitmac::pack_side(hw, t);
-  std::copy(w.begin(), w.end(), spm.data(isa::Buf::kWbuf));
-  std::copy(s.begin(), s.end(), spm.data(isa::Buf::kSbuf));
-  auto* a = reinterpret_cast<int8_t*>(spm.data(isa::Buf::kAbuf));
-  for (int k = 0; k < 16; ++k) a[k] = static_cast<int8_t>(k + 1);
+  place_hand_tile(hw, spm, 5, 1);
   for (bool out32 : {false, true}) {
     isa::GemmInsn g;
     g.dtype = isa::kDtypeInt8;
@@ -284,19 +314,7 @@ TEST(LinearCompiler, EveryDatatypeMatchesTheDirectComputation) {
         l.n = 1 + rng() % (3 * bitmac::cols(hw));
         l.relu = rng() % 2;
         l.out32 = rng() % 3 == 0;
-        const uint64_t ng = l.k / l.group;
-        l.x.resize(l.m * l.k);
-        for (auto& v : l.x) v = static_cast<int8_t>(rng());
-        l.codes.resize(l.n * l.k);
-        for (auto& v : l.codes) v = static_cast<uint8_t>(rng() & ((1u << isa::kDtypes[dt].bits) - 1));
-        l.scale.resize(l.n * ng);
-        l.sel.resize(l.n * ng);
-        for (auto& v : l.scale) v = static_cast<uint8_t>(rng());
-        for (auto& v : l.sel) v = static_cast<uint8_t>(rng() % 4);
-        l.channels.resize(l.n);
-        for (auto& c : l.channels)
-          c = {static_cast<int32_t>(rng() % 20001) - 10000, static_cast<uint16_t>(rng()),
-               static_cast<uint8_t>(8 + rng() % 24)};
+        random_operands(l, rng, 10000, 65535, 8, 24);
         const ModelCompiled c = compile_model({l}, hw);
         const ExecResult r = execute_program(c.program, hw, c.memory);
         ASSERT_FALSE(r.fault) << f;
@@ -383,23 +401,7 @@ TEST(BitmacEngine, PartialSumsByHand) {
   const HwConfig hw = hw_file("tiny");  // C = 8
   const Engine* e = engine_of(static_cast<uint64_t>(isa::Op::kGemm));
   Scratchpads spm(hw);
-  bitmac::Tile t;
-  t.dtype = isa::kDtypeInt8;
-  t.codes.assign(8 * 16, 0);
-  for (int k = 0; k < 16; ++k) {
-    t.codes[0 * 16 + k] = 1;
-    t.codes[1 * 16 + k] = 0xFF;
-  }
-  t.scale.assign(8, 0);
-  t.sel.assign(8, 0);
-  t.scale[0] = 2;
-  t.scale[1] = 3;
-  t.channels.assign(8, bitmac::Channel{0, 1, 0});
-  const auto w = bitmac::pack_weights(hw, t), s = bitmac::pack_side(hw, t);
-  std::copy(w.begin(), w.end(), spm.data(isa::Buf::kWbuf));
-  std::copy(s.begin(), s.end(), spm.data(isa::Buf::kSbuf));
-  auto* a = reinterpret_cast<int8_t*>(spm.data(isa::Buf::kAbuf));
-  for (int k = 0; k < 16; ++k) a[16 + k] = a[k] = static_cast<int8_t>(k + 1);  // rows 0 and 1 alike
+  place_hand_tile(hw, spm, 0, 2);  // rows 0 and 1 alike
   isa::GemmInsn g;
   g.dtype = isa::kDtypeInt8;
   g.m_rows = 2;
@@ -476,18 +478,7 @@ TEST(LinearCompiler, SplitKMatchesTheDirectComputation) {
       l.n = 4 + rng() % (2 * bitmac::cols(hw));
       l.relu = rng() % 3 == 0;
       l.out32 = dt % 3 == 0;
-      l.x.resize(l.m * l.k);
-      for (auto& v : l.x) v = static_cast<int8_t>(rng());
-      l.codes.resize(l.n * l.k);
-      for (auto& v : l.codes) v = static_cast<uint8_t>(rng() & ((1u << isa::kDtypes[dt].bits) - 1));
-      l.scale.resize(l.n * ng);
-      l.sel.resize(l.n * ng);
-      for (auto& v : l.scale) v = static_cast<uint8_t>(rng());
-      for (auto& v : l.sel) v = static_cast<uint8_t>(rng() % 4);
-      l.channels.resize(l.n);
-      for (auto& c : l.channels)
-        c = {static_cast<int32_t>(rng() % 20001) - 10000, static_cast<uint16_t>(rng()),
-             static_cast<uint8_t>(22 + rng() % 8)};  // |t| up to ~K * 2^31: some outputs in range
+      random_operands(l, rng, 10000, 65535, 22, 8);  // |t| up to ~K * 2^31: some outputs in range
       const ModelCompiled c = compile_model({l}, hw);
       ASSERT_GT(c.layers[0].k_chunks, 1u) << f << " " << isa::kDtypes[dt].name << " K=" << l.k;
       const ExecResult r = execute_program(c.program, hw, c.memory);
@@ -563,21 +554,8 @@ TEST(LinearCompiler, ChainsKeptOnChip) {
         l.n = i + 1 < nl ? std::lcm(C, 2 * R) * (1 + rng() % 2) : 1 + rng() % (2 * C);
         if (i > 0) l.input = ls[i - 1].name;
         l.relu = i + 1 < nl;
-        const uint64_t ng = l.k / l.group;
-        l.codes.resize(l.n * l.k);
-        for (auto& v : l.codes) v = static_cast<uint8_t>(rng() & ((1u << isa::kDtypes[l.dtype].bits) - 1));
-        l.scale.resize(l.n * ng);
-        l.sel.resize(l.n * ng);
-        for (auto& v : l.scale) v = static_cast<uint8_t>(rng());
-        for (auto& v : l.sel) v = static_cast<uint8_t>(rng() % 4);
-        l.channels.resize(l.n);
-        for (auto& c : l.channels)
-          c = {static_cast<int32_t>(rng() % 2001) - 1000, static_cast<uint16_t>(1 + rng() % 4000),
-               static_cast<uint8_t>(12 + rng() % 6)};
-        if (i == 0) {
-          l.x.resize(l.m * l.k);
-          for (auto& v : l.x) v = static_cast<int8_t>(rng());
-        } else {
+        random_operands(l, rng, 1000, 4000, 12, 6);
+        if (i > 0) {
           const auto y = linear_reference(ls[i - 1]);
           l.x.assign(y.begin(), y.end());
         }
