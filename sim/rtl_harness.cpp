@@ -34,6 +34,7 @@ using ReqAddrT = value_t<decltype(Vbitgrid_top::rd_req_addr_o)>;
 using ReqBeatsT = value_t<decltype(Vbitgrid_top::rd_req_beats_o)>;
 using WrAddrT = value_t<decltype(Vbitgrid_top::wr_addr_o)>;
 using BusyT = value_t<decltype(Vbitgrid_top::busy_o)>;
+using CauseT = value_t<decltype(Vbitgrid_top::cause_o)>;
 
 constexpr size_t kBeatBytes = Params::DramBytesPerCycle;
 constexpr int kNumUnits = isa::kNumQueues;
@@ -124,6 +125,7 @@ class Harness : public sc_core::sc_module {
     top.done_o(done);
     top.busy_o(busy);
     top.error_o(error);
+    top.cause_o(cause);
     SC_METHOD(on_posedge);
     sensitive << clk.posedge_event();
     dont_initialize();
@@ -255,7 +257,7 @@ class Harness : public sc_core::sc_module {
     if (error.read()) {
       if (c == 0) throw Error("rtl: error_o is 1 in cycle 0");
       MachineFault& f = j.res->fault;
-      f.causes = static_cast<uint32_t>(t->dbg_err);
+      f.causes = static_cast<uint32_t>(cause.read());
       f.cycle = c - 1;
       f.timed = true;
       f.insn = j.fault_head;
@@ -437,6 +439,7 @@ class Harness : public sc_core::sc_module {
   sc_core::sc_signal<WrAddrT> wr_addr{"wr_addr"};
   sc_core::sc_signal<bool> done{"done"}, error{"error"};
   sc_core::sc_signal<BusyT> busy{"busy"};
+  sc_core::sc_signal<CauseT> cause{"cause"};
 
   Job* job_ = nullptr;
   Phase phase_ = Phase::kIdle;

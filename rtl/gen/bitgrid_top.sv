@@ -55,7 +55,8 @@ module bitgrid_top #(
   // status
   output logic                             done_o,
   output logic [bitgrid_pkg::NumQueues-1:0] busy_o,
-  output logic                             error_o
+  output logic                             error_o,
+  output logic [bitgrid_pkg::NumFaults-1:0] cause_o   // fault causes (R10), valid while error_o
 );
 
   // Parameter checks (the ranges of configs/isa/): an illegal value fails elaboration.
@@ -225,7 +226,8 @@ module bitgrid_top #(
     .cause_o     (dbg_err)
   );
 
-  assign busy_o = ~unit_idle;
+  assign busy_o  = ~unit_idle;
+  assign cause_o = dbg_err;
 
   // ------------------------------------------------------------------------------------------------
   // Load unit -> port A of the buffers it may fill

@@ -91,7 +91,8 @@ std::string emit_sv_top(const Isa& isa) {
   // status
   output logic                             done_o,
   output logic [bitgrid_pkg::NumQueues-1:0] busy_o,
-  output logic                             error_o
+  output logic                             error_o,
+  output logic [bitgrid_pkg::NumFaults-1:0] cause_o   // fault causes (R10), valid while error_o
 );
 
 )";
@@ -192,7 +193,8 @@ std::string emit_sv_top(const Isa& isa) {
     .cause_o     (dbg_err)
   );
 
-  assign busy_o = ~unit_idle;
+  assign busy_o  = ~unit_idle;
+  assign cause_o = dbg_err;
 
   // ------------------------------------------------------------------------------------------------
   // Load unit -> port A of the buffers it may fill
