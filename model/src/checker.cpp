@@ -382,6 +382,15 @@ std::string find_race(const Program& p, const HwConfig& hw, uint64_t dram_bytes)
 
 void check_program(const Program& p, const HwConfig& hw, uint64_t dram_bytes) {
   if (p.insns.empty()) throw Error("program is empty");
+  // An engine the machine leaves out is named first: it explains every later instruction that needs it.
+  for (size_t idx = 0; idx < p.insns.size(); ++idx) {
+    const isa::OpDef* d = p.insns[idx].def();
+    if (d && d->engine >= 0 && !isa::engine_present(d->engine, hw)) {
+      const std::string e = isa::kEngines[static_cast<size_t>(d->engine)].name;
+      throw Error("the program needs the " + e + " engine (" + d->name + " at instruction " + std::to_string(idx) +
+                  "), which this machine leaves out (has_" + e + ": 0)");
+    }
+  }
   for (size_t idx = 0; idx < p.insns.size(); ++idx) {
     const std::string why = check_insn(p.insns[idx], hw, dram_bytes);
     if (!why.empty())

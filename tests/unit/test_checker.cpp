@@ -150,6 +150,16 @@ TEST(Checker, AbsentEngineFaults) {
   EXPECT_TRUE(isa::buf_present(static_cast<uint64_t>(isa::Buf::kRbuf), no_mac));
   EXPECT_FALSE(isa::buf_present(static_cast<uint64_t>(isa::Buf::kRbuf), no_ham));
   EXPECT_FALSE(isa::buf_present(static_cast<uint64_t>(isa::Buf::kObuf), no_mac));
+  // A whole program is refused for the engine first, before the loads into its buffers.
+  Program p;
+  p.insns = {make_load(isa::Buf::kAbuf, 0, 4, 0), gemm, make_finish()};
+  try {
+    check_program(p, no_mac, 1 << 20);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_TRUE(has(e.what(), "needs the bitmac engine (gemm at instruction 1)")) << e.what();
+    EXPECT_TRUE(has(e.what(), "has_bitmac: 0")) << e.what();
+  }
 }
 
 // The functional executor stops at the first instruction that faults, as the machine does.
