@@ -13,7 +13,7 @@
 // start_o bit stays 0 and its last_i is ignored.
 module bg_compute_unit #(
   parameter int unsigned NumEngines = bitgrid_pkg::NumEngines,
-  parameter logic [NumEngines-1:0] EnginePresent = '1,  // bit e: the machine has engine e
+  parameter logic [NumEngines-1:0] EnginePresent = {NumEngines{1'b1}},  // bit e: the machine has engine e
   localparam int unsigned InsnW     = bitgrid_pkg::InsnBits,
   localparam int unsigned NF        = bitgrid_pkg::NumFaults,
   localparam int unsigned EngW      = (NumEngines > 1) ? $clog2(NumEngines) : 1

@@ -18,7 +18,7 @@ module bg_load_unit #(
   parameter int unsigned BeatWords      = 4,   // Wb, 64-bit words per DRAM beat
   parameter int unsigned BurstBeats     = 8,   // BB = dram_burst_bytes / dram_bytes_per_cycle
   parameter int unsigned MaxOutstanding = 16,  // dma_max_outstanding
-  parameter logic [bitgrid_pkg::NumBufs-1:0] BufPresent = '1,  // bit b: the machine has buffer b
+  parameter logic [bitgrid_pkg::NumBufs-1:0] BufPresent = {bitgrid_pkg::NumBufs{1'b1}},  // bit b: the machine has buffer b
   localparam int unsigned InsnW         = bitgrid_pkg::InsnBits,
   localparam int unsigned NF            = bitgrid_pkg::NumFaults,
   localparam int unsigned AddrW         = bitgrid_pkg::SpmAddrW,

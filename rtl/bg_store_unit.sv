@@ -11,7 +11,7 @@
 // r_buf_o holds the source buffer for the whole instruction, so the read data mux may follow it.
 module bg_store_unit #(
   parameter int unsigned BeatWords = 4,
-  parameter logic [bitgrid_pkg::NumBufs-1:0] BufPresent = '1,  // bit b: the machine has buffer b
+  parameter logic [bitgrid_pkg::NumBufs-1:0] BufPresent = {bitgrid_pkg::NumBufs{1'b1}},  // bit b: the machine has buffer b
   localparam int unsigned InsnW    = bitgrid_pkg::InsnBits,
   localparam int unsigned NF       = bitgrid_pkg::NumFaults,
   localparam int unsigned AddrW    = bitgrid_pkg::SpmAddrW,
