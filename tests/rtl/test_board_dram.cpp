@@ -194,8 +194,12 @@ class BoardDramTest : public ::testing::Test {
       const Beat want(dram.memory().begin() + i * kBeatBytes, dram.memory().begin() + (i + 1) * kBeatBytes);
       ASSERT_EQ(got, want) << "memory beat " << i << " after the run";
     }
-    if (tr.read_p > 0) EXPECT_GT(reads, cycles / 50);
-    if (tr.write_p > 0) EXPECT_GT(writes, cycles / 50);
+    if (tr.read_p > 0) {
+      EXPECT_GT(reads, cycles / 50);
+    }
+    if (tr.write_p > 0) {
+      EXPECT_GT(writes, cycles / 50);
+    }
     RecordProperty("reads", static_cast<int>(reads));
     RecordProperty("writes", static_cast<int>(writes));
     RecordProperty("both", static_cast<int>(both));
