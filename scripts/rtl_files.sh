@@ -78,6 +78,7 @@ bitgrid_configured_pkg() {
   fi
   ov="$(bash "$BITGRID_ROOT/scripts/build_rtl_sim.sh" --overrides "$yaml")" || return 1
   [ -f "$pkg" ] || { echo "error: $pkg is missing" >&2; return 1; }
+  mkdir -p "$(dirname "$out")" || return 1
   # awk: every -G line must match exactly one Default<Name> line of the package
   if ! printf '%s\n' "$ov" | awk -v where="$yaml" '
       FNR == NR { if ($0 ~ /^-G[A-Za-z0-9_]+=[0-9]+$/) { sub(/^-G/, ""); split($0, kv, "="); val[kv[1]] = kv[2] }; next }

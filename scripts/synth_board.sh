@@ -4,6 +4,7 @@
 #
 #   scripts/synth_board.sh [HW.yaml] [--out DIR] [--pnr]
 #
+# ConfigHash (reported by the board's `I` command) is the POSIX cksum (CRC-32) of HW.yaml's bytes.
 # Prints the flattened `stat` (LUTs, flip-flops, SB_RAM40_4K, SB_SPRAM256KA) and the per-module counts
 # of bg_board without bitgrid_top (a second run with -noflatten). Fails on a latch or on anything of the
 # simulation-only checks left in the netlist. --pnr also runs nextpnr-ice40 (up5k, sg48,
@@ -37,6 +38,7 @@ source "$ROOT/scripts/rtl_files.sh"
 bitgrid_configured_pkg "$HW" "$OUT/bitgrid_pkg.sv" || exit 1
 bitgrid_board_files "$OUT/bitgrid_pkg.sv" --relative || exit 1
 SRCS=("${BITGRID_BOARD_FILES[@]}")
+HASH="$(cksum < "$HW" | cut -d' ' -f1)"
 
 CHECKS="select -assert-none w:asserts_on t:bg_assert_en t:\$assert t:\$assume t:\$cover
 select -clear"
@@ -44,6 +46,7 @@ LATCH="select -assert-none t:\$dlatch t:\$adlatch t:\$dlatchsr t:\$_DLATCH_* t:\
 
 cat > "$OUT/board.ys" <<YS
 read_verilog -sv $(printf '%s ' "${SRCS[@]}")
+chparam -set ConfigHash $HASH bg_board_ice40
 hierarchy -top bg_board_ice40
 $CHECKS
 synth_ice40 -spram -top bg_board_ice40 -run begin:map_ram
@@ -54,12 +57,13 @@ tee -o $OUT/stat.txt stat
 YS
 cat > "$OUT/board_noflatten.ys" <<YS
 read_verilog -sv $(printf '%s ' "${SRCS[@]}")
+chparam -set ConfigHash $HASH bg_board_ice40
 hierarchy -top bg_board_ice40
 synth_ice40 -spram -noflatten -top bg_board_ice40
 tee -o $OUT/stat_noflatten.txt stat
 YS
 
-echo "synth_board: $HW -> $OUT"
+echo "synth_board: $HW (ConfigHash $HASH) -> $OUT"
 (cd "$ROOT" && yosys -q -l "$OUT/yosys.log" -s "$OUT/board.ys" > /dev/null 2>&1) ||
   { grep -E "ERROR|Assert" "$OUT/yosys.log" | head -5 >&2; die "yosys failed (see $OUT/yosys.log)"; }
 grep -q "Latch inferred" "$OUT/yosys.log" && die "latch inferred (see $OUT/yosys.log)"
