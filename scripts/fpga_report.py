@@ -49,7 +49,7 @@ XILINX_LUTRAM = {"RAM32X1S": 1, "RAM64X1S": 1, "RAM128X1S": 2, "RAM256X1S": 4, "
 
 
 def xilinx(cell):
-    if re.fullmatch(r"LUT[1-6](_2)?", cell):
+    if re.fullmatch(r"LUT[1-6](_2)?|INV", cell):  # INV: a LUT1 after implementation
         return {"luts": 1}
     if cell in XILINX_LUTRAM:
         return {"luts": XILINX_LUTRAM[cell], "lutram": XILINX_LUTRAM[cell]}
