@@ -252,7 +252,7 @@ loop_check() {  # check.txt log
 
 STAGES=()
 # ---- synthesis ----
-echo "fpga: $HW on $TARGET ($PART), top $TOP -> $OUT"
+echo "fpga: $NAME on $TARGET ($PART), top $TOP -> $OUT"
 t0="$(now)"
 NETLIST_CMD="$SYNTH -top $TOP"
 [ "$ROUTED" = 1 ] && NETLIST_CMD="$NETLIST_CMD -json $STAGE/bitgrid.json"
