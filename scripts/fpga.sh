@@ -261,6 +261,18 @@ yosys_run "$STAGE/synth.ys" "$STAGE/yosys.log"
 loop_check "$STAGE/check.txt" "$STAGE/yosys.log"
 STAGES+=("wall_seconds.synth=$(elapsed "$t0")")
 
+# ---- per-module breakdown (before the fit verdict: a design that does not fit is when it matters;
+# the failed run's folder keeps modules.csv) ----
+if [ "$PERMOD" = 1 ]; then
+  t0="$(now)"
+  if [ "$FAMILY" = xilinx ]; then MSYNTH="${SYNTH/ -flatten/}"; else MSYNTH="$SYNTH -noflatten"; fi
+  yosys_script 0 "$MSYNTH -top $TOP" "-modules" > "$STAGE/synth-modules.ys"
+  yosys_run "$STAGE/synth-modules.ys" "$STAGE/yosys-modules.log"
+  python3 "$REPORT" modules --family "$FAMILY" --stat "$STAGE/stat-modules.json" --top "$TOP" \
+    --out "$STAGE/modules.csv" || fail "per-module accounting failed"
+  STAGES+=("wall_seconds.per_module=$(elapsed "$t0")")
+fi
+
 IO_FIT=()
 [ "$ROUTED" = 1 ] && IO_FIT=(--io-in-fit)
 CAPARGS=()
@@ -273,17 +285,6 @@ if [ "$FIT_RC" = 3 ]; then
   echo "fpga: warning: $NAME would not fit $PART: $FIT_MSG (pre-place-and-route estimate)" >&2
 elif [ "$FIT_RC" != 0 ]; then
   fail "resource accounting failed: $FIT_MSG"
-fi
-
-# ---- per-module breakdown ----
-if [ "$PERMOD" = 1 ]; then
-  t0="$(now)"
-  if [ "$FAMILY" = xilinx ]; then MSYNTH="${SYNTH/ -flatten/}"; else MSYNTH="$SYNTH -noflatten"; fi
-  yosys_script 0 "$MSYNTH -top $TOP" "-modules" > "$STAGE/synth-modules.ys"
-  yosys_run "$STAGE/synth-modules.ys" "$STAGE/yosys-modules.log"
-  python3 "$REPORT" modules --family "$FAMILY" --stat "$STAGE/stat-modules.json" --top "$TOP" \
-    --out "$STAGE/modules.csv" || fail "per-module accounting failed"
-  STAGES+=("wall_seconds.per_module=$(elapsed "$t0")")
 fi
 
 # ---- place-and-route, timing, bitstream (iCE40) ----
