@@ -122,9 +122,17 @@ def count(family, cells):
 
 
 def load_stat(path):
+    """`stat -json` output. Yosys 0.23 prints the design hierarchy as text inside the JSON of a design that
+    is not flat, so the "modules" and "design" objects are decoded on their own."""
     with open(path) as f:
         text = f.read()
-    return json.loads(text[text.index("{"):])  # `tee -o` may put the command's echo first
+    out = {"modules": {}, "design": {}}
+    dec = json.JSONDecoder()
+    for key in out:
+        m = re.search(r'"%s"\s*:\s*\{' % key, text)
+        if m:
+            out[key], _ = dec.raw_decode(text, m.end() - 1)
+    return out
 
 
 def clean(name):
