@@ -145,25 +145,6 @@ STAGE="$(mktemp -d "${TMPDIR:-/tmp}/bitgrid-fpga-run.XXXXXX")"
 fail() { die "$* (files of this run: $STAGE)"; }
 cp "$HW" "$STAGE/hw.yaml"
 
-# The configured package: rtl/gen/bitgrid_pkg.sv with the Default* values of the config. Uses
-# bitgrid_configured_pkg of scripts/rtl_files.sh when it has one, else the same substitution here.
-configured_pkg() {  # HW.yaml OUT.sv
-  if declare -F bitgrid_configured_pkg >/dev/null; then
-    bitgrid_configured_pkg "$1" "$2"
-    return
-  fi
-  printf '%s\n' "$OV" | awk -v pkg="$BITGRID_ROOT/rtl/gen/bitgrid_pkg.sv" -v hw="$1" '
-    FNR == NR { s = $0; sub(/^-G/, "", s); n = index(s, "="); if (n) { val[substr(s, 1, n - 1)] = substr(s, n + 1); want++ }; next }
-    FNR == 1 { print "// configured for " hw " by scripts/fpga.sh: the Default* values are the config'"'"'s" }
-    /^[ \t]*localparam int unsigned Default[A-Za-z0-9]+[ \t]*=[ \t]*[0-9]+[ \t]*;/ {
-      name = $0; sub(/^[ \t]*localparam int unsigned Default/, "", name); sub(/[ \t]*=.*$/, "", name)
-      if (name in val) { sub(/=[ \t]*[0-9]+[ \t]*;/, "= " val[name] ";"); done[name] = 1 }
-    }
-    { print }
-    END { for (k in val) if (!(k in done)) { print "error: " pkg " has no Default" k > "/dev/stderr"; exit 1 } }
-  ' - "$BITGRID_ROOT/rtl/gen/bitgrid_pkg.sv" > "$2"
-}
-
 CHPARAM=()
 if [ "$TOP" = bitgrid_top ]; then
   while IFS= read -r g; do
@@ -172,7 +153,8 @@ if [ "$TOP" = bitgrid_top ]; then
     CHPARAM+=(-set "${g%%=*}" "${g#*=}")
   done <<< "$OV"
 else
-  configured_pkg "$HW" "$STAGE/bitgrid_pkg_configured.sv" || fail "cannot write the configured package"
+  # the configured package (scripts/rtl_files.sh): rtl/gen/bitgrid_pkg.sv with the config's Default* values
+  bitgrid_configured_pkg "$HW" "$STAGE/bitgrid_pkg_configured.sv" || fail "cannot write the configured package"
   for i in "${!SRCS[@]}"; do
     [ "${SRCS[$i]}" = "$BITGRID_ROOT/rtl/gen/bitgrid_pkg.sv" ] && SRCS[$i]="$STAGE/bitgrid_pkg_configured.sv"
   done
