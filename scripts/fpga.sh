@@ -282,6 +282,13 @@ if [ "$ROUTED" = 1 ]; then
       l="${l#*Design uses }"
       fail "$NAME does not fit $TARGET ($PART): nextpnr: design uses $l"
     fi
+    # packing LUTs, flip-flops and carries into logic cells can need more cells than the Yosys counts say:
+    # nextpnr's utilisation table names what overflowed
+    l="$(awk '/Device utilisation:/ { on = 1; next } on && /^Info:[ \t]+[A-Za-z_0-9]+:[ \t]*[0-9]+\/[ \t]*[0-9]+/ {
+           line = $0; gsub("/", " ", line); split(line, f, /[ \t]+/); n = f[2]; sub(/:$/, "", n)
+           if (f[3] + 0 > f[4] + 0) { printf "%s%s %d used > %d available", sep, n, f[3], f[4]; sep = ", " } }
+           on && !/^Info:[ \t]+[A-Za-z_0-9]+:/ { on = 0 }' "$STAGE/nextpnr.log" | head -1)"
+    [ -z "$l" ] || fail "$NAME does not fit $TARGET ($PART) after packing: nextpnr: $l"
     l="$(grep -m1 -E "^ERROR" "$STAGE/nextpnr.log" || true)"
     case "$l" in
       *[Rr]out*) fail "unroutable on $TARGET: nextpnr: ${l#ERROR: }" ;;

@@ -3,6 +3,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "bitgrid/error.h"
 
@@ -55,8 +57,68 @@ YAML::Node load_root(const std::string& path, const std::vector<std::string>& se
   YAML::Node root = load_yaml(path);
   if (!root.IsMap()) throw Error(path + ": expected a map with hardware, energy and workload sections");
   for (const auto& s : sets) apply_set(root, s, path);
-  check_keys(root, path, {"hardware", "energy", "workload"});
+  check_keys(root, path, {"hardware", "energy", "workload", "fpga"});
   return root;
+}
+
+// The FPGA targets of scripts/fpga.sh.
+const char* const kFpgaTargets[] = {"ice40-up5k", "ice40-hx8k", "xilinx-7", "ecp5", "gowin"};
+
+// The `fpga` section: {target, fmax_mhz, report}. A report (a fpga.json of `bitgrid fpga`) gives the target,
+// Fmax and LUTs, and must have been made for the job's hardware (its hw.yaml beside it); fmax_mhz overrides
+// its Fmax; without a report, target and fmax_mhz are both needed.
+std::optional<FpgaClock> fpga_of(const YAML::Node& root, const std::string& path, const HwConfig& hw) {
+  const YAML::Node f = root["fpga"];
+  if (!f || f.IsNull()) return std::nullopt;
+  const std::string w = path + ": fpga";
+  if (!f.IsMap()) throw Error(w + ": expected a map (target, fmax_mhz, report)");
+  check_keys(f, w, {"target", "fmax_mhz", "report"});
+  FpgaClock c;
+  if (f["report"]) {
+    const std::string rp = resolve_path(get_string(f["report"], w + ".report"), path);
+    std::ifstream in(rp);
+    if (!in) throw Error(w + ".report: " + rp + ": cannot open (a fpga.json written by `bitgrid fpga`)");
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(in);
+      c.target = j.at("target").get<std::string>();
+      c.stage = j.value("stage", "");
+      if (j.contains("resources") && j["resources"].contains("luts")) c.luts = j["resources"]["luts"].get<long>();
+      if (j.contains("timing") && j["timing"].contains("fmax_mhz") && j["timing"]["fmax_mhz"].is_number())
+        c.fmax_mhz = j["timing"]["fmax_mhz"].get<double>();
+    } catch (const std::exception& e) {
+      throw Error(w + ".report: " + rp + ": not a fpga.json of `bitgrid fpga` (" + e.what() + ")");
+    }
+    const fs::path hwf = fs::path(rp).parent_path() / "hw.yaml";
+    if (!fs::exists(hwf))
+      throw Error(w + ".report: " + hwf.string() + " is missing (the hardware the report was made for)");
+    if (!(HwConfig::from_yaml(load_yaml(hwf.string()), hwf.string()) == hw))
+      throw Error(w + ".report: " + rp + " was made for other hardware (" + hwf.string() + ") than this run's");
+    c.source = rp;
+  }
+  if (f["target"]) {
+    const std::string t = get_string(f["target"], w + ".target");
+    bool known = false;
+    std::string list;
+    for (const char* k : kFpgaTargets) {
+      known = known || t == k;
+      list += (list.empty() ? "" : ", ") + std::string(k);
+    }
+    if (!known) throw Error(w + ".target: unknown target '" + t + "' (known: " + list + ")");
+    if (!c.target.empty() && c.target != t) throw Error(w + ".target: " + t + ", but the report is for " + c.target);
+    c.target = t;
+  }
+  if (f["fmax_mhz"]) {
+    c.fmax_mhz = get_number(f["fmax_mhz"], w + ".fmax_mhz");
+    if (!(c.fmax_mhz > 0 && c.fmax_mhz <= 2000)) throw Error(w + ".fmax_mhz: must be in (0, 2000] MHz");
+    c.source = c.source.empty() ? "fpga.fmax_mhz" : c.source + " (fmax_mhz from the config)";
+  }
+  if (c.target.empty()) throw Error(w + ": needs a target (or a report)");
+  if (c.fmax_mhz <= 0)
+    throw Error(w +
+                ": no clock: give fmax_mhz, or a report of a placed and routed design (`bitgrid fpga` on an "
+                "iCE40 target)");
+  return c;
 }
 
 // workload.type of a config's root (the workload section must be a map that names it).
@@ -128,6 +190,7 @@ Job load_job(const std::string& path, const std::vector<std::string>& sets) {
   job.workload_type = workload_type_of(root, path);
   job.workload = make_workload(job.workload_type, ww + ".type");
   job.workload->load(root["workload"], ww, WorkloadContext{path});
+  job.fpga = fpga_of(root, path, job.hw);
   return job;
 }
 

@@ -226,6 +226,27 @@ void rep_sections(const Lowered& l, const Job& job, const BackendRun& r, const s
   rep["sections"] = secs;
 }
 
+// The run on an FPGA (the config's `fpga` section): its clock, the run's wall time on the part (cycles ÷ Fmax,
+// when the backend counted cycles) and each engine's useful work per second, and per LUT when the LUTs are known.
+json fpga_report(const FpgaClock& f, const json& roof, double cycles) {
+  json fj = {{"target", f.target}, {"fmax_mhz", f.fmax_mhz}, {"source", f.source}};
+  if (!f.stage.empty()) fj["stage"] = f.stage;
+  if (f.luts >= 0) fj["luts"] = f.luts;
+  if (cycles < 0) return fj;  // the reference backend counts no cycles
+  const double secs = cycles / (f.fmax_mhz * 1e6);
+  fj["seconds"] = secs;
+  json per = json::object();
+  for (const auto& [name, e] : roof.at("engines").items()) {
+    const double useful = e.at("useful").get<double>();
+    if (useful <= 0) continue;
+    json x = {{"unit", e.at("unit")}, {"per_second", useful / secs}};
+    if (f.luts > 0) x["per_second_per_lut"] = useful / secs / static_cast<double>(f.luts);
+    per[name] = x;
+  }
+  fj["throughput"] = per;
+  return fj;
+}
+
 int cmd_run(const std::string& config, const std::string& backend, const std::string& out, const std::string& trace,
             const std::vector<std::string>& sets, bool quiet) {
   Job job = load_job(config, sets);
@@ -287,6 +308,7 @@ int cmd_run(const std::string& config, const std::string& backend, const std::st
     rep["compute_utilization_of_peak"] = roof["compute_bound_cycles"].get<double>() / cycles;
   }
   rep["dram_bytes"] = {{"read", acts.get("dram.read_bytes")}, {"write", acts.get("dram.write_bytes")}};
+  if (job.fpga) rep["fpga"] = fpga_report(*job.fpga, roof, backend == "reference" ? -1.0 : rep["cycles"].get<double>());
   rep["actions"] = acts.count;
   const auto e = energy_pj(acts, job.hw, job.energy);
   rep["energy_table"] = job.energy.name;
@@ -315,6 +337,9 @@ int cmd_run(const std::string& config, const std::string& backend, const std::st
         busy += fmt::format("  {} {:.1f}%", u, 100 * rep["units"][u]["utilization"].get<double>());
       fmt::print("  busy:{}\n", busy);
     }
+    if (rep.contains("fpga") && rep["fpga"].contains("seconds"))
+      fmt::print("  on {} at {:.2f} MHz: {:.6g} s\n", rep["fpga"]["target"].get<std::string>(),
+                 rep["fpga"]["fmax_mhz"].get<double>(), rep["fpga"]["seconds"].get<double>());
     fmt::print("  energy {:.3f} uJ (DRAM {:.0f}%)\n", e.at("total") * 1e-6, 100.0 * e.at("dram") / e.at("total"));
     for (const auto& n : v.notes) fmt::print("  {}\n", n);
     std::string outs;

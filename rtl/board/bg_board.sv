@@ -22,6 +22,9 @@ module bg_board #(
   parameter int unsigned ProgInsns  = 256,         // program memory (instructions)
   parameter int unsigned MemBytes   = 128 * 1024,  // DRAM stand-in (a power of two)
   parameter logic [31:0] ConfigHash = 32'h0,       // reported by 'I' (the build's config hash)
+  // Width of the cycle, busy and DRAM counters and of max_cycles (the reply sends them as u64): 40 bits
+  // count 2^40 cycles, 10 hours at 30 MHz; a max_cycles above 2^CountW - 1 means 2^CountW - 1.
+  parameter int unsigned CountW     = 40,
   localparam int unsigned InsnW     = bitgrid_pkg::InsnBits
 ) (
   input  logic clk_i,
@@ -133,9 +136,9 @@ module bg_board #(
   logic [InsnW-1:0]    insn_q, insn_d;
   logic                rcnt_q, rcnt_d;        // reset cycles
   logic                acc_rst_nq, dram_rst_nq;
-  logic [63:0]         maxc_q, maxc_d;
-  logic [63:0]         cyc_q, cyc_d;
-  logic [63:0]         busy_cnt_q [NQ];
+  logic [CountW-1:0]   maxc_q, maxc_d;
+  logic [CountW-1:0]   cyc_q, cyc_d;
+  logic [CountW-1:0]   busy_cnt_q [NQ];
   logic [ProgAW:0]     next_q, next_d;        // next instruction to present
   logic [1:0]          status_q, status_d;
   logic [7:0]          causes_q, causes_d;
@@ -155,7 +158,7 @@ module bg_board #(
   logic                            run_end, live;
   logic                            host_req, host_we;
   logic [BeatBits-1:0]             host_rdata;
-  logic [63:0]                     st_rbytes, st_wbytes, st_rreq, st_wbeats, st_busy;
+  logic [CountW-1:0]               st_rbytes, st_wbytes, st_rreq, st_wbeats, st_busy;
   logic                            dram_overflow, dram_range_err;
 
   bitgrid_top u_top (
@@ -202,7 +205,8 @@ module bg_board #(
     .MemBytes      (MemBytes),
     .Latency       (Latency),
     .BurstBeats    (BurstBeats),
-    .MaxOutstanding(MaxOut)
+    .MaxOutstanding(MaxOut),
+    .StatW         (CountW)
   ) u_dram (
     .clk_i               (clk_i),
     .rst_ni              (dram_rst_nq),
@@ -254,16 +258,16 @@ module bg_board #(
     final_bytes[0] = "F";
     final_bytes[1] = 8'(status_q);
     final_bytes[2] = causes_q;
-    for (int unsigned i = 0; i < 8; i++) begin
-      final_bytes[3 + i] = cyc_q[8*i +: 8];
+    for (int unsigned i = 0; i < 8; i++) begin  // the counters as u64 (zero-extended)
+      final_bytes[3 + i] = 8'(64'(cyc_q) >> (8 * i));
       for (int unsigned q = 0; q < NQ; q++) begin
-        final_bytes[11 + 8 * q + i] = busy_cnt_q[q][8*i +: 8];
+        final_bytes[11 + 8 * q + i] = 8'(64'(busy_cnt_q[q]) >> (8 * i));
       end
-      final_bytes[11 + 8 * NQ + i]      = st_rbytes[8*i +: 8];
-      final_bytes[11 + 8 * NQ + 8 + i]  = st_wbytes[8*i +: 8];
-      final_bytes[11 + 8 * NQ + 16 + i] = st_rreq[8*i +: 8];
-      final_bytes[11 + 8 * NQ + 24 + i] = st_wbeats[8*i +: 8];
-      final_bytes[11 + 8 * NQ + 32 + i] = st_busy[8*i +: 8];
+      final_bytes[11 + 8 * NQ + i]      = 8'(64'(st_rbytes) >> (8 * i));
+      final_bytes[11 + 8 * NQ + 8 + i]  = 8'(64'(st_wbytes) >> (8 * i));
+      final_bytes[11 + 8 * NQ + 16 + i] = 8'(64'(st_rreq) >> (8 * i));
+      final_bytes[11 + 8 * NQ + 24 + i] = 8'(64'(st_wbeats) >> (8 * i));
+      final_bytes[11 + 8 * NQ + 32 + i] = 8'(64'(st_busy) >> (8 * i));
     end
     final_bytes[FinalLen - 2] = {6'b0, dram_range_err, dram_overflow};
     final_bytes[FinalLen - 1] = "K";
@@ -388,7 +392,7 @@ module bg_board #(
             end
           end
           default: begin  // "S"
-            maxc_d = args_q;
+            maxc_d = (args_q >> CountW) != '0 ? '1 : CountW'(args_q);
             if (plen_q == '0) begin
               kind_d  = RpErr;
               err_d   = ErrNoProg;

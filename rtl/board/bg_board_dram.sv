@@ -49,10 +49,10 @@ module bg_board_dram #(
   parameter int unsigned MaxOutstanding = 2,  // read bursts the load unit keeps in flight
   parameter int unsigned ReadQDepth     = 1 << $clog2(MaxOutstanding),
   parameter int unsigned WriteQDepth    = 1 << $clog2(Latency + MaxOutstanding * BurstBeats + 1),
+  parameter int unsigned StatW          = 64,  // width of the statistics counters (they wrap)
   localparam int unsigned BeatBits = BeatBytes * 8,
   localparam int unsigned MemBeats = MemBytes / BeatBytes,
-  localparam int unsigned MemAW    = $clog2(MemBeats),
-  localparam int unsigned StatW    = 64
+  localparam int unsigned MemAW    = $clog2(MemBeats)
 ) (
   input  logic                clk_i,
   input  logic                rst_ni,

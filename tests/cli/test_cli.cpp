@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
 
@@ -173,6 +174,54 @@ TEST_F(Cli, KAboveHardwareMaximum) {
 TEST_F(Cli, BitsNotMultipleOf64) {
   expect_error("run " + config().string() + " --set workload.bits=100", "multiple of 64");
 }
+// The `fpga` section (issue #8 item 4): the clock turns the run's cycles into seconds on the part, and the
+// engines' useful work into a rate (per LUT when a fpga.json gives the LUTs).
+TEST_F(Cli, FpgaClockGivesSeconds) {
+  const fs::path out = dir / "o";
+  Result r = run("run " + config("fpga: {target: ice40-up5k, fmax_mhz: 25}\n").string() + " --backend systemc --out " +
+                 out.string());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("on ice40-up5k at 25.00 MHz"), std::string::npos) << r.out;
+  nlohmann::json rep = nlohmann::json::parse(slurp(out / "report.json"));
+  const double cycles = rep.at("cycles").get<double>();
+  ASSERT_GT(cycles, 0);
+  const auto& f = rep.at("fpga");
+  EXPECT_EQ(f.at("target"), "ice40-up5k");
+  EXPECT_DOUBLE_EQ(f.at("seconds").get<double>(), cycles / 25e6);
+  const double useful = rep.at("roofline").at("engines").at("hamtopk").at("useful").get<double>();
+  EXPECT_DOUBLE_EQ(f.at("throughput").at("hamtopk").at("per_second").get<double>(), useful / (cycles / 25e6));
+  EXPECT_FALSE(f.at("throughput").at("hamtopk").contains("per_second_per_lut"));
+
+  // From a fpga.json of `bitgrid fpga` (a fixture here) beside the hw.yaml it was made for.
+  fs::create_directories(dir / "fp");
+  std::ofstream(dir / "fp" / "fpga.json")
+      << R"({"target": "ice40-up5k", "stage": "routed", "resources": {"luts": 4000}, "timing": {"fmax_mhz": 40.0}})";
+  std::ofstream(dir / "fp" / "hw.yaml") << "ham_lanes: 4\ntopk_max: 16\n";
+  const std::string fj = (dir / "fp" / "fpga.json").string();
+  fs::remove_all(out);
+  r = run("run " + config("fpga: {report: " + fj + "}\n").string() + " --backend systemc --out " + out.string());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  rep = nlohmann::json::parse(slurp(out / "report.json"));
+  EXPECT_EQ(rep.at("fpga").at("stage"), "routed");
+  EXPECT_EQ(rep.at("fpga").at("luts"), 4000);
+  EXPECT_DOUBLE_EQ(rep.at("fpga").at("seconds").get<double>(), rep.at("cycles").get<double>() / 40e6);
+  EXPECT_DOUBLE_EQ(rep.at("fpga").at("throughput").at("hamtopk").at("per_second_per_lut").get<double>(),
+                   rep.at("fpga").at("throughput").at("hamtopk").at("per_second").get<double>() / 4000);
+
+  // bad input
+  expect_error("run " + config("fpga: {target: ice40-up3k, fmax_mhz: 25}\n").string(),
+               "fpga.target: unknown target 'ice40-up3k'");
+  expect_error("run " + config("fpga: {target: ice40-up5k}\n").string(), "fpga: no clock");
+  expect_error("run " + config("fpga: {target: ice40-up5k, fmax_mhz: 0}\n").string(), "fpga.fmax_mhz: must be");
+  expect_error("run " + config("fpga: {target: ice40-up5k, fmax_mhz: 25, clock: 3}\n").string(),
+               "fpga.clock: unknown key");
+  expect_error("run " + config("fpga: {report: " + fj + ", target: xilinx-7}\n").string(),
+               "but the report is for ice40-up5k");
+  expect_error("run " + config("fpga: {report: " + fj + "}\n").string() + " --set hardware.ham_lanes=2",
+               "was made for other hardware");
+  expect_error("run " + config("fpga: {report: " + (dir / "nope.json").string() + "}\n").string(), "cannot open");
+}
+
 // A workload on a machine that leaves its engine out is refused before anything runs.
 TEST_F(Cli, EngineLeftOut) {
   expect_error("run " + config().string() + " --set hardware.has_hamtopk=0 --set hardware.has_bitmac=1",

@@ -1,5 +1,5 @@
-// rtl/board/bg_board.sv with a config's configured package (BG_HW_YAML: configs/hw/up5k.yaml) (ClksPerBit 4; the -G value and the
-// config of tests/rtl/CMakeLists.txt), driven only through its UART pins with the protocol of
+// rtl/board/bg_board.sv with a config's configured package (BG_HW_YAML: configs/hw/up5k.yaml) (ClksPerBit 4; the -G
+// value and the config of tests/rtl/CMakeLists.txt), driven only through its UART pins with the protocol of
 // docs/BOARD.md: identify, memory write/read, program load, errors, and runs. A run's reply (status,
 // causes, cycles, per-queue busy cycles, DRAM statistics) must equal the SystemC model's result for the
 // same program and memory image (bitgrid::run_backend, linked in-process; the systemc and rtl backends

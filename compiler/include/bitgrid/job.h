@@ -1,6 +1,7 @@
 #pragma once
 // A run configuration (CONFIG.yaml): hardware + energy table + workload, loaded and validated.
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,12 +11,22 @@
 
 namespace bitgrid {
 
+// The FPGA a run is reported for (the config's `fpga` section): the clock turns cycles into seconds.
+struct FpgaClock {
+  std::string target;   // e.g. ice40-up5k (scripts/fpga.sh's targets)
+  double fmax_mhz = 0;  // the clock the report assumes
+  long luts = -1;       // the design's LUTs, when a fpga.json gave them (-1: unknown)
+  std::string stage;    // fpga.json's stage (routed | pre-place-and-route), "" when the config gave fmax_mhz
+  std::string source;   // "fpga.fmax_mhz" or the fpga.json path
+};
+
 struct Job {
   std::string config_path;
   HwConfig hw;
   EnergyTable energy;
   std::string workload_type;
   std::unique_ptr<Workload> workload;
+  std::optional<FpgaClock> fpga;  // from the `fpga` section: target, fmax_mhz and/or report (a fpga.json)
 };
 
 // Loads CONFIG.yaml, applies "key.path=value" overrides, and loads the workload (make_workload by
