@@ -48,3 +48,37 @@ function(bitgrid_rtl_manifest_sources out_var)
   get_property(files GLOBAL PROPERTY BITGRID_RTL_MANIFEST_SOURCES)
   set(${out_var} ${files} PARENT_SCOPE)
 endfunction()
+
+# The FPGA board (rtl/board/, docs/BOARD.md) for one hardware config:
+#   bitgrid_rtl_board_sources(<var> <hw_yaml> <dir>)  writes <dir>/bitgrid_pkg.sv, the package configured
+#   with the config's values (scripts/rtl_files.sh --configured-pkg), and sets <var> to the board build's
+#   files in compile order: that package, the manifest without rtl/gen/bitgrid_pkg.sv, rtl/board/board.f.
+set(BITGRID_RTL_ROOT ${_bitgrid_rtl_root} CACHE INTERNAL "the repository root, for bitgrid_rtl_board_sources")
+function(bitgrid_rtl_board_sources out_var hw_yaml dir)
+  set(root ${BITGRID_RTL_ROOT})
+  set(BITGRID_RTL_BOARD_LIST ${root}/rtl/board/board.f)
+  file(MAKE_DIRECTORY ${dir})
+  execute_process(COMMAND bash ${root}/scripts/rtl_files.sh --configured-pkg ${hw_yaml} ${dir}/bitgrid_pkg.sv
+                  RESULT_VARIABLE rc ERROR_VARIABLE err)
+  if(rc)
+    message(FATAL_ERROR "configured package for ${hw_yaml}: ${err}")
+  endif()
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
+               ${hw_yaml} ${root}/rtl/gen/bitgrid_pkg.sv ${BITGRID_RTL_BOARD_LIST})
+  bitgrid_rtl_manifest_sources(manifest)
+  set(files ${dir}/bitgrid_pkg.sv)
+  foreach(f IN LISTS manifest)
+    if(NOT f MATCHES "/rtl/gen/bitgrid_pkg\\.sv$")
+      list(APPEND files ${f})
+    endif()
+  endforeach()
+  file(STRINGS ${BITGRID_RTL_BOARD_LIST} lines)
+  foreach(line IN LISTS lines)
+    string(STRIP "${line}" line)
+    if(line STREQUAL "" OR line MATCHES "^//")
+      continue()
+    endif()
+    list(APPEND files ${root}/${line})
+  endforeach()
+  set(${out_var} ${files} PARENT_SCOPE)
+endfunction()

@@ -6,6 +6,14 @@
 #   scripts/rtl_files.sh [--relative]   print the files, one absolute (or repo-relative) path a line
 #   source scripts/rtl_files.sh         defines bitgrid_rtl_files [--relative], which fills the array
 #                                       BITGRID_RTL_FILES (returns 1 with a message on stderr on error)
+#   scripts/rtl_files.sh --configured-pkg HW.yaml OUT.sv
+#                                       writes the configured package (below) and exits
+#
+# bitgrid_configured_pkg HW.yaml OUT.sv (when sourced): writes a copy of rtl/gen/bitgrid_pkg.sv whose
+# `localparam int unsigned Default<Name> = <v>;` lines carry HW.yaml's values (the -G<Name>=<v> lines of
+# `scripts/build_rtl_sim.sh --overrides HW.yaml`). Builds that instantiate bitgrid_top without parameter
+# overrides (the FPGA board, rtl/board/) compile OUT.sv in place of rtl/gen/bitgrid_pkg.sv, so the
+# parameter list is never repeated outside the generated files. OUT.sv is rewritten only when it changes.
 #
 # Also defines (when sourced) BITGRID_VERILATOR_CHECK_ARGS (-Werror-USERFATAL: a parameter check's $fatal
 # fails elaboration even under -Wno-fatal), which every Verilator build or lint of the design passes.
@@ -44,8 +52,60 @@ bitgrid_rtl_files() {
   fi
 }
 
+# bitgrid_board_files PKG.sv [--relative] (when sourced): fills BITGRID_BOARD_FILES with the board build's
+# files in compile order: PKG.sv (a configured package), the manifest's files without rtl/gen/bitgrid_pkg.sv,
+# then rtl/board/board.f's files.
+bitgrid_board_files() {
+  local pkg="${1:?usage: bitgrid_board_files PKG.sv [--relative]}" line f
+  bitgrid_rtl_files "${2:-}" || return 1
+  BITGRID_BOARD_FILES=("$pkg")
+  for f in "${BITGRID_RTL_FILES[@]}"; do
+    case "$f" in */rtl/gen/bitgrid_pkg.sv | rtl/gen/bitgrid_pkg.sv) ;; *) BITGRID_BOARD_FILES+=("$f") ;; esac
+  done
+  while IFS= read -r line || [ -n "$line" ]; do
+    line="${line%$'\r'}"
+    case "$line" in "" | //*) continue ;; esac
+    [ -f "$BITGRID_ROOT/$line" ] || { echo "error: rtl/board/board.f: $line does not exist" >&2; return 1; }
+    if [ "${2:-}" = "--relative" ]; then BITGRID_BOARD_FILES+=("$line"); else BITGRID_BOARD_FILES+=("$BITGRID_ROOT/$line"); fi
+  done < "$BITGRID_ROOT/rtl/board/board.f"
+}
+
+bitgrid_configured_pkg() {
+  local yaml="${1:-}" out="${2:-}" ov pkg="$BITGRID_ROOT/rtl/gen/bitgrid_pkg.sv"
+  if [ -z "$yaml" ] || [ -z "$out" ]; then
+    echo "usage: bitgrid_configured_pkg HW.yaml OUT.sv" >&2
+    return 2
+  fi
+  ov="$(bash "$BITGRID_ROOT/scripts/build_rtl_sim.sh" --overrides "$yaml")" || return 1
+  [ -f "$pkg" ] || { echo "error: $pkg is missing" >&2; return 1; }
+  mkdir -p "$(dirname "$out")" || return 1
+  # awk: every -G line must match exactly one Default<Name> line of the package
+  if ! printf '%s\n' "$ov" | awk -v where="$yaml" '
+      FNR == NR { if ($0 ~ /^-G[A-Za-z0-9_]+=[0-9]+$/) { sub(/^-G/, ""); split($0, kv, "="); val[kv[1]] = kv[2] }; next }
+      match($0, /^[ \t]*localparam int unsigned Default[A-Za-z0-9_]+ = [0-9]+;/) {
+        name = $0; sub(/^[ \t]*localparam int unsigned Default/, "", name); sub(/ = .*$/, "", name)
+        if (name in val) { sub(/= [0-9]+;/, "= " val[name] ";"); done[name] = 1 }
+      }
+      { print }
+      END {
+        for (n in val) if (!(n in done)) { printf "error: %s: parameter %s has no Default%s in bitgrid_pkg.sv\n", where, n, n > "/dev/stderr"; bad = 1 }
+        exit bad
+      }' - "$pkg" > "$out.tmp"; then
+    rm -f "$out.tmp"
+    return 1
+  fi
+  { echo "// configured by scripts/rtl_files.sh (bitgrid_configured_pkg) from $(basename "$yaml") -- do not edit"; cat "$out.tmp"; } > "$out.tmp2"
+  rm -f "$out.tmp"
+  if cmp -s "$out.tmp2" "$out"; then rm -f "$out.tmp2"; else mv "$out.tmp2" "$out"; fi
+}
+
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   set -euo pipefail
+  if [ "${1:-}" = "--configured-pkg" ]; then
+    [ $# -eq 3 ] || { echo "usage: $0 --configured-pkg HW.yaml OUT.sv" >&2; exit 2; }
+    bitgrid_configured_pkg "$2" "$3"
+    exit 0
+  fi
   case "${1:-}" in
     "" | --relative) ;;
     *) echo "usage: $0 [--relative]" >&2; exit 2 ;;

@@ -1,0 +1,599 @@
+// The FPGA board, vendor-neutral (docs/BOARD.md): bitgrid_top, its DRAM stand-in (bg_board_dram), a
+// program memory and a UART host link running the board protocol of docs/BOARD.md.
+//
+// bitgrid_top is instantiated without parameter overrides: the build compiles a configured package
+// (scripts/rtl_files.sh bitgrid_configured_pkg) in place of rtl/gen/bitgrid_pkg.sv, whose Default*
+// values are the hardware config's; the DRAM parameters below come from the same values.
+//
+// A run ('S') presents the program exactly as the rtl backend's harness (sim/rtl_harness.cpp) does:
+// the accelerator is held in reset for 2 cycles, then released; cycle 0 is the first cycle after the
+// release; instruction 0 is presented in cycle 0 and, after each cycle that accepts the presented
+// instruction (insn_valid && insn_ready, R1), the next one in the next cycle, until the program ends.
+// The run ends in the first cycle c with error_o (status 1, causes = cause_o), else with done_o (status
+// 0), else with c = max_cycles (status 2; max_cycles 0 = no limit); cycles = c. Busy cycles (busy_o) and
+// DRAM requests are counted in cycles 0 .. c-1 (requests of cycle c are not made, as in the harness, R4).
+// The accelerator is held in reset from c+1 on; the DRAM finishes the requests it has accepted (their
+// writes land, as in DramModel, where they landed at the request) before the reply is sent.
+//
+// Unlike the simulators, the scratchpads are not cleared between runs (the RTL has no clear): a program
+// must not read scratchpad words it has not written in the same run.
+module bg_board #(
+  parameter int unsigned ClksPerBit = 104,         // clock / baud (12 MHz / 115200 = 104)
+  parameter int unsigned ProgInsns  = 256,         // program memory (instructions)
+  parameter int unsigned MemBytes   = 128 * 1024,  // DRAM stand-in (a power of two)
+  parameter logic [31:0] ConfigHash = 32'h0,       // reported by 'I' (the build's config hash)
+  localparam int unsigned InsnW     = bitgrid_pkg::InsnBits
+) (
+  input  logic clk_i,
+  input  logic rst_ni,
+  input  logic uart_rx_i,
+  output logic uart_tx_o,
+  output logic running_o,    // a run is in progress
+  output logic last_fail_o   // the last run did not end with done, or the DRAM flagged an error
+);
+
+  localparam int unsigned BeatBytes  = bitgrid_pkg::DefaultDramBytesPerCycle;
+  localparam int unsigned Latency    = bitgrid_pkg::DefaultDramLatency;
+  localparam int unsigned BurstBeats = bitgrid_pkg::DefaultDramBurstBytes / BeatBytes;
+  localparam int unsigned MaxOut     = bitgrid_pkg::DefaultDmaMaxOutstanding;
+  localparam int unsigned NQ         = bitgrid_pkg::NumQueues;
+  localparam int unsigned NF         = bitgrid_pkg::NumFaults;
+  localparam int unsigned BeatBits   = BeatBytes * 8;
+  localparam int unsigned LogBeat    = $clog2(BeatBytes);
+  localparam int unsigned MemAW      = $clog2(MemBytes / BeatBytes);
+  localparam int unsigned ProgAW     = $clog2(ProgInsns);
+  localparam int unsigned InsnBytes  = InsnW / 8;
+  localparam int unsigned IdentLen   = 18;                   // 'I' .. 'K'
+  localparam int unsigned FinalLen   = 3 + 8 + 8 * NQ + 40 + 2;  // 'F' .. 'K'
+  localparam logic [7:0]  ProtocolVersion = 8'd1;
+
+  if (ProgInsns < 2 || (ProgInsns & (ProgInsns - 1)) != 0) begin : g_bad_prog
+    $fatal(1, "bg_board: ProgInsns must be a power of two >= 2");
+  end
+  if (NF > 8 || FinalLen > 255 || InsnW != 128) begin : g_bad_pkg
+    $fatal(1, "bg_board: the protocol needs NumFaults <= 8, NumQueues <= 25 and 128-bit instructions");
+  end
+  if (MemBytes > 32'h8000_0000) begin : g_bad_mem
+    $fatal(1, "bg_board: MemBytes must be at most 2 GiB");
+  end
+
+  // ------------------------------------------------------------------------------------------------
+  // UART
+  logic       rx_valid, rx_ready, tx_valid, tx_ready;
+  logic [7:0] rx_data, tx_data;
+
+  /* verilator lint_off PINCONNECTEMPTY */
+  bg_uart_rx #(
+    .ClksPerBit(ClksPerBit)
+  ) u_rx (
+    .clk_i      (clk_i),
+    .rst_ni     (rst_ni),
+    .rx_i       (uart_rx_i),
+    .valid_o    (rx_valid),
+    .data_o     (rx_data),
+    .ready_i    (rx_ready),
+    .frame_err_o(),
+    .overrun_o  ()
+  );
+  /* verilator lint_on PINCONNECTEMPTY */
+
+  bg_uart_tx #(
+    .ClksPerBit(ClksPerBit)
+  ) u_tx (
+    .clk_i  (clk_i),
+    .rst_ni (rst_ni),
+    .valid_i(tx_valid),
+    .data_i (tx_data),
+    .ready_o(tx_ready),
+    .tx_o   (uart_tx_o)
+  );
+
+  // ------------------------------------------------------------------------------------------------
+  // Command FSM state
+  typedef enum logic [3:0] {
+    StCmd,      // wait for a command byte
+    StArgs,     // collect the command's argument bytes
+    StExec,     // check the arguments, start the command
+    StWData,    // 'W': data bytes
+    StWWrite,   // 'W': write an assembled beat
+    StRdReq,    // 'R': read a beat
+    StRdWait,   // 'R': capture it
+    StRdNext,   // 'R': after its bytes went out
+    StPData,    // 'P': instruction bytes
+    StPWrite,   // 'P': write an assembled instruction
+    StRunRst,   // 'S': accelerator and DRAM timing in reset (2 cycles)
+    StRun,      // 'S': cycles 0 .. end
+    StDrain,    // 'S': wait until the DRAM has served its accepted requests
+    StSend      // send a reply (kind_q), then go to after_q
+  } state_e;
+
+  typedef enum logic [2:0] {
+    RpOk,     // 'K'
+    RpErr,    // 'E', code
+    RpIdent,  // the 'I' reply
+    RpData,   // 'D'
+    RpBeat,   // the BeatBytes bytes of beat_q, LSB first
+    RpFinal   // the 'F' reply
+  } reply_e;
+
+  localparam logic [7:0] ErrUnknown = 8'd1, ErrRange = 8'd2, ErrProgLen = 8'd3, ErrNoProg = 8'd4;
+
+  state_e              state_q, state_d, after_q, after_d;
+  reply_e              kind_q, kind_d;
+  logic [7:0]          idx_q, idx_d;          // byte index (arguments, reply, beat, instruction)
+  logic [7:0]          cmd_q, cmd_d;
+  logic [7:0]          err_q, err_d;
+  logic [63:0]         args_q, args_d;
+  logic                ok_q, ok_d;            // the W/P request is legal
+  logic [31:0]         rem_q, rem_d;          // W/R: bytes left; P: instructions left
+  logic [MemAW-1:0]    maddr_q, maddr_d;      // W/R: beat address
+  logic [ProgAW:0]     paddr_q, paddr_d;      // P: next instruction
+  logic [ProgAW:0]     plen_q, plen_d;        // instructions loaded
+  logic [BeatBits-1:0] beat_q, beat_d;
+  logic [InsnW-1:0]    insn_q, insn_d;
+  logic                rcnt_q, rcnt_d;        // reset cycles
+  logic                acc_rst_nq, dram_rst_nq;
+  logic [63:0]         maxc_q, maxc_d;
+  logic [63:0]         cyc_q, cyc_d;
+  logic [63:0]         busy_cnt_q [NQ];
+  logic [ProgAW:0]     next_q, next_d;        // next instruction to present
+  logic [1:0]          status_q, status_d;
+  logic [7:0]          causes_q, causes_d;
+
+  // ------------------------------------------------------------------------------------------------
+  // Accelerator, program memory, DRAM
+  logic                            insn_valid, insn_ready, acc_done, acc_error;
+  logic [NQ-1:0]                   acc_busy;
+  logic [NF-1:0]                   acc_cause;
+  logic [InsnW-1:0]                prog_rdata_q;
+  logic                            acc_rd_req, acc_wr;
+  logic [bitgrid_pkg::LoadDramAddrW-1:0]  acc_rd_addr;
+  logic [bitgrid_pkg::StoreDramAddrW-1:0] acc_wr_addr;
+  logic [15:0]                     acc_rd_beats;
+  logic [BeatBits-1:0]             acc_wr_data, dram_rd_data;
+  logic                            dram_rd_valid, dram_wr_ack, dram_idle;
+  logic                            run_end, live;
+  logic                            host_req, host_we;
+  logic [BeatBits-1:0]             host_rdata;
+  logic [63:0]                     st_rbytes, st_wbytes, st_rreq, st_wbeats, st_busy;
+  logic                            dram_overflow, dram_range_err;
+
+  bitgrid_top u_top (
+    .clk_i         (clk_i),
+    .rst_ni        (acc_rst_nq),
+    .insn_valid_i  (insn_valid),
+    .insn_i        (prog_rdata_q),
+    .insn_ready_o  (insn_ready),
+    .rd_req_valid_o(acc_rd_req),
+    .rd_req_addr_o (acc_rd_addr),
+    .rd_req_beats_o(acc_rd_beats),
+    .rd_valid_i    (dram_rd_valid),
+    .rd_data_i     (dram_rd_data),
+    .wr_valid_o    (acc_wr),
+    .wr_addr_o     (acc_wr_addr),
+    .wr_data_o     (acc_wr_data),
+    .wr_ack_i      (dram_wr_ack),
+    .done_o        (acc_done),
+    .busy_o        (acc_busy),
+    .error_o       (acc_error),
+    .cause_o       (acc_cause)
+  );
+
+  // The run ends in this cycle (see the header); its requests are not made.
+  assign run_end = (state_q == StRun) &&
+                   (acc_error || acc_done || (maxc_q != '0 && cyc_q == maxc_q));
+  assign live    = (state_q == StRun) && !run_end;
+  assign insn_valid = (state_q == StRun) && (next_q < plen_q);
+  assign next_d     = (state_q == StRunRst) ? '0 : next_q + (ProgAW + 1)'(insn_valid && insn_ready);
+
+  // Program memory: one write port (the host), one registered read port (the instruction presented in
+  // the next cycle, R1), so its read address is next_d.
+  logic [InsnW-1:0] prog_mem [ProgInsns];
+  logic             prog_we;
+  always_ff @(posedge clk_i) begin
+    if (prog_we) begin
+      prog_mem[paddr_q[ProgAW-1:0]] <= insn_q;
+    end
+    prog_rdata_q <= prog_mem[next_d[ProgAW-1:0]];
+  end
+
+  bg_board_dram #(
+    .BeatBytes     (BeatBytes),
+    .MemBytes      (MemBytes),
+    .Latency       (Latency),
+    .BurstBeats    (BurstBeats),
+    .MaxOutstanding(MaxOut)
+  ) u_dram (
+    .clk_i               (clk_i),
+    .rst_ni              (dram_rst_nq),
+    .rd_req_valid_i      (acc_rd_req && live),
+    .rd_req_addr_i       (32'(acc_rd_addr)),
+    .rd_req_beats_i      (acc_rd_beats),
+    .rd_valid_o          (dram_rd_valid),
+    .rd_data_o           (dram_rd_data),
+    .wr_valid_i          (acc_wr && live),
+    .wr_addr_i           (32'(acc_wr_addr)),
+    .wr_data_i           (acc_wr_data),
+    .wr_ack_o            (dram_wr_ack),
+    .idle_o              (dram_idle),
+    .host_req_i          (host_req),
+    .host_we_i           (host_we),
+    .host_addr_i         (maddr_q),
+    .host_wdata_i        (beat_q),
+    .host_rdata_o        (host_rdata),
+    .stat_read_bytes_o   (st_rbytes),
+    .stat_write_bytes_o  (st_wbytes),
+    .stat_read_requests_o(st_rreq),
+    .stat_write_beats_o  (st_wbeats),
+    .stat_bus_busy_o     (st_busy),
+    .overflow_o          (dram_overflow),
+    .range_err_o         (dram_range_err)
+  );
+
+  // ------------------------------------------------------------------------------------------------
+  // Replies
+  logic [7:0] ident_bytes [IdentLen];
+  logic [7:0] final_bytes [FinalLen];
+  logic [7:0] reply_len;
+
+  always_comb begin
+    ident_bytes[0] = "I";
+    ident_bytes[1] = ProtocolVersion;
+    ident_bytes[2] = 8'(BeatBytes);  // 256 reads as 0
+    ident_bytes[3] = 8'(InsnBytes);
+    ident_bytes[4] = 8'(NQ);
+    for (int unsigned i = 0; i < 4; i++) begin
+      ident_bytes[5 + i]  = 8'(MemBytes >> (8 * i));
+      ident_bytes[9 + i]  = 8'(ProgInsns >> (8 * i));
+      ident_bytes[13 + i] = ConfigHash[8*i +: 8];
+    end
+    ident_bytes[17] = "K";
+  end
+
+  always_comb begin
+    final_bytes[0] = "F";
+    final_bytes[1] = 8'(status_q);
+    final_bytes[2] = causes_q;
+    for (int unsigned i = 0; i < 8; i++) begin
+      final_bytes[3 + i] = cyc_q[8*i +: 8];
+      for (int unsigned q = 0; q < NQ; q++) begin
+        final_bytes[11 + 8 * q + i] = busy_cnt_q[q][8*i +: 8];
+      end
+      final_bytes[11 + 8 * NQ + i]      = st_rbytes[8*i +: 8];
+      final_bytes[11 + 8 * NQ + 8 + i]  = st_wbytes[8*i +: 8];
+      final_bytes[11 + 8 * NQ + 16 + i] = st_rreq[8*i +: 8];
+      final_bytes[11 + 8 * NQ + 24 + i] = st_wbeats[8*i +: 8];
+      final_bytes[11 + 8 * NQ + 32 + i] = st_busy[8*i +: 8];
+    end
+    final_bytes[FinalLen - 2] = {6'b0, dram_range_err, dram_overflow};
+    final_bytes[FinalLen - 1] = "K";
+  end
+
+  always_comb begin
+    unique case (kind_q)
+      RpOk:    begin tx_data = "K";                                   reply_len = 8'd1;               end
+      RpErr:   begin tx_data = (idx_q == '0) ? "E" : err_q;           reply_len = 8'd2;               end
+      RpIdent: begin tx_data = ident_bytes[idx_q[4:0]];               reply_len = 8'(IdentLen);       end
+      RpData:  begin tx_data = "D";                                   reply_len = 8'd1;               end
+      RpBeat:  begin tx_data = beat_q[7:0];                           reply_len = 8'(BeatBytes - 1) + 8'd1; end
+      RpFinal: begin tx_data = final_bytes[idx_q[$clog2(FinalLen)-1:0]]; reply_len = 8'(FinalLen);  end
+      default: begin tx_data = "E";                                   reply_len = 8'd1;               end
+    endcase
+  end
+  assign tx_valid = (state_q == StSend);
+
+  // ------------------------------------------------------------------------------------------------
+  // Command FSM
+  logic        range_ok;    // W/R: address and count beat-aligned and inside the memory
+  logic [32:0] range_end;
+  logic        rx_take;
+
+  assign range_end = {1'b0, args_q[31:0]} + {1'b0, args_q[63:32]};
+  assign range_ok  = (args_q[LogBeat-1:0] == '0) && (args_q[32 +: LogBeat] == '0) &&
+                     (range_end <= 33'(MemBytes));
+  assign rx_ready  = (state_q == StCmd) || (state_q == StArgs) || (state_q == StWData) || (state_q == StPData);
+  assign rx_take   = rx_valid && rx_ready;
+  assign host_req  = (state_q == StWWrite) || (state_q == StRdReq);
+  assign host_we   = (state_q == StWWrite);
+  assign prog_we   = (state_q == StPWrite);
+
+  always_comb begin
+    state_d  = state_q;
+    after_d  = after_q;
+    kind_d   = kind_q;
+    idx_d    = idx_q;
+    cmd_d    = cmd_q;
+    err_d    = err_q;
+    args_d   = args_q;
+    ok_d     = ok_q;
+    rem_d    = rem_q;
+    maddr_d  = maddr_q;
+    paddr_d  = paddr_q;
+    plen_d   = plen_q;
+    beat_d   = beat_q;
+    insn_d   = insn_q;
+    rcnt_d   = rcnt_q;
+    maxc_d   = maxc_q;
+    cyc_d    = cyc_q;
+    status_d = status_q;
+    causes_d = causes_q;
+    unique case (state_q)
+      StCmd: begin
+        if (rx_take) begin
+          cmd_d  = rx_data;
+          idx_d  = '0;
+          args_d = '0;
+          unique case (rx_data)
+            "I": begin
+              kind_d  = RpIdent;
+              after_d = StCmd;
+              state_d = StSend;
+            end
+            "W", "R", "P", "S": state_d = StArgs;
+            default: begin
+              kind_d  = RpErr;
+              err_d   = ErrUnknown;
+              after_d = StCmd;
+              state_d = StSend;
+            end
+          endcase
+        end
+      end
+      StArgs: begin
+        if (rx_take) begin
+          args_d[8*idx_q[2:0] +: 8] = rx_data;
+          idx_d = idx_q + 1'b1;
+          if (idx_q == ((cmd_q == "P") ? 8'd3 : 8'd7)) begin
+            state_d = StExec;
+          end
+        end
+      end
+      StExec: begin
+        idx_d   = '0;
+        after_d = StCmd;
+        maddr_d = args_q[LogBeat +: MemAW];
+        unique case (cmd_q)
+          "W": begin
+            ok_d  = range_ok;
+            rem_d = args_q[63:32];
+            if (args_q[63:32] == '0) begin
+              kind_d  = range_ok ? RpOk : RpErr;
+              err_d   = ErrRange;
+              state_d = StSend;
+            end else begin
+              state_d = StWData;
+            end
+          end
+          "R": begin
+            rem_d = args_q[63:32];
+            if (!range_ok) begin
+              kind_d = RpErr;
+              err_d  = ErrRange;
+            end else begin
+              kind_d  = RpData;
+              after_d = (args_q[63:32] == '0) ? StRdNext : StRdReq;
+            end
+            state_d = StSend;
+          end
+          "P": begin
+            ok_d    = args_q[31:0] <= 32'(ProgInsns);
+            rem_d   = args_q[31:0];
+            paddr_d = '0;
+            if (args_q[31:0] == '0) begin
+              plen_d  = '0;
+              kind_d  = RpOk;
+              state_d = StSend;
+            end else begin
+              state_d = StPData;
+            end
+          end
+          default: begin  // "S"
+            maxc_d = args_q;
+            if (plen_q == '0) begin
+              kind_d  = RpErr;
+              err_d   = ErrNoProg;
+              state_d = StSend;
+            end else begin
+              rcnt_d  = 1'b0;
+              state_d = StRunRst;
+            end
+          end
+        endcase
+      end
+      StWData: begin
+        if (rx_take) begin
+          beat_d = {rx_data, beat_q[BeatBits-1:8]};
+          idx_d  = idx_q + 1'b1;
+          rem_d  = rem_q - 1'b1;
+          if (ok_q && idx_q == 8'(BeatBytes - 1)) begin
+            idx_d   = '0;
+            state_d = StWWrite;
+          end else if (rem_q == 32'd1) begin  // the last byte of a bad request
+            kind_d  = RpErr;
+            err_d   = ErrRange;
+            after_d = StCmd;
+            state_d = StSend;
+          end
+        end
+      end
+      StWWrite: begin
+        maddr_d = maddr_q + 1'b1;
+        if (rem_q == '0) begin
+          kind_d  = RpOk;
+          after_d = StCmd;
+          state_d = StSend;
+        end else begin
+          state_d = StWData;
+        end
+      end
+      StRdReq: state_d = StRdWait;
+      StRdWait: begin
+        beat_d  = host_rdata;
+        kind_d  = RpBeat;
+        after_d = StRdNext;
+        state_d = StSend;
+      end
+      StRdNext: begin
+        maddr_d = maddr_q + 1'b1;
+        rem_d   = rem_q - 32'(BeatBytes);
+        if (rem_q <= 32'(BeatBytes)) begin
+          kind_d  = RpOk;
+          after_d = StCmd;
+          state_d = StSend;
+        end else begin
+          state_d = StRdReq;
+        end
+      end
+      StPData: begin
+        if (rx_take) begin
+          insn_d = {rx_data, insn_q[InsnW-1:8]};
+          idx_d  = idx_q + 1'b1;
+          if (idx_q == 8'(InsnBytes - 1)) begin
+            idx_d = '0;
+            rem_d = rem_q - 1'b1;
+            if (ok_q) begin
+              state_d = StPWrite;
+            end else if (rem_q == 32'd1) begin
+              kind_d  = RpErr;
+              err_d   = ErrProgLen;
+              after_d = StCmd;
+              state_d = StSend;
+            end
+          end
+        end
+      end
+      StPWrite: begin
+        paddr_d = paddr_q + 1'b1;
+        if (rem_q == '0) begin
+          plen_d  = paddr_q + 1'b1;
+          kind_d  = RpOk;
+          after_d = StCmd;
+          state_d = StSend;
+        end else begin
+          state_d = StPData;
+        end
+      end
+      StRunRst: begin
+        cyc_d  = '0;
+        rcnt_d = 1'b1;
+        if (rcnt_q) begin
+          state_d = StRun;
+        end
+      end
+      StRun: begin
+        if (run_end) begin
+          status_d = acc_error ? 2'd1 : acc_done ? 2'd0 : 2'd2;
+          causes_d = acc_error ? 8'(acc_cause) : 8'd0;
+          state_d  = StDrain;
+        end else begin
+          cyc_d = cyc_q + 1'b1;
+        end
+      end
+      StDrain: begin
+        if (dram_idle) begin
+          kind_d  = RpFinal;
+          idx_d   = '0;
+          after_d = StCmd;
+          state_d = StSend;
+        end
+      end
+      StSend: begin
+        if (tx_ready) begin
+          idx_d = idx_q + 1'b1;
+          if (kind_q == RpBeat) begin
+            beat_d = beat_q >> 8;
+          end
+          if (idx_q + 1'b1 == reply_len) begin
+            idx_d   = '0;
+            state_d = after_q;
+            // 'E' and 'K' end every reply; 'D' and the beats are followed by more
+          end
+        end
+      end
+      default: state_d = StCmd;
+    endcase
+    // every reply starts with its byte 0
+    if (state_d == StSend && state_q != StSend) begin
+      idx_d = '0;
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      state_q     <= StCmd;
+      after_q     <= StCmd;
+      kind_q      <= RpOk;
+      idx_q       <= '0;
+      cmd_q       <= '0;
+      err_q       <= '0;
+      args_q      <= '0;
+      ok_q        <= 1'b0;
+      rem_q       <= '0;
+      maddr_q     <= '0;
+      paddr_q     <= '0;
+      plen_q      <= '0;
+      beat_q      <= '0;
+      insn_q      <= '0;
+      rcnt_q      <= 1'b0;
+      maxc_q      <= '0;
+      cyc_q       <= '0;
+      next_q      <= '0;
+      status_q    <= '0;
+      causes_q    <= '0;
+      acc_rst_nq  <= 1'b0;
+      dram_rst_nq <= 1'b0;
+    end else begin
+      state_q     <= state_d;
+      after_q     <= after_d;
+      kind_q      <= kind_d;
+      idx_q       <= idx_d;
+      cmd_q       <= cmd_d;
+      err_q       <= err_d;
+      args_q      <= args_d;
+      ok_q        <= ok_d;
+      rem_q       <= rem_d;
+      maddr_q     <= maddr_d;
+      paddr_q     <= paddr_d;
+      plen_q      <= plen_d;
+      beat_q      <= beat_d;
+      insn_q      <= insn_d;
+      rcnt_q      <= rcnt_d;
+      maxc_q      <= maxc_d;
+      cyc_q       <= cyc_d;
+      next_q      <= next_d;
+      status_q    <= status_d;
+      causes_q    <= causes_d;
+      // the accelerator runs in StRun only; the DRAM timing is reset with it at the start of a run
+      acc_rst_nq  <= (state_d == StRun);
+      dram_rst_nq <= (state_d != StRunRst);
+    end
+  end
+
+  // Busy cycles per queue, over cycles 0 .. end-1.
+  for (genvar q = 0; q < NQ; q++) begin : g_busy
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        busy_cnt_q[q] <= '0;
+      end else if (state_q == StRunRst) begin
+        busy_cnt_q[q] <= '0;
+      end else if (live && acc_busy[q]) begin
+        busy_cnt_q[q] <= busy_cnt_q[q] + 1'b1;
+      end
+    end
+  end
+
+  assign running_o   = (state_q == StRun);
+  assign last_fail_o = (status_q != 2'd0) || dram_overflow || dram_range_err;
+
+`ifndef SYNTHESIS
+  logic asserts_on;
+  bg_assert_en u_assert_en (
+    .clk_i (clk_i),
+    .rst_ni(rst_ni),
+    .en_o  (asserts_on)
+  );
+  a_host_when_idle: assert property (@(posedge clk_i) disable iff (!asserts_on) host_req |-> dram_idle)
+    else $error("bg_board: host memory access while the DRAM has pending requests");
+`endif
+
+endmodule : bg_board

@@ -1,0 +1,332 @@
+// DRAM stand-in of the FPGA board: bitgrid_top's DRAM pins served with rule R6 (docs/ARCHITECTURE.md,
+// sim/dram_model.h) exactly, cycle for cycle, from a single-port on-chip memory, so that a program's
+// cycle count on the board equals the rtl and systemc backends'.
+//
+// Timing (R6). `now` counts cycles. A request seen in cycle t (the store's write beat first, then the
+// load's read burst) gets start = max(t + Latency, bus_free) and sets bus_free = start + beats (a write:
+// 1 beat). The bus is kept as ahead = max(bus_free - now, 0), so only differences are stored. A read's beat
+// i is delivered (rd_valid_o, rd_data_o) in cycle start + i; a write is acknowledged (wr_ack_o) in cycle
+// start. Each request thus owns the bus slots start .. start+beats-1; slots of different requests are
+// disjoint and increase in request order.
+//
+// Memory. One read-or-write port with a registered read (the iCE40 UP5K's SB_SPRAM256KA; synth_ice40
+// -spram infers them from `mem`). The access of bus slot k is made in cycle k-1: a read beat's data is
+// read in k-1 and is on rd_data_o (the read register) in k; a write is written in k-1 and acknowledged in
+// k. A request of cycle t has its first slot at t + Latency >= t + 2, so its access cycle comes after the
+// cycle it was queued in (hence Latency >= 2). Pending requests wait in two FIFOs of flip-flops, writes
+// {start, beat address, data} and read bursts {start, beat address, beats}; each FIFO is in slot order, so
+// the access of slot now+1 is always one of the two heads.
+//
+// Why this gives DramModel's data. DramModel moves the data when the request is taken: a read copies the
+// memory of cycle t, a write updates it in cycle t (a read of the same cycle sees it). Here the data moves
+// at the access cycle k-1 of the request's slot instead. Both orders are the request order: slots are
+// handed out in request order (write before read within a cycle), disjoint, and every access happens in
+// its own cycle, so the sequence of memory operations is the same sequence of reads and writes, in the same
+// order; only the cycles in which they happen move. Each read therefore returns what the last write
+// before it in request order left, exactly as in DramModel. (The host port below only runs while both
+// FIFOs are empty, so it sees the final image.)
+//
+// FIFO depths. A read burst is queued from its request to its last access, one cycle less than the load
+// unit counts it outstanding (R7), so ReadQDepth >= dma_max_outstanding suffices. A write waits at most
+// until the bus slots booked ahead of it pass: Latency cycles plus the reads booked ahead
+// (dma_max_outstanding * burst_beats) plus one, hence WriteQDepth >= Latency + MaxOutstanding *
+// BurstBeats + 1 (a store overlapping a long load on a saturated bus can still book further ahead: a
+// request that finds its FIFO full is dropped, and overflow_o, sticky, tells; the SVA assertion flags it in
+// simulation). Both FIFOs are bg_fifo, so each depth is rounded up to a power of two.
+//
+// Addresses are byte addresses; the memory holds MemBytes (a power of two). A request outside it, not
+// beat-aligned, or a read burst of more than BurstBeats beats sets range_err_o (sticky); the address is
+// masked to the memory (a too-long burst is dropped). Statistics count as DramModel::Stats does, at the
+// request: read bytes, write bytes, read requests, write beats, bus busy cycles.
+//
+// Host port: one beat per access (host_addr_i is a beat index), read data on host_rdata_o in the next
+// cycle. Only while idle_o (no request pending; asserted).
+module bg_board_dram #(
+  parameter int unsigned BeatBytes      = 8,
+  parameter int unsigned MemBytes       = 128 * 1024,
+  parameter int unsigned Latency        = 20,
+  parameter int unsigned BurstBeats     = 4,  // longest read burst (dram_burst_bytes / beat bytes)
+  parameter int unsigned MaxOutstanding = 2,  // read bursts the load unit keeps in flight
+  parameter int unsigned ReadQDepth     = 1 << $clog2(MaxOutstanding),
+  parameter int unsigned WriteQDepth    = 1 << $clog2(Latency + MaxOutstanding * BurstBeats + 1),
+  localparam int unsigned BeatBits = BeatBytes * 8,
+  localparam int unsigned MemBeats = MemBytes / BeatBytes,
+  localparam int unsigned MemAW    = $clog2(MemBeats),
+  localparam int unsigned StatW    = 64
+) (
+  input  logic                clk_i,
+  input  logic                rst_ni,
+  // bitgrid_top's DRAM pins (R6)
+  input  logic                rd_req_valid_i,
+  input  logic [31:0]         rd_req_addr_i,
+  input  logic [15:0]         rd_req_beats_i,
+  output logic                rd_valid_o,
+  output logic [BeatBits-1:0] rd_data_o,
+  input  logic                wr_valid_i,
+  input  logic [31:0]         wr_addr_i,
+  input  logic [BeatBits-1:0] wr_data_i,
+  output logic                wr_ack_o,
+  // host port (idle only)
+  output logic                idle_o,
+  input  logic                host_req_i,
+  input  logic                host_we_i,
+  input  logic [MemAW-1:0]    host_addr_i,
+  input  logic [BeatBits-1:0] host_wdata_i,
+  output logic [BeatBits-1:0] host_rdata_o,
+  // DramModel::Stats and sticky error flags
+  output logic [StatW-1:0]    stat_read_bytes_o,
+  output logic [StatW-1:0]    stat_write_bytes_o,
+  output logic [StatW-1:0]    stat_read_requests_o,
+  output logic [StatW-1:0]    stat_write_beats_o,
+  output logic [StatW-1:0]    stat_bus_busy_o,
+  output logic                overflow_o,
+  output logic                range_err_o
+);
+
+  localparam int unsigned LogBeat = $clog2(BeatBytes);
+  localparam int unsigned LogMem  = $clog2(MemBytes);
+  localparam int unsigned BeatsW  = $clog2(BurstBeats + 1);
+  // Bus slots booked beyond `now` (see the header): at most Latency plus what both FIFOs can hold.
+  localparam int unsigned MaxAhead = Latency + WriteQDepth + ReadQDepth * BurstBeats + 2;
+  localparam int unsigned AheadW   = $clog2(MaxAhead + 1);
+  localparam int unsigned TimeW    = AheadW + 1;  // `now` and start cycles, modulo 2^TimeW
+  localparam int unsigned WEntryW  = TimeW + MemAW + BeatBits;
+  localparam int unsigned REntryW  = TimeW + MemAW + BeatsW;
+
+  if (BeatBytes < 8 || (BeatBytes & (BeatBytes - 1)) != 0) begin : g_bad_beat
+    $fatal(1, "bg_board_dram: BeatBytes must be a power of two >= 8");
+  end
+  if ((MemBytes & (MemBytes - 1)) != 0 || MemBytes < 2 * BeatBytes || LogMem > 32) begin : g_bad_mem
+    $fatal(1, "bg_board_dram: MemBytes must be a power of two of at least two beats");
+  end
+  if (Latency < 2) begin : g_bad_latency
+    $fatal(1, "bg_board_dram: Latency must be at least 2 (a slot's access is made in the cycle before it)");
+  end
+  if (BurstBeats < 1 || BurstBeats > 65535 || MaxOutstanding < 1) begin : g_bad_burst
+    $fatal(1, "bg_board_dram: BurstBeats and MaxOutstanding must be at least 1");
+  end
+  if (ReadQDepth < MaxOutstanding) begin : g_bad_rq
+    $fatal(1, "bg_board_dram: ReadQDepth must be at least MaxOutstanding");
+  end
+  if (WriteQDepth < Latency + MaxOutstanding * BurstBeats + 1) begin : g_bad_wq
+    $fatal(1, "bg_board_dram: WriteQDepth must be at least Latency + MaxOutstanding * BurstBeats + 1");
+  end
+
+  // ------------------------------------------------------------------------------------------------
+  // Requests: bus booking, range checks, statistics
+  logic [TimeW-1:0]  now_q;
+  logic [AheadW-1:0] ahead_q, ahead_d;
+  logic [AheadW-1:0] ahead_w, w_off, r_off, ahead_r;
+  logic              w_range_err, r_range_err, r_too_long;
+  logic              w_push, r_push, r_book, overflow_now;
+  logic              wq_full, rq_full, wq_empty, rq_empty;
+  logic [MemAW-1:0]  w_beat_addr, r_beat_addr;
+  logic [BeatsW-1:0] r_beats;
+  logic [32:0]       r_end;
+
+
+  assign w_beat_addr = wr_addr_i[LogBeat +: MemAW];
+  assign r_beat_addr = rd_req_addr_i[LogBeat +: MemAW];
+  assign r_beats     = BeatsW'(rd_req_beats_i);
+  assign r_end       = {1'b0, rd_req_addr_i} + ({17'b0, rd_req_beats_i} << LogBeat);
+  assign r_too_long  = rd_req_beats_i > 16'(BurstBeats);
+
+  always_comb begin
+    w_range_err = (wr_addr_i[LogBeat-1:0] != '0);
+    r_range_err = (rd_req_addr_i[LogBeat-1:0] != '0) || r_too_long || (r_end > 33'(MemBytes));
+    if (LogMem < 32) begin
+      w_range_err = w_range_err || (wr_addr_i >> LogMem) != '0;
+    end
+  end
+
+  assign w_push = wr_valid_i && !wq_full;
+  // A burst of 0 beats books the bus (start = max(t + Latency, bus_free), no slot) but queues nothing.
+  assign r_book = rd_req_valid_i && !r_too_long && (rd_req_beats_i == '0 || !rq_full);
+  assign r_push = r_book && (rd_req_beats_i != '0);
+  // a request dropped because its FIFO is full
+  assign overflow_now = (wr_valid_i && wq_full) || (rd_req_valid_i && !r_too_long && rd_req_beats_i != '0 && rq_full);
+
+  // start - now = max(Latency, ahead) for the write, then for the read of this cycle
+  always_comb begin
+    w_off   = (ahead_q > AheadW'(Latency)) ? ahead_q : AheadW'(Latency);
+    ahead_w = w_push ? w_off + 1'b1 : ahead_q;
+    r_off   = (ahead_w > AheadW'(Latency)) ? ahead_w : AheadW'(Latency);
+    ahead_r = r_book ? r_off + AheadW'(r_beats) : ahead_w;
+    ahead_d = (ahead_r == '0) ? '0 : ahead_r - 1'b1;
+  end
+
+  logic [StatW-1:0] st_rbytes_q, st_wbytes_q, st_rreq_q, st_wbeats_q, st_busy_q;
+  logic             overflow_q, range_err_q;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      now_q       <= '0;
+      ahead_q     <= '0;
+      st_rbytes_q <= '0;
+      st_wbytes_q <= '0;
+      st_rreq_q   <= '0;
+      st_wbeats_q <= '0;
+      st_busy_q   <= '0;
+      overflow_q  <= 1'b0;
+      range_err_q <= 1'b0;
+    end else begin
+      now_q   <= now_q + 1'b1;
+      ahead_q <= ahead_d;
+      if (wr_valid_i) begin
+        st_wbytes_q <= st_wbytes_q + StatW'(BeatBytes);
+        st_wbeats_q <= st_wbeats_q + 1'b1;
+      end
+      if (rd_req_valid_i) begin
+        st_rbytes_q <= st_rbytes_q + (StatW'(rd_req_beats_i) << LogBeat);
+        st_rreq_q   <= st_rreq_q + 1'b1;
+      end
+      st_busy_q <= st_busy_q + StatW'(wr_valid_i) + (rd_req_valid_i ? StatW'(rd_req_beats_i) : '0);
+      if (overflow_now) begin
+        overflow_q <= 1'b1;
+      end
+      if ((wr_valid_i && w_range_err) || (rd_req_valid_i && r_range_err)) begin
+        range_err_q <= 1'b1;
+      end
+    end
+  end
+
+  assign stat_read_bytes_o    = st_rbytes_q;
+  assign stat_write_bytes_o   = st_wbytes_q;
+  assign stat_read_requests_o = st_rreq_q;
+  assign stat_write_beats_o   = st_wbeats_q;
+  assign stat_bus_busy_o      = st_busy_q;
+  assign overflow_o           = overflow_q;
+  assign range_err_o          = range_err_q;
+
+  // ------------------------------------------------------------------------------------------------
+  // Pending requests
+  logic [WEntryW-1:0] wq_head;
+  logic [REntryW-1:0] rq_head;
+  logic               wq_pop, rq_pop;
+  logic [TimeW-1:0]   w_start, r_start;
+
+  assign w_start = now_q + TimeW'(w_off);
+  assign r_start = now_q + TimeW'(r_off);
+
+  /* verilator lint_off PINCONNECTEMPTY */
+  bg_fifo #(
+    .Width(WEntryW),
+    .Depth(WriteQDepth)
+  ) u_wq (
+    .clk_i  (clk_i),
+    .rst_ni (rst_ni),
+    .push_i (w_push),
+    .wdata_i({w_start, w_beat_addr, wr_data_i}),
+    .pop_i  (wq_pop),
+    .head_o (wq_head),
+    .count_o(),
+    .full_o (wq_full),
+    .empty_o(wq_empty)
+  );
+
+  bg_fifo #(
+    .Width(REntryW),
+    .Depth(ReadQDepth < 2 ? 2 : ReadQDepth)
+  ) u_rq (
+    .clk_i  (clk_i),
+    .rst_ni (rst_ni),
+    .push_i (r_push),
+    .wdata_i({r_start, r_beat_addr, r_beats}),
+    .pop_i  (rq_pop),
+    .head_o (rq_head),
+    .count_o(),
+    .full_o (rq_full),
+    .empty_o(rq_empty)
+  );
+  /* verilator lint_on PINCONNECTEMPTY */
+
+  logic [TimeW-1:0]    wh_start, rh_start, slot;
+  logic [MemAW-1:0]    wh_addr, rh_addr;
+  logic [BeatBits-1:0] wh_data;
+  logic [BeatsW-1:0]   rh_beats;
+  logic [BeatsW-1:0]   rbeat_q, rbeat_d;  // beats of the head burst already accessed
+  logic                w_due, r_due;
+
+  assign {wh_start, wh_addr, wh_data}  = wq_head;
+  assign {rh_start, rh_addr, rh_beats} = rq_head;
+  assign slot  = now_q + 1'b1;  // the bus slot whose access is made in this cycle
+  assign w_due = !wq_empty && (wh_start == slot);
+  assign r_due = !rq_empty && (rh_start + TimeW'(rbeat_q) == slot);
+  assign wq_pop = w_due;
+  assign rq_pop = r_due && (rbeat_q + 1'b1 == rh_beats);
+  assign rbeat_d = !r_due ? rbeat_q : rq_pop ? '0 : rbeat_q + 1'b1;
+  assign idle_o  = wq_empty && rq_empty;
+
+  // ------------------------------------------------------------------------------------------------
+  // Memory: one port, registered read
+  logic                mem_en, mem_we;
+  logic [MemAW-1:0]    mem_addr;
+  logic [BeatBits-1:0] mem_wdata, mem_rdata_q;
+  logic [BeatBits-1:0] mem [MemBeats];
+  logic                rvalid_q, wack_q;
+
+  always_comb begin
+    mem_en    = 1'b0;
+    mem_we    = 1'b0;
+    mem_addr  = host_addr_i;
+    mem_wdata = host_wdata_i;
+    if (host_req_i) begin
+      mem_en = 1'b1;
+      mem_we = host_we_i;
+    end else if (w_due) begin
+      mem_en    = 1'b1;
+      mem_we    = 1'b1;
+      mem_addr  = wh_addr;
+      mem_wdata = wh_data;
+    end else if (r_due) begin
+      mem_en   = 1'b1;
+      mem_addr = rh_addr + MemAW'(rbeat_q);
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (mem_en) begin
+      if (mem_we) begin
+        mem[mem_addr] <= mem_wdata;
+      end else begin
+        mem_rdata_q <= mem[mem_addr];
+      end
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      rbeat_q  <= '0;
+      rvalid_q <= 1'b0;
+      wack_q   <= 1'b0;
+    end else begin
+      rbeat_q  <= rbeat_d;
+      rvalid_q <= r_due;
+      wack_q   <= w_due;
+    end
+  end
+
+  assign rd_valid_o   = rvalid_q;
+  assign rd_data_o    = mem_rdata_q;
+  assign wr_ack_o     = wack_q;
+  assign host_rdata_o = mem_rdata_q;
+
+`ifndef SYNTHESIS
+  logic asserts_on;
+  bg_assert_en u_assert_en (
+    .clk_i (clk_i),
+    .rst_ni(rst_ni),
+    .en_o  (asserts_on)
+  );
+  a_no_overflow: assert property (@(posedge clk_i) disable iff (!asserts_on) !overflow_now)
+    else $error("bg_board_dram: a request found its FIFO full (WriteQDepth/ReadQDepth too small)");
+  a_one_slot: assert property (@(posedge clk_i) disable iff (!asserts_on) !(w_due && r_due))
+    else $error("bg_board_dram: a write and a read own the same bus slot");
+  a_host_idle: assert property (@(posedge clk_i) disable iff (!asserts_on) host_req_i |-> idle_o)
+    else $error("bg_board_dram: host access while requests are pending");
+  a_no_request_in_host_cycle: assert property (@(posedge clk_i) disable iff (!asserts_on)
+                                               host_req_i |-> !(wr_valid_i || rd_req_valid_i))
+    else $error("bg_board_dram: host access in a cycle with an accelerator request");
+`endif
+
+endmodule : bg_board_dram
