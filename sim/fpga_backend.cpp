@@ -37,7 +37,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr uint8_t kProtocolVersion = 1;
-constexpr double kIdentifyTimeout = 2.0;          // seconds for the 'I' reply
+constexpr double kIdentifyTimeout = 2.0;            // seconds for the 'I' reply
 constexpr uint64_t kDefaultMaxCycles = 1000000000;  // 'S' without --max-cycles (83 s at 12 MHz)
 
 std::string hex32(uint32_t v) {
@@ -231,7 +231,8 @@ class Board {
     uint8_t r[18];
     head(r[0], 'I', "'I'", deadline, kIdentifyTimeout);
     s_.read_exact(r + 1, sizeof r - 1, deadline, kIdentifyTimeout, "'I'");
-    if (r[17] != 'K') throw Error("board on " + s_.path() + ": the 'I' reply does not end with 'K' (" + byte_text(r[17]) + ")");
+    if (r[17] != 'K')
+      throw Error("board on " + s_.path() + ": the 'I' reply does not end with 'K' (" + byte_text(r[17]) + ")");
     if (r[1] != kProtocolVersion)
       throw Error("board on " + s_.path() + " speaks protocol version " + std::to_string(r[1]) + ", this host " +
                   std::to_string(kProtocolVersion));
@@ -365,8 +366,8 @@ SimResult run_backend(const HwConfig& hw, const Program& program, std::vector<ui
   const size_t beat = b.beat_bytes;
   const size_t padded = (memory.size() + beat - 1) / beat * beat;
   if (padded > b.mem_bytes)
-    throw Error("the job's DRAM image (" + std::to_string(memory.size()) + " bytes) does not fit the memory of the board" +
-                on + " (" + std::to_string(b.mem_bytes) + " bytes)");
+    throw Error("the job's DRAM image (" + std::to_string(memory.size()) +
+                " bytes) does not fit the memory of the board" + on + " (" + std::to_string(b.mem_bytes) + " bytes)");
   if (program.insns.size() > b.prog_capacity)
     throw Error("the job's program (" + std::to_string(program.insns.size()) +
                 " instructions) does not fit the program memory of the board" + on + " (" +

@@ -111,8 +111,7 @@ Args parse_args(int argc, char** argv) {
       if (b == 0 || b > 100000000) throw Error("--baud: " + std::to_string(b) + " is not a baud rate");
       a.opt.baud = static_cast<unsigned>(b);
       a.baud_given = true;
-    }
-    else if (k == "-h" || k == "--help") {
+    } else if (k == "-h" || k == "--help") {
       std::printf(kUsage, argv[0]);
       std::exit(0);
     } else
