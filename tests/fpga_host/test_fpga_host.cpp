@@ -91,7 +91,9 @@ class Fpga : public ::testing::Test {
     ASSERT_EQ(board->port().rfind("/dev/", 0), 0u) << "bitgrid-board-sim printed no pty path";
   }
   void TearDown() override {
-    if (board) EXPECT_EQ(board->stop(), 0) << "bitgrid-board-sim did not exit cleanly on SIGTERM";
+    if (board) {
+      EXPECT_EQ(board->stop(), 0) << "bitgrid-board-sim did not exit cleanly on SIGTERM";
+    }
   }
   fs::path write(const std::string& name, const std::string& text) {
     const fs::path p = dir / name;
@@ -118,7 +120,9 @@ class Fpga : public ::testing::Test {
     fs::remove_all(out);
     const Result r = run(args + " --out " + out.string());
     EXPECT_NE(r.rc, 0) << args;
-    if (rc >= 0) EXPECT_EQ(r.rc, rc) << args;
+    if (rc >= 0) {
+      EXPECT_EQ(r.rc, rc) << args;
+    }
     EXPECT_NE(r.err.find(needle), std::string::npos) << "stderr: " << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "stderr: " << r.err;
     EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
@@ -161,30 +165,39 @@ TEST_F(Fpga, HammingTopkMatchesRtlAndSystemc) {
   EXPECT_EQ(f2["cycles"], s2["cycles"]);
 }
 
-// A gemm on a machine without the MAC array (up5k: has_bitmac 0) is an unknown_opcode fault: the board
-// stops in the cycle the rtl backend does, with its causes, and the host names the same instruction.
+// A machine fault: the board stops in the cycle the rtl backend does, with its causes, and the host names
+// the same instruction. Two faults: a load into rbuf (bad_buffer, any config) and, on a machine without
+// the MAC array (up5k: has_bitmac 0), a gemm (unknown_opcode).
 TEST_F(Fpga, MachineFaultMatchesRtl) {
   const fs::path c = dir / "c";
   ASSERT_EQ(run("compile " + config().string() + " --out " + c.string()).rc, 0);
-  bitgrid::Program p = bitgrid::load_program((c / "program.bgp").string());
-  bitgrid::isa::GemmInsn g;
-  g.m_rows = 1;
-  g.group_pairs = 1;
-  g.n_groups = 1;
-  p.insns.insert(p.insns.begin() + 2, bitgrid::encode(g));
-  bitgrid::save_program((dir / "bad.bgp").string(), p);
-  const fs::path y = write("bad.yaml", std::string("hardware: ") + BITGRID_BOARD_HW +
-                                           "\nworkload: {type: program, program: bad.bgp, memory: c/memory.bgm, "
-                                           "check: false}\n");
-  expect_error("run " + y.string() + fpga(), "machine fault in cycle", 4);
-  const std::string ef = slurp(dir / "stderr");
-  expect_error("run " + y.string() + " --backend rtl", "machine fault in cycle", 4);
-  const std::string er = slurp(dir / "stderr");
-  // "error: fpga: machine fault in cycle N: ..." vs "error: rtl: machine fault in cycle N: ..."
-  ASSERT_EQ(ef.rfind("error: fpga: ", 0), 0u) << ef;
-  ASSERT_EQ(er.rfind("error: rtl: ", 0), 0u) << er;
-  EXPECT_EQ(ef.substr(13), er.substr(12));
-  std::printf("fpga: %srtl:  %s", ef.c_str(), er.c_str());
+  const bitgrid::Program good = bitgrid::load_program((c / "program.bgp").string());
+  std::vector<std::pair<size_t, bitgrid::Insn>> faults = {{1, bitgrid::make_load(bitgrid::isa::Buf::kRbuf, 0, 8, 0)}};
+  if (std::string(BITGRID_BOARD_HW).find("up5k") != std::string::npos) {
+    bitgrid::isa::GemmInsn g;
+    g.m_rows = 1;
+    g.group_pairs = 1;
+    g.n_groups = 1;
+    faults.push_back({2, bitgrid::encode(g)});
+  }
+  for (const auto& [at, insn] : faults) {
+    bitgrid::Program p = good;
+    p.insns.insert(p.insns.begin() + static_cast<long>(at), insn);
+    bitgrid::save_program((dir / "bad.bgp").string(), p);
+    const fs::path y = write("bad.yaml", std::string("hardware: ") + BITGRID_BOARD_HW +
+                                             "\nworkload: {type: program, program: bad.bgp, memory: c/memory.bgm, "
+                                             "check: false}\n");
+    expect_error("run " + y.string() + fpga(), "machine fault in cycle", 4);
+    const std::string ef = slurp(dir / "stderr");
+    expect_error("run " + y.string() + " --backend rtl", "machine fault in cycle", 4);
+    const std::string er = slurp(dir / "stderr");
+    // "error: fpga: machine fault in cycle N: ..." vs "error: rtl: machine fault in cycle N: ..."
+    ASSERT_EQ(ef.rfind("error: fpga: ", 0), 0u) << ef;
+    ASSERT_EQ(er.rfind("error: rtl: ", 0), 0u) << er;
+    EXPECT_EQ(ef.substr(13), er.substr(12));
+    EXPECT_NE(ef.find("at instruction " + std::to_string(at) + " "), std::string::npos) << ef;
+    std::printf("fpga: %srtl:  %s", ef.c_str(), er.c_str());
+  }
 }
 
 TEST_F(Fpga, BadInput) {
