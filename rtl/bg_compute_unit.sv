@@ -7,10 +7,13 @@
 // E = 1 (R5). complete_o is high in cycle c+E, the unit is idle again from c+E+1 (bg_exec_ctrl). The
 // engines, their scratchpad ports and the request multiplexing are in the generated top.
 //
-// fault_o flags the head instruction insn_i: an opcode that is neither nop, finish nor an engine's is
-// fault unknown_opcode, and the controller does not issue it.
+// fault_o flags the head instruction insn_i: an opcode that is neither nop, finish nor an engine's, or
+// is the opcode of an engine the machine does not have (EnginePresent, from the has_<engine>
+// parameters), is fault unknown_opcode, and the controller does not issue it. An absent engine's
+// start_o bit stays 0 and its last_i is ignored.
 module bg_compute_unit #(
   parameter int unsigned NumEngines = bitgrid_pkg::NumEngines,
+  parameter logic [NumEngines-1:0] EnginePresent = {NumEngines{1'b1}},  // bit e: the machine has engine e
   localparam int unsigned InsnW     = bitgrid_pkg::InsnBits,
   localparam int unsigned NF        = bitgrid_pkg::NumFaults,
   localparam int unsigned EngW      = (NumEngines > 1) ? $clog2(NumEngines) : 1
@@ -44,7 +47,8 @@ module bg_compute_unit #(
 
   always_comb begin
     fault_o = '0;
-    fault_o[bitgrid_pkg::FaultUnknownOpcode] = !bitgrid_pkg::op_known(op);
+    fault_o[bitgrid_pkg::FaultUnknownOpcode] = !bitgrid_pkg::op_known(op) ||
+        (eng != bitgrid_pkg::NoEngine && !EnginePresent[eng[EngW-1:0]]);
   end
 
   bg_exec_ctrl u_exec (

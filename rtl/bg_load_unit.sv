@@ -8,8 +8,9 @@
 // so E = (cycle of the last beat) - c0. NB = 0 (nwords < BeatWords, normally nwords = 0): E = 1.
 //
 // fault_o flags the head instruction insn_i (combinationally, whether or not it issues): a transfer
-// (NB > 0) into a buffer the load DMA may not fill (bitgrid_pkg::buf_loadable) is fault bad_buffer; the
-// controller then does not issue it.
+// (NB > 0) into a buffer the load DMA may not fill (bitgrid_pkg::buf_loadable) or the machine does not
+// have (BufPresent, from the has_<engine> parameters) is fault bad_buffer; the controller then does not
+// issue it.
 //
 // The request outputs depend on registers only; rd_valid_i (one beat per cycle, in request order)
 // drives the buffer write and complete_o combinationally.
@@ -17,6 +18,7 @@ module bg_load_unit #(
   parameter int unsigned BeatWords      = 4,   // Wb, 64-bit words per DRAM beat
   parameter int unsigned BurstBeats     = 8,   // BB = dram_burst_bytes / dram_bytes_per_cycle
   parameter int unsigned MaxOutstanding = 16,  // dma_max_outstanding
+  parameter logic [bitgrid_pkg::NumBufs-1:0] BufPresent = {bitgrid_pkg::NumBufs{1'b1}},  // bit b: the machine has buffer b
   localparam int unsigned InsnW         = bitgrid_pkg::InsnBits,
   localparam int unsigned NF            = bitgrid_pkg::NumFaults,
   localparam int unsigned AddrW         = bitgrid_pkg::SpmAddrW,
@@ -73,6 +75,7 @@ module bg_load_unit #(
   logic [AddrW-1:0] waddr_q, waddr_d;   // buffer word address of the next beat
 
   logic [NwW-1:0]  insn_nb, remaining, rcv_next;
+  localparam int unsigned BufIdxW = $clog2(bitgrid_pkg::NumBufs);  // buf_loadable is 0 above
   logic [BufW-1:0] insn_buf;
   logic            req_fire, last_beat, burst_done;
 
@@ -81,7 +84,8 @@ module bg_load_unit #(
 
   always_comb begin
     fault_o = '0;
-    fault_o[bitgrid_pkg::FaultBadBuffer] = (insn_nb != '0) && !bitgrid_pkg::buf_loadable(insn_buf);
+    fault_o[bitgrid_pkg::FaultBadBuffer] = (insn_nb != '0) &&
+        !(bitgrid_pkg::buf_loadable(insn_buf) && BufPresent[insn_buf[BufIdxW-1:0]]);
   end
 
   bg_exec_ctrl u_exec (

@@ -6,10 +6,12 @@
 // of the last beat's acknowledgement, so E = (cycle of that acknowledgement) - c0. NB = 0: E = 1.
 //
 // fault_o flags the head instruction insn_i: a transfer (NB > 0) from a buffer the store DMA may not
-// drain (bitgrid_pkg::buf_storable) is fault bad_buffer; the controller then does not issue it.
+// drain (bitgrid_pkg::buf_storable) or the machine does not have (BufPresent, from the has_<engine>
+// parameters) is fault bad_buffer; the controller then does not issue it.
 // r_buf_o holds the source buffer for the whole instruction, so the read data mux may follow it.
 module bg_store_unit #(
   parameter int unsigned BeatWords = 4,
+  parameter logic [bitgrid_pkg::NumBufs-1:0] BufPresent = {bitgrid_pkg::NumBufs{1'b1}},  // bit b: the machine has buffer b
   localparam int unsigned InsnW    = bitgrid_pkg::InsnBits,
   localparam int unsigned NF       = bitgrid_pkg::NumFaults,
   localparam int unsigned AddrW    = bitgrid_pkg::SpmAddrW,
@@ -57,6 +59,7 @@ module bg_store_unit #(
   logic [DramAddrW-1:0] waddr_q, waddr_d;  // DRAM byte address of the presented beat
 
   logic [NwW-1:0]  insn_nb;
+  localparam int unsigned BufIdxW = $clog2(bitgrid_pkg::NumBufs);  // buf_storable is 0 above
   logic [BufW-1:0] insn_buf;
 
   assign insn_nb  = insn_i[bitgrid_pkg::StoreNwordsLsb +: NwW] >> LogBeat;
@@ -64,7 +67,8 @@ module bg_store_unit #(
 
   always_comb begin
     fault_o = '0;
-    fault_o[bitgrid_pkg::FaultBadBuffer] = (insn_nb != '0) && !bitgrid_pkg::buf_storable(insn_buf);
+    fault_o[bitgrid_pkg::FaultBadBuffer] = (insn_nb != '0) &&
+        !(bitgrid_pkg::buf_storable(insn_buf) && BufPresent[insn_buf[BufIdxW-1:0]]);
   end
 
   bg_exec_ctrl u_exec (

@@ -7,6 +7,13 @@
 #   scripts/build_rtl_sim.sh HW.yaml OUTDIR      build (or reuse) OUTDIR/bitgrid-sim-rtl (the RTL files of
 #                                                rtl/gen/manifest.f, with --assert: the SVA assertions run)
 #   scripts/build_rtl_sim.sh --overrides HW.yaml print the Verilator/Yosys overrides, one -GName=value a line
+#   scripts/build_rtl_sim.sh --gate-level HW.yaml OUTDIR
+#                                                the same harness around the Yosys netlist of the config
+#                                                (scripts/synth.sh --netlist; generic cells, behavioural
+#                                                scratchpad memories): gate-level co-verification. A wrapper
+#                                                module bitgrid_top, cut from rtl/gen/bitgrid_top.sv (its
+#                                                parameters, ports and the dbg_* declarations), instantiates
+#                                                bitgrid_top_netlist by name (.*).
 #
 # Cacheable: OUTDIR is meant to be keyed by the config (the caller hashes it); a second call with the same
 # config returns at once unless an input (rtl/, sim/, the model library or sources, this script, the
@@ -71,7 +78,9 @@ if [ "${1:-}" = "--overrides" ]; then
   exit 0
 fi
 
-[ $# -eq 2 ] || die "usage: $0 HW.yaml OUTDIR  |  $0 --overrides HW.yaml"
+GATE=0
+if [ "${1:-}" = "--gate-level" ]; then GATE=1; shift; fi
+[ $# -eq 2 ] || die "usage: $0 [--gate-level] HW.yaml OUTDIR  |  $0 --overrides HW.yaml"
 HW="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
 [ -f "$HW" ] || die "$1: no such file"
 mkdir -p "$2"
@@ -85,13 +94,20 @@ flock 9
 
 bitgrid_rtl_files || exit 1
 RTL_SRCS=("${BITGRID_RTL_FILES[@]}")
+PUBLIC=()
+if [ "$GATE" = 1 ]; then
+  # The netlist (Yosys) and the wrapper that gives it bitgrid_top's parameters, ports and observation signals.
+  PKG="$ROOT/rtl/gen/bitgrid_pkg.sv"
+  RTL_SRCS=("$PKG" "$OUT/netlist.v" "$OUT/bitgrid_top_gl.sv")
+  PUBLIC=(--public-flat-rw)  # the harness zeroes the scratchpad memories between jobs
+fi
 SIM_SRCS=("$ROOT/sim/rtl_harness.cpp" "$ROOT/sim/rtl_backend.cpp" "$ROOT/sim/sim_main.cpp")
-for f in "${RTL_SRCS[@]}" "${SIM_SRCS[@]}"; do [ -f "$f" ] || die "missing source $f"; done
+for f in "${SIM_SRCS[@]}"; do [ -f "$f" ] || die "missing source $f"; done
 
 # --- up to date? -------------------------------------------------------------------------------------
 newest_input() {
   # prints the inputs newer than the executable
-  find "$ROOT/rtl" "$ROOT/sim" "$ROOT/model/src" "$ROOT/model/include" "$HW" "${BASH_SOURCE[0]}" \
+  find "$ROOT/rtl" "$ROOT/sim" "$ROOT/model/src" "$ROOT/model/include" "$HW" "${BASH_SOURCE[0]}" "$ROOT/scripts/synth.sh" \
        "$ROOT/scripts/rtl_files.sh" "$ROOT/scripts/model_lib.sh" \
        ${BITGRID_MODEL_LIB:+"$BITGRID_MODEL_LIB"} -newer "$EXE" -type f 2>/dev/null | head -1
 }
@@ -100,6 +116,26 @@ if [ -x "$EXE" ] && [ -z "$(newest_input)" ]; then
 fi
 
 OV="$(overrides "$HW")" || exit 1
+if [ "$GATE" = 1 ]; then
+  echo "build_rtl_sim: synthesizing the gate-level netlist of $HW (Yosys)" >&2
+  bash "$ROOT/scripts/synth.sh" "$HW" --out "$OUT/synth" --netlist "$OUT/netlist.v" > "$OUT/synth.log" 2>&1 ||
+    { tail -5 "$OUT/synth.log" >&2; die "synthesis for the gate-level model failed (log: $OUT/synth.log)"; }
+  awk '
+    /^module bitgrid_top #\(/ { head = 1 }
+    head { print }
+    head && /^\);/ { head = 0; body = 1; next }
+    body && /^  localparam int unsigned (NQ|NT|NF|CntW) / { print }
+    body && /^  logic .*dbg_(occ|tokens|issue|complete|heads|err) .*public_flat_rd/ { print }
+    END {
+      print "\n  // the Yosys netlist of this config (scripts/synth.sh --netlist), connected by name"
+      print "  bitgrid_top_netlist u_netlist (.*);\n\nendmodule : bitgrid_top"
+    }
+  ' "$ROOT/rtl/gen/bitgrid_top.sv" > "$OUT/bitgrid_top_gl.sv"
+  for f in "${RTL_SRCS[@]}"; do [ -f "$f" ] || die "missing source $f"; done
+  sed -i '1i // gate-level wrapper cut from rtl/gen/bitgrid_top.sv by scripts/build_rtl_sim.sh --gate-level' \
+    "$OUT/bitgrid_top_gl.sv"
+fi
+for f in "${RTL_SRCS[@]}"; do [ -f "$f" ] || die "missing source $f"; done
 GARGS=()
 while IFS= read -r g; do [ -n "$g" ] && GARGS+=("$g"); done <<< "$OV"
 
@@ -127,7 +163,7 @@ rm -f "$EXE"
 verilator --sc --exe --build -j "$JOBS" -O3 --trace-fst --assert \
   -Wno-fatal -Wno-lint -Wno-style "${BITGRID_VERILATOR_CHECK_ARGS[@]}" \
   --top-module bitgrid_top --prefix Vbitgrid_top --Mdir "$OUT/obj" \
-  "${GARGS[@]}" \
+  "${GARGS[@]}" ${PUBLIC[@]+"${PUBLIC[@]}"} \
   -CFLAGS "-std=c++17 -O2 ${INC[*]} ${BITGRID_EXTRA_FLAGS:-}" \
   -LDFLAGS "$MODEL_LIB -lyaml-cpp -lfmt -lpthread ${BITGRID_EXTRA_FLAGS:-}" \
   -o "$EXE" \

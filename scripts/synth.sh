@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Yosys 0.23 synthesis of bitgrid_top for a hardware config.
 #
-#   scripts/synth.sh [HW.yaml] [--ice40] [--map-memories] [--out DIR]
+#   scripts/synth.sh [HW.yaml] [--ice40] [--map-memories] [--out DIR] [--netlist FILE]
 #
 # Generic flow (default): `synth -top bitgrid_top -flatten` with the config's parameters (the same -G
 # overrides the Verilator build uses), printing `stat`. Memories stay $mem_v2 cells (one per 64-bit
@@ -12,6 +12,9 @@
 # into the netlist: read_verilog defines SYNTHESIS, so the `ifndef SYNTHESIS` blocks (SVA assertions and
 # their bg_assert_en enables) must leave no asserts_on wire, no bg_assert_en instance and no $assert/$assume/$cover cell after elaboration.
 # --ice40: synth_ice40 instead (memories to SB_RAM40_4K where they fit); meant for configs/hw/tiny.yaml.
+# --netlist FILE: also write the synthesized netlist for gate-level simulation (scripts/build_rtl_sim.sh
+# --gate-level): module bitgrid_top_netlist, the harness's observation signals (dbg_*) made ports, the
+# scratchpads kept as modules with behavioural memories (generic flow; with --ice40, iCE40 cells).
 # Logs go to DIR (default: $TMPDIR/bitgrid-synth/<config name>/).
 set -euo pipefail
 
@@ -22,11 +25,13 @@ HW="$ROOT/configs/hw/default.yaml"
 ICE40=0
 MAPMEM=0
 OUT=""
+NETLIST=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --ice40) ICE40=1 ;;
     --map-memories) MAPMEM=1 ;;
     --out) shift; OUT="${1:?--out needs a directory}" ;;
+    --netlist) shift; NETLIST="${1:?--netlist needs a file}" ;;
     -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; exit 0 ;;
     -*) die "unknown option $1" ;;
     *) HW="$1" ;;
@@ -52,10 +57,25 @@ done <<< "$OV"
 source "$ROOT/scripts/rtl_files.sh"
 bitgrid_rtl_files --relative || exit 1
 SRCS=("${BITGRID_RTL_FILES[@]}")
+# Yosys 0.23 reads a '1 parameter value as 1, not all ones (a simulation/synthesis mismatch the gate-level
+# cosim found in bg_topk_unit): refuse it in parameter declarations.
+if BAD="$(cd "$ROOT" && grep -nHE "(parameter|localparam)[^=;]*=[[:space:]]*'1[[:space:]]*[,;)]" "${SRCS[@]}")"; then
+  die "a parameter set to '1, which Yosys 0.23 reads as 1 (write {N{1'b1}}): $(echo "$BAD" | head -1)"
+fi
 
 SIMONLY_CHECK="select -assert-none w:asserts_on t:bg_assert_en t:\$assert t:\$assume t:\$cover t:\$live t:\$fair
 select -clear"
 LATCH_CHECK="select -assert-none t:\$dlatch t:\$adlatch t:\$dlatchsr t:\$_DLATCH_* t:\$_DLATCHSR_*"
+# Gate-level netlist: the observation signals the harness reads become ports (expose), the scratchpads stay
+# modules (the harness finds and zeroes their memories between jobs).
+PREP=""
+WRITE=""
+if [ -n "$NETLIST" ]; then
+  PREP="setattr -mod -set keep_hierarchy 1 \$paramod*bg_scratchpad*
+expose w:dbg_occ w:dbg_tokens w:dbg_issue w:dbg_complete w:dbg_heads w:dbg_err"
+  WRITE="rename bitgrid_top bitgrid_top_netlist
+write_verilog -noattr $NETLIST.tmp"
+fi
 if [ "$ICE40" = 1 ]; then
   FLOW="synth_ice40 -top bitgrid_top -flatten -run begin:map_ram
 $LATCH_CHECK
@@ -90,7 +110,9 @@ ${CHPARAM:+chparam ${CHPARAM[*]} bitgrid_top}
 hierarchy -top bitgrid_top
 rename -top bitgrid_top
 $SIMONLY_CHECK
+$PREP
 $FLOW
+$WRITE
 YS
 
 echo "synth: $HW -> $OUT (log: $OUT/yosys.log)"
@@ -106,4 +128,5 @@ if grep -q "Latch inferred" "$OUT/yosys.log"; then
   grep "Latch inferred" "$OUT/yosys.log" | head -5 >&2
   die "latch inferred"
 fi
+[ -z "$NETLIST" ] || mv "$NETLIST.tmp" "$NETLIST"
 cat "$OUT/stat.txt"

@@ -13,7 +13,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 die() { echo "error: $*" >&2; exit 1; }
 
-HW="$ROOT/configs/hw/tiny.yaml"
+HW="$ROOT/configs/hw/up5k.yaml"
 OUT=""
 PNR=0
 while [ $# -gt 0 ]; do

@@ -135,16 +135,20 @@ class Harness : public sc_core::sc_module {
   }
 
   // Zeroes every scratchpad bank (rtl/scratchpad.sv mem_q, public), so each job starts from the same
-  // state as a fresh process (and as the other backends).
+  // state as a fresh process (and as the other backends). In the gate-level model (a Yosys netlist, built
+  // with --public-flat-rw) a bank's memory is named after its generate scope, e.g. "g_bank[0].mem_q".
   void clear_scratchpads() {
     size_t n = 0;
+    const std::string suffix = "mem_q";
     for (const auto& sc : *top.contextp()->scopeNameMap()) {
       const VerilatedVarNameMap* vars = sc.second->varsp();
       if (!vars) continue;
-      const auto it = vars->find("mem_q");
-      if (it == vars->end()) continue;
-      std::memset(it->second.datap(), 0, it->second.totalSize());
-      ++n;
+      for (auto& [name, var] : *const_cast<VerilatedVarNameMap*>(vars)) {
+        const std::string nm = name;
+        if (nm.size() < suffix.size() || nm.compare(nm.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
+        std::memset(var.datap(), 0, var.totalSize());
+        ++n;
+      }
     }
     if (n == 0) throw Error("rtl harness: no scratchpad memories found in the verilated model");
   }

@@ -37,7 +37,8 @@ isa::LoadInsn dma_fields(const Insn& in) { return decode<isa::LoadInsn>(in); }
 uint32_t issue_faults(const Insn& in, const HwConfig& hw) {
   uint32_t f = 0;
   const isa::OpDef* d = in.def();
-  if (!d) f |= 1u << static_cast<int>(isa::Fault::kUnknownOpcode);
+  if (!d || (d->engine >= 0 && !isa::engine_present(d->engine, hw)))
+    f |= 1u << static_cast<int>(isa::Fault::kUnknownOpcode);
   const int q = static_cast<int>(in.queue());
   if (((in.pop_prev() || in.push_prev()) && isa::kPopToken[q][0] < 0) ||
       ((in.pop_next() || in.push_next()) && isa::kPopToken[q][1] < 0))
@@ -45,7 +46,8 @@ uint32_t issue_faults(const Insn& in, const HwConfig& hw) {
   if (is_dma(in)) {
     const isa::LoadInsn x = dma_fields(in);
     const bool moves = x.nwords / static_cast<uint64_t>(hw.beat_words()) != 0;
-    const bool ok = in.op() == isa::Op::kLoad ? isa::buf_loadable(x.buf) : isa::buf_storable(x.buf);
+    const bool ok = (in.op() == isa::Op::kLoad ? isa::buf_loadable(x.buf) : isa::buf_storable(x.buf)) &&
+                    isa::buf_present(x.buf, hw);
     if (moves && !ok) f |= 1u << static_cast<int>(isa::Fault::kBadBuffer);
   }
   return f;
@@ -92,8 +94,12 @@ void spine_accesses(const Insn& in, const HwConfig& hw, uint64_t dram_bytes, std
 
 std::string check_insn(const Insn& in, const HwConfig& hw, uint64_t dram_bytes) {
   if (const uint32_t f = issue_faults(in, hw)) {
-    if (f & (1u << static_cast<int>(isa::Fault::kUnknownOpcode)))
-      return "unknown opcode " + std::to_string(in.opcode());
+    if (f & (1u << static_cast<int>(isa::Fault::kUnknownOpcode))) {
+      const isa::OpDef* d = in.def();
+      if (!d) return "unknown opcode " + std::to_string(in.opcode());
+      const char* e = isa::kEngines[static_cast<size_t>(d->engine)].name;
+      return std::string(d->name) + " needs the " + e + " engine, which this machine leaves out (has_" + e + ": 0)";
+    }
     if (f & (1u << static_cast<int>(isa::Fault::kBadTokenFlag))) {
       const int q = static_cast<int>(in.queue());
       return std::string("the ") + isa::kQueueNames[static_cast<size_t>(q)] + " queue has no " +
@@ -103,11 +109,16 @@ std::string check_insn(const Insn& in, const HwConfig& hw, uint64_t dram_bytes) 
     const isa::LoadInsn x = dma_fields(in);
     std::string allowed;
     for (int b = 0; b < isa::kNumBufs; ++b)
-      if (in.op() == isa::Op::kLoad ? isa::buf_loadable(static_cast<uint64_t>(b))
-                                    : isa::buf_storable(static_cast<uint64_t>(b)))
+      if ((in.op() == isa::Op::kLoad ? isa::buf_loadable(static_cast<uint64_t>(b))
+                                     : isa::buf_storable(static_cast<uint64_t>(b))) &&
+          isa::buf_present(static_cast<uint64_t>(b), hw))
         allowed += (allowed.empty() ? "" : ", ") + std::string(isa::kBufNames[static_cast<size_t>(b)]);
     return std::string(in.op() == isa::Op::kLoad ? "load can only fill " : "store can only drain ") + allowed +
-           " (buf = " + std::to_string(x.buf) + ")";
+           " on this machine (buf = " + std::to_string(x.buf) +
+           (x.buf < static_cast<uint64_t>(isa::kNumBufs) && !isa::buf_present(x.buf, hw)
+                ? ": " + std::string(isa::kBufNames[x.buf]) + " is left out with its engines"
+                : std::string()) +
+           ")";
   }
   const isa::OpDef* d = in.def();
   // Bits outside every field must be zero (catches corrupt binaries).
@@ -371,6 +382,15 @@ std::string find_race(const Program& p, const HwConfig& hw, uint64_t dram_bytes)
 
 void check_program(const Program& p, const HwConfig& hw, uint64_t dram_bytes) {
   if (p.insns.empty()) throw Error("program is empty");
+  // An engine the machine leaves out is named first: it explains every later instruction that needs it.
+  for (size_t idx = 0; idx < p.insns.size(); ++idx) {
+    const isa::OpDef* d = p.insns[idx].def();
+    if (d && d->engine >= 0 && !isa::engine_present(d->engine, hw)) {
+      const std::string e = isa::kEngines[static_cast<size_t>(d->engine)].name;
+      throw Error("the program needs the " + e + " engine (" + d->name + " at instruction " + std::to_string(idx) +
+                  "), which this machine leaves out (has_" + e + ": 0)");
+    }
+  }
   for (size_t idx = 0; idx < p.insns.size(); ++idx) {
     const std::string why = check_insn(p.insns[idx], hw, dram_bytes);
     if (!why.empty())

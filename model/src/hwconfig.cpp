@@ -72,8 +72,12 @@ void HwConfig::validate(const std::string& where) const {
   if (dram_burst_bytes < dram_bytes_per_cycle)
     throw Error(where + ".dram_burst_bytes: " + std::to_string(dram_burst_bytes) +
                 " is smaller than one beat (dram_bytes_per_cycle = " + std::to_string(dram_bytes_per_cycle) + ")");
+  bool any_engine = false;
+  for (int e = 0; e < isa::kNumEngines; ++e) any_engine = any_engine || isa::engine_present(e, *this);
+  if (!any_engine) throw Error(where + ": every has_<engine> parameter is 0; the machine needs an engine");
   for (int i = 0; i < isa::kNumBufs; ++i) {
     const auto b = static_cast<isa::Buf>(i);
+    if (!isa::buf_present(static_cast<uint64_t>(i), *this)) continue;  // left out with its engines
     const std::string at = where + "." + isa::kBufs[i].size_param + ": " + std::to_string(buf_kib(b)) + " KiB";
     const long pw = port_words(b);
     if (pw > 0 && (pw & (pw - 1)) != 0)
@@ -90,7 +94,8 @@ void HwConfig::validate(const std::string& where) const {
       throw Error(at + " is more than the " + std::to_string(max_words * 8 / 1024) + " KiB a spm_addr can address (" +
                   isa::kBufNames[i] + ")");
   }
-  for (const Engine* e : engines()) e->validate(*this, where);
+  for (const Engine* e : engines())
+    if (isa::engine_present(e->index(), *this)) e->validate(*this, where);
 }
 
 std::string HwConfig::to_yaml() const {

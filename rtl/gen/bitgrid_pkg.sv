@@ -126,6 +126,7 @@ package bitgrid_pkg;
   localparam int unsigned DefaultDmaMaxOutstanding = 16;
   localparam int unsigned DefaultQueueDepth = 8;
   localparam int unsigned DefaultTokenMax = 255;
+  localparam int unsigned DefaultHasHamtopk = 1;
   localparam int unsigned DefaultHamLanes = 8;
   localparam int unsigned DefaultHamBitsPerLane = 64;
   localparam int unsigned DefaultMaxCodeBits = 1024;
@@ -133,6 +134,7 @@ package bitgrid_pkg;
   localparam int unsigned DefaultQbufKib = 16;
   localparam int unsigned DefaultDbufKib = 256;
   localparam int unsigned DefaultRbufKib = 64;
+  localparam int unsigned DefaultHasBitmac = 1;
   localparam int unsigned DefaultMacRows = 16;
   localparam int unsigned DefaultMacCols = 16;
   localparam int unsigned DefaultMacParallel = 0;
@@ -191,8 +193,8 @@ package bitgrid_pkg;
   localparam int unsigned NumFaults = 4;
   localparam int unsigned FaultTokenOverflow = 0;  // a token push took a counter above token_max
   localparam int unsigned FaultBadTokenFlag = 1;  // a token flag towards a queue that does not exist (load pop_prev/push_prev, store pop_next/push_next)
-  localparam int unsigned FaultUnknownOpcode = 2;  // an opcode that is neither a spine instruction nor an engine's
-  localparam int unsigned FaultBadBuffer = 3;  // a load into a buffer the load DMA may not fill, or a store from one the store DMA may not drain
+  localparam int unsigned FaultUnknownOpcode = 2;  // an opcode that is neither a spine instruction nor the opcode of an engine the machine has
+  localparam int unsigned FaultBadBuffer = 3;  // a load into a buffer the load DMA may not fill, or a store from one the store DMA may not drain, or either naming a buffer the machine leaves out
 
   // Compute engines; engine_of() gives an opcode's engine, NoEngine for spine and unknown opcodes.
   localparam int unsigned NumEngines = 2;

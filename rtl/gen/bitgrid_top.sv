@@ -18,6 +18,9 @@ module bitgrid_top #(
   parameter int unsigned DmaMaxOutstanding    /*verilator public*/ = bitgrid_pkg::DefaultDmaMaxOutstanding,
   parameter int unsigned QueueDepth           /*verilator public*/ = bitgrid_pkg::DefaultQueueDepth,
   parameter int unsigned TokenMax             /*verilator public*/ = bitgrid_pkg::DefaultTokenMax,
+  /* verilator lint_off UNUSEDPARAM */  // used outside the RTL only
+  parameter int unsigned HasHamtopk           /*verilator public*/ = bitgrid_pkg::DefaultHasHamtopk,
+  /* verilator lint_on UNUSEDPARAM */
   parameter int unsigned HamLanes             /*verilator public*/ = bitgrid_pkg::DefaultHamLanes,
   parameter int unsigned HamBitsPerLane       /*verilator public*/ = bitgrid_pkg::DefaultHamBitsPerLane,
   parameter int unsigned MaxCodeBits          /*verilator public*/ = bitgrid_pkg::DefaultMaxCodeBits,
@@ -25,6 +28,9 @@ module bitgrid_top #(
   parameter int unsigned QbufKib              /*verilator public*/ = bitgrid_pkg::DefaultQbufKib,
   parameter int unsigned DbufKib              /*verilator public*/ = bitgrid_pkg::DefaultDbufKib,
   parameter int unsigned RbufKib              /*verilator public*/ = bitgrid_pkg::DefaultRbufKib,
+  /* verilator lint_off UNUSEDPARAM */  // used outside the RTL only
+  parameter int unsigned HasBitmac            /*verilator public*/ = bitgrid_pkg::DefaultHasBitmac,
+  /* verilator lint_on UNUSEDPARAM */
   parameter int unsigned MacRows              /*verilator public*/ = bitgrid_pkg::DefaultMacRows,
   parameter int unsigned MacCols              /*verilator public*/ = bitgrid_pkg::DefaultMacCols,
   parameter int unsigned MacParallel          /*verilator public*/ = bitgrid_pkg::DefaultMacParallel,
@@ -78,6 +84,9 @@ module bitgrid_top #(
   if (TokenMax < 1 || TokenMax > 255) begin : g_bad_token_max
     $fatal(1, "bitgrid_top: token_max outside its range (configs/isa/)");
   end
+  if (HasHamtopk < 0 || HasHamtopk > 1) begin : g_bad_has_hamtopk
+    $fatal(1, "bitgrid_top: has_hamtopk outside its range (configs/isa/)");
+  end
   if (HamLanes < 1 || HamLanes > 64 || (HamLanes & (HamLanes - 1)) != 0) begin : g_bad_ham_lanes
     $fatal(1, "bitgrid_top: ham_lanes outside its range (configs/isa/)");
   end
@@ -98,6 +107,9 @@ module bitgrid_top #(
   end
   if (RbufKib < 1 || RbufKib > 4096) begin : g_bad_rbuf_kib
     $fatal(1, "bitgrid_top: rbuf_kib outside its range (configs/isa/)");
+  end
+  if (HasBitmac < 0 || HasBitmac > 1) begin : g_bad_has_bitmac
+    $fatal(1, "bitgrid_top: has_bitmac outside its range (configs/isa/)");
   end
   if (MacRows < 8 || MacRows > 64 || (MacRows & (MacRows - 1)) != 0) begin : g_bad_mac_rows
     $fatal(1, "bitgrid_top: mac_rows outside its range (configs/isa/)");
@@ -174,6 +186,18 @@ module bitgrid_top #(
   localparam int unsigned PbufWriteWords = (MacCols);
   localparam int unsigned PbufRowWords  = bitgrid_pkg::max2(bitgrid_pkg::max2(PbufPortWords, PbufWriteWords), Wb);
   localparam int unsigned PbufWords     = PbufKib * 128;  // KiB of 64-bit words
+  // Presence (the has_<engine> parameters): an absent engine and the buffers only it uses are left out;
+  // its opcodes and DMA transfers to its buffers are machine faults (R10).
+  localparam logic [NE-1:0] EnginePresent = {HasBitmac != 0, HasHamtopk != 0};  // bit e: engine e
+  localparam bit QbufPresent = HasHamtopk != 0;
+  localparam bit DbufPresent = HasHamtopk != 0;
+  localparam bit RbufPresent = HasHamtopk != 0;
+  localparam bit AbufPresent = HasBitmac != 0;
+  localparam bit WbufPresent = HasBitmac != 0;
+  localparam bit SbufPresent = HasBitmac != 0;
+  localparam bit ObufPresent = HasBitmac != 0;
+  localparam bit PbufPresent = HasBitmac != 0;
+  localparam logic [bitgrid_pkg::NumBufs-1:0] BufPresent = {PbufPresent, ObufPresent, SbufPresent, WbufPresent, AbufPresent, RbufPresent, DbufPresent, QbufPresent};  // bit b: buffer b
 
   // ------------------------------------------------------------------------------------------------
   // Controller
@@ -239,7 +263,8 @@ module bitgrid_top #(
   bg_load_unit #(
     .BeatWords     (Wb),
     .BurstBeats    (BurstBeats),
-    .MaxOutstanding(DmaMaxOutstanding)
+    .MaxOutstanding(DmaMaxOutstanding),
+    .BufPresent    (BufPresent)
   ) u_load_unit (
     .clk_i         (clk_i),
     .rst_ni        (rst_ni),
@@ -267,7 +292,8 @@ module bitgrid_top #(
   logic [Wb*64-1:0] st_rdata;
 
   bg_store_unit #(
-    .BeatWords(Wb)
+    .BeatWords (Wb),
+    .BufPresent(BufPresent)
   ) u_store_unit (
     .clk_i     (clk_i),
     .rst_ni    (rst_ni),
@@ -291,7 +317,8 @@ module bitgrid_top #(
   logic [NE-1:0] eng_start, eng_last;
 
   bg_compute_unit #(
-    .NumEngines(NE)
+    .NumEngines   (NE),
+    .EnginePresent(EnginePresent)
   ) u_compute_unit (
     .clk_i     (clk_i),
     .rst_ni    (rst_ni),
@@ -335,28 +362,38 @@ module bitgrid_top #(
   bitgrid_pkg::spm_req_t hamtopk_rbuf_req;
   logic [RbufWriteWords*64-1:0] hamtopk_rbuf_wdata;
 
-  bg_hamtopk #(
-    .HamLanes      (HamLanes),
-    .HamBitsPerLane(HamBitsPerLane),
-    .MaxCodeBits   (MaxCodeBits),
-    .TopkMax       (TopkMax),
-    .QbufPortWords (QbufPortWords),
-    .DbufPortWords (DbufPortWords),
-    .RbufPortWords (RbufPortWords)
-  ) u_hamtopk (
-    .clk_i       (clk_i),
-    .rst_ni      (rst_ni),
-    .start_i     (eng_start[0]),
-    .insn_i      (unit_insn[ComputeQ*InsnW +: InsnW]),
-    .last_o      (eng_last[0]),
-    .qbuf_req_o  (hamtopk_qbuf_req),
-    .qbuf_rdata_i(qbuf_b_rdata),
-    .dbuf_req_o  (hamtopk_dbuf_req),
-    .dbuf_rdata_i(dbuf_b_rdata),
-    .rbuf_req_o  (hamtopk_rbuf_req),
-    .rbuf_wdata_o(hamtopk_rbuf_wdata),
-    .rbuf_rdata_i(rbuf_b_rdata)
-  );
+  if (HasHamtopk != 0) begin : g_hamtopk
+    bg_hamtopk #(
+      .HamLanes      (HamLanes),
+      .HamBitsPerLane(HamBitsPerLane),
+      .MaxCodeBits   (MaxCodeBits),
+      .TopkMax       (TopkMax),
+      .QbufPortWords (QbufPortWords),
+      .DbufPortWords (DbufPortWords),
+      .RbufPortWords (RbufPortWords)
+    ) u_hamtopk (
+      .clk_i       (clk_i),
+      .rst_ni      (rst_ni),
+      .start_i     (eng_start[0]),
+      .insn_i      (unit_insn[ComputeQ*InsnW +: InsnW]),
+      .last_o      (eng_last[0]),
+      .qbuf_req_o  (hamtopk_qbuf_req),
+      .qbuf_rdata_i(qbuf_b_rdata),
+      .dbuf_req_o  (hamtopk_dbuf_req),
+      .dbuf_rdata_i(dbuf_b_rdata),
+      .rbuf_req_o  (hamtopk_rbuf_req),
+      .rbuf_wdata_o(hamtopk_rbuf_wdata),
+      .rbuf_rdata_i(rbuf_b_rdata)
+    );
+  end else begin : g_no_hamtopk  // absent: quiet ports, never finishes (never started)
+    assign hamtopk_qbuf_req = '0;
+    assign hamtopk_dbuf_req = '0;
+    assign hamtopk_rbuf_req = '0;
+    assign hamtopk_rbuf_wdata = '0;
+    assign eng_last[0] = 1'b0;
+    logic unused_start;
+    assign unused_start = eng_start[0];
+  end
 
   // Engine bitmac (configs/isa/engines/bitmac.yaml)
   bitgrid_pkg::spm_req_t bitmac_abuf_req;
@@ -368,35 +405,49 @@ module bitgrid_top #(
   bitgrid_pkg::spm_req_t bitmac_pbuf_req;
   logic [PbufWriteWords*64-1:0] bitmac_pbuf_wdata;
 
-  bg_bitmac #(
-    .MacRows       (MacRows),
-    .MacCols       (MacCols),
-    .MacParallel   (MacParallel),
-    .AbufPortWords (AbufPortWords),
-    .AbufWriteWords(AbufWriteWords),
-    .WbufPortWords (WbufPortWords),
-    .SbufPortWords (SbufPortWords),
-    .ObufPortWords (ObufPortWords),
-    .PbufPortWords (PbufPortWords)
-  ) u_bitmac (
-    .clk_i       (clk_i),
-    .rst_ni      (rst_ni),
-    .start_i     (eng_start[1]),
-    .insn_i      (unit_insn[ComputeQ*InsnW +: InsnW]),
-    .last_o      (eng_last[1]),
-    .abuf_req_o  (bitmac_abuf_req),
-    .abuf_wdata_o(bitmac_abuf_wdata),
-    .abuf_rdata_i(abuf_b_rdata),
-    .wbuf_req_o  (bitmac_wbuf_req),
-    .wbuf_rdata_i(wbuf_b_rdata),
-    .sbuf_req_o  (bitmac_sbuf_req),
-    .sbuf_rdata_i(sbuf_b_rdata),
-    .obuf_req_o  (bitmac_obuf_req),
-    .obuf_wdata_o(bitmac_obuf_wdata),
-    .pbuf_req_o  (bitmac_pbuf_req),
-    .pbuf_wdata_o(bitmac_pbuf_wdata),
-    .pbuf_rdata_i(pbuf_b_rdata)
-  );
+  if (HasBitmac != 0) begin : g_bitmac
+    bg_bitmac #(
+      .MacRows       (MacRows),
+      .MacCols       (MacCols),
+      .MacParallel   (MacParallel),
+      .AbufPortWords (AbufPortWords),
+      .AbufWriteWords(AbufWriteWords),
+      .WbufPortWords (WbufPortWords),
+      .SbufPortWords (SbufPortWords),
+      .ObufPortWords (ObufPortWords),
+      .PbufPortWords (PbufPortWords)
+    ) u_bitmac (
+      .clk_i       (clk_i),
+      .rst_ni      (rst_ni),
+      .start_i     (eng_start[1]),
+      .insn_i      (unit_insn[ComputeQ*InsnW +: InsnW]),
+      .last_o      (eng_last[1]),
+      .abuf_req_o  (bitmac_abuf_req),
+      .abuf_wdata_o(bitmac_abuf_wdata),
+      .abuf_rdata_i(abuf_b_rdata),
+      .wbuf_req_o  (bitmac_wbuf_req),
+      .wbuf_rdata_i(wbuf_b_rdata),
+      .sbuf_req_o  (bitmac_sbuf_req),
+      .sbuf_rdata_i(sbuf_b_rdata),
+      .obuf_req_o  (bitmac_obuf_req),
+      .obuf_wdata_o(bitmac_obuf_wdata),
+      .pbuf_req_o  (bitmac_pbuf_req),
+      .pbuf_wdata_o(bitmac_pbuf_wdata),
+      .pbuf_rdata_i(pbuf_b_rdata)
+    );
+  end else begin : g_no_bitmac  // absent: quiet ports, never finishes (never started)
+    assign bitmac_abuf_req = '0;
+    assign bitmac_abuf_wdata = '0;
+    assign bitmac_wbuf_req = '0;
+    assign bitmac_sbuf_req = '0;
+    assign bitmac_obuf_req = '0;
+    assign bitmac_obuf_wdata = '0;
+    assign bitmac_pbuf_req = '0;
+    assign bitmac_pbuf_wdata = '0;
+    assign eng_last[1] = 1'b0;
+    logic unused_start;
+    assign unused_start = eng_start[1];
+  end
 
   // Compute-port requests: the OR of the users' requests (an idle engine drives '0); write data
   // from the user that writes.
@@ -437,197 +488,247 @@ module bitgrid_top #(
   // ------------------------------------------------------------------------------------------------
   // Scratchpads
   /* verilator lint_off PINCONNECTEMPTY */
-  bg_scratchpad #(
-    .Words   (QbufWords),
-    .RowWords(QbufRowWords),
-    .AWords  (Wb),
-    .BWords  (QbufPortWords),
-    .BWWords (QbufWriteWords),
-    .AWrite  (1),
-    .ARead   (0),
-    .BWrite  (0),
-    .BRead   (1)
-  ) u_qbuf (
-    .clk_i    (clk_i),
-    .a_req_i  (ld_we && ld_buf == BufW'(bitgrid_pkg::BufQbuf)),
-    .a_we_i   (1'b1),
-    .a_addr_i (ld_addr),
-    .a_wdata_i(ld_wdata),
-    .a_rdata_o(),
-    .b_req_i  (qbuf_b_req.req),
-    .b_we_i   (qbuf_b_req.we),
-    .b_addr_i (qbuf_b_req.addr),
-    .b_wdata_i(qbuf_b_wdata),
-    .b_rdata_o(qbuf_b_rdata)
-  );
+  if (QbufPresent) begin : g_qbuf
+    bg_scratchpad #(
+      .Words   (QbufWords),
+      .RowWords(QbufRowWords),
+      .AWords  (Wb),
+      .BWords  (QbufPortWords),
+      .BWWords (QbufWriteWords),
+      .AWrite  (1),
+      .ARead   (0),
+      .BWrite  (0),
+      .BRead   (1)
+    ) u_qbuf (
+      .clk_i    (clk_i),
+      .a_req_i  (ld_we && ld_buf == BufW'(bitgrid_pkg::BufQbuf)),
+      .a_we_i   (1'b1),
+      .a_addr_i (ld_addr),
+      .a_wdata_i(ld_wdata),
+      .a_rdata_o(),
+      .b_req_i  (qbuf_b_req.req),
+      .b_we_i   (qbuf_b_req.we),
+      .b_addr_i (qbuf_b_req.addr),
+      .b_wdata_i(qbuf_b_wdata),
+      .b_rdata_o(qbuf_b_rdata)
+    );
+  end else begin : g_no_qbuf  // absent: no user can reach it (faults, R10)
+    assign qbuf_b_rdata = '0;
+    logic unused_qbuf;
+    assign unused_qbuf = ^{qbuf_b_req, qbuf_b_wdata, qbuf_b_rdata};
+  end
 
-  bg_scratchpad #(
-    .Words   (DbufWords),
-    .RowWords(DbufRowWords),
-    .AWords  (Wb),
-    .BWords  (DbufPortWords),
-    .BWWords (DbufWriteWords),
-    .AWrite  (1),
-    .ARead   (0),
-    .BWrite  (0),
-    .BRead   (1)
-  ) u_dbuf (
-    .clk_i    (clk_i),
-    .a_req_i  (ld_we && ld_buf == BufW'(bitgrid_pkg::BufDbuf)),
-    .a_we_i   (1'b1),
-    .a_addr_i (ld_addr),
-    .a_wdata_i(ld_wdata),
-    .a_rdata_o(),
-    .b_req_i  (dbuf_b_req.req),
-    .b_we_i   (dbuf_b_req.we),
-    .b_addr_i (dbuf_b_req.addr),
-    .b_wdata_i(dbuf_b_wdata),
-    .b_rdata_o(dbuf_b_rdata)
-  );
+  if (DbufPresent) begin : g_dbuf
+    bg_scratchpad #(
+      .Words   (DbufWords),
+      .RowWords(DbufRowWords),
+      .AWords  (Wb),
+      .BWords  (DbufPortWords),
+      .BWWords (DbufWriteWords),
+      .AWrite  (1),
+      .ARead   (0),
+      .BWrite  (0),
+      .BRead   (1)
+    ) u_dbuf (
+      .clk_i    (clk_i),
+      .a_req_i  (ld_we && ld_buf == BufW'(bitgrid_pkg::BufDbuf)),
+      .a_we_i   (1'b1),
+      .a_addr_i (ld_addr),
+      .a_wdata_i(ld_wdata),
+      .a_rdata_o(),
+      .b_req_i  (dbuf_b_req.req),
+      .b_we_i   (dbuf_b_req.we),
+      .b_addr_i (dbuf_b_req.addr),
+      .b_wdata_i(dbuf_b_wdata),
+      .b_rdata_o(dbuf_b_rdata)
+    );
+  end else begin : g_no_dbuf  // absent: no user can reach it (faults, R10)
+    assign dbuf_b_rdata = '0;
+    logic unused_dbuf;
+    assign unused_dbuf = ^{dbuf_b_req, dbuf_b_wdata, dbuf_b_rdata};
+  end
 
-  bg_scratchpad #(
-    .Words   (RbufWords),
-    .RowWords(RbufRowWords),
-    .AWords  (Wb),
-    .BWords  (RbufPortWords),
-    .BWWords (RbufWriteWords),
-    .AWrite  (0),
-    .ARead   (1),
-    .BWrite  (1),
-    .BRead   (1)
-  ) u_rbuf (
-    .clk_i    (clk_i),
-    .a_req_i  (st_req && st_buf == BufW'(bitgrid_pkg::BufRbuf)),
-    .a_we_i   (1'b0),
-    .a_addr_i (st_addr),
-    .a_wdata_i('0),
-    .a_rdata_o(rbuf_a_rdata),
-    .b_req_i  (rbuf_b_req.req),
-    .b_we_i   (rbuf_b_req.we),
-    .b_addr_i (rbuf_b_req.addr),
-    .b_wdata_i(rbuf_b_wdata),
-    .b_rdata_o(rbuf_b_rdata)
-  );
+  if (RbufPresent) begin : g_rbuf
+    bg_scratchpad #(
+      .Words   (RbufWords),
+      .RowWords(RbufRowWords),
+      .AWords  (Wb),
+      .BWords  (RbufPortWords),
+      .BWWords (RbufWriteWords),
+      .AWrite  (0),
+      .ARead   (1),
+      .BWrite  (1),
+      .BRead   (1)
+    ) u_rbuf (
+      .clk_i    (clk_i),
+      .a_req_i  (st_req && st_buf == BufW'(bitgrid_pkg::BufRbuf)),
+      .a_we_i   (1'b0),
+      .a_addr_i (st_addr),
+      .a_wdata_i('0),
+      .a_rdata_o(rbuf_a_rdata),
+      .b_req_i  (rbuf_b_req.req),
+      .b_we_i   (rbuf_b_req.we),
+      .b_addr_i (rbuf_b_req.addr),
+      .b_wdata_i(rbuf_b_wdata),
+      .b_rdata_o(rbuf_b_rdata)
+    );
+  end else begin : g_no_rbuf  // absent: no user can reach it (faults, R10)
+    assign rbuf_a_rdata = '0;
+    assign rbuf_b_rdata = '0;
+    logic unused_rbuf;
+    assign unused_rbuf = ^{rbuf_b_req, rbuf_b_wdata, rbuf_b_rdata};
+  end
 
-  bg_scratchpad #(
-    .Words   (AbufWords),
-    .RowWords(AbufRowWords),
-    .AWords  (Wb),
-    .BWords  (AbufPortWords),
-    .BWWords (AbufWriteWords),
-    .AWrite  (1),
-    .ARead   (0),
-    .BWrite  (1),
-    .BRead   (1)
-  ) u_abuf (
-    .clk_i    (clk_i),
-    .a_req_i  (ld_we && ld_buf == BufW'(bitgrid_pkg::BufAbuf)),
-    .a_we_i   (1'b1),
-    .a_addr_i (ld_addr),
-    .a_wdata_i(ld_wdata),
-    .a_rdata_o(),
-    .b_req_i  (abuf_b_req.req),
-    .b_we_i   (abuf_b_req.we),
-    .b_addr_i (abuf_b_req.addr),
-    .b_wdata_i(abuf_b_wdata),
-    .b_rdata_o(abuf_b_rdata)
-  );
+  if (AbufPresent) begin : g_abuf
+    bg_scratchpad #(
+      .Words   (AbufWords),
+      .RowWords(AbufRowWords),
+      .AWords  (Wb),
+      .BWords  (AbufPortWords),
+      .BWWords (AbufWriteWords),
+      .AWrite  (1),
+      .ARead   (0),
+      .BWrite  (1),
+      .BRead   (1)
+    ) u_abuf (
+      .clk_i    (clk_i),
+      .a_req_i  (ld_we && ld_buf == BufW'(bitgrid_pkg::BufAbuf)),
+      .a_we_i   (1'b1),
+      .a_addr_i (ld_addr),
+      .a_wdata_i(ld_wdata),
+      .a_rdata_o(),
+      .b_req_i  (abuf_b_req.req),
+      .b_we_i   (abuf_b_req.we),
+      .b_addr_i (abuf_b_req.addr),
+      .b_wdata_i(abuf_b_wdata),
+      .b_rdata_o(abuf_b_rdata)
+    );
+  end else begin : g_no_abuf  // absent: no user can reach it (faults, R10)
+    assign abuf_b_rdata = '0;
+    logic unused_abuf;
+    assign unused_abuf = ^{abuf_b_req, abuf_b_wdata, abuf_b_rdata};
+  end
 
-  bg_scratchpad #(
-    .Words   (WbufWords),
-    .RowWords(WbufRowWords),
-    .AWords  (Wb),
-    .BWords  (WbufPortWords),
-    .BWWords (WbufWriteWords),
-    .AWrite  (1),
-    .ARead   (0),
-    .BWrite  (0),
-    .BRead   (1)
-  ) u_wbuf (
-    .clk_i    (clk_i),
-    .a_req_i  (ld_we && ld_buf == BufW'(bitgrid_pkg::BufWbuf)),
-    .a_we_i   (1'b1),
-    .a_addr_i (ld_addr),
-    .a_wdata_i(ld_wdata),
-    .a_rdata_o(),
-    .b_req_i  (wbuf_b_req.req),
-    .b_we_i   (wbuf_b_req.we),
-    .b_addr_i (wbuf_b_req.addr),
-    .b_wdata_i(wbuf_b_wdata),
-    .b_rdata_o(wbuf_b_rdata)
-  );
+  if (WbufPresent) begin : g_wbuf
+    bg_scratchpad #(
+      .Words   (WbufWords),
+      .RowWords(WbufRowWords),
+      .AWords  (Wb),
+      .BWords  (WbufPortWords),
+      .BWWords (WbufWriteWords),
+      .AWrite  (1),
+      .ARead   (0),
+      .BWrite  (0),
+      .BRead   (1)
+    ) u_wbuf (
+      .clk_i    (clk_i),
+      .a_req_i  (ld_we && ld_buf == BufW'(bitgrid_pkg::BufWbuf)),
+      .a_we_i   (1'b1),
+      .a_addr_i (ld_addr),
+      .a_wdata_i(ld_wdata),
+      .a_rdata_o(),
+      .b_req_i  (wbuf_b_req.req),
+      .b_we_i   (wbuf_b_req.we),
+      .b_addr_i (wbuf_b_req.addr),
+      .b_wdata_i(wbuf_b_wdata),
+      .b_rdata_o(wbuf_b_rdata)
+    );
+  end else begin : g_no_wbuf  // absent: no user can reach it (faults, R10)
+    assign wbuf_b_rdata = '0;
+    logic unused_wbuf;
+    assign unused_wbuf = ^{wbuf_b_req, wbuf_b_wdata, wbuf_b_rdata};
+  end
 
-  bg_scratchpad #(
-    .Words   (SbufWords),
-    .RowWords(SbufRowWords),
-    .AWords  (Wb),
-    .BWords  (SbufPortWords),
-    .BWWords (SbufWriteWords),
-    .AWrite  (1),
-    .ARead   (0),
-    .BWrite  (0),
-    .BRead   (1)
-  ) u_sbuf (
-    .clk_i    (clk_i),
-    .a_req_i  (ld_we && ld_buf == BufW'(bitgrid_pkg::BufSbuf)),
-    .a_we_i   (1'b1),
-    .a_addr_i (ld_addr),
-    .a_wdata_i(ld_wdata),
-    .a_rdata_o(),
-    .b_req_i  (sbuf_b_req.req),
-    .b_we_i   (sbuf_b_req.we),
-    .b_addr_i (sbuf_b_req.addr),
-    .b_wdata_i(sbuf_b_wdata),
-    .b_rdata_o(sbuf_b_rdata)
-  );
+  if (SbufPresent) begin : g_sbuf
+    bg_scratchpad #(
+      .Words   (SbufWords),
+      .RowWords(SbufRowWords),
+      .AWords  (Wb),
+      .BWords  (SbufPortWords),
+      .BWWords (SbufWriteWords),
+      .AWrite  (1),
+      .ARead   (0),
+      .BWrite  (0),
+      .BRead   (1)
+    ) u_sbuf (
+      .clk_i    (clk_i),
+      .a_req_i  (ld_we && ld_buf == BufW'(bitgrid_pkg::BufSbuf)),
+      .a_we_i   (1'b1),
+      .a_addr_i (ld_addr),
+      .a_wdata_i(ld_wdata),
+      .a_rdata_o(),
+      .b_req_i  (sbuf_b_req.req),
+      .b_we_i   (sbuf_b_req.we),
+      .b_addr_i (sbuf_b_req.addr),
+      .b_wdata_i(sbuf_b_wdata),
+      .b_rdata_o(sbuf_b_rdata)
+    );
+  end else begin : g_no_sbuf  // absent: no user can reach it (faults, R10)
+    assign sbuf_b_rdata = '0;
+    logic unused_sbuf;
+    assign unused_sbuf = ^{sbuf_b_req, sbuf_b_wdata, sbuf_b_rdata};
+  end
 
-  bg_scratchpad #(
-    .Words   (ObufWords),
-    .RowWords(ObufRowWords),
-    .AWords  (Wb),
-    .BWords  (ObufPortWords),
-    .BWWords (ObufWriteWords),
-    .AWrite  (0),
-    .ARead   (1),
-    .BWrite  (1),
-    .BRead   (0)
-  ) u_obuf (
-    .clk_i    (clk_i),
-    .a_req_i  (st_req && st_buf == BufW'(bitgrid_pkg::BufObuf)),
-    .a_we_i   (1'b0),
-    .a_addr_i (st_addr),
-    .a_wdata_i('0),
-    .a_rdata_o(obuf_a_rdata),
-    .b_req_i  (obuf_b_req.req),
-    .b_we_i   (obuf_b_req.we),
-    .b_addr_i (obuf_b_req.addr),
-    .b_wdata_i(obuf_b_wdata),
-    .b_rdata_o()
-  );
+  if (ObufPresent) begin : g_obuf
+    bg_scratchpad #(
+      .Words   (ObufWords),
+      .RowWords(ObufRowWords),
+      .AWords  (Wb),
+      .BWords  (ObufPortWords),
+      .BWWords (ObufWriteWords),
+      .AWrite  (0),
+      .ARead   (1),
+      .BWrite  (1),
+      .BRead   (0)
+    ) u_obuf (
+      .clk_i    (clk_i),
+      .a_req_i  (st_req && st_buf == BufW'(bitgrid_pkg::BufObuf)),
+      .a_we_i   (1'b0),
+      .a_addr_i (st_addr),
+      .a_wdata_i('0),
+      .a_rdata_o(obuf_a_rdata),
+      .b_req_i  (obuf_b_req.req),
+      .b_we_i   (obuf_b_req.we),
+      .b_addr_i (obuf_b_req.addr),
+      .b_wdata_i(obuf_b_wdata),
+      .b_rdata_o()
+    );
+  end else begin : g_no_obuf  // absent: no user can reach it (faults, R10)
+    assign obuf_a_rdata = '0;
+    logic unused_obuf;
+    assign unused_obuf = ^{obuf_b_req, obuf_b_wdata};
+  end
 
-  bg_scratchpad #(
-    .Words   (PbufWords),
-    .RowWords(PbufRowWords),
-    .AWords  (Wb),
-    .BWords  (PbufPortWords),
-    .BWWords (PbufWriteWords),
-    .AWrite  (0),
-    .ARead   (1),
-    .BWrite  (1),
-    .BRead   (1)
-  ) u_pbuf (
-    .clk_i    (clk_i),
-    .a_req_i  (st_req && st_buf == BufW'(bitgrid_pkg::BufPbuf)),
-    .a_we_i   (1'b0),
-    .a_addr_i (st_addr),
-    .a_wdata_i('0),
-    .a_rdata_o(pbuf_a_rdata),
-    .b_req_i  (pbuf_b_req.req),
-    .b_we_i   (pbuf_b_req.we),
-    .b_addr_i (pbuf_b_req.addr),
-    .b_wdata_i(pbuf_b_wdata),
-    .b_rdata_o(pbuf_b_rdata)
-  );
+  if (PbufPresent) begin : g_pbuf
+    bg_scratchpad #(
+      .Words   (PbufWords),
+      .RowWords(PbufRowWords),
+      .AWords  (Wb),
+      .BWords  (PbufPortWords),
+      .BWWords (PbufWriteWords),
+      .AWrite  (0),
+      .ARead   (1),
+      .BWrite  (1),
+      .BRead   (1)
+    ) u_pbuf (
+      .clk_i    (clk_i),
+      .a_req_i  (st_req && st_buf == BufW'(bitgrid_pkg::BufPbuf)),
+      .a_we_i   (1'b0),
+      .a_addr_i (st_addr),
+      .a_wdata_i('0),
+      .a_rdata_o(pbuf_a_rdata),
+      .b_req_i  (pbuf_b_req.req),
+      .b_we_i   (pbuf_b_req.we),
+      .b_addr_i (pbuf_b_req.addr),
+      .b_wdata_i(pbuf_b_wdata),
+      .b_rdata_o(pbuf_b_rdata)
+    );
+  end else begin : g_no_pbuf  // absent: no user can reach it (faults, R10)
+    assign pbuf_a_rdata = '0;
+    assign pbuf_b_rdata = '0;
+    logic unused_pbuf;
+    assign unused_pbuf = ^{pbuf_b_req, pbuf_b_wdata, pbuf_b_rdata};
+  end
 
   /* verilator lint_on PINCONNECTEMPTY */
 

@@ -172,6 +172,13 @@ TEST_F(Cli, KAboveHardwareMaximum) {
 TEST_F(Cli, BitsNotMultipleOf64) {
   expect_error("run " + config().string() + " --set workload.bits=100", "multiple of 64");
 }
+// A workload on a machine that leaves its engine out is refused before anything runs.
+TEST_F(Cli, EngineLeftOut) {
+  expect_error("run " + config().string() + " --set hardware.has_hamtopk=0 --set hardware.has_bitmac=1",
+               "needs the hamtopk engine (hamtopk at instruction");
+  expect_error("run " + config().string() + " --set hardware.has_hamtopk=0 --set hardware.has_bitmac=0",
+               "every has_<engine> parameter is 0");
+}
 TEST_F(Cli, ZeroLanes) {
   expect_error("run " + config().string() + " --set hardware.ham_lanes=0", "ham_lanes: 0 is below the minimum 1");
 }

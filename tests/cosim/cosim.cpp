@@ -167,7 +167,11 @@ int main(int argc, char** argv) {
       c.seed = s;
       c.hw_index = static_cast<size_t>(s % hws.size());
       const HwConfig& hw = hws[c.hw_index];
-      if (s % 3 != 0 && (s / 3) % 2 == 1) {
+      // A third compiled models (on machines with the MAC array), a third compiled Hamming workloads (with
+      // the Hamming engine), a third hand-built programs.
+      const bool has_mac = isa::engine_present(isa::kEngineBitmac, hw),
+                 has_ham = isa::engine_present(isa::kEngineHamtopk, hw);
+      if (s % 3 != 0 && has_mac && ((s / 3) % 2 == 1 || !has_ham)) {
         c.kind = Case::kCompiled;
         c.linear = true;
         c.lq = random_model(rng, hw);

@@ -1,4 +1,4 @@
-// rtl/board/bg_board.sv with configs/hw/tiny.yaml's configured package (ClksPerBit 4; the -G value and the
+// rtl/board/bg_board.sv with a config's configured package (BG_HW_YAML: configs/hw/up5k.yaml) (ClksPerBit 4; the -G value and the
 // config of tests/rtl/CMakeLists.txt), driven only through its UART pins with the protocol of
 // docs/BOARD.md: identify, memory write/read, program load, errors, and runs. A run's reply (status,
 // causes, cycles, per-queue busy cycles, DRAM statistics) must equal the SystemC model's result for the
@@ -33,7 +33,7 @@ constexpr uint32_t kProgInsns = 256;        // and ProgInsns
 using Bytes = std::vector<uint8_t>;
 namespace isa = bitgrid::isa;
 
-bitgrid::HwConfig tiny() { return bitgrid::HwConfig::from_yaml(YAML::LoadFile(BG_HW_YAML), BG_HW_YAML); }
+bitgrid::HwConfig board_hw() { return bitgrid::HwConfig::from_yaml(YAML::LoadFile(BG_HW_YAML), BG_HW_YAML); }
 
 void put_u32(Bytes& b, uint32_t v) {
   for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
@@ -122,7 +122,7 @@ class BoardTest : public ::testing::Test {
  protected:
   bgtest::Clocked<Vdut> sim;
   Host host{sim};
-  bitgrid::HwConfig hw = tiny();
+  bitgrid::HwConfig hw = board_hw();
   unsigned beat = static_cast<unsigned>(hw.dram_bytes_per_cycle);
 
   static void SetUpTestSuite() { setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1); }

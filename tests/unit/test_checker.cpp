@@ -122,6 +122,46 @@ TEST(Checker, IssueFaults) {
   EXPECT_EQ(fault_names(bit(isa::Fault::kBadBuffer) | bit(isa::Fault::kTokenOverflow)), "token_overflow, bad_buffer");
 }
 
+// A machine that leaves an engine out (has_<engine> = 0): its opcodes are unknown_opcode, transfers into
+// the buffers only it uses are bad_buffer, and the checker says which parameter did it.
+TEST(Checker, AbsentEngineFaults) {
+  auto bit = [](isa::Fault f) { return 1u << static_cast<int>(f); };
+  HwConfig full, no_mac, no_ham;
+  no_mac.has_bitmac = 0;
+  no_ham.has_hamtopk = 0;
+  Insn gemm, ham;
+  gemm.set(isa::kOpcodeField, static_cast<uint64_t>(isa::Op::kGemm));
+  ham.set(isa::kOpcodeField, static_cast<uint64_t>(isa::Op::kHamtopk));
+  EXPECT_EQ(issue_faults(gemm, full), 0u);
+  EXPECT_EQ(issue_faults(gemm, no_mac), bit(isa::Fault::kUnknownOpcode));
+  EXPECT_EQ(issue_faults(ham, no_mac), 0u);
+  EXPECT_EQ(issue_faults(ham, no_ham), bit(isa::Fault::kUnknownOpcode));
+  EXPECT_EQ(issue_faults(make_load(isa::Buf::kAbuf, 0, 4, 0), full), 0u);
+  EXPECT_EQ(issue_faults(make_load(isa::Buf::kAbuf, 0, 4, 0), no_mac), bit(isa::Fault::kBadBuffer));
+  EXPECT_EQ(issue_faults(make_store(isa::Buf::kPbuf, 0, 4, 0), no_mac), bit(isa::Fault::kBadBuffer));
+  EXPECT_EQ(issue_faults(make_load(isa::Buf::kQbuf, 0, 4, 0), no_mac), 0u);
+  EXPECT_EQ(issue_faults(make_load(isa::Buf::kQbuf, 0, 4, 0), no_ham), bit(isa::Fault::kBadBuffer));
+  EXPECT_EQ(issue_faults(make_load(isa::Buf::kAbuf, 0, 0, 0), no_mac), 0u);  // moves nothing
+  EXPECT_TRUE(has(check_insn(gemm, no_mac, 1 << 20), "gemm needs the bitmac engine"));
+  EXPECT_TRUE(has(check_insn(gemm, no_mac, 1 << 20), "has_bitmac: 0"));
+  const std::string why = check_insn(make_load(isa::Buf::kAbuf, 0, 4, 0), no_mac, 1 << 20);
+  EXPECT_TRUE(has(why, "load can only fill qbuf, dbuf on this machine")) << why;
+  EXPECT_TRUE(has(why, "abuf is left out with its engines")) << why;
+  EXPECT_TRUE(isa::buf_present(static_cast<uint64_t>(isa::Buf::kRbuf), no_mac));
+  EXPECT_FALSE(isa::buf_present(static_cast<uint64_t>(isa::Buf::kRbuf), no_ham));
+  EXPECT_FALSE(isa::buf_present(static_cast<uint64_t>(isa::Buf::kObuf), no_mac));
+  // A whole program is refused for the engine first, before the loads into its buffers.
+  Program p;
+  p.insns = {make_load(isa::Buf::kAbuf, 0, 4, 0), gemm, make_finish()};
+  try {
+    check_program(p, no_mac, 1 << 20);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_TRUE(has(e.what(), "needs the bitmac engine (gemm at instruction 1)")) << e.what();
+    EXPECT_TRUE(has(e.what(), "has_bitmac: 0")) << e.what();
+  }
+}
+
 // The functional executor stops at the first instruction that faults, as the machine does.
 TEST(Checker, ExecutorStopsAtAFault) {
   HwConfig hw;

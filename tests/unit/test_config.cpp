@@ -44,6 +44,12 @@ TEST(HwConfig, BadValuesNameKeyAndLimit) {
   EXPECT_TRUE(has(hw_error("max_code_bits: 100"), "not a multiple of 64"));
   EXPECT_TRUE(has(hw_error("dram_burst_bytes: 16"), "smaller than one beat"));
   EXPECT_EQ(hw_error("ham_lanes: 4\ntopk_max: 10"), "");
+  EXPECT_TRUE(has(hw_error("has_bitmac: 2"), "hw.yaml.has_bitmac: 2 is above the maximum 1"));
+  EXPECT_TRUE(has(hw_error("has_bitmac: 0\nhas_hamtopk: 0"), "the machine needs an engine"));
+  // An absent engine's parameters are not its checks' business any more: a MAC array too large for its
+  // buffers is fine when the machine leaves the array out.
+  EXPECT_TRUE(has(hw_error("mac_rows: 64\nmac_cols: 64\nwbuf_kib: 1"), "wbuf_kib"));
+  EXPECT_EQ(hw_error("has_bitmac: 0\nmac_rows: 64\nmac_cols: 64\nwbuf_kib: 1"), "");
 }
 
 TEST(HwConfig, RtlOverridesCoverEveryParameter) {

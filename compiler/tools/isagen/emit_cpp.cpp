@@ -181,7 +181,20 @@ std::string emit_cpp_header(const Isa& isa) {
   for (size_t i = 0; i < isa.engines.size(); ++i)
     h << "    case " << i << ":\n      return static_cast<double>(" << expr_cpp(isa.engines[i].peak_expr, "p.")
       << ");\n";
-  h << "  }\n  return 0;\n}\n\n";
+  h << "  }\n  return 0;\n}\n";
+  h << "// Whether the machine has an engine (its has_<engine> parameter).\n"
+       "inline bool engine_present(int engine, const HwParams& p) {\n  switch (engine) {\n";
+  for (size_t i = 0; i < isa.engines.size(); ++i)
+    h << "    case " << i << ":\n      return p." << isa.engines[i].has_param() << " != 0;\n";
+  h << "  }\n  return false;\n}\n";
+  h << "// Whether the machine has a buffer: some engine that uses it is present.\n"
+       "inline bool buf_present(uint64_t b, const HwParams& p) {\n  switch (b) {\n";
+  for (const auto& b : isa.buffers) {
+    h << "    case " << b.id << ":\n      return false";
+    for (const auto& u : b.uses) h << " || p." << isa.engines[static_cast<size_t>(u.engine)].has_param() << " != 0";
+    h << ";\n";
+  }
+  h << "  }\n  return false;\n}\n\n";
 
   // ---------------------------------------------------------------- weight datatypes
   {

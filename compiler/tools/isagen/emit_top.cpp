@@ -134,6 +134,25 @@ std::string emit_sv_top(const Isa& isa) {
     v << "  localparam int unsigned " << n << "Words     = " << camel(b.size_param)
       << " * 128;  // KiB of 64-bit words\n";
   }
+  v << "  // Presence (the has_<engine> parameters): an absent engine and the buffers only it uses are left out;\n"
+       "  // its opcodes and DMA transfers to its buffers are machine faults (R10).\n";
+  {
+    std::string eng;
+    for (size_t ei = isa.engines.size(); ei-- > 0;)
+      eng += std::string(eng.empty() ? "" : ", ") + camel(isa.engines[ei].has_param()) + " != 0";
+    v << "  localparam logic [NE-1:0] EnginePresent = {" << eng << "};  // bit e: engine e\n";
+    std::string bufs;
+    for (const auto& b : isa.buffers) {
+      std::string users;
+      for (const auto& u : b.uses)
+        users += std::string(users.empty() ? "" : " || ") +
+                 camel(isa.engines[static_cast<size_t>(u.engine)].has_param()) + " != 0";
+      v << "  localparam bit " << camel(b.name) << "Present = " << (users.empty() ? "1'b0" : users) << ";\n";
+    }
+    for (size_t bi = isa.buffers.size(); bi-- > 0;)
+      bufs += std::string(bufs.empty() ? "" : ", ") + camel(isa.buffers[bi].name) + "Present";
+    v << "  localparam logic [bitgrid_pkg::NumBufs-1:0] BufPresent = {" << bufs << "};  // bit b: buffer b\n";
+  }
   v << "\n";
 
   // ---- controller and observation signals
@@ -206,7 +225,8 @@ std::string emit_sv_top(const Isa& isa) {
   bg_load_unit #(
     .BeatWords     (Wb),
     .BurstBeats    (BurstBeats),
-    .MaxOutstanding(DmaMaxOutstanding)
+    .MaxOutstanding(DmaMaxOutstanding),
+    .BufPresent    (BufPresent)
   ) u_load_unit (
     .clk_i         (clk_i),
     .rst_ni        (rst_ni),
@@ -234,7 +254,8 @@ std::string emit_sv_top(const Isa& isa) {
   logic [Wb*64-1:0] st_rdata;
 
   bg_store_unit #(
-    .BeatWords(Wb)
+    .BeatWords (Wb),
+    .BufPresent(BufPresent)
   ) u_store_unit (
     .clk_i     (clk_i),
     .rst_ni    (rst_ni),
@@ -258,7 +279,8 @@ std::string emit_sv_top(const Isa& isa) {
   logic [NE-1:0] eng_start, eng_last;
 
   bg_compute_unit #(
-    .NumEngines(NE)
+    .NumEngines   (NE),
+    .EnginePresent(EnginePresent)
   ) u_compute_unit (
     .clk_i     (clk_i),
     .rst_ni    (rst_ni),
@@ -297,7 +319,8 @@ std::string emit_sv_top(const Isa& isa) {
       if (u->write)
         v << "  logic [" << camel(b.name) << "WriteWords*64-1:0] " << e.name << "_" << b.name << "_wdata;\n";
     }
-    v << "\n  " << e.rtl_module << " #(\n";
+    std::ostringstream iv;  // the instance, indented into the generate block below
+    iv << "  " << e.rtl_module << " #(\n";
     std::vector<std::string> conns;
     for (const auto& p : e.rtl_params) conns.push_back("." + camel(p) + "(" + camel(p) + ")");
     for (const auto& bn : e.buffers) {
@@ -310,9 +333,9 @@ std::string emit_sv_top(const Isa& isa) {
     for (const auto& c : conns) w = std::max(w, c.find('('));
     for (size_t i = 0; i < conns.size(); ++i) {
       const size_t p = conns[i].find('(');
-      v << "    " << pad(conns[i].substr(0, p), w) << conns[i].substr(p) << (i + 1 < conns.size() ? "," : "") << "\n";
+      iv << "    " << pad(conns[i].substr(0, p), w) << conns[i].substr(p) << (i + 1 < conns.size() ? "," : "") << "\n";
     }
-    v << "  ) u_" << e.name << " (\n";
+    iv << "  ) u_" << e.name << " (\n";
     std::vector<std::pair<std::string, std::string>> pc = {{"clk_i", "clk_i"},
                                                            {"rst_ni", "rst_ni"},
                                                            {"start_i", "eng_start[" + std::to_string(ei) + "]"},
@@ -330,8 +353,25 @@ std::string emit_sv_top(const Isa& isa) {
     w = 0;
     for (const auto& x : pc) w = std::max(w, x.first.size());
     for (size_t i = 0; i < pc.size(); ++i)
-      v << "    ." << pad(pc[i].first, w) << "(" << pc[i].second << ")" << (i + 1 < pc.size() ? "," : "") << "\n";
-    v << "  );\n\n";
+      iv << "    ." << pad(pc[i].first, w) << "(" << pc[i].second << ")" << (i + 1 < pc.size() ? "," : "") << "\n";
+    iv << "  );\n";
+    const std::string has = camel(e.has_param());
+    v << "\n  if (" << has << " != 0) begin : g_" << e.name << "\n";
+    {
+      std::istringstream lines(iv.str());
+      for (std::string l; std::getline(lines, l);) v << (l.empty() ? "" : "  ") << l << "\n";
+    }
+    v << "  end else begin : g_no_" << e.name << "  // absent: quiet ports, never finishes (never started)\n";
+    for (const auto& bn : e.buffers) {
+      const Buffer& b = *isa.buffer(bn);
+      bool wr = false;
+      for (const auto& x : b.uses)
+        if (x.engine == static_cast<int>(ei)) wr = x.write;
+      v << "    assign " << e.name << "_" << bn << "_req = '0;\n";
+      if (wr) v << "    assign " << e.name << "_" << bn << "_wdata = '0;\n";
+    }
+    v << "    assign eng_last[" << ei << "] = 1'b0;\n";
+    v << "    logic unused_start;\n    assign unused_start = eng_start[" << ei << "];\n  end\n\n";
   }
 
   // ---- request multiplexing per buffer
@@ -370,25 +410,39 @@ std::string emit_sv_top(const Isa& isa) {
     const std::string n = camel(b.name);
     const bool ld = b.dma == "load", st = b.dma == "store";
     const std::string sel = "BufW'(bitgrid_pkg::Buf" + n + ")";
-    v << "  bg_scratchpad #(\n    .Words   (" << n << "Words),\n    .RowWords(" << n << "RowWords),\n"
-      << "    .AWords  (Wb),\n    .BWords  (" << n << "PortWords),\n    .BWWords (" << n << "WriteWords),\n"
-      << "    .AWrite  (" << (ld ? 1 : 0) << "),\n"
-      << "    .ARead   (" << (st ? 1 : 0) << "),\n    .BWrite  (" << (b.engine_writes() ? 1 : 0) << "),\n"
-      << "    .BRead   (" << (b.engine_reads() ? 1 : 0) << ")\n  ) u_" << b.name << " (\n";
-    v << "    .clk_i    (clk_i),\n";
+    std::ostringstream iv;  // the instance, indented into the generate block below
+    iv << "  bg_scratchpad #(\n    .Words   (" << n << "Words),\n    .RowWords(" << n << "RowWords),\n"
+       << "    .AWords  (Wb),\n    .BWords  (" << n << "PortWords),\n    .BWWords (" << n << "WriteWords),\n"
+       << "    .AWrite  (" << (ld ? 1 : 0) << "),\n"
+       << "    .ARead   (" << (st ? 1 : 0) << "),\n    .BWrite  (" << (b.engine_writes() ? 1 : 0) << "),\n"
+       << "    .BRead   (" << (b.engine_reads() ? 1 : 0) << ")\n  ) u_" << b.name << " (\n";
+    iv << "    .clk_i    (clk_i),\n";
     if (ld) {
-      v << "    .a_req_i  (ld_we && ld_buf == " << sel << "),\n    .a_we_i   (1'b1),\n    .a_addr_i (ld_addr),\n"
-        << "    .a_wdata_i(ld_wdata),\n    .a_rdata_o(),\n";
+      iv << "    .a_req_i  (ld_we && ld_buf == " << sel << "),\n    .a_we_i   (1'b1),\n    .a_addr_i (ld_addr),\n"
+         << "    .a_wdata_i(ld_wdata),\n    .a_rdata_o(),\n";
     } else if (st) {
-      v << "    .a_req_i  (st_req && st_buf == " << sel << "),\n    .a_we_i   (1'b0),\n    .a_addr_i (st_addr),\n"
-        << "    .a_wdata_i('0),\n    .a_rdata_o(" << b.name << "_a_rdata),\n";
+      iv << "    .a_req_i  (st_req && st_buf == " << sel << "),\n    .a_we_i   (1'b0),\n    .a_addr_i (st_addr),\n"
+         << "    .a_wdata_i('0),\n    .a_rdata_o(" << b.name << "_a_rdata),\n";
     } else {
-      v << "    .a_req_i  (1'b0),\n    .a_we_i   (1'b0),\n    .a_addr_i ('0),\n    .a_wdata_i('0),\n"
-        << "    .a_rdata_o(),\n";
+      iv << "    .a_req_i  (1'b0),\n    .a_we_i   (1'b0),\n    .a_addr_i ('0),\n    .a_wdata_i('0),\n"
+         << "    .a_rdata_o(),\n";
     }
-    v << "    .b_req_i  (" << b.name << "_b_req.req),\n    .b_we_i   (" << b.name << "_b_req.we),\n"
-      << "    .b_addr_i (" << b.name << "_b_req.addr),\n    .b_wdata_i(" << b.name << "_b_wdata),\n"
-      << "    .b_rdata_o(" << (b.engine_reads() ? b.name + "_b_rdata" : std::string()) << ")\n  );\n\n";
+    iv << "    .b_req_i  (" << b.name << "_b_req.req),\n    .b_we_i   (" << b.name << "_b_req.we),\n"
+       << "    .b_addr_i (" << b.name << "_b_req.addr),\n    .b_wdata_i(" << b.name << "_b_wdata),\n"
+       << "    .b_rdata_o(" << (b.engine_reads() ? b.name + "_b_rdata" : std::string()) << ")\n  );\n";
+    v << "  if (" << n << "Present) begin : g_" << b.name << "\n";
+    {
+      std::istringstream lines(iv.str());
+      for (std::string l; std::getline(lines, l);) v << (l.empty() ? "" : "  ") << l << "\n";
+    }
+    v << "  end else begin : g_no_" << b.name << "  // absent: no user can reach it (faults, R10)\n";
+    std::string sink = b.name + "_b_req, " + b.name + "_b_wdata";
+    if (st) v << "    assign " << b.name << "_a_rdata = '0;\n";
+    if (b.engine_reads()) {
+      v << "    assign " << b.name << "_b_rdata = '0;\n";
+      sink += ", " + b.name + "_b_rdata";
+    }
+    v << "    logic unused_" << b.name << ";\n    assign unused_" << b.name << " = ^{" << sink << "};\n  end\n\n";
   }
   v << "  /* verilator lint_on PINCONNECTEMPTY */\n";
 

@@ -404,6 +404,18 @@ Isa load_isa(const std::string& spine_path, const std::string& repo_root) {
     for (const auto& other : isa.engines)
       if (other.name == e.name) fail(w + ".engine", "engine " + e.name + " is defined twice");
     const int ei = static_cast<int>(isa.engines.size());
+    {  // every engine has a presence parameter: a config may leave the engine (and the buffers only it uses) out
+      Param has;
+      has.name = "has_" + e.name;
+      has.doc = "1: the machine has the " + e.name +
+                " engine; 0 leaves it and the buffers only it uses out (its opcodes are unknown_opcode faults)";
+      has.owner = e.name;
+      has.def = 1;
+      has.min = 0;
+      has.max = 1;
+      isa.params.push_back(has);
+      e.params.push_back(has.name);
+    }
     if (n["params"])
       for (size_t i = 0; i < n["params"].size(); ++i) {
         isa.params.push_back(read_param(n["params"][i], w + ".params[" + std::to_string(i) + "]", e.name));

@@ -67,6 +67,7 @@ struct Engine {
   std::string rtl_module;
   std::vector<std::string> rtl_params;  // parameter names passed to the module
   std::vector<std::string> rtl_files;
+  std::string has_param() const { return "has_" + name; }  // its presence parameter (0 or 1)
 };
 
 struct Fault {

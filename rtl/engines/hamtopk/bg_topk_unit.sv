@@ -31,7 +31,8 @@ module bg_topk_unit #(
   output logic [63:0]              head_o        // slot 0
 );
 
-  localparam logic [63:0] Empty = '1;
+  // all ones: Yosys 0.23 reads a '1 parameter value as 64'h1 (caught by the gate-level cosim)
+  localparam logic [63:0] Empty = {64{1'b1}};
   localparam int unsigned CntW = $clog2(HamLanes + 1);           // 0..HamLanes
   localparam int unsigned PosW = $clog2(TopkMax + HamLanes + 1);  // 0..TopkMax+HamLanes
 

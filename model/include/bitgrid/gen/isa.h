@@ -28,8 +28,8 @@ constexpr std::array<const char*, 4> kFaultNames = {"token_overflow", "bad_token
 constexpr std::array<const char*, 4> kFaultDocs = {
     "a token push took a counter above token_max",
     "a token flag towards a queue that does not exist (load pop_prev/push_prev, store pop_next/push_next)",
-    "an opcode that is neither a spine instruction nor an engine's",
-    "a load into a buffer the load DMA may not fill, or a store from one the store DMA may not drain"};
+    "an opcode that is neither a spine instruction nor the opcode of an engine the machine has",
+    "a load into a buffer the load DMA may not fill, or a store from one the store DMA may not drain, or either naming a buffer the machine leaves out"};
 
 // ---- hardware parameters: defaults and legal ranges (checked by bitgrid::HwConfig) ----
 struct ParamDef {
@@ -43,13 +43,14 @@ struct ParamDef {
   const char* owner;  // "spine" or the engine that declares it
   const char* doc;
 };
-constexpr std::array<ParamDef, 21> kParams = {{
+constexpr std::array<ParamDef, 23> kParams = {{
     {"dram_bytes_per_cycle", "DramBytesPerCycle", 32, 8, 256, true, 0, "spine", "DRAM data-bus width = one beat, bytes per cycle"},
     {"dram_latency", "DramLatency", 100, 1, 10000, false, 0, "spine", "cycles from a request to its first data beat (reads) or its bus slot (writes)"},
     {"dram_burst_bytes", "DramBurstBytes", 256, 8, 4096, true, 0, "spine", "largest read request the DMA issues, bytes"},
     {"dma_max_outstanding", "DmaMaxOutstanding", 16, 1, 64, false, 0, "spine", "read bursts in flight per load unit"},
     {"queue_depth", "QueueDepth", 8, 2, 64, true, 0, "spine", "entries per instruction queue"},
     {"token_max", "TokenMax", 255, 1, 255, false, 0, "spine", "largest value a dependency-token counter holds"},
+    {"has_hamtopk", "HasHamtopk", 1, 0, 1, false, 0, "hamtopk", "1: the machine has the hamtopk engine; 0 leaves it and the buffers only it uses out (its opcodes are unknown_opcode faults)"},
     {"ham_lanes", "HamLanes", 8, 1, 64, true, 0, "hamtopk", "database codes compared in parallel"},
     {"ham_bits_per_lane", "HamBitsPerLane", 64, 64, 512, true, 0, "hamtopk", "code bits each lane XORs and popcounts per cycle"},
     {"max_code_bits", "MaxCodeBits", 1024, 64, 2048, false, 64, "hamtopk", "longest code the machine accepts"},
@@ -57,6 +58,7 @@ constexpr std::array<ParamDef, 21> kParams = {{
     {"qbuf_kib", "QbufKib", 16, 1, 4096, false, 0, "hamtopk", "query buffer size, KiB"},
     {"dbuf_kib", "DbufKib", 256, 1, 8192, false, 0, "hamtopk", "database buffer size, KiB"},
     {"rbuf_kib", "RbufKib", 64, 1, 4096, false, 0, "hamtopk", "result/top-k-state buffer size, KiB"},
+    {"has_bitmac", "HasBitmac", 1, 0, 1, false, 0, "bitmac", "1: the machine has the bitmac engine; 0 leaves it and the buffers only it uses out (its opcodes are unknown_opcode faults)"},
     {"mac_rows", "MacRows", 16, 8, 64, true, 0, "bitmac", "reduction lanes (k) of the array: activations multiplied in parallel per output channel"},
     {"mac_cols", "MacCols", 16, 8, 64, true, 0, "bitmac", "output channels (n) of the array"},
     {"mac_parallel", "MacParallel", 0, 0, 1, false, 0, "bitmac", "1: bit-parallel baseline, each PE multiplies a whole weight per cycle (one term per weight for every datatype)"},
@@ -74,6 +76,7 @@ struct HwParams {
   long dma_max_outstanding = 16;
   long queue_depth = 8;
   long token_max = 255;
+  long has_hamtopk = 1;
   long ham_lanes = 8;
   long ham_bits_per_lane = 64;
   long max_code_bits = 1024;
@@ -81,6 +84,7 @@ struct HwParams {
   long qbuf_kib = 16;
   long dbuf_kib = 256;
   long rbuf_kib = 64;
+  long has_bitmac = 1;
   long mac_rows = 16;
   long mac_cols = 16;
   long mac_parallel = 0;
@@ -98,6 +102,7 @@ struct HwParams {
     f("dma_max_outstanding", dma_max_outstanding);
     f("queue_depth", queue_depth);
     f("token_max", token_max);
+    f("has_hamtopk", has_hamtopk);
     f("ham_lanes", ham_lanes);
     f("ham_bits_per_lane", ham_bits_per_lane);
     f("max_code_bits", max_code_bits);
@@ -105,6 +110,7 @@ struct HwParams {
     f("qbuf_kib", qbuf_kib);
     f("dbuf_kib", dbuf_kib);
     f("rbuf_kib", rbuf_kib);
+    f("has_bitmac", has_bitmac);
     f("mac_rows", mac_rows);
     f("mac_cols", mac_cols);
     f("mac_parallel", mac_parallel);
@@ -122,6 +128,7 @@ struct HwParams {
     f("dma_max_outstanding", dma_max_outstanding);
     f("queue_depth", queue_depth);
     f("token_max", token_max);
+    f("has_hamtopk", has_hamtopk);
     f("ham_lanes", ham_lanes);
     f("ham_bits_per_lane", ham_bits_per_lane);
     f("max_code_bits", max_code_bits);
@@ -129,6 +136,7 @@ struct HwParams {
     f("qbuf_kib", qbuf_kib);
     f("dbuf_kib", dbuf_kib);
     f("rbuf_kib", rbuf_kib);
+    f("has_bitmac", has_bitmac);
     f("mac_rows", mac_rows);
     f("mac_cols", mac_cols);
     f("mac_parallel", mac_parallel);
@@ -267,6 +275,38 @@ inline double engine_peak_per_cycle(int engine, const HwParams& p) {
       return static_cast<double>(p.mac_rows * p.mac_cols);
   }
   return 0;
+}
+// Whether the machine has an engine (its has_<engine> parameter).
+inline bool engine_present(int engine, const HwParams& p) {
+  switch (engine) {
+    case 0:
+      return p.has_hamtopk != 0;
+    case 1:
+      return p.has_bitmac != 0;
+  }
+  return false;
+}
+// Whether the machine has a buffer: some engine that uses it is present.
+inline bool buf_present(uint64_t b, const HwParams& p) {
+  switch (b) {
+    case 0:
+      return false || p.has_hamtopk != 0;
+    case 1:
+      return false || p.has_hamtopk != 0;
+    case 2:
+      return false || p.has_hamtopk != 0;
+    case 3:
+      return false || p.has_bitmac != 0;
+    case 4:
+      return false || p.has_bitmac != 0;
+    case 5:
+      return false || p.has_bitmac != 0;
+    case 6:
+      return false || p.has_bitmac != 0;
+    case 7:
+      return false || p.has_bitmac != 0;
+  }
+  return false;
 }
 
 // ---- weight datatypes (engine bitmac, configs/isa/engines/bitmac.yaml) ----
