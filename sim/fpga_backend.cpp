@@ -229,8 +229,15 @@ class Board {
     const auto deadline = Clock::now() + to_duration(kIdentifyTimeout);
     send({'I'}, deadline, "'I'");
     uint8_t r[18];
-    head(r[0], 'I', "'I'", deadline, kIdentifyTimeout);
-    s_.read_exact(r + 1, sizeof r - 1, deadline, kIdentifyTimeout, "'I'");
+    try {
+      head(r[0], 'I', "'I'", deadline, kIdentifyTimeout);
+      s_.read_exact(r + 1, sizeof r - 1, deadline, kIdentifyTimeout, "'I'");
+    } catch (const Error& e) {
+      const std::string m = e.what();
+      if (m.find("did not answer") == std::string::npos && m.find("stopped after") == std::string::npos) throw;
+      throw Error(m + " (a board with its bitstream, at " + std::to_string(s_.baud()) +
+                  " baud? one left in the middle of a command needs a reset)");
+    }
     if (r[17] != 'K')
       throw Error("board on " + s_.path() + ": the 'I' reply does not end with 'K' (" + byte_text(r[17]) + ")");
     if (r[1] != kProtocolVersion)
