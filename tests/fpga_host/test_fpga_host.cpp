@@ -42,7 +42,7 @@ std::string slurp(const fs::path& p) {
 // bitgrid-board-sim as a child process; its pty path is the first line of its stdout.
 class BoardSim {
  public:
-  BoardSim() {
+  explicit BoardSim(const std::string& link = "") {
     int fds[2];
     if (pipe(fds) != 0) return;
     pid_ = fork();
@@ -50,7 +50,10 @@ class BoardSim {
       dup2(fds[1], 1);
       close(fds[0]);
       close(fds[1]);
-      execl(BITGRID_BOARD_SIM, BITGRID_BOARD_SIM, static_cast<char*>(nullptr));
+      if (link.empty())
+        execl(BITGRID_BOARD_SIM, BITGRID_BOARD_SIM, static_cast<char*>(nullptr));
+      else
+        execl(BITGRID_BOARD_SIM, BITGRID_BOARD_SIM, "--link", link.c_str(), static_cast<char*>(nullptr));
       _exit(127);
     }
     close(fds[1]);
@@ -71,6 +74,17 @@ class BoardSim {
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
   }
   const std::string& port() const { return port_; }
+  // CPU time (user + system, clock ticks) the process has used so far.
+  long cpu_ticks() const {
+    std::ifstream f("/proc/" + std::to_string(pid_) + "/stat");
+    std::string all((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    std::istringstream rest(all.substr(all.rfind(')') + 2));  // fields from 3 (state) on
+    std::string x;
+    long ut = 0, st = 0;
+    for (int i = 3; i <= 13; ++i) rest >> x;
+    rest >> ut >> st;
+    return ut + st;
+  }
 
  private:
   pid_t pid_ = -1;
@@ -232,6 +246,26 @@ TEST_F(Fpga, BadInput) {
   // The board is still in step after all that.
   const json f = report("run " + cfg + fpga(), "o_after");
   EXPECT_EQ(f["verified"], true);
+}
+
+// --link makes a symlink to the pty; the board sim uses no CPU while idle (after a job); SIGTERM ends it
+// and removes the link.
+TEST_F(Fpga, BoardSimLinkIdleAndSigterm) {
+  board.reset();
+  const fs::path link = dir / "tty";
+  board = std::make_unique<BoardSim>(link.string());
+  ASSERT_TRUE(fs::is_symlink(link));
+  EXPECT_EQ(fs::read_symlink(link).string(), board->port());
+  const Result r = run("run " + config().string() + " --backend fpga --port " + link.string() + " --out " +
+                       (dir / "o").string() + " --quiet");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  usleep(200000);
+  const long t0 = board->cpu_ticks();
+  usleep(1000000);
+  EXPECT_LE(board->cpu_ticks() - t0, 2) << "bitgrid-board-sim burns CPU while idle";
+  EXPECT_EQ(board->stop(), 0);
+  EXPECT_FALSE(fs::exists(link) || fs::is_symlink(link));
+  board.reset();
 }
 
 // No board answering on a tty: a pty whose other end nobody serves.
