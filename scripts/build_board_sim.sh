@@ -49,7 +49,7 @@ source "$ROOT/scripts/model_lib.sh"
 bitgrid_configured_pkg "$HW" "$OUT/pkg/bitgrid_pkg.sv" || exit 1
 bitgrid_board_files "$OUT/pkg/bitgrid_pkg.sv" || exit 1
 
-# The config hash, from the same C++ the host uses.
+# The config hash, from the same C++ the host uses (built here, next to the simulator).
 bitgrid_model_lib "$OUT" || die "the model library could not be built"
 "$CXX" -std=c++17 -O1 "${BITGRID_MODEL_INC[@]}" ${BITGRID_EXTRA_FLAGS:-} "$ROOT/sim/config_hash_main.cpp" \
   "$BITGRID_MODEL_LIB_PATH" -lyaml-cpp -lfmt -lpthread -o "$HASH_EXE" || die "building bitgrid-config-hash failed"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The model library (model/src/*.cpp) for the scripts that build simulators outside CMake
+# The model library (model/src/*.cpp, model/src/engines/*.cpp) for the scripts that build simulators outside CMake
 # (scripts/build_rtl_sim.sh, scripts/build_board_sim.sh). Source it, then
 #
 #   bitgrid_model_lib OUTDIR    sets BITGRID_MODEL_LIB_PATH: $BITGRID_MODEL_LIB when set (the CMake build
@@ -22,8 +22,9 @@ bitgrid_model_lib() {
   mkdir -p "$out/model"
   BITGRID_MODEL_LIB_PATH="$out/model/libbitgrid_model.a"
   local objs=() pids=()
-  for src in "$BITGRID_MODEL_ROOT"/model/src/*.cpp; do
-    obj="$out/model/$(basename "${src%.cpp}").o"
+  # the sources of model/CMakeLists.txt: model/src/*.cpp and model/src/engines/*.cpp
+  for src in "$BITGRID_MODEL_ROOT"/model/src/*.cpp "$BITGRID_MODEL_ROOT"/model/src/engines/*.cpp; do
+    obj="$out/model/$(basename "$(dirname "$src")")_$(basename "${src%.cpp}").o"
     objs+=("$obj")
     if [ ! -f "$obj" ] || [ -n "$(find "$src" "$BITGRID_MODEL_ROOT/model/include" -newer "$obj" -type f | head -1)" ]; then
       "$cxx" -std=c++17 -O2 -g0 "${BITGRID_MODEL_INC[@]}" -c "$src" -o "$obj" &
