@@ -28,8 +28,9 @@ PKGS=(
   zlib1g-dev            # Verilator's FST tracing: verilated_fst_c.h -> gtkwave/fstapi.h includes zlib.h, and
                         # Debian's verilator does not depend on it (missing on a minimal system)
   yosys                 # synthesis tests (scripts/synth.sh)
-  nextpnr-ice40         # iCE40 place-and-route (planned for scripts/synth.sh, docs/STATUS.md)
-  fpga-icestorm         # iCE40 bitstream tools, with nextpnr-ice40
+  nextpnr-ice40         # iCE40 place-and-route (scripts/fpga.sh)
+  fpga-icestorm         # iCE40 bitstream (icepack), with nextpnr-ice40 (scripts/fpga.sh)
+  python3               # scripts/fpga_report.py (fpga.json; also a dependency of verilator)
   gtkwave               # viewing --trace waveforms
   clang-format          # format test (scripts/check_format.sh)
   # --- data ---

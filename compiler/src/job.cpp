@@ -73,18 +73,8 @@ std::string workload_type_of(const YAML::Node& root, const std::string& path) {
   return get_string(w["type"], ww + ".type");
 }
 
-}  // namespace
-
-std::string load_workload_type(const std::string& path, const std::vector<std::string>& sets) {
-  return workload_type_of(load_root(path, sets), path);
-}
-
-Job load_job(const std::string& path, const std::vector<std::string>& sets) {
-  Job job;
-  job.config_path = path;
-  YAML::Node root = load_root(path, sets);
-
-  // hardware: a file name or an inline map; absent = defaults
+// The hardware section of a config's root: a file name or an inline map; absent = defaults.
+HwConfig hardware_of(const YAML::Node& root, const std::string& path) {
   YAML::Node hw = root["hardware"];
   std::string hw_where = path + ": hardware";
   if (hw && hw.IsScalar()) {
@@ -92,7 +82,37 @@ Job load_job(const std::string& path, const std::vector<std::string>& sets) {
     hw = load_yaml(f);
     hw_where = f;
   }
-  job.hw = HwConfig::from_yaml(hw, hw_where);
+  return HwConfig::from_yaml(hw, hw_where);
+}
+
+}  // namespace
+
+std::string load_workload_type(const std::string& path, const std::vector<std::string>& sets) {
+  return workload_type_of(load_root(path, sets), path);
+}
+
+HwConfig load_hardware(const std::string& path, const std::vector<std::string>& sets) {
+  YAML::Node root = load_yaml(path);
+  if (!root.IsMap()) throw Error(path + ": expected a map (a hardware config or a run config)");
+  if (root["hardware"] || root["energy"] || root["workload"]) return hardware_of(load_root(path, sets), path);
+  // a hardware config: the overrides name its parameters, with or without the "hardware." prefix
+  for (const auto& s : sets) {
+    const auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0) throw Error("--set " + s + ": expected key.path=value");
+    std::string key = s.substr(0, eq);
+    if (key.rfind("hardware.", 0) == 0) key = key.substr(9);
+    if (key.find('.') != std::string::npos)
+      throw Error("--set " + s + ": " + path + " is a hardware config; set its parameters as name=value");
+    root[key] = YAML::Load(s.substr(eq + 1));
+  }
+  return HwConfig::from_yaml(root, path + ": hardware");
+}
+
+Job load_job(const std::string& path, const std::vector<std::string>& sets) {
+  Job job;
+  job.config_path = path;
+  YAML::Node root = load_root(path, sets);
+  job.hw = hardware_of(root, path);
 
   YAML::Node en = root["energy"];
   std::string en_where = path + ": energy";

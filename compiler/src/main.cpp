@@ -1,4 +1,4 @@
-// bitgrid: run a config on a backend, compile a workload, disassemble a program, quantize weights.
+// bitgrid: run a config on a backend, compile a workload, disassemble a program, quantize weights, build for an FPGA.
 #include <fmt/core.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -472,6 +472,47 @@ int cmd_disasm(const std::string& prog) {
   return 0;
 }
 
+// ---- bitgrid fpga ----
+
+// scripts/fpga.sh for the job's hardware: the config's hardware (with the overrides) is written to a
+// temporary HW.yaml that the script copies into OUT/hw.yaml with its results. The script prints its own
+// one-line error and writes nothing into OUT on failure, so its exit status is passed on as is.
+int cmd_fpga(const std::string& config, const std::string& target, const std::string& out, long seed,
+             const std::string& freq, const std::string& min_fmax, bool per_module,
+             const std::vector<std::string>& sets) {
+  const HwConfig hw = load_hardware(config, sets);
+  const char* tmp = std::getenv("TMPDIR");
+  std::string tmpl = (fs::path(tmp && *tmp ? tmp : "/tmp") / "bitgrid-fpga-hw-XXXXXX").string();
+  if (!mkdtemp(tmpl.data()))
+    throw Error("cannot create a temporary folder in " + fs::path(tmpl).parent_path().string());
+  const fs::path tmpdir = tmpl;
+  struct Cleanup {
+    fs::path p;
+    ~Cleanup() {
+      std::error_code ec;
+      fs::remove_all(p, ec);
+    }
+  } cleanup{tmpdir};
+  const fs::path hwfile = tmpdir / "hw.yaml";
+  write_text(hwfile, "# bitgrid fpga: the hardware of " + config + (sets.empty() ? "" : " with --set overrides") +
+                         "\n" + hw.to_yaml());
+  std::vector<std::string> args{"/bin/bash",
+                                std::string(BITGRID_SOURCE_DIR) + "/scripts/fpga.sh",
+                                hwfile.string(),
+                                "--target",
+                                target,
+                                "--out",
+                                out,
+                                "--seed",
+                                std::to_string(seed),
+                                "--name",
+                                fs::path(config).stem().string()};
+  if (!freq.empty()) args.insert(args.end(), {"--freq", freq});
+  if (!min_fmax.empty()) args.insert(args.end(), {"--min-fmax", min_fmax});
+  if (per_module) args.push_back("--per-module");
+  return run_process(args);
+}
+
 // ---- bitgrid quantize ----
 
 struct WeightTensor {
@@ -646,6 +687,20 @@ int main(int argc, char** argv) {
   cmp->add_option("--out", out, "output folder: compare.csv and one run folder per point");
   cmp->add_option("--set", sets, "override a config value: key.path=value (repeatable)");
   cmp->add_flag("--no-baseline", no_baseline, "skip the INT8 bit-parallel baseline run");
+  std::string ftarget, ffreq, fminfmax;
+  long fseed = 1;
+  bool fpermod = false;
+  auto* fpga = app.add_subcommand(
+      "fpga", "synthesize the config's hardware for an FPGA (iCE40: place, route and a bitstream); fpga.json");
+  fpga->add_option("config", config, "CONFIG.yaml (a run config with a hardware section, or a hardware config)")
+      ->required();
+  fpga->add_option("--target", ftarget, "ice40-up5k | ice40-hx8k | xilinx-7 | ecp5 | gowin")->required();
+  fpga->add_option("--out", out, "output folder: fpga.json, hw.yaml, logs, the bitstream (iCE40)");
+  fpga->add_option("--seed", fseed, "nextpnr's placer seed (default 1)");
+  fpga->add_option("--freq", ffreq, "clock frequency requested from nextpnr, MHz (default 12)");
+  fpga->add_option("--min-fmax", fminfmax, "fail when the routed Fmax is below this, MHz");
+  fpga->add_flag("--per-module", fpermod, "also a -noflatten synthesis: cells per module in modules.csv");
+  fpga->add_option("--set", sets, "override a config value: key.path=value (repeatable)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -656,6 +711,7 @@ int main(int argc, char** argv) {
     if (*comp) return cmd_compile(config, out, sets);
     if (*dis) return cmd_disasm(prog);
     if (*quant) return cmd_quantize(qin, qdtype, qgroup, qtensors, qout);
+    if (*fpga) return cmd_fpga(config, ftarget, out, fseed, ffreq, fminfmax, fpermod, sets);
     if (*cmp)
       return cmd_compare(config, cmp->count("--backend") ? backend : "systemc", out, cdtypes, sets, !no_baseline);
   } catch (const MachineFaultError& e) {

@@ -44,9 +44,10 @@ class Cli : public ::testing::Test {
     std::ofstream(p) << text;
     return p;
   }
-  Result run(const std::string& args) {
-    const std::string cmd =
-        std::string(BITGRID_EXE) + " " + args + " >" + (dir / "stdout").string() + " 2>" + (dir / "stderr").string();
+  // `env` (e.g. "PATH=/x") is put before the command.
+  Result run(const std::string& args, const std::string& env = "") {
+    const std::string cmd = (env.empty() ? "" : "env " + env + " ") + std::string(BITGRID_EXE) + " " + args + " >" +
+                            (dir / "stdout").string() + " 2>" + (dir / "stderr").string();
     const int st = std::system(cmd.c_str());
     return {WEXITSTATUS(st), slurp(dir / "stdout"), slurp(dir / "stderr")};
   }
@@ -59,10 +60,10 @@ class Cli : public ::testing::Test {
                      workload_tail);
   }
   // Runs a config expected to fail: non-zero exit, one line on stderr containing `needle`, no outputs.
-  void expect_error(const std::string& args, const std::string& needle) {
+  void expect_error(const std::string& args, const std::string& needle, const std::string& env = "") {
     const fs::path out = dir / "out";
     fs::remove_all(out);
-    const Result r = run(args + " --out " + out.string());
+    const Result r = run(args + " --out " + out.string(), env);
     EXPECT_NE(r.rc, 0) << args;
     EXPECT_NE(r.err.find(needle), std::string::npos) << "stderr: " << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "stderr: " << r.err;
@@ -588,4 +589,32 @@ TEST_F(Cli, CompareDatatypes) {
   EXPECT_TRUE(fs::exists(out / "bitmod3" / "report.json"));
   expect_error("compare " + cfg.string() + " --dtypes int8,int5", "--dtypes: unknown datatype 'int5'");
   expect_error("compare " + config().string(), "compare needs a model workload, not hamming_topk");
+}
+
+// `bitgrid fpga` on bad input (scripts/fpga.sh's own cases are tests/fpga/): one-line errors, nothing written.
+TEST_F(Cli, FpgaBadInput) {
+  const std::string hw = std::string(BITGRID_SOURCE_DIR) + "/configs/hw/tiny.yaml";
+  expect_error("fpga " + hw + " --target foo",
+               "unknown target 'foo' (valid: ice40-up5k, ice40-hx8k, xilinx-7, ecp5, gowin)");
+  expect_error("fpga " + (dir / "nope.yaml").string() + " --target ice40-up5k", "nope.yaml: file not found");
+  expect_error("fpga " + hw + " --target ecp5 --set ham_lanes=3", "tiny.yaml: hardware.ham_lanes: 3 is not a power");
+  expect_error("fpga " + hw + " --target ecp5 --set hardware.nope=1", "hardware.nope: unknown hardware parameter");
+  expect_error("fpga " + hw + " --target ecp5 --set workload.k=1", "is a hardware config; set its parameters");
+  expect_error("fpga " + config().string() + " --target ecp5 --set hardware.ham_lanes=0",
+               "cfg.yaml: hardware.ham_lanes: 0 is below the minimum 1");
+  // missing tools, simulated through PATH: none at all, then yosys and python3 only
+  expect_error("fpga " + hw + " --target ice40-up5k", "yosys not found: install the Debian package yosys",
+               "PATH=" + (dir / "nobin").string());
+  const fs::path bin = dir / "bin";
+  fs::create_directories(bin);
+  for (const char* t : {"yosys", "python3"}) {
+    for (const char* d : {"/usr/local/bin", "/usr/bin", "/bin"}) {
+      if (fs::exists(fs::path(d) / t)) {
+        fs::create_symlink(fs::path(d) / t, bin / t);
+        break;
+      }
+    }
+  }
+  expect_error("fpga " + hw + " --target ice40-up5k",
+               "nextpnr-ice40 not found: install the Debian package nextpnr-ice40", "PATH=" + bin.string());
 }

@@ -27,4 +27,10 @@ Job load_job(const std::string& path, const std::vector<std::string>& sets);
 // overrides, the top-level keys and the workload section's type.
 std::string load_workload_type(const std::string& path, const std::vector<std::string>& sets);
 
+// The hardware of CONFIG.yaml with the overrides applied: a run config (hardware/energy/workload sections;
+// the hardware section resolved as load_job does, the workload not loaded) or a hardware config (a map of
+// parameter names, as configs/hw/*.yaml; overrides "name=value" or "hardware.name=value"). Throws the
+// errors load_job gives for the file, the overrides and the hardware parameters.
+HwConfig load_hardware(const std::string& path, const std::vector<std::string>& sets);
+
 }  // namespace bitgrid

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# ctest driver for scripts/fpga.sh and `bitgrid fpga` (tests/fpga/CMakeLists.txt).
+#
+#   test_fpga.sh errors WORK                   bad input: one-line `error: ...`, non-zero exit, DIR untouched
+#   test_fpga.sh standin TARGET WORK           the stand-in top (tests/fpga/standin/) on TARGET; checks fpga.json
+#   test_fpga.sh config BITGRID CONFIG TARGET WORK
+#                                              `bitgrid fpga CONFIG --target TARGET --seed 1`; checks fpga.json
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+FPGA="$ROOT/scripts/fpga.sh"
+mode="${1:?mode}"
+shift
+fails=0
+bad() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+
+# expect_error NEEDLE OUT CMD...: CMD fails with one stderr line `error: ...NEEDLE...` and leaves OUT absent or empty.
+expect_error() {
+  local needle="$1" out="$2" rc=0 err
+  shift 2
+  rm -rf "$out"
+  err="$("$@" 2>&1 >/dev/null)" || rc=$?
+  [ "$rc" != 0 ] || bad "exit 0: $*"
+  [ "$(printf '%s\n' "$err" | wc -l)" = 1 ] || bad "not one line of stderr: $err"
+  case "$err" in "error: "*"$needle"*) ;; *) bad "expected 'error: ...$needle...', got: $err" ;; esac
+  if [ -d "$out" ] && [ -n "$(ls -A "$out")" ]; then bad "half-written outputs in $out: $(ls -A "$out")"; fi
+  echo "ok: ${err:0:160}"
+}
+
+# check_json FPGA.json PYTHON-EXPRESSION...: each expression, on the report `r`, is true.
+check_json() {
+  local f="$1"
+  shift
+  python3 - "$f" "$@" <<'PY' || bad "fpga.json checks failed ($f)"
+import json, sys
+r = json.load(open(sys.argv[1]))
+ok = True
+for e in sys.argv[2:]:
+    if not eval(e, {"r": r}):
+        print(f"FAIL: {e}", file=sys.stderr)
+        ok = False
+sys.exit(0 if ok else 1)
+PY
+}
+
+case "$mode" in
+  errors)
+    work="${1:?work dir}"
+    rm -rf "$work" && mkdir -p "$work"
+    export TMPDIR="$work"  # the failed runs' files
+    hw="$ROOT/configs/hw/tiny.yaml"
+    pcf="$ROOT/tests/fpga/standin/standin.pcf"
+    for f in latch loop wide; do echo "tests/fpga/bad/bg_fpga_$f.sv" > "$work/$f.f"; done
+    expect_error "unknown target 'foo' (valid: ice40-up5k, ice40-hx8k, xilinx-7, ecp5, gowin)" "$work/o" \
+      bash "$FPGA" "$hw" --target foo --out "$work/o"
+    expect_error "no --target given" "$work/o" bash "$FPGA" "$hw" --out "$work/o"
+    expect_error "nope.yaml: no such file" "$work/o" bash "$FPGA" "$work/nope.yaml" --target gowin --out "$work/o"
+    expect_error "--seed x" "$work/o" bash "$FPGA" "$hw" --target ice40-up5k --seed x --out "$work/o"
+    printf 'ham_lanes: 3\n' > "$work/bad.yaml"
+    expect_error "ham_lanes = 3 is not a power of two" "$work/o" bash "$FPGA" "$work/bad.yaml" --target ecp5 --out "$work/o"
+    # missing tools, simulated through PATH (the script checks them before running anything else)
+    expect_error "yosys not found: install the Debian package yosys" "$work/o" \
+      env PATH="$work/nobin" /bin/bash "$FPGA" "$hw" --target ice40-up5k --out "$work/o"
+    mkdir -p "$work/bin"
+    for t in yosys python3; do ln -sf "$(command -v "$t")" "$work/bin/$t"; done
+    expect_error "nextpnr-ice40 not found: install the Debian package nextpnr-ice40" "$work/o" \
+      env PATH="$work/bin" /bin/bash "$FPGA" "$hw" --target ice40-up5k --out "$work/o"
+    ln -sf "$(command -v nextpnr-ice40)" "$work/bin/nextpnr-ice40"
+    expect_error "icepack not found: install the Debian package fpga-icestorm" "$work/o" \
+      env PATH="$work/bin" /bin/bash "$FPGA" "$hw" --target ice40-hx8k --out "$work/o"
+    # design errors (small fixtures under tests/fpga/bad/)
+    expect_error "latch inferred in bg_fpga_latch for signal bg_fpga_latch.l" "$work/o" \
+      bash "$FPGA" "$hw" --target ice40-up5k --top bg_fpga_latch --files "$work/latch.f" --pcf "$pcf" --out "$work/o"
+    expect_error "combinational loop in bg_fpga_loop through: x y" "$work/o" \
+      bash "$FPGA" "$hw" --target ice40-up5k --top bg_fpga_loop --files "$work/loop.f" --pcf "$pcf" --out "$work/o"
+    expect_error "tiny does not fit ice40-up5k (iCE40UP5K-SG48): I/O 65 used > 39 available" "$work/o" \
+      bash "$FPGA" "$hw" --target ice40-up5k --top bg_fpga_wide --files "$work/wide.f" --pcf "$pcf" --out "$work/o"
+    expect_error "Fmax" "$work/o" bash "$FPGA" "$hw" --target ice40-up5k --top bg_fpga_standin \
+      --files tests/fpga/standin/standin.f --pcf "$pcf" --freq 100 --min-fmax 400 --out "$work/o"
+    ;;
+  standin)
+    target="${1:?target}" work="${2:?work dir}"
+    rm -rf "$work" && mkdir -p "$work"
+    export TMPDIR="$work"
+    pcf=tests/fpga/standin/standin.pcf
+    [ "$target" = ice40-hx8k ] && pcf=tests/fpga/standin/standin-hx8k.pcf
+    bash "$FPGA" "$ROOT/configs/hw/tiny.yaml" --target "$target" --top bg_fpga_standin \
+      --files tests/fpga/standin/standin.f --pcf "$pcf" --seed 1 --per-module \
+      --out "$work/out" || bad "fpga.sh failed"
+    j="$work/out/fpga.json"
+    [ -f "$j" ] || { echo "FAIL: no $j" >&2; exit 1; }
+    check_json "$j" "r['target'] == '$target'" "r['top'] == 'bg_fpga_standin'" "r['config'] == 'tiny'" "r['fits']" \
+      "r['resources']['luts'] > 100" "r['resources']['ffs'] > 100" "r['utilization']['luts']['available'] > 0" \
+      "r['tools']['yosys'].startswith('Yosys')" "r['wall_seconds']['synth'] > 0"
+    if [[ "$target" = ice40-* ]]; then
+      check_json "$j" "r['stage'] == 'routed'" "r['seed'] == 1" "r['timing']['fmax_mhz'] > 5" \
+        "r['timing']['requested_mhz'] == 12" "r['timing']['critical_path']['start']" \
+        "r['timing']['critical_path']['end']" "r['resources']['brams'] == 4" "r['utilization']['io']['used'] == 9" \
+        "r['utilization']['logic_cells']['used'] > 0" "r['wall_seconds']['place_and_route'] > 0"
+      [ -s "$work/out/bitgrid.bin" ] || bad "no bitstream"
+    else
+      check_json "$j" "r['stage'] == 'pre-place-and-route'" "'timing' not in r"
+    fi
+    # the stand-in's HamLanes bg_popcount64 copies: the configured package reached the design
+    grep -q "^bg_popcount64,,2," "$work/out/modules.csv" || bad "modules.csv: expected 2 bg_popcount64: $(cat "$work/out/modules.csv")"
+    grep -q "DefaultHamLanes = 2;" "$work/out/bitgrid_pkg_configured.sv" || bad "configured package lacks HamLanes 2"
+    cmp -s "$work/out/hw.yaml" "$ROOT/configs/hw/tiny.yaml" || bad "hw.yaml is not the config built"
+    ;;
+  config)
+    exe="${1:?bitgrid}" cfg="${2:?config}" target="${3:?target}" work="${4:?work dir}"
+    rm -rf "$work" && mkdir -p "$work"
+    export TMPDIR="$work"
+    "$exe" fpga "$cfg" --target "$target" --seed 1 --out "$work/out" || bad "bitgrid fpga failed"
+    j="$work/out/fpga.json"
+    [ -f "$j" ] || { echo "FAIL: no $j" >&2; exit 1; }
+    check_json "$j" "r['target'] == '$target'" "r['fits']" "r['stage'] == 'routed'" "r['seed'] == 1" \
+      "r['timing']['fmax_mhz'] >= r['timing']['requested_mhz']"
+    [ -s "$work/out/bitgrid.bin" ] || bad "no bitstream"
+    [ -s "$work/out/hw.yaml" ] || bad "no hw.yaml"
+    python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print("fpga.json:", r["utilization"], r["timing"]["fmax_mhz"], "MHz")' "$j"
+    ;;
+  *) echo "unknown mode $mode" >&2; exit 2 ;;
+esac
+[ "$fails" = 0 ] || { echo "$fails failure(s)" >&2; exit 1; }
+echo "passed"
