@@ -493,6 +493,9 @@ int cmd_fpga(const std::string& config, const std::string& target, const std::st
       fs::remove_all(p, ec);
     }
   } cleanup{tmpdir};
+  // The board's ConfigHash (bitgrid/config_hash.h): fpga.sh runs this build's bitgrid-config-hash.
+  const fs::path hash_tool = self_dir() / "bitgrid-config-hash";
+  if (fs::exists(hash_tool) && !std::getenv("BITGRID_CONFIG_HASH")) setenv("BITGRID_CONFIG_HASH", hash_tool.c_str(), 1);
   const fs::path hwfile = tmpdir / "hw.yaml";
   write_text(hwfile, "# bitgrid fpga: the hardware of " + config + (sets.empty() ? "" : " with --set overrides") +
                          "\n" + hw.to_yaml());
