@@ -108,7 +108,7 @@ for f in "${SIM_SRCS[@]}"; do [ -f "$f" ] || die "missing source $f"; done
 newest_input() {
   # prints the inputs newer than the executable
   find "$ROOT/rtl" "$ROOT/sim" "$ROOT/model/src" "$ROOT/model/include" "$HW" "${BASH_SOURCE[0]}" "$ROOT/scripts/synth.sh" \
-       "$ROOT/scripts/rtl_files.sh" \
+       "$ROOT/scripts/rtl_files.sh" "$ROOT/scripts/model_lib.sh" \
        ${BITGRID_MODEL_LIB:+"$BITGRID_MODEL_LIB"} -newer "$EXE" -type f 2>/dev/null | head -1
 }
 if [ -x "$EXE" ] && [ -z "$(newest_input)" ]; then
@@ -149,29 +149,12 @@ CFG_CPP="$OUT/rtl_build_config.cpp"
 } > "$CFG_CPP.tmp"
 if ! cmp -s "$CFG_CPP.tmp" "$CFG_CPP"; then mv "$CFG_CPP.tmp" "$CFG_CPP"; else rm -f "$CFG_CPP.tmp"; fi
 
-# --- the model library ----------------------------------------------------------------------------------
-INC=(-I"$ROOT/model/include" -I"$ROOT/sim" -I/usr/include/eigen3)
-if [ -n "${BITGRID_MODEL_LIB:-}" ]; then
-  [ -f "$BITGRID_MODEL_LIB" ] || die "BITGRID_MODEL_LIB=$BITGRID_MODEL_LIB: no such file"
-  MODEL_LIB="$BITGRID_MODEL_LIB"
-else
-  mkdir -p "$OUT/model"
-  MODEL_LIB="$OUT/model/libbitgrid_model.a"
-  objs=()
-  pids=()
-  for src in "$ROOT"/model/src/*.cpp; do
-    obj="$OUT/model/$(basename "${src%.cpp}").o"
-    objs+=("$obj")
-    if [ ! -f "$obj" ] || [ -n "$(find "$src" "$ROOT/model/include" -newer "$obj" -type f | head -1)" ]; then
-      "$CXX" -std=c++17 -O2 -g0 "${INC[@]}" -c "$src" -o "$obj" &
-      pids+=($!)
-      if [ ${#pids[@]} -ge "$JOBS" ]; then wait "${pids[0]}" || die "compiling $src failed"; pids=("${pids[@]:1}"); fi
-    fi
-  done
-  for p in "${pids[@]}"; do wait "$p" || die "compiling the model library failed"; done
-  rm -f "$MODEL_LIB"
-  ar rcs "$MODEL_LIB" "${objs[@]}"
-fi
+# --- the model library ---------------------------------------------------------------------------------
+# shellcheck source=model_lib.sh
+source "$ROOT/scripts/model_lib.sh"
+INC=("${BITGRID_MODEL_INC[@]}")
+bitgrid_model_lib "$OUT" || die "the model library could not be built"
+MODEL_LIB="$BITGRID_MODEL_LIB_PATH"
 
 # --- verilate and build ---------------------------------------------------------------------------------
 export SYSTEMC_INCLUDE="${SYSTEMC_INCLUDE:-/usr/include}"

@@ -159,6 +159,12 @@ else
     [ "${SRCS[$i]}" = "$BITGRID_ROOT/rtl/gen/bitgrid_pkg.sv" ] && SRCS[$i]="$STAGE/bitgrid_pkg_configured.sv"
   done
 fi
+# The board top reports the config's hash (docs/BOARD.md, `I`), which the fpga backend checks against its job.
+BOARD_CHPARAM=""
+if [ "$TOP" = bg_board_ice40 ]; then
+  HASH="$(bash "$ROOT/scripts/config_hash.sh" "$HW")" || fail "cannot compute the config hash (scripts/config_hash.sh)"
+  BOARD_CHPARAM="chparam -set ConfigHash $HASH $TOP"
+fi
 if [ -n "$FILES" ]; then
   [[ "$FILES" = /* ]] || FILES="$ROOT/$FILES"
   if [ ! -f "$FILES" ]; then
@@ -189,6 +195,7 @@ yosys_script() {  # flatten(0|1) synth-command extra-lines
   cat <<YS
 read_verilog -sv $(printf '%s ' "${SRCS[@]}")
 ${CHPARAM:+chparam ${CHPARAM[*]} bitgrid_top}
+$BOARD_CHPARAM
 hierarchy -check -top $TOP
 rename -top $TOP
 $SIMONLY_CHECK

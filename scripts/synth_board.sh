@@ -4,7 +4,8 @@
 #
 #   scripts/synth_board.sh [HW.yaml] [--out DIR] [--pnr]
 #
-# ConfigHash (reported by the board's `I` command) is the POSIX cksum (CRC-32) of HW.yaml's bytes.
+# ConfigHash (reported by the board's `I` command) is the config's hash (scripts/config_hash.sh: FNV-1a of
+# HwConfig::to_yaml(), bitgrid/config_hash.h), which the fpga backend checks against its job's.
 # Prints the flattened `stat` (LUTs, flip-flops, SB_RAM40_4K, SB_SPRAM256KA) and the per-module counts
 # of bg_board without bitgrid_top (a second run with -noflatten). Fails on a latch or on anything of the
 # simulation-only checks left in the netlist. --pnr also runs nextpnr-ice40 (up5k, sg48,
@@ -38,7 +39,7 @@ source "$ROOT/scripts/rtl_files.sh"
 bitgrid_configured_pkg "$HW" "$OUT/bitgrid_pkg.sv" || exit 1
 bitgrid_board_files "$OUT/bitgrid_pkg.sv" --relative || exit 1
 SRCS=("${BITGRID_BOARD_FILES[@]}")
-HASH="$(cksum < "$HW" | cut -d' ' -f1)"
+HASH="$(bash "$ROOT/scripts/config_hash.sh" "$HW")" || exit 1
 
 CHECKS="select -assert-none w:asserts_on t:bg_assert_en t:\$assert t:\$assume t:\$cover
 select -clear"

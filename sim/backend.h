@@ -1,7 +1,8 @@
 #pragma once
-// The interface both cycle-accurate backends implement: the SystemC model (sim/systemc_*.cpp) and the
-// Verilated RTL in the SystemC harness (sim/rtl_*.cpp). sim/sim_main.cpp is linked with exactly one of
-// them and turns a job (hardware config + program + DRAM image) into a result.
+// The interface the cycle-accurate backends implement: the SystemC model (sim/systemc_*.cpp), the
+// Verilated RTL in the SystemC harness (sim/rtl_*.cpp) and an FPGA board over a serial port
+// (sim/fpga_backend.cpp). sim/sim_main.cpp is linked with exactly one of them and turns a job (hardware
+// config + program + DRAM image) into a result.
 #include <array>
 #include <cstdint>
 #include <string>
@@ -20,6 +21,9 @@ struct SimOptions {
   std::string trace_path;           // FST waveform (rtl backend) / transaction trace (systemc), empty = none
   bool progress = false;            // print progress to stderr on long runs
   bool program_checked = false;     // check_program passed (else the backend guards its own memory accesses)
+  // fpga backend only: the board's serial device (docs/BOARD.md) and its baud rate (a pty ignores it)
+  std::string port;
+  unsigned baud = 115200;
 };
 
 struct UnitStats {
@@ -33,7 +37,7 @@ struct SimResult {
   DramModel::Stats dram{};
   std::vector<uint8_t> memory;  // final DRAM image
   double wall_seconds = 0;
-  std::string backend;  // "systemc" or "rtl"
+  std::string backend;  // "systemc", "rtl" or "fpga"
   // Per-instruction timeline, in issue order (same-cycle issues by queue: load, compute, store):
   // {program index, issue cycle c, completion cycle c+E (0 if cut off by done; finish: its issue cycle)}.
   // Two backends' logs are compared to name the first diverging instruction.

@@ -1,8 +1,10 @@
-// Command-line driver shared by the cycle-accurate backends (bitgrid-sim-systemc, bitgrid-sim-rtl): each
-// executable links this file and exactly one implementation of bitgrid::run_backend() (backend.h).
+// Command-line driver shared by the cycle-accurate backends (bitgrid-sim-systemc, bitgrid-sim-rtl,
+// bitgrid-sim-fpga): each executable links this file and exactly one implementation of
+// bitgrid::run_backend() (backend.h).
 //
 //   bitgrid-sim-<backend> --hw HW.yaml --program P.bgp --mem M.bgm --out-mem OUT.bgm --stats STATS.json
 //                         [--trace F] [--max-cycles N] [--stall-cycles N] [--progress] [--no-check] [--quiet]
+//                         [--port DEVICE] [--baud N]
 //   bitgrid-sim-<backend> --hw HW.yaml --jobs LIST [same options]
 //
 // LIST has one job a line, "P.bgp M.bgm OUT.bgm STATS.json" (blank lines and lines starting with # are
@@ -17,6 +19,9 @@
 // illegal instruction the hardware stops on, docs/ISA.md) is a result, not an error: the job's outputs
 // are written (STATS.json holds "fault"), "fault: <one line>" goes to stderr, the remaining jobs run,
 // and the exit status is 4.
+//
+// --port DEVICE (required) and --baud N (default 115200) are the fpga backend's: the serial port of the
+// board (docs/BOARD.md); the other backends refuse them.
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
@@ -48,11 +53,13 @@ struct Args {
   bitgrid::SimOptions opt;
   bool check = true;
   bool quiet = false;  // no "fault:" line (the caller reads STATS.json)
+  bool baud_given = false;
 };
 
 const char* kUsage =
     "usage: %s --hw HW.yaml (--program P.bgp --mem M.bgm --out-mem OUT.bgm --stats STATS.json | --jobs LIST)\n"
-    "          [--trace F] [--max-cycles N] [--stall-cycles N] [--progress] [--no-check] [--quiet]\n";
+    "          [--trace F] [--max-cycles N] [--stall-cycles N] [--progress] [--no-check] [--quiet]\n"
+    "          [--port DEVICE] [--baud N]   (fpga backend: the board's serial port, default 115200 baud)\n";
 
 uint64_t parse_u64(const std::string& opt, const std::string& v) {
   try {
@@ -97,13 +104,24 @@ Args parse_args(int argc, char** argv) {
       a.check = false;
     else if (k == "--quiet")
       a.quiet = true;
-    else if (k == "-h" || k == "--help") {
+    else if (k == "--port")
+      a.opt.port = value();
+    else if (k == "--baud") {
+      const uint64_t b = parse_u64(k, value());
+      if (b == 0 || b > 100000000) throw Error("--baud: " + std::to_string(b) + " is not a baud rate");
+      a.opt.baud = static_cast<unsigned>(b);
+      a.baud_given = true;
+    } else if (k == "-h" || k == "--help") {
       std::printf(kUsage, argv[0]);
       std::exit(0);
     } else
       throw Error("unknown option '" + k + "' (see --help)");
   }
   if (a.hw.empty()) throw Error("--hw HW.yaml is required (see --help)");
+  const bool fpga = std::string(bitgrid::backend_name()) == "fpga";
+  if (fpga && a.opt.port.empty()) throw Error("--port DEVICE is required: the board's serial port (see --help)");
+  if (!fpga && (!a.opt.port.empty() || a.baud_given))
+    throw Error(std::string("--port and --baud are for the fpga backend, not ") + bitgrid::backend_name());
   if (a.jobs.empty()) {
     for (const auto& [name, v] : {std::pair<const char*, const std::string*>{"--program", &a.program},
                                   {"--mem", &a.mem},

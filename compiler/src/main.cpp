@@ -66,13 +66,17 @@ void write_text(const fs::path& p, const std::string& s) {
   if (!f) throw Error(p.string() + ": cannot write");
 }
 
-int run_process(const std::vector<std::string>& argv) {
+// Runs argv[0] (an absolute path) and waits; `err_file`, if given, receives its stderr.
+int run_process(const std::vector<std::string>& argv, const std::string& err_file = "") {
   std::vector<char*> a;
   for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
   a.push_back(nullptr);
   const pid_t pid = fork();
   if (pid < 0) throw Error("cannot start " + argv[0]);
   if (pid == 0) {
+    if (!err_file.empty()) {
+      if (!std::freopen(err_file.c_str(), "w", stderr)) _exit(127);
+    }
     execv(a[0], a.data());
     std::cerr << "error: cannot execute " << argv[0] << "\n";
     _exit(127);
@@ -93,6 +97,11 @@ fs::path simulator(const std::string& backend, const HwConfig& hw, const fs::pat
     if (!fs::exists(p)) throw Error(p.string() + ": SystemC simulator not built");
     return p;
   }
+  if (backend == "fpga") {
+    const fs::path p = self_dir() / "bitgrid-sim-fpga";
+    if (!fs::exists(p)) throw Error(p.string() + ": the fpga backend's host program is not built");
+    return p;
+  }
   const char* env = std::getenv("BITGRID_RTL_CACHE");
   const fs::path cache = env ? fs::path(env) : self_dir() / "rtl";
   const fs::path dir = cache / hw_key(hw);
@@ -111,6 +120,12 @@ fs::path simulator(const std::string& backend, const HwConfig& hw, const fs::pat
   return exe;
 }
 
+// The board of the fpga backend (docs/BOARD.md): its serial port and baud rate (0: the default).
+struct BoardPort {
+  std::string port;
+  unsigned baud = 0;
+};
+
 struct BackendRun {
   std::vector<uint8_t> memory;
   json stats;  // from the simulator (cycles, units, dram, wall_seconds)
@@ -119,7 +134,7 @@ struct BackendRun {
 };
 
 BackendRun run_on(const std::string& backend, const HwConfig& hw, const Lowered& l, const fs::path& staging,
-                  const std::string& trace, bool progress) {
+                  const std::string& trace, bool progress, const BoardPort& board = {}) {
   BackendRun r;
   const auto t0 = std::chrono::steady_clock::now();
   if (backend == "reference") {
@@ -139,12 +154,26 @@ BackendRun run_on(const std::string& backend, const HwConfig& hw, const Lowered&
     if (progress) args.push_back("--progress");
     if (!l.checked) args.push_back("--no-check");
     args.push_back("--quiet");  // a fault is read from the stats file and reported once, below
-    const int rc = run_process(args);
+    // The fpga host's errors (the board, the port) are the run's error: read its one line rather than
+    // adding a second one.
+    const fs::path ef = staging / "job-stderr.txt";
+    if (backend == "fpga") {
+      args.insert(args.end(), {"--port", board.port});
+      if (board.baud) args.insert(args.end(), {"--baud", std::to_string(board.baud)});
+    }
+    const int rc = run_process(args, backend == "fpga" ? ef.string() : "");
     if (rc == 4 && fs::exists(sf)) {  // a machine fault: the simulator wrote its description
       std::ifstream sfin(sf);
       const json st = json::parse(sfin);
       r.fault = backend + ": " + st.at("fault").at("message").get<std::string>();
       return r;
+    }
+    if (rc != 0 && backend == "fpga") {
+      std::ifstream efin(ef);
+      std::string line, msg;
+      while (std::getline(efin, line))
+        if (line.rfind("error: ", 0) == 0) msg = line.substr(7);
+      throw Error(msg.empty() ? "fpga: bitgrid-sim-fpga failed (exit " + std::to_string(rc) + ")" : msg);
     }
     if (rc != 0) throw Error(backend + " simulation failed (exit " + std::to_string(rc) + ")");
     r.memory = load_memimage(of.string());
@@ -248,7 +277,11 @@ json fpga_report(const FpgaClock& f, const json& roof, double cycles) {
 }
 
 int cmd_run(const std::string& config, const std::string& backend, const std::string& out, const std::string& trace,
-            const std::vector<std::string>& sets, bool quiet) {
+            const std::vector<std::string>& sets, bool quiet, const BoardPort& board = {}) {
+  if (backend == "fpga" && board.port.empty())
+    throw Error("--backend fpga needs --port DEVICE (the board's serial port, e.g. /dev/ttyUSB1)");
+  if (backend != "fpga" && (!board.port.empty() || board.baud))
+    throw Error("--port and --baud are for --backend fpga, not " + backend);
   Job job = load_job(config, sets);
   if (!trace.empty() && backend != "rtl" && backend != "systemc")
     throw Error("--trace: waveforms come from the rtl (FST) or systemc backend, not from " + backend);
@@ -259,7 +292,7 @@ int cmd_run(const std::string& config, const std::string& backend, const std::st
   Staging stage(out);
   // Show progress when the run will take more than a few seconds (rtl simulates ~0.2 M cycles/s).
   const bool long_run = bound > (backend == "rtl" ? 500000.0 : 50000000.0);
-  BackendRun r = run_on(backend, job.hw, l, stage.dir, trace, long_run);
+  BackendRun r = run_on(backend, job.hw, l, stage.dir, trace, long_run && backend != "fpga", board);
   if (!r.fault.empty()) throw MachineFaultError(r.fault);
 
   // Verification: every backend's final DRAM bytes against the reference model's, and the workload's
@@ -328,8 +361,8 @@ int cmd_run(const std::string& config, const std::string& backend, const std::st
     fmt::print("bitgrid {} | {} | {}\n", backend, job.workload_type, job.workload->summary());
     if (backend != "reference") {
       const double cycles = rep["cycles"].get<double>();
-      fmt::print("  cycles {:.0f} ({:.1f} us at 1 GHz), {:.3g} simulated cycles/s\n", cycles, cycles / 1000.0,
-                 rep["sim_cycles_per_second"].get<double>());
+      fmt::print("  cycles {:.0f} ({:.1f} us at 1 GHz), {:.3g} {} cycles/s\n", cycles, cycles / 1000.0,
+                 rep["sim_cycles_per_second"].get<double>(), backend == "fpga" ? "board" : "simulated");
       fmt::print("  roofline: {}-bound, bound {:.0f} cycles, reached {:.1f}%\n",
                  rep["roofline"]["bound_by"].get<std::string>(), bound, 100.0 * bound / cycles);
       std::string busy;
@@ -485,6 +518,9 @@ int cmd_fpga(const std::string& config, const std::string& target, const std::st
       fs::remove_all(p, ec);
     }
   } cleanup{tmpdir};
+  // The board's ConfigHash (bitgrid/config_hash.h): fpga.sh runs this build's bitgrid-config-hash.
+  const fs::path hash_tool = self_dir() / "bitgrid-config-hash";
+  if (fs::exists(hash_tool) && !std::getenv("BITGRID_CONFIG_HASH")) setenv("BITGRID_CONFIG_HASH", hash_tool.c_str(), 1);
   const fs::path hwfile = tmpdir / "hw.yaml";
   write_text(hwfile, "# bitgrid fpga: the hardware of " + config + (sets.empty() ? "" : " with --set overrides") +
                          "\n" + hw.to_yaml());
@@ -636,8 +672,12 @@ int main(int argc, char** argv) {
   bool quiet = false;
   auto* run = app.add_subcommand("run", "compile a config's workload, run it on a backend, verify and report");
   run->add_option("config", config, "CONFIG.yaml")->required();
-  run->add_option("--backend", backend, "reference | systemc | rtl")
-      ->check(CLI::IsMember({"reference", "systemc", "rtl"}));
+  run->add_option("--backend", backend, "reference | systemc | rtl | fpga")
+      ->check(CLI::IsMember({"reference", "systemc", "rtl", "fpga"}));
+  BoardPort board;
+  run->add_option("--port", board.port, "fpga backend: the board's serial port (docs/BOARD.md), e.g. /dev/ttyUSB1");
+  run->add_option("--baud", board.baud, "fpga backend: the port's baud rate (default 115200)")
+      ->check(CLI::Range(1u, 100000000u));
   run->add_option("--out", out, "output folder (report.json and the workload's outputs)");
   run->add_option("--trace", trace, "waveform file (FST) for the rtl backend");
   run->add_option("--set", sets, "override a config value: key.path=value (repeatable)");
@@ -695,7 +735,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   try {
-    if (*run) return cmd_run(config, backend, out, trace, sets, quiet);
+    if (*run) return cmd_run(config, backend, out, trace, sets, quiet, board);
     if (*comp) return cmd_compile(config, out, sets);
     if (*dis) return cmd_disasm(prog);
     if (*quant) return cmd_quantize(qin, qdtype, qgroup, qtensors, qout);
