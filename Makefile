@@ -6,7 +6,7 @@ CONFIG ?= configs/demo.yaml
 BACKEND ?= systemc
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build demo test asan gen format lint synth clean bench
+.PHONY: all deps configure build demo test asan gen format lint synth fpga clean bench
 
 all: build
 
@@ -49,6 +49,15 @@ lint:
 
 synth:
 	bash scripts/synth.sh configs/hw/tiny.yaml
+
+# Heavy FPGA runs kept out of `make test` (docs/FPGA.md): the board (scripts/synth_board.sh: no latches, nothing
+# simulation-only left), the default config's resources per module on an Artix-7 (an estimate before
+# place-and-route), and the board's machine placed and routed on the UP5K (fails while the board does not fit:
+# docs/STATUS.md).
+fpga: build
+	bash scripts/synth_board.sh configs/hw/up5k.yaml --out out/fpga/board-up5k
+	$(BUILD)/bitgrid fpga configs/hw/default.yaml --target xilinx-7 --per-module --out out/fpga/default-xilinx-7
+	$(BUILD)/bitgrid fpga configs/hw/up5k.yaml --target ice40-up5k --seed 1 --out out/fpga/up5k
 
 bench: build
 	cmake --build $(BUILD) --target bench_all
