@@ -121,10 +121,10 @@ class Fpga : public ::testing::Test {
     return {WEXITSTATUS(st), slurp(dir / "stdout"), slurp(dir / "stderr")};
   }
   std::string fpga() const { return " --backend fpga --port " + board->port(); }
-  // A small Hamming top-k job on the board's config: 300 database codes of 128 bits, 4 queries, top-4.
+  // A small Hamming top-k job on the board's config: 300 database codes of 128 bits, 4 queries, top-2.
   fs::path config(const std::string& extra = "") {
     return write("cfg.yaml", std::string("hardware: ") + BITGRID_BOARD_HW +
-                                 "\nworkload:\n  type: hamming_topk\n  k: 4\n  bits: 128\n  seed: 3\n"
+                                 "\nworkload:\n  type: hamming_topk\n  k: 2\n  bits: 128\n  seed: 3\n"
                                  "  database: {random_codes: 300}\n  queries: {random_codes: 4}\n" +
                                  extra);
   }
