@@ -47,14 +47,17 @@ module bg_board #(
   localparam int unsigned ProgAW     = $clog2(ProgInsns);
   localparam int unsigned InsnBytes  = InsnW / 8;
   localparam int unsigned IdentLen   = 18;                   // 'I' .. 'K'
-  localparam int unsigned FinalLen   = 3 + 8 + 8 * NQ + 40 + 2;  // 'F' .. 'K'
-  localparam logic [7:0]  ProtocolVersion = 8'd1;
+  localparam int unsigned FinalLen   = 3 + 8 + 8 * NQ + 24 + 2;  // 'F' .. 'K'
+  localparam logic [7:0]  ProtocolVersion = 8'd2;
 
   if (ProgInsns < 2 || (ProgInsns & (ProgInsns - 1)) != 0) begin : g_bad_prog
     $fatal(1, "bg_board: ProgInsns must be a power of two >= 2");
   end
   if (NF > 8 || FinalLen > 255 || InsnW != 128) begin : g_bad_pkg
     $fatal(1, "bg_board: the protocol needs NumFaults <= 8, NumQueues <= 25 and 128-bit instructions");
+  end
+  if (CountW < 8 || CountW > 56 || CountW % 8 != 0) begin : g_bad_count
+    $fatal(1, "bg_board: CountW must be a multiple of 8 from 8 to 56");
   end
   if (MemBytes > 32'h8000_0000) begin : g_bad_mem
     $fatal(1, "bg_board: MemBytes must be at most 2 GiB");
@@ -102,8 +105,8 @@ module bg_board #(
     StRdReq,    // 'R': read a beat
     StRdWait,   // 'R': capture it
     StRdNext,   // 'R': after its bytes went out
-    StPData,    // 'P': instruction bytes
-    StPWrite,   // 'P': write an assembled instruction
+    StPData,    // 'P': instruction bytes (each pair written as it completes)
+    StPWrite,   // 'P': after an instruction's last pair
     StRunRst,   // 'S': accelerator and DRAM timing in reset (2 cycles)
     StRun,      // 'S': cycles 0 .. end
     StDrain,    // 'S': wait until the DRAM has served its accepted requests
@@ -133,10 +136,9 @@ module bg_board #(
   logic [ProgAW:0]     paddr_q, paddr_d;      // P: next instruction
   logic [ProgAW:0]     plen_q, plen_d;        // instructions loaded
   logic [BeatBits-1:0] beat_q, beat_d;
-  logic [InsnW-1:0]    insn_q, insn_d;
+  logic [7:0]          plo_q, plo_d;          // P: the first byte of the pair being received
   logic                rcnt_q, rcnt_d;        // reset cycles
   logic                acc_rst_nq, dram_rst_nq;
-  logic [CountW-1:0]   maxc_q, maxc_d;
   logic [CountW-1:0]   cyc_q, cyc_d;
   logic [CountW-1:0]   busy_cnt_q [NQ];
   logic [ProgAW:0]     next_q, next_d;        // next instruction to present
@@ -158,7 +160,9 @@ module bg_board #(
   logic                            run_end, live;
   logic                            host_req, host_we;
   logic [BeatBits-1:0]             host_rdata;
-  logic [CountW-1:0]               st_rbytes, st_wbytes, st_rreq, st_wbeats, st_busy;
+  /* verilator lint_off UNUSEDSIGNAL */
+  logic [CountW-1:0]               st_rbeats;  // the DRAM counters' chain out: bits 7:0 only
+  /* verilator lint_on UNUSEDSIGNAL */
   logic                            dram_overflow, dram_range_err;
 
   bitgrid_top u_top (
@@ -182,24 +186,34 @@ module bg_board #(
     .cause_o       (acc_cause)
   );
 
-  // The run ends in this cycle (see the header); its requests are not made.
-  assign run_end = (state_q == StRun) &&
-                   (acc_error || acc_done || (maxc_q != '0 && cyc_q == maxc_q));
+  // The run ends in this cycle (see the header); its requests are not made. max_cycles is the 'S'
+  // argument, which args_q holds for the whole run; one above 2^CountW - 1 means 2^CountW - 1.
+  logic max_hit;
+  assign max_hit = (args_q[63:CountW] != '0) ? (cyc_q == '1)
+                                              : (args_q[CountW-1:0] != '0 && cyc_q == args_q[CountW-1:0]);
+  assign run_end = (state_q == StRun) && (acc_error || acc_done || max_hit);
   assign live    = (state_q == StRun) && !run_end;
   assign insn_valid = (state_q == StRun) && (next_q < plen_q);
   assign next_d     = (state_q == StRunRst) ? '0 : next_q + (ProgAW + 1)'(insn_valid && insn_ready);
 
-  // Program memory: one write port (the host), one registered read port (the instruction presented in
-  // the next cycle, R1), so its read address is next_d.
-  logic [InsnW-1:0] prog_mem [ProgInsns];
-  logic             prog_we;
-  always_ff @(posedge clk_i) begin
-    if (prog_we) begin
-      prog_mem[paddr_q[ProgAW-1:0]] <= insn_q;
+  // Program memory: one write port (the host, 16 bits = one received byte pair at a time), one registered
+  // read port (the instruction presented in the next cycle, R1), so its read address is next_d. A block
+  // RAM per 16-bit slice; writes and runs never overlap, so a read of the word being written may return
+  // anything (no_rw_check: no collision logic).
+  logic                      prog_we;
+  logic [$clog2(InsnW/16)-1:0] prog_slice;
+  assign prog_slice = idx_q[$clog2(InsnBytes)-1:1];
+  for (genvar j = 0; j < InsnW / 16; j++) begin : g_prog
+    (* ram_style = "block", no_rw_check *) logic [15:0] mem [ProgInsns];
+    always_ff @(posedge clk_i) begin
+      if (prog_we && prog_slice == j) begin
+        mem[paddr_q[ProgAW-1:0]] <= {rx_data, plo_q};
+      end
+      prog_rdata_q[16*j +: 16] <= mem[next_d[ProgAW-1:0]];
     end
-    prog_rdata_q <= prog_mem[next_d[ProgAW-1:0]];
   end
 
+  /* verilator lint_off PINCONNECTEMPTY */
   bg_board_dram #(
     .BeatBytes     (BeatBytes),
     .MemBytes      (MemBytes),
@@ -225,19 +239,21 @@ module bg_board #(
     .host_addr_i         (maddr_q),
     .host_wdata_i        (beat_q),
     .host_rdata_o        (host_rdata),
-    .stat_read_bytes_o   (st_rbytes),
-    .stat_write_bytes_o  (st_wbytes),
-    .stat_read_requests_o(st_rreq),
-    .stat_write_beats_o  (st_wbeats),
-    .stat_bus_busy_o     (st_busy),
+    .stat_shift_i        (fin_shift),
+    .stat_read_beats_o   (st_rbeats),
+    .stat_read_bytes_o   (),
+    .stat_write_bytes_o  (),
+    .stat_read_requests_o(),
+    .stat_write_beats_o  (),
+    .stat_bus_busy_o     (),
     .overflow_o          (dram_overflow),
     .range_err_o         (dram_range_err)
   );
+  /* verilator lint_on PINCONNECTEMPTY */
 
   // ------------------------------------------------------------------------------------------------
   // Replies
   logic [7:0] ident_bytes [IdentLen];
-  logic [7:0] final_bytes [FinalLen];
   logic [7:0] reply_len;
 
   always_comb begin
@@ -254,23 +270,32 @@ module bg_board #(
     ident_bytes[17] = "K";
   end
 
+  // The 'F' reply: 'F', status, causes, NCnt counters as u64, the DRAM flags, 'K'. The counters leave
+  // without a multiplexer: cycles, busy per queue and the DRAM's three counters form one chain that
+  // shifts right by a byte for each of a counter's CountW/8 bytes sent (fin_shift; each counter takes the
+  // low byte of the next, the DRAM's last takes zeros), so the byte to send is always cyc_q[7:0]; a
+  // counter's bytes CountW/8 .. 7 are zeros. The reply consumes the counters; a run starts them from zero.
+  localparam int unsigned NCnt     = 1 + NQ + 3;  // cycles, busy per queue, DRAM read beats, write beats, read requests
+  localparam int unsigned CntBytes = CountW / 8;
+  logic [2:0] fin_b;      // byte idx_q within its counter's 8
+  logic       fin_cnt;    // idx_q is a counter byte
+  logic       fin_shift;  // ... a nonzero one, being taken by the UART
+  logic [7:0] fin_byte;
+
+  assign fin_b     = idx_q[2:0] + 3'd5;  // (idx_q - 3) mod 8
+  assign fin_cnt   = idx_q >= 8'd3 && idx_q < 8'(3 + 8 * NCnt);
+  assign fin_shift = (state_q == StSend) && (kind_q == RpFinal) && tx_ready && fin_cnt &&
+                     (32'(fin_b) < CntBytes);
+
   always_comb begin
-    final_bytes[0] = "F";
-    final_bytes[1] = 8'(status_q);
-    final_bytes[2] = causes_q;
-    for (int unsigned i = 0; i < 8; i++) begin  // the counters as u64 (zero-extended)
-      final_bytes[3 + i] = 8'(64'(cyc_q) >> (8 * i));
-      for (int unsigned q = 0; q < NQ; q++) begin
-        final_bytes[11 + 8 * q + i] = 8'(64'(busy_cnt_q[q]) >> (8 * i));
-      end
-      final_bytes[11 + 8 * NQ + i]      = 8'(64'(st_rbytes) >> (8 * i));
-      final_bytes[11 + 8 * NQ + 8 + i]  = 8'(64'(st_wbytes) >> (8 * i));
-      final_bytes[11 + 8 * NQ + 16 + i] = 8'(64'(st_rreq) >> (8 * i));
-      final_bytes[11 + 8 * NQ + 24 + i] = 8'(64'(st_wbeats) >> (8 * i));
-      final_bytes[11 + 8 * NQ + 32 + i] = 8'(64'(st_busy) >> (8 * i));
-    end
-    final_bytes[FinalLen - 2] = {6'b0, dram_range_err, dram_overflow};
-    final_bytes[FinalLen - 1] = "K";
+    unique case (idx_q)
+      8'd0:              fin_byte = "F";
+      8'd1:              fin_byte = 8'(status_q);
+      8'd2:              fin_byte = causes_q;
+      8'(FinalLen - 2):  fin_byte = {6'b0, dram_range_err, dram_overflow};
+      8'(FinalLen - 1):  fin_byte = "K";
+      default:           fin_byte = (32'(fin_b) < CntBytes) ? cyc_q[7:0] : 8'd0;
+    endcase
   end
 
   always_comb begin
@@ -280,7 +305,7 @@ module bg_board #(
       RpIdent: begin tx_data = ident_bytes[idx_q[4:0]];               reply_len = 8'(IdentLen);       end
       RpData:  begin tx_data = "D";                                   reply_len = 8'd1;               end
       RpBeat:  begin tx_data = beat_q[7:0];                           reply_len = 8'(BeatBytes - 1) + 8'd1; end
-      RpFinal: begin tx_data = final_bytes[idx_q[$clog2(FinalLen)-1:0]]; reply_len = 8'(FinalLen);  end
+      RpFinal: begin tx_data = fin_byte;                              reply_len = 8'(FinalLen);       end
       default: begin tx_data = "E";                                   reply_len = 8'd1;               end
     endcase
   end
@@ -293,13 +318,16 @@ module bg_board #(
   logic        rx_take;
 
   assign range_end = {1'b0, args_q[31:0]} + {1'b0, args_q[63:32]};
+  // W counts bytes, P instructions, R beats of BeatBytes bytes: one subtractor
+  logic [31:0] rem_dec;
+  assign rem_dec = rem_q - ((state_q == StRdNext) ? 32'(BeatBytes) : 32'd1);
   assign range_ok  = (args_q[LogBeat-1:0] == '0) && (args_q[32 +: LogBeat] == '0) &&
                      (range_end <= 33'(MemBytes));
   assign rx_ready  = (state_q == StCmd) || (state_q == StArgs) || (state_q == StWData) || (state_q == StPData);
   assign rx_take   = rx_valid && rx_ready;
   assign host_req  = (state_q == StWWrite) || (state_q == StRdReq);
   assign host_we   = (state_q == StWWrite);
-  assign prog_we   = (state_q == StPWrite);
+  assign prog_we   = (state_q == StPData) && rx_take && idx_q[0] && ok_q;
 
   always_comb begin
     state_d  = state_q;
@@ -315,9 +343,8 @@ module bg_board #(
     paddr_d  = paddr_q;
     plen_d   = plen_q;
     beat_d   = beat_q;
-    insn_d   = insn_q;
+    plo_d    = plo_q;
     rcnt_d   = rcnt_q;
-    maxc_d   = maxc_q;
     cyc_d    = cyc_q;
     status_d = status_q;
     causes_d = causes_q;
@@ -326,7 +353,6 @@ module bg_board #(
         if (rx_take) begin
           cmd_d  = rx_data;
           idx_d  = '0;
-          args_d = '0;
           unique case (rx_data)
             "I": begin
               kind_d  = RpIdent;
@@ -345,7 +371,7 @@ module bg_board #(
       end
       StArgs: begin
         if (rx_take) begin
-          args_d[8*idx_q[2:0] +: 8] = rx_data;
+          args_d = {rx_data, args_q[63:8]};  // 'P' (4 bytes) ends in args_q[63:32]
           idx_d = idx_q + 1'b1;
           if (idx_q == ((cmd_q == "P") ? 8'd3 : 8'd7)) begin
             state_d = StExec;
@@ -380,10 +406,10 @@ module bg_board #(
             state_d = StSend;
           end
           "P": begin
-            ok_d    = args_q[31:0] <= 32'(ProgInsns);
-            rem_d   = args_q[31:0];
+            ok_d    = args_q[63:32] <= 32'(ProgInsns);
+            rem_d   = args_q[63:32];
             paddr_d = '0;
-            if (args_q[31:0] == '0) begin
+            if (args_q[63:32] == '0) begin
               plen_d  = '0;
               kind_d  = RpOk;
               state_d = StSend;
@@ -392,7 +418,6 @@ module bg_board #(
             end
           end
           default: begin  // "S"
-            maxc_d = (args_q >> CountW) != '0 ? '1 : CountW'(args_q);
             if (plen_q == '0) begin
               kind_d  = RpErr;
               err_d   = ErrNoProg;
@@ -408,7 +433,7 @@ module bg_board #(
         if (rx_take) begin
           beat_d = {rx_data, beat_q[BeatBits-1:8]};
           idx_d  = idx_q + 1'b1;
-          rem_d  = rem_q - 1'b1;
+          rem_d  = rem_dec;
           if (ok_q && idx_q == 8'(BeatBytes - 1)) begin
             idx_d   = '0;
             state_d = StWWrite;
@@ -439,8 +464,8 @@ module bg_board #(
       end
       StRdNext: begin
         maddr_d = maddr_q + 1'b1;
-        rem_d   = rem_q - 32'(BeatBytes);
-        if (rem_q <= 32'(BeatBytes)) begin
+        rem_d   = rem_dec;
+        if (rem_q[31:LogBeat+1] == '0) begin  // rem_q <= BeatBytes (a multiple of BeatBytes)
           kind_d  = RpOk;
           after_d = StCmd;
           state_d = StSend;
@@ -450,11 +475,11 @@ module bg_board #(
       end
       StPData: begin
         if (rx_take) begin
-          insn_d = {rx_data, insn_q[InsnW-1:8]};
-          idx_d  = idx_q + 1'b1;
+          plo_d = rx_data;
+          idx_d = idx_q + 1'b1;
           if (idx_q == 8'(InsnBytes - 1)) begin
             idx_d = '0;
-            rem_d = rem_q - 1'b1;
+            rem_d = rem_dec;
             if (ok_q) begin
               state_d = StPWrite;
             end else if (rem_q == 32'd1) begin
@@ -502,6 +527,9 @@ module bg_board #(
         end
       end
       StSend: begin
+        if (fin_shift) begin
+          cyc_d = {busy_cnt_q[0][7:0], cyc_q[CountW-1:8]};
+        end
         if (tx_ready) begin
           idx_d = idx_q + 1'b1;
           if (kind_q == RpBeat) begin
@@ -537,9 +565,8 @@ module bg_board #(
       paddr_q     <= '0;
       plen_q      <= '0;
       beat_q      <= '0;
-      insn_q      <= '0;
+      plo_q       <= '0;
       rcnt_q      <= 1'b0;
-      maxc_q      <= '0;
       cyc_q       <= '0;
       next_q      <= '0;
       status_q    <= '0;
@@ -560,9 +587,8 @@ module bg_board #(
       paddr_q     <= paddr_d;
       plen_q      <= plen_d;
       beat_q      <= beat_d;
-      insn_q      <= insn_d;
+      plo_q       <= plo_d;
       rcnt_q      <= rcnt_d;
-      maxc_q      <= maxc_d;
       cyc_q       <= cyc_d;
       next_q      <= next_d;
       status_q    <= status_d;
@@ -580,6 +606,8 @@ module bg_board #(
         busy_cnt_q[q] <= '0;
       end else if (state_q == StRunRst) begin
         busy_cnt_q[q] <= '0;
+      end else if (fin_shift) begin
+        busy_cnt_q[q] <= {(q + 1 < NQ) ? busy_cnt_q[(q+1)%NQ][7:0] : st_rbeats[7:0], busy_cnt_q[q][CountW-1:8]};
       end else if (live && acc_busy[q]) begin
         busy_cnt_q[q] <= busy_cnt_q[q] + 1'b1;
       end

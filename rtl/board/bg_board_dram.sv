@@ -13,9 +13,13 @@
 // -spram infers them from `mem`). The access of bus slot k is made in cycle k-1: a read beat's data is
 // read in k-1 and is on rd_data_o (the read register) in k; a write is written in k-1 and acknowledged in
 // k. A request of cycle t has its first slot at t + Latency >= t + 2, so its access cycle comes after the
-// cycle it was queued in (hence Latency >= 2). Pending requests wait in two FIFOs of flip-flops, writes
-// {start, beat address, data} and read bursts {start, beat address, beats}; each FIFO is in slot order, so
-// the access of slot now+1 is always one of the two heads.
+// cycle it was queued in (hence Latency >= 2). Pending requests wait in two FIFOs, writes {start, beat
+// address, data} and read bursts {start, beat address, beats}; each FIFO is in slot order, so the access of
+// slot now+1 is always one of the two heads. The read FIFO and the writes' start cycles are flip-flops (the
+// heads are compared with now+1 every cycle); the writes' {beat address, data}, needed only in the access
+// cycle, are in a small memory (a block RAM on an FPGA) read one cycle ahead: every cycle it reads the
+// entry that is the head in the next cycle. Only a write queued into an empty FIFO in cycle c and due in
+// c+1 (Latency 2) is not there in time; with Latency 2 a bypass register holds it.
 //
 // Why this gives DramModel's data. DramModel moves the data when the request is taken: a read copies the
 // memory of cycle t, a write updates it in cycle t (a read of the same cycle sees it). Here the data moves
@@ -37,7 +41,12 @@
 // Addresses are byte addresses; the memory holds MemBytes (a power of two). A request outside it, not
 // beat-aligned, or a read burst of more than BurstBeats beats sets range_err_o (sticky); the address is
 // masked to the memory (a too-long burst is dropped). Statistics count as DramModel::Stats does, at the
-// request: read bytes, write bytes, read requests, write beats, bus busy cycles.
+// request: read bytes, write bytes, read requests, write beats, bus busy cycles, from three counters: read
+// beats (stat_read_beats_o), write beats, read requests; bytes are beats x BeatBytes and busy cycles read +
+// write beats. While stat_shift_i the three counters shift right by a byte as one chain in that order (a
+// byte of each moves into the one before it, zeros come into the last): the board sends them out of
+// stat_read_beats_o[7:0] that way, without a multiplexer (StatW a multiple of 8; no request comes while
+// shifting, asserted).
 //
 // Host port: one beat per access (host_addr_i is a beat index), read data on host_rdata_o in the next
 // cycle. Only while idle_o (no request pending; asserted).
@@ -73,7 +82,9 @@ module bg_board_dram #(
   input  logic [MemAW-1:0]    host_addr_i,
   input  logic [BeatBits-1:0] host_wdata_i,
   output logic [BeatBits-1:0] host_rdata_o,
-  // DramModel::Stats and sticky error flags
+  // DramModel::Stats (shifted out a byte at a time while stat_shift_i) and sticky error flags
+  input  logic                stat_shift_i,
+  output logic [StatW-1:0]    stat_read_beats_o,
   output logic [StatW-1:0]    stat_read_bytes_o,
   output logic [StatW-1:0]    stat_write_bytes_o,
   output logic [StatW-1:0]    stat_read_requests_o,
@@ -90,7 +101,8 @@ module bg_board_dram #(
   localparam int unsigned MaxAhead = Latency + WriteQDepth + ReadQDepth * BurstBeats + 2;
   localparam int unsigned AheadW   = $clog2(MaxAhead + 1);
   localparam int unsigned TimeW    = AheadW + 1;  // `now` and start cycles, modulo 2^TimeW
-  localparam int unsigned WEntryW  = TimeW + MemAW + BeatBits;
+  localparam int unsigned WPayW    = MemAW + BeatBits;  // a pending write's {beat address, data}
+  localparam int unsigned WPtrW    = $clog2(WriteQDepth);
   localparam int unsigned REntryW  = TimeW + MemAW + BeatsW;
 
   if (BeatBytes < 8 || (BeatBytes & (BeatBytes - 1)) != 0) begin : g_bad_beat
@@ -98,6 +110,9 @@ module bg_board_dram #(
   end
   if ((MemBytes & (MemBytes - 1)) != 0 || MemBytes < 2 * BeatBytes || LogMem > 32) begin : g_bad_mem
     $fatal(1, "bg_board_dram: MemBytes must be a power of two of at least two beats");
+  end
+  if (StatW < 8 || StatW % 8 != 0) begin : g_bad_statw
+    $fatal(1, "bg_board_dram: StatW must be a multiple of 8");
   end
   if (Latency < 2) begin : g_bad_latency
     $fatal(1, "bg_board_dram: Latency must be at least 2 (a slot's access is made in the cycle before it)");
@@ -155,32 +170,34 @@ module bg_board_dram #(
     ahead_d = (ahead_r == '0) ? '0 : ahead_r - 1'b1;
   end
 
-  logic [StatW-1:0] st_rbytes_q, st_wbytes_q, st_rreq_q, st_wbeats_q, st_busy_q;
+  logic [StatW-1:0] st_rbeats_q, st_wbeats_q, st_rreq_q;
   logic             overflow_q, range_err_q;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       now_q       <= '0;
       ahead_q     <= '0;
-      st_rbytes_q <= '0;
-      st_wbytes_q <= '0;
-      st_rreq_q   <= '0;
+      st_rbeats_q <= '0;
       st_wbeats_q <= '0;
-      st_busy_q   <= '0;
+      st_rreq_q   <= '0;
       overflow_q  <= 1'b0;
       range_err_q <= 1'b0;
     end else begin
       now_q   <= now_q + 1'b1;
       ahead_q <= ahead_d;
-      if (wr_valid_i) begin
-        st_wbytes_q <= st_wbytes_q + StatW'(BeatBytes);
-        st_wbeats_q <= st_wbeats_q + 1'b1;
+      if (stat_shift_i) begin
+        st_rbeats_q <= {st_wbeats_q[7:0], st_rbeats_q[StatW-1:8]};
+        st_wbeats_q <= {st_rreq_q[7:0], st_wbeats_q[StatW-1:8]};
+        st_rreq_q   <= {8'b0, st_rreq_q[StatW-1:8]};
+      end else begin
+        if (wr_valid_i) begin
+          st_wbeats_q <= st_wbeats_q + 1'b1;
+        end
+        if (rd_req_valid_i) begin
+          st_rbeats_q <= st_rbeats_q + StatW'(rd_req_beats_i);
+          st_rreq_q   <= st_rreq_q + 1'b1;
+        end
       end
-      if (rd_req_valid_i) begin
-        st_rbytes_q <= st_rbytes_q + (StatW'(rd_req_beats_i) << LogBeat);
-        st_rreq_q   <= st_rreq_q + 1'b1;
-      end
-      st_busy_q <= st_busy_q + StatW'(wr_valid_i) + (rd_req_valid_i ? StatW'(rd_req_beats_i) : '0);
       if (overflow_now) begin
         overflow_q <= 1'b1;
       end
@@ -190,17 +207,17 @@ module bg_board_dram #(
     end
   end
 
-  assign stat_read_bytes_o    = st_rbytes_q;
-  assign stat_write_bytes_o   = st_wbytes_q;
+  assign stat_read_beats_o    = st_rbeats_q;
+  assign stat_read_bytes_o    = st_rbeats_q << LogBeat;
+  assign stat_write_bytes_o   = st_wbeats_q << LogBeat;
   assign stat_read_requests_o = st_rreq_q;
   assign stat_write_beats_o   = st_wbeats_q;
-  assign stat_bus_busy_o      = st_busy_q;
+  assign stat_bus_busy_o      = st_rbeats_q + st_wbeats_q;
   assign overflow_o           = overflow_q;
   assign range_err_o          = range_err_q;
 
   // ------------------------------------------------------------------------------------------------
   // Pending requests
-  logic [WEntryW-1:0] wq_head;
   logic [REntryW-1:0] rq_head;
   logic               wq_pop, rq_pop;
   logic [TimeW-1:0]   w_start, r_start;
@@ -209,16 +226,18 @@ module bg_board_dram #(
   assign r_start = now_q + TimeW'(r_off);
 
   /* verilator lint_off PINCONNECTEMPTY */
+  logic [TimeW-1:0] wh_start;
+
   bg_fifo #(
-    .Width(WEntryW),
+    .Width(TimeW),
     .Depth(WriteQDepth)
   ) u_wq (
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .push_i (w_push),
-    .wdata_i({w_start, w_beat_addr, wr_data_i}),
+    .wdata_i(w_start),
     .pop_i  (wq_pop),
-    .head_o (wq_head),
+    .head_o (wh_start),
     .count_o(),
     .full_o (wq_full),
     .empty_o(wq_empty)
@@ -240,14 +259,60 @@ module bg_board_dram #(
   );
   /* verilator lint_on PINCONNECTEMPTY */
 
-  logic [TimeW-1:0]    wh_start, rh_start, slot;
+  // The pending writes' payload, in the order of u_wq (same pushes and pops, own pointers); wp_rdata_q
+  // is the entry at u_wq's head in this cycle (see the header).
+  logic [WPtrW-1:0] wp_wptr_q, wp_rptr_q, wp_raddr;
+  logic [WPayW-1:0] wp_rdata_q, wh_pay;
+  (* ram_style = "block", no_rw_check *) logic [WPayW-1:0] wpay_mem [WriteQDepth];
+
+  assign wp_raddr = wp_rptr_q + WPtrW'(wq_pop);
+
+  always_ff @(posedge clk_i) begin
+    if (w_push) begin
+      wpay_mem[wp_wptr_q] <= {w_beat_addr, wr_data_i};
+    end
+    wp_rdata_q <= wpay_mem[wp_raddr];
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      wp_wptr_q <= '0;
+      wp_rptr_q <= '0;
+    end else begin
+      wp_wptr_q <= wp_wptr_q + WPtrW'(w_push);
+      wp_rptr_q <= wp_raddr;
+    end
+  end
+
+  if (Latency < 3) begin : g_wbypass
+    // A write pushed in cycle c to the entry read in c (the FIFO's next head) may be due in c+1.
+    logic             byp_q;
+    logic [WPayW-1:0] byp_pay_q;
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        byp_q <= 1'b0;
+      end else begin
+        byp_q <= w_push && (wp_wptr_q == wp_raddr);
+      end
+    end
+    always_ff @(posedge clk_i) begin
+      if (w_push) begin
+        byp_pay_q <= {w_beat_addr, wr_data_i};
+      end
+    end
+    assign wh_pay = byp_q ? byp_pay_q : wp_rdata_q;
+  end else begin : g_no_wbypass
+    assign wh_pay = wp_rdata_q;
+  end
+
+  logic [TimeW-1:0]    rh_start, slot;
   logic [MemAW-1:0]    wh_addr, rh_addr;
   logic [BeatBits-1:0] wh_data;
   logic [BeatsW-1:0]   rh_beats;
   logic [BeatsW-1:0]   rbeat_q, rbeat_d;  // beats of the head burst already accessed
   logic                w_due, r_due;
 
-  assign {wh_start, wh_addr, wh_data}  = wq_head;
+  assign {wh_addr, wh_data}            = wh_pay;
   assign {rh_start, rh_addr, rh_beats} = rq_head;
   assign slot  = now_q + 1'b1;  // the bus slot whose access is made in this cycle
   assign w_due = !wq_empty && (wh_start == slot);
@@ -322,6 +387,9 @@ module bg_board_dram #(
     else $error("bg_board_dram: a request found its FIFO full (WriteQDepth/ReadQDepth too small)");
   a_one_slot: assert property (@(posedge clk_i) disable iff (!asserts_on) !(w_due && r_due))
     else $error("bg_board_dram: a write and a read own the same bus slot");
+  a_no_request_when_shifting: assert property (@(posedge clk_i) disable iff (!asserts_on)
+                                               stat_shift_i |-> !(wr_valid_i || rd_req_valid_i))
+    else $error("bg_board_dram: a request while the statistics shift out");
   a_host_idle: assert property (@(posedge clk_i) disable iff (!asserts_on) host_req_i |-> idle_o)
     else $error("bg_board_dram: host access while requests are pending");
   a_no_request_in_host_cycle: assert property (@(posedge clk_i) disable iff (!asserts_on)

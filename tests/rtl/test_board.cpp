@@ -162,7 +162,7 @@ class BoardTest : public ::testing::Test {
     Bytes cmd{'S'};
     put_u64(cmd, max_cycles);
     host.send(cmd);
-    const size_t n = 3 + 8 + 8 * isa::kNumQueues + 40 + 2;
+    const size_t n = 3 + 8 + 8 * isa::kNumQueues + 24 + 2;
     const Bytes r = host.recv(n, 50000000);
     RunReply rr;
     if (r.size() != n) return rr;
@@ -176,12 +176,14 @@ class BoardTest : public ::testing::Test {
       b = get_le(r, at, 8);
       at += 8;
     }
-    rr.dram.read_bytes = get_le(r, at, 8);
-    rr.dram.write_bytes = get_le(r, at + 8, 8);
+    // protocol 2 sends beats (docs/BOARD.md); the test derives bytes and bus cycles as the host does
+    const uint64_t read_beats = get_le(r, at, 8);
+    rr.dram.read_bytes = read_beats * beat;
+    rr.dram.write_beats = get_le(r, at + 8, 8);
+    rr.dram.write_bytes = rr.dram.write_beats * beat;
     rr.dram.read_requests = get_le(r, at + 16, 8);
-    rr.dram.write_beats = get_le(r, at + 24, 8);
-    rr.dram.bus_busy_cycles = get_le(r, at + 32, 8);
-    rr.flags = r[at + 40];
+    rr.dram.bus_busy_cycles = read_beats + rr.dram.write_beats;
+    rr.flags = r[at + 24];
     return rr;
   }
 
@@ -222,7 +224,7 @@ TEST_F(BoardTest, Identify) {
   const Bytes r = host.recv(18);
   ASSERT_EQ(r.size(), 18u);
   EXPECT_EQ(r[0], 'I');
-  EXPECT_EQ(r[1], 1);  // protocol version
+  EXPECT_EQ(r[1], 2);  // protocol version
   EXPECT_EQ(r[2], hw.dram_bytes_per_cycle);
   EXPECT_EQ(r[3], 16);
   EXPECT_EQ(r[4], isa::kNumQueues);

@@ -194,6 +194,24 @@ class BoardDramTest : public ::testing::Test {
       const Beat want(dram.memory().begin() + i * kBeatBytes, dram.memory().begin() + (i + 1) * kBeatBytes);
       ASSERT_EQ(got, want) << "memory beat " << i << " after the run";
     }
+    // The statistics leave as the board sends them (stat_shift_i): one chain of the three counters (read
+    // beats, write beats, read requests), shifted a byte per cycle out of stat_read_beats_o[7:0], each
+    // counter's bytes LSB first.
+    EXPECT_EQ(sim->stat_read_beats_o * kBeatBytes, st.read_bytes);
+    const uint64_t want_stats[3] = {st.read_bytes / kBeatBytes, st.write_beats, st.read_requests};
+    sim->stat_shift_i = 1;
+    for (unsigned c = 0; c < 3; ++c) {
+      for (unsigned b = 0; b < 8; ++b) {
+        sim.settle();
+        ASSERT_EQ(sim->stat_read_beats_o & 0xffu, (want_stats[c] >> (8 * b)) & 0xffu)
+            << "statistic " << c << " byte " << b << " shifted out";
+        sim.tick();
+      }
+    }
+    sim->stat_shift_i = 0;
+    sim.settle();
+    EXPECT_EQ(sim->stat_bus_busy_o, 0u) << "the chain ends in zeros";
+    EXPECT_EQ(sim->stat_read_requests_o, 0u) << "the chain ends in zeros";
     if (tr.read_p > 0) {
       EXPECT_GT(reads, cycles / 50);
     }
