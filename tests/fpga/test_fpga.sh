@@ -106,14 +106,16 @@ case "$mode" in
     cmp -s "$work/out/hw.yaml" "$ROOT/configs/hw/tiny.yaml" || bad "hw.yaml is not the config built"
     ;;
   config)
-    exe="${1:?bitgrid}" cfg="${2:?config}" target="${3:?target}" work="${4:?work dir}"
+    exe="${1:?bitgrid}" cfg="${2:?config}" target="${3:?target}" work="${4:?work dir}" floor="${5:-}"
     rm -rf "$work" && mkdir -p "$work"
     export TMPDIR="$work"
-    "$exe" fpga "$cfg" --target "$target" --seed 1 --out "$work/out" || bad "bitgrid fpga failed"
+    "$exe" fpga "$cfg" --target "$target" --seed 1 --out "$work/out" ${floor:+--min-fmax "$floor"} ||
+      bad "bitgrid fpga failed"
     j="$work/out/fpga.json"
     [ -f "$j" ] || { echo "FAIL: no $j" >&2; exit 1; }
     check_json "$j" "r['target'] == '$target'" "r['fits']" "r['stage'] == 'routed'" "r['seed'] == 1" \
-      "r['timing']['fmax_mhz'] >= r['timing']['requested_mhz']"
+      "r['timing']['fmax_mhz'] >= r['timing']['requested_mhz']" "r['timing']['fmax_mhz'] >= float('${floor:-0}')" \
+      "r['utilization']['logic_cells']['used'] <= r['utilization']['logic_cells']['available']"
     [ -s "$work/out/bitgrid.bin" ] || bad "no bitstream"
     [ -s "$work/out/hw.yaml" ] || bad "no hw.yaml"
     python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print("fpga.json:", r["utilization"], r["timing"]["fmax_mhz"], "MHz")' "$j"
