@@ -179,6 +179,21 @@ TEST_F(Fpga, HammingTopkMatchesRtlAndSystemc) {
   EXPECT_EQ(f2["cycles"], s2["cycles"]);
 }
 
+// The demo scaled to the board (configs/demo_up5k.yaml, its hardware the board's): verified on the board
+// with the systemc backend's cycles, and the report turns them into seconds at the configured Fmax.
+TEST_F(Fpga, DemoUp5kRunsOnTheBoard) {
+  const std::string cfg = BITGRID_DEMO_UP5K;
+  const json f = report("run " + cfg + fpga(), "o_demo_fpga");
+  const json s = report("run " + cfg + " --backend systemc", "o_demo_systemc");
+  ASSERT_TRUE(f.contains("cycles") && s.contains("cycles") && f.contains("fpga"));
+  EXPECT_EQ(f["verified"], true);
+  EXPECT_EQ(f["cycles"], s["cycles"]);
+  EXPECT_EQ(f["units"], s["units"]);
+  const double fmax = f["fpga"]["fmax_mhz"].get<double>();
+  EXPECT_GT(fmax, 0.0);
+  EXPECT_NEAR(f["fpga"]["seconds"].get<double>(), f["cycles"].get<double>() / (fmax * 1e6), 1e-12);
+}
+
 // A machine fault: the board stops in the cycle the rtl backend does, with its causes, and the host names
 // the same instruction. Two faults: a load into rbuf (bad_buffer, any config) and, on a machine without
 // the MAC array (up5k: has_bitmac 0), a gemm (unknown_opcode).
