@@ -3,6 +3,7 @@
 # bitstream (icepack), with a JSON report of resources, utilization of the part and Fmax.
 #
 #   scripts/fpga.sh HW.yaml --target T [--out DIR] [--seed N] [--freq MHZ] [--min-fmax MHZ] [--per-module]
+#                   [--route-timeout SEC]
 #                   [--top MODULE] [--files LIST.f] [--pcf FILE] [--name NAME]
 #
 # Targets (the part's capacities are in the table below):
@@ -12,9 +13,11 @@
 #   ecp5        LFE5U-25F-BG256               synth_ecp5                                           pre-place-and-route
 #   gowin       GW1NR-LV9QN88 (Tang Nano 9K)  synth_gowin                                          pre-place-and-route
 #
-# iCE40 targets build the board top (default bg_board_ice40, files rtl/board/board.f, pins
-# rtl/board/icebreaker.pcf for the UP5K and rtl/board/hx8k.pcf for the HX8K) on top of the RTL of
-# rtl/gen/manifest.f, with rtl/gen/bitgrid_pkg.sv replaced by the configured package (its Default* values
+# iCE40 targets build a top on the RTL of rtl/gen/manifest.f: the UP5K the board (bg_board_ice40, files
+# rtl/board/board.f, pins rtl/board/icebreaker.pcf), the HX8K, which has no board (its block RAM cannot hold
+# the DRAM stand-in), the core alone in its timing shell (bg_core_shell, rtl/fpga/core_shell.f,
+# rtl/fpga/core_shell_hx8k.pcf: every input from a scan chain, the outputs XOR-reduced to a pin), the RTL of
+# rtl/gen/manifest.f with rtl/gen/bitgrid_pkg.sv replaced by the configured package (its Default* values
 # are HW.yaml's). The other targets synthesize bitgrid_top itself out of context (its ports are no pins) with
 # the config's parameters as `chparam` overrides, as scripts/synth.sh does; their numbers are estimates
 # before place-and-route. --top/--files/--pcf choose another top (its files listed one per line, paths
@@ -39,6 +42,9 @@
 #   --seed N        nextpnr's placer seed (default 1)
 #   --freq MHZ      the clock frequency requested from nextpnr (default 12, the iCEBreaker's oscillator)
 #   --min-fmax MHZ  fail when the routed Fmax is below this
+#   --route-timeout SEC  give up place-and-route after SEC seconds (default 1800, or $BITGRID_ROUTE_TIMEOUT):
+#                   nextpnr-ice40's router can keep ripping up a congested design without end; this is
+#                   reported as unroutable, with the arcs its last iteration left
 #   --name NAME     the config's name in fpga.json and the default DIR (default: HW.yaml's file name)
 set -euo pipefail
 
@@ -50,6 +56,7 @@ die() { echo "error: $*" >&2; exit 1; }
 
 TARGETS="ice40-up5k ice40-hx8k xilinx-7 ecp5 gowin"
 HW="" TARGET="" OUT="" SEED=1 FREQ=12 MINFMAX="" PERMOD=0 TOP="" FILES="" PCF="" NAME=""
+RTO="${BITGRID_ROUTE_TIMEOUT:-1800}"
 while [ $# -gt 0 ]; do
   case "$1" in
     --target) shift; TARGET="${1-}" ;;
@@ -58,6 +65,7 @@ while [ $# -gt 0 ]; do
     --freq) shift; FREQ="${1-}" ;;
     --min-fmax) shift; MINFMAX="${1-}" ;;
     --per-module) PERMOD=1 ;;
+    --route-timeout) shift; RTO="${1-}" ;;
     --top) shift; TOP="${1:?--top needs a module name}" ;;
     --files) shift; FILES="${1:?--files needs a file list}" ;;
     --pcf) shift; PCF="${1:?--pcf needs a file}" ;;
@@ -75,6 +83,7 @@ done
 [[ "$SEED" =~ ^[0-9]+$ ]] || die "--seed $SEED: expected a non-negative integer"
 [[ "$FREQ" =~ ^[0-9]+(\.[0-9]+)?$ ]] && [[ ! "$FREQ" =~ ^0+(\.0*)?$ ]] || die "--freq $FREQ: expected a frequency in MHz above 0"
 [ -z "$MINFMAX" ] || [[ "$MINFMAX" =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--min-fmax $MINFMAX: expected a frequency in MHz"
+[[ "$RTO" =~ ^[0-9]+$ ]] && [ "$RTO" -gt 0 ] || die "--route-timeout $RTO: expected a whole number of seconds above 0"
 
 # ---- the targets: part, synthesis, place-and-route and the part's capacities ----
 # CAPS: the part's resources (LUTs: LUT4 or LUT6 sites; BRAM: block RAM tiles, Xilinx in RAMB36;
@@ -83,12 +92,13 @@ case "$TARGET" in
   ice40-up5k)
     FAMILY=ice40 PART="iCE40UP5K-SG48" ROUTED=1
     SYNTH="synth_ice40 -spram -dsp" PNR_DEV=(--up5k --package sg48) ICETIME_DEV=(-d up5k -P sg48)
-    DEFAULT_PCF="rtl/board/icebreaker.pcf"
+    DEFAULT_TOP=bg_board_ice40 DEFAULT_FILES="rtl/board/board.f" DEFAULT_PCF="rtl/board/icebreaker.pcf"
     CAPS=(luts=5280 ffs=5280 carries=5280 brams=30 sprams=4 dsps=8 io=39) ;;
   ice40-hx8k)
     FAMILY=ice40 PART="iCE40HX8K-CT256" ROUTED=1
     SYNTH="synth_ice40" PNR_DEV=(--hx8k --package ct256) ICETIME_DEV=(-d hx8k -P ct256)
-    DEFAULT_PCF="rtl/board/hx8k.pcf"
+    # no board for the HX8K (its block RAM cannot hold the board's DRAM stand-in): the core alone
+    DEFAULT_TOP=bg_core_shell DEFAULT_FILES="rtl/fpga/core_shell.f" DEFAULT_PCF="rtl/fpga/core_shell_hx8k.pcf"
     CAPS=(luts=7680 ffs=7680 carries=7680 brams=32 sprams=0 dsps=0 io=206) ;;
   xilinx-7)
     FAMILY=xilinx PART="xc7a35t-csg324" ROUTED=0
@@ -123,7 +133,7 @@ need sed sed
 NAME="${NAME:-$(basename "${HW%.*}")}"
 OUT="${OUT:-${TMPDIR:-/tmp}/bitgrid-fpga/$NAME-$TARGET}"
 if [ -z "$TOP" ]; then
-  if [ "$ROUTED" = 1 ]; then TOP=bg_board_ice40; FILES="${FILES:-rtl/board/board.f}"; else TOP=bitgrid_top; fi
+  if [ "$ROUTED" = 1 ]; then TOP=$DEFAULT_TOP; FILES="${FILES:-$DEFAULT_FILES}"; else TOP=bitgrid_top; fi
 fi
 if [ "$ROUTED" = 1 ]; then
   PCF="${PCF:-$DEFAULT_PCF}"
@@ -168,7 +178,7 @@ fi
 if [ -n "$FILES" ]; then
   [[ "$FILES" = /* ]] || FILES="$ROOT/$FILES"
   if [ ! -f "$FILES" ]; then
-    [ "$TOP" = bg_board_ice40 ] && die "$FILES: no such file (the board top's file list; rtl/board/ is not there yet? give --top/--files/--pcf)"
+    [ "$TOP" = "${DEFAULT_TOP:-}" ] && die "$FILES: no such file (the default top's file list; give --top/--files/--pcf)"
     die "$FILES: no such file"
   fi
   n=0
@@ -281,9 +291,14 @@ SETS=()
 TIMING=()
 if [ "$ROUTED" = 1 ]; then
   t0="$(now)"
-  if ! nextpnr-ice40 "${PNR_DEV[@]}" --pcf "$PCF" --json "$STAGE/bitgrid.json" --asc "$STAGE/bitgrid.asc" \
-      --seed "$SEED" --freq "$FREQ" --timing-allow-fail --report "$STAGE/nextpnr-report.json" \
-      -q -l "$STAGE/nextpnr.log" > /dev/null 2>&1; then
+  if ! timeout "$RTO" nextpnr-ice40 "${PNR_DEV[@]}" --pcf "$PCF" --json "$STAGE/bitgrid.json" \
+      --asc "$STAGE/bitgrid.asc" --seed "$SEED" --freq "$FREQ" --timing-allow-fail \
+      --report "$STAGE/nextpnr-report.json" -q -l "$STAGE/nextpnr.log" > /dev/null 2>&1; then
+    if [ "$(elapsed "$t0" | cut -d. -f1)" -ge "$RTO" ]; then
+      # the router's progress table: "IterCnt | w/ripup wo/ripup | w/r wo/r | arcs | ..." ; arcs left last
+      l="$(awk -F'|' '/^Info: +[0-9]+ \|/ { gsub(/ /, "", $4); a = $4 } END { print a }' "$STAGE/nextpnr.log")"
+      fail "unroutable on $TARGET: nextpnr did not finish within --route-timeout $RTO s${l:+ ($l arcs still unrouted)}"
+    fi
     l="$(grep -m1 -E "Design uses [0-9]+ .* but device only has [0-9]+" "$STAGE/nextpnr.log" || true)"
     if [ -n "$l" ]; then
       l="${l#*Design uses }"

@@ -74,6 +74,12 @@ case "$mode" in
       bash "$FPGA" "$hw" --target ice40-up5k --top bg_fpga_loop --files "$work/loop.f" --pcf "$pcf" --out "$work/o"
     expect_error "tiny does not fit ice40-up5k (iCE40UP5K-SG48): I/O 65 used > 39 available" "$work/o" \
       bash "$FPGA" "$hw" --target ice40-up5k --top bg_fpga_wide --files "$work/wide.f" --pcf "$pcf" --out "$work/o"
+    expect_error "--route-timeout 0: expected a whole number of seconds" "$work/o" \
+      bash "$FPGA" "$hw" --target ice40-up5k --route-timeout 0 --out "$work/o"
+    # a place-and-route that takes longer than --route-timeout (the stand-in needs a few seconds)
+    expect_error "unroutable on ice40-up5k: nextpnr did not finish within --route-timeout 1 s" "$work/o" \
+      bash "$FPGA" "$hw" --target ice40-up5k --top bg_fpga_standin --files tests/fpga/standin/standin.f \
+      --pcf "$pcf" --route-timeout 1 --out "$work/o"
     expect_error "Fmax" "$work/o" bash "$FPGA" "$hw" --target ice40-up5k --top bg_fpga_standin \
       --files tests/fpga/standin/standin.f --pcf "$pcf" --freq 100 --min-fmax 400 --out "$work/o"
     ;;
