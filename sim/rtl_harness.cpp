@@ -136,10 +136,16 @@ class Harness : public sc_core::sc_module {
 
   // Zeroes every scratchpad bank (rtl/scratchpad.sv mem_q, public), so each job starts from the same
   // state as a fresh process (and as the other backends). In the gate-level model (a Yosys netlist, built
-  // with --public-flat-rw) a bank's memory is named after its generate scope, e.g. "g_bank[0].mem_q".
+  // with --public-flat-rw) a bank's memory is named after its generate scope, e.g. "g_bank[0].mem_q"; in
+  // the iCE40 netlist the scratchpads are SB_RAM40_4K cells, whose model (cells_sim.v) names its array
+  // "memory" (bitgrid_top has no other block RAM).
   void clear_scratchpads() {
     size_t n = 0;
-    const std::string suffix = "mem_q";
+    for (const char* suffix : {"mem_q", "memory"}) n += clear_vars_ending(suffix);
+    if (n == 0) throw Error("rtl harness: no scratchpad memories found in the verilated model");
+  }
+  size_t clear_vars_ending(const std::string& suffix) {
+    size_t n = 0;
     for (const auto& sc : *top.contextp()->scopeNameMap()) {
       const VerilatedVarNameMap* vars = sc.second->varsp();
       if (!vars) continue;
@@ -150,7 +156,7 @@ class Harness : public sc_core::sc_module {
         ++n;
       }
     }
-    if (n == 0) throw Error("rtl harness: no scratchpad memories found in the verilated model");
+    return n;
   }
 
   // Runs `job` to its end (done, error, stall or cycle limit); returns with the simulation paused.
