@@ -4,6 +4,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "bitgrid/error.h"
@@ -61,8 +63,13 @@ YAML::Node load_root(const std::string& path, const std::vector<std::string>& se
   return root;
 }
 
-// The FPGA targets of scripts/fpga.sh.
-const char* const kFpgaTargets[] = {"ice40-up5k", "ice40-hx8k", "xilinx-7", "ecp5", "gowin"};
+// The FPGA targets of scripts/fpga.sh (its TARGETS line, space-separated; compiler/CMakeLists.txt reads it).
+std::vector<std::string> fpga_targets() {
+  std::vector<std::string> v;
+  std::istringstream in(BITGRID_FPGA_TARGETS);
+  for (std::string t; in >> t;) v.push_back(t);
+  return v;
+}
 
 // The `fpga` section: {target, fmax_mhz, report}. A report (a fpga.json of `bitgrid fpga`) gives the target,
 // Fmax and LUTs, and must have been made for the job's hardware (its hw.yaml beside it); fmax_mhz overrides
@@ -100,9 +107,9 @@ std::optional<FpgaClock> fpga_of(const YAML::Node& root, const std::string& path
     const std::string t = get_string(f["target"], w + ".target");
     bool known = false;
     std::string list;
-    for (const char* k : kFpgaTargets) {
+    for (const std::string& k : fpga_targets()) {
       known = known || t == k;
-      list += (list.empty() ? "" : ", ") + std::string(k);
+      list += (list.empty() ? "" : ", ") + k;
     }
     if (!known) throw Error(w + ".target: unknown target '" + t + "' (known: " + list + ")");
     if (!c.target.empty() && c.target != t) throw Error(w + ".target: " + t + ", but the report is for " + c.target);
