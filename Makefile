@@ -50,14 +50,18 @@ lint:
 synth:
 	bash scripts/synth.sh configs/hw/tiny.yaml
 
-# Heavy FPGA runs kept out of `make test` (docs/FPGA.md): the board (scripts/synth_board.sh: no latches, nothing
-# simulation-only left), the default config's resources per module on an Artix-7 (an estimate before
-# place-and-route), and the board's machine placed and routed on the UP5K (fails while the board does not fit:
-# docs/STATUS.md).
+# Heavy FPGA runs kept out of `make test` (docs/FPGA.md): the default config's resources per module on an
+# Artix-7 (an estimate before place-and-route), the board's bitstream for the iCEBreaker (placed and routed,
+# per module), how Fmax and size scale with ham_lanes (bench/fpga_lanes.sh: the core alone on four parts), and
+# the gate-level co-verification with iCE40 cells (synth_ice40's netlist under Yosys' cells_sim.v, 200 seeds;
+# `make test` runs the generic-cell one).
 fpga: build
-	bash scripts/synth_board.sh configs/hw/up5k.yaml --out out/fpga/board-up5k
 	$(BUILD)/bitgrid fpga configs/hw/default.yaml --target xilinx-7 --per-module --out out/fpga/default-xilinx-7
-	$(BUILD)/bitgrid fpga configs/hw/up5k.yaml --target ice40-up5k --seed 1 --out out/fpga/up5k
+	$(BUILD)/bitgrid fpga configs/hw/up5k.yaml --target ice40-up5k --seed 1 --per-module --out out/fpga/up5k
+	bash bench/fpga_lanes.sh configs/hw/up5k.yaml out/fpga/lanes
+	bash scripts/build_rtl_sim.sh --gate-level --ice40 configs/hw/up5k.yaml $(BUILD)/gl-ice40/up5k
+	$(BUILD)/tests/cosim/bitgrid-cosim --seeds 200 --first-seed 1 --hw configs/hw/up5k.yaml \
+	    --systemc $(BUILD)/bitgrid-sim-systemc --rtl-dir $(BUILD)/gl-ice40 --work $(BUILD)/gl-ice40-work
 
 bench: build
 	cmake --build $(BUILD) --target bench_all
