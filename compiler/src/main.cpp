@@ -503,8 +503,8 @@ int cmd_disasm(const std::string& prog) {
 // temporary HW.yaml that the script copies into OUT/hw.yaml with its results. The script prints its own
 // one-line error and writes nothing into OUT on failure, so its exit status is passed on as is.
 int cmd_fpga(const std::string& config, const std::string& target, const std::string& out, long seed,
-             const std::string& freq, const std::string& min_fmax, const std::string& route_timeout,
-             bool per_module, const std::vector<std::string>& sets) {
+             const std::string& freq, const std::string& min_fmax, const std::string& route_timeout, bool per_module,
+             const std::vector<std::string>& sets) {
   const HwConfig hw = load_hardware(config, sets);
   const char* tmp = std::getenv("TMPDIR");
   std::string tmpl = (fs::path(tmp && *tmp ? tmp : "/tmp") / "bitgrid-fpga-hw-XXXXXX").string();
