@@ -9,7 +9,7 @@
 // Bytes the host writes to the port are shifted into the board's uart_rx_i pin (8N1, ClksPerBit clocks a
 // bit, back to back); the board's uart_tx_o pin is decoded into bytes written back. The clock runs only
 // while something happens: with no byte pending, the line idle for a while and no run in progress, the
-// process blocks in poll() on the pty. SIGTERM / SIGINT end it cleanly (the symlink is removed).
+// process blocks in ppoll() on the pty. SIGTERM / SIGINT end it cleanly (the symlink is removed).
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -193,9 +193,19 @@ int main(int argc, char** argv) {
     // Sleep when nothing has happened for a while.
     if (rx.busy() || !out.empty()) idle = 0;
     if (idle > kIdleCycles) {
-      pollfd pf{master, POLLIN, 0};
-      const int rc = ::poll(&pf, 1, -1);
-      if (rc < 0 && errno != EINTR) die(std::string("poll: ") + std::strerror(errno));
+      // SIGTERM/SIGINT are blocked from the g_stop check until ppoll() waits: a signal in between would
+      // otherwise be handled before poll() and leave it blocked for good (seen under load).
+      sigset_t block, orig;
+      sigemptyset(&block);
+      sigaddset(&block, SIGTERM);
+      sigaddset(&block, SIGINT);
+      sigprocmask(SIG_BLOCK, &block, &orig);
+      if (!g_stop) {
+        pollfd pf{master, POLLIN, 0};
+        const int rc = ::ppoll(&pf, 1, nullptr, &orig);
+        if (rc < 0 && errno != EINTR) die(std::string("poll: ") + std::strerror(errno));
+      }
+      sigprocmask(SIG_SETMASK, &orig, nullptr);
       idle = 0;
       continue;
     }

@@ -14,44 +14,18 @@
 #include "bitgrid/gen/isa.h"
 #include "bitgrid/insn.h"
 #include "bitgrid/quant.h"
+#include "exe_test.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-  int rc;
-  std::string out, err;
-};
+using bgtest::Result;
+using bgtest::slurp;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-class Cli : public ::testing::Test {
+class Cli : public bgtest::ExeTest {
  protected:
-  fs::path dir;
-  void SetUp() override {
-    dir = fs::path(::testing::TempDir()) /
-          ("bitgrid_cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-  }
-  fs::path write(const std::string& name, const std::string& text) {
-    const fs::path p = dir / name;
-    std::ofstream(p) << text;
-    return p;
-  }
-  // `env` (e.g. "PATH=/x") is put before the command.
-  Result run(const std::string& args, const std::string& env = "") {
-    const std::string cmd = (env.empty() ? "" : "env " + env + " ") + std::string(BITGRID_EXE) + " " + args + " >" +
-                            (dir / "stdout").string() + " 2>" + (dir / "stderr").string();
-    const int st = std::system(cmd.c_str());
-    return {WEXITSTATUS(st), slurp(dir / "stdout"), slurp(dir / "stderr")};
-  }
+  void SetUp() override { make_dir("bitgrid_cli_"); }
   // A config with a small random workload; `extra` replaces parts via --set.
   fs::path config(const std::string& workload_tail = "") {
     return write("cfg.yaml",
@@ -59,19 +33,6 @@ class Cli : public ::testing::Test {
                  "workload:\n  type: hamming_topk\n  k: 5\n  bits: 128\n  seed: 3\n"
                  "  database: {random_codes: 300}\n  queries: {random_codes: 4}\n" +
                      workload_tail);
-  }
-  // Runs a config expected to fail: non-zero exit, one line on stderr containing `needle`, no outputs.
-  void expect_error(const std::string& args, const std::string& needle, const std::string& env = "") {
-    const fs::path out = dir / "out";
-    fs::remove_all(out);
-    const Result r = run(args + " --out " + out.string(), env);
-    EXPECT_NE(r.rc, 0) << args;
-    EXPECT_NE(r.err.find(needle), std::string::npos) << "stderr: " << r.err;
-    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "stderr: " << r.err;
-    EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
-    if (fs::exists(out)) {
-      EXPECT_TRUE(fs::is_empty(out)) << "half-written outputs left in " << out;
-    }
   }
   // `bitgrid quantize ARGS -o q.npz` expected to fail: non-zero exit, one line on stderr containing
   // `needle`, no output file (nor its temporary) left behind.

@@ -19,6 +19,7 @@
 #include <sstream>
 #include <string>
 
+#include "../cli/exe_test.h"
 #include "bitgrid/insn.h"
 #include "bitgrid/memimage.h"
 
@@ -27,17 +28,8 @@ using json = nlohmann::json;
 
 namespace {
 
-struct Result {
-  int rc;
-  std::string out, err;
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
+using bgtest::Result;
+using bgtest::slurp;
 
 // bitgrid-board-sim as a child process; its pty path is the first line of its stdout.
 class BoardSim {
@@ -91,16 +83,12 @@ class BoardSim {
   std::string port_;
 };
 
-class Fpga : public ::testing::Test {
+class Fpga : public bgtest::ExeTest {
  protected:
-  fs::path dir;
   std::unique_ptr<BoardSim> board;
 
   void SetUp() override {
-    dir = fs::path(::testing::TempDir()) /
-          ("bitgrid_fpga_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
+    make_dir("bitgrid_fpga_");
     board = std::make_unique<BoardSim>();
     ASSERT_EQ(board->port().rfind("/dev/", 0), 0u) << "bitgrid-board-sim printed no pty path";
   }
@@ -109,17 +97,6 @@ class Fpga : public ::testing::Test {
       EXPECT_EQ(board->stop(), 0) << "bitgrid-board-sim did not exit cleanly on SIGTERM";
     }
   }
-  fs::path write(const std::string& name, const std::string& text) {
-    const fs::path p = dir / name;
-    std::ofstream(p) << text;
-    return p;
-  }
-  Result run(const std::string& args) {
-    const std::string cmd =
-        std::string(BITGRID_EXE) + " " + args + " >" + (dir / "stdout").string() + " 2>" + (dir / "stderr").string();
-    const int st = std::system(cmd.c_str());
-    return {WEXITSTATUS(st), slurp(dir / "stdout"), slurp(dir / "stderr")};
-  }
   std::string fpga() const { return " --backend fpga --port " + board->port(); }
   // A small Hamming top-k job on the board's config: 300 database codes of 128 bits, 4 queries, top-2.
   fs::path config(const std::string& extra = "") {
@@ -127,22 +104,6 @@ class Fpga : public ::testing::Test {
                                  "\nworkload:\n  type: hamming_topk\n  k: 2\n  bits: 128\n  seed: 3\n"
                                  "  database: {random_codes: 300}\n  queries: {random_codes: 4}\n" +
                                  extra);
-  }
-  // A run expected to fail: non-zero exit, one line on stderr starting "error: " and containing `needle`.
-  void expect_error(const std::string& args, const std::string& needle, int rc = -1) {
-    const fs::path out = dir / "out_err";
-    fs::remove_all(out);
-    const Result r = run(args + " --out " + out.string());
-    EXPECT_NE(r.rc, 0) << args;
-    if (rc >= 0) {
-      EXPECT_EQ(r.rc, rc) << args;
-    }
-    EXPECT_NE(r.err.find(needle), std::string::npos) << "stderr: " << r.err;
-    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "stderr: " << r.err;
-    EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
-    if (fs::exists(out)) {
-      EXPECT_TRUE(fs::is_empty(out)) << "outputs left in " << out;
-    }
   }
   json report(const std::string& args, const std::string& name) {
     const fs::path out = dir / name;
