@@ -124,7 +124,7 @@ if [ "$ROUTED" = 1 ]; then
   need nextpnr-ice40 nextpnr-ice40
   need icepack fpga-icestorm
 fi
-for t in mktemp date basename; do need "$t" coreutils; done
+for t in mktemp date basename timeout; do need "$t" coreutils; done
 need awk mawk
 need grep grep
 need sed sed
