@@ -29,6 +29,7 @@
 #include "bitgrid/checker.h"
 #include "bitgrid/config_hash.h"
 #include "bitgrid/error.h"
+#include "board_protocol.h"
 
 namespace bitgrid {
 
@@ -36,7 +37,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr uint8_t kProtocolVersion = 2;
+using board::kProtocolVersion;
 constexpr double kIdentifyTimeout = 2.0;            // seconds for the 'I' reply
 constexpr uint64_t kDefaultMaxCycles = 1000000000;  // 'S' without --max-cycles (83 s at 12 MHz)
 
@@ -389,25 +390,18 @@ SimResult run_backend(const HwConfig& hw, const Program& program, std::vector<ui
   // A real board runs at >= 12 MHz, the simulated one (bitgrid-board-sim) at >= ~100 k cycles/s.
   const double run_timeout = 10.0 + static_cast<double>(max_cycles) / 1e5;
   const size_t nq = b.num_queues;
-  const size_t report_bytes = 2 + 8 + 8 * nq + 24 + 1;  // after 'F', before 'K'
+  const size_t report_bytes = board::run_report_bytes(nq);  // after 'F', before 'K'
   const auto t_run = Clock::now();
   const std::vector<uint8_t> rep = board.start(max_cycles, report_bytes, run_timeout);
   const double run_wall = std::chrono::duration<double>(Clock::now() - t_run).count();
 
   SimResult res;
   res.backend = "fpga";
-  const uint8_t status = rep[0], causes = rep[1];
-  res.cycles = get_le(&rep[2], 8);
-  for (size_t q = 0; q < nq; ++q) res.units[q].busy_cycles = get_le(&rep[10 + 8 * q], 8);
-  const uint8_t* d = &rep[10 + 8 * nq];
-  // the board counts beats; bytes and bus cycles follow (docs/BOARD.md)
-  const uint64_t read_beats = get_le(d, 8);
-  res.dram.read_bytes = read_beats * b.beat_bytes;
-  res.dram.write_beats = get_le(d + 8, 8);
-  res.dram.write_bytes = res.dram.write_beats * b.beat_bytes;
-  res.dram.read_requests = get_le(d + 16, 8);
-  res.dram.bus_busy_cycles = read_beats + res.dram.write_beats;
-  const uint8_t flags = d[24];
+  const board::RunReport report = board::decode_run_report(rep.data(), nq, b.beat_bytes);
+  const uint8_t status = report.status, causes = report.causes, flags = report.flags;
+  res.cycles = report.cycles;
+  for (size_t q = 0; q < nq; ++q) res.units[q].busy_cycles = report.busy[q];
+  res.dram = report.dram;
   if (flags & 1)
     throw Error("board" + on + ": the DRAM stand-in's request FIFO overflowed in the run (its timing and data cannot " +
                 "be trusted)");

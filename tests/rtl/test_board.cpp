@@ -19,6 +19,7 @@
 #include "bitgrid/executor.h"
 #include "bitgrid/hwconfig.h"
 #include "bitgrid/insn.h"
+#include "board_protocol.h"
 #include "rtl_test_util.h"
 #include "workloads.h"
 
@@ -162,28 +163,19 @@ class BoardTest : public ::testing::Test {
     Bytes cmd{'S'};
     put_u64(cmd, max_cycles);
     host.send(cmd);
-    const size_t n = 3 + 8 + 8 * isa::kNumQueues + 24 + 2;
+    const size_t n = bitgrid::board::run_report_bytes(isa::kNumQueues) + 2;
     const Bytes r = host.recv(n, 50000000);
     RunReply rr;
     if (r.size() != n) return rr;
     EXPECT_EQ(r.front(), 'F');
     EXPECT_EQ(r.back(), 'K');
-    rr.status = r[1];
-    rr.causes = r[2];
-    rr.cycles = get_le(r, 3, 8);
-    size_t at = 11;
-    for (auto& b : rr.busy) {
-      b = get_le(r, at, 8);
-      at += 8;
-    }
-    // protocol 2 sends beats (docs/BOARD.md); the test derives bytes and bus cycles as the host does
-    const uint64_t read_beats = get_le(r, at, 8);
-    rr.dram.read_bytes = read_beats * beat;
-    rr.dram.write_beats = get_le(r, at + 8, 8);
-    rr.dram.write_bytes = rr.dram.write_beats * beat;
-    rr.dram.read_requests = get_le(r, at + 16, 8);
-    rr.dram.bus_busy_cycles = read_beats + rr.dram.write_beats;
-    rr.flags = r[at + 24];
+    const bitgrid::board::RunReport d = bitgrid::board::decode_run_report(r.data() + 1, isa::kNumQueues, beat);
+    rr.status = d.status;
+    rr.causes = d.causes;
+    rr.cycles = d.cycles;
+    for (size_t q = 0; q < isa::kNumQueues; ++q) rr.busy[q] = d.busy[q];
+    rr.dram = d.dram;
+    rr.flags = d.flags;
     return rr;
   }
 
