@@ -86,20 +86,25 @@ module bg_controller #(
 
     assign q_push[q] = insn_valid_i && insn_ready_o && (in_queue == 2'(q));
 
+    /* verilator lint_off PINCONNECTEMPTY */
     bg_fifo #(
       .Width(InsnW),
       .Depth(QueueDepth)
     ) u_queue (
-      .clk_i  (clk_i),
-      .rst_ni (rst_ni),
-      .push_i (q_push[q]),
-      .wdata_i(insn_i),
-      .pop_i  (q_pop[q]),
-      .head_o (head),
-      .count_o(q_cnt[q*CntW +: CntW]),
-      .full_o (q_full[q]),
-      .empty_o(q_empty[q])
+      .clk_i   (clk_i),
+      .rst_ni  (rst_ni),
+      .push_i  (q_push[q]),
+      .wdata_i (insn_i),
+      .pop_i   (q_pop[q]),
+      .head_o  (head),
+      .second_o(),
+      .rptr_o  (),
+      .wptr_o  (),
+      .count_o (q_cnt[q*CntW +: CntW]),
+      .full_o  (q_full[q]),
+      .empty_o (q_empty[q])
     );
+    /* verilator lint_on PINCONNECTEMPTY */
     assign head_o[q*InsnW +: InsnW] = head;
 
     // R2: every counter the head pops holds a token (flags towards a missing neighbour pop nothing).
@@ -150,12 +155,14 @@ module bg_controller #(
     localparam int unsigned PushDir = bitgrid_pkg::token_push_dir(t);
     localparam int unsigned Popper = bitgrid_pkg::token_popper(t);
     localparam int unsigned PopDir = bitgrid_pkg::token_pop_dir(t);
-    logic [TokW:0] next;
+    logic [TokW-1:0] next;
     assign tok_push[t] = complete_i[Pusher] && push_flags_q[Pusher*2 + PushDir];
     assign tok_pop[t]  = go[Popper] && head_o[Popper*InsnW + (PopDir != 0 ? PopNext : PopPrev)];
-    assign next        = {1'b0, tok_q[t*TokW +: TokW]} + (TokW+1)'(tok_push[t]) - (TokW+1)'(tok_pop[t]);
-    assign tok_ovf[t]  = next > (TokW+1)'(TokenMax);
-    assign tok_d[t*TokW +: TokW] = next[TokW-1:0];
+    assign next        = tok_q[t*TokW +: TokW] + TokW'(tok_push[t]) - TokW'(tok_pop[t]);
+    // Above TokenMax only from TokenMax by a push without a pop (counters stay <= TokenMax, an overflow
+    // stops the machine): no adder on the path to error_o.
+    assign tok_ovf[t]  = tok_push[t] && !tok_pop[t] && tok_q[t*TokW +: TokW] == TokW'(TokenMax);
+    assign tok_d[t*TokW +: TokW] = next;
   end
 
   always_comb begin

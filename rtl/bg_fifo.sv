@@ -16,6 +16,9 @@ module bg_fifo #(
   input  logic [Width-1:0] wdata_i,
   input  logic             pop_i,
   output logic [Width-1:0] head_o,
+  output logic [Width-1:0] second_o,  // the entry behind the head (when count_o >= 2)
+  output logic [PtrW-1:0]  rptr_o,    // slot of the head, and the slot the next push writes: a user
+  output logic [PtrW-1:0]  wptr_o,    // keeping a side memory in the FIFO's order indexes it with them
   output logic [CntW-1:0]  count_o,
   output logic             full_o,
   output logic             empty_o
@@ -75,7 +78,10 @@ module bg_fifo #(
     end
   end
 
-  assign head_o  = mem_q[rptr_q];
+  assign head_o   = mem_q[rptr_q];
+  assign second_o = mem_q[rptr_q + 1'b1];
+  assign rptr_o   = rptr_q;
+  assign wptr_o   = wptr_q;
   assign count_o = cnt_q;
 
 `ifndef SYNTHESIS

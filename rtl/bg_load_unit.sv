@@ -63,18 +63,21 @@ module bg_load_unit #(
   end
 
   localparam int unsigned NwW = bitgrid_pkg::LoadNwordsW;
+  localparam int unsigned LogBurst = $clog2(BurstBeats);
 
   logic            busy, start, last;
   logic            nz_q, nz_d;          // NB > 0
   logic [BufW-1:0] buf_q, buf_d;
   logic [NwW-1:0]  nb_q, nb_d;          // beats to move
-  logic [NwW-1:0]  req_q, req_d;        // beats requested so far
+  logic [NwW-1:0]  rem_q, rem_d;        // beats not requested yet (a register: no subtractor before
+                                        // the burst size, the request and the DRAM's range check)
   logic [NwW-1:0]  rcv_q, rcv_d;        // beats received so far
+  logic            one_q, one_d;        // one beat left to receive (rcv_q + 1 == nb_q, as a register)
   logic [OutW-1:0] out_q, out_d;        // bursts outstanding
   logic [DramAddrW-1:0] raddr_q, raddr_d;  // DRAM byte address of the next request
   logic [AddrW-1:0] waddr_q, waddr_d;   // buffer word address of the next beat
 
-  logic [NwW-1:0]  insn_nb, remaining, rcv_next;
+  logic [NwW-1:0]  insn_nb, rcv_next;
   localparam int unsigned BufIdxW = $clog2(bitgrid_pkg::NumBufs);  // buf_loadable is 0 above
   logic [BufW-1:0] insn_buf;
   logic            req_fire, last_beat, burst_done;
@@ -99,15 +102,16 @@ module bg_load_unit #(
   );
   assign start = issue_i && idle_o;
 
-  assign remaining      = nb_q - req_q;
-  assign rd_req_valid_o = busy && (req_q != nb_q) && (out_q < OutW'(MaxOutstanding));
-  assign rd_req_beats_o = (remaining >= NwW'(BurstBeats)) ? 16'(BurstBeats) : 16'(remaining);
+  assign rd_req_valid_o = busy && (rem_q != '0) && (out_q < OutW'(MaxOutstanding));
+  // rem_q >= BurstBeats (a power of two) as an OR of the high bits, not a comparator's carry chain.
+  assign rd_req_beats_o = (rem_q >> LogBurst) != '0 ? 16'(BurstBeats) : 16'(rem_q);
   assign rd_req_addr_o  = raddr_q;
   assign req_fire       = rd_req_valid_o;
 
   assign rcv_next   = rcv_q + 1'b1;
-  assign last_beat  = (rcv_next == nb_q);
-  assign burst_done = rd_valid_i && (last_beat || ((rcv_next & NwW'(BurstBeats - 1)) == '0));
+  assign last_beat  = one_q;
+  // the beat ends a burst: the transfer's last, or the last of BurstBeats (rcv_q's low bits all ones)
+  assign burst_done = rd_valid_i && (last_beat || ((rcv_q & NwW'(BurstBeats - 1)) == NwW'(BurstBeats - 1)));
   assign last       = !nz_q || (rd_valid_i && last_beat);
 
   assign spm_we_o    = busy && rd_valid_i;
@@ -119,8 +123,9 @@ module bg_load_unit #(
     nz_d    = nz_q;
     buf_d   = buf_q;
     nb_d    = nb_q;
-    req_d   = req_q;
+    rem_d   = rem_q;
     rcv_d   = rcv_q;
+    one_d   = one_q;
     out_d   = out_q;
     raddr_d = raddr_q;
     waddr_d = waddr_q;
@@ -128,18 +133,20 @@ module bg_load_unit #(
       nz_d    = (insn_nb != '0);
       buf_d   = insn_buf;
       nb_d    = insn_nb;
-      req_d   = '0;
+      rem_d   = insn_nb;
       rcv_d   = '0;
+      one_d   = (insn_nb == NwW'(1));
       out_d   = '0;
       raddr_d = insn_i[bitgrid_pkg::LoadDramAddrLsb +: DramAddrW];
       waddr_d = insn_i[bitgrid_pkg::LoadSpmAddrLsb +: AddrW];
     end else if (busy) begin
       if (req_fire) begin
-        req_d   = req_q + NwW'(rd_req_beats_o);
+        rem_d   = rem_q - NwW'(rd_req_beats_o);
         raddr_d = raddr_q + (DramAddrW'(rd_req_beats_o) << LogBeatBytes);
       end
       if (rd_valid_i) begin
         rcv_d   = rcv_next;
+        one_d   = (rcv_next + 1'b1 == nb_q);
         waddr_d = waddr_q + AddrW'(BeatWords);
       end
       out_d = out_q + OutW'(req_fire) - OutW'(burst_done);
@@ -151,8 +158,9 @@ module bg_load_unit #(
       nz_q    <= 1'b0;
       buf_q   <= '0;
       nb_q    <= '0;
-      req_q   <= '0;
+      rem_q   <= '0;
       rcv_q   <= '0;
+      one_q   <= 1'b0;
       out_q   <= '0;
       raddr_q <= '0;
       waddr_q <= '0;
@@ -160,8 +168,9 @@ module bg_load_unit #(
       nz_q    <= nz_d;
       buf_q   <= buf_d;
       nb_q    <= nb_d;
-      req_q   <= req_d;
+      rem_q   <= rem_d;
       rcv_q   <= rcv_d;
+      one_q   <= one_d;
       out_q   <= out_d;
       raddr_q <= raddr_d;
       waddr_q <= waddr_d;
@@ -176,7 +185,7 @@ module bg_load_unit #(
     .en_o  (asserts_on)
   );
   a_beats_only_when_requested: assert property (@(posedge clk_i) disable iff (!asserts_on)
-                                                !(rd_valid_i && (!busy || rcv_q == req_q)))
+                                                !(rd_valid_i && (!busy || rcv_q == nb_q - rem_q)))
     else $error("bg_load_unit: a read beat arrived that was not requested");
   a_outstanding_in_range: assert property (@(posedge clk_i) disable iff (!asserts_on) out_q <= OutW'(MaxOutstanding))
     else $error("bg_load_unit: more bursts outstanding than MaxOutstanding");

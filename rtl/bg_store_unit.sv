@@ -54,6 +54,7 @@ module bg_store_unit #(
   logic [NwW-1:0]  nb_q, nb_d;        // beats to move
   logic [NwW-1:0]  rd_q, rd_d;        // beats read from the buffer so far
   logic [NwW-1:0]  ack_q, ack_d;      // beats acknowledged so far
+  logic            one_q, one_d;      // one acknowledgement left (ack_q + 1 == nb_q, as a register)
   logic [AddrW-1:0] raddr_q, raddr_d; // buffer word address of the next read
   logic            pend_q, pend_d;    // a beat read last cycle is presented this cycle
   logic [DramAddrW-1:0] waddr_q, waddr_d;  // DRAM byte address of the presented beat
@@ -81,7 +82,7 @@ module bg_store_unit #(
     .complete_o(complete_o)
   );
   assign start = issue_i && idle_o;
-  assign last  = !nz_q || (wr_ack_i && (ack_q + 1'b1 == nb_q));
+  assign last  = !nz_q || (wr_ack_i && one_q);
 
   assign r_req_o    = busy && (rd_q != nb_q);
   assign r_buf_o    = buf_q;
@@ -96,6 +97,7 @@ module bg_store_unit #(
     nb_d    = nb_q;
     rd_d    = rd_q;
     ack_d   = ack_q;
+    one_d   = one_q;
     raddr_d = raddr_q;
     pend_d  = 1'b0;
     waddr_d = waddr_q;
@@ -105,6 +107,7 @@ module bg_store_unit #(
       nb_d    = insn_nb;
       rd_d    = '0;
       ack_d   = '0;
+      one_d   = (insn_nb == NwW'(1));
       raddr_d = insn_i[bitgrid_pkg::StoreSpmAddrLsb +: AddrW];
       waddr_d = insn_i[bitgrid_pkg::StoreDramAddrLsb +: DramAddrW];
     end else if (busy) begin
@@ -118,6 +121,7 @@ module bg_store_unit #(
       end
       if (wr_ack_i) begin
         ack_d = ack_q + 1'b1;
+        one_d = (ack_q + NwW'(2) == nb_q);
       end
     end
   end
@@ -129,6 +133,7 @@ module bg_store_unit #(
       nb_q    <= '0;
       rd_q    <= '0;
       ack_q   <= '0;
+      one_q   <= 1'b0;
       raddr_q <= '0;
       pend_q  <= 1'b0;
       waddr_q <= '0;
@@ -138,6 +143,7 @@ module bg_store_unit #(
       nb_q    <= nb_d;
       rd_q    <= rd_d;
       ack_q   <= ack_d;
+      one_q   <= one_d;
       raddr_q <= raddr_d;
       pend_q  <= pend_d;
       waddr_q <= waddr_d;

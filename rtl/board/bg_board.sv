@@ -99,6 +99,7 @@ module bg_board #(
   typedef enum logic [3:0] {
     StCmd,      // wait for a command byte
     StArgs,     // collect the command's argument bytes
+    StChk,      // compare the arguments with the limits (registered: the adder and compares end there)
     StExec,     // check the arguments, start the command
     StWData,    // 'W': data bytes
     StWWrite,   // 'W': write an assembled beat
@@ -188,10 +189,15 @@ module bg_board #(
 
   // The run ends in this cycle (see the header); its requests are not made. max_cycles is the 'S'
   // argument, which args_q holds for the whole run; one above 2^CountW - 1 means 2^CountW - 1.
-  logic max_hit;
-  assign max_hit = (args_q[63:CountW] != '0) ? (cyc_q == '1)
-                                              : (args_q[CountW-1:0] != '0 && cyc_q == args_q[CountW-1:0]);
-  assign run_end = (state_q == StRun) && (acc_error || acc_done || max_hit);
+  // max_hit_q is that compare of cyc_q with max_cycles, made a cycle ahead (its equality over CountW
+  // bits was on the path from the cycle counter to the DRAM requests): a cycle in StRun follows StRunRst
+  // (cyc_q 0) or a StRun cycle that did not end the run (cyc_q + 1); args_q does not change meanwhile.
+  logic                max_hit_q, max_hit_d;
+  logic [CountW-1:0]   hit_cyc;
+  assign hit_cyc   = (state_q == StRunRst) ? '0 : cyc_q + 1'b1;
+  assign max_hit_d = (args_q[63:CountW] != '0) ? (hit_cyc == '1)
+                                                : (args_q[CountW-1:0] != '0 && hit_cyc == args_q[CountW-1:0]);
+  assign run_end = (state_q == StRun) && (acc_error || acc_done || max_hit_q);
   assign live    = (state_q == StRun) && !run_end;
   assign insn_valid = (state_q == StRun) && (next_q < plen_q);
   assign next_d     = (state_q == StRunRst) ? '0 : next_q + (ProgAW + 1)'(insn_valid && insn_ready);
@@ -314,6 +320,7 @@ module bg_board #(
   // ------------------------------------------------------------------------------------------------
   // Command FSM
   logic        range_ok;    // W/R: address and count beat-aligned and inside the memory
+  logic        range_ok_q, plen_ok_q;  // range_ok and the 'P' count's limit, a cycle later (in StExec)
   logic [32:0] range_end;
   logic        rx_take;
 
@@ -374,9 +381,12 @@ module bg_board #(
           args_d = {rx_data, args_q[63:8]};  // 'P' (4 bytes) ends in args_q[63:32]
           idx_d = idx_q + 1'b1;
           if (idx_q == ((cmd_q == "P") ? 8'd3 : 8'd7)) begin
-            state_d = StExec;
+            state_d = StChk;
           end
         end
+      end
+      StChk: begin
+        state_d = StExec;
       end
       StExec: begin
         idx_d   = '0;
@@ -384,10 +394,10 @@ module bg_board #(
         maddr_d = args_q[LogBeat +: MemAW];
         unique case (cmd_q)
           "W": begin
-            ok_d  = range_ok;
+            ok_d  = range_ok_q;
             rem_d = args_q[63:32];
             if (args_q[63:32] == '0) begin
-              kind_d  = range_ok ? RpOk : RpErr;
+              kind_d  = range_ok_q ? RpOk : RpErr;
               err_d   = ErrRange;
               state_d = StSend;
             end else begin
@@ -396,7 +406,7 @@ module bg_board #(
           end
           "R": begin
             rem_d = args_q[63:32];
-            if (!range_ok) begin
+            if (!range_ok_q) begin
               kind_d = RpErr;
               err_d  = ErrRange;
             end else begin
@@ -406,7 +416,7 @@ module bg_board #(
             state_d = StSend;
           end
           "P": begin
-            ok_d    = args_q[63:32] <= 32'(ProgInsns);
+            ok_d    = plen_ok_q;
             rem_d   = args_q[63:32];
             paddr_d = '0;
             if (args_q[63:32] == '0) begin
@@ -571,6 +581,9 @@ module bg_board #(
       next_q      <= '0;
       status_q    <= '0;
       causes_q    <= '0;
+      range_ok_q  <= 1'b0;
+      plen_ok_q   <= 1'b0;
+      max_hit_q   <= 1'b0;
       acc_rst_nq  <= 1'b0;
       dram_rst_nq <= 1'b0;
     end else begin
@@ -593,6 +606,9 @@ module bg_board #(
       next_q      <= next_d;
       status_q    <= status_d;
       causes_q    <= causes_d;
+      range_ok_q  <= range_ok;
+      plen_ok_q   <= args_q[63:32] <= 32'(ProgInsns);
+      max_hit_q   <= max_hit_d;
       // the accelerator runs in StRun only; the DRAM timing is reset with it at the start of a run
       acc_rst_nq  <= (state_d == StRun);
       dram_rst_nq <= (state_d != StRunRst);

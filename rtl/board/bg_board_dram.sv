@@ -16,10 +16,11 @@
 // cycle it was queued in (hence Latency >= 2). Pending requests wait in two FIFOs, writes {start, beat
 // address, data} and read bursts {start, beat address, beats}; each FIFO is in slot order, so the access of
 // slot now+1 is always one of the two heads. The read FIFO and the writes' start cycles are flip-flops (the
-// heads are compared with now+1 every cycle); the writes' {beat address, data}, needed only in the access
-// cycle, are in a small memory (a block RAM on an FPGA) read one cycle ahead: every cycle it reads the
-// entry that is the head in the next cycle. Only a write queued into an empty FIFO in cycle c and due in
-// c+1 (Latency 2) is not there in time; with Latency 2 a bypass register holds it.
+// heads are compared with now+1 every cycle; with Latency >= 3 that compare is made a cycle ahead, on the
+// heads of the next cycle, into two "due" registers); the writes' {beat address, data}, needed only in
+// the access cycle, are in a small memory (a block RAM on an FPGA) read one cycle ahead: every cycle it
+// reads the entry that is the head in the next cycle. Only a write queued into an empty FIFO in cycle c
+// and due in c+1 (Latency 2) is not there in time; with Latency 2 a bypass register holds it.
 //
 // Why this gives DramModel's data. DramModel moves the data when the request is taken: a read copies the
 // memory of cycle t, a write updates it in cycle t (a read of the same cycle sees it). Here the data moves
@@ -131,24 +132,40 @@ module bg_board_dram #(
   // Requests: bus booking, range checks, statistics
   logic [TimeW-1:0]  now_q;
   logic [AheadW-1:0] ahead_q, ahead_d;
-  logic [AheadW-1:0] ahead_w, w_off, r_off, ahead_r;
+  logic [AheadW-1:0] m0, m0m1, am1;
   logic              w_range_err, r_range_err, r_too_long;
   logic              w_push, r_push, r_book, overflow_now;
   logic              wq_full, rq_full, wq_empty, rq_empty;
   logic [MemAW-1:0]  w_beat_addr, r_beat_addr;
   logic [BeatsW-1:0] r_beats;
-  logic [32:0]       r_end;
+  // r_range_err's end check, addr + beats * BeatBytes > MemBytes, without a 33-bit adder and comparator
+  // (the board's slowest path): the low LogMem address bits plus the burst (beats <= BurstBeats; longer
+  // bursts are r_too_long) in LoW bits, the high bits only tested for 0, 1 or more.
+  localparam int unsigned LoW = ((LogMem > BeatsW + LogBeat) ? LogMem : BeatsW + LogBeat) + 1;
+  logic [LoW-1:0]    r_lo_end;
+  logic              r_hi_zero, r_hi_one, r_end_err;
 
 
   assign w_beat_addr = wr_addr_i[LogBeat +: MemAW];
   assign r_beat_addr = rd_req_addr_i[LogBeat +: MemAW];
   assign r_beats     = BeatsW'(rd_req_beats_i);
-  assign r_end       = {1'b0, rd_req_addr_i} + ({17'b0, rd_req_beats_i} << LogBeat);
+  assign r_lo_end    = LoW'(rd_req_addr_i[LogMem-1:0]) + (LoW'(r_beats) << LogBeat);
+  if (LogMem < 32) begin : g_hi
+    assign r_hi_zero = (rd_req_addr_i >> LogMem) == '0;
+    assign r_hi_one  = (rd_req_addr_i >> LogMem) == 32'd1;
+  end else begin : g_no_hi
+    assign r_hi_zero = 1'b1;
+    assign r_hi_one  = 1'b0;
+  end
+  // high part 0: the low end above MemBytes; 1: anything beyond MemBytes itself; more: always
+  assign r_end_err = r_hi_zero ? ((r_lo_end >> (LogMem + 1)) != '0 ||
+                                  (r_lo_end[LogMem] && r_lo_end[LogMem-1:0] != '0)) :
+                     r_hi_one  ? (r_lo_end != '0) : 1'b1;
   assign r_too_long  = rd_req_beats_i > 16'(BurstBeats);
 
   always_comb begin
     w_range_err = (wr_addr_i[LogBeat-1:0] != '0);
-    r_range_err = (rd_req_addr_i[LogBeat-1:0] != '0) || r_too_long || (r_end > 33'(MemBytes));
+    r_range_err = (rd_req_addr_i[LogBeat-1:0] != '0) || r_too_long || r_end_err;
     if (LogMem < 32) begin
       w_range_err = w_range_err || (wr_addr_i >> LogMem) != '0;
     end
@@ -161,13 +178,16 @@ module bg_board_dram #(
   // a request dropped because its FIFO is full
   assign overflow_now = (wr_valid_i && wq_full) || (rd_req_valid_i && !r_too_long && rd_req_beats_i != '0 && rq_full);
 
-  // start - now = max(Latency, ahead) for the write, then for the read of this cycle
+  // start - now = m0 = max(Latency, ahead) for the write; for the read of the cycle max(Latency, ahead
+  // after the write) = m0 + w_push (a write leaves m0 + 1 > Latency). The next ahead (one cycle less, not
+  // below 0) is then m0 + w_push + beats - 1 after a read (m0 >= Latency >= 2), m0 after a write alone,
+  // max(ahead - 1, 0) after neither. m0, m0 - 1 and ahead - 1 come from the register alone, so the
+  // requests pass one multiplexer and one adder.
   always_comb begin
-    w_off   = (ahead_q > AheadW'(Latency)) ? ahead_q : AheadW'(Latency);
-    ahead_w = w_push ? w_off + 1'b1 : ahead_q;
-    r_off   = (ahead_w > AheadW'(Latency)) ? ahead_w : AheadW'(Latency);
-    ahead_r = r_book ? r_off + AheadW'(r_beats) : ahead_w;
-    ahead_d = (ahead_r == '0) ? '0 : ahead_r - 1'b1;
+    m0      = (ahead_q > AheadW'(Latency)) ? ahead_q : AheadW'(Latency);
+    m0m1    = m0 - 1'b1;
+    am1     = (ahead_q == '0) ? '0 : ahead_q - 1'b1;
+    ahead_d = r_book ? (w_push ? m0 : m0m1) + AheadW'(r_beats) : (w_push ? m0 : am1);
   end
 
   logic [StatW-1:0] st_rbeats_q, st_wbeats_q, st_rreq_q;
@@ -222,11 +242,17 @@ module bg_board_dram #(
   logic               wq_pop, rq_pop;
   logic [TimeW-1:0]   w_start, r_start;
 
-  assign w_start = now_q + TimeW'(w_off);
-  assign r_start = now_q + TimeW'(r_off);
+  assign w_start = now_q + TimeW'(m0);
+  assign r_start = w_start + TimeW'(w_push);
+
+  localparam int unsigned RQD = ReadQDepth < 2 ? 2 : ReadQDepth;
+  logic [TimeW-1:0]   wh_start, wh2_start;
+  logic [REntryW-1:0] rq_second;
+  logic [WPtrW-1:0]   wq_rptr, wq_wptr;
+  logic [$clog2(WriteQDepth):0] wq_cnt;
+  logic [$clog2(RQD):0]         rq_cnt;
 
   /* verilator lint_off PINCONNECTEMPTY */
-  logic [TimeW-1:0] wh_start;
 
   bg_fifo #(
     .Width(TimeW),
@@ -236,52 +262,48 @@ module bg_board_dram #(
     .rst_ni (rst_ni),
     .push_i (w_push),
     .wdata_i(w_start),
-    .pop_i  (wq_pop),
-    .head_o (wh_start),
-    .count_o(),
-    .full_o (wq_full),
-    .empty_o(wq_empty)
+    .pop_i   (wq_pop),
+    .head_o  (wh_start),
+    .second_o(wh2_start),
+    .rptr_o  (wq_rptr),
+    .wptr_o  (wq_wptr),
+    .count_o (wq_cnt),
+    .full_o  (wq_full),
+    .empty_o (wq_empty)
   );
 
   bg_fifo #(
     .Width(REntryW),
-    .Depth(ReadQDepth < 2 ? 2 : ReadQDepth)
+    .Depth(RQD)
   ) u_rq (
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .push_i (r_push),
     .wdata_i({r_start, r_beat_addr, r_beats}),
-    .pop_i  (rq_pop),
-    .head_o (rq_head),
-    .count_o(),
-    .full_o (rq_full),
-    .empty_o(rq_empty)
+    .pop_i   (rq_pop),
+    .head_o  (rq_head),
+    .second_o(rq_second),
+    .rptr_o  (),
+    .wptr_o  (),
+    .count_o (rq_cnt),
+    .full_o  (rq_full),
+    .empty_o (rq_empty)
   );
   /* verilator lint_on PINCONNECTEMPTY */
 
-  // The pending writes' payload, in the order of u_wq (same pushes and pops, own pointers); wp_rdata_q
-  // is the entry at u_wq's head in this cycle (see the header).
-  logic [WPtrW-1:0] wp_wptr_q, wp_rptr_q, wp_raddr;
+  // The pending writes' payload, in the order of u_wq (indexed with its slots); wp_rdata_q is the entry
+  // at u_wq's head in this cycle (see the header).
+  logic [WPtrW-1:0] wp_raddr;
   logic [WPayW-1:0] wp_rdata_q, wh_pay;
   (* ram_style = "block", no_rw_check *) logic [WPayW-1:0] wpay_mem [WriteQDepth];
 
-  assign wp_raddr = wp_rptr_q + WPtrW'(wq_pop);
+  assign wp_raddr = wq_rptr + WPtrW'(wq_pop);
 
   always_ff @(posedge clk_i) begin
     if (w_push) begin
-      wpay_mem[wp_wptr_q] <= {w_beat_addr, wr_data_i};
+      wpay_mem[wq_wptr] <= {w_beat_addr, wr_data_i};
     end
     wp_rdata_q <= wpay_mem[wp_raddr];
-  end
-
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      wp_wptr_q <= '0;
-      wp_rptr_q <= '0;
-    end else begin
-      wp_wptr_q <= wp_wptr_q + WPtrW'(w_push);
-      wp_rptr_q <= wp_raddr;
-    end
   end
 
   if (Latency < 3) begin : g_wbypass
@@ -292,7 +314,7 @@ module bg_board_dram #(
       if (!rst_ni) begin
         byp_q <= 1'b0;
       end else begin
-        byp_q <= w_push && (wp_wptr_q == wp_raddr);
+        byp_q <= w_push && (wq_wptr == wp_raddr);
       end
     end
     always_ff @(posedge clk_i) begin
@@ -315,8 +337,53 @@ module bg_board_dram #(
   assign {wh_addr, wh_data}            = wh_pay;
   assign {rh_start, rh_addr, rh_beats} = rq_head;
   assign slot  = now_q + 1'b1;  // the bus slot whose access is made in this cycle
-  assign w_due = !wq_empty && (wh_start == slot);
-  assign r_due = !rq_empty && (rh_start + TimeW'(rbeat_q) == slot);
+  if (Latency < 3) begin : g_due_now
+    // the heads compared with the slot in the cycle itself
+    assign w_due = !wq_empty && (wh_start == slot);
+    assign r_due = !rq_empty && (rh_start + TimeW'(rbeat_q) == slot);
+    logic unused_ahead;
+    assign unused_ahead = ^{wh2_start, rq_second, wq_cnt, rq_cnt};
+  end else begin : g_due_ahead
+    // The same, decided a cycle ahead from registers (the heads' compare was the board's slowest path):
+    // next cycle's write head is the entry behind the head after a pop, else the head; a request queued
+    // now starts at now + Latency >= now + 3 and cannot be due next cycle (slot now + 2). A read burst
+    // due now stays due for its next beat (its slots are consecutive) unless this is its last; after
+    // it, the entry behind it; a burst not due yet has rbeat_q = 0.
+    logic             w_due_q, r_due_q, w_due_d, r_due_d;
+    logic [TimeW-1:0] slot2, rh2_start;
+    assign slot2     = now_q + TimeW'(2);
+    assign rh2_start = rq_second[REntryW-1 -: TimeW];
+    logic unused_second;
+    assign unused_second = ^rq_second[REntryW-TimeW-1:0];
+    assign w_due_d = w_due_q ? (wq_cnt >= 2 && wh2_start == slot2) : (!wq_empty && wh_start == slot2);
+    assign r_due_d = r_due_q ? (!rq_pop || (rq_cnt >= 2 && rh2_start == slot2))
+                             : (!rq_empty && rh_start == slot2);
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        w_due_q <= 1'b0;
+        r_due_q <= 1'b0;
+      end else begin
+        w_due_q <= w_due_d;
+        r_due_q <= r_due_d;
+      end
+    end
+    assign w_due = w_due_q;
+    assign r_due = r_due_q;
+`ifndef SYNTHESIS
+    logic asserts_on_due;
+    bg_assert_en u_assert_en_due (
+      .clk_i (clk_i),
+      .rst_ni(rst_ni),
+      .en_o  (asserts_on_due)
+    );
+    a_w_due: assert property (@(posedge clk_i) disable iff (!asserts_on_due)
+                              w_due == (!wq_empty && wh_start == slot))
+      else $error("bg_board_dram: registered write due flag differs from the head compare");
+    a_r_due: assert property (@(posedge clk_i) disable iff (!asserts_on_due)
+                              r_due == (!rq_empty && rh_start + TimeW'(rbeat_q) == slot))
+      else $error("bg_board_dram: registered read due flag differs from the head compare");
+`endif
+  end
   assign wq_pop = w_due;
   assign rq_pop = r_due && (rbeat_q + 1'b1 == rh_beats);
   assign rbeat_d = !r_due ? rbeat_q : rq_pop ? '0 : rbeat_q + 1'b1;

@@ -273,6 +273,14 @@ const RangeCase kRangeCases[] = {
     {false, 0xFFFFFFF8u, 1, true},
     {false, kMemBytes - kBurst* kBeatBytes, kBurst, false},
     {true, kMemBytes - kBeatBytes, 1, false},
+    // the end check splits the address at the memory size: high part 0, 1 and more, empty bursts
+    {false, kMemBytes, 0, false},  // ends exactly at the memory's end
+    {false, kMemBytes + kBeatBytes, 0, true},
+    {false, 2 * kMemBytes, 0, true},
+    {false, kMemBytes - kBeatBytes, 0, false},
+    {false, kMemBytes - kBeatBytes, 1, false},
+    {false, kMemBytes - kBeatBytes, kBurst, kBurst > 1},
+    {false, 0x80000000u, 1, true},
 };
 
 class BoardDramRange : public BoardDramTest, public ::testing::WithParamInterface<size_t> {};

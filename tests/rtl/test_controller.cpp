@@ -480,6 +480,33 @@ TEST(Controller, TokenOverflowIsAFault) {
   EXPECT_TRUE(ok.trace.back().done);
 }
 
+TEST(Controller, PushAndPopAtTokenMaxNetOut) {
+  // R3 nets a cycle's push and pop before the TokenMax check. Hamtopk A (accepted in cycle 0, E = 2*TokenMax+1)
+  // keeps the compute unit busy in cycles 2 .. 2+2*TokenMax while TokenMax + 1 loads push l2c (load i is
+  // issued in 2+2i and completes in 3+2i); nop B, which pops l2c, issues in cycle 3+2*TokenMax,
+  // when the counter holds TokenMax and the last load pushes: no overflow, the counter stays at TokenMax, and
+  // finish raises done.
+  const int t = isa::kPushToken[kLd][1];
+  ASSERT_EQ(t, isa::kPopToken[kCu][0]);
+  Prog ld = make(Kind::kLoad), b = make(Kind::kNop);
+  ld.deps.push_next = true;
+  b.deps.pop_prev = true;
+  std::vector<Prog> prog = {make(Kind::kHamtopk, 2 * kTokenMax + 1)};
+  prog.insert(prog.end(), kTokenMax + 1, ld);
+  prog.push_back(b);
+  prog.push_back(make(Kind::kFinish));
+  const int b_index = static_cast<int>(kTokenMax) + 2;
+  const RefRun run = run_program(prog);
+  EXPECT_EQ(error_cycle(run), -1);
+  ASSERT_FALSE(run.trace.empty());
+  EXPECT_TRUE(run.trace.back().done);
+  const int c = static_cast<int>(2 * kTokenMax + 3);
+  ASSERT_GT(static_cast<int>(run.trace.size()), c + 1);
+  EXPECT_EQ(run.trace[c].issue[kCu], b_index);  // the case this test is about happens
+  EXPECT_EQ(run.trace[c].tok[t], kTokenMax);
+  EXPECT_EQ(run.trace[c + 1].tok[t], kTokenMax);
+}
+
 TEST(Controller, BadTokenFlagsDoNotIssue) {
   // Each head is accepted in cycle 0 and could issue in cycle 1: it does not, stays in its queue, and
   // error_o is 1 from cycle 2 with cause bad_token_flag; the nop behind it never issues either.

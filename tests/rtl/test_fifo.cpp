@@ -1,5 +1,6 @@
 // rtl/bg_fifo.sv (Width 8, Depth 4; the -G values of tests/rtl/CMakeLists.txt) against a std::deque:
-// count/full/empty are the occupancy register, the head is first-word-fall-through, and a pop does not
+// count/full/empty are the occupancy register, the head (and the entry behind it) is first-word-fall-through,
+// the read/write slots count pops/pushes modulo Depth, and a pop does not
 // make room for a push of the same cycle. Pushing a full FIFO or popping an empty one is illegal: the
 // request is ignored and the module's assertion fires (checked on purpose in IllegalUseIsIgnoredAndAsserted).
 #include <gtest/gtest.h>
@@ -38,6 +39,12 @@ class FifoTest : public ::testing::Test {
     if (!ref.empty()) {
       ASSERT_EQ(sim->head_o, ref.front()) << "cycle " << c;
     }
+    if (ref.size() >= 2) {
+      ASSERT_EQ(sim->second_o, ref[1]) << "cycle " << c;
+    }
+    // The pointers: the head's slot advances by one per pop, the write slot by one per push (mod Depth).
+    ASSERT_EQ(sim->rptr_o, pops % kDepth) << "cycle " << c;
+    ASSERT_EQ(sim->wptr_o, pushes % kDepth) << "cycle " << c;
     const bool full = ref.size() == kDepth, empty = ref.empty();
     const bool do_push = push && !full, do_pop = pop && !empty;
     if (do_push && do_pop) ++push_pop;

@@ -401,14 +401,15 @@ TEST_F(HamtopkTest, IgnoresInstructionsWhileNotStarted) {
 }
 
 TEST_F(HamtopkTest, ExecutionTimeFormulaExample) {
-  // A worked example of R9, independent of expected_e(): init = 0, k = 5, n = 2L+1 codes, cw = 3M.
+  // A worked example of R9, independent of expected_e(): init = 0, k = 5 (or TopkMax if smaller),
+  // n = 2L+1 codes, cw = 3M.
   Hamtopk h;
   h.init = false;
-  h.k = 5;
+  h.k = std::min(5u, kTopkMax);
   h.code_words = 3 * kM;
   h.n_codes = 2 * kL + 1;
   h.r_addr = 100;
-  const unsigned e = 5 + 3 * 3 + 5 + 3;  // G = 3, S = 3
+  const unsigned e = h.k + 3 * 3 + 3 + h.k;  // read k, G = 3 groups x S = 3 steps, drain 3, write k
   ASSERT_EQ(expected_e(h), e);
   for (unsigned w = 0; w < h.code_words; ++w) qbuf[w] = 0;
   issue(h, 0);

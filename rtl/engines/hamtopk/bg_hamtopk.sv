@@ -266,7 +266,10 @@ module bg_hamtopk #(
   end
 
   assign idle   = (state_q == StIdle);
-  assign last_o = !idle && (state_d == StIdle);
+  // The cycle before StIdle (what `!idle && state_d == StIdle` says), from registers only: start_i and the
+  // instruction fields, which only StIdle reads, stay off the path to the controller's token pushes.
+  assign last_o = (state_q == StDrain && cnt_q == '0 && k_q == '0) || (state_q == StWrite && cnt_q == '0) ||
+                  (state_q > StWrite);  // encodings outside the enum return to StIdle
   assign q_addr   = q_ptr_q;
   assign d_addr   = d_ptr_q;
   assign r_addr   = r_ptr_q;

@@ -33,72 +33,106 @@ module bg_topk_unit #(
 
   // all ones: Yosys 0.23 reads a '1 parameter value as 64'h1 (caught by the gate-level cosim)
   localparam logic [63:0] Empty = {64{1'b1}};
-  localparam int unsigned CntW = $clog2(HamLanes + 1);           // 0..HamLanes
-  localparam int unsigned PosW = $clog2(TopkMax + HamLanes + 1);  // 0..TopkMax+HamLanes
+
+  // a < b on 64-bit keys as four 16-bit compares side by side: on an iCE40 a 64-bit compare is one
+  // 64-cell carry chain, the slowest path of the engine.
+  function automatic logic key_lt(logic [63:0] a, logic [63:0] b);
+    logic [3:0] lt;
+    logic [3:1] eq;
+    lt[0] = a[15:0] < b[15:0];
+    lt[1] = a[31:16] < b[31:16];
+    lt[2] = a[47:32] < b[47:32];
+    lt[3] = a[63:48] < b[63:48];
+    eq[1] = a[31:16] == b[31:16];
+    eq[2] = a[47:32] == b[47:32];
+    eq[3] = a[63:48] == b[63:48];
+    key_lt = lt[3] | (eq[3] & (lt[2] | (eq[2] & (lt[1] | (eq[1] & lt[0])))));
+  endfunction
 
   logic [TopkMax*64-1:0]       list_d, list_q;
   logic [TopkMax*HamLanes-1:0] cand_lt;     // [i*HamLanes + c]: key_c < list_i
-  logic [HamLanes*HamLanes-1:0] cand_before; // [c*HamLanes + c2]: valid c2 precedes c
-  logic [TopkMax*CntW-1:0]     list_shift;  // [i]: valid candidates below list_i
-  logic [HamLanes*PosW-1:0]    cand_pos;    // [c]: position of candidate c in the merged list
   logic [TopkMax*64-1:0]       merged;
 
-  // Comparators.
   always_comb begin
     for (int unsigned i = 0; i < TopkMax; i++) begin
       for (int unsigned c = 0; c < HamLanes; c++) begin
-        cand_lt[i*HamLanes + c] = cand_key_i[c*64 +: 64] < list_q[i*64 +: 64];
-      end
-    end
-    for (int unsigned c = 0; c < HamLanes; c++) begin
-      for (int unsigned c2 = 0; c2 < HamLanes; c2++) begin
-        if (c2 < c) begin
-          cand_before[c*HamLanes + c2] = cand_valid_i[c2] &
-                                         (cand_key_i[c2*64 +: 64] <= cand_key_i[c*64 +: 64]);
-        end else if (c2 > c) begin
-          cand_before[c*HamLanes + c2] = cand_valid_i[c2] &
-                                         (cand_key_i[c2*64 +: 64] < cand_key_i[c*64 +: 64]);
-        end else begin
-          cand_before[c*HamLanes + c2] = 1'b0;
-        end
+        cand_lt[i*HamLanes + c] = key_lt(cand_key_i[c*64 +: 64], list_q[i*64 +: 64]);
       end
     end
   end
 
-  // Rank counting.
-  always_comb begin
-    list_shift = '0;
-    cand_pos   = '0;
-    for (int unsigned i = 0; i < TopkMax; i++) begin
-      for (int unsigned c = 0; c < HamLanes; c++) begin
-        list_shift[i*CntW +: CntW] = list_shift[i*CntW +: CntW]
-                                     + CntW'({cand_valid_i[c] & cand_lt[i*HamLanes + c]});
+  if (HamLanes == 1) begin : g_one_lane
+    // One candidate: the list is sorted, so cand_lt is 0 up to the candidate's position p and 1 from
+    // there on; slot j keeps list_j below p, takes the candidate at p and list_{j-1} after it. The same
+    // result as the rank counting below, with a 3-way choice per slot instead of counters (iCE40 Fmax).
+    for (genvar j = 0; j < TopkMax; j++) begin : g_slot
+      logic below;  // the candidate goes to slot j or above
+      assign below = cand_valid_i[0] && cand_lt[j];
+      if (j == 0) begin : g_first
+        assign merged[63:0] = below ? cand_key_i[63:0] : list_q[63:0];
+      end else begin : g_next
+        assign merged[j*64 +: 64] = !below         ? list_q[j*64 +: 64] :
+                                    cand_lt[j - 1] ? list_q[(j-1)*64 +: 64] : cand_key_i[63:0];
       end
     end
-    for (int unsigned c = 0; c < HamLanes; c++) begin
-      for (int unsigned i = 0; i < TopkMax; i++) begin
-        cand_pos[c*PosW +: PosW] = cand_pos[c*PosW +: PosW] + PosW'(!cand_lt[i*HamLanes + c]);
-      end
-      for (int unsigned c2 = 0; c2 < HamLanes; c2++) begin
-        cand_pos[c*PosW +: PosW] = cand_pos[c*PosW +: PosW] + PosW'(cand_before[c*HamLanes + c2]);
-      end
-    end
-  end
+  end else begin : g_lanes
+    localparam int unsigned CntW = $clog2(HamLanes + 1);           // 0..HamLanes
+    localparam int unsigned PosW = $clog2(TopkMax + HamLanes + 1);  // 0..TopkMax+HamLanes
+    logic [HamLanes*HamLanes-1:0] cand_before; // [c*HamLanes + c2]: valid c2 precedes c
+    logic [TopkMax*CntW-1:0]      list_shift;  // [i]: valid candidates below list_i
+    logic [HamLanes*PosW-1:0]     cand_pos;    // [c]: position of candidate c in the merged list
 
-  // Slot selection: exactly one source matches each slot, so an AND-OR mux suffices.
-  always_comb begin
-    merged = '0;
-    for (int unsigned j = 0; j < TopkMax; j++) begin
-      for (int unsigned t = 0; t <= HamLanes; t++) begin
-        if (t <= j) begin
-          if (list_shift[(j-t)*CntW +: CntW] == CntW'(t)) begin
-            merged[j*64 +: 64] = merged[j*64 +: 64] | list_q[(j-t)*64 +: 64];
+    always_comb begin
+      for (int unsigned c = 0; c < HamLanes; c++) begin
+        for (int unsigned c2 = 0; c2 < HamLanes; c2++) begin
+          if (c2 < c) begin
+            cand_before[c*HamLanes + c2] = cand_valid_i[c2] &
+                                           !key_lt(cand_key_i[c*64 +: 64], cand_key_i[c2*64 +: 64]);
+          end else if (c2 > c) begin
+            cand_before[c*HamLanes + c2] = cand_valid_i[c2] &
+                                           key_lt(cand_key_i[c2*64 +: 64], cand_key_i[c*64 +: 64]);
+          end else begin
+            cand_before[c*HamLanes + c2] = 1'b0;
           end
         end
       end
+    end
+
+    // Rank counting.
+    always_comb begin
+      list_shift = '0;
+      cand_pos   = '0;
+      for (int unsigned i = 0; i < TopkMax; i++) begin
+        for (int unsigned c = 0; c < HamLanes; c++) begin
+          list_shift[i*CntW +: CntW] = list_shift[i*CntW +: CntW]
+                                       + CntW'({cand_valid_i[c] & cand_lt[i*HamLanes + c]});
+        end
+      end
       for (int unsigned c = 0; c < HamLanes; c++) begin
-        if (cand_valid_i[c] && cand_pos[c*PosW +: PosW] == PosW'(j)) begin
-          merged[j*64 +: 64] = merged[j*64 +: 64] | cand_key_i[c*64 +: 64];
+        for (int unsigned i = 0; i < TopkMax; i++) begin
+          cand_pos[c*PosW +: PosW] = cand_pos[c*PosW +: PosW] + PosW'(!cand_lt[i*HamLanes + c]);
+        end
+        for (int unsigned c2 = 0; c2 < HamLanes; c2++) begin
+          cand_pos[c*PosW +: PosW] = cand_pos[c*PosW +: PosW] + PosW'(cand_before[c*HamLanes + c2]);
+        end
+      end
+    end
+
+    // Slot selection: exactly one source matches each slot, so an AND-OR mux suffices.
+    always_comb begin
+      merged = '0;
+      for (int unsigned j = 0; j < TopkMax; j++) begin
+        for (int unsigned t = 0; t <= HamLanes; t++) begin
+          if (t <= j) begin
+            if (list_shift[(j-t)*CntW +: CntW] == CntW'(t)) begin
+              merged[j*64 +: 64] = merged[j*64 +: 64] | list_q[(j-t)*64 +: 64];
+            end
+          end
+        end
+        for (int unsigned c = 0; c < HamLanes; c++) begin
+          if (cand_valid_i[c] && cand_pos[c*PosW +: PosW] == PosW'(j)) begin
+            merged[j*64 +: 64] = merged[j*64 +: 64] | cand_key_i[c*64 +: 64];
+          end
         end
       end
     end
