@@ -7,11 +7,13 @@
 #                   [--top MODULE] [--files LIST.f] [--pcf FILE] [--name NAME]
 #
 # Targets (the part's capacities are in the table below):
-#   ice40-up5k  iCE40UP5K-SG48 (iCEBreaker)   synth_ice40 -spram -dsp, nextpnr-ice40 --up5k, icepack  routed
-#   ice40-hx8k  iCE40HX8K-CT256               synth_ice40, nextpnr-ice40 --hx8k, icepack              routed
-#   xilinx-7    xc7a35t-csg324 (Artix-7)      synth_xilinx                                         pre-place-and-route
-#   ecp5        LFE5U-25F-BG256               synth_ecp5                                           pre-place-and-route
-#   gowin       GW1NR-LV9QN88 (Tang Nano 9K)  synth_gowin                                          pre-place-and-route
+#   ice40-up5k  iCE40UP5K-SG48 (iCEBreaker)   synth_ice40 -spram -dsp -abc9, nextpnr-ice40 --up5k, icepack  routed
+#   ice40-hx8k  iCE40HX8K-CT256               synth_ice40 -abc9, nextpnr-ice40 --hx8k, icepack              routed
+#   xilinx-7    xc7a35t-csg324 (Artix-7)      synth_xilinx                                                  pre-place-and-route
+#   ecp5        LFE5U-25F-BG256               synth_ecp5                                                    pre-place-and-route
+#   gowin       GW1NR-LV9QN88 (Tang Nano 9K)  synth_gowin                                                   pre-place-and-route
+# (-abc9: ABC9's timing-driven LUT mapping; on the board it raised Fmax from 20.78 to 21.36 MHz and the core
+# alone on the UP5K from 22.71 to 27.04 MHz, session 7, docs/FPGA.md.)
 #
 # iCE40 targets build a top on the RTL of rtl/gen/manifest.f: the UP5K the board (bg_board_ice40, files
 # rtl/board/board.f, pins rtl/board/icebreaker.pcf), the HX8K, which has no board (its block RAM cannot hold
@@ -91,12 +93,12 @@ done
 case "$TARGET" in
   ice40-up5k)
     FAMILY=ice40 PART="iCE40UP5K-SG48" ROUTED=1
-    SYNTH="synth_ice40 -spram -dsp" PNR_DEV=(--up5k --package sg48) ICETIME_DEV=(-d up5k -P sg48)
+    SYNTH="synth_ice40 -spram -dsp -abc9" PNR_DEV=(--up5k --package sg48) ICETIME_DEV=(-d up5k -P sg48)
     DEFAULT_TOP=bg_board_ice40 DEFAULT_FILES="rtl/board/board.f" DEFAULT_PCF="rtl/board/icebreaker.pcf"
     CAPS=(luts=5280 ffs=5280 carries=5280 brams=30 sprams=4 dsps=8 io=39) ;;
   ice40-hx8k)
     FAMILY=ice40 PART="iCE40HX8K-CT256" ROUTED=1
-    SYNTH="synth_ice40" PNR_DEV=(--hx8k --package ct256) ICETIME_DEV=(-d hx8k -P ct256)
+    SYNTH="synth_ice40 -abc9" PNR_DEV=(--hx8k --package ct256) ICETIME_DEV=(-d hx8k -P ct256)
     # no board for the HX8K (its block RAM cannot hold the board's DRAM stand-in): the core alone
     DEFAULT_TOP=bg_core_shell DEFAULT_FILES="rtl/fpga/core_shell.f" DEFAULT_PCF="rtl/fpga/core_shell_hx8k.pcf"
     CAPS=(luts=7680 ffs=7680 carries=7680 brams=32 sprams=0 dsps=0 io=206) ;;

@@ -11,7 +11,7 @@
 # (a construct Yosys 0.23 silently mis-parses), or if anything of the RTL's simulation-only checks got
 # into the netlist: read_verilog defines SYNTHESIS, so the `ifndef SYNTHESIS` blocks (SVA assertions and
 # their bg_assert_en enables) must leave no asserts_on wire, no bg_assert_en instance and no $assert/$assume/$cover cell after elaboration.
-# --ice40: synth_ice40 instead (memories to SB_RAM40_4K where they fit); meant for configs/hw/tiny.yaml.
+# --ice40: synth_ice40 -abc9 instead (memories to SB_RAM40_4K where they fit; the mapping of scripts/fpga.sh).
 # --netlist FILE: also write the synthesized netlist for gate-level simulation (scripts/build_rtl_sim.sh
 # --gate-level): module bitgrid_top_netlist, the harness's observation signals (dbg_*) made ports, the
 # scratchpads kept as modules with behavioural memories (generic flow; with --ice40, iCE40 cells).
@@ -77,9 +77,9 @@ expose w:dbg_occ w:dbg_tokens w:dbg_issue w:dbg_complete w:dbg_heads w:dbg_err"
 write_verilog -noattr $NETLIST.tmp"
 fi
 if [ "$ICE40" = 1 ]; then
-  FLOW="synth_ice40 -top bitgrid_top -flatten -run begin:map_ram
+  FLOW="synth_ice40 -abc9 -top bitgrid_top -flatten -run begin:map_ram
 $LATCH_CHECK
-synth_ice40 -top bitgrid_top -flatten -run map_ram:
+synth_ice40 -abc9 -top bitgrid_top -flatten -run map_ram:
 $LATCH_CHECK
 tee -o $OUT/stat.txt stat"
 elif [ "$MAPMEM" = 1 ]; then
