@@ -58,7 +58,7 @@ synth:
 fpga: build
 	$(BUILD)/bitgrid fpga configs/hw/default.yaml --target xilinx-7 --per-module --out out/fpga/default-xilinx-7
 	$(BUILD)/bitgrid fpga configs/hw/up5k.yaml --target ice40-up5k --seed 1 --per-module --out out/fpga/up5k
-	bash bench/fpga_lanes.sh configs/hw/up5k.yaml out/fpga/lanes
+	BITGRID=$(BUILD)/bitgrid bash bench/fpga_lanes.sh configs/hw/up5k.yaml out/fpga/lanes
 	bash scripts/build_rtl_sim.sh --gate-level --ice40 configs/hw/up5k.yaml $(BUILD)/gl-ice40/up5k
 	$(BUILD)/tests/cosim/bitgrid-cosim --seeds 200 --first-seed 1 --hw configs/hw/up5k.yaml \
 	    --systemc $(BUILD)/bitgrid-sim-systemc --rtl-dir $(BUILD)/gl-ice40 --work $(BUILD)/gl-ice40-work

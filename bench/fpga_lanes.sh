@@ -6,6 +6,8 @@
 # config. A point that does not fit a part says what overflows. The shell's own cells (the scan chain, the
 # output registers and their XOR tree) are included in the iCE40 figures.
 #   bench/fpga_lanes.sh [BASE_HW.yaml] [OUT_DIR]      (default configs/hw/up5k.yaml, out/fpga/lanes)
+# Each point is `bitgrid fpga BASE --set ham_lanes=N --target PART` (the core shell on the iCE40s: --top
+# bg_core_shell); $BITGRID names the CLI (default build/bitgrid).
 # Writes OUT_DIR/lanes.csv and prints it as a table; each point's fpga.json stays in OUT_DIR/<part>-l<N>/.
 # Place-and-route gives up after BITGRID_ROUTE_TIMEOUT seconds (default here 900): a congested point is
 # reported unroutable with the arcs left. BITGRID_LANES="4 8" runs some points only; with
@@ -15,25 +17,23 @@ export BITGRID_ROUTE_TIMEOUT="${BITGRID_ROUTE_TIMEOUT:-900}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BASE="${1:-$ROOT/configs/hw/up5k.yaml}"
 OUT="${2:-$ROOT/out/fpga/lanes}"
+BITGRID="${BITGRID:-$ROOT/build/bitgrid}"
 [ -f "$BASE" ] || { echo "error: $BASE: no such hardware config" >&2; exit 1; }
-grep -q '^ham_lanes:' "$BASE" || { echo "error: $BASE has no ham_lanes line to vary" >&2; exit 1; }
+[ -x "$BITGRID" ] || { echo "error: $BITGRID: no bitgrid CLI (build first, or set BITGRID)" >&2; exit 1; }
 mkdir -p "$OUT"
 CSV="$OUT/lanes.csv"
 [ -n "${BITGRID_LANES_APPEND:-}" ] ||
   echo "ham_lanes,part,stage,fits,logic_cells,luts,ffs,brams,fmax_mhz,critical_path_or_overflow" > "$CSV"
-name="$(basename "$BASE" .yaml)"
 for n in ${BITGRID_LANES:-1 2 4 8}; do
-  hw="$OUT/$name-l$n.yaml"
-  sed "s/^ham_lanes:.*/ham_lanes: $n/" "$BASE" > "$hw"
   for part in ice40-hx8k ice40-up5k xilinx-7 ecp5; do
     dir="$OUT/$part-l$n"
     rm -rf "$dir"
     echo "== ham_lanes $n on $part" >&2
     case "$part" in
-      ice40-*) args=(--top bg_core_shell --files rtl/fpga/core_shell.f --pcf "rtl/fpga/core_shell_${part#ice40-}.pcf") ;;
+      ice40-up5k) args=(--top bg_core_shell) ;;  # the HX8K's default top already
       *) args=() ;;
     esac
-    if msg="$(bash "$ROOT/scripts/fpga.sh" "$hw" --target "$part" --seed 1 --name "$name-l$n" --out "$dir" "${args[@]}" 2>&1)"; then
+    if msg="$("$BITGRID" fpga "$BASE" --set "ham_lanes=$n" --target "$part" --seed 1 --out "$dir" "${args[@]}" 2>&1)"; then
       python3 - "$dir/fpga.json" "$n" "$part" >> "$CSV" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))

@@ -82,7 +82,7 @@ module bg_fifo #(
   assign second_o = mem_q[rptr_q + 1'b1];
   assign rptr_o   = rptr_q;
   assign wptr_o   = wptr_q;
-  assign count_o = cnt_q;
+  assign count_o  = cnt_q;
 
 `ifndef SYNTHESIS
   logic asserts_on;

@@ -24,7 +24,8 @@
 # the config's parameters as `chparam` overrides, as scripts/synth.sh does; their numbers are estimates
 # before place-and-route. --top/--files/--pcf choose another top (its files listed one per line, paths
 # relative to the repository root or absolute; `//` comments); a top other than bitgrid_top always gets the
-# configured package.
+# configured package. `--top bg_core_shell` (the core alone in its timing shell, rtl/fpga/) needs no
+# --files/--pcf on either iCE40.
 #
 # DIR (default $TMPDIR/bitgrid-fpga/<name>-<target>) receives, only when every stage succeeded:
 #   fpga.json       target, part, stage (routed | pre-place-and-route), top, config, resources, utilization,
@@ -136,6 +137,10 @@ NAME="${NAME:-$(basename "${HW%.*}")}"
 OUT="${OUT:-${TMPDIR:-/tmp}/bitgrid-fpga/$NAME-$TARGET}"
 if [ -z "$TOP" ]; then
   if [ "$ROUTED" = 1 ]; then TOP=$DEFAULT_TOP; FILES="${FILES:-$DEFAULT_FILES}"; else TOP=bitgrid_top; fi
+fi
+# The core in its timing shell brings its own file list and pins on either iCE40: --top bg_core_shell alone.
+if [ "$ROUTED" = 1 ] && [ "$TOP" = bg_core_shell ]; then
+  FILES="${FILES:-rtl/fpga/core_shell.f}" PCF="${PCF:-rtl/fpga/core_shell_${TARGET#ice40-}.pcf}"
 fi
 if [ "$ROUTED" = 1 ]; then
   PCF="${PCF:-$DEFAULT_PCF}"

@@ -504,7 +504,7 @@ int cmd_disasm(const std::string& prog) {
 // one-line error and writes nothing into OUT on failure, so its exit status is passed on as is.
 int cmd_fpga(const std::string& config, const std::string& target, const std::string& out, long seed,
              const std::string& freq, const std::string& min_fmax, const std::string& route_timeout, bool per_module,
-             const std::vector<std::string>& sets) {
+             const std::string& top, const std::vector<std::string>& sets) {
   const HwConfig hw = load_hardware(config, sets);
   const char* tmp = std::getenv("TMPDIR");
   std::string tmpl = (fs::path(tmp && *tmp ? tmp : "/tmp") / "bitgrid-fpga-hw-XXXXXX").string();
@@ -539,6 +539,7 @@ int cmd_fpga(const std::string& config, const std::string& target, const std::st
   if (!min_fmax.empty()) args.insert(args.end(), {"--min-fmax", min_fmax});
   if (!route_timeout.empty()) args.insert(args.end(), {"--route-timeout", route_timeout});
   if (per_module) args.push_back("--per-module");
+  if (!top.empty()) args.insert(args.end(), {"--top", top});
   return run_process(args);
 }
 
@@ -716,7 +717,7 @@ int main(int argc, char** argv) {
   cmp->add_option("--out", out, "output folder: compare.csv and one run folder per point");
   cmp->add_option("--set", sets, "override a config value: key.path=value (repeatable)");
   cmp->add_flag("--no-baseline", no_baseline, "skip the INT8 bit-parallel baseline run");
-  std::string ftarget, ffreq, fminfmax, froute;
+  std::string ftarget, ffreq, fminfmax, froute, ftop;
   long fseed = 1;
   bool fpermod = false;
   auto* fpga = app.add_subcommand(
@@ -730,6 +731,9 @@ int main(int argc, char** argv) {
   fpga->add_option("--min-fmax", fminfmax, "fail when the routed Fmax is below this, MHz");
   fpga->add_option("--route-timeout", froute, "give up place-and-route after this many seconds (default 1800)");
   fpga->add_flag("--per-module", fpermod, "also a -noflatten synthesis: cells per module in modules.csv");
+  fpga->add_option("--top", ftop,
+                   "another top module, e.g. bg_core_shell: the core alone in its timing shell on an iCE40 "
+                   "(scripts/fpga.sh --help)");
   fpga->add_option("--set", sets, "override a config value: key.path=value (repeatable)");
   try {
     app.parse(argc, argv);
@@ -741,7 +745,7 @@ int main(int argc, char** argv) {
     if (*comp) return cmd_compile(config, out, sets);
     if (*dis) return cmd_disasm(prog);
     if (*quant) return cmd_quantize(qin, qdtype, qgroup, qtensors, qout);
-    if (*fpga) return cmd_fpga(config, ftarget, out, fseed, ffreq, fminfmax, froute, fpermod, sets);
+    if (*fpga) return cmd_fpga(config, ftarget, out, fseed, ffreq, fminfmax, froute, fpermod, ftop, sets);
     if (*cmp)
       return cmd_compare(config, cmp->count("--backend") ? backend : "systemc", out, cdtypes, sets, !no_baseline);
   } catch (const MachineFaultError& e) {

@@ -100,7 +100,7 @@ module bg_board #(
     StCmd,      // wait for a command byte
     StArgs,     // collect the command's argument bytes
     StChk,      // compare the arguments with the limits (registered: the adder and compares end there)
-    StExec,     // check the arguments, start the command
+    StExec,     // act on the checked arguments, start the command
     StWData,    // 'W': data bytes
     StWWrite,   // 'W': write an assembled beat
     StRdReq,    // 'R': read a beat

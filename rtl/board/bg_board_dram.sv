@@ -253,15 +253,14 @@ module bg_board_dram #(
   logic [$clog2(RQD):0]         rq_cnt;
 
   /* verilator lint_off PINCONNECTEMPTY */
-
   bg_fifo #(
     .Width(TimeW),
     .Depth(WriteQDepth)
   ) u_wq (
-    .clk_i  (clk_i),
-    .rst_ni (rst_ni),
-    .push_i (w_push),
-    .wdata_i(w_start),
+    .clk_i   (clk_i),
+    .rst_ni  (rst_ni),
+    .push_i  (w_push),
+    .wdata_i (w_start),
     .pop_i   (wq_pop),
     .head_o  (wh_start),
     .second_o(wh2_start),
@@ -276,10 +275,10 @@ module bg_board_dram #(
     .Width(REntryW),
     .Depth(RQD)
   ) u_rq (
-    .clk_i  (clk_i),
-    .rst_ni (rst_ni),
-    .push_i (r_push),
-    .wdata_i({r_start, r_beat_addr, r_beats}),
+    .clk_i   (clk_i),
+    .rst_ni  (rst_ni),
+    .push_i  (r_push),
+    .wdata_i ({r_start, r_beat_addr, r_beats}),
     .pop_i   (rq_pop),
     .head_o  (rq_head),
     .second_o(rq_second),

@@ -112,13 +112,14 @@ case "$mode" in
     cmp -s "$work/out/hw.yaml" "$ROOT/configs/hw/tiny.yaml" || bad "hw.yaml is not the config built"
     ;;
   config)
-    exe="${1:?bitgrid}" cfg="${2:?config}" target="${3:?target}" work="${4:?work dir}" floor="${5:-}"
+    exe="${1:?bitgrid}" cfg="${2:?config}" target="${3:?target}" work="${4:?work dir}" floor="${5:-}" top="${6:-}"
     rm -rf "$work" && mkdir -p "$work"
     export TMPDIR="$work"
-    "$exe" fpga "$cfg" --target "$target" --seed 1 --out "$work/out" ${floor:+--min-fmax "$floor"} ||
+    "$exe" fpga "$cfg" --target "$target" --seed 1 --out "$work/out" ${floor:+--min-fmax "$floor"} ${top:+--top "$top"} ||
       bad "bitgrid fpga failed"
     j="$work/out/fpga.json"
     [ -f "$j" ] || { echo "FAIL: no $j" >&2; exit 1; }
+    [ -z "$top" ] || check_json "$j" "r['top'] == '$top'"
     check_json "$j" "r['target'] == '$target'" "r['fits']" "r['stage'] == 'routed'" "r['seed'] == 1" \
       "r['timing']['fmax_mhz'] >= r['timing']['requested_mhz']" "r['timing']['fmax_mhz'] >= float('${floor:-0}')" \
       "r['utilization']['logic_cells']['used'] <= r['utilization']['logic_cells']['available']"
