@@ -368,20 +368,6 @@ module bg_board_dram #(
     end
     assign w_due = w_due_q;
     assign r_due = r_due_q;
-`ifndef SYNTHESIS
-    logic asserts_on_due;
-    bg_assert_en u_assert_en_due (
-      .clk_i (clk_i),
-      .rst_ni(rst_ni),
-      .en_o  (asserts_on_due)
-    );
-    a_w_due: assert property (@(posedge clk_i) disable iff (!asserts_on_due)
-                              w_due == (!wq_empty && wh_start == slot))
-      else $error("bg_board_dram: registered write due flag differs from the head compare");
-    a_r_due: assert property (@(posedge clk_i) disable iff (!asserts_on_due)
-                              r_due == (!rq_empty && rh_start + TimeW'(rbeat_q) == slot))
-      else $error("bg_board_dram: registered read due flag differs from the head compare");
-`endif
   end
   assign wq_pop = w_due;
   assign rq_pop = r_due && (rbeat_q + 1'b1 == rh_beats);
@@ -451,6 +437,12 @@ module bg_board_dram #(
   );
   a_no_overflow: assert property (@(posedge clk_i) disable iff (!asserts_on) !overflow_now)
     else $error("bg_board_dram: a request found its FIFO full (WriteQDepth/ReadQDepth too small)");
+  // the due flags (registered a cycle ahead when Latency >= 3) are the heads' compare with the slot
+  a_w_due: assert property (@(posedge clk_i) disable iff (!asserts_on) w_due == (!wq_empty && wh_start == slot))
+    else $error("bg_board_dram: write due flag differs from the head compare");
+  a_r_due: assert property (@(posedge clk_i) disable iff (!asserts_on)
+                            r_due == (!rq_empty && rh_start + TimeW'(rbeat_q) == slot))
+    else $error("bg_board_dram: read due flag differs from the head compare");
   a_one_slot: assert property (@(posedge clk_i) disable iff (!asserts_on) !(w_due && r_due))
     else $error("bg_board_dram: a write and a read own the same bus slot");
   a_no_request_when_shifting: assert property (@(posedge clk_i) disable iff (!asserts_on)
