@@ -303,7 +303,7 @@ if [ "$ROUTED" = 1 ]; then
       --report "$STAGE/nextpnr-report.json" -q -l "$STAGE/nextpnr.log" > /dev/null 2>&1; then
     if [ "$(elapsed "$t0" | cut -d. -f1)" -ge "$RTO" ]; then
       # the router's progress table: "IterCnt | w/ripup wo/ripup | w/r wo/r | arcs | ..." ; arcs left last
-      l="$(awk -F'|' '/^Info: +[0-9]+ \|/ { gsub(/ /, "", $4); a = $4 } END { print a }' "$STAGE/nextpnr.log")"
+      l="$(awk -F'|' '/^Info: +[0-9]+ \|/ { gsub(/ /, "", $4); a = $4 } END { print a }' "$STAGE/nextpnr.log" 2> /dev/null || true)"
       fail "unroutable on $TARGET: nextpnr did not finish within --route-timeout $RTO s${l:+ ($l arcs still unrouted)}"
     fi
     l="$(grep -m1 -E "Design uses [0-9]+ .* but device only has [0-9]+" "$STAGE/nextpnr.log" || true)"

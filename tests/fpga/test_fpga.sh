@@ -76,10 +76,14 @@ case "$mode" in
       bash "$FPGA" "$hw" --target ice40-up5k --top bg_fpga_wide --files "$work/wide.f" --pcf "$pcf" --out "$work/o"
     expect_error "--route-timeout 0: expected a whole number of seconds" "$work/o" \
       bash "$FPGA" "$hw" --target ice40-up5k --route-timeout 0 --out "$work/o"
-    # a place-and-route that takes longer than --route-timeout (the stand-in needs a few seconds)
+    # a place-and-route that takes longer than --route-timeout: a stand-in nextpnr-ice40 that never finishes
+    # (a real small design may route within the limit on a fast machine; CI's did, within 1 s)
+    mkdir -p "$work/slowbin"
+    printf '#!/bin/sh\nexec sleep 60\n' > "$work/slowbin/nextpnr-ice40"
+    chmod +x "$work/slowbin/nextpnr-ice40"
     expect_error "unroutable on ice40-up5k: nextpnr did not finish within --route-timeout 1 s" "$work/o" \
-      bash "$FPGA" "$hw" --target ice40-up5k --top bg_fpga_standin --files tests/fpga/standin/standin.f \
-      --pcf "$pcf" --route-timeout 1 --out "$work/o"
+      env PATH="$work/slowbin:$PATH" bash "$FPGA" "$hw" --target ice40-up5k --top bg_fpga_standin \
+      --files tests/fpga/standin/standin.f --pcf "$pcf" --route-timeout 1 --out "$work/o"
     expect_error "Fmax" "$work/o" bash "$FPGA" "$hw" --target ice40-up5k --top bg_fpga_standin \
       --files tests/fpga/standin/standin.f --pcf "$pcf" --freq 100 --min-fmax 400 --out "$work/o"
     ;;
