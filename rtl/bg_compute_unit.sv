@@ -7,10 +7,11 @@
 // E = 1 (R5). complete_o is high in cycle c+E, the unit is idle again from c+E+1 (bg_exec_ctrl). The
 // engines, their scratchpad ports and the request multiplexing are in the generated top.
 //
-// fault_o flags the head instruction insn_i: an opcode that is neither nop, finish nor an engine's, or
-// is the opcode of an engine the machine does not have (EnginePresent, from the has_<engine>
-// parameters), is fault unknown_opcode, and the controller does not issue it. An absent engine's
-// start_o bit stays 0 and its last_i is ignored.
+// Faults of an instruction (faults_of): an opcode that is neither nop, finish nor an engine's, or is the
+// opcode of an engine the machine does not have (EnginePresent, from the has_<engine> parameters), is
+// fault unknown_opcode. fault_o gives them for dsp_insn_i, the instruction being dispatched to the
+// compute queue (combinationally); the controller stores them beside it and does not issue it when it
+// becomes the head. An absent engine's start_o bit stays 0 and its last_i is ignored.
 module bg_compute_unit #(
   parameter int unsigned NumEngines = bitgrid_pkg::NumEngines,
   parameter logic [NumEngines-1:0] EnginePresent = {NumEngines{1'b1}},  // bit e: the machine has engine e
@@ -27,6 +28,11 @@ module bg_compute_unit #(
   output logic                  idle_o,
   output logic                  complete_o,
   output logic [NF-1:0]         fault_o,
+  // dispatch: fault_o flags dsp_insn_i, the instruction entering this unit's queue (the controller stores
+  // the bits beside it)
+  /* verilator lint_off UNUSEDSIGNAL */
+  input  logic [InsnW-1:0]      dsp_insn_i,
+  /* verilator lint_on UNUSEDSIGNAL */
   // engines
   output logic [NumEngines-1:0] start_o,
   input  logic [NumEngines-1:0] last_i
@@ -45,11 +51,18 @@ module bg_compute_unit #(
   assign op  = insn_i[bitgrid_pkg::OpcodeLsb +: bitgrid_pkg::OpcodeW];
   assign eng = bitgrid_pkg::engine_of(op);
 
-  always_comb begin
-    fault_o = '0;
-    fault_o[bitgrid_pkg::FaultUnknownOpcode] = !bitgrid_pkg::op_known(op) ||
-        (eng != bitgrid_pkg::NoEngine && !EnginePresent[eng[EngW-1:0]]);
-  end
+  /* verilator lint_off UNUSEDSIGNAL */  // the opcode only
+  function automatic logic [NF-1:0] faults_of(logic [InsnW-1:0] insn);
+  /* verilator lint_on UNUSEDSIGNAL */
+    logic [3:0]  o;
+    int unsigned e;
+    faults_of = '0;
+    o = insn[bitgrid_pkg::OpcodeLsb +: bitgrid_pkg::OpcodeW];
+    e = bitgrid_pkg::engine_of(o);
+    faults_of[bitgrid_pkg::FaultUnknownOpcode] = !bitgrid_pkg::op_known(o) ||
+        (e != bitgrid_pkg::NoEngine && !EnginePresent[e[EngW-1:0]]);
+  endfunction
+  assign fault_o = faults_of(dsp_insn_i);
 
   bg_exec_ctrl u_exec (
     .clk_i     (clk_i),
@@ -98,7 +111,7 @@ module bg_compute_unit #(
   a_last_only_from_active: assert property (@(posedge clk_i) disable iff (!asserts_on)
                                             (last_i & ~(busy && !nop_q ? NumEngines'(1) << active_q : '0)) == '0)
     else $error("bg_compute_unit: an engine signalled last while not running");
-  a_no_illegal_issue: assert property (@(posedge clk_i) disable iff (!asserts_on) !(start && fault_o != '0))
+  a_no_illegal_issue: assert property (@(posedge clk_i) disable iff (!asserts_on) !(start && faults_of(insn_i) != '0))
     else $error("bg_compute_unit: issued an instruction it faults on");
 `endif
 

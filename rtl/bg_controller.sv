@@ -13,9 +13,11 @@
 //   R4: finish issues on the compute queue like any instruction but is not passed to the compute unit;
 //       done_o is 1 from the next cycle on, and nothing issues after it.
 //   Faults: a head that may issue but is illegal (a token flag towards a queue that does not exist, or
-//       the unit's own fault_i for it) does not issue; a counter above TokenMax after a cycle's pushes is
-//       a fault too. The fault bits of the cycle are recorded in cause_o, error_o is 1 from the next
-//       cycle on, and nothing issues after it.
+//       a fault its unit reports for it) does not issue; a counter above TokenMax after a cycle's pushes
+//       is a fault too. The fault bits of the cycle are recorded in cause_o, error_o is 1 from the next
+//       cycle on, and nothing issues after it. An instruction's fault bits depend on its fields and the
+//       parameters only: they are found at dispatch (the units' fault_i for insn_i, and the token flags)
+//       and queued beside it, so no decoding lies between a queue head and issue.
 module bg_controller #(
   parameter int unsigned QueueDepth = 8,
   parameter int unsigned TokenMax   = 255,
@@ -37,7 +39,7 @@ module bg_controller #(
   output logic [NQ*InsnW-1:0] head_o,      // each queue's head instruction
   input  logic [NQ-1:0]       idle_i,
   input  logic [NQ-1:0]       complete_i,
-  input  logic [NQ*NF-1:0]    fault_i,     // faults of each unit's head, were it to issue now
+  input  logic [NQ*NF-1:0]    fault_i,     // faults each unit reports for insn_i (were it its instruction)
   // status
   output logic              done_o,
   output logic              error_o,
@@ -81,22 +83,31 @@ module bg_controller #(
 
   for (genvar q = 0; q < NQ; q++) begin : g_queue
     logic [InsnW-1:0] head;
+    logic [NF-1:0]    in_fault, hfault;  // faults of insn_i (were it queued here) and of the head
     logic             pops_ok;
-    logic             flag_fault;
 
     assign q_push[q] = insn_valid_i && insn_ready_o && (in_queue == 2'(q));
 
+    // The unit's faults and a token flag towards a queue that does not exist.
+    always_comb begin
+      in_fault = fault_i[q*NF +: NF];
+      if ((!bitgrid_pkg::queue_has(q, 0) && (insn_i[PopPrev] || insn_i[PushPrev])) ||
+          (!bitgrid_pkg::queue_has(q, 1) && (insn_i[PopNext] || insn_i[PushNext]))) begin
+        in_fault[bitgrid_pkg::FaultBadTokenFlag] = 1'b1;
+      end
+    end
+
     /* verilator lint_off PINCONNECTEMPTY */
     bg_fifo #(
-      .Width(InsnW),
+      .Width(NF + InsnW),
       .Depth(QueueDepth)
     ) u_queue (
       .clk_i   (clk_i),
       .rst_ni  (rst_ni),
       .push_i  (q_push[q]),
-      .wdata_i (insn_i),
+      .wdata_i ({in_fault, insn_i}),
       .pop_i   (q_pop[q]),
-      .head_o  (head),
+      .head_o  ({hfault, head}),
       .second_o(),
       .rptr_o  (),
       .wptr_o  (),
@@ -119,19 +130,9 @@ module bg_controller #(
         end
       end
     end
-    assign flag_fault = (!bitgrid_pkg::queue_has(q, 0) && (head[PopPrev] || head[PushPrev])) ||
-                        (!bitgrid_pkg::queue_has(q, 1) && (head[PopNext] || head[PushNext]));
-
-    assign ready[q] = !halt_q && idle_i[q] && !q_empty[q] && pops_ok;
-    always_comb begin
-      head_fault[q*NF +: NF] = fault_i[q*NF +: NF];
-      head_fault[q*NF + bitgrid_pkg::FaultBadTokenFlag] = fault_i[q*NF + bitgrid_pkg::FaultBadTokenFlag] ||
-                                                         flag_fault;
-      if (!ready[q]) begin
-        head_fault[q*NF +: NF] = '0;
-      end
-    end
-    assign go[q]    = ready[q] && (head_fault[q*NF +: NF] == '0);
+    assign ready[q]               = !halt_q && idle_i[q] && !q_empty[q] && pops_ok;
+    assign head_fault[q*NF +: NF] = ready[q] ? hfault : '0;
+    assign go[q]                  = ready[q] && (hfault == '0);
     assign q_pop[q] = go[q];
     // The compute unit never sees finish.
     if (q == Compute) begin : g_compute

@@ -7,10 +7,11 @@
 // written into the buffer in the cycle it arrives; complete_o is high in the cycle of the last beat,
 // so E = (cycle of the last beat) - c0. NB = 0 (nwords < BeatWords, normally nwords = 0): E = 1.
 //
-// fault_o flags the head instruction insn_i (combinationally, whether or not it issues): a transfer
-// (NB > 0) into a buffer the load DMA may not fill (bitgrid_pkg::buf_loadable) or the machine does not
-// have (BufPresent, from the has_<engine> parameters) is fault bad_buffer; the controller then does not
-// issue it.
+// Faults of an instruction (faults_of): a transfer (NB > 0) into a buffer the load DMA may not fill
+// (bitgrid_pkg::buf_loadable) or the machine does not have (BufPresent, from the has_<engine> parameters)
+// is fault bad_buffer. fault_o gives them for dsp_insn_i, the instruction being dispatched to the load
+// queue (combinationally); the controller stores them beside it and does not issue it when it becomes
+// the head (no decoding between the queue head and issue).
 //
 // The request outputs depend on registers only; rd_valid_i (one beat per cycle, in request order)
 // drives the buffer write and complete_o combinationally.
@@ -39,6 +40,11 @@ module bg_load_unit #(
   output logic                 idle_o,
   output logic                 complete_o,
   output logic [NF-1:0]        fault_o,
+  // dispatch: fault_o flags dsp_insn_i, the instruction entering this unit's queue (the controller stores
+  // the bits beside it)
+  /* verilator lint_off UNUSEDSIGNAL */
+  input  logic [InsnW-1:0]     dsp_insn_i,
+  /* verilator lint_on UNUSEDSIGNAL */
   // DRAM read requests and beats
   output logic                 rd_req_valid_o,
   output logic [DramAddrW-1:0] rd_req_addr_o,
@@ -68,28 +74,35 @@ module bg_load_unit #(
   logic            busy, start, last;
   logic            nz_q, nz_d;          // NB > 0
   logic [BufW-1:0] buf_q, buf_d;
-  logic [NwW-1:0]  nb_q, nb_d;          // beats to move
   logic [NwW-1:0]  rem_q, rem_d;        // beats not requested yet (a register: no subtractor before
                                         // the burst size, the request and the DRAM's range check)
-  logic [NwW-1:0]  rcv_q, rcv_d;        // beats received so far
-  logic            one_q, one_d;        // one beat left to receive (rcv_q + 1 == nb_q, as a register)
+  localparam int unsigned BeatsW = $clog2(BurstBeats + 1);
+  logic [BeatsW-1:0] nxt_q, nxt_d;      // beats of the next request, min(rem_q, BurstBeats) (a register:
+                                        // no comparator before the request and the address adder)
+  localparam int unsigned RloW = (LogBurst > 0) ? LogBurst : 1;
+  logic [NwW-1:0]  left_q, left_d;      // beats not received yet (counted down: no adder before one_d)
+  logic [RloW-1:0] rlo_q, rlo_d;        // beats received so far, modulo BurstBeats
+  logic            one_q, one_d;        // one beat left to receive (left_q == 1, as a register)
   logic [OutW-1:0] out_q, out_d;        // bursts outstanding
   logic [DramAddrW-1:0] raddr_q, raddr_d;  // DRAM byte address of the next request
   logic [AddrW-1:0] waddr_q, waddr_d;   // buffer word address of the next beat
 
-  logic [NwW-1:0]  insn_nb, rcv_next;
+  logic [NwW-1:0]  insn_nb;
   localparam int unsigned BufIdxW = $clog2(bitgrid_pkg::NumBufs);  // buf_loadable is 0 above
-  logic [BufW-1:0] insn_buf;
   logic            req_fire, last_beat, burst_done;
 
-  assign insn_nb  = insn_i[bitgrid_pkg::LoadNwordsLsb +: NwW] >> LogBeat;
-  assign insn_buf = insn_i[bitgrid_pkg::LoadBufLsb +: BufW];
+  assign insn_nb = insn_i[bitgrid_pkg::LoadNwordsLsb +: NwW] >> LogBeat;
 
-  always_comb begin
-    fault_o = '0;
-    fault_o[bitgrid_pkg::FaultBadBuffer] = (insn_nb != '0) &&
-        !(bitgrid_pkg::buf_loadable(insn_buf) && BufPresent[insn_buf[BufIdxW-1:0]]);
-  end
+  /* verilator lint_off UNUSEDSIGNAL */  // a load's buffer and length fields only
+  function automatic logic [NF-1:0] faults_of(logic [InsnW-1:0] insn);
+  /* verilator lint_on UNUSEDSIGNAL */
+    logic [BufW-1:0] b;
+    faults_of = '0;
+    b = insn[bitgrid_pkg::LoadBufLsb +: BufW];
+    faults_of[bitgrid_pkg::FaultBadBuffer] = ((insn[bitgrid_pkg::LoadNwordsLsb +: NwW] >> LogBeat) != '0) &&
+        !(bitgrid_pkg::buf_loadable(b) && BufPresent[b[BufIdxW-1:0]]);
+  endfunction
+  assign fault_o = faults_of(dsp_insn_i);
 
   bg_exec_ctrl u_exec (
     .clk_i     (clk_i),
@@ -102,16 +115,19 @@ module bg_load_unit #(
   );
   assign start = issue_i && idle_o;
 
-  assign rd_req_valid_o = busy && (rem_q != '0) && (out_q < OutW'(MaxOutstanding));
-  // rem_q >= BurstBeats (a power of two) as an OR of the high bits, not a comparator's carry chain.
-  assign rd_req_beats_o = (rem_q >> LogBurst) != '0 ? 16'(BurstBeats) : 16'(rem_q);
+  assign rd_req_valid_o = busy && (nxt_q != '0) && (out_q < OutW'(MaxOutstanding));
+  assign rd_req_beats_o = 16'(nxt_q);
   assign rd_req_addr_o  = raddr_q;
   assign req_fire       = rd_req_valid_o;
 
-  assign rcv_next   = rcv_q + 1'b1;
+  // min(n, BurstBeats), with n >= BurstBeats (a power of two) as an OR of the high bits
+  function automatic logic [BeatsW-1:0] burst_of(logic [NwW-1:0] n);
+    burst_of = (n >> LogBurst) != '0 ? BeatsW'(BurstBeats) : BeatsW'(n);
+  endfunction
+
   assign last_beat  = one_q;
-  // the beat ends a burst: the transfer's last, or the last of BurstBeats (rcv_q's low bits all ones)
-  assign burst_done = rd_valid_i && (last_beat || ((rcv_q & NwW'(BurstBeats - 1)) == NwW'(BurstBeats - 1)));
+  // the beat ends a burst: the transfer's last, or the last of BurstBeats (received modulo BurstBeats all ones)
+  assign burst_done = rd_valid_i && (last_beat || LogBurst == 0 || rlo_q == '1);
   assign last       = !nz_q || (rd_valid_i && last_beat);
 
   assign spm_we_o    = busy && rd_valid_i;
@@ -122,31 +138,35 @@ module bg_load_unit #(
   always_comb begin
     nz_d    = nz_q;
     buf_d   = buf_q;
-    nb_d    = nb_q;
     rem_d   = rem_q;
-    rcv_d   = rcv_q;
+    nxt_d   = nxt_q;
+    left_d  = left_q;
+    rlo_d   = rlo_q;
     one_d   = one_q;
     out_d   = out_q;
     raddr_d = raddr_q;
     waddr_d = waddr_q;
     if (start) begin
       nz_d    = (insn_nb != '0);
-      buf_d   = insn_buf;
-      nb_d    = insn_nb;
+      buf_d   = insn_i[bitgrid_pkg::LoadBufLsb +: BufW];
       rem_d   = insn_nb;
-      rcv_d   = '0;
+      nxt_d   = burst_of(insn_nb);
+      left_d  = insn_nb;
+      rlo_d   = '0;
       one_d   = (insn_nb == NwW'(1));
       out_d   = '0;
       raddr_d = insn_i[bitgrid_pkg::LoadDramAddrLsb +: DramAddrW];
       waddr_d = insn_i[bitgrid_pkg::LoadSpmAddrLsb +: AddrW];
     end else if (busy) begin
       if (req_fire) begin
-        rem_d   = rem_q - NwW'(rd_req_beats_o);
+        rem_d   = rem_q - NwW'(nxt_q);
+        nxt_d   = burst_of(rem_d);
         raddr_d = raddr_q + (DramAddrW'(rd_req_beats_o) << LogBeatBytes);
       end
       if (rd_valid_i) begin
-        rcv_d   = rcv_next;
-        one_d   = (rcv_next + 1'b1 == nb_q);
+        left_d  = left_q - 1'b1;
+        rlo_d   = rlo_q + 1'b1;
+        one_d   = (left_q == NwW'(2));
         waddr_d = waddr_q + AddrW'(BeatWords);
       end
       out_d = out_q + OutW'(req_fire) - OutW'(burst_done);
@@ -157,9 +177,10 @@ module bg_load_unit #(
     if (!rst_ni) begin
       nz_q    <= 1'b0;
       buf_q   <= '0;
-      nb_q    <= '0;
       rem_q   <= '0;
-      rcv_q   <= '0;
+      nxt_q   <= '0;
+      left_q  <= '0;
+      rlo_q   <= '0;
       one_q   <= 1'b0;
       out_q   <= '0;
       raddr_q <= '0;
@@ -167,9 +188,10 @@ module bg_load_unit #(
     end else begin
       nz_q    <= nz_d;
       buf_q   <= buf_d;
-      nb_q    <= nb_d;
       rem_q   <= rem_d;
-      rcv_q   <= rcv_d;
+      nxt_q   <= nxt_d;
+      left_q  <= left_d;
+      rlo_q   <= rlo_d;
       one_q   <= one_d;
       out_q   <= out_d;
       raddr_q <= raddr_d;
@@ -185,11 +207,11 @@ module bg_load_unit #(
     .en_o  (asserts_on)
   );
   a_beats_only_when_requested: assert property (@(posedge clk_i) disable iff (!asserts_on)
-                                                !(rd_valid_i && (!busy || rcv_q == nb_q - rem_q)))
+                                                !(rd_valid_i && (!busy || left_q == rem_q)))
     else $error("bg_load_unit: a read beat arrived that was not requested");
   a_outstanding_in_range: assert property (@(posedge clk_i) disable iff (!asserts_on) out_q <= OutW'(MaxOutstanding))
     else $error("bg_load_unit: more bursts outstanding than MaxOutstanding");
-  a_no_illegal_issue: assert property (@(posedge clk_i) disable iff (!asserts_on) !(start && fault_o != '0))
+  a_no_illegal_issue: assert property (@(posedge clk_i) disable iff (!asserts_on) !(start && faults_of(insn_i) != '0))
     else $error("bg_load_unit: issued an instruction it faults on");
 `endif
 

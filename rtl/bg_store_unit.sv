@@ -5,9 +5,11 @@
 // b = 0 .. NB-1, without stalls. The DRAM acknowledges the beats in order; complete_o is high in the cycle
 // of the last beat's acknowledgement, so E = (cycle of that acknowledgement) - c0. NB = 0: E = 1.
 //
-// fault_o flags the head instruction insn_i: a transfer (NB > 0) from a buffer the store DMA may not
-// drain (bitgrid_pkg::buf_storable) or the machine does not have (BufPresent, from the has_<engine>
-// parameters) is fault bad_buffer; the controller then does not issue it.
+// Faults of an instruction (faults_of): a transfer (NB > 0) from a buffer the store DMA may not drain
+// (bitgrid_pkg::buf_storable) or the machine does not have (BufPresent, from the has_<engine> parameters)
+// is fault bad_buffer. fault_o gives them for dsp_insn_i, the instruction being dispatched to the store
+// queue (combinationally); the controller stores them beside it and does not issue it when it becomes
+// the head.
 // r_buf_o holds the source buffer for the whole instruction, so the read data mux may follow it.
 module bg_store_unit #(
   parameter int unsigned BeatWords = 4,
@@ -30,6 +32,11 @@ module bg_store_unit #(
   output logic                 idle_o,
   output logic                 complete_o,
   output logic [NF-1:0]        fault_o,
+  // dispatch: fault_o flags dsp_insn_i, the instruction entering this unit's queue (the controller stores
+  // the bits beside it)
+  /* verilator lint_off UNUSEDSIGNAL */
+  input  logic [InsnW-1:0]     dsp_insn_i,
+  /* verilator lint_on UNUSEDSIGNAL */
   // buffer read (port A, one beat, data next cycle)
   output logic                 r_req_o,
   output logic [BufW-1:0]      r_buf_o,
@@ -61,16 +68,19 @@ module bg_store_unit #(
 
   logic [NwW-1:0]  insn_nb;
   localparam int unsigned BufIdxW = $clog2(bitgrid_pkg::NumBufs);  // buf_storable is 0 above
-  logic [BufW-1:0] insn_buf;
 
-  assign insn_nb  = insn_i[bitgrid_pkg::StoreNwordsLsb +: NwW] >> LogBeat;
-  assign insn_buf = insn_i[bitgrid_pkg::StoreBufLsb +: BufW];
+  assign insn_nb = insn_i[bitgrid_pkg::StoreNwordsLsb +: NwW] >> LogBeat;
 
-  always_comb begin
-    fault_o = '0;
-    fault_o[bitgrid_pkg::FaultBadBuffer] = (insn_nb != '0) &&
-        !(bitgrid_pkg::buf_storable(insn_buf) && BufPresent[insn_buf[BufIdxW-1:0]]);
-  end
+  /* verilator lint_off UNUSEDSIGNAL */  // a store's buffer and length fields only
+  function automatic logic [NF-1:0] faults_of(logic [InsnW-1:0] insn);
+  /* verilator lint_on UNUSEDSIGNAL */
+    logic [BufW-1:0] b;
+    faults_of = '0;
+    b = insn[bitgrid_pkg::StoreBufLsb +: BufW];
+    faults_of[bitgrid_pkg::FaultBadBuffer] = ((insn[bitgrid_pkg::StoreNwordsLsb +: NwW] >> LogBeat) != '0) &&
+        !(bitgrid_pkg::buf_storable(b) && BufPresent[b[BufIdxW-1:0]]);
+  endfunction
+  assign fault_o = faults_of(dsp_insn_i);
 
   bg_exec_ctrl u_exec (
     .clk_i     (clk_i),
@@ -103,7 +113,7 @@ module bg_store_unit #(
     waddr_d = waddr_q;
     if (start) begin
       nz_d    = (insn_nb != '0);
-      buf_d   = insn_buf;
+      buf_d   = insn_i[bitgrid_pkg::StoreBufLsb +: BufW];
       nb_d    = insn_nb;
       rd_d    = '0;
       ack_d   = '0;
@@ -160,7 +170,7 @@ module bg_store_unit #(
   a_acks_only_when_written: assert property (@(posedge clk_i) disable iff (!asserts_on)
                                              !(wr_ack_i && (!busy || ack_q == rd_q)))
     else $error("bg_store_unit: a write acknowledgement for no written beat");
-  a_no_illegal_issue: assert property (@(posedge clk_i) disable iff (!asserts_on) !(start && fault_o != '0))
+  a_no_illegal_issue: assert property (@(posedge clk_i) disable iff (!asserts_on) !(start && faults_of(insn_i) != '0))
     else $error("bg_store_unit: issued an instruction it faults on");
 `endif
 

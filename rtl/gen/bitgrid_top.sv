@@ -273,6 +273,7 @@ module bitgrid_top #(
     .idle_o        (unit_idle[LoadQ]),
     .complete_o    (unit_complete[LoadQ]),
     .fault_o       (unit_fault[LoadQ*NF +: NF]),
+    .dsp_insn_i    (insn_i),
     .rd_req_valid_o(rd_req_valid_o),
     .rd_req_addr_o (rd_req_addr_o),
     .rd_req_beats_o(rd_req_beats_o),
@@ -302,6 +303,7 @@ module bitgrid_top #(
     .idle_o    (unit_idle[StoreQ]),
     .complete_o(unit_complete[StoreQ]),
     .fault_o   (unit_fault[StoreQ*NF +: NF]),
+    .dsp_insn_i(insn_i),
     .r_req_o   (st_req),
     .r_buf_o   (st_buf),
     .r_addr_o  (st_addr),
@@ -327,6 +329,7 @@ module bitgrid_top #(
     .idle_o    (unit_idle[ComputeQ]),
     .complete_o(unit_complete[ComputeQ]),
     .fault_o   (unit_fault[ComputeQ*NF +: NF]),
+    .dsp_insn_i(insn_i),
     .start_o   (eng_start),
     .last_i    (eng_last)
   );

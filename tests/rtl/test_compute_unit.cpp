@@ -4,9 +4,10 @@
 // (isa::op_def(op)->engine) starts that engine (start_o = 1 << e, combinationally in cycle c); the engine,
 // with a random execution time E, raises last_i[e] in c+E; complete_o is high in exactly that cycle, the
 // unit is busy in c+1 .. c+E and idle from c+E+1. A nop runs in the dispatcher itself with E = 1 and
-// starts no engine. fault_o flags the presented head combinationally: unknown_opcode for an opcode no
-// instruction has (the controller then does not issue it; issuing it anyway fires the assertion and starts
-// nothing). Instructions are built with the generated encoders.
+// starts no engine. fault_o flags the instruction being dispatched to the queue (dsp_insn_i, a random
+// instruction independent of the head) combinationally: unknown_opcode for an opcode no instruction has
+// (the controller then does not issue it; issuing it anyway fires the assertion and starts nothing). Instructions are
+// built with the generated encoders.
 #include <gtest/gtest.h>
 
 #include <optional>
@@ -86,7 +87,10 @@ class ComputeUnitTest : public ::testing::Test {
     const bool busy = busy_at(t);
     const bool due = busy && t == run->c + run->e;
     const Expect ex = expect_of(head);
+    const Insn dsp = random_head(rng);
+    const bool dsp_defined = expect_of(dsp).defined;
     set_insn(sim->insn_i, head);
+    set_insn(sim->dsp_insn_i, dsp);
     sim->issue_i = issue;
     // Only the running engine signals, in its last cycle.
     uint64_t last = 0;
@@ -95,8 +99,8 @@ class ComputeUnitTest : public ::testing::Test {
     sim.settle();
     ASSERT_EQ(sim->idle_o, !busy) << "idle_o, cycle " << t;
     ASSERT_EQ(sim->complete_o, due) << "complete_o, cycle " << t;
-    ASSERT_EQ(sim->fault_o, ex.defined ? 0u : kUnknownOpcode) << "fault_o, cycle " << t;
-    if (!ex.defined) ++faults;
+    ASSERT_EQ(sim->fault_o, dsp_defined ? 0u : kUnknownOpcode) << "fault_o, cycle " << t;
+    if (!dsp_defined) ++faults;
     const bool starts = issue && !busy;
     const uint64_t want_start = starts && ex.engine >= 0 ? uint64_t{1} << ex.engine : 0;
     ASSERT_EQ(sim->start_o, want_start) << "start_o, cycle " << t;
@@ -182,6 +186,7 @@ TEST_F(ComputeUnitTest, IllegalUseIsAsserted) {
   Insn bad = encode(isa::HamtopkInsn{});
   put_field(bad, isa::kOpcodeField, undefined_opcode());
   set_insn(sim->insn_i, bad);
+  set_insn(sim->dsp_insn_i, bad);
   sim->issue_i = 1;
   sim.settle();
   EXPECT_EQ(sim->fault_o, kUnknownOpcode);

@@ -103,11 +103,14 @@ class StoreUnitTest : public ::testing::Test {
       deps.pop_prev = rng() % 2;
       deps.push_prev = rng() % 2;
       set_insn(sim->insn_i, encode_store(head, deps));
+      // an instruction being dispatched to the queue, independent of the one issued: fault_o follows it
+      const Store dsp = random_head();
+      set_insn(sim->dsp_insn_i, encode_store(dsp, deps));
       sim->issue_i = issue;
       sim.settle();
       ASSERT_EQ(sim->idle_o, !busy) << "cycle " << t;
-      ASSERT_EQ(sim->fault_o, expected_fault(head))
-          << "fault_o, cycle " << t << ", buf " << head.buf << " nwords " << head.nwords;
+      ASSERT_EQ(sim->fault_o, expected_fault(dsp))
+          << "fault_o, cycle " << t << ", buf " << dsp.buf << " nwords " << dsp.nwords;
       ++fault_checks;
       if (sim->fault_o) ++faults_seen;
       if (busy) {
@@ -204,15 +207,16 @@ TEST_F(StoreUnitTest, RandomStores) {
   }
 }
 
-TEST_F(StoreUnitTest, FaultOfTheHeadInstruction) {
-  // fault_o is combinational on insn_i, issued or not: bad_buffer for beats from a buffer the store DMA may
-  // not drain (qbuf, dbuf, an undefined id); a token-only store may name any buffer.
+TEST_F(StoreUnitTest, FaultOfTheDispatchedInstruction) {
+  // fault_o is combinational on dsp_insn_i (not on insn_i, which holds a legal store here): bad_buffer for beats from a
+  // buffer the store DMA may not drain (qbuf, dbuf, an undefined id); a token-only store may name any buffer.
   sim->issue_i = 0;
   sim->wr_ack_i = 0;
   for (unsigned buf = 0; buf < 16; ++buf) {
     for (unsigned nwords : {0u, 1u, kBeatWords, 6u, 1u << 20}) {
       const Store st{buf, 8, nwords, 64};
-      set_insn(sim->insn_i, encode_store(st));
+      set_insn(sim->dsp_insn_i, encode_store(st));
+      set_insn(sim->insn_i, encode_store({kBufRbuf, 0, 2 * kBeatWords, 0}));
       sim.settle();
       // configs/isa: the buffers with dma: store are rbuf (hamtopk), obuf and pbuf (bitmac)
       const bool bad = nwords >= kBeatWords && buf != kBufRbuf && buf != static_cast<unsigned>(isa::Buf::kObuf) &&
@@ -239,6 +243,7 @@ TEST_F(StoreUnitTest, IllegalIssueAndAckAreAsserted) {
   sim->wr_ack_i = 0;
   // Issuing a store the unit faults on (the controller never does).
   set_insn(sim->insn_i, encode_store({static_cast<unsigned>(isa::Buf::kQbuf), 0, 2 * kBeatWords, 0}));
+  set_insn(sim->dsp_insn_i, encode_store({static_cast<unsigned>(isa::Buf::kQbuf), 0, 2 * kBeatWords, 0}));
   sim->issue_i = 1;
   sim.settle();
   ASSERT_NE(sim->fault_o, 0u);
