@@ -1,5 +1,6 @@
 // rtl/engines/hamtopk/bg_hamming_unit.sv against bitgrid::hamming: groups of HamLanes codes streamed S = ceil(cw/M)
-// steps each, back to back and with gaps; corner cases all zeros / all ones / cw not a multiple of M.
+// steps each, back to back and with gaps; corner cases all zeros / all ones / cw not a multiple of M. A group's
+// distances are due exactly two cycles after its last step (popcounts registered, then accumulated).
 #include <gtest/gtest.h>
 
 #include <deque>
@@ -25,6 +26,7 @@ class HammingUnitTest : public ::testing::Test {
   Clocked<Vdut> sim;
   std::mt19937_64 rng{12345};
   std::deque<std::vector<uint32_t>> expected;  // distances of the groups still in flight
+  std::deque<uint64_t> due;                    // ... and the cycle each must be shown in
   unsigned groups_seen = 0;
 
   // Drives random junk with valid_i = 0 (the unit must ignore it).
@@ -41,8 +43,10 @@ class HammingUnitTest : public ::testing::Test {
     sim.tick();
     if (sim->valid_o) {
       ASSERT_FALSE(expected.empty()) << "valid_o without a completed group, cycle " << sim.cycle();
+      ASSERT_EQ(sim.cycle(), due.front()) << "valid_o of group " << groups_seen;
       const auto exp = expected.front();
       expected.pop_front();
+      due.pop_front();
       for (unsigned l = 0; l < kHamLanes; ++l) {
         EXPECT_EQ(get_bits(sim->dist_o, l * kDistW, kDistW), exp[l])
             << "group " << groups_seen << " lane " << l << " cycle " << sim.cycle();
@@ -68,6 +72,7 @@ class HammingUnitTest : public ::testing::Test {
         set_word(sim->q_i, j, w < g.cw ? g.query[w] : 0);
         for (unsigned l = 0; l < kHamLanes; ++l) set_word(sim->d_i, l * kM + j, w < g.cw ? g.codes[l][w] : 0);
       }
+      if (s == steps - 1) due.push_back(sim.cycle() + 2);
       tick_and_check();
     }
   }

@@ -3,12 +3,14 @@
 //
 // Started in cycle c (start_i with insn_i), the instruction's last cycle c+E is flagged by last_o:
 //   E = (init ? 0 : k) + G*S + k + 3, G = ceil(n_codes/HamLanes), S = ceil(code_words/M)
-//     Read  (k cycles, skipped when init): rbuf read r_addr+i; the entry is merged into the top-k list
-//            as a single candidate in the next cycle (data valid the cycle after the request).
+//     Read  (k cycles, skipped when init): rbuf read r_addr+i; the entry (data valid the cycle after the
+//            request, then registered) is merged into the top-k list as a single candidate two cycles
+//            after its request, before any group's distances (three cycles after a step's request).
 //     Stream (G*S cycles): one (group, step) per cycle: qbuf read of the step's M query words, dbuf read
-//            of the row of HamLanes*M words; data reaches the Hamming unit the next cycle, a group's
-//            distances reach the top-k unit the cycle after its last step and are merged in that cycle.
-//     Drain (3 cycles): the last group's data, distances and merge.
+//            of the row of HamLanes*M words; data reaches the Hamming unit the next cycle (popcounts),
+//            which accumulates them the cycle after; a group's distances reach the top-k unit three
+//            cycles after its last step's request and are merged in that cycle.
+//     Drain (3 cycles): the last step's data (popcounts), its accumulation, the last group's merge.
 //     Write (k cycles): rbuf write r_addr+i of list slot 0, shifting the list.
 // Its scratchpad ports carry one request each (bitgrid_pkg::spm_req_t) and are idle ('0) while the
 // engine is; read data arrives the cycle after the request. Port widths are fixed by the generated top
@@ -275,12 +277,15 @@ module bg_hamtopk #(
   assign r_addr   = r_ptr_q;
 
   // ---------------------------------------------------------------------------------------------
-  // Datapath pipeline: request (cycle t) -> Hamming step (t+1) -> top-k merge (t+2, last step only)
+  // Datapath pipeline: request (cycle t) -> popcounts (t+1) -> accumulation (t+2) -> top-k merge (t+3,
+  // last step only)
   // ---------------------------------------------------------------------------------------------
   logic                        ham_valid_d, ham_valid_q;
   logic                        ham_first_d, ham_first_q;
   logic                        ham_last_d, ham_last_q;
   logic                        rd_pend_d, rd_pend_q;    // rbuf read data arrives this cycle
+  logic                        rd_cand_q;               // ... and is in r_cand_q the cycle after
+  logic [63:0]                 r_cand_q;
   logic                        dist_valid;
   logic [HamLanes*DistW-1:0]   ham_dist;
   logic [31:0]                 out_idx_d, out_idx_q;    // database index of lane 0 of the next group
@@ -331,13 +336,17 @@ module bg_hamtopk #(
       cand_key[l*64 +: 64] = {32'(ham_dist[l*DistW +: DistW]), out_idx_q + 32'(l)};
       cand_valid[l]        = dist_valid && (32'(out_rem_q) > l);
     end
-    if (rd_pend_q) begin
-      cand_key[63:0] = {r_rdata[31:0], r_rdata[63:32]};  // {dist, index} from {index, dist}
+    if (rd_cand_q) begin
+      cand_key[63:0] = {r_cand_q[31:0], r_cand_q[63:32]};  // {dist, index} from {index, dist}
       cand_valid     = HamLanes'(1);
     end
   end
 
-  assign topk_merge = rd_pend_q || dist_valid;
+  assign topk_merge = rd_cand_q || dist_valid;
+
+  always_ff @(posedge clk_i) begin
+    r_cand_q <= r_rdata;  // used only under rd_cand_q
+  end
 
   bg_topk_unit #(
     .TopkMax (TopkMax),
@@ -379,6 +388,7 @@ module bg_hamtopk #(
       ham_first_q <= 1'b0;
       ham_last_q  <= 1'b0;
       rd_pend_q   <= 1'b0;
+      rd_cand_q   <= 1'b0;
       out_idx_q   <= '0;
       out_rem_q   <= '0;
     end else begin
@@ -399,6 +409,7 @@ module bg_hamtopk #(
       ham_first_q <= ham_first_d;
       ham_last_q  <= ham_last_d;
       rd_pend_q   <= rd_pend_d;
+      rd_cand_q   <= rd_pend_q;
       out_idx_q   <= out_idx_d;
       out_rem_q   <= out_rem_d;
     end
@@ -416,6 +427,8 @@ module bg_hamtopk #(
   a_ports_quiet_when_idle: assert property (@(posedge clk_i) disable iff (!asserts_on)
                                             idle -> !(q_req || d_req || r_req))
     else $error("bg_hamtopk: scratchpad request while idle");
+  a_one_merge_source: assert property (@(posedge clk_i) disable iff (!asserts_on) !(rd_cand_q && dist_valid))
+    else $error("bg_hamtopk: an rbuf entry and a group's distances merged in the same cycle");
 `endif
 
 endmodule : bg_hamtopk

@@ -43,7 +43,9 @@ module bg_fpga_standin (
   for (genvar l = 0; l < Lanes; l++) begin : g_lane
     logic [63:0] rot;
     assign rot = (rdata_q << l) | (rdata_q >> (64 - l));
-    bg_popcount64 u_pop (.data_i(rot), .count_o(count[l]));
+    logic [19:0] q;  // the four 16-bit quarters' counts
+    bg_popcount64 u_pop (.data_i(rot), .count16_o(q));
+    assign count[l] = 7'(q[4:0]) + 7'(q[9:5]) + 7'(q[14:10]) + 7'(q[19:15]);
   end
 
   always_comb begin
