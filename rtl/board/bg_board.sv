@@ -133,6 +133,8 @@ module bg_board #(
   logic [63:0]         args_q, args_d;
   logic                ok_q, ok_d;            // the W/P request is legal
   logic [31:0]         rem_q, rem_d;          // W/R: bytes left; P: instructions left
+  logic                rem_one_q, rem_zero_q; // rem_q == 1, rem_q == 0 (registers: no compare before the FSM)
+  logic                rem_load, rem_step;    // the FSM loads rem from the arguments / counts it down
   logic [MemAW-1:0]    maddr_q, maddr_d;      // W/R: beat address
   logic [ProgAW:0]     paddr_q, paddr_d;      // P: next instruction
   logic [ProgAW:0]     plen_q, plen_d;        // instructions loaded
@@ -328,6 +330,13 @@ module bg_board #(
   // W counts bytes, P instructions, R beats of BeatBytes bytes: one subtractor
   logic [31:0] rem_dec;
   assign rem_dec = rem_q - ((state_q == StRdNext) ? 32'(BeatBytes) : 32'd1);
+  // rem's next value and its == 1 / == 0 flags, each from registers through one multiplexer
+  logic        rem_one_d, rem_zero_d;
+  assign rem_d      = rem_load ? args_q[63:32] : rem_step ? rem_dec : rem_q;
+  assign rem_one_d  = rem_load ? (args_q[63:32] == 32'd1) :
+                      rem_step ? (rem_q == ((state_q == StRdNext) ? 32'(BeatBytes + 1) : 32'd2)) : rem_one_q;
+  assign rem_zero_d = rem_load ? (args_q[63:32] == '0) :
+                      rem_step ? (rem_q == ((state_q == StRdNext) ? 32'(BeatBytes) : 32'd1)) : rem_zero_q;
   assign range_ok  = (args_q[LogBeat-1:0] == '0) && (args_q[32 +: LogBeat] == '0) &&
                      (range_end <= 33'(MemBytes));
   assign rx_ready  = (state_q == StCmd) || (state_q == StArgs) || (state_q == StWData) || (state_q == StPData);
@@ -345,7 +354,8 @@ module bg_board #(
     err_d    = err_q;
     args_d   = args_q;
     ok_d     = ok_q;
-    rem_d    = rem_q;
+    rem_load = 1'b0;
+    rem_step = 1'b0;
     maddr_d  = maddr_q;
     paddr_d  = paddr_q;
     plen_d   = plen_q;
@@ -395,7 +405,7 @@ module bg_board #(
         unique case (cmd_q)
           "W": begin
             ok_d  = range_ok_q;
-            rem_d = args_q[63:32];
+            rem_load = 1'b1;
             if (args_q[63:32] == '0) begin
               kind_d  = range_ok_q ? RpOk : RpErr;
               err_d   = ErrRange;
@@ -405,7 +415,7 @@ module bg_board #(
             end
           end
           "R": begin
-            rem_d = args_q[63:32];
+            rem_load = 1'b1;
             if (!range_ok_q) begin
               kind_d = RpErr;
               err_d  = ErrRange;
@@ -417,7 +427,7 @@ module bg_board #(
           end
           "P": begin
             ok_d    = plen_ok_q;
-            rem_d   = args_q[63:32];
+            rem_load = 1'b1;
             paddr_d = '0;
             if (args_q[63:32] == '0) begin
               plen_d  = '0;
@@ -443,11 +453,12 @@ module bg_board #(
         if (rx_take) begin
           beat_d = {rx_data, beat_q[BeatBits-1:8]};
           idx_d  = idx_q + 1'b1;
-          rem_d  = rem_dec;
+          rem_step = 1'b1;
           if (ok_q && idx_q == 8'(BeatBytes - 1)) begin
             idx_d   = '0;
             state_d = StWWrite;
-          end else if (rem_q == 32'd1) begin  // the last byte of a bad request
+          end else if (rem_one_q) begin  // the last byte of a bad request
+            idx_d   = '0;
             kind_d  = RpErr;
             err_d   = ErrRange;
             after_d = StCmd;
@@ -457,7 +468,7 @@ module bg_board #(
       end
       StWWrite: begin
         maddr_d = maddr_q + 1'b1;
-        if (rem_q == '0) begin
+        if (rem_zero_q) begin
           kind_d  = RpOk;
           after_d = StCmd;
           state_d = StSend;
@@ -474,7 +485,7 @@ module bg_board #(
       end
       StRdNext: begin
         maddr_d = maddr_q + 1'b1;
-        rem_d   = rem_dec;
+        rem_step = 1'b1;
         if (rem_q[31:LogBeat+1] == '0) begin  // rem_q <= BeatBytes (a multiple of BeatBytes)
           kind_d  = RpOk;
           after_d = StCmd;
@@ -489,10 +500,10 @@ module bg_board #(
           idx_d = idx_q + 1'b1;
           if (idx_q == 8'(InsnBytes - 1)) begin
             idx_d = '0;
-            rem_d = rem_dec;
+            rem_step = 1'b1;
             if (ok_q) begin
               state_d = StPWrite;
-            end else if (rem_q == 32'd1) begin
+            end else if (rem_one_q) begin
               kind_d  = RpErr;
               err_d   = ErrProgLen;
               after_d = StCmd;
@@ -503,7 +514,7 @@ module bg_board #(
       end
       StPWrite: begin
         paddr_d = paddr_q + 1'b1;
-        if (rem_q == '0) begin
+        if (rem_zero_q) begin
           plen_d  = paddr_q + 1'b1;
           kind_d  = RpOk;
           after_d = StCmd;
@@ -554,10 +565,8 @@ module bg_board #(
       end
       default: state_d = StCmd;
     endcase
-    // every reply starts with its byte 0
-    if (state_d == StSend && state_q != StSend) begin
-      idx_d = '0;
-    end
+    // Every reply starts with its byte 0: each way into StSend leaves idx at 0 (asserted below; not
+    // forced here, which would put state_d before idx_d).
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -571,6 +580,8 @@ module bg_board #(
       args_q      <= '0;
       ok_q        <= 1'b0;
       rem_q       <= '0;
+      rem_one_q   <= 1'b0;
+      rem_zero_q  <= 1'b1;
       maddr_q     <= '0;
       paddr_q     <= '0;
       plen_q      <= '0;
@@ -596,6 +607,8 @@ module bg_board #(
       args_q      <= args_d;
       ok_q        <= ok_d;
       rem_q       <= rem_d;
+      rem_one_q   <= rem_one_d;
+      rem_zero_q  <= rem_zero_d;
       maddr_q     <= maddr_d;
       paddr_q     <= paddr_d;
       plen_q      <= plen_d;
@@ -642,6 +655,12 @@ module bg_board #(
   );
   a_host_when_idle: assert property (@(posedge clk_i) disable iff (!asserts_on) host_req |-> dram_idle)
     else $error("bg_board: host memory access while the DRAM has pending requests");
+  a_rem_flags: assert property (@(posedge clk_i) disable iff (!asserts_on)
+                                rem_one_q == (rem_q == 32'd1) && rem_zero_q == (rem_q == '0))
+    else $error("bg_board: rem_one_q/rem_zero_q disagree with rem_q = %0d", rem_q);
+  a_reply_from_byte0: assert property (@(posedge clk_i) disable iff (!asserts_on)
+                                       (state_d == StSend && state_q != StSend) |-> idx_d == '0)
+    else $error("bg_board: a reply starts at byte %0d", idx_d);
 `endif
 
 endmodule : bg_board

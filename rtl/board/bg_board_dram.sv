@@ -40,10 +40,12 @@
 // simulation). Both FIFOs are bg_fifo, so each depth is rounded up to a power of two.
 //
 // Addresses are byte addresses; the memory holds MemBytes (a power of two). A request outside it, not
-// beat-aligned, or a read burst of more than BurstBeats beats sets range_err_o (sticky); the address is
-// masked to the memory (a too-long burst is dropped). Statistics count as DramModel::Stats does, at the
-// request: read bytes, write bytes, read requests, write beats, bus busy cycles, from three counters: read
-// beats (stat_read_beats_o), write beats, read requests; bytes are beats x BeatBytes and busy cycles read +
+// beat-aligned, or a read burst of more than BurstBeats beats sets range_err_o (sticky, two cycles after
+// the request: the checks are registered halfway, off the requests' paths); the address is masked to the
+// memory (a too-long burst is dropped). Statistics count as DramModel::Stats does, at the
+// request (the counters add a request's figures in the cycle after it, from registers): read bytes,
+// write bytes, read requests, write beats, bus busy cycles, from three counters: read beats
+// (stat_read_beats_o), write beats, read requests; bytes are beats x BeatBytes and busy cycles read +
 // write beats. While stat_shift_i the three counters shift right by a byte as one chain in that order (a
 // byte of each moves into the one before it, zeros come into the last): the board sends them out of
 // stat_read_beats_o[7:0] that way, without a multiplexer (StatW a multiple of 8; no request comes while
@@ -157,19 +159,40 @@ module bg_board_dram #(
     assign r_hi_zero = 1'b1;
     assign r_hi_one  = 1'b0;
   end
-  // high part 0: the low end above MemBytes; 1: anything beyond MemBytes itself; more: always
-  assign r_end_err = r_hi_zero ? ((r_lo_end >> (LogMem + 1)) != '0 ||
-                                  (r_lo_end[LogMem] && r_lo_end[LogMem-1:0] != '0)) :
-                     r_hi_one  ? (r_lo_end != '0) : 1'b1;
   assign r_too_long  = rd_req_beats_i > 16'(BurstBeats);
 
+  // The checks are finished a cycle later from registers (a request's range error does not change what
+  // this cycle does with it): the read's low end, its high-part class and its other errors, the write's.
+  logic [LoW-1:0] r_lo_end_q;
+  logic           r_chk_q, r_hi_zero_q, r_hi_one_q, r_bad_q, w_bad_q;
   always_comb begin
     w_range_err = (wr_addr_i[LogBeat-1:0] != '0);
-    r_range_err = (rd_req_addr_i[LogBeat-1:0] != '0) || r_too_long || r_end_err;
     if (LogMem < 32) begin
       w_range_err = w_range_err || (wr_addr_i >> LogMem) != '0;
     end
   end
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      r_chk_q     <= 1'b0;
+      r_lo_end_q  <= '0;
+      r_hi_zero_q <= 1'b0;
+      r_hi_one_q  <= 1'b0;
+      r_bad_q     <= 1'b0;
+      w_bad_q     <= 1'b0;
+    end else begin
+      r_chk_q     <= rd_req_valid_i;
+      r_lo_end_q  <= r_lo_end;
+      r_hi_zero_q <= r_hi_zero;
+      r_hi_one_q  <= r_hi_one;
+      r_bad_q     <= (rd_req_addr_i[LogBeat-1:0] != '0) || r_too_long;
+      w_bad_q     <= wr_valid_i && w_range_err;
+    end
+  end
+  // high part 0: the low end above MemBytes; 1: anything beyond MemBytes itself; more: always
+  assign r_end_err = r_hi_zero_q ? ((r_lo_end_q >> (LogMem + 1)) != '0 ||
+                                    (r_lo_end_q[LogMem] && r_lo_end_q[LogMem-1:0] != '0)) :
+                     r_hi_one_q  ? (r_lo_end_q != '0) : 1'b1;
+  assign r_range_err = r_chk_q && (r_bad_q || r_end_err);
 
   assign w_push = wr_valid_i && !wq_full;
   // A burst of 0 beats books the bus (start = max(t + Latency, bus_free), no slot) but queues nothing.
@@ -191,6 +214,8 @@ module bg_board_dram #(
   end
 
   logic [StatW-1:0] st_rbeats_q, st_wbeats_q, st_rreq_q;
+  logic             st_w_q, st_r_q;  // the previous cycle's write and read requests ...
+  logic [15:0]      st_rb_q;         // ... and the read's beats
   logic             overflow_q, range_err_q;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -200,28 +225,34 @@ module bg_board_dram #(
       st_rbeats_q <= '0;
       st_wbeats_q <= '0;
       st_rreq_q   <= '0;
+      st_w_q      <= 1'b0;
+      st_r_q      <= 1'b0;
+      st_rb_q     <= '0;
       overflow_q  <= 1'b0;
       range_err_q <= 1'b0;
     end else begin
       now_q   <= now_q + 1'b1;
       ahead_q <= ahead_d;
+      st_w_q  <= wr_valid_i;
+      st_r_q  <= rd_req_valid_i;
+      st_rb_q <= rd_req_beats_i;
       if (stat_shift_i) begin
         st_rbeats_q <= {st_wbeats_q[7:0], st_rbeats_q[StatW-1:8]};
         st_wbeats_q <= {st_rreq_q[7:0], st_wbeats_q[StatW-1:8]};
         st_rreq_q   <= {8'b0, st_rreq_q[StatW-1:8]};
       end else begin
-        if (wr_valid_i) begin
+        if (st_w_q) begin
           st_wbeats_q <= st_wbeats_q + 1'b1;
         end
-        if (rd_req_valid_i) begin
-          st_rbeats_q <= st_rbeats_q + StatW'(rd_req_beats_i);
+        if (st_r_q) begin
+          st_rbeats_q <= st_rbeats_q + StatW'(st_rb_q);
           st_rreq_q   <= st_rreq_q + 1'b1;
         end
       end
       if (overflow_now) begin
         overflow_q <= 1'b1;
       end
-      if ((wr_valid_i && w_range_err) || (rd_req_valid_i && r_range_err)) begin
+      if (w_bad_q || r_range_err) begin
         range_err_q <= 1'b1;
       end
     end
@@ -446,7 +477,7 @@ module bg_board_dram #(
   a_one_slot: assert property (@(posedge clk_i) disable iff (!asserts_on) !(w_due && r_due))
     else $error("bg_board_dram: a write and a read own the same bus slot");
   a_no_request_when_shifting: assert property (@(posedge clk_i) disable iff (!asserts_on)
-                                               stat_shift_i |-> !(wr_valid_i || rd_req_valid_i))
+                                               stat_shift_i |-> !(wr_valid_i || rd_req_valid_i || st_w_q || st_r_q))
     else $error("bg_board_dram: a request while the statistics shift out");
   a_host_idle: assert property (@(posedge clk_i) disable iff (!asserts_on) host_req_i |-> idle_o)
     else $error("bg_board_dram: host access while requests are pending");
