@@ -1,8 +1,8 @@
 // Hamming engine: HamLanes lanes, each XORs M = HamBitsPerLane/64 words of its database code with the
 // query and popcounts them (one step per cycle), accumulating the per-lane distance over the S steps of a
 // group. Two stages: in a step's cycle the popcounts of the words' 16-bit quarters are registered; in the
-// next cycle each lane adds its 4M counts to its accumulator. A group's distances are presented (valid_o) two cycles after its
-// last step.
+// next cycle each lane adds its 4M counts to its accumulator. A group's distances are presented (valid_o)
+// two cycles after its last step.
 //
 //   cycle t    : valid_i & first_i  -> popcounts of the first step (the accumulator restarts with them at t+1)
 //   cycle t+i  : valid_i            -> popcounts (accumulated at t+i+1)
