@@ -2,7 +2,7 @@
 # One command per FPGA target: synthesis (Yosys 0.23), and for iCE40 place-and-route (nextpnr-ice40) and a
 # bitstream (icepack), with a JSON report of resources, utilization of the part and Fmax.
 #
-#   scripts/fpga.sh HW.yaml --target T [--out DIR] [--seed N] [--freq MHZ] [--min-fmax MHZ] [--per-module]
+#   scripts/fpga.sh HW.yaml --target T [--out DIR] [--seed N] [--seeds K] [--freq MHZ] [--min-fmax MHZ] [--per-module]
 #                   [--route-timeout SEC]
 #                   [--top MODULE] [--files LIST.f] [--pcf FILE] [--name NAME]
 #
@@ -43,6 +43,10 @@
 # fpga.json (fits, overflows) and on stderr without failing: they are estimates for larger parts too.
 #
 #   --seed N        nextpnr's placer seed (default 1)
+#   --seeds K       place and route with the K seeds N .. N+K-1 (default 1) and keep the one of highest Fmax
+#                   (the lowest seed among equals): its bitstream and report; fpga.json lists every seed's Fmax
+#                   (timing.seeds) and their spread (timing.seed_fmax_mhz: min, median, max). --min-fmax and
+#                   --route-timeout apply to the kept seed and to each seed's run
 #   --freq MHZ      the clock frequency requested from nextpnr (default 12, the iCEBreaker's oscillator)
 #   --min-fmax MHZ  fail when the routed Fmax is below this
 #   --route-timeout SEC  give up place-and-route after SEC seconds (default 1800, or $BITGRID_ROUTE_TIMEOUT):
@@ -58,13 +62,14 @@ ROOT="$(cd "$ROOT/.." && pwd)"
 die() { echo "error: $*" >&2; exit 1; }
 
 TARGETS="ice40-up5k ice40-hx8k xilinx-7 ecp5 gowin"
-HW="" TARGET="" OUT="" SEED=1 FREQ=12 MINFMAX="" PERMOD=0 TOP="" FILES="" PCF="" NAME=""
+HW="" TARGET="" OUT="" SEED=1 SEEDS=1 FREQ=12 MINFMAX="" PERMOD=0 TOP="" FILES="" PCF="" NAME=""
 RTO="${BITGRID_ROUTE_TIMEOUT:-1800}"
 while [ $# -gt 0 ]; do
   case "$1" in
     --target) shift; TARGET="${1-}" ;;
     --out) shift; OUT="${1:?--out needs a directory}" ;;
     --seed) shift; SEED="${1-}" ;;
+    --seeds) shift; SEEDS="${1-}" ;;
     --freq) shift; FREQ="${1-}" ;;
     --min-fmax) shift; MINFMAX="${1-}" ;;
     --per-module) PERMOD=1 ;;
@@ -84,6 +89,7 @@ done
 [ -n "$HW" ] || die "no hardware config given (usage: scripts/fpga.sh HW.yaml --target T; see --help)"
 [ -n "$TARGET" ] || die "no --target given (valid: ${TARGETS// /, })"
 [[ "$SEED" =~ ^[0-9]+$ ]] || die "--seed $SEED: expected a non-negative integer"
+[[ "$SEEDS" =~ ^[0-9]+$ ]] && [ "$SEEDS" -ge 1 ] && [ "$SEEDS" -le 100 ] || die "--seeds $SEEDS: expected a count of seeds from 1 to 100"
 [[ "$FREQ" =~ ^[0-9]+(\.[0-9]+)?$ ]] && [[ ! "$FREQ" =~ ^0+(\.0*)?$ ]] || die "--freq $FREQ: expected a frequency in MHz above 0"
 [ -z "$MINFMAX" ] || [[ "$MINFMAX" =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--min-fmax $MINFMAX: expected a frequency in MHz"
 [[ "$RTO" =~ ^[0-9]+$ ]] && [ "$RTO" -gt 0 ] || die "--route-timeout $RTO: expected a whole number of seconds above 0"
@@ -297,39 +303,60 @@ fi
 SETS=()
 TIMING=()
 if [ "$ROUTED" = 1 ]; then
+  # One place-and-route per seed (SEED .. SEED+SEEDS-1), each in its own folder; the best Fmax (the lowest
+  # seed among equals) is kept, the others are listed in fpga.json (timing.seeds).
+  pnr() {  # seed, folder
+    local sd="$1" d="$2" l
+    mkdir -p "$d"
+    if ! timeout "$RTO" nextpnr-ice40 "${PNR_DEV[@]}" --pcf "$PCF" --json "$STAGE/bitgrid.json" \
+        --asc "$d/bitgrid.asc" --seed "$sd" --freq "$FREQ" --timing-allow-fail \
+        --report "$d/nextpnr-report.json" -q -l "$d/nextpnr.log" > /dev/null 2>&1; then
+      if [ "$(elapsed "$t1" | cut -d. -f1)" -ge "$RTO" ]; then
+        # the router's progress table: "IterCnt | w/ripup wo/ripup | w/r wo/r | arcs | ..." ; arcs left last
+        l="$(awk -F'|' '/^Info: +[0-9]+ \|/ { gsub(/ /, "", $4); a = $4 } END { print a }' "$d/nextpnr.log" 2> /dev/null || true)"
+        fail "unroutable on $TARGET: nextpnr did not finish within --route-timeout $RTO s${l:+ ($l arcs still unrouted)}"
+      fi
+      l="$(grep -m1 -E "Design uses [0-9]+ .* but device only has [0-9]+" "$d/nextpnr.log" || true)"
+      if [ -n "$l" ]; then
+        l="${l#*Design uses }"
+        fail "$NAME does not fit $TARGET ($PART): nextpnr: design uses $l"
+      fi
+      # packing LUTs, flip-flops and carries into logic cells can need more cells than the Yosys counts say:
+      # nextpnr's utilisation table names what overflowed
+      l="$(awk '/Device utilisation:/ { on = 1; next } on && /^Info:[ \t]+[A-Za-z_0-9]+:[ \t]*[0-9]+\/[ \t]*[0-9]+/ {
+             line = $0; gsub("/", " ", line); split(line, f, /[ \t]+/); n = f[2]; sub(/:$/, "", n)
+             if (f[3] + 0 > f[4] + 0) { printf "%s%s %d used > %d available", sep, n, f[3], f[4]; sep = ", " } }
+             on && !/^Info:[ \t]+[A-Za-z_0-9]+:/ { on = 0 }' "$d/nextpnr.log" | head -1)"
+      [ -z "$l" ] || fail "$NAME does not fit $TARGET ($PART) after packing: nextpnr: $l"
+      l="$(grep -m1 -E "^ERROR" "$d/nextpnr.log" || true)"
+      case "$l" in
+        *[Rr]out*) fail "unroutable on $TARGET: nextpnr: ${l#ERROR: }" ;;
+        *[Ll]oop*) fail "combinational loop in $TOP: nextpnr: ${l#ERROR: }" ;;
+        "") fail "nextpnr-ice40 failed (see $d/nextpnr.log)" ;;
+        *) fail "nextpnr-ice40: ${l#ERROR: }" ;;
+      esac
+    fi
+    python3 "$REPORT" nextpnr --report "$d/nextpnr-report.json" --out "$d/timing.json" \
+      || fail "cannot read nextpnr's report"
+  }
   t0="$(now)"
-  if ! timeout "$RTO" nextpnr-ice40 "${PNR_DEV[@]}" --pcf "$PCF" --json "$STAGE/bitgrid.json" \
-      --asc "$STAGE/bitgrid.asc" --seed "$SEED" --freq "$FREQ" --timing-allow-fail \
-      --report "$STAGE/nextpnr-report.json" -q -l "$STAGE/nextpnr.log" > /dev/null 2>&1; then
-    if [ "$(elapsed "$t0" | cut -d. -f1)" -ge "$RTO" ]; then
-      # the router's progress table: "IterCnt | w/ripup wo/ripup | w/r wo/r | arcs | ..." ; arcs left last
-      l="$(awk -F'|' '/^Info: +[0-9]+ \|/ { gsub(/ /, "", $4); a = $4 } END { print a }' "$STAGE/nextpnr.log" 2> /dev/null || true)"
-      fail "unroutable on $TARGET: nextpnr did not finish within --route-timeout $RTO s${l:+ ($l arcs still unrouted)}"
+  BEST="" BEST_FMAX="" SEED_FMAX=()
+  for ((sd = SEED; sd < SEED + SEEDS; sd++)); do
+    [ "$SEEDS" -gt 1 ] && echo "fpga: place-and-route, seed $sd ($((sd - SEED + 1)) of $SEEDS)" >&2
+    t1="$(now)"
+    pnr "$sd" "$STAGE/seed-$sd"
+    f="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1])).get("fmax"))' "$STAGE/seed-$sd/timing.json")"
+    [ -n "$f" ] && [ "$f" != None ] || fail "nextpnr reported no clock (a design without a clocked path?)"
+    SEED_FMAX+=(--seed-fmax "$sd=$f")
+    if [ -z "$BEST" ] || awk -v f="$f" -v b="$BEST_FMAX" 'BEGIN { exit !(f > b) }'; then
+      BEST="$sd" BEST_FMAX="$f"
     fi
-    l="$(grep -m1 -E "Design uses [0-9]+ .* but device only has [0-9]+" "$STAGE/nextpnr.log" || true)"
-    if [ -n "$l" ]; then
-      l="${l#*Design uses }"
-      fail "$NAME does not fit $TARGET ($PART): nextpnr: design uses $l"
-    fi
-    # packing LUTs, flip-flops and carries into logic cells can need more cells than the Yosys counts say:
-    # nextpnr's utilisation table names what overflowed
-    l="$(awk '/Device utilisation:/ { on = 1; next } on && /^Info:[ \t]+[A-Za-z_0-9]+:[ \t]*[0-9]+\/[ \t]*[0-9]+/ {
-           line = $0; gsub("/", " ", line); split(line, f, /[ \t]+/); n = f[2]; sub(/:$/, "", n)
-           if (f[3] + 0 > f[4] + 0) { printf "%s%s %d used > %d available", sep, n, f[3], f[4]; sep = ", " } }
-           on && !/^Info:[ \t]+[A-Za-z_0-9]+:/ { on = 0 }' "$STAGE/nextpnr.log" | head -1)"
-    [ -z "$l" ] || fail "$NAME does not fit $TARGET ($PART) after packing: nextpnr: $l"
-    l="$(grep -m1 -E "^ERROR" "$STAGE/nextpnr.log" || true)"
-    case "$l" in
-      *[Rr]out*) fail "unroutable on $TARGET: nextpnr: ${l#ERROR: }" ;;
-      *[Ll]oop*) fail "combinational loop in $TOP: nextpnr: ${l#ERROR: }" ;;
-      "") fail "nextpnr-ice40 failed (see $STAGE/nextpnr.log)" ;;
-      *) fail "nextpnr-ice40: ${l#ERROR: }" ;;
-    esac
-  fi
+  done
+  SEED="$BEST"
+  for f in bitgrid.asc nextpnr-report.json nextpnr.log timing.json; do mv "$STAGE/seed-$SEED/$f" "$STAGE/$f"; done
+  rm -rf "$STAGE"/seed-*
   STAGES+=("wall_seconds.place_and_route=$(elapsed "$t0")")
-  python3 "$REPORT" nextpnr --report "$STAGE/nextpnr-report.json" --out "$STAGE/timing.json" \
-    || fail "cannot read nextpnr's report"
-  TIMING=(--timing "$STAGE/timing.json")
+  TIMING=(--timing "$STAGE/timing.json" "${SEED_FMAX[@]}")
   t0="$(now)"
   icepack "$STAGE/bitgrid.asc" "$STAGE/bitgrid.bin" > "$STAGE/icepack.log" 2>&1 || fail "icepack failed (see $STAGE/icepack.log)"
   STAGES+=("wall_seconds.bitstream=$(elapsed "$t0")")
@@ -345,7 +372,7 @@ if [ "$ROUTED" = 1 ]; then
   FMAX="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1])).get("fmax"))' "$STAGE/timing.json")"
   [ -n "$FMAX" ] && [ "$FMAX" != null ] || fail "nextpnr reported no clock (a design without a clocked path?)"
   if [ -n "$MINFMAX" ] && awk -v f="$FMAX" -v m="$MINFMAX" 'BEGIN { exit !(f < m) }'; then
-    fail "Fmax $FMAX MHz is below --min-fmax $MINFMAX MHz on $TARGET (seed $SEED)"
+    fail "Fmax $FMAX MHz is below --min-fmax $MINFMAX MHz on $TARGET (seed $SEED$([ "$SEEDS" -gt 1 ] && echo ", the best of $SEEDS"))"
   fi
   if awk -v f="$FMAX" -v m="$FREQ" 'BEGIN { exit !(f < m) }'; then
     echo "fpga: warning: Fmax $FMAX MHz is below the requested $FREQ MHz" >&2
@@ -392,5 +419,8 @@ t = r.get("timing")
 if t and t.get("fmax_mhz") is not None:
     cp = t.get("critical_path") or {}
     print(f'  Fmax {t["fmax_mhz"]} MHz (requested {t["requested_mhz"]} MHz), critical path {cp.get("start")} -> {cp.get("end")}')
+    sf = t.get("seed_fmax_mhz")
+    if sf and sf["count"] > 1:
+        print(f'  seed {r["seed"]} kept, the best of {sf["count"]}: Fmax min {sf["min"]}, median {sf["median"]}, max {sf["max"]} MHz')
 PY
 echo "  report: $OUT/fpga.json"

@@ -310,6 +310,16 @@ def cmd_assemble(a):
                    "critical_path": t["critical_path"], "critical_paths": t["critical_paths"]})
         if t.get("fmax") is not None and tm.get("requested_mhz") is not None:
             tm["met"] = t["fmax"] >= tm["requested_mhz"]
+        if a.seed_fmax:
+            seeds = []
+            for kv in a.seed_fmax:
+                sd, f = kv.split("=", 1)
+                seeds.append({"seed": int(sd), "fmax_mhz": float(f)})
+            fs = sorted(x["fmax_mhz"] for x in seeds)
+            mid = len(fs) // 2
+            tm["seeds"] = seeds
+            tm["seed_fmax_mhz"] = {"min": fs[0], "median": fs[mid] if len(fs) % 2 else round((fs[mid - 1] + fs[mid]) / 2, 2),
+                                   "max": fs[-1], "count": len(fs)}
     else:
         rep["utilization"]["source"] = "yosys (before place-and-route)"
     first = ["target", "part", "family", "stage", "top", "config", "config_file", "seed", "fits", "overflows",
@@ -343,6 +353,7 @@ def main():
     m.add_argument("--out", required=True)
     s = sub.add_parser("assemble")
     s.add_argument("--res", required=True)
+    s.add_argument("--seed-fmax", action="append", default=[], help="SEED=FMAX of each place-and-route run")
     s.add_argument("--timing")
     s.add_argument("--set", action="append", default=[])
     s.add_argument("--out", required=True)

@@ -503,8 +503,9 @@ int cmd_disasm(const std::string& prog) {
 // temporary HW.yaml that the script copies into OUT/hw.yaml with its results. The script prints its own
 // one-line error and writes nothing into OUT on failure, so its exit status is passed on as is.
 int cmd_fpga(const std::string& config, const std::string& target, const std::string& out, long seed,
-             const std::string& freq, const std::string& min_fmax, const std::string& route_timeout, bool per_module,
-             const std::string& top, const std::vector<std::string>& sets) {
+             const std::string& seeds, const std::string& freq, const std::string& min_fmax,
+             const std::string& route_timeout, bool per_module, const std::string& top,
+             const std::vector<std::string>& sets) {
   const HwConfig hw = load_hardware(config, sets);
   const char* tmp = std::getenv("TMPDIR");
   std::string tmpl = (fs::path(tmp && *tmp ? tmp : "/tmp") / "bitgrid-fpga-hw-XXXXXX").string();
@@ -535,6 +536,7 @@ int cmd_fpga(const std::string& config, const std::string& target, const std::st
                                 std::to_string(seed),
                                 "--name",
                                 fs::path(config).stem().string()};
+  if (!seeds.empty()) args.insert(args.end(), {"--seeds", seeds});
   if (!freq.empty()) args.insert(args.end(), {"--freq", freq});
   if (!min_fmax.empty()) args.insert(args.end(), {"--min-fmax", min_fmax});
   if (!route_timeout.empty()) args.insert(args.end(), {"--route-timeout", route_timeout});
@@ -717,7 +719,7 @@ int main(int argc, char** argv) {
   cmp->add_option("--out", out, "output folder: compare.csv and one run folder per point");
   cmp->add_option("--set", sets, "override a config value: key.path=value (repeatable)");
   cmp->add_flag("--no-baseline", no_baseline, "skip the INT8 bit-parallel baseline run");
-  std::string ftarget, ffreq, fminfmax, froute, ftop;
+  std::string ftarget, fseeds, ffreq, fminfmax, froute, ftop;
   long fseed = 1;
   bool fpermod = false;
   auto* fpga = app.add_subcommand(
@@ -727,6 +729,9 @@ int main(int argc, char** argv) {
   fpga->add_option("--target", ftarget, "one of: " BITGRID_FPGA_TARGETS " (scripts/fpga.sh)")->required();
   fpga->add_option("--out", out, "output folder: fpga.json, hw.yaml, logs, the bitstream (iCE40)");
   fpga->add_option("--seed", fseed, "nextpnr's placer seed (default 1)");
+  fpga->add_option("--seeds", fseeds,
+                   "place and route with this many seeds from --seed on and keep the highest Fmax (default 1; "
+                   "fpga.json lists every seed's Fmax)");
   fpga->add_option("--freq", ffreq, "clock frequency requested from nextpnr, MHz (default 12)");
   fpga->add_option("--min-fmax", fminfmax, "fail when the routed Fmax is below this, MHz");
   fpga->add_option("--route-timeout", froute, "give up place-and-route after this many seconds (default 1800)");
@@ -745,7 +750,7 @@ int main(int argc, char** argv) {
     if (*comp) return cmd_compile(config, out, sets);
     if (*dis) return cmd_disasm(prog);
     if (*quant) return cmd_quantize(qin, qdtype, qgroup, qtensors, qout);
-    if (*fpga) return cmd_fpga(config, ftarget, out, fseed, ffreq, fminfmax, froute, fpermod, ftop, sets);
+    if (*fpga) return cmd_fpga(config, ftarget, out, fseed, fseeds, ffreq, fminfmax, froute, fpermod, ftop, sets);
     if (*cmp)
       return cmd_compare(config, cmp->count("--backend") ? backend : "systemc", out, cdtypes, sets, !no_baseline);
   } catch (const MachineFaultError& e) {

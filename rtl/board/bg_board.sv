@@ -262,7 +262,7 @@ module bg_board #(
   // ------------------------------------------------------------------------------------------------
   // Replies
   logic [7:0] ident_bytes [IdentLen];
-  logic [7:0] reply_len;
+  logic [7:0] reply_last;  // the index of the reply's last byte
 
   always_comb begin
     ident_bytes[0] = "I";
@@ -285,15 +285,25 @@ module bg_board #(
   // counter's bytes CountW/8 .. 7 are zeros. The reply consumes the counters; a run starts them from zero.
   localparam int unsigned NCnt     = 1 + NQ + 3;  // cycles, busy per queue, DRAM read beats, write beats, read requests
   localparam int unsigned CntBytes = CountW / 8;
-  logic [2:0] fin_b;      // byte idx_q within its counter's 8
-  logic       fin_cnt;    // idx_q is a counter byte
-  logic       fin_shift;  // ... a nonzero one, being taken by the UART
+  logic [2:0] fin_b;                // byte idx_q within its counter's 8
+  logic       fin_ok_d, fin_ok_q;    // in the 'F' reply, idx_q is a counter byte that holds counter bits (a
+                                     // register, decided a cycle ahead: the chain's enable hangs off it)
+  logic       fin_shift;             // ... being taken by the UART
   logic [7:0] fin_byte;
 
+  // Byte idx of the 'F' reply holds counter bits: a counter byte (3 .. 3+8*NCnt-1) below CntBytes in its
+  // counter ((idx - 3) mod 8 < CntBytes).
+  function automatic logic fin_counter_byte(logic [7:0] idx);
+    logic [2:0] b;
+    b = idx[2:0] + 3'd5;
+    fin_counter_byte = idx >= 8'd3 && idx < 8'(3 + 8 * NCnt) && 32'(b) < CntBytes;
+  endfunction
+
   assign fin_b     = idx_q[2:0] + 3'd5;  // (idx_q - 3) mod 8
-  assign fin_cnt   = idx_q >= 8'd3 && idx_q < 8'(3 + 8 * NCnt);
-  assign fin_shift = (state_q == StSend) && (kind_q == RpFinal) && tx_ready && fin_cnt &&
-                     (32'(fin_b) < CntBytes);
+  // The 'F' reply starts at byte 0 (not a counter byte) and steps by one byte per tx_ready.
+  assign fin_ok_d  = (state_q == StSend && kind_q == RpFinal) ? (tx_ready ? fin_counter_byte(idx_q + 1'b1) : fin_ok_q)
+                                                              : 1'b0;
+  assign fin_shift = (state_q == StSend) && (kind_q == RpFinal) && tx_ready && fin_ok_q;
 
   always_comb begin
     unique case (idx_q)
@@ -308,13 +318,13 @@ module bg_board #(
 
   always_comb begin
     unique case (kind_q)
-      RpOk:    begin tx_data = "K";                                   reply_len = 8'd1;               end
-      RpErr:   begin tx_data = (idx_q == '0) ? "E" : err_q;           reply_len = 8'd2;               end
-      RpIdent: begin tx_data = ident_bytes[idx_q[4:0]];               reply_len = 8'(IdentLen);       end
-      RpData:  begin tx_data = "D";                                   reply_len = 8'd1;               end
-      RpBeat:  begin tx_data = beat_q[7:0];                           reply_len = 8'(BeatBytes - 1) + 8'd1; end
-      RpFinal: begin tx_data = fin_byte;                              reply_len = 8'(FinalLen);       end
-      default: begin tx_data = "E";                                   reply_len = 8'd1;               end
+      RpOk:    begin tx_data = "K";                          reply_last = 8'd0;              end
+      RpErr:   begin tx_data = (idx_q == '0) ? "E" : err_q;  reply_last = 8'd1;              end
+      RpIdent: begin tx_data = ident_bytes[idx_q[4:0]];      reply_last = 8'(IdentLen - 1);  end
+      RpData:  begin tx_data = "D";                          reply_last = 8'd0;              end
+      RpBeat:  begin tx_data = beat_q[7:0];                  reply_last = 8'(BeatBytes - 1); end
+      RpFinal: begin tx_data = fin_byte;                     reply_last = 8'(FinalLen - 1);  end
+      default: begin tx_data = "E";                          reply_last = 8'd0;              end
     endcase
   end
   assign tx_valid = (state_q == StSend);
@@ -556,9 +566,15 @@ module bg_board #(
           if (kind_q == RpBeat) begin
             beat_d = beat_q >> 8;
           end
-          if (idx_q + 1'b1 == reply_len) begin
+          if (idx_q == reply_last) begin  // (no adder before the compare: iCE40 Fmax)
             idx_d   = '0;
-            state_d = after_q;
+            // the next state as constants, not state_d = after_q: Yosys then recodes after_q (one-hot);
+            // after_q is one of these three (asserted)
+            unique case (after_q)
+              StRdReq:  state_d = StRdReq;
+              StRdNext: state_d = StRdNext;
+              default:  state_d = StCmd;
+            endcase
             // 'E' and 'K' end every reply; 'D' and the beats are followed by more
           end
         end
@@ -575,6 +591,7 @@ module bg_board #(
       after_q     <= StCmd;
       kind_q      <= RpOk;
       idx_q       <= '0;
+      fin_ok_q    <= 1'b0;
       cmd_q       <= '0;
       err_q       <= '0;
       args_q      <= '0;
@@ -602,6 +619,7 @@ module bg_board #(
       after_q     <= after_d;
       kind_q      <= kind_d;
       idx_q       <= idx_d;
+      fin_ok_q    <= fin_ok_d;
       cmd_q       <= cmd_d;
       err_q       <= err_d;
       args_q      <= args_d;
@@ -661,6 +679,12 @@ module bg_board #(
   a_reply_from_byte0: assert property (@(posedge clk_i) disable iff (!asserts_on)
                                        (state_d == StSend && state_q != StSend) |-> idx_d == '0)
     else $error("bg_board: a reply starts at byte %0d", idx_d);
+  a_after: assert property (@(posedge clk_i) disable iff (!asserts_on)
+                            after_q inside {StCmd, StRdReq, StRdNext})
+    else $error("bg_board: after_q = %0d is not a state a reply returns to", after_q);
+  a_fin_ok: assert property (@(posedge clk_i) disable iff (!asserts_on)
+                             (state_q == StSend && kind_q == RpFinal) |-> fin_ok_q == fin_counter_byte(idx_q))
+    else $error("bg_board: fin_ok_q disagrees with byte %0d", idx_q);
 `endif
 
 endmodule : bg_board

@@ -401,7 +401,9 @@ module bg_board_dram #(
     assign r_due = r_due_q;
   end
   assign wq_pop = w_due;
-  assign rq_pop = r_due && (rbeat_q + 1'b1 == rh_beats);
+  // One-beat bursts (BurstBeats 1; bursts longer than BurstBeats are never queued): every access ends its
+  // burst and rbeat_q stays 0, said here so that no adder or compare is built (iCE40 Fmax).
+  assign rq_pop = r_due && (BurstBeats == 1 || rbeat_q + 1'b1 == rh_beats);
   assign rbeat_d = !r_due ? rbeat_q : rq_pop ? '0 : rbeat_q + 1'b1;
   assign idle_o  = wq_empty && rq_empty;
 
@@ -428,7 +430,7 @@ module bg_board_dram #(
       mem_wdata = wh_data;
     end else if (r_due) begin
       mem_en   = 1'b1;
-      mem_addr = rh_addr + MemAW'(rbeat_q);
+      mem_addr = (BurstBeats == 1) ? rh_addr : rh_addr + MemAW'(rbeat_q);
     end
   end
 

@@ -3,7 +3,8 @@
 //
 // Byte interface: the byte data_i is taken in a cycle with valid_i && ready_o, and its start bit goes out
 // on tx_o from the next cycle on. ready_o is high while the transmitter is idle and in the last cycle of a
-// stop bit, so back-to-back bytes take exactly 10 * ClksPerBit cycles each. tx_o is a register.
+// stop bit, so back-to-back bytes take exactly 10 * ClksPerBit cycles each. tx_o and ready_o are registers
+// (ready_o is decided a cycle ahead: the board's reply logic hangs off it).
 module bg_uart_tx #(
   parameter int unsigned ClksPerBit = 104,  // clock frequency / baud rate
   localparam int unsigned CntW = $clog2(ClksPerBit)
@@ -25,10 +26,10 @@ module bg_uart_tx #(
   logic [3:0]      bits_q, bits_d;    // bits still to send after the current one
   logic [CntW-1:0] cnt_q, cnt_d;      // cycles of the current bit already sent
   logic            tx_q, tx_d;
-  logic            last_cycle;  // the last cycle of the stop bit
+  logic            ready_q, ready_d;  // idle, or in the last cycle of the stop bit
 
-  assign last_cycle = busy_q && (cnt_q == CntW'(ClksPerBit - 1)) && (bits_q == '0);
-  assign ready_o    = !busy_q || last_cycle;
+  assign ready_d = !busy_d || ((cnt_d == CntW'(ClksPerBit - 1)) && (bits_d == '0));
+  assign ready_o = ready_q;
   assign tx_o    = tx_q;
 
   always_comb begin
@@ -67,12 +68,14 @@ module bg_uart_tx #(
       bits_q  <= '0;
       cnt_q   <= '0;
       tx_q    <= 1'b1;
+      ready_q <= 1'b1;
     end else begin
       busy_q  <= busy_d;
       shift_q <= shift_d;
       bits_q  <= bits_d;
       cnt_q   <= cnt_d;
       tx_q    <= tx_d;
+      ready_q <= ready_d;
     end
   end
 
@@ -85,6 +88,9 @@ module bg_uart_tx #(
   );
   a_idle_high: assert property (@(posedge clk_i) disable iff (!asserts_on) !busy_q |-> tx_q)
     else $error("bg_uart_tx: the line is low while idle");
+  a_ready: assert property (@(posedge clk_i) disable iff (!asserts_on)
+                            ready_q == (!busy_q || (cnt_q == CntW'(ClksPerBit - 1) && bits_q == '0)))
+    else $error("bg_uart_tx: ready_o is not 'idle or the stop bit's last cycle'");
 `endif
 
 endmodule : bg_uart_tx

@@ -55,6 +55,8 @@ case "$mode" in
     expect_error "no --target given" "$work/o" bash "$FPGA" "$hw" --out "$work/o"
     expect_error "nope.yaml: no such file" "$work/o" bash "$FPGA" "$work/nope.yaml" --target gowin --out "$work/o"
     expect_error "--seed x" "$work/o" bash "$FPGA" "$hw" --target ice40-up5k --seed x --out "$work/o"
+    expect_error "--seeds 0: expected a count of seeds from 1 to 100" "$work/o" \
+      bash "$FPGA" "$hw" --target ice40-up5k --seeds 0 --out "$work/o"
     printf 'ham_lanes: 3\n' > "$work/bad.yaml"
     expect_error "ham_lanes = 3 is not a power of two" "$work/o" bash "$FPGA" "$work/bad.yaml" --target ecp5 --out "$work/o"
     # missing tools, simulated through PATH (the script checks them before running anything else)
@@ -109,6 +111,31 @@ case "$mode" in
       [ -s "$work/out/bitgrid.bin" ] || bad "no bitstream"
     else
       check_json "$j" "r['stage'] == 'pre-place-and-route'" "'timing' not in r"
+    fi
+    if [ "$target" = ice40-up5k ]; then
+      # a seed sweep: seeds 2, 3, 4; the kept seed is one of the highest Fmax (the lowest among equals), its
+      # Fmax is the report's, and the spread agrees with the list
+      bash "$FPGA" "$ROOT/configs/hw/tiny.yaml" --target "$target" --top bg_fpga_standin \
+        --files tests/fpga/standin/standin.f --pcf "$pcf" --seed 2 --seeds 3 --out "$work/sweep" || bad "fpga.sh --seeds failed"
+      check_json "$work/sweep/fpga.json" "[x['seed'] for x in r['timing']['seeds']] == [2, 3, 4]" \
+        "all(x['fmax_mhz'] > 5 for x in r['timing']['seeds'])" \
+        "r['timing']['fmax_mhz'] == max(x['fmax_mhz'] for x in r['timing']['seeds'])" \
+        "r['seed'] == min(x['seed'] for x in r['timing']['seeds'] if x['fmax_mhz'] == r['timing']['fmax_mhz'])" \
+        "r['timing']['seed_fmax_mhz']['count'] == 3" \
+        "r['timing']['seed_fmax_mhz']['min'] == min(x['fmax_mhz'] for x in r['timing']['seeds'])" \
+        "r['timing']['seed_fmax_mhz']['max'] == r['timing']['fmax_mhz']" \
+        "sorted(x['fmax_mhz'] for x in r['timing']['seeds'])[1] == r['timing']['seed_fmax_mhz']['median']"
+      [ -s "$work/sweep/bitgrid.bin" ] || bad "no bitstream from the seed sweep"
+      ls "$work/sweep" | grep -q "^seed-" && bad "per-seed folders left in the output"
+      # the kept seed's own run gives the same Fmax
+      best="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["seed"])' "$work/sweep/fpga.json")"
+      bash "$FPGA" "$ROOT/configs/hw/tiny.yaml" --target "$target" --top bg_fpga_standin \
+        --files tests/fpga/standin/standin.f --pcf "$pcf" --seed "$best" --out "$work/best" || bad "fpga.sh --seed $best failed"
+      python3 - "$work/sweep/fpga.json" "$work/best/fpga.json" <<'PY' || bad "the kept seed's Fmax differs from its own run"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+sys.exit(0 if a["timing"]["fmax_mhz"] == b["timing"]["fmax_mhz"] and len(b["timing"]["seeds"]) == 1 else 1)
+PY
     fi
     # the stand-in's HamLanes bg_popcount64 copies: the configured package reached the design
     grep -q "^bg_popcount64,,2," "$work/out/modules.csv" || bad "modules.csv: expected 2 bg_popcount64: $(cat "$work/out/modules.csv")"

@@ -1,6 +1,7 @@
 // rtl/engines/hamtopk/bg_hamming_unit.sv against bitgrid::hamming: groups of HamLanes codes streamed S = ceil(cw/M)
 // steps each, back to back and with gaps; corner cases all zeros / all ones / cw not a multiple of M. A group's
-// distances are due exactly two cycles after its last step (popcounts registered, then accumulated).
+// distances are due exactly in the cycle after its last step (popcounts registered, then shown as they are
+// accumulated).
 #include <gtest/gtest.h>
 
 #include <deque>
@@ -72,7 +73,7 @@ class HammingUnitTest : public ::testing::Test {
         set_word(sim->q_i, j, w < g.cw ? g.query[w] : 0);
         for (unsigned l = 0; l < kHamLanes; ++l) set_word(sim->d_i, l * kM + j, w < g.cw ? g.codes[l][w] : 0);
       }
-      if (s == steps - 1) due.push_back(sim.cycle() + 2);
+      if (s == steps - 1) due.push_back(sim.cycle() + 1);
       tick_and_check();
     }
   }

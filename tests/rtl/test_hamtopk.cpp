@@ -120,9 +120,13 @@ class HamtopkTest : public ::testing::Test {
       ASSERT_FALSE(busy) << "the test starts the engine only when it is idle";
     }
 
-    // Buffer requests only while executing; qbuf and dbuf are read only.
+    // Buffer requests only while executing; qbuf and dbuf are read only; a port without a request is all
+    // zeros (the generated top ORs the requests of a buffer's users).
     const SpmReq q = get_spm_req(sim->qbuf_req_o), d = get_spm_req(sim->dbuf_req_o), r = get_spm_req(sim->rbuf_req_o);
     ASSERT_FALSE(q.we || d.we) << "qbuf/dbuf write in cycle " << t;
+    ASSERT_TRUE(q.req || q.addr == 0) << "qbuf address without a request in cycle " << t;
+    ASSERT_TRUE(d.req || d.addr == 0) << "dbuf address without a request in cycle " << t;
+    ASSERT_TRUE(r.req || (r.addr == 0 && !r.we)) << "rbuf address without a request in cycle " << t;
     if (q.req) {
       ASSERT_TRUE(busy) << "qbuf read in cycle " << t;
       ASSERT_EQ(q.addr % kM, 0u) << "unaligned qbuf read";
@@ -409,7 +413,7 @@ TEST_F(HamtopkTest, ExecutionTimeFormulaExample) {
   h.code_words = 3 * kM;
   h.n_codes = 2 * kL + 1;
   h.r_addr = 100;
-  const unsigned e = h.k + 3 * 3 + 3 + h.k;  // read k, G = 3 groups x S = 3 steps, drain 3, write k
+  const unsigned e = h.k + 3 * 3 + 4 + h.k;  // read k, G = 3 groups x S = 3 steps, drain 4, write k
   ASSERT_EQ(expected_e(h), e);
   for (unsigned w = 0; w < h.code_words; ++w) qbuf[w] = 0;
   issue(h, 0);

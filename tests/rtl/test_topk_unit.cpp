@@ -1,5 +1,7 @@
-// rtl/engines/hamtopk/bg_topk_unit.sv against bitgrid::TopK: the list after every merge equals the TopkMax smallest
-// keys seen so far (padded with empty entries), and shifting it out yields TopK(k).result() for any k.
+// rtl/engines/hamtopk/bg_topk_unit.sv against bitgrid::TopK: a merge takes two cycles, so after every cycle the list
+// equals the TopkMax smallest keys merged up to the cycle before (padded with empty entries), with merges back to
+// back, with gaps and with junk on the inputs; shifting the list out yields TopK(k).result() for any k; a clear
+// drops the merges in flight.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -23,7 +25,15 @@ class TopkUnitTest : public ::testing::Test {
  protected:
   Clocked<Vdut> sim;
   std::mt19937_64 rng{777};
-  std::vector<Neighbor> seen;  // every valid candidate merged since the last clear
+  std::vector<Neighbor> seen;     // every valid candidate whose merge has completed since the last clear
+  std::vector<Neighbor> pending;  // the valid candidates presented in the last cycle (in their second merge cycle)
+
+  // Clocks the unit; `now` are the valid candidates presented in this cycle.
+  void tick(const std::vector<Neighbor>& now) {
+    sim.tick();
+    seen.insert(seen.end(), pending.begin(), pending.end());
+    pending = now;
+  }
 
   void set_idle_inputs() {
     sim->clear_i = 0;
@@ -37,6 +47,7 @@ class TopkUnitTest : public ::testing::Test {
     sim->clear_i = 1;
     sim.tick();
     seen.clear();
+    pending.clear();
     set_idle_inputs();
     check_list("after clear");
   }
@@ -46,12 +57,13 @@ class TopkUnitTest : public ::testing::Test {
     ASSERT_EQ(cand.size(), kHamLanes);
     set_idle_inputs();
     sim->merge_i = 1;
+    std::vector<Neighbor> now;
     for (unsigned c = 0; c < kHamLanes; ++c) {
       set_bits(sim->cand_valid_i, c, 1, valid[c]);
       set_word(sim->cand_key_i, c, cand[c].key());
-      if (valid[c]) seen.push_back(cand[c]);
+      if (valid[c]) now.push_back(cand[c]);
     }
-    sim.tick();
+    tick(now);
     set_idle_inputs();
     if (check) check_list("after merge");
   }
@@ -62,7 +74,7 @@ class TopkUnitTest : public ::testing::Test {
       set_idle_inputs();
       set_bits(sim->cand_valid_i, 0, kHamLanes, rng());
       for (unsigned c = 0; c < kHamLanes; ++c) set_word(sim->cand_key_i, c, rng() & 0xFFFF'FFFF'0000'FFFFull);
-      sim.tick();
+      tick({});
     }
     set_idle_inputs();
     check_list("after idle cycles");
@@ -83,8 +95,12 @@ class TopkUnitTest : public ::testing::Test {
     ASSERT_EQ(sim->head_o, exp[0].key());
   }
 
-  // Reads the first k slots out through head_o with shift_i, as the hamtopk engine's write-back does.
+  // Reads the first k slots out through head_o with shift_i, as the hamtopk engine's write-back does: after
+  // one idle cycle, which completes the last merge (the unit never shifts while a merge is in flight).
   void shift_out_and_check(size_t k) {
+    set_idle_inputs();
+    tick({});
+    check_list("after the last merge");
     const auto exp = reference(k);
     const auto full = reference(kTopkMax);
     for (size_t i = 0; i < k; ++i) {
@@ -229,7 +245,8 @@ TEST_F(TopkUnitTest, SingleLaneLoadsLikeStateReadBack) {
 
 TEST_F(TopkUnitTest, ClearWinsOverMerge) {
   random_stream(2 * kTopkMax, 20, 0, 1.0);
-  // clear together with a merge: the list ends up empty
+  // clear together with a merge (and with the previous cycle's merge in its second cycle): the list ends up
+  // empty and stays so
   set_idle_inputs();
   sim->clear_i = 1;
   sim->merge_i = 1;
@@ -237,8 +254,17 @@ TEST_F(TopkUnitTest, ClearWinsOverMerge) {
   for (unsigned c = 0; c < kHamLanes; ++c) set_word(sim->cand_key_i, c, c);
   sim.tick();
   seen.clear();
+  pending.clear();
   set_idle_inputs();
   check_list("after clear+merge");
+  idle_with_junk(2);
+  // a clear in a merge's second cycle drops it too
+  random_stream(kTopkMax + 1, 20, 100, 1.0);
+  std::vector<Neighbor> small(kHamLanes, Neighbor{0, 7});
+  merge(small, std::vector<bool>(kHamLanes, true));
+  clear();
+  idle_with_junk(2);
+  ASSERT_EQ(get_word(sim->list_o, 0), kEmpty);
 }
 
 }  // namespace

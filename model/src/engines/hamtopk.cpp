@@ -82,10 +82,10 @@ class HamtopkEngine final : public Engine {
     return "";
   }
 
-  // R9: E = (init ? 0 : k) + G*S + k + 3.
+  // R9: E = (init ? 0 : k) + G*S + k + 4.
   uint64_t cycles(const Insn& in, const HwConfig& hw) const override {
     const H h = decode<H>(in);
-    return (h.init ? 0 : h.k) + hamtopk::groups(hw, h.n_codes) * hamtopk::steps(hw, h.code_words) + h.k + 3;
+    return (h.init ? 0 : h.k) + hamtopk::groups(hw, h.n_codes) * hamtopk::steps(hw, h.code_words) + h.k + 4;
   }
 
   void accesses(const Insn& in, const HwConfig& hw, std::vector<Access>& out) const override {

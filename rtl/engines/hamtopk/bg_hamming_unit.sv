@@ -2,12 +2,13 @@
 // query and popcounts them (one step per cycle), accumulating the per-lane distance over the S steps of a
 // group. Two stages: in a step's cycle the popcounts of the words' 16-bit quarters are registered; in the
 // next cycle each lane adds its 4M counts to its accumulator. A group's distances are presented (valid_o)
-// two cycles after its last step.
+// in the cycle of its last step's accumulation, the cycle after its last step, as the sums that the
+// accumulators take at the end of that cycle (the engine registers them as its top-k candidates).
 //
 //   cycle t    : valid_i & first_i  -> popcounts of the first step (the accumulator restarts with them at t+1)
 //   cycle t+i  : valid_i            -> popcounts (accumulated at t+i+1)
 //   cycle t+S-1: valid_i & last_i   -> final step
-//   cycle t+S+1: valid_o = 1, dist_o = distances of the group
+//   cycle t+S  : valid_o = 1, dist_o = distances of the group (combinational from the stage-2 registers)
 //
 // Steps may be back to back (a new group's first step in the cycle after its predecessor's last) and may
 // have gaps (valid_i = 0 holds the accumulators).
@@ -40,7 +41,6 @@ module bg_hamming_unit #(
   logic [2*4*M*StepW-1:0]    tree;        // one lane's balanced adder tree: node i at [i*StepW], leaves
                                           // 4M .. 8M-1, node i = node 2i + node 2i+1, the sum at node 1
   logic [HamLanes*DistW-1:0] acc_d, acc_q;
-  logic                      valid_d, valid_q;
 
   for (genvar l = 0; l < HamLanes; l++) begin : g_lane
     for (genvar j = 0; j < M; j++) begin : g_word
@@ -75,8 +75,6 @@ module bg_hamming_unit #(
     end
   end
 
-  assign valid_d = v_q & last_q;
-
   always_ff @(posedge clk_i) begin
     qc_q <= quarter_count;  // used only under v_q
   end
@@ -87,17 +85,15 @@ module bg_hamming_unit #(
       first_q <= 1'b0;
       last_q  <= 1'b0;
       acc_q   <= '0;
-      valid_q <= 1'b0;
     end else begin
       v_q     <= valid_i;
       first_q <= first_i;
       last_q  <= last_i;
       acc_q   <= acc_d;
-      valid_q <= valid_d;
     end
   end
 
-  assign valid_o = valid_q;
-  assign dist_o  = acc_q;
+  assign valid_o = v_q & last_q;
+  assign dist_o  = acc_d;
 
 endmodule : bg_hamming_unit

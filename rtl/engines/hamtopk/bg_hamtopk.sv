@@ -2,15 +2,16 @@
 // dispatcher (bg_compute_unit) with the engine port list of ARCHITECTURE.md §6.
 //
 // Started in cycle c (start_i with insn_i), the instruction's last cycle c+E is flagged by last_o:
-//   E = (init ? 0 : k) + G*S + k + 3, G = ceil(n_codes/HamLanes), S = ceil(code_words/M)
+//   E = (init ? 0 : k) + G*S + k + 4, G = ceil(n_codes/HamLanes), S = ceil(code_words/M)
 //     Read  (k cycles, skipped when init): rbuf read r_addr+i; the entry (data valid the cycle after the
-//            request, then registered) is merged into the top-k list as a single candidate two cycles
-//            after its request, before any group's distances (three cycles after a step's request).
+//            request) is registered as a single top-k candidate and merged in the two cycles after that
+//            (the top-k unit's two merge cycles), before any group's distances.
 //     Stream (G*S cycles): one (group, step) per cycle: qbuf read of the step's M query words, dbuf read
 //            of the row of HamLanes*M words; data reaches the Hamming unit the next cycle (popcounts),
-//            which accumulates them the cycle after; a group's distances reach the top-k unit three
-//            cycles after its last step's request and are merged in that cycle.
-//     Drain (3 cycles): the last step's data (popcounts), its accumulation, the last group's merge.
+//            which accumulates them the cycle after, when the group's distances are registered as the
+//            top-k candidates; they are merged in the two cycles after that (three and four cycles after
+//            the last step's request).
+//     Drain (4 cycles): the last step's data (popcounts), its accumulation, the last group's merge (two).
 //     Write (k cycles): rbuf write r_addr+i of list slot 0, shifting the list.
 // Its scratchpad ports carry one request each (bitgrid_pkg::spm_req_t) and are idle ('0) while the
 // engine is; read data arrives the cycle after the request. Port widths are fixed by the generated top
@@ -68,7 +69,7 @@ module bg_hamtopk #(
   localparam int unsigned KW    = bitgrid_pkg::HamtopkKW;          // k, and the phase counter
   localparam int unsigned SW    = bitgrid_pkg::HamtopkCodeWordsW;  // steps per group (S <= code_words)
   localparam int unsigned NW    = bitgrid_pkg::HamtopkNCodesW;     // codes, groups
-  localparam logic [KW-1:0] DrainCycles = KW'(3);
+  localparam logic [KW-1:0] DrainCycles = KW'(4);
 
   // Port requests and data (the engine's own names).
   logic                     q_req, d_req, r_req, r_we;
@@ -81,13 +82,13 @@ module bg_hamtopk #(
 
   assign qbuf_req_o.req  = q_req;
   assign qbuf_req_o.we   = 1'b0;
-  assign qbuf_req_o.addr = q_addr;
+  assign qbuf_req_o.addr = q_req ? q_addr : '0;  // '0 without a request: the top ORs a buffer's users
   assign dbuf_req_o.req  = d_req;
   assign dbuf_req_o.we   = 1'b0;
-  assign dbuf_req_o.addr = d_addr;
+  assign dbuf_req_o.addr = d_req ? d_addr : '0;
   assign rbuf_req_o.req  = r_req;
   assign rbuf_req_o.we   = r_we;
-  assign rbuf_req_o.addr = AW'(r_addr);
+  assign rbuf_req_o.addr = r_req ? AW'(r_addr) : '0;
   assign rbuf_wdata_o = r_wdata;
   assign q_rdata    = qbuf_rdata_i;
   assign d_rdata    = dbuf_rdata_i;
@@ -149,10 +150,7 @@ module bg_hamtopk #(
   logic [SW-1:0]   s_last_d, s_last_q;    // S-1
   logic [NW-1:0]   g_d, g_q;              // group
   logic [NW-1:0]   g_last_d, g_last_q;    // G-1
-  logic            issue;
   logic            topk_clear, topk_shift;
-
-  assign issue = start_i && (state_q == StIdle);
 
   always_comb begin
     state_d  = state_q;
@@ -177,19 +175,21 @@ module bg_hamtopk #(
 
     unique case (state_q)
       StIdle: begin
+        // Loaded in every idle cycle, so that start_i selects only the next state (iCE40 Fmax: start_i
+        // comes late from the controller's issue decision); the list is kept empty.
+        topk_clear = 1'b1;
+        k_d        = insn_k;
+        stream_d   = insn_stream;
+        r_base_d   = insn_r_addr;
+        r_ptr_d    = insn_r_addr;
+        q_base_d   = insn_q_addr;
+        q_ptr_d    = insn_q_addr;
+        d_ptr_d    = insn_db_addr;
+        s_d        = '0;
+        s_last_d   = SW'(insn_steps - 1'b1);
+        g_d        = '0;
+        g_last_d   = NW'(insn_groups - 1'b1);
         if (start_i) begin
-          topk_clear = 1'b1;
-          k_d        = insn_k;
-          stream_d   = insn_stream;
-          r_base_d   = insn_r_addr;
-          r_ptr_d    = insn_r_addr;
-          q_base_d   = insn_q_addr;
-          q_ptr_d    = insn_q_addr;
-          d_ptr_d    = insn_db_addr;
-          s_d        = '0;
-          s_last_d   = SW'(insn_steps - 1'b1);
-          g_d        = '0;
-          g_last_d   = NW'(insn_groups - 1'b1);
           if (!insn_init && insn_k != '0) begin
             state_d = StRead;
             cnt_d   = insn_k - 1'b1;
@@ -277,22 +277,20 @@ module bg_hamtopk #(
   assign r_addr   = r_ptr_q;
 
   // ---------------------------------------------------------------------------------------------
-  // Datapath pipeline: request (cycle t) -> popcounts (t+1) -> accumulation (t+2) -> top-k merge (t+3,
-  // last step only)
+  // Datapath pipeline: request (cycle t) -> popcounts (t+1) -> accumulation (t+2) -> top-k merge (t+3 and
+  // t+4, last step only)
   // ---------------------------------------------------------------------------------------------
   logic                        ham_valid_d, ham_valid_q;
   logic                        ham_first_d, ham_first_q;
   logic                        ham_last_d, ham_last_q;
   logic                        rd_pend_d, rd_pend_q;    // rbuf read data arrives this cycle
-  logic                        rd_cand_q;               // ... and is in r_cand_q the cycle after
-  logic [63:0]                 r_cand_q;
-  logic                        dist_valid;
+  logic                        dist_valid;              // a group's distances are in ham_dist
   logic [HamLanes*DistW-1:0]   ham_dist;
   logic [31:0]                 out_idx_d, out_idx_q;    // database index of lane 0 of the next group
   logic [NW-1:0]               out_rem_d, out_rem_q;    // codes not yet merged
-  logic                        topk_merge;
-  logic [HamLanes-1:0]         cand_valid;
-  logic [HamLanes*64-1:0]      cand_key;
+  logic                        merge_d, merge_q;        // candidates registered for the top-k unit ...
+  logic [HamLanes-1:0]         cand_valid_d, cand_valid_q;
+  logic [HamLanes*64-1:0]      cand_key_d, cand_key_q;  // ... lane l's key {dist, index} at [l*64 +: 64]
   logic [63:0]                 topk_head;
   logic [TopkMax*64-1:0]       topk_list;
   logic                        unused_topk_list;
@@ -321,7 +319,7 @@ module bg_hamtopk #(
   always_comb begin
     out_idx_d = out_idx_q;
     out_rem_d = out_rem_q;
-    if (issue) begin
+    if (idle) begin
       out_idx_d = insn_base_index;
       out_rem_d = insn_n_codes;
     end else if (dist_valid) begin
@@ -330,22 +328,23 @@ module bg_hamtopk #(
     end
   end
 
-  // Candidates: a group's distances (lanes past n_codes masked), or one rbuf state entry on lane 0.
+  // Candidates, registered before the top-k unit: a group's distances (lanes past n_codes masked), or
+  // one rbuf state entry on lane 0.
   always_comb begin
     for (int unsigned l = 0; l < HamLanes; l++) begin
-      cand_key[l*64 +: 64] = {32'(ham_dist[l*DistW +: DistW]), out_idx_q + 32'(l)};
-      cand_valid[l]        = dist_valid && (32'(out_rem_q) > l);
+      cand_key_d[l*64 +: 64] = {32'(ham_dist[l*DistW +: DistW]), out_idx_q + 32'(l)};
+      cand_valid_d[l]        = 32'(out_rem_q) > l;
     end
-    if (rd_cand_q) begin
-      cand_key[63:0] = {r_cand_q[31:0], r_cand_q[63:32]};  // {dist, index} from {index, dist}
-      cand_valid     = HamLanes'(1);
+    if (rd_pend_q) begin
+      cand_key_d[63:0] = {r_rdata[31:0], r_rdata[63:32]};  // {dist, index} from {index, dist}
+      cand_valid_d     = HamLanes'(1);
     end
   end
 
-  assign topk_merge = rd_cand_q || dist_valid;
+  assign merge_d = rd_pend_q || dist_valid;
 
   always_ff @(posedge clk_i) begin
-    r_cand_q <= r_rdata;  // used only under rd_cand_q
+    cand_key_q <= cand_key_d;  // used only under merge_q
   end
 
   bg_topk_unit #(
@@ -356,9 +355,9 @@ module bg_hamtopk #(
     .rst_ni      (rst_ni),
     .clear_i     (topk_clear),
     .shift_i     (topk_shift),
-    .merge_i     (topk_merge),
-    .cand_valid_i(cand_valid),
-    .cand_key_i  (cand_key),
+    .merge_i     (merge_q),
+    .cand_valid_i(cand_valid_q),
+    .cand_key_i  (cand_key_q),
     .list_o      (topk_list),
     .head_o      (topk_head)
   );
@@ -388,7 +387,8 @@ module bg_hamtopk #(
       ham_first_q <= 1'b0;
       ham_last_q  <= 1'b0;
       rd_pend_q   <= 1'b0;
-      rd_cand_q   <= 1'b0;
+      merge_q     <= 1'b0;
+      cand_valid_q <= '0;
       out_idx_q   <= '0;
       out_rem_q   <= '0;
     end else begin
@@ -409,7 +409,8 @@ module bg_hamtopk #(
       ham_first_q <= ham_first_d;
       ham_last_q  <= ham_last_d;
       rd_pend_q   <= rd_pend_d;
-      rd_cand_q   <= rd_pend_q;
+      merge_q     <= merge_d;
+      cand_valid_q <= cand_valid_d;
       out_idx_q   <= out_idx_d;
       out_rem_q   <= out_rem_d;
     end
@@ -427,7 +428,7 @@ module bg_hamtopk #(
   a_ports_quiet_when_idle: assert property (@(posedge clk_i) disable iff (!asserts_on)
                                             idle -> !(q_req || d_req || r_req))
     else $error("bg_hamtopk: scratchpad request while idle");
-  a_one_merge_source: assert property (@(posedge clk_i) disable iff (!asserts_on) !(rd_cand_q && dist_valid))
+  a_one_merge_source: assert property (@(posedge clk_i) disable iff (!asserts_on) !(rd_pend_q && dist_valid))
     else $error("bg_hamtopk: an rbuf entry and a group's distances merged in the same cycle");
 `endif
 
