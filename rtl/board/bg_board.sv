@@ -10,8 +10,9 @@
 // release; instruction 0 is presented in cycle 0 and, after each cycle that accepts the presented
 // instruction (insn_valid && insn_ready, R1), the next one in the next cycle, until the program ends.
 // The run ends in the first cycle c with error_o (status 1, causes = cause_o), else with done_o (status
-// 0), else with c = max_cycles (status 2; max_cycles 0 = no limit); cycles = c. Busy cycles (busy_o) and
-// DRAM requests are counted in cycles 0 .. c-1 (requests of cycle c are not made, as in the harness, R4).
+// 0), else with c = max_cycles (status 2; max_cycles 0, no limit, and values above 2^CountW - 1 mean
+// 2^CountW - 1); cycles = c. Busy cycles (busy_o) and DRAM requests are counted in cycles 0 .. c-1
+// (requests of cycle c are not made, as in the harness, R4).
 // The accelerator is held in reset from c+1 on; the DRAM finishes the requests it has accepted (their
 // writes land, as in DramModel, where they landed at the request) before the reply is sent.
 //
@@ -22,9 +23,10 @@ module bg_board #(
   parameter int unsigned ProgInsns  = 256,         // program memory (instructions)
   parameter int unsigned MemBytes   = 128 * 1024,  // DRAM stand-in (a power of two)
   parameter logic [31:0] ConfigHash = 32'h0,       // reported by 'I' (the build's config hash)
-  // Width of the cycle, busy and DRAM counters and of max_cycles (the reply sends them as u64): 40 bits
-  // count 2^40 cycles, 10 hours at 30 MHz; a max_cycles above 2^CountW - 1 means 2^CountW - 1.
-  parameter int unsigned CountW     = 40,
+  // Width of the cycle, busy and DRAM counters and of max_cycles (the reply sends them as u64): 32 bits
+  // count 2^32 cycles, 143 s at 30 MHz (the DRAM stand-in's 128 KiB are read in well under a second); a
+  // max_cycles above 2^CountW - 1 means 2^CountW - 1. (40 bits cost the UP5K about 100 more cells.)
+  parameter int unsigned CountW     = 32,
   localparam int unsigned InsnW     = bitgrid_pkg::InsnBits
 ) (
   input  logic clk_i,
@@ -114,6 +116,17 @@ module bg_board #(
     StSend      // send a reply (kind_q), then go to after_q
   } state_e;
 
+  // The state is one-hot (st_q[s] for state s): each state's conditions then start at one flip-flop
+  // (the binary encoding's decode was on the board's longest paths; Yosys does not recode this FSM).
+  localparam int unsigned NumSt = 15;
+  if (32'(StSend) != NumSt - 1) begin : g_bad_numst
+    $fatal(1, "bg_board: NumSt must be the number of states");
+  end
+  function automatic logic [NumSt-1:0] oh(state_e s);
+    oh    = '0;
+    oh[s] = 1'b1;
+  endfunction
+
   typedef enum logic [2:0] {
     RpOk,     // 'K'
     RpErr,    // 'E', code
@@ -125,9 +138,11 @@ module bg_board #(
 
   localparam logic [7:0] ErrUnknown = 8'd1, ErrRange = 8'd2, ErrProgLen = 8'd3, ErrNoProg = 8'd4;
 
-  state_e              state_q, state_d, after_q, after_d;
+  logic [NumSt-1:0]    st_q, st_d;            // one-hot
+  state_e              after_q, after_d;      // a reply's next state (binary; Yosys recodes it)
   reply_e              kind_q, kind_d;
   logic [7:0]          idx_q, idx_d;          // byte index (arguments, reply, beat, instruction)
+  logic                idx_clr, idx_inc;      // the FSM clears / steps it (clearing wins)
   logic [7:0]          cmd_q, cmd_d;
   logic [7:0]          err_q, err_d;
   logic [63:0]         args_q, args_d;
@@ -190,19 +205,20 @@ module bg_board #(
   );
 
   // The run ends in this cycle (see the header); its requests are not made. max_cycles is the 'S'
-  // argument, which args_q holds for the whole run; one above 2^CountW - 1 means 2^CountW - 1.
-  // max_hit_q is that compare of cyc_q with max_cycles, made a cycle ahead (its equality over CountW
-  // bits was on the path from the cycle counter to the DRAM requests): a cycle in StRun follows StRunRst
-  // (cyc_q 0) or a StRun cycle that did not end the run (cyc_q + 1); args_q does not change meanwhile.
+  // argument, which args_q holds for the whole run; 0 (no limit) and values above 2^CountW - 1 mean
+  // 2^CountW - 1, so the counters never wrap. max_hit_q is the compare of the cycle count with that
+  // limit, made a cycle ahead and without an adder (the cycle counter's carry chain and a CountW-bit
+  // compare were on the path to the DRAM requests): a cycle in StRun follows StRunRst (cycle 0, which
+  // never ends the run: the limit is at least 1) or a StRun cycle c = cyc_q that did not end the run,
+  // and cycle c + 1 reaches the limit when cyc_q == limit - 1. lim_m1_q follows args_q a cycle later;
+  // args_q holds the 'S' argument from StExec on, two cycles before the run starts.
   logic                max_hit_q, max_hit_d;
-  logic [CountW-1:0]   hit_cyc;
-  assign hit_cyc   = (state_q == StRunRst) ? '0 : cyc_q + 1'b1;
-  assign max_hit_d = (args_q[63:CountW] != '0) ? (hit_cyc == '1)
-                                                : (args_q[CountW-1:0] != '0 && hit_cyc == args_q[CountW-1:0]);
-  assign run_end = (state_q == StRun) && (acc_error || acc_done || max_hit_q);
-  assign live    = (state_q == StRun) && !run_end;
-  assign insn_valid = (state_q == StRun) && (next_q < plen_q);
-  assign next_d     = (state_q == StRunRst) ? '0 : next_q + (ProgAW + 1)'(insn_valid && insn_ready);
+  logic [CountW-1:0]   lim_m1_q;   // the run's cycle limit - 1
+  assign max_hit_d = !st_q[StRunRst] && (cyc_q == lim_m1_q);
+  assign run_end = st_q[StRun] && (acc_error || acc_done || max_hit_q);
+  assign live    = st_q[StRun] && !run_end;
+  assign insn_valid = st_q[StRun] && (next_q < plen_q);
+  assign next_d     = st_q[StRunRst] ? '0 : next_q + (ProgAW + 1)'(insn_valid && insn_ready);
 
   // Program memory: one write port (the host, 16 bits = one received byte pair at a time), one registered
   // read port (the instruction presented in the next cycle, R1), so its read address is next_d. A block
@@ -291,6 +307,11 @@ module bg_board #(
   logic       fin_shift;             // ... being taken by the UART
   logic [7:0] fin_byte;
 
+  // A counter shifted right by a byte, b entering at the top (any CountW, 8 included).
+  function automatic logic [CountW-1:0] cnt_shift_in(logic [CountW-1:0] c, logic [7:0] b);
+    cnt_shift_in = CountW'({b, c} >> 8);
+  endfunction
+
   // Byte idx of the 'F' reply holds counter bits: a counter byte (3 .. 3+8*NCnt-1) below CntBytes in its
   // counter ((idx - 3) mod 8 < CntBytes).
   function automatic logic fin_counter_byte(logic [7:0] idx);
@@ -301,9 +322,9 @@ module bg_board #(
 
   assign fin_b     = idx_q[2:0] + 3'd5;  // (idx_q - 3) mod 8
   // The 'F' reply starts at byte 0 (not a counter byte) and steps by one byte per tx_ready.
-  assign fin_ok_d  = (state_q == StSend && kind_q == RpFinal) ? (tx_ready ? fin_counter_byte(idx_q + 1'b1) : fin_ok_q)
-                                                              : 1'b0;
-  assign fin_shift = (state_q == StSend) && (kind_q == RpFinal) && tx_ready && fin_ok_q;
+  assign fin_ok_d  = (st_q[StSend] && kind_q == RpFinal) ? (tx_ready ? fin_counter_byte(idx_q + 1'b1) : fin_ok_q)
+                                                           : 1'b0;
+  assign fin_shift = st_q[StSend] && (kind_q == RpFinal) && tx_ready && fin_ok_q;
 
   always_comb begin
     unique case (idx_q)
@@ -327,7 +348,7 @@ module bg_board #(
       default: begin tx_data = "E";                          reply_last = 8'd0;              end
     endcase
   end
-  assign tx_valid = (state_q == StSend);
+  assign tx_valid = st_q[StSend];
 
   // ------------------------------------------------------------------------------------------------
   // Command FSM
@@ -339,27 +360,28 @@ module bg_board #(
   assign range_end = {1'b0, args_q[31:0]} + {1'b0, args_q[63:32]};
   // W counts bytes, P instructions, R beats of BeatBytes bytes: one subtractor
   logic [31:0] rem_dec;
-  assign rem_dec = rem_q - ((state_q == StRdNext) ? 32'(BeatBytes) : 32'd1);
+  assign rem_dec = rem_q - (st_q[StRdNext] ? 32'(BeatBytes) : 32'd1);
   // rem's next value and its == 1 / == 0 flags, each from registers through one multiplexer
   logic        rem_one_d, rem_zero_d;
   assign rem_d      = rem_load ? args_q[63:32] : rem_step ? rem_dec : rem_q;
   assign rem_one_d  = rem_load ? (args_q[63:32] == 32'd1) :
-                      rem_step ? (rem_q == ((state_q == StRdNext) ? 32'(BeatBytes + 1) : 32'd2)) : rem_one_q;
+                      rem_step ? (rem_q == (st_q[StRdNext] ? 32'(BeatBytes + 1) : 32'd2)) : rem_one_q;
   assign rem_zero_d = rem_load ? (args_q[63:32] == '0) :
-                      rem_step ? (rem_q == ((state_q == StRdNext) ? 32'(BeatBytes) : 32'd1)) : rem_zero_q;
+                      rem_step ? (rem_q == (st_q[StRdNext] ? 32'(BeatBytes) : 32'd1)) : rem_zero_q;
   assign range_ok  = (args_q[LogBeat-1:0] == '0) && (args_q[32 +: LogBeat] == '0) &&
                      (range_end <= 33'(MemBytes));
-  assign rx_ready  = (state_q == StCmd) || (state_q == StArgs) || (state_q == StWData) || (state_q == StPData);
+  assign rx_ready  = st_q[StCmd] || st_q[StArgs] || st_q[StWData] || st_q[StPData];
   assign rx_take   = rx_valid && rx_ready;
-  assign host_req  = (state_q == StWWrite) || (state_q == StRdReq);
-  assign host_we   = (state_q == StWWrite);
-  assign prog_we   = (state_q == StPData) && rx_take && idx_q[0] && ok_q;
+  assign host_req  = st_q[StWWrite] || st_q[StRdReq];
+  assign host_we   = st_q[StWWrite];
+  assign prog_we   = st_q[StPData] && rx_take && idx_q[0] && ok_q;
 
   always_comb begin
-    state_d  = state_q;
+    st_d     = st_q;
     after_d  = after_q;
     kind_d   = kind_q;
-    idx_d    = idx_q;
+    idx_clr  = 1'b0;
+    idx_inc  = 1'b0;
     cmd_d    = cmd_q;
     err_d    = err_q;
     args_d   = args_q;
@@ -375,41 +397,41 @@ module bg_board #(
     cyc_d    = cyc_q;
     status_d = status_q;
     causes_d = causes_q;
-    unique case (state_q)
-      StCmd: begin
+    unique case (1'b1)
+      st_q[StCmd]: begin
         if (rx_take) begin
           cmd_d  = rx_data;
-          idx_d  = '0;
+          idx_clr = 1'b1;
           unique case (rx_data)
             "I": begin
               kind_d  = RpIdent;
               after_d = StCmd;
-              state_d = StSend;
+              st_d    = oh(StSend);
             end
-            "W", "R", "P", "S": state_d = StArgs;
+            "W", "R", "P", "S": st_d = oh(StArgs);
             default: begin
               kind_d  = RpErr;
               err_d   = ErrUnknown;
               after_d = StCmd;
-              state_d = StSend;
+              st_d    = oh(StSend);
             end
           endcase
         end
       end
-      StArgs: begin
+      st_q[StArgs]: begin
         if (rx_take) begin
           args_d = {rx_data, args_q[63:8]};  // 'P' (4 bytes) ends in args_q[63:32]
-          idx_d = idx_q + 1'b1;
+          idx_inc = 1'b1;
           if (idx_q == ((cmd_q == "P") ? 8'd3 : 8'd7)) begin
-            state_d = StChk;
+            st_d    = oh(StChk);
           end
         end
       end
-      StChk: begin
-        state_d = StExec;
+      st_q[StChk]: begin
+        st_d    = oh(StExec);
       end
-      StExec: begin
-        idx_d   = '0;
+      st_q[StExec]: begin
+        idx_clr = 1'b1;
         after_d = StCmd;
         maddr_d = args_q[LogBeat +: MemAW];
         unique case (cmd_q)
@@ -419,9 +441,9 @@ module bg_board #(
             if (args_q[63:32] == '0) begin
               kind_d  = range_ok_q ? RpOk : RpErr;
               err_d   = ErrRange;
-              state_d = StSend;
+              st_d    = oh(StSend);
             end else begin
-              state_d = StWData;
+              st_d    = oh(StWData);
             end
           end
           "R": begin
@@ -433,7 +455,7 @@ module bg_board #(
               kind_d  = RpData;
               after_d = (args_q[63:32] == '0) ? StRdNext : StRdReq;
             end
-            state_d = StSend;
+            st_d    = oh(StSend);
           end
           "P": begin
             ok_d    = plen_ok_q;
@@ -442,152 +464,156 @@ module bg_board #(
             if (args_q[63:32] == '0) begin
               plen_d  = '0;
               kind_d  = RpOk;
-              state_d = StSend;
+              st_d    = oh(StSend);
             end else begin
-              state_d = StPData;
+              st_d    = oh(StPData);
             end
           end
           default: begin  // "S"
             if (plen_q == '0) begin
               kind_d  = RpErr;
               err_d   = ErrNoProg;
-              state_d = StSend;
+              st_d    = oh(StSend);
             end else begin
               rcnt_d  = 1'b0;
-              state_d = StRunRst;
+              st_d    = oh(StRunRst);
             end
           end
         endcase
       end
-      StWData: begin
+      st_q[StWData]: begin
         if (rx_take) begin
           beat_d = {rx_data, beat_q[BeatBits-1:8]};
-          idx_d  = idx_q + 1'b1;
+          idx_inc = 1'b1;
           rem_step = 1'b1;
           if (ok_q && idx_q == 8'(BeatBytes - 1)) begin
-            idx_d   = '0;
-            state_d = StWWrite;
+            idx_clr = 1'b1;
+            st_d    = oh(StWWrite);
           end else if (rem_one_q) begin  // the last byte of a bad request
-            idx_d   = '0;
+            idx_clr = 1'b1;
             kind_d  = RpErr;
             err_d   = ErrRange;
             after_d = StCmd;
-            state_d = StSend;
+            st_d    = oh(StSend);
           end
         end
       end
-      StWWrite: begin
+      st_q[StWWrite]: begin
         maddr_d = maddr_q + 1'b1;
         if (rem_zero_q) begin
           kind_d  = RpOk;
           after_d = StCmd;
-          state_d = StSend;
+          st_d    = oh(StSend);
         end else begin
-          state_d = StWData;
+          st_d    = oh(StWData);
         end
       end
-      StRdReq: state_d = StRdWait;
-      StRdWait: begin
+      st_q[StRdReq]: st_d = oh(StRdWait);
+      st_q[StRdWait]: begin
         beat_d  = host_rdata;
         kind_d  = RpBeat;
         after_d = StRdNext;
-        state_d = StSend;
+        st_d    = oh(StSend);
       end
-      StRdNext: begin
+      st_q[StRdNext]: begin
         maddr_d = maddr_q + 1'b1;
         rem_step = 1'b1;
         if (rem_q[31:LogBeat+1] == '0) begin  // rem_q <= BeatBytes (a multiple of BeatBytes)
           kind_d  = RpOk;
           after_d = StCmd;
-          state_d = StSend;
+          st_d    = oh(StSend);
         end else begin
-          state_d = StRdReq;
+          st_d    = oh(StRdReq);
         end
       end
-      StPData: begin
+      st_q[StPData]: begin
         if (rx_take) begin
           plo_d = rx_data;
-          idx_d = idx_q + 1'b1;
+          idx_inc = 1'b1;
           if (idx_q == 8'(InsnBytes - 1)) begin
-            idx_d = '0;
+            idx_clr = 1'b1;
             rem_step = 1'b1;
             if (ok_q) begin
-              state_d = StPWrite;
+              st_d    = oh(StPWrite);
             end else if (rem_one_q) begin
               kind_d  = RpErr;
               err_d   = ErrProgLen;
               after_d = StCmd;
-              state_d = StSend;
+              st_d    = oh(StSend);
             end
           end
         end
       end
-      StPWrite: begin
+      st_q[StPWrite]: begin
         paddr_d = paddr_q + 1'b1;
         if (rem_zero_q) begin
           plen_d  = paddr_q + 1'b1;
           kind_d  = RpOk;
           after_d = StCmd;
-          state_d = StSend;
+          st_d    = oh(StSend);
         end else begin
-          state_d = StPData;
+          st_d    = oh(StPData);
         end
       end
-      StRunRst: begin
+      st_q[StRunRst]: begin
         cyc_d  = '0;
         rcnt_d = 1'b1;
         if (rcnt_q) begin
-          state_d = StRun;
+          st_d    = oh(StRun);
         end
       end
-      StRun: begin
+      st_q[StRun]: begin
         if (run_end) begin
           status_d = acc_error ? 2'd1 : acc_done ? 2'd0 : 2'd2;
           causes_d = acc_error ? 8'(acc_cause) : 8'd0;
-          state_d  = StDrain;
+          st_d     = oh(StDrain);
         end else begin
           cyc_d = cyc_q + 1'b1;
         end
       end
-      StDrain: begin
+      st_q[StDrain]: begin
         if (dram_idle) begin
           kind_d  = RpFinal;
-          idx_d   = '0;
+          idx_clr = 1'b1;
           after_d = StCmd;
-          state_d = StSend;
+          st_d    = oh(StSend);
         end
       end
-      StSend: begin
+      st_q[StSend]: begin
         if (fin_shift) begin
-          cyc_d = {busy_cnt_q[0][7:0], cyc_q[CountW-1:8]};
+          cyc_d = cnt_shift_in(cyc_q, busy_cnt_q[0][7:0]);
         end
         if (tx_ready) begin
-          idx_d = idx_q + 1'b1;
+          idx_inc = 1'b1;
           if (kind_q == RpBeat) begin
             beat_d = beat_q >> 8;
           end
           if (idx_q == reply_last) begin  // (no adder before the compare: iCE40 Fmax)
-            idx_d   = '0;
-            // the next state as constants, not state_d = after_q: Yosys then recodes after_q (one-hot);
+            idx_clr = 1'b1;
+            // the next state as constants, not from after_q: Yosys then recodes after_q (one-hot);
             // after_q is one of these three (asserted)
             unique case (after_q)
-              StRdReq:  state_d = StRdReq;
-              StRdNext: state_d = StRdNext;
-              default:  state_d = StCmd;
+              StRdReq:  st_d = oh(StRdReq);
+              StRdNext: st_d = oh(StRdNext);
+              default:  st_d = oh(StCmd);
             endcase
             // 'E' and 'K' end every reply; 'D' and the beats are followed by more
           end
         end
       end
-      default: state_d = StCmd;
+      default: st_d = oh(StCmd);
     endcase
     // Every reply starts with its byte 0: each way into StSend leaves idx at 0 (asserted below; not
-    // forced here, which would put state_d before idx_d).
+    // forced here, which would put st_d before idx_d).
   end
+
+  // The byte index is cleared, stepped or kept: two flags from the FSM, then one adder and multiplexer
+  // (not an 8-bit value through the state case's multiplexers: the iCE40's deepest path).
+  assign idx_d = idx_clr ? '0 : idx_inc ? idx_q + 1'b1 : idx_q;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      state_q     <= StCmd;
+      st_q        <= oh(StCmd);
       after_q     <= StCmd;
       kind_q      <= RpOk;
       idx_q       <= '0;
@@ -612,10 +638,11 @@ module bg_board #(
       range_ok_q  <= 1'b0;
       plen_ok_q   <= 1'b0;
       max_hit_q   <= 1'b0;
+      lim_m1_q    <= '0;
       acc_rst_nq  <= 1'b0;
       dram_rst_nq <= 1'b0;
     end else begin
-      state_q     <= state_d;
+      st_q        <= st_d;
       after_q     <= after_d;
       kind_q      <= kind_d;
       idx_q       <= idx_d;
@@ -640,9 +667,11 @@ module bg_board #(
       range_ok_q  <= range_ok;
       plen_ok_q   <= args_q[63:32] <= 32'(ProgInsns);
       max_hit_q   <= max_hit_d;
+      lim_m1_q    <= (args_q == '0 || args_q[63:CountW] != '0) ? {{(CountW - 1){1'b1}}, 1'b0}
+                                                             : args_q[CountW-1:0] - 1'b1;
       // the accelerator runs in StRun only; the DRAM timing is reset with it at the start of a run
-      acc_rst_nq  <= (state_d == StRun);
-      dram_rst_nq <= (state_d != StRunRst);
+      acc_rst_nq  <= st_d[StRun];
+      dram_rst_nq <= !st_d[StRunRst];
     end
   end
 
@@ -651,17 +680,17 @@ module bg_board #(
     always_ff @(posedge clk_i or negedge rst_ni) begin
       if (!rst_ni) begin
         busy_cnt_q[q] <= '0;
-      end else if (state_q == StRunRst) begin
+      end else if (st_q[StRunRst]) begin
         busy_cnt_q[q] <= '0;
       end else if (fin_shift) begin
-        busy_cnt_q[q] <= {(q + 1 < NQ) ? busy_cnt_q[(q+1)%NQ][7:0] : st_rbeats[7:0], busy_cnt_q[q][CountW-1:8]};
+        busy_cnt_q[q] <= cnt_shift_in(busy_cnt_q[q], (q + 1 < NQ) ? busy_cnt_q[(q+1)%NQ][7:0] : st_rbeats[7:0]);
       end else if (live && acc_busy[q]) begin
         busy_cnt_q[q] <= busy_cnt_q[q] + 1'b1;
       end
     end
   end
 
-  assign running_o   = (state_q == StRun);
+  assign running_o   = st_q[StRun];
   assign last_fail_o = (status_q != 2'd0) || dram_overflow || dram_range_err;
 
 `ifndef SYNTHESIS
@@ -677,13 +706,15 @@ module bg_board #(
                                 rem_one_q == (rem_q == 32'd1) && rem_zero_q == (rem_q == '0))
     else $error("bg_board: rem_one_q/rem_zero_q disagree with rem_q = %0d", rem_q);
   a_reply_from_byte0: assert property (@(posedge clk_i) disable iff (!asserts_on)
-                                       (state_d == StSend && state_q != StSend) |-> idx_d == '0)
+                                       (st_d[StSend] && !st_q[StSend]) |-> idx_d == '0)
     else $error("bg_board: a reply starts at byte %0d", idx_d);
+  a_state_onehot: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot(st_q))
+    else $error("bg_board: the state %b is not one-hot", st_q);
   a_after: assert property (@(posedge clk_i) disable iff (!asserts_on)
                             after_q inside {StCmd, StRdReq, StRdNext})
     else $error("bg_board: after_q = %0d is not a state a reply returns to", after_q);
   a_fin_ok: assert property (@(posedge clk_i) disable iff (!asserts_on)
-                             (state_q == StSend && kind_q == RpFinal) |-> fin_ok_q == fin_counter_byte(idx_q))
+                             (st_q[StSend] && kind_q == RpFinal) |-> fin_ok_q == fin_counter_byte(idx_q))
     else $error("bg_board: fin_ok_q disagrees with byte %0d", idx_q);
 `endif
 

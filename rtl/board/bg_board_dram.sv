@@ -215,8 +215,14 @@ module bg_board_dram #(
 
   logic [StatW-1:0] st_rbeats_q, st_wbeats_q, st_rreq_q;
   logic             st_w_q, st_r_q;  // the previous cycle's write and read requests ...
-  logic [15:0]      st_rb_q;         // ... and the read's beats
+  localparam int unsigned RbW = (StatW < 16) ? StatW : 16;
+  logic [RbW-1:0]   st_rb_q;         // ... and the read's beats (mod 2^StatW)
   logic             overflow_q, range_err_q;
+
+  // A counter shifted right by a byte, b entering at the top (any StatW, 8 included).
+  function automatic logic [StatW-1:0] stat_shift_in(logic [StatW-1:0] c, logic [7:0] b);
+    stat_shift_in = StatW'({b, c} >> 8);
+  endfunction
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -235,11 +241,11 @@ module bg_board_dram #(
       ahead_q <= ahead_d;
       st_w_q  <= wr_valid_i;
       st_r_q  <= rd_req_valid_i;
-      st_rb_q <= rd_req_beats_i;
+      st_rb_q <= RbW'(rd_req_beats_i);
       if (stat_shift_i) begin
-        st_rbeats_q <= {st_wbeats_q[7:0], st_rbeats_q[StatW-1:8]};
-        st_wbeats_q <= {st_rreq_q[7:0], st_wbeats_q[StatW-1:8]};
-        st_rreq_q   <= {8'b0, st_rreq_q[StatW-1:8]};
+        st_rbeats_q <= stat_shift_in(st_rbeats_q, st_wbeats_q[7:0]);
+        st_wbeats_q <= stat_shift_in(st_wbeats_q, st_rreq_q[7:0]);
+        st_rreq_q   <= stat_shift_in(st_rreq_q, 8'b0);
       end else begin
         if (st_w_q) begin
           st_wbeats_q <= st_wbeats_q + 1'b1;

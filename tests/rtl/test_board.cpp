@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
@@ -42,7 +43,7 @@ void put_u32(Bytes& b, uint32_t v) {
 void put_u64(Bytes& b, uint64_t v) {
   for (int i = 0; i < 8; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
 }
-uint64_t get_le(const Bytes& b, size_t at, int n) {
+[[maybe_unused]] uint64_t get_le(const Bytes& b, size_t at, int n) {  // (unused in the CountW build)
   uint64_t v = 0;
   for (int i = 0; i < n; ++i) v |= uint64_t{b.at(at + static_cast<size_t>(i))} << (8 * i);
   return v;
@@ -211,6 +212,8 @@ class BoardTest : public ::testing::Test {
   }
 };
 
+#ifndef BG_BOARD_COUNT_W  // the board as built for the FPGA (bg_board's default CountW)
+
 TEST_F(BoardTest, Identify) {
   host.send({'I'});
   const Bytes r = host.recv(18);
@@ -363,8 +366,42 @@ TEST_F(BoardTest, FaultAndTimeout) {
   EXPECT_EQ(r.status, 2u);
   EXPECT_EQ(r.causes, 0u);
   EXPECT_EQ(r.cycles, 37u);
+  write_mem(0, m);
+  const RunReply one = start(1);  // the smallest limit: cycle 0 runs, the run ends in cycle 1
+  EXPECT_EQ(one.status, 2u);
+  EXPECT_EQ(one.cycles, 1u);
   // the board recovers: the same program to its end
   run_and_compare(w.prog, w.mem, "after_timeout");
 }
+
+#else  // a board built with CountW = BG_BOARD_COUNT_W (8): only the counter-width limit is tested here
+
+// max_cycles 0 (no limit) and above 2^CountW - 1 (any bit set above CountW) stop the run at 2^CountW - 1
+// cycles, so the counters never wrap (docs/BOARD.md); up to that, at max_cycles.
+TEST_F(BoardTest, CycleLimitSaturatesAtTheCounterWidth) {
+  constexpr uint64_t kMax = (uint64_t{1} << BG_BOARD_COUNT_W) - 1;
+  // a program that runs longer than that on the SystemC model
+  bgtest::Workload w;
+  uint64_t full = 0;
+  for (uint32_t seed = 1; seed < 50 && full <= kMax + 16; ++seed) {
+    w = bgtest::legal_workload(hw, seed, 8, 40);
+    w.mem.resize((w.mem.size() + beat - 1) / beat * beat, 0);
+    full = bitgrid::run_backend(hw, w.prog, w.mem, bitgrid::SimOptions{}).cycles;
+  }
+  ASSERT_GT(full, kMax + 16) << "no random workload runs long enough";
+  load_program(w.prog);
+  const uint64_t limits[] = {
+      0, 1, kMax - 1, kMax, kMax + 1, uint64_t{1} << BG_BOARD_COUNT_W, uint64_t{1} << 40, ~uint64_t{0}};
+  for (const uint64_t limit : limits) {
+    SCOPED_TRACE("max_cycles " + std::to_string(limit));
+    write_mem(0, w.mem);
+    const RunReply r = start(limit);
+    EXPECT_EQ(r.status, 2u);
+    EXPECT_EQ(r.causes, 0u);
+    EXPECT_EQ(r.cycles, limit == 0 ? kMax : std::min(limit, kMax));
+  }
+}
+
+#endif
 
 }  // namespace

@@ -189,15 +189,15 @@ module bg_hamtopk #(
         s_last_d   = SW'(insn_steps - 1'b1);
         g_d        = '0;
         g_last_d   = NW'(insn_groups - 1'b1);
+        // the count of the first phase (StStream does not read it)
+        cnt_d      = (!insn_init && insn_k != '0) ? insn_k - 1'b1 : DrainCycles - 1'b1;
         if (start_i) begin
           if (!insn_init && insn_k != '0) begin
             state_d = StRead;
-            cnt_d   = insn_k - 1'b1;
           end else if (insn_stream) begin
             state_d = StStream;
           end else begin
             state_d = StDrain;
-            cnt_d   = DrainCycles - 1'b1;
           end
         end
       end
