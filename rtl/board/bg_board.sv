@@ -25,7 +25,8 @@ module bg_board #(
   parameter logic [31:0] ConfigHash = 32'h0,       // reported by 'I' (the build's config hash)
   // Width of the cycle, busy and DRAM counters and of max_cycles (the reply sends them as u64): 32 bits
   // count 2^32 cycles, 143 s at 30 MHz (the DRAM stand-in's 128 KiB are read in well under a second); a
-  // max_cycles above 2^CountW - 1 means 2^CountW - 1. (40 bits cost the UP5K about 100 more cells.)
+  // max_cycles of 0 (no limit) or above 2^CountW - 1 means 2^CountW - 1. (40 bits cost the UP5K about 100
+  // more cells and about 2 MHz.)
   parameter int unsigned CountW     = 32,
   localparam int unsigned InsnW     = bitgrid_pkg::InsnBits
 ) (
