@@ -119,10 +119,7 @@ module bg_board #(
 
   // The state is one-hot (st_q[s] for state s): each state's conditions then start at one flip-flop
   // (the binary encoding's decode was on the board's longest paths; Yosys does not recode this FSM).
-  localparam int unsigned NumSt = 15;
-  if (32'(StSend) != NumSt - 1) begin : g_bad_numst
-    $fatal(1, "bg_board: NumSt must be the number of states");
-  end
+  localparam int unsigned NumSt = 32'(StSend) + 1;  // StSend is the last state
   function automatic logic [NumSt-1:0] oh(state_e s);
     oh    = '0;
     oh[s] = 1'b1;

@@ -43,11 +43,6 @@ void put_u32(Bytes& b, uint32_t v) {
 void put_u64(Bytes& b, uint64_t v) {
   for (int i = 0; i < 8; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
 }
-[[maybe_unused]] uint64_t get_le(const Bytes& b, size_t at, int n) {  // (unused in the CountW build)
-  uint64_t v = 0;
-  for (int i = 0; i < n; ++i) v |= uint64_t{b.at(at + static_cast<size_t>(i))} << (8 * i);
-  return v;
-}
 
 // The host end of the UART: drives uart_rx_i with 8N1 frames of ClksPerBit cycles per bit, back to back,
 // and decodes uart_tx_o (sampling each bit in its middle).
@@ -213,6 +208,12 @@ class BoardTest : public ::testing::Test {
 };
 
 #ifndef BG_BOARD_COUNT_W  // the board as built for the FPGA (bg_board's default CountW)
+
+uint64_t get_le(const Bytes& b, size_t at, int n) {
+  uint64_t v = 0;
+  for (int i = 0; i < n; ++i) v |= uint64_t{b.at(at + static_cast<size_t>(i))} << (8 * i);
+  return v;
+}
 
 TEST_F(BoardTest, Identify) {
   host.send({'I'});
