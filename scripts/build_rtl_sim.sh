@@ -127,8 +127,10 @@ newest_input() {
        "$ROOT/scripts/rtl_files.sh" "$ROOT/scripts/model_lib.sh" \
        ${BITGRID_MODEL_LIB:+"$BITGRID_MODEL_LIB"} -newer "$EXE" -type f 2>/dev/null | head -1
 }
-if [ -x "$EXE" ] && [ -z "$(newest_input)" ]; then
-  exit 0
+if [ -x "$EXE" ]; then
+  changed="$(newest_input)"
+  [ -z "$changed" ] && exit 0
+  echo "build_rtl_sim: $changed is newer than $EXE: rebuilding it" >&2
 fi
 
 OV="$(overrides "$HW")" || exit 1

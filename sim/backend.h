@@ -11,6 +11,7 @@
 #include "bitgrid/checker.h"
 #include "bitgrid/hwconfig.h"
 #include "bitgrid/insn.h"
+#include "bitgrid/timeline.h"
 #include "dram_model.h"
 
 namespace bitgrid {
@@ -20,7 +21,9 @@ struct SimOptions {
   uint64_t stall_cycles = 1000000;  // no instruction completing for this long = deadlock, reported
   std::string trace_path;           // FST waveform (rtl backend) / transaction trace (systemc), empty = none
   bool progress = false;            // print progress to stderr on long runs
-  bool program_checked = false;     // check_program passed (else the backend guards its own memory accesses)
+  bool program_checked = false;
+  bool timeline = false;  // record SimResult::counter_log and dram_log (rtl, systemc)     // check_program passed (else
+                          // the backend guards its own memory accesses)
   // fpga backend only: the board's serial device (docs/BOARD.md) and its baud rate (a pty ignores it)
   std::string port;
   unsigned baud = 115200;
@@ -45,6 +48,12 @@ struct SimResult {
   // A machine fault stopped the run (causes != 0): the cycle it was detected in (error_o is 1 from the
   // next one, which ends the run: cycles = fault.cycle + 1), its causes and the faulting instruction.
   MachineFault fault;
+  // With SimOptions::timeline (bitgrid/timeline.h): the queue occupancies and token counters as they change
+  // (the value at the start of each cycle), and every DRAM request as the DramModel scheduled it.
+  std::vector<CounterChange> counter_log;
+  std::vector<DramRequest> dram_log;
+  // The DRAM beats over time from the DramModel (rtl, systemc); sim_main completes it with the busy cycles.
+  ActivityProfile profile;
 };
 
 // Runs one job; may be called several times in one process. A machine fault ends the run with

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "bitgrid/error.h"
+#include "bitgrid/timeline.h"
 
 namespace bitgrid {
 
@@ -36,6 +37,10 @@ class DramModel {
   const std::vector<uint8_t>& memory() const { return mem_; }
   const Stats& stats() const { return stats_; }
   uint64_t bus_free() const { return bus_free_; }
+  // The beats so far by cycle, for the report's DRAM bandwidth over time (SimResult::profile).
+  const ActivityProfile& profile() const { return profile_; }
+  // Every request from now on is appended to `log` (the run's timeline), or to nothing when null.
+  void log_requests(std::vector<DramRequest>* log) { log_ = log; }
 
   // Write beat requested in cycle t. Returns its acknowledgement cycle.
   uint64_t write(uint64_t t, uint32_t addr, const uint8_t* data, bool record_event = false) {
@@ -45,6 +50,8 @@ class DramModel {
     stats_.write_bytes += static_cast<uint64_t>(beat_bytes_);
     ++stats_.write_beats;
     if (record_event) events_.push_back({start, false, {}});
+    if (log_) log_->push_back({t, start, 1, false});
+    profile_.add_dram_beat(start, false, static_cast<uint64_t>(beat_bytes_));
     return start;
   }
 
@@ -57,6 +64,8 @@ class DramModel {
     stats_.read_bytes += static_cast<uint64_t>(beats) * static_cast<uint64_t>(beat_bytes_);
     ++stats_.read_requests;
     if (out) std::memcpy(out, mem_.data() + addr, static_cast<size_t>(beats * beat_bytes_));
+    if (log_) log_->push_back({t, start, beats, true});
+    for (uint32_t i = 0; i < beats; ++i) profile_.add_dram_beat(start + i, true, static_cast<uint64_t>(beat_bytes_));
     if (record_event)
       for (uint32_t i = 0; i < beats; ++i) {
         const uint8_t* p = mem_.data() + addr + static_cast<uint64_t>(i) * static_cast<uint64_t>(beat_bytes_);
@@ -96,6 +105,8 @@ class DramModel {
   uint64_t bus_free_ = 0;
   std::deque<Event> events_;
   Stats stats_;
+  std::vector<DramRequest>* log_ = nullptr;
+  ActivityProfile profile_;
 };
 
 }  // namespace bitgrid

@@ -70,6 +70,12 @@ void from_port(const sc_dt::sc_bv<W>& v, uint8_t* p, size_t n) {
   }
 }
 
+// Token counter k of the top's dbg_tokens (NumTokens counters of TokenW bits).
+static_assert(isa::kTokenBits * isa::kNumTokens <= 64, "dbg_tokens is read as a 64-bit integer");
+int64_t token(uint64_t dbg_tokens, int k) {
+  return static_cast<int64_t>((dbg_tokens >> (isa::kTokenBits * k)) & ((uint64_t{1} << isa::kTokenBits) - 1));
+}
+
 // ---- the job the harness is running ----
 struct Job {
   const Program* prog = nullptr;
@@ -88,6 +94,7 @@ struct Job {
   long inflight[kNumUnits] = {};         // index into info records of each unit's instruction (-1: none)
   std::vector<uint64_t> accept_cycle;
   std::vector<InsnRecord> recs;
+  CounterRecorder* counters = nullptr;  // SimOptions::timeline
 
   // inputs for the next cycle
   bool p_rd_valid = false, p_wr_ack = false;
@@ -296,6 +303,14 @@ class Harness : public sc_core::sc_module {
                     " in cycle " + std::to_string(c) + ", the harness counted " + std::to_string(j.queued[u].size()));
     }
 
+    if (j.counters) {  // the registers' values in cycle c (as the SystemC model records them)
+      for (int u = 0; u < kNumUnits; ++u)
+        j.counters->set(c, timeline::queue_counter(u),
+                        static_cast<int64_t>((occ >> (u * cnt_w)) & ((1u << cnt_w) - 1)));
+      const uint64_t tok_bits = t->dbg_tokens;
+      for (int k = 0; k < isa::kNumTokens; ++k) j.counters->set(c, timeline::token_counter(k), token(tok_bits, k));
+    }
+
     // The queue head a fault of this cycle would name (the SystemC model names the first unit's).
     j.fault_head = -1;
     for (int u = 0; u < kNumUnits && j.fault_head < 0; ++u)
@@ -400,7 +415,7 @@ class Harness : public sc_core::sc_module {
     const Job& j = *job_;
     const Params* t = top.bitgrid_top;
     const uint64_t tok_bits = t->dbg_tokens;
-    auto tok = [&](int c) { return static_cast<unsigned>((tok_bits >> (8 * c)) & 0xFF); };
+    auto tok = [&](int c) { return token(tok_bits, c); };
     std::ostringstream os;
     bool any = false;
     for (int u = 0; u < kNumUnits; ++u) {
@@ -529,6 +544,11 @@ SimResult run(const HwConfig& hw, const Program& program, std::vector<uint8_t> m
   job.faults.resize(program.insns.size());
   for (size_t i = 0; i < program.insns.size(); ++i) job.faults[i] = issue_faults(program.insns[i], hw);
   job.t0 = job.last_progress = t0;
+  CounterRecorder counters;
+  if (opt.timeline) {
+    job.counters = &counters;
+    dram.log_requests(&res.dram_log);
+  }
 
   Harness& h = harness();
   if (!opt.trace_path.empty()) {
@@ -545,6 +565,8 @@ SimResult run(const HwConfig& hw, const Program& program, std::vector<uint8_t> m
   if (!job.error.empty()) throw Error(job.error);
   if (!job.ended) throw Error("rtl: the simulation stopped before the job ended");
   res.dram = dram.stats();
+  res.profile = dram.profile();
+  res.counter_log = std::move(counters.log());
   res.memory = std::move(dram.memory());
   res.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (info) info->insns = std::move(job.recs);

@@ -3,7 +3,8 @@
 // bitgrid::run_backend() (backend.h).
 //
 //   bitgrid-sim-<backend> --hw HW.yaml --program P.bgp --mem M.bgm --out-mem OUT.bgm --stats STATS.json
-//                         [--trace F] [--max-cycles N] [--stall-cycles N] [--progress] [--no-check] [--quiet]
+//                         [--trace F] [--timeline T.json] [--max-cycles N] [--stall-cycles N] [--progress] [--no-check]
+//                         [--quiet]
 //                         [--port DEVICE] [--baud N]
 //   bitgrid-sim-<backend> --hw HW.yaml --jobs LIST [same options]
 //
@@ -19,6 +20,9 @@
 // illegal instruction the hardware stops on, docs/ISA.md) is a result, not an error: the job's outputs
 // are written (STATS.json holds "fault"), "fault: <one line>" goes to stderr, the remaining jobs run,
 // and the exit status is 4.
+//
+// --timeline T.json (systemc and rtl) writes the run's timeline in the Chrome/Perfetto trace-event format
+// (bitgrid/timeline.h, docs/TIMELINE.md); with --jobs, job n's goes to T.<n>.json, like --trace's files.
 //
 // --port DEVICE (required) and --baud N (default 115200) are the fpga backend's: the serial port of the
 // board (docs/BOARD.md); the other backends refuse them.
@@ -43,13 +47,14 @@
 #include "bitgrid/hwconfig.h"
 #include "bitgrid/insn.h"
 #include "bitgrid/memimage.h"
+#include "bitgrid/timeline.h"
 
 namespace {
 
 using bitgrid::Error;
 
 struct Args {
-  std::string hw, program, mem, out_mem, stats, trace, jobs;
+  std::string hw, program, mem, out_mem, stats, trace, timeline, jobs;
   bitgrid::SimOptions opt;
   bool check = true;
   bool quiet = false;  // no "fault:" line (the caller reads STATS.json)
@@ -58,7 +63,8 @@ struct Args {
 
 const char* kUsage =
     "usage: %s --hw HW.yaml (--program P.bgp --mem M.bgm --out-mem OUT.bgm --stats STATS.json | --jobs LIST)\n"
-    "          [--trace F] [--max-cycles N] [--stall-cycles N] [--progress] [--no-check] [--quiet]\n"
+    "          [--trace F] [--timeline T.json] [--max-cycles N] [--stall-cycles N] [--progress] [--no-check] "
+    "[--quiet]\n"
     "          [--port DEVICE] [--baud N]   (fpga backend: the board's serial port, default 115200 baud)\n";
 
 uint64_t parse_u64(const std::string& opt, const std::string& v) {
@@ -92,6 +98,8 @@ Args parse_args(int argc, char** argv) {
       a.stats = value();
     else if (k == "--trace")
       a.trace = value();
+    else if (k == "--timeline")
+      a.timeline = value();
     else if (k == "--jobs")
       a.jobs = value();
     else if (k == "--max-cycles")
@@ -120,6 +128,8 @@ Args parse_args(int argc, char** argv) {
   if (a.hw.empty()) throw Error("--hw HW.yaml is required (see --help)");
   const bool fpga = std::string(bitgrid::backend_name()) == "fpga";
   if (fpga && a.opt.port.empty()) throw Error("--port DEVICE is required: the board's serial port (see --help)");
+  if (fpga && !a.timeline.empty())
+    throw Error("--timeline: the board reports no per-cycle timeline; use the systemc or rtl backend");
   if (!fpga && (!a.opt.port.empty() || a.baud_given))
     throw Error(std::string("--port and --baud are for the fpga backend, not ") + bitgrid::backend_name());
   if (a.jobs.empty()) {
@@ -148,10 +158,20 @@ bitgrid::HwConfig load_hw(const std::string& path) {
 }
 
 struct Job {
-  std::string program, mem, out_mem, stats, trace;
+  std::string program, mem, out_mem, stats, trace, timeline;
 };
 
-std::vector<Job> load_jobs(const std::string& path, const std::string& trace) {
+// Job n's file of a per-job output: F.ext -> F.<n>.ext (F -> F.<n> without an extension).
+std::string numbered(const std::string& path, size_t n) {
+  const size_t dot = path.find_last_of('.');
+  const size_t slash = path.find_last_of('/');
+  const std::string k = std::to_string(n);
+  return (dot != std::string::npos && (slash == std::string::npos || dot > slash))
+             ? path.substr(0, dot) + "." + k + path.substr(dot)
+             : path + "." + k;
+}
+
+std::vector<Job> load_jobs(const std::string& path, const std::string& trace, const std::string& timeline) {
   std::ifstream in(path);
   if (!in) throw Error(path + ": cannot open the job list");
   std::vector<Job> jobs;
@@ -165,14 +185,8 @@ std::vector<Job> load_jobs(const std::string& path, const std::string& trace) {
     std::string extra;
     if (!(ls >> j.mem >> j.out_mem >> j.stats) || (ls >> extra))
       throw Error(path + ":" + std::to_string(lineno) + ": expected \"P.bgp M.bgm OUT.bgm STATS.json\"");
-    if (!trace.empty()) {  // one trace per job: F.fst -> F.<n>.fst
-      const size_t dot = trace.find_last_of('.');
-      const size_t slash = trace.find_last_of('/');
-      const std::string n = std::to_string(jobs.size());
-      j.trace = (dot != std::string::npos && (slash == std::string::npos || dot > slash))
-                    ? trace.substr(0, dot) + "." + n + trace.substr(dot)
-                    : trace + "." + n;
-    }
+    if (!trace.empty()) j.trace = numbered(trace, jobs.size());  // one trace per job: F.fst -> F.<n>.fst
+    if (!timeline.empty()) j.timeline = numbered(timeline, jobs.size());
     jobs.push_back(j);
   }
   if (jobs.empty()) throw Error(path + ": no jobs");
@@ -206,7 +220,21 @@ nlohmann::json stats_json(const bitgrid::SimResult& r, const Job& job, const bit
                         {"read_requests", r.dram.read_requests},
                         {"write_beats", r.dram.write_beats},
                         {"bus_busy_cycles", r.dram.bus_busy_cycles}}}};
-  if (!r.insn_log.empty()) j["insn_log"] = r.insn_log;  // tests/cosim names the first divergence from it
+  if (!r.insn_log.empty()) {
+    j["insn_log"] = r.insn_log;              // tests/cosim names the first divergence from it
+    bitgrid::ActivityProfile p = r.profile;  // activity over time for the report's plots
+    p.finish(r.cycles, prog, r.insn_log);
+    nlohmann::json busy = nlohmann::json::object();
+    for (size_t u = 0; u < static_cast<size_t>(bitgrid::isa::kNumQueues); ++u) {
+      std::vector<uint64_t> b(p.busy.size());
+      for (size_t i = 0; i < b.size(); ++i) b[i] = p.busy[i][u];
+      busy[bitgrid::isa::kQueueNames[u]] = b;
+    }
+    j["profile"] = {{"bin_cycles", p.bin_cycles},
+                    {"busy_cycles", busy},
+                    {"dram_read_bytes", p.read_bytes},
+                    {"dram_write_bytes", p.write_bytes}};
+  }
   if (r.fault) {
     nlohmann::json causes = nlohmann::json::array();
     for (int i = 0; i < bitgrid::isa::kNumFaults; ++i)
@@ -234,20 +262,41 @@ bool run_job(const bitgrid::HwConfig& hw, const Job& job, const Args& args) {
   bitgrid::SimOptions opt = args.opt;
   opt.trace_path = job.trace;
   opt.program_checked = args.check;
+  opt.timeline = !job.timeline.empty();
   const bitgrid::SimResult res = bitgrid::run_backend(hw, prog, std::move(mem), opt);
 
   const std::string tmp_mem = tmp_name(job.out_mem), tmp_stats = tmp_name(job.stats);
+  const std::string tmp_tl = job.timeline.empty() ? "" : tmp_name(job.timeline);
   try {
     bitgrid::save_memimage(tmp_mem, res.memory);
     write_text(tmp_stats, stats_json(res, job, prog).dump(2) + "\n");
+    if (!tmp_tl.empty()) {
+      bitgrid::Timeline tl;
+      tl.cycles = res.cycles;
+      tl.dram_beat_bytes = hw.dram_bytes_per_cycle;
+      tl.insns = res.insn_log;
+      tl.counters = res.counter_log;
+      tl.dram = res.dram_log;
+      if (res.fault) {
+        tl.fault_cycle = static_cast<int64_t>(res.fault.cycle);
+        tl.fault = res.fault.describe(prog);
+      }
+      write_text(tmp_tl, bitgrid::timeline_trace_json(prog, tl));
+    }
     if (std::rename(tmp_mem.c_str(), job.out_mem.c_str()) != 0) throw Error(job.out_mem + ": cannot write");
     if (std::rename(tmp_stats.c_str(), job.stats.c_str()) != 0) {
       std::remove(job.out_mem.c_str());
       throw Error(job.stats + ": cannot write");
     }
+    if (!tmp_tl.empty() && std::rename(tmp_tl.c_str(), job.timeline.c_str()) != 0) {
+      std::remove(job.out_mem.c_str());
+      std::remove(job.stats.c_str());
+      throw Error(job.timeline + ": cannot write");
+    }
   } catch (...) {
     std::remove(tmp_mem.c_str());
     std::remove(tmp_stats.c_str());
+    if (!tmp_tl.empty()) std::remove(tmp_tl.c_str());
     throw;
   }
   if (res.fault && !args.quiet)
@@ -271,9 +320,9 @@ int sc_main(int argc, char** argv) {
     const bitgrid::HwConfig hw = load_hw(args.hw);
     bool faulted = false;
     if (args.jobs.empty()) {
-      faulted = !run_job(hw, {args.program, args.mem, args.out_mem, args.stats, args.trace}, args);
+      faulted = !run_job(hw, {args.program, args.mem, args.out_mem, args.stats, args.trace, args.timeline}, args);
     } else {
-      const std::vector<Job> jobs = load_jobs(args.jobs, args.trace);
+      const std::vector<Job> jobs = load_jobs(args.jobs, args.trace, args.timeline);
       for (size_t i = 0; i < jobs.size(); ++i) {
         where = args.jobs + ": job " + std::to_string(i + 1) + " (" + jobs[i].program + "): ";
         faulted = !run_job(hw, jobs[i], args) || faulted;

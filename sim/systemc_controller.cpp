@@ -119,6 +119,12 @@ void Controller::step(uint64_t t) {
       if (fault_insn < 0) fault_insn = pusher[static_cast<size_t>(c)];
     }
   }
+  if (counters_) {  // the state the next cycle starts with
+    for (int u = 0; u < kQ; ++u)
+      counters_->set(t + 1, timeline::queue_counter(u), static_cast<int64_t>(queues_[static_cast<size_t>(u)].size()));
+    for (int c = 0; c < isa::kNumTokens; ++c)
+      counters_->set(t + 1, timeline::token_counter(c), tokens_[static_cast<size_t>(c)]);
+  }
   if (faults) {  // the machine stops: error_o is 1 from cycle t+1 on
     fault_.causes = faults;
     fault_.insn = fault_insn;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "bitgrid/checker.h"
+#include "bitgrid/timeline.h"
 #include "systemc_exec_unit.h"
 
 namespace bitgrid::scsim {
@@ -25,6 +26,8 @@ class Controller : public sc_core::sc_module, public Unit {
   void configure(const HwConfig& hw, const Program* program, std::array<ExecUnit*, isa::kNumQueues> units,
                  Trace* trace);
 
+  // Records the queue occupancies and token counters as they change (SimOptions::timeline); null: off.
+  void record_counters(CounterRecorder* rec) { counters_ = rec; }
   void reset() override;
   uint64_t next_event() const override { return ready_at_; }
   void step(uint64_t cycle) override;
@@ -79,6 +82,7 @@ class Controller : public sc_core::sc_module, public Unit {
   bool presented_valid_ = false;
   std::array<ExecUnit*, isa::kNumQueues> units_{};
   Trace* trace_ = nullptr;
+  CounterRecorder* counters_ = nullptr;
   size_t depth_ = 2;
   long token_max_ = 255;
   std::array<Queue, isa::kNumQueues> queues_;

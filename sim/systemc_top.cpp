@@ -60,6 +60,10 @@ SimResult ScTop::run_job(const HwConfig& hw, const Program& program, std::vector
   units[static_cast<size_t>(isa::Queue::kCompute)] = &compute_;
   units[static_cast<size_t>(isa::Queue::kStore)] = &store_;
   controller_.configure(hw, &program, units, &trace_);
+  CounterRecorder counters;
+  std::vector<DramRequest> dram_log;
+  controller_.record_counters(opt.timeline ? &counters : nullptr);
+  dram_.model().log_requests(opt.timeline ? &dram_log : nullptr);
   for (Unit* u : std::initializer_list<Unit*>{&controller_, &load_, &compute_, &store_}) u->reset();
   // The scheduler runs on the caller's stack and advances SystemC time with sc_start() (sync_time), so
   // no SystemC coroutine is involved: errors are ordinary exceptions, and the sanitizer build can follow
@@ -68,9 +72,13 @@ SimResult ScTop::run_job(const HwConfig& hw, const Program& program, std::vector
     simulate();
   } catch (...) {
     trace_.close();
+    controller_.record_counters(nullptr);
+    dram_.model().log_requests(nullptr);
     throw;
   }
   trace_.close();
+  controller_.record_counters(nullptr);
+  dram_.model().log_requests(nullptr);
 
   SimResult r;
   r.backend = "systemc";
@@ -79,9 +87,12 @@ SimResult ScTop::run_job(const HwConfig& hw, const Program& program, std::vector
   r.units[static_cast<int>(isa::Queue::kCompute)] = compute_.stats();
   r.units[static_cast<int>(isa::Queue::kStore)] = store_.stats();
   r.dram = dram_.model().stats();
+  r.profile = dram_.model().profile();
   r.memory = std::move(dram_.model().memory());
   r.insn_log = controller_.insn_log();
   r.fault = controller_.fault();
+  r.counter_log = std::move(counters.log());
+  r.dram_log = std::move(dram_log);
   r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   return r;
 }

@@ -91,7 +91,7 @@ std::string hw_key(const HwConfig& hw) {
   return fmt::format("{:016x}", std::hash<std::string>{}(hw.to_yaml()));
 }
 
-fs::path simulator(const std::string& backend, const HwConfig& hw, const fs::path& staging) {
+fs::path simulator(const std::string& backend, const HwConfig& hw) {
   if (backend == "systemc") {
     const fs::path p = self_dir() / "bitgrid-sim-systemc";
     if (!fs::exists(p)) throw Error(p.string() + ": SystemC simulator not built");
@@ -106,10 +106,19 @@ fs::path simulator(const std::string& backend, const HwConfig& hw, const fs::pat
   const fs::path cache = env ? fs::path(env) : self_dir() / "rtl";
   const fs::path dir = cache / hw_key(hw);
   const fs::path exe = dir / "bitgrid-sim-rtl";
-  if (fs::exists(exe)) return exe;
-  const fs::path hwfile = staging / "job-build-hw.yaml";
-  write_text(hwfile, hw.to_yaml());
-  std::cerr << "bitgrid: building the RTL simulator for this hardware config (cached in " << dir.string() << ")\n";
+  // scripts/build_rtl_sim.sh returns at once when the cached simulator is newer than every input (the RTL, the
+  // harness, the model, the config) and rebuilds it otherwise; the config beside it is rewritten only when it
+  // changes (a newer file would mean a rebuild).
+  fs::create_directories(dir);
+  const fs::path hwfile = dir / "hw.yaml";
+  const std::string yaml = hw.to_yaml();
+  if (!fs::exists(hwfile) || [&] {
+        std::ifstream f(hwfile);
+        return std::string(std::istreambuf_iterator<char>(f), {}) != yaml;
+      }())
+    write_text(hwfile, yaml);
+  if (!fs::exists(exe))
+    std::cerr << "bitgrid: building the RTL simulator for this hardware config (cached in " << dir.string() << ")\n";
   // Link the model library this build already has, rather than compiling the model again.
   const fs::path model_lib = self_dir() / "model" / "libbitgrid_model.a";
   if (fs::exists(model_lib) && !std::getenv("BITGRID_MODEL_LIB")) setenv("BITGRID_MODEL_LIB", model_lib.c_str(), 1);
@@ -133,8 +142,9 @@ struct BackendRun {
   std::string fault;  // a machine fault stopped the run: its description
 };
 
+// `timeline`: the simulator also writes the run's trace-event timeline to staging/job-timeline.json.
 BackendRun run_on(const std::string& backend, const HwConfig& hw, const Lowered& l, const fs::path& staging,
-                  const std::string& trace, bool progress, const BoardPort& board = {}) {
+                  const std::string& trace, bool progress, const BoardPort& board = {}, bool timeline = false) {
   BackendRun r;
   const auto t0 = std::chrono::steady_clock::now();
   if (backend == "reference") {
@@ -142,7 +152,7 @@ BackendRun run_on(const std::string& backend, const HwConfig& hw, const Lowered&
     if (e.fault) r.fault = "reference: " + e.fault.describe(l.program);
     r.memory = std::move(e.memory);
   } else {
-    const fs::path exe = simulator(backend, hw, staging);
+    const fs::path exe = simulator(backend, hw);
     const fs::path hwf = staging / "job-hw.yaml", pf = staging / "job-program.bgp", mf = staging / "job-memory.bgm",
                    of = staging / "job-out.bgm", sf = staging / "job-stats.json";
     write_text(hwf, hw.to_yaml());
@@ -151,6 +161,7 @@ BackendRun run_on(const std::string& backend, const HwConfig& hw, const Lowered&
     std::vector<std::string> args{exe.string(), "--hw",      hwf.string(), "--program", pf.string(), "--mem",
                                   mf.string(),  "--out-mem", of.string(),  "--stats",   sf.string()};
     if (!trace.empty()) args.insert(args.end(), {"--trace", trace});
+    if (timeline) args.insert(args.end(), {"--timeline", (staging / "job-timeline.json").string()});
     if (progress) args.push_back("--progress");
     if (!l.checked) args.push_back("--no-check");
     args.push_back("--quiet");  // a fault is read from the stats file and reported once, below
@@ -277,7 +288,8 @@ json fpga_report(const FpgaClock& f, const json& roof, double cycles) {
 }
 
 int cmd_run(const std::string& config, const std::string& backend, const std::string& out, const std::string& trace,
-            const std::vector<std::string>& sets, bool quiet, const BoardPort& board = {}) {
+            const std::vector<std::string>& sets, bool quiet, const BoardPort& board = {},
+            const std::string& timeline = "") {
   if (backend == "fpga" && board.port.empty())
     throw Error("--backend fpga needs --port DEVICE (the board's serial port, e.g. /dev/ttyUSB1)");
   if (backend != "fpga" && (!board.port.empty() || board.baud))
@@ -285,6 +297,9 @@ int cmd_run(const std::string& config, const std::string& backend, const std::st
   Job job = load_job(config, sets);
   if (!trace.empty() && backend != "rtl" && backend != "systemc")
     throw Error("--trace: waveforms come from the rtl (FST) or systemc backend, not from " + backend);
+  if (!timeline.empty() && backend != "rtl" && backend != "systemc")
+    throw Error("--timeline: timelines come from the systemc and rtl backends (they count cycles), not from " +
+                backend);
   const Lowered l = job.workload->lower(job.hw);
   const ActionCounts acts = count_actions(l.program, job.hw);
   const json roof = roofline(acts, job.hw);
@@ -292,7 +307,7 @@ int cmd_run(const std::string& config, const std::string& backend, const std::st
   Staging stage(out);
   // Show progress when the run will take more than a few seconds (rtl simulates ~0.2 M cycles/s).
   const bool long_run = bound > (backend == "rtl" ? 500000.0 : 50000000.0);
-  BackendRun r = run_on(backend, job.hw, l, stage.dir, trace, long_run && backend != "fpga", board);
+  BackendRun r = run_on(backend, job.hw, l, stage.dir, trace, long_run && backend != "fpga", board, !timeline.empty());
   if (!r.fault.empty()) throw MachineFaultError(r.fault);
 
   // Verification: every backend's final DRAM bytes against the reference model's, and the workload's
@@ -338,6 +353,8 @@ int cmd_run(const std::string& config, const std::string& backend, const std::st
                   {"utilization", su.at("busy_cycles").get<double>() / cycles}};
     }
     rep["units"] = units;
+    // Activity over time (bins of profile.bin_cycles cycles): each unit's busy cycles and the DRAM bytes moved.
+    if (r.stats.contains("profile")) rep["profile"] = r.stats.at("profile");
     rep["compute_utilization_of_peak"] = roof["compute_bound_cycles"].get<double>() / cycles;
   }
   rep["dram_bytes"] = {{"read", acts.get("dram.read_bytes")}, {"write", acts.get("dram.write_bytes")}};
@@ -354,7 +371,16 @@ int cmd_run(const std::string& config, const std::string& backend, const std::st
   }
   rep["verified"] = verified;
   if (!verified) rep["verify_error"] = why;
+  if (!timeline.empty()) rep["timeline"] = timeline;
   write_text(stage.dir / "report.json", rep.dump(2) + "\n");
+  if (!timeline.empty()) {  // next to the run's outputs only once the run succeeded
+    std::error_code ec;
+    const fs::path dst(timeline);
+    if (dst.has_parent_path()) fs::create_directories(dst.parent_path(), ec);
+    fs::rename(stage.dir / "job-timeline.json", dst, ec);
+    if (ec) fs::copy_file(stage.dir / "job-timeline.json", dst, fs::copy_options::overwrite_existing, ec);
+    if (ec) throw Error(timeline + ": cannot write the timeline (" + ec.message() + ")");
+  }
   stage.commit(out);
 
   if (!quiet) {
@@ -378,6 +404,7 @@ int cmd_run(const std::string& config, const std::string& backend, const std::st
     std::string outs;
     for (const auto& o : job.workload->outputs()) outs += o + ", ";
     fmt::print("  verified: {}{}\n  outputs: {}/{}report.json\n", verified ? "yes" : "NO - ", why, out, outs);
+    if (!timeline.empty()) fmt::print("  timeline: {} (open it in ui.perfetto.dev)\n", timeline);
   }
   return verified ? 0 : 3;
 }
@@ -684,6 +711,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1u, 100000000u));
   run->add_option("--out", out, "output folder (report.json and the workload's outputs)");
   run->add_option("--trace", trace, "waveform file (FST) for the rtl backend");
+  std::string timeline;
+  run->add_option("--timeline", timeline,
+                  "systemc, rtl: write the run's timeline to FILE.json (Chrome/Perfetto trace events, 1 us = 1 cycle; "
+                  "open it in ui.perfetto.dev)");
   run->add_option("--set", sets, "override a config value: key.path=value (repeatable)");
   run->add_flag("--quiet", quiet, "no summary on stdout");
   auto* comp = app.add_subcommand("compile", "emit program binary, assembly listing and memory image");
@@ -746,7 +777,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   try {
-    if (*run) return cmd_run(config, backend, out, trace, sets, quiet, board);
+    if (*run) return cmd_run(config, backend, out, trace, sets, quiet, board, timeline);
     if (*comp) return cmd_compile(config, out, sets);
     if (*dis) return cmd_disasm(prog);
     if (*quant) return cmd_quantize(qin, qdtype, qgroup, qtensors, qout);

@@ -147,7 +147,7 @@ package bitgrid_pkg;
   // Dependency tokens (docs/ARCHITECTURE.md R3): counter t is pushed by queue token_pusher(t) towards
   // its next (dir 1) or previous (dir 0) neighbour and popped by queue token_popper(t).
   localparam int unsigned NumTokens = 4;
-  localparam int unsigned TokenW = 8;  // counters hold 0..255 (token_max <= 255)
+  localparam int unsigned TokenW = 8;  // a counter holds token_max's largest value
   localparam int unsigned TokenL2c = 0;  // load -> compute
   localparam int unsigned TokenC2l = 1;  // compute -> load
   localparam int unsigned TokenC2s = 2;  // compute -> store

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include "bitgrid/datafile.h"
@@ -94,6 +95,42 @@ TEST_F(Cli, ReferenceRunWritesVerifiedOutputs) {
   const std::string rep = slurp(out / "report.json");
   for (const char* key : {"\"verified\": true", "\"energy_pj\"", "\"roofline\"", "\"backend\": \"reference\""})
     EXPECT_NE(rep.find(key), std::string::npos) << key;
+}
+
+// --timeline (docs/TIMELINE.md): the systemc run writes a trace-event file whose instruction slices are the
+// program's instructions, and report.json's activity profile adds up to the run's totals; the backends without
+// cycles refuse the option. (tests/cosim compares the systemc and rtl files of random programs byte for byte.)
+TEST_F(Cli, TimelineAndProfile) {
+  const fs::path out = dir / "out", tl = dir / "t" / "run.json";
+  const Result r =
+      run("run " + config().string() + " --backend systemc --timeline " + tl.string() + " --out " + out.string());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("timeline: " + tl.string()), std::string::npos) << r.out;
+  const nlohmann::json t = nlohmann::json::parse(slurp(tl));
+  const nlohmann::json rep = nlohmann::json::parse(slurp(out / "report.json"));
+  const uint64_t cycles = rep.at("cycles").get<uint64_t>();
+  EXPECT_EQ(t.at("otherData").at("cycles").get<uint64_t>(), cycles);
+  size_t slices = 0;
+  std::set<std::string> counters;
+  for (const auto& e : t.at("traceEvents")) {
+    if (e.at("ph") == "X" && e.at("args").contains("insn")) ++slices;
+    if (e.at("ph") == "C") counters.insert(e.at("name").get<std::string>());
+  }
+  EXPECT_EQ(slices, rep.at("workload").at("instructions").get<size_t>());  // every instruction issues once
+  for (const char* c : {"queue.load", "queue.compute", "queue.store", "tokens.l2c", "tokens.c2l", "tokens.c2s",
+                        "tokens.s2c", "dram.read_bytes_in_flight", "dram.write_bytes_in_flight"})
+    EXPECT_EQ(counters.count(c), 1u) << c;
+  const auto& p = rep.at("profile");
+  uint64_t busy = 0, rd = 0;
+  for (const auto& v : p.at("busy_cycles").at("compute")) busy += v.get<uint64_t>();
+  for (const auto& v : p.at("dram_read_bytes")) rd += v.get<uint64_t>();
+  EXPECT_EQ(busy, rep.at("units").at("compute").at("busy_cycles").get<uint64_t>());
+  EXPECT_EQ(rd, rep.at("dram_bytes").at("read").get<uint64_t>());
+  EXPECT_GE(p.at("bin_cycles").get<uint64_t>() * p.at("dram_read_bytes").size(), cycles);
+
+  expect_error("run " + config().string() + " --timeline " + (dir / "r.json").string(),
+               "--timeline: timelines come from the systemc and rtl backends");
+  EXPECT_FALSE(fs::exists(dir / "r.json"));
 }
 
 TEST_F(Cli, FloatInputGivesRecall) {

@@ -7,6 +7,9 @@
 // identical final DRAM bytes on all three and systemc cycles == rtl cycles; for a program with an illegal
 // instruction, the same machine fault (cycle and cause) on systemc and rtl. A failure prints the seed,
 // the config and, when the simulators log per-instruction cycles, the first diverging instruction.
+// With --timeline, both timed backends also write each job's timeline (bitgrid/timeline.h): the two files
+// must be byte-identical and pass check_timeline() (the trace-event format's required fields, the
+// machine's limits, and per-unit busy cycles equal to the simulator's own count).
 #include <fmt/core.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -124,6 +127,108 @@ std::vector<LinearQ> random_model(std::mt19937_64& rng, const HwConfig& hw, bool
   return ls;
 }
 
+// Checks a timeline file independently of its writer: the trace-event format's "JSON Object Format" with the
+// fields each event type requires (Chrome's Trace Event Format document; Perfetto's JSON importer also wants
+// a counter event to carry a single numeric value), every time inside the run, the counters within the
+// machine's limits (queue_depth, token_max, no negative bytes in flight), no two instructions of one unit
+// overlapping, and per unit the cycles its slices cover after their issue cycles equal the simulator's own
+// busy-cycle count (stats units.*.busy_cycles). Returns "" or what is wrong.
+std::string check_timeline(const std::string& text, const json& stats, const HwConfig& hw) {
+  json t;
+  try {
+    t = json::parse(text);
+  } catch (const std::exception& e) {
+    return std::string("does not parse as JSON: ") + e.what();
+  }
+  if (!t.is_object() || !t.contains("traceEvents") || !t["traceEvents"].is_array()) return "no traceEvents array";
+  const uint64_t cycles = stats.at("cycles").get<uint64_t>();
+  std::map<int64_t, uint64_t> busy;      // tid -> sum of (dur - 1) of instruction slices
+  std::map<int64_t, uint64_t> last_end;  // tid -> end of its last slice
+  std::map<int64_t, std::string> thread_names;
+  size_t n = 0;
+  for (const json& e : t["traceEvents"]) {
+    const std::string at = fmt::format("event {}: ", n++);
+    if (!e.is_object() || !e.contains("ph") || !e["ph"].is_string() || !e.contains("name") || !e["name"].is_string() ||
+        !e.contains("pid") || !e["pid"].is_number_integer())
+      return at + "needs string ph and name and an integer pid: " + e.dump();
+    const std::string ph = e["ph"];
+    if (ph == "M") {
+      if (!e.contains("args") || !e["args"].is_object()) return at + "metadata without args";
+      const std::string name = e["name"];
+      if (name == "thread_name") thread_names[e.at("tid").get<int64_t>()] = e["args"].at("name").get<std::string>();
+      continue;
+    }
+    if (!e.contains("ts") || !e["ts"].is_number()) return at + "no numeric ts: " + e.dump();
+    const uint64_t ts = e["ts"].get<uint64_t>();
+    if (ts >= cycles) return at + fmt::format("ts {} is not inside the run's {} cycles", ts, cycles);
+    if (ph == "X") {
+      if (!e.contains("tid") || !e["tid"].is_number_integer() || !e.contains("dur") || !e["dur"].is_number())
+        return at + "a complete event needs tid and dur: " + e.dump();
+      const int64_t tid = e["tid"];
+      const uint64_t dur = e["dur"].get<uint64_t>();
+      if (dur == 0 || ts + dur > cycles) return at + "slice outside the run: " + e.dump();
+      if (last_end.count(tid) && ts < last_end[tid])
+        return at + "overlaps the previous slice of its track: " + e.dump();
+      last_end[tid] = ts + dur;
+      if (e.contains("args") && e["args"].contains("insn")) busy[tid] += dur - 1;
+    } else if (ph == "C") {
+      if (!e.contains("args") || !e["args"].is_object() || e["args"].size() != 1 ||
+          !e["args"].begin().value().is_number())
+        return at + "a counter event needs exactly one numeric arg: " + e.dump();
+      const std::string name = e["name"];
+      const int64_t v = e["args"].begin().value().get<int64_t>();
+      const long lim = name.rfind("queue.", 0) == 0    ? hw.queue_depth
+                       : name.rfind("tokens.", 0) == 0 ? hw.token_max
+                                                       : -1;
+      if (v < 0 || (lim >= 0 && v > lim)) return at + fmt::format("counter {} = {} outside 0..{}", name, v, lim);
+    } else if (ph == "i") {
+      if (!e.contains("s") || !e["s"].is_string()) return at + "an instant event needs a scope: " + e.dump();
+    } else {
+      return at + "unexpected phase " + ph;
+    }
+  }
+  for (int u = 0; u < isa::kNumQueues; ++u) {
+    const std::string unit = isa::kQueueNames[static_cast<size_t>(u)];
+    int64_t tid = -1;
+    for (const auto& [id, name] : thread_names)
+      if (name == unit + " unit") tid = id;
+    if (tid < 0) return "no track named \"" + unit + " unit\"";
+    const uint64_t want = stats.at("units").at(unit).at("busy_cycles").get<uint64_t>();
+    if (busy[tid] != want)
+      return fmt::format("the {} unit's slices cover {} busy cycles, the simulator counted {}", unit, busy[tid], want);
+  }
+  return "";
+}
+
+// The stats' activity profile against the stats' own totals: per unit the busy cycles of the bins add up to
+// units.*.busy_cycles, the DRAM bytes to dram.read_bytes / write_bytes, and the bins cover the run.
+std::string check_profile(const json& st) {
+  if (!st.contains("profile")) return "missing";
+  const json& p = st["profile"];
+  const uint64_t w = p.at("bin_cycles").get<uint64_t>(), cycles = st.at("cycles").get<uint64_t>();
+  const size_t n = p.at("dram_read_bytes").size();
+  if (w == 0 || (w & (w - 1)) != 0 || n > 256 || n * w < cycles || (n > 0 && (n - 1) * w >= cycles))
+    return fmt::format("{} bins of {} cycles do not cover {} cycles in at most 256 bins", n, w, cycles);
+  auto sum = [](const json& a) {
+    uint64_t s = 0;
+    for (const auto& v : a) s += v.get<uint64_t>();
+    return s;
+  };
+  for (const char* u : isa::kQueueNames) {
+    const json& b = p.at("busy_cycles").at(u);
+    if (b.size() != n) return fmt::format("{} has {} bins, not {}", u, b.size(), n);
+    for (const auto& v : b)
+      if (v.get<uint64_t>() > w) return fmt::format("{} busy {} cycles in a {}-cycle bin", u, v.get<uint64_t>(), w);
+    if (sum(b) != st.at("units").at(u).at("busy_cycles").get<uint64_t>())
+      return fmt::format("{} busy cycles add up to {}, the run counted {}", u, sum(b),
+                         st.at("units").at(u).at("busy_cycles").get<uint64_t>());
+  }
+  if (sum(p.at("dram_read_bytes")) != st.at("dram").at("read_bytes").get<uint64_t>() ||
+      sum(p.at("dram_write_bytes")) != st.at("dram").at("write_bytes").get<uint64_t>())
+    return "the DRAM bytes of the bins do not add up to the run's";
+  return "";
+}
+
 int run_process(const std::vector<std::string>& argv, const fs::path& log) {
   std::string cmd;
   for (const auto& a : argv) cmd += "'" + a + "' ";
@@ -150,6 +255,8 @@ int main(int argc, char** argv) {
   app.add_option("--systemc", systemc_exe, "bitgrid-sim-systemc executable")->required();
   app.add_option("--rtl-dir", rtl_dir, "folder with <hw file stem>/bitgrid-sim-rtl per config")->required();
   app.add_option("--work", work, "scratch folder");
+  bool timeline = false;
+  app.add_flag("--timeline", timeline, "also compare the systemc and rtl timelines (--timeline) of every job");
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -239,7 +346,7 @@ int main(int argc, char** argv) {
       cases.push_back(std::move(c));
     }
     std::set<uint64_t> failed;
-    size_t faults_seen = 0;
+    size_t faults_seen = 0, timelines_checked = 0;
     auto fail = [&](const Case& c, const std::string& why) {
       failed.insert(c.seed);
       std::cout << fmt::format("FAIL seed {} (hw {}, {}): {}\n", c.seed, hw_files[c.hw_index], c.what, why);
@@ -285,13 +392,17 @@ int main(int argc, char** argv) {
         const fs::path log = fs::path(work) / fmt::format("{}-{}.log", be, h);
         // --no-check: the programs with an illegal instruction must reach the machine (the others were
         // checked here); exit status 4 = some job ended in a machine fault.
-        const int rc =
-            run_process({path.string(), "--hw", hwf.string(), "--jobs", list.string(), "--no-check", "--quiet"}, log);
+        std::vector<std::string> sim_argv{path.string(), "--hw",       hwf.string(), "--jobs",
+                                          list.string(), "--no-check", "--quiet"};
+        if (timeline)  // job n's goes to tl-<backend>-<h>.<n>.json
+          sim_argv.insert(sim_argv.end(),
+                          {"--timeline", (fs::path(work) / fmt::format("tl-{}-{}.json", be, h)).string()});
+        const int rc = run_process(sim_argv, log);
         if (rc != 0 && rc != 4)
           std::cout << fmt::format("{} simulator exited {} for {}: {}\n", be, rc, hw_files[h], slurp(log));
       }
-      for (size_t ci : per_hw[h]) {
-        const Case& c = cases[ci];
+      for (size_t job = 0; job < per_hw[h].size(); ++job) {
+        const Case& c = cases[per_hw[h][job]];
         const fs::path d = fs::path(work) / fmt::format("seed{}", c.seed);
         std::map<std::string, json> st;
         bool ok = true;
@@ -309,6 +420,24 @@ int main(int argc, char** argv) {
           }
         }
         if (!ok) continue;
+        if (timeline) {
+          const std::string a = slurp(fs::path(work) / fmt::format("tl-systemc-{}.{}.json", h, job));
+          const std::string b = slurp(fs::path(work) / fmt::format("tl-rtl-{}.{}.json", h, job));
+          if (a != b) {
+            size_t i = 0;
+            while (i < a.size() && i < b.size() && a[i] == b[i]) ++i;
+            const size_t line = static_cast<size_t>(std::count(a.begin(), a.begin() + static_cast<long>(i), '\n')) + 1;
+            fail(c, fmt::format("systemc and rtl timelines differ from line {} (systemc {} bytes, rtl {})", line,
+                                a.size(), b.size()));
+            continue;
+          }
+          const std::string why = check_timeline(a, st["systemc"], hws[h]);
+          if (!why.empty()) {
+            fail(c, "timeline: " + why);
+            continue;
+          }
+          ++timelines_checked;
+        }
         // Machine faults: the same on both timed backends (a hand-built program with an illegal
         // instruction may also finish before the instruction reaches issue, on both alike).
         const bool fs_ = st["systemc"].contains("fault"), fr = st["rtl"].contains("fault");
@@ -344,7 +473,15 @@ int main(int argc, char** argv) {
               }
           }
           fail(c, fmt::format("cycles differ: systemc {} rtl {}{}", cs, cr, where));
+          continue;
         }
+        // The activity profile (report.json "profile"): the same on both, and its bins add up to the totals.
+        if (st["systemc"]["profile"] != st["rtl"]["profile"]) {
+          fail(c, "the activity profiles differ between systemc and rtl");
+          continue;
+        }
+        const std::string why = check_profile(st["systemc"]);
+        if (!why.empty()) fail(c, "profile: " + why);
       }
     }
     std::cout << fmt::format(
@@ -355,6 +492,8 @@ int main(int argc, char** argv) {
         "cosim: {} compiled models, {} with a split K, {} with groups shorter than the rescaler, {} with outputs kept "
         "on chip\n",
         n_models, n_split_k, n_short_groups, n_on_chip);
+    if (timeline)
+      std::cout << fmt::format("cosim: {} timelines identical on systemc and rtl and well-formed\n", timelines_checked);
     std::cout << fmt::format("{} passed, {} failed\n", seeds - failed.size(), failed.size());
     return failed.empty() ? 0 : 1;
   } catch (const std::exception& e) {

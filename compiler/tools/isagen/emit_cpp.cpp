@@ -58,6 +58,7 @@ std::string emit_cpp_header(const Isa& isa) {
   for (size_t i = 0; i < isa.queues.size(); ++i) h << (i ? ", " : "") << quote(isa.queues[i]);
   h << "};\n";
   h << "constexpr int kNumTokens = " << isa.tokens.size() << ";\n";
+  h << "constexpr int kTokenBits = " << isa.token_bits() << ";  // token counter width (RTL TokenW)\n";
   h << "constexpr std::array<const char*, " << isa.tokens.size() << "> kTokenNames = {";
   for (size_t i = 0; i < isa.tokens.size(); ++i) h << (i ? ", " : "") << quote(isa.tokens[i].name);
   h << "};\nconstexpr std::array<const char*, " << isa.tokens.size() << "> kTokenDirections = {";

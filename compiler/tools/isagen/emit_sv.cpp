@@ -66,7 +66,8 @@ std::string emit_sv_package(const Isa& isa) {
   sv << "\n  // Dependency tokens (docs/ARCHITECTURE.md R3): counter t is pushed by queue token_pusher(t) towards\n"
         "  // its next (dir 1) or previous (dir 0) neighbour and popped by queue token_popper(t).\n";
   sv << "  localparam int unsigned NumTokens = " << isa.tokens.size() << ";\n";
-  sv << "  localparam int unsigned TokenW = 8;  // counters hold 0..255 (token_max <= 255)\n";
+  sv << "  localparam int unsigned TokenW = " << isa.token_bits()
+     << ";  // a counter holds token_max's largest value\n";
   for (size_t t = 0; t < isa.tokens.size(); ++t)
     sv << "  localparam int unsigned Token" << camel(isa.tokens[t].name) << " = " << t << ";  // " << isa.tokens[t].doc
        << "\n";

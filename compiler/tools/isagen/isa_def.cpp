@@ -48,6 +48,16 @@ int Isa::pop_token(int q, int dir) const {
   return -1;
 }
 
+int Isa::token_bits() const {
+  for (const Param& p : params)
+    if (p.name == "token_max") {
+      int w = 1;
+      while ((1L << w) <= p.max) ++w;
+      return w;
+    }
+  throw std::runtime_error("the spine declares no token_max parameter");
+}
+
 int Isa::push_token(int q, int dir) const {
   for (size_t t = 0; t < tokens.size(); ++t)
     if (tokens[t].pusher == q && tokens[t].push_dir == dir) return static_cast<int>(t);

@@ -99,6 +99,8 @@ struct Isa {
   // popper/pusher token index of queue q towards dir (0 prev, 1 next); -1 if none
   int pop_token(int q, int dir) const;
   int push_token(int q, int dir) const;
+  // Width of a token counter register: enough for token_max's largest value.
+  int token_bits() const;
 };
 
 // Reads and checks the whole definition; throws std::runtime_error naming the file and key.

@@ -14,6 +14,7 @@ enum class Queue : uint8_t { kLoad = 0, kCompute = 1, kStore = 2 };
 constexpr int kNumQueues = 3;
 constexpr std::array<const char*, 3> kQueueNames = {"load", "compute", "store"};
 constexpr int kNumTokens = 4;
+constexpr int kTokenBits = 8;  // token counter width (RTL TokenW)
 constexpr std::array<const char*, 4> kTokenNames = {"l2c", "c2l", "c2s", "s2c"};
 constexpr std::array<const char*, 4> kTokenDirections = {"load -> compute", "compute -> load", "compute -> store", "store -> compute"};
 // Token counter a queue pops at issue (kPopToken) / pushes at completion (kPushToken) for its
