@@ -107,16 +107,15 @@ fs::path simulator(const std::string& backend, const HwConfig& hw) {
   const fs::path dir = cache / hw_key(hw);
   const fs::path exe = dir / "bitgrid-sim-rtl";
   // scripts/build_rtl_sim.sh returns at once when the cached simulator is newer than every input (the RTL, the
-  // harness, the model, the config) and rebuilds it otherwise; the config beside it is rewritten only when it
-  // changes (a newer file would mean a rebuild).
+  // harness, the model, the config) and rebuilds it otherwise. The folder's name is the config's hash, so the
+  // config file beside the simulator is written once; one written beside a simulator the build made
+  // (build/rtl/default) is dated before it, since it holds the same config.
   fs::create_directories(dir);
   const fs::path hwfile = dir / "hw.yaml";
-  const std::string yaml = hw.to_yaml();
-  if (!fs::exists(hwfile) || [&] {
-        std::ifstream f(hwfile);
-        return std::string(std::istreambuf_iterator<char>(f), {}) != yaml;
-      }())
-    write_text(hwfile, yaml);
+  if (!fs::exists(hwfile)) {
+    write_text(hwfile, hw.to_yaml());
+    if (fs::exists(exe)) fs::last_write_time(hwfile, fs::last_write_time(exe) - std::chrono::seconds(1));
+  }
   if (!fs::exists(exe))
     std::cerr << "bitgrid: building the RTL simulator for this hardware config (cached in " << dir.string() << ")\n";
   // Link the model library this build already has, rather than compiling the model again.
