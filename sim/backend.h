@@ -21,9 +21,8 @@ struct SimOptions {
   uint64_t stall_cycles = 1000000;  // no instruction completing for this long = deadlock, reported
   std::string trace_path;           // FST waveform (rtl backend) / transaction trace (systemc), empty = none
   bool progress = false;            // print progress to stderr on long runs
-  bool program_checked = false;
-  bool timeline = false;  // record SimResult::counter_log and dram_log (rtl, systemc)     // check_program passed (else
-                          // the backend guards its own memory accesses)
+  bool program_checked = false;     // check_program passed (else the backend guards its own memory accesses)
+  bool timeline = false;            // record SimResult::counter_log and dram_log (rtl, systemc)
   // fpga backend only: the board's serial device (docs/BOARD.md) and its baud rate (a pty ignores it)
   std::string port;
   unsigned baud = 115200;

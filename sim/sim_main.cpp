@@ -3,9 +3,8 @@
 // bitgrid::run_backend() (backend.h).
 //
 //   bitgrid-sim-<backend> --hw HW.yaml --program P.bgp --mem M.bgm --out-mem OUT.bgm --stats STATS.json
-//                         [--trace F] [--timeline T.json] [--max-cycles N] [--stall-cycles N] [--progress] [--no-check]
-//                         [--quiet]
-//                         [--port DEVICE] [--baud N]
+//                         [--trace F] [--timeline T.json] [--max-cycles N] [--stall-cycles N] [--progress]
+//                         [--no-check] [--quiet] [--port DEVICE] [--baud N]
 //   bitgrid-sim-<backend> --hw HW.yaml --jobs LIST [same options]
 //
 // LIST has one job a line, "P.bgp M.bgm OUT.bgm STATS.json" (blank lines and lines starting with # are
@@ -63,8 +62,8 @@ struct Args {
 
 const char* kUsage =
     "usage: %s --hw HW.yaml (--program P.bgp --mem M.bgm --out-mem OUT.bgm --stats STATS.json | --jobs LIST)\n"
-    "          [--trace F] [--timeline T.json] [--max-cycles N] [--stall-cycles N] [--progress] [--no-check] "
-    "[--quiet]\n"
+    "          [--trace F] [--timeline T.json] [--max-cycles N] [--stall-cycles N] [--progress]\n"
+    "          [--no-check] [--quiet]\n"
     "          [--port DEVICE] [--baud N]   (fpga backend: the board's serial port, default 115200 baud)\n";
 
 uint64_t parse_u64(const std::string& opt, const std::string& v) {

@@ -33,13 +33,6 @@ void counter_event(std::string& o, uint64_t ts, const std::string& name, int64_t
 
 }  // namespace
 
-void ActivityProfile::reset() {
-  bin_cycles = width_ = 1;
-  busy.clear();
-  read_bytes.clear();
-  write_bytes.clear();
-}
-
 void ActivityProfile::widen(uint64_t width) {
   if (width <= width_) return;
   const uint64_t f = width / width_;

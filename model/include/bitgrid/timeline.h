@@ -77,7 +77,6 @@ class CounterRecorder {
 class ActivityProfile {
  public:
   static constexpr size_t kProfileBins = 256;
-  void reset();
   void add_dram_beat(uint64_t cycle, bool read, uint64_t bytes);
   // Completes the profile of a run of `cycles` cycles: the instructions' busy cycles from `insn_log`
   // (SimResult::insn_log) and the bin width. Beats at or after `cycles` (the tail of a burst cut off by done)
