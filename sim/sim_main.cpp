@@ -262,7 +262,7 @@ bool run_job(const bitgrid::HwConfig& hw, const Job& job, const Args& args) {
   opt.trace_path = job.trace;
   opt.program_checked = args.check;
   opt.timeline = !job.timeline.empty();
-  const bitgrid::SimResult res = bitgrid::run_backend(hw, prog, std::move(mem), opt);
+  bitgrid::SimResult res = bitgrid::run_backend(hw, prog, std::move(mem), opt);
 
   const std::string tmp_mem = tmp_name(job.out_mem), tmp_stats = tmp_name(job.stats);
   const std::string tmp_tl = job.timeline.empty() ? "" : tmp_name(job.timeline);
@@ -273,9 +273,9 @@ bool run_job(const bitgrid::HwConfig& hw, const Job& job, const Args& args) {
       bitgrid::Timeline tl;
       tl.cycles = res.cycles;
       tl.dram_beat_bytes = hw.dram_bytes_per_cycle;
-      tl.insns = res.insn_log;
-      tl.counters = res.counter_log;
-      tl.dram = res.dram_log;
+      tl.insns = res.insn_log;  // the stats above used it; the logs below only the timeline
+      tl.counters = std::move(res.counter_log);
+      tl.dram = std::move(res.dram_log);
       if (res.fault) {
         tl.fault_cycle = static_cast<int64_t>(res.fault.cycle);
         tl.fault = res.fault.describe(prog);

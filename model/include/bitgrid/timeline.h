@@ -29,7 +29,6 @@ struct CounterChange {
   uint64_t cycle = 0;
   uint32_t id = 0;
   int64_t value = 0;
-  bool operator==(const CounterChange& o) const { return cycle == o.cycle && id == o.id && value == o.value; }
 };
 
 // A DRAM request as the one DRAM timing model (sim/dram_model.h, rule R6) scheduled it: made in cycle
@@ -39,9 +38,6 @@ struct DramRequest {
   uint64_t cycle = 0, start = 0;
   uint32_t beats = 0;
   bool read = false;
-  bool operator==(const DramRequest& o) const {
-    return cycle == o.cycle && start == o.start && beats == o.beats && read == o.read;
-  }
 };
 
 struct Timeline {
