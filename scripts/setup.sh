@@ -31,8 +31,14 @@ PKGS=(
   nextpnr-ice40         # iCE40 place-and-route (scripts/fpga.sh)
   fpga-icestorm         # iCE40 bitstream (icepack), with nextpnr-ice40 (scripts/fpga.sh)
   python3               # scripts/fpga_report.py (fpga.json; also a dependency of verilator)
+  python3-matplotlib    # scripts/report_html.py: the plots of report.html (run with Debian's /usr/bin/python3)
   gtkwave               # viewing --trace waveforms
   clang-format          # format test (scripts/check_format.sh)
+  # --- sweeps on a cluster (bitgrid sweep --slurm; scripts/slurm_local.sh runs a one-node cluster for the tests) ---
+  slurm-client          # sbatch, squeue
+  slurmctld             # the controller
+  slurmd                # the node daemon
+  munge                 # Slurm's authentication
   # --- data ---
   python3-sklearn       # only for its data file digits.csv.gz (UCI digits): configs/mlp_digits.yaml, unit/cli tests
 )

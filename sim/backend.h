@@ -20,7 +20,8 @@ struct SimOptions {
   uint64_t max_cycles = 0;          // 0: no limit besides the stall watchdog
   uint64_t stall_cycles = 1000000;  // no instruction completing for this long = deadlock, reported
   std::string trace_path;           // FST waveform (rtl backend) / transaction trace (systemc), empty = none
-  bool progress = false;            // print progress to stderr on long runs
+  bool progress = false;            // a progress bar on stderr (bitgrid/progress.h: only when it is a terminal)
+  uint64_t expect_cycles = 0;       // the bar's estimate of the run's cycles (bitgrid run: the roofline bound)
   bool program_checked = false;     // check_program passed (else the backend guards its own memory accesses)
   bool timeline = false;            // record SimResult::counter_log and dram_log (rtl, systemc)
   // fpga backend only: the board's serial device (docs/BOARD.md) and its baud rate (a pty ignores it)

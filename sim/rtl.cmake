@@ -67,10 +67,14 @@ const char* const kRtlBuildHwPath = R\"BGHWCFG(@BITGRID_HW_PATH@)BGHWCFG\"; }
     TOP_MODULE bitgrid_top
     PREFIX Vbitgrid_top
     VERILATOR_ARGS -Wno-fatal -Wno-lint -Wno-style ${BITGRID_VERILATOR_SIM_ARGS} ${gargs}
-    OPT_FAST -O2
+    OPT_FAST -Os
     OPT_SLOW -O0
     OPT_GLOBAL -O2)
   verilator_link_systemc(${target})
+  # -Os as scripts/build_rtl_sim.sh's simulators (Verilator's default): at -O2 the one trace function of the
+  # whole design (Vbitgrid_top__Trace__0.cpp, 1.1 MB) alone took 241 s to compile; -Os 13 s. No debug
+  # information for the generated code (the build type's -g), which nobody steps through.
+  target_compile_options(${target} PRIVATE -g0)
 endfunction()
 
 # --- the default-config executable, through the build script ----------------------------------------------

@@ -19,6 +19,7 @@
 #include "bitgrid/checker.h"
 #include "bitgrid/error.h"
 #include "bitgrid/insn.h"
+#include "bitgrid/progress.h"
 
 namespace bitgrid::rtl {
 
@@ -103,7 +104,7 @@ struct Job {
   std::string error;
   bool ended = false;
   std::chrono::steady_clock::time_point t0;
-  std::chrono::steady_clock::time_point last_progress;
+  std::unique_ptr<Progress> bar;  // SimOptions::progress
 };
 
 enum class Phase { kIdle, kReset, kRelease, kRun };
@@ -398,15 +399,9 @@ class Harness : public sc_core::sc_module {
     if (j.opt->max_cycles && c >= j.opt->max_cycles)
       throw Error("rtl: cycle limit: done not raised within --max-cycles " + std::to_string(j.opt->max_cycles) +
                   " cycles");
-    if (j.opt->progress && (c & 0xFFFFF) == 0 && c) {
-      const auto now = std::chrono::steady_clock::now();
-      if (now - j.last_progress > std::chrono::seconds(1)) {
-        j.last_progress = now;
-        const double s = std::chrono::duration<double>(now - j.t0).count();
-        std::fprintf(stderr, "rtl: cycle %llu, %zu/%zu instructions accepted, %.0f cycles/s\n",
-                     static_cast<unsigned long long>(c), j.next, j.prog->insns.size(), static_cast<double>(c) / s);
-      }
-    }
+    if (j.bar && (c & 0x3FFF) == 0)
+      j.bar->update(static_cast<double>(c),
+                    std::to_string(j.next) + "/" + std::to_string(j.prog->insns.size()) + " instructions accepted");
     ++j.cyc;
   }
 
@@ -543,7 +538,9 @@ SimResult run(const HwConfig& hw, const Program& program, std::vector<uint8_t> m
   job.accept_cycle.assign(program.insns.size(), 0);
   job.faults.resize(program.insns.size());
   for (size_t i = 0; i < program.insns.size(); ++i) job.faults[i] = issue_faults(program.insns[i], hw);
-  job.t0 = job.last_progress = t0;
+  job.t0 = t0;
+  if (opt.progress)
+    job.bar = std::make_unique<Progress>("rtl", static_cast<double>(opt.expect_cycles), false, true, " cycles");
   CounterRecorder counters;
   if (opt.timeline) {
     job.counters = &counters;

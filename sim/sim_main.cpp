@@ -3,7 +3,8 @@
 // bitgrid::run_backend() (backend.h).
 //
 //   bitgrid-sim-<backend> --hw HW.yaml --program P.bgp --mem M.bgm --out-mem OUT.bgm --stats STATS.json
-//                         [--trace F] [--timeline T.json] [--max-cycles N] [--stall-cycles N] [--progress]
+//                         [--trace F] [--timeline T.json] [--max-cycles N] [--stall-cycles N] [--progress
+//                         [--expect-cycles N]]
 //                         [--no-check] [--quiet] [--port DEVICE] [--baud N]
 //   bitgrid-sim-<backend> --hw HW.yaml --jobs LIST [same options]
 //
@@ -62,7 +63,7 @@ struct Args {
 
 const char* kUsage =
     "usage: %s --hw HW.yaml (--program P.bgp --mem M.bgm --out-mem OUT.bgm --stats STATS.json | --jobs LIST)\n"
-    "          [--trace F] [--timeline T.json] [--max-cycles N] [--stall-cycles N] [--progress]\n"
+    "          [--trace F] [--timeline T.json] [--max-cycles N] [--stall-cycles N] [--progress [--expect-cycles N]]\n"
     "          [--no-check] [--quiet]\n"
     "          [--port DEVICE] [--baud N]   (fpga backend: the board's serial port, default 115200 baud)\n";
 
@@ -107,6 +108,8 @@ Args parse_args(int argc, char** argv) {
       a.opt.stall_cycles = parse_u64(k, value());
     else if (k == "--progress")
       a.opt.progress = true;
+    else if (k == "--expect-cycles")
+      a.opt.expect_cycles = parse_u64(k, value());
     else if (k == "--no-check")
       a.check = false;
     else if (k == "--quiet")

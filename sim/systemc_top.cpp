@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <memory>
 
 #include "bitgrid/checker.h"
 #include "bitgrid/error.h"
+#include "bitgrid/progress.h"
 
 namespace bitgrid::scsim {
 
@@ -129,7 +131,9 @@ void ScTop::simulate() {
   job_start_ = sc_core::sc_time_stamp();
   synced_cycle_ = 0;
   cycles_ = 0;
-  auto wall_last = std::chrono::steady_clock::now();
+  std::unique_ptr<Progress> bar;
+  if (opt_.progress)
+    bar = std::make_unique<Progress>("systemc", static_cast<double>(opt_.expect_cycles), false, true, " cycles");
   uint64_t events = 0;
   for (;;) {
     // The next cycle in which any block has work. In the cycles skipped, no block changes state another
@@ -160,13 +164,7 @@ void ScTop::simulate() {
     controller_.step(t);
     if (controller_.fault()) break;  // the machine stopped (a fault wins over a finish of the same cycle)
     if (controller_.done()) break;
-    if (opt_.progress && (++events & 0xFFFF) == 0) {
-      const auto now = std::chrono::steady_clock::now();
-      if (now - wall_last > std::chrono::seconds(2)) {
-        wall_last = now;
-        std::fprintf(stderr, "bitgrid-sim-systemc: cycle %llu\n", static_cast<unsigned long long>(t));
-      }
-    }
+    if (bar && (++events & 0xFFF) == 0) bar->update(static_cast<double>(t));
   }
   // A fault in cycle t: error_o is 1 from t+1 on, where the run ends.
   cycles_ = controller_.fault() ? controller_.fault().cycle + 1 : controller_.done_cycle();

@@ -1,5 +1,7 @@
 // bitgrid: run a config on a backend, compile a workload, disassemble a program, quantize weights, build for an FPGA.
+#include <fcntl.h>
 #include <fmt/core.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,8 +13,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "bitgrid/datafile.h"
 #include "bitgrid/energy.h"
@@ -21,7 +25,9 @@
 #include "bitgrid/executor.h"
 #include "bitgrid/job.h"
 #include "bitgrid/memimage.h"
+#include "bitgrid/progress.h"
 #include "bitgrid/quant.h"
+#include "bitgrid/sweep.h"
 
 #ifndef BITGRID_SOURCE_DIR
 #define BITGRID_SOURCE_DIR "."
@@ -66,8 +72,9 @@ void write_text(const fs::path& p, const std::string& s) {
   if (!f) throw Error(p.string() + ": cannot write");
 }
 
-// Runs argv[0] (an absolute path) and waits; `err_file`, if given, receives its stderr.
-int run_process(const std::vector<std::string>& argv, const std::string& err_file = "") {
+// Runs argv[0] (an absolute path) and waits; `err_file`, if given, receives its stderr, `out_file` its stdout.
+int run_process(const std::vector<std::string>& argv, const std::string& err_file = "",
+                const std::string& out_file = "") {
   std::vector<char*> a;
   for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
   a.push_back(nullptr);
@@ -76,6 +83,9 @@ int run_process(const std::vector<std::string>& argv, const std::string& err_fil
   if (pid == 0) {
     if (!err_file.empty()) {
       if (!std::freopen(err_file.c_str(), "w", stderr)) _exit(127);
+    }
+    if (!out_file.empty()) {
+      if (!std::freopen(out_file.c_str(), "w", stdout)) _exit(127);
     }
     execv(a[0], a.data());
     std::cerr << "error: cannot execute " << argv[0] << "\n";
@@ -121,11 +131,43 @@ fs::path simulator(const std::string& backend, const HwConfig& hw) {
   // Link the model library this build already has, rather than compiling the model again.
   const fs::path model_lib = self_dir() / "model" / "libbitgrid_model.a";
   if (fs::exists(model_lib) && !std::getenv("BITGRID_MODEL_LIB")) setenv("BITGRID_MODEL_LIB", model_lib.c_str(), 1);
+  // One build at a time per folder (a sweep's points may share a hardware config).
+  const int lock = open((dir / ".build.lock").c_str(), O_CREAT | O_RDWR, 0644);
+  if (lock >= 0) flock(lock, LOCK_EX);
   const int rc = run_process(
       {"/bin/bash", std::string(BITGRID_SOURCE_DIR) + "/scripts/build_rtl_sim.sh", hwfile.string(), dir.string()});
+  if (lock >= 0) close(lock);
   if (rc != 0 || !fs::exists(exe))
     throw Error("building the RTL simulator failed (scripts/build_rtl_sim.sh exit " + std::to_string(rc) + ")");
   return exe;
+}
+
+// Writes `page` (report.html) from the run folder `dir`'s report.json with scripts/report_html.py under Debian's
+// Python (its python3-matplotlib draws the plots; BITGRID_PYTHON names another interpreter). Returns "" when the
+// page is written, else why not in one line (the script's error line, or the last line it printed).
+std::string write_report_html(const fs::path& dir, const fs::path& page) {
+  const char* env = std::getenv("BITGRID_PYTHON");
+  const std::string py = env ? env : "/usr/bin/python3";
+  if (access(py.c_str(), X_OK) != 0)
+    return py + " not found (report.html needs Debian's python3 and python3-matplotlib: `make deps`)";
+  std::string tmpl = (fs::temp_directory_path() / "bitgrid-report-XXXXXX").string();
+  const int fd = mkstemp(tmpl.data());
+  if (fd < 0) return "cannot create a temporary file";
+  close(fd);
+  const int rc = run_process(
+      {py, std::string(BITGRID_SOURCE_DIR) + "/scripts/report_html.py", dir.string(), "--out", page.string()}, tmpl);
+  std::string msg, last;
+  {
+    std::ifstream f(tmpl);
+    for (std::string line; std::getline(f, line);) {
+      if (line.rfind("error: ", 0) == 0) msg = line.substr(7);
+      if (!line.empty()) last = line;
+    }
+  }
+  std::error_code ec;
+  fs::remove(tmpl, ec);
+  if (rc == 0) return "";
+  return !msg.empty() ? msg : "scripts/report_html.py failed (exit " + std::to_string(rc) + "): " + last;
 }
 
 // The board of the fpga backend (docs/BOARD.md): its serial port and baud rate (0: the default).
@@ -142,8 +184,10 @@ struct BackendRun {
 };
 
 // `timeline`: the simulator also writes the run's trace-event timeline to staging/job-timeline.json.
+// `progress`: the simulator shows a progress bar towards `expect_cycles` (when stderr is a terminal).
 BackendRun run_on(const std::string& backend, const HwConfig& hw, const Lowered& l, const fs::path& staging,
-                  const std::string& trace, bool progress, const BoardPort& board = {}, bool timeline = false) {
+                  const std::string& trace, bool progress, uint64_t expect_cycles, const BoardPort& board = {},
+                  bool timeline = false) {
   BackendRun r;
   const auto t0 = std::chrono::steady_clock::now();
   if (backend == "reference") {
@@ -161,7 +205,7 @@ BackendRun run_on(const std::string& backend, const HwConfig& hw, const Lowered&
                                   mf.string(),  "--out-mem", of.string(),  "--stats",   sf.string()};
     if (!trace.empty()) args.insert(args.end(), {"--trace", trace});
     if (timeline) args.insert(args.end(), {"--timeline", (staging / "job-timeline.json").string()});
-    if (progress) args.push_back("--progress");
+    if (progress) args.insert(args.end(), {"--progress", "--expect-cycles", std::to_string(expect_cycles)});
     if (!l.checked) args.push_back("--no-check");
     args.push_back("--quiet");  // a fault is read from the stats file and reported once, below
     // The fpga host's errors (the board, the port) are the run's error: read its one line rather than
@@ -288,7 +332,7 @@ json fpga_report(const FpgaClock& f, const json& roof, double cycles) {
 
 int cmd_run(const std::string& config, const std::string& backend, const std::string& out, const std::string& trace,
             const std::vector<std::string>& sets, bool quiet, const BoardPort& board = {},
-            const std::string& timeline = "") {
+            const std::string& timeline = "", bool html = true) {
   if (backend == "fpga" && board.port.empty())
     throw Error("--backend fpga needs --port DEVICE (the board's serial port, e.g. /dev/ttyUSB1)");
   if (backend != "fpga" && (!board.port.empty() || board.baud))
@@ -304,9 +348,11 @@ int cmd_run(const std::string& config, const std::string& backend, const std::st
   const json roof = roofline(acts, job.hw);
   const double bound = roof["bound_cycles"].get<double>();
   Staging stage(out);
-  // Show progress when the run will take more than a few seconds (rtl simulates ~0.2 M cycles/s).
-  const bool long_run = bound > (backend == "rtl" ? 500000.0 : 50000000.0);
-  BackendRun r = run_on(backend, job.hw, l, stage.dir, trace, long_run && backend != "fpga", board, !timeline.empty());
+  // A progress bar (towards the roofline bound) when the run will take more than a second or two (rtl simulates
+  // ~0.2 M cycles/s) and stderr is a terminal, unless --quiet.
+  const bool long_run = bound > (backend == "rtl" ? 300000.0 : 30000000.0);
+  BackendRun r = run_on(backend, job.hw, l, stage.dir, trace, long_run && !quiet && backend != "fpga",
+                        static_cast<uint64_t>(bound), board, !timeline.empty());
   if (!r.fault.empty()) throw MachineFaultError(r.fault);
 
   // Verification: every backend's final DRAM bytes against the reference model's, and the workload's
@@ -372,6 +418,12 @@ int cmd_run(const std::string& config, const std::string& backend, const std::st
   if (!verified) rep["verify_error"] = why;
   if (!timeline.empty()) rep["timeline"] = timeline;
   write_text(stage.dir / "report.json", rep.dump(2) + "\n");
+  // The page is a view of report.json: a run whose page cannot be drawn still keeps its results.
+  std::string html_missing;
+  if (html) {
+    html_missing = write_report_html(stage.dir, stage.dir / "report.html");
+    if (!html_missing.empty()) std::cerr << "warning: report.html not written: " << html_missing << "\n";
+  }
   if (!timeline.empty()) {  // next to the run's outputs only once the run succeeded
     std::error_code ec;
     const fs::path dst(timeline);
@@ -402,10 +454,350 @@ int cmd_run(const std::string& config, const std::string& backend, const std::st
     for (const auto& n : v.notes) fmt::print("  {}\n", n);
     std::string outs;
     for (const auto& o : job.workload->outputs()) outs += o + ", ";
-    fmt::print("  verified: {}{}\n  outputs: {}/{}report.json\n", verified ? "yes" : "NO - ", why, out, outs);
+    fmt::print("  verified: {}{}\n  outputs: {}/{}report.json{}\n", verified ? "yes" : "NO - ", why, out, outs,
+               html && html_missing.empty() ? ", report.html" : "");
     if (!timeline.empty()) fmt::print("  timeline: {} (open it in ui.perfetto.dev)\n", timeline);
   }
   return verified ? 0 : 3;
+}
+
+// `bitgrid report DIR`: report.html of an existing run folder (DIR/report.html, or `page`).
+int cmd_report(const std::string& dir, const std::string& page) {
+  const fs::path json_file = fs::path(dir) / "report.json";
+  if (!fs::is_directory(dir)) throw Error(dir + ": no such folder (give the output folder of a `bitgrid run`)");
+  if (!fs::exists(json_file))
+    throw Error(json_file.string() + ": no such file (is " + dir + " the output folder of a `bitgrid run`?)");
+  const fs::path p = page.empty() ? fs::path(dir) / "report.html" : fs::path(page);
+  const std::string missing = write_report_html(dir, p);
+  if (!missing.empty()) throw Error(missing);
+  fmt::print("wrote {}\n", p.string());
+  return 0;
+}
+
+// ---- design-space sweeps (`bitgrid sweep`, docs in README "Sweeps") ----
+// OUT/sweep.json holds the plan; point i runs as `bitgrid sweep-point OUT i` (locally or as Slurm array task i)
+// into OUT/points/<name>/ (a run folder; done when its report.json exists) or leaves OUT/points/<name>.err (its
+// one-line error). results.csv and pareto.svg are made from those files, so a sweep resumes where it stopped and
+// gives the same results wherever its points ran.
+
+json read_json_file(const fs::path& p) {
+  std::ifstream f(p);
+  if (!f) throw Error(p.string() + ": cannot open");
+  try {
+    return json::parse(f);
+  } catch (const std::exception& e) {
+    throw Error(p.string() + ": not valid JSON (" + e.what() + ")");
+  }
+}
+
+// Writes `text` to `p` through a temporary file beside it (never half-written).
+void write_atomic(const fs::path& p, const std::string& text) {
+  const fs::path tmp = p.string() + ".tmp";
+  write_text(tmp, text);
+  fs::rename(tmp, p);
+}
+
+SweepPlan read_plan(const fs::path& out) {
+  const fs::path pf = out / "sweep.json";
+  if (!fs::exists(pf)) throw Error(pf.string() + ": no such file (not the output folder of a `bitgrid sweep`)");
+  return SweepPlan::from_json(read_json_file(pf), pf.string());
+}
+
+SweepResult sweep_result(const fs::path& out, const SweepPlan& plan, size_t i) {
+  const std::string name = plan.point_name(i);
+  const fs::path rep = out / "points" / name / "report.json", err = out / "points" / (name + ".err");
+  SweepResult r;
+  if (fs::exists(rep)) {
+    try {
+      r.report = read_json_file(rep);
+      r.status = r.report.value("verified", false) ? "ok" : "unverified";
+      if (r.status == "unverified") r.error = r.report.value("verify_error", "");
+    } catch (const Error& e) {
+      r.status = "failed";
+      r.error = e.what();
+    }
+  } else if (fs::exists(err)) {
+    r.status = "failed";
+    std::ifstream f(err);
+    std::getline(f, r.error);
+  } else {
+    r.status = "not run";
+  }
+  return r;
+}
+
+// One point (the worker of local and Slurm sweeps): its run, without report.html; on failure OUT/points/<name>.err.
+int cmd_sweep_point(const std::string& out, size_t id) {
+  const SweepPlan plan = read_plan(out);
+  if (id >= plan.points.size())
+    throw Error("sweep-point: point " + std::to_string(id) + " does not exist (the sweep has " +
+                std::to_string(plan.points.size()) + ")");
+  const std::string name = plan.point_name(id);
+  const fs::path err = fs::path(out) / "points" / (name + ".err");
+  std::error_code ec;
+  fs::remove(err, ec);
+  try {
+    return cmd_run(plan.base, plan.backend, (fs::path(out) / "points" / name).string(), "", plan.sets(id), true, {}, "",
+                   false);
+  } catch (const std::exception& e) {
+    fs::create_directories(err.parent_path(), ec);
+    write_atomic(err, std::string(e.what()) + "\n");
+    std::cerr << "error: " << e.what() << "\n";
+    return dynamic_cast<const MachineFaultError*>(&e) ? 4 : 1;
+  }
+}
+
+// An executable on PATH, or "".
+std::string find_on_path(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::stringstream ss(path ? path : "");
+  for (std::string d; std::getline(ss, d, ':');) {
+    const fs::path p = fs::path(d.empty() ? "." : d) / name;
+    if (access(p.c_str(), X_OK) == 0) return p.string();
+  }
+  return "";
+}
+
+std::string first_line(const fs::path& p) {
+  std::ifstream f(p);
+  std::string line, last;
+  while (std::getline(f, line))
+    if (!line.empty()) return line;
+  return "";
+}
+
+// Runs the pending points on this machine, `jobs` at a time.
+void sweep_local(const fs::path& out, const SweepPlan& plan, const std::vector<size_t>& pending, unsigned jobs,
+                 Progress& bar) {
+  const std::string self = fs::canonical("/proc/self/exe").string();
+  std::map<pid_t, size_t> running;
+  size_t next = 0, done = 0, failed = 0;
+  while (next < pending.size() || !running.empty()) {
+    while (running.size() < jobs && next < pending.size()) {
+      const size_t id = pending[next++];
+      const std::string log = (out / "points" / (plan.point_name(id) + ".log")).string();
+      const pid_t pid = fork();
+      if (pid < 0) throw Error("cannot start a sweep point (fork failed)");
+      if (pid == 0) {
+        if (!std::freopen(log.c_str(), "w", stdout) || !std::freopen(log.c_str(), "a", stderr)) _exit(127);
+        execl(self.c_str(), self.c_str(), "sweep-point", out.c_str(), std::to_string(id).c_str(),
+              static_cast<char*>(nullptr));
+        _exit(127);
+      }
+      running[pid] = id;
+    }
+    int st = 0;
+    const pid_t pid = waitpid(-1, &st, 0);
+    if (pid < 0) break;
+    const auto it = running.find(pid);
+    if (it == running.end()) continue;
+    const size_t id = it->second;
+    running.erase(it);
+    ++done;
+    const fs::path log = out / "points" / (plan.point_name(id) + ".log");
+    std::error_code ec;
+    if (fs::exists(log) && fs::file_size(log, ec) == 0) fs::remove(log, ec);
+    const bool ok = WIFEXITED(st) && (WEXITSTATUS(st) == 0 || WEXITSTATUS(st) == 3);
+    if (!ok) {
+      ++failed;
+      const fs::path err = out / "points" / (plan.point_name(id) + ".err");
+      if (!fs::exists(err))  // it died without a word (a signal): say so
+        write_atomic(err, "the point's process " +
+                              (WIFSIGNALED(st) ? "was killed by signal " + std::to_string(WTERMSIG(st))
+                                               : "exited " + std::to_string(WEXITSTATUS(st))) +
+                              " (see " + log.string() + ")\n");
+    }
+    bar.update(static_cast<double>(done), failed ? std::to_string(failed) + " failed" : "");
+  }
+}
+
+// "0-3,7,9-10" for sbatch --array.
+std::string array_spec(const std::vector<size_t>& ids) {
+  std::string s;
+  for (size_t i = 0; i < ids.size();) {
+    size_t j = i;
+    while (j + 1 < ids.size() && ids[j + 1] == ids[j] + 1) ++j;
+    s += (s.empty() ? "" : ",") + std::to_string(ids[i]) + (j > i ? "-" + std::to_string(ids[j]) : "");
+    i = j + 1;
+  }
+  return s;
+}
+
+// Submits the pending points as one Slurm job array (task i = point i), waits for it, and marks tasks that ended
+// without a result as failed. `extra`: more sbatch arguments (partition, account, time limit...).
+void sweep_slurm(const fs::path& out, const SweepPlan& plan, const std::vector<size_t>& pending,
+                 const std::vector<std::string>& extra, Progress& bar, std::string& job_id) {
+  const std::string sbatch = find_on_path("sbatch"), squeue = find_on_path("squeue");
+  if (sbatch.empty() || squeue.empty())
+    throw Error("--slurm: sbatch/squeue not found on PATH (install slurm-client, or run without --slurm)");
+  const fs::path sd = out / "slurm";
+  fs::create_directories(sd);
+  const std::string self = fs::canonical("/proc/self/exe").string();
+  write_text(sd / "task.sh", "#!/bin/bash\n# One point of the sweep per array task (bitgrid sweep --slurm).\nexec '" +
+                                 self + "' sweep-point '" + out.string() + "' \"$SLURM_ARRAY_TASK_ID\"\n");
+  fs::permissions(sd / "task.sh", fs::perms::owner_all | fs::perms::group_read | fs::perms::others_read);
+  std::vector<std::string> args{sbatch,
+                                "--parsable",
+                                "--job-name=bitgrid-sweep",
+                                "--array=" + array_spec(pending),
+                                "--output=" + (sd / "%a.log").string(),
+                                "--chdir=" + out.string()};
+  args.insert(args.end(), extra.begin(), extra.end());
+  args.push_back((sd / "task.sh").string());
+  const fs::path so = sd / "sbatch.out", se = sd / "sbatch.err";
+  const int rc = run_process(args, se.string(), so.string());
+  if (rc != 0) {
+    const std::string why = first_line(se);
+    throw Error("--slurm: sbatch failed (exit " + std::to_string(rc) + (why.empty() ? "" : ": " + why) +
+                "); is the cluster reachable (scripts/slurm_local.sh start for a local one)?");
+  }
+  job_id = first_line(so);
+  job_id = job_id.substr(0, job_id.find(';'));
+  if (job_id.empty()) throw Error("--slurm: sbatch printed no job id");
+  auto finished = [&](size_t id) {
+    const std::string n = plan.point_name(id);
+    return fs::exists(out / "points" / n / "report.json") || fs::exists(out / "points" / (n + ".err"));
+  };
+  size_t misses = 0;
+  for (;;) {
+    size_t done = 0, failed = 0;
+    for (size_t id : pending) {
+      if (!finished(id)) continue;
+      ++done;
+      failed += fs::exists(out / "points" / (plan.point_name(id) + ".err"));
+    }
+    bar.update(static_cast<double>(done),
+               (failed ? std::to_string(failed) + " failed, " : std::string()) + "Slurm job " + job_id);
+    if (done == pending.size()) break;
+    // squeue lists the job while any of its tasks waits or runs; twice empty in a row: it is over.
+    const int q = run_process({squeue, "-h", "-j", job_id, "-o", "%i"}, (sd / "squeue.err").string(),
+                              (sd / "squeue.out").string());
+    const bool listed = q == 0 && !first_line(sd / "squeue.out").empty();
+    misses = listed ? 0 : misses + 1;
+    if (misses >= 3) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  std::error_code ec;
+  for (size_t id : pending) {
+    const fs::path log = sd / (std::to_string(id) + ".log");
+    if (!finished(id))
+      write_atomic(out / "points" / (plan.point_name(id) + ".err"),
+                   "the Slurm task ended without a result (see " + log.string() + ")\n");
+    else if (fs::exists(log) && fs::file_size(log, ec) == 0)
+      fs::remove(log, ec);
+  }
+  for (const char* f : {"squeue.out", "squeue.err", "sbatch.err"}) fs::remove(sd / f, ec);
+}
+
+// `bitgrid sweep SWEEP.yaml`: plans the points, runs those not done yet (locally, `jobs` at a time, or as a
+// Slurm job array), then writes results.csv and pareto.svg. Exit 0 when every point ran and verified, 3 when some
+// failed or did not verify, 1 (no results.csv) when none ran.
+int cmd_sweep(const std::string& file, const std::string& out_s, unsigned jobs, bool slurm,
+              const std::vector<std::string>& slurm_args, bool quiet) {
+  SweepPlan plan = load_sweep(file);
+  plan.base = fs::absolute(plan.base).lexically_normal().string();
+  // The axes' paths and the first point's values, checked as a run would (unknown keys, ranges).
+  try {
+    load_job(plan.base, plan.sets(0));
+  } catch (const Error& e) {
+    throw Error(file + ": point " + plan.point_name(0) + ": " + e.what());
+  }
+  const fs::path out = fs::absolute(out_s).lexically_normal();
+  fs::create_directories(out / "points");
+  const fs::path pf = out / "sweep.json";
+  const bool fresh = !fs::exists(pf);
+  if (!fresh) {
+    const json old = read_json_file(pf);
+    if (old != plan.to_json())
+      throw Error(pf.string() + ": " + out.string() +
+                  " holds another sweep (other base, backend, axes or points); remove it or give another --out");
+  } else {
+    write_atomic(pf, plan.to_json().dump(1) + "\n");
+  }
+  std::vector<size_t> pending;
+  for (size_t i = 0; i < plan.points.size(); ++i)
+    if (!fs::exists(out / "points" / plan.point_name(i) / "report.json")) pending.push_back(i);
+  const size_t skipped = plan.points.size() - pending.size();
+  // A sweep that produced nothing leaves nothing (a resumed one keeps what it had).
+  auto forget = [&] {
+    if (!fresh) return;
+    std::error_code ec;
+    fs::remove_all(out / "points", ec);
+    fs::remove_all(out / "slurm", ec);
+    fs::remove(pf, ec);
+    fs::remove(out, ec);  // only when empty
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  std::string job_id;
+  try {
+    Progress bar("sweep", static_cast<double>(pending.size()), quiet);
+    if (!pending.empty()) {
+      if (slurm)
+        sweep_slurm(out, plan, pending, slurm_args, bar, job_id);
+      else
+        sweep_local(out, plan, pending, std::max(1u, jobs), bar);
+    }
+  } catch (...) {
+    forget();
+    throw;
+  }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  std::vector<SweepResult> res;
+  size_t ok = 0, failed = 0, unverified = 0;
+  for (size_t i = 0; i < plan.points.size(); ++i) {
+    res.push_back(sweep_result(out, plan, i));
+    ok += res.back().status == "ok";
+    failed += res.back().status != "ok" && res.back().status != "unverified";
+    unverified += res.back().status == "unverified";
+  }
+  if (ok + unverified == 0) {
+    size_t first = 0;
+    while (first + 1 < res.size() && res[first].error.empty()) ++first;
+    forget();
+    throw Error("every point of the sweep failed (" + plan.point_name(first) + ": " + res[first].error + ")");
+  }
+  write_atomic(out / "results.csv", sweep_results_csv(plan, res));
+  const std::string plot_missing = [&]() -> std::string {
+    const char* env = std::getenv("BITGRID_PYTHON");
+    const std::string py = env ? env : "/usr/bin/python3";
+    if (access(py.c_str(), X_OK) != 0) return py + " not found (needs Debian's python3-matplotlib: `make deps`)";
+    const fs::path ef = out / ".pareto-stderr.txt";
+    const int rc =
+        run_process({py, std::string(BITGRID_SOURCE_DIR) + "/scripts/sweep_plot.py", out.string()}, ef.string());
+    const std::string line = first_line(ef);
+    std::error_code ec;
+    fs::remove(ef, ec);
+    return rc == 0 ? "" : (line.rfind("error: ", 0) == 0 ? line.substr(7) : "scripts/sweep_plot.py failed: " + line);
+  }();
+  if (!plot_missing.empty()) std::cerr << "warning: pareto.svg not written: " << plot_missing << "\n";
+
+  if (!quiet) {
+    std::string axes;
+    for (const auto& a : plan.axes)
+      axes += (axes.empty() ? "" : " x ") + a.path + " (" + std::to_string(a.values.size()) + ")";
+    fmt::print("bitgrid sweep | {} points ({}) | {} | {}\n", plan.points.size(),
+               plan.sampling == "grid"
+                   ? axes
+                   : fmt::format("{} sampled from {}, seed {}", plan.points.size(), axes, plan.seed),
+               plan.backend,
+               slurm ? "Slurm job " + (job_id.empty() ? std::string("-") : job_id) : fmt::format("local, -j {}", jobs));
+    fmt::print("  ran {} in {:.1f} s; {} done before; {} verified, {} not verified, {} failed\n", pending.size(), secs,
+               skipped, ok, unverified, failed);
+    for (size_t i = 0; i < res.size(); ++i)
+      if (res[i].status != "ok") {
+        std::string v;
+        for (const auto& s : plan.sets(i)) v += " " + s;
+        fmt::print("  {} {}:{}: {}\n", res[i].status, plan.point_name(i), v, res[i].error);
+      }
+    std::string front;
+    const auto on_front = sweep_pareto(res);
+    for (size_t i = 0; i < on_front.size(); ++i)
+      if (on_front[i]) front += " " + plan.point_name(i);
+    if (!front.empty()) fmt::print("  Pareto front (cycles vs energy):{}\n", front);
+    fmt::print("  outputs: {}/results.csv{}, points/\n", out.string(), plot_missing.empty() ? ", pareto.svg" : "");
+  }
+  return ok == plan.points.size() ? 0 : 3;
 }
 
 int cmd_compile(const std::string& config, const std::string& out, const std::vector<std::string>& sets) {
@@ -716,6 +1108,33 @@ int main(int argc, char** argv) {
                   "open it in ui.perfetto.dev)");
   run->add_option("--set", sets, "override a config value: key.path=value (repeatable)");
   run->add_flag("--quiet", quiet, "no summary on stdout");
+  bool no_html = false;
+  run->add_flag("--no-html", no_html, "no report.html (it takes about a second: Python and matplotlib)");
+  std::string sfile, sout = "out/sweep";
+  unsigned sjobs = std::max(1u, std::thread::hardware_concurrency());
+  bool sslurm = false;
+  std::vector<std::string> sslurm_args;
+  auto* swp = app.add_subcommand(
+      "sweep",
+      "run a config over axes of --set values (grid or random), locally in parallel or as a Slurm job "
+      "array; results.csv and a Pareto plot; resumes where it stopped");
+  swp->add_option("sweep", sfile, "SWEEP.yaml (base config, axes, sampling; README \"Sweeps\")")->required();
+  swp->add_option("--out", sout, "output folder: sweep.json, results.csv, pareto.svg, points/ (default out/sweep)");
+  swp->add_option("-j,--jobs", sjobs, "points run at once on this machine (default: the core count)")
+      ->check(CLI::Range(1u, 1024u));
+  swp->add_flag("--slurm", sslurm, "submit the points not done yet as one Slurm job array (sbatch --array) and wait");
+  swp->add_option("--slurm-arg", sslurm_args, "one more sbatch argument, e.g. --slurm-arg=--partition=cpu (repeatable)")
+      ->allow_extra_args(false);
+  swp->add_flag("--quiet", quiet, "no progress bar and no summary");
+  size_t spoint = 0;
+  auto* swpt = app.add_subcommand("sweep-point", "run one point of a planned sweep (the worker of `sweep`)");
+  swpt->group("");  // internal: not in --help
+  swpt->add_option("dir", sout, "the sweep's output folder")->required();
+  swpt->add_option("id", spoint, "the point's index")->required();
+  std::string rdir, rpage;
+  auto* rep = app.add_subcommand("report", "write report.html (plots and tables, one offline file) of a run folder");
+  rep->add_option("dir", rdir, "a run's output folder (holding report.json)")->required();
+  rep->add_option("--out", rpage, "the page to write (default DIR/report.html)");
   auto* comp = app.add_subcommand("compile", "emit program binary, assembly listing and memory image");
   comp->add_option("config", config, "CONFIG.yaml")->required();
   comp->add_option("--out", out, "output folder");
@@ -776,7 +1195,10 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   try {
-    if (*run) return cmd_run(config, backend, out, trace, sets, quiet, board, timeline);
+    if (*run) return cmd_run(config, backend, out, trace, sets, quiet, board, timeline, !no_html);
+    if (*rep) return cmd_report(rdir, rpage);
+    if (*swp) return cmd_sweep(sfile, sout, sjobs, sslurm, sslurm_args, quiet);
+    if (*swpt) return cmd_sweep_point(sout, spoint);
     if (*comp) return cmd_compile(config, out, sets);
     if (*dis) return cmd_disasm(prog);
     if (*quant) return cmd_quantize(qin, qdtype, qgroup, qtensors, qout);

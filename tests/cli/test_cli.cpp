@@ -97,6 +97,150 @@ TEST_F(Cli, ReferenceRunWritesVerifiedOutputs) {
     EXPECT_NE(rep.find(key), std::string::npos) << key;
 }
 
+// report.html (scripts/report_html.py; tests/cli/test_report_html.py checks its numbers): every run writes it
+// beside report.json, one offline file with the report embedded; `bitgrid report DIR` writes the same bytes again;
+// --no-html skips it; a folder without a report gets a one-line error.
+TEST_F(Cli, ReportHtml) {
+  const fs::path out = dir / "out";
+  const Result r = run("run " + config().string() + " --backend systemc --out " + out.string());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_NE(r.out.find("report.json, report.html"), std::string::npos) << r.out;
+  const std::string page = slurp(out / "report.html");
+  for (const char* part :
+       {"<h2>Roofline</h2>", "<h2>Energy</h2>", "Busy fraction per unit", "DRAM bandwidth", "id=\"bitgrid-report\""})
+    EXPECT_NE(page.find(part), std::string::npos) << part;
+  size_t svgs = 0;
+  for (size_t p = page.find("<svg"); p != std::string::npos; p = page.find("<svg", p + 1)) ++svgs;
+  EXPECT_EQ(svgs, 4u);  // roofline, energy, busy over time, DRAM over time
+  // the embedded report is report.json
+  const size_t b = page.find('>', page.find("id=\"bitgrid-report\"")) + 1;
+  EXPECT_EQ(nlohmann::json::parse(page.substr(b, page.find("</script>", b) - b)),
+            nlohmann::json::parse(slurp(out / "report.json")));
+
+  const Result again = run("report " + out.string() + " --out " + (dir / "again.html").string());
+  ASSERT_EQ(again.rc, 0) << again.err;
+  EXPECT_EQ(slurp(dir / "again.html"), page);
+
+  const Result no = run("run " + config().string() + " --no-html --out " + (dir / "no").string());
+  ASSERT_EQ(no.rc, 0) << no.err;
+  EXPECT_FALSE(fs::exists(dir / "no" / "report.html"));
+  EXPECT_TRUE(fs::exists(dir / "no" / "report.json"));
+
+  expect_error("report " + (dir / "nowhere").string(), "nowhere: no such folder");
+  expect_error("report " + dir.string(), "report.json: no such file");
+  std::ofstream(dir / "no" / "report.json") << "{\"cycles\": 3";
+  expect_error("report " + (dir / "no").string(), "report.json: not valid JSON");
+  // Without Debian's Python the run keeps its results and says, in one line, why there is no page.
+  const Result nopy =
+      run("run " + config().string() + " --out " + (dir / "np").string(), "BITGRID_PYTHON=/nonexistent");
+  EXPECT_EQ(nopy.rc, 0);
+  EXPECT_EQ(nopy.err,
+            "warning: report.html not written: /nonexistent not found (report.html needs Debian's python3 "
+            "and python3-matplotlib: `make deps`)\n");
+  EXPECT_TRUE(fs::exists(dir / "np" / "report.json"));
+}
+
+// `bitgrid sweep` (README "Sweeps"): a 2 x 2 grid on systemc, two points at a time. results.csv has a row per
+// point whose cycles and energy are that point's own report.json's and whose pareto flags are the front worked
+// out here; a second run skips every point and writes the same bytes; a failing point is reported without
+// stopping the others; bad sweeps get one-line errors and leave nothing behind.
+namespace {
+std::vector<std::vector<std::string>> read_csv(const fs::path& p) {  // plain fields (no quotes) suffice here
+  std::vector<std::vector<std::string>> rows;
+  std::ifstream f(p);
+  for (std::string line; std::getline(f, line);) {
+    std::vector<std::string> r;
+    std::stringstream ss(line);
+    for (std::string x; std::getline(ss, x, ',');) r.push_back(x);
+    if (!line.empty() && line.back() == ',') r.push_back("");
+    rows.push_back(r);
+  }
+  return rows;
+}
+}  // namespace
+
+TEST_F(Cli, Sweep) {
+  config();
+  const fs::path sw = write("s.yaml", "base: cfg.yaml\naxes:\n  hardware.ham_lanes: [2, 4]\n  workload.k: [3, 5]\n");
+  const fs::path out = dir / "sw";
+  const Result r = run("sweep " + sw.string() + " -j 2 --out " + out.string());
+  ASSERT_EQ(r.rc, 0) << r.err << r.out;
+  EXPECT_EQ(r.err, "");  // no progress bar when stderr is not a terminal
+  const auto rows = read_csv(out / "results.csv");
+  ASSERT_EQ(rows.size(), 5u);
+  const auto& h = rows[0];
+  auto col = [&](const std::string& name) {
+    return static_cast<size_t>(std::find(h.begin(), h.end(), name) - h.begin());
+  };
+  ASSERT_LT(col("pareto"), h.size());
+  EXPECT_EQ(h[1], "hardware.ham_lanes");
+  EXPECT_EQ(h[2], "workload.k");
+  std::vector<std::pair<double, double>> ce;
+  for (size_t i = 1; i < rows.size(); ++i) {
+    const auto& row = rows[i];
+    EXPECT_EQ(row[1], i <= 2 ? "2" : "4");  // first axis slowest
+    EXPECT_EQ(row[2], i % 2 ? "3" : "5");
+    EXPECT_EQ(row[col("status")], "ok");
+    const auto rep = nlohmann::json::parse(slurp(out / "points" / row[0] / "report.json"));
+    EXPECT_EQ(rep.at("workload").at("k"), std::stoi(row[2]));
+    EXPECT_EQ(std::stod(row[col("cycles")]), rep.at("cycles").get<double>());
+    EXPECT_EQ(std::stod(row[col("energy_pj")]), rep.at("energy_pj").at("total").get<double>());
+    ce.emplace_back(rep.at("cycles").get<double>(), rep.at("energy_pj").at("total").get<double>());
+  }
+  for (size_t i = 0; i < ce.size(); ++i) {
+    bool dominated = false;
+    for (size_t j = 0; j < ce.size(); ++j)
+      dominated |= ce[j].first <= ce[i].first && ce[j].second <= ce[i].second && ce[j] != ce[i];
+    EXPECT_EQ(rows[i + 1][col("pareto")], dominated ? "0" : "1") << rows[i + 1][0];
+  }
+  EXPECT_TRUE(fs::exists(out / "pareto.svg"));
+  const std::string csv = slurp(out / "results.csv");
+  const Result again = run("sweep " + sw.string() + " -j 2 --out " + out.string());
+  ASSERT_EQ(again.rc, 0) << again.err;
+  EXPECT_NE(again.out.find("ran 0 in"), std::string::npos) << again.out;
+  EXPECT_NE(again.out.find("4 done before"), std::string::npos) << again.out;
+  EXPECT_EQ(slurp(out / "results.csv"), csv);
+  // a changed sweep does not mix with the old one's points
+  const fs::path sw2 = write("s2.yaml", "base: cfg.yaml\naxes:\n  hardware.ham_lanes: [4, 3]\n");
+  const Result other = run("sweep " + sw2.string() + " --out " + out.string());
+  EXPECT_EQ(other.rc, 1);
+  EXPECT_NE(other.err.find("holds another sweep"), std::string::npos) << other.err;
+  EXPECT_EQ(slurp(out / "results.csv"), csv);
+
+  // a failing point: reported, the others run, exit 3
+  const Result f = run("sweep " + sw2.string() + " --out " + (dir / "f").string());
+  EXPECT_EQ(f.rc, 3) << f.err;
+  const auto frows = read_csv(dir / "f" / "results.csv");
+  ASSERT_EQ(frows.size(), 3u);
+  EXPECT_EQ(frows[1][2], "ok");
+  EXPECT_EQ(frows[2][2], "failed");
+  EXPECT_NE(frows[2].back().find("hardware.ham_lanes: 3 is not a power of two"), std::string::npos) << frows[2].back();
+  EXPECT_NE(f.out.find("failed p0001: hardware.ham_lanes=3:"), std::string::npos) << f.out;
+
+  // bad sweeps
+  expect_error("sweep " + write("a.yaml", "base: cfg.yaml\naxes:\n  workload.k: [100, 200]\n").string(),
+               "every point of the sweep failed (p0000: ");
+  expect_error("sweep " + write("b.yaml", "base: cfg.yaml\naxes:\n  hardware.lanes: [2]\n").string(),
+               "hardware.lanes: unknown hardware parameter");
+  expect_error("sweep " + write("c.yaml", "base: cfg.yaml\naxes:\n  workload.k: []\n").string(),
+               "axes.workload.k: empty");
+  expect_error("sweep " + write("d.yaml", "base: cfg.yaml\naxes: {}\n").string(), "axes: empty");
+  // a Slurm that is not there, and one that does not answer
+  expect_error("sweep " + sw.string() + " --slurm", "--slurm: sbatch/squeue not found on PATH", "PATH=/nonexistent");
+  fs::create_directories(dir / "fakebin");
+  for (const char* tool : {"sbatch", "squeue"}) {
+    write(std::string("fakebin/") + tool,
+          "#!/bin/sh\necho 'sbatch: error: Batch job submission failed: Unable to contact slurm controller' >&2\n"
+          "exit 1\n");
+    fs::permissions(dir / "fakebin" / tool, fs::perms::owner_all);
+  }
+  expect_error("sweep " + sw.string() + " --slurm",
+               "--slurm: sbatch failed (exit 1: sbatch: error: Batch job "
+               "submission failed: Unable to contact slurm controller)",
+               "PATH=" + (dir / "fakebin").string());
+}
+
 // --timeline (docs/TIMELINE.md): the systemc run writes a trace-event file whose instruction slices are the
 // program's instructions, and report.json's activity profile adds up to the run's totals; the backends without
 // cycles refuse the option. (tests/cosim compares the systemc and rtl files of random programs byte for byte.)
