@@ -142,20 +142,21 @@ fs::path simulator(const std::string& backend, const HwConfig& hw) {
   return exe;
 }
 
-// Writes `page` (report.html) from the run folder `dir`'s report.json with scripts/report_html.py under Debian's
-// Python (its python3-matplotlib draws the plots; BITGRID_PYTHON names another interpreter). Returns "" when the
-// page is written, else why not in one line (the script's error line, or the last line it printed).
-std::string write_report_html(const fs::path& dir, const fs::path& page) {
+// Runs one of our plotting scripts (scripts/NAME with `args`) under Debian's Python, whose python3-matplotlib draws
+// (BITGRID_PYTHON names another interpreter). Returns "" when it succeeded, else why not in one line (the script's
+// "error: " line, or the last line it printed).
+std::string run_plot_script(const std::string& name, const std::vector<std::string>& args) {
   const char* env = std::getenv("BITGRID_PYTHON");
   const std::string py = env ? env : "/usr/bin/python3";
   if (access(py.c_str(), X_OK) != 0)
-    return py + " not found (report.html needs Debian's python3 and python3-matplotlib: `make deps`)";
-  std::string tmpl = (fs::temp_directory_path() / "bitgrid-report-XXXXXX").string();
+    return py + " not found (the plots need Debian's python3 and python3-matplotlib: `make deps`)";
+  std::string tmpl = (fs::temp_directory_path() / "bitgrid-plot-XXXXXX").string();
   const int fd = mkstemp(tmpl.data());
   if (fd < 0) return "cannot create a temporary file";
   close(fd);
-  const int rc = run_process(
-      {py, std::string(BITGRID_SOURCE_DIR) + "/scripts/report_html.py", dir.string(), "--out", page.string()}, tmpl);
+  std::vector<std::string> argv{py, std::string(BITGRID_SOURCE_DIR) + "/scripts/" + name};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const int rc = run_process(argv, tmpl);
   std::string msg, last;
   {
     std::ifstream f(tmpl);
@@ -167,7 +168,12 @@ std::string write_report_html(const fs::path& dir, const fs::path& page) {
   std::error_code ec;
   fs::remove(tmpl, ec);
   if (rc == 0) return "";
-  return !msg.empty() ? msg : "scripts/report_html.py failed (exit " + std::to_string(rc) + "): " + last;
+  return !msg.empty() ? msg : "scripts/" + name + " failed (exit " + std::to_string(rc) + "): " + last;
+}
+
+// report.html of the run folder `dir` (its report.json) written to `page`; "" or why not.
+std::string write_report_html(const fs::path& dir, const fs::path& page) {
+  return run_plot_script("report_html.py", {dir.string(), "--out", page.string()});
 }
 
 // The board of the fpga backend (docs/BOARD.md): its serial port and baud rate (0: the default).
@@ -560,7 +566,7 @@ std::string find_on_path(const std::string& name) {
 
 std::string first_line(const fs::path& p) {
   std::ifstream f(p);
-  std::string line, last;
+  std::string line;
   while (std::getline(f, line))
     if (!line.empty()) return line;
   return "";
@@ -758,18 +764,7 @@ int cmd_sweep(const std::string& file, const std::string& out_s, unsigned jobs, 
     throw Error("every point of the sweep failed (" + plan.point_name(first) + ": " + res[first].error + ")");
   }
   write_atomic(out / "results.csv", sweep_results_csv(plan, res));
-  const std::string plot_missing = [&]() -> std::string {
-    const char* env = std::getenv("BITGRID_PYTHON");
-    const std::string py = env ? env : "/usr/bin/python3";
-    if (access(py.c_str(), X_OK) != 0) return py + " not found (needs Debian's python3-matplotlib: `make deps`)";
-    const fs::path ef = out / ".pareto-stderr.txt";
-    const int rc =
-        run_process({py, std::string(BITGRID_SOURCE_DIR) + "/scripts/sweep_plot.py", out.string()}, ef.string());
-    const std::string line = first_line(ef);
-    std::error_code ec;
-    fs::remove(ef, ec);
-    return rc == 0 ? "" : (line.rfind("error: ", 0) == 0 ? line.substr(7) : "scripts/sweep_plot.py failed: " + line);
-  }();
+  const std::string plot_missing = run_plot_script("sweep_plot.py", {out.string()});
   if (!plot_missing.empty()) std::cerr << "warning: pareto.svg not written: " << plot_missing << "\n";
 
   if (!quiet) {

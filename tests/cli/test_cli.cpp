@@ -136,7 +136,7 @@ TEST_F(Cli, ReportHtml) {
       run("run " + config().string() + " --out " + (dir / "np").string(), "BITGRID_PYTHON=/nonexistent");
   EXPECT_EQ(nopy.rc, 0);
   EXPECT_EQ(nopy.err,
-            "warning: report.html not written: /nonexistent not found (report.html needs Debian's python3 "
+            "warning: report.html not written: /nonexistent not found (the plots need Debian's python3 "
             "and python3-matplotlib: `make deps`)\n");
   EXPECT_TRUE(fs::exists(dir / "np" / "report.json"));
 }
