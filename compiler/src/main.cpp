@@ -713,8 +713,11 @@ int cmd_sweep(const std::string& file, const std::string& out_s, unsigned jobs, 
   const fs::path pf = out / "sweep.json";
   const bool fresh = !fs::exists(pf);
   if (!fresh) {
-    const json old = read_json_file(pf);
-    if (old != plan.to_json())
+    // the same sweep, whatever path named its file
+    json old = read_json_file(pf), now = plan.to_json();
+    old.erase("sweep_file");
+    now.erase("sweep_file");
+    if (old != now)
       throw Error(pf.string() + ": " + out.string() +
                   " holds another sweep (other base, backend, axes or points); remove it or give another --out");
   } else {
