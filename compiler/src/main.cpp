@@ -126,7 +126,9 @@ fs::path simulator(const std::string& backend, const HwConfig& hw) {
     write_text(hwfile, hw.to_yaml());
     if (fs::exists(exe)) fs::last_write_time(hwfile, fs::last_write_time(exe) - std::chrono::seconds(1));
   }
-  if (!fs::exists(exe))
+  // A notice for people watching (a terminal); logs and scripts get only the run's own lines (one error line on
+  // failure: the first rtl run of a config in a clean build used to add this line to it).
+  if (!fs::exists(exe) && isatty(STDERR_FILENO))
     std::cerr << "bitgrid: building the RTL simulator for this hardware config (cached in " << dir.string() << ")\n";
   // Link the model library this build already has, rather than compiling the model again.
   const fs::path model_lib = self_dir() / "model" / "libbitgrid_model.a";
@@ -134,11 +136,16 @@ fs::path simulator(const std::string& backend, const HwConfig& hw) {
   // One build at a time per folder (a sweep's points may share a hardware config).
   const int lock = open((dir / ".build.lock").c_str(), O_CREAT | O_RDWR, 0644);
   if (lock >= 0) flock(lock, LOCK_EX);
+  // The script says what it rebuilds and why on stderr: shown on a terminal, else kept in DIR/build-notes.txt so
+  // that logs and scripts get only the run's own lines.
+  const fs::path notes = dir / "build-notes.txt";
   const int rc = run_process(
-      {"/bin/bash", std::string(BITGRID_SOURCE_DIR) + "/scripts/build_rtl_sim.sh", hwfile.string(), dir.string()});
+      {"/bin/bash", std::string(BITGRID_SOURCE_DIR) + "/scripts/build_rtl_sim.sh", hwfile.string(), dir.string()},
+      isatty(STDERR_FILENO) ? "" : notes.string());
   if (lock >= 0) close(lock);
   if (rc != 0 || !fs::exists(exe))
-    throw Error("building the RTL simulator failed (scripts/build_rtl_sim.sh exit " + std::to_string(rc) + ")");
+    throw Error("building the RTL simulator failed (scripts/build_rtl_sim.sh exit " + std::to_string(rc) +
+                (isatty(STDERR_FILENO) ? "" : "; see " + notes.string()) + ")");
   return exe;
 }
 
