@@ -436,15 +436,20 @@ def main():
         fail(f"{src}: {e}")
     except (KeyError, TypeError, ValueError) as e:
         fail(f"{src}: not a bitgrid report ({type(e).__name__}: {e})")
-    d = os.path.dirname(os.path.abspath(out))
+    write_atomic(out, page)
+
+
+def write_atomic(path, text):
+    """`text` into `path` through a temporary file beside it (never half-written); one-line error otherwise."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".html", dir=d)
+        fd, tmp = tempfile.mkstemp(prefix=".bitgrid-", suffix=os.path.splitext(path)[1],
+                                   dir=os.path.dirname(os.path.abspath(path)))
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(page)
+            f.write(text)
         os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
+        os.replace(tmp, path)
     except OSError as e:
-        fail(f"{out}: cannot write ({e.strerror})")
+        fail(f"{path}: cannot write ({e.strerror})")
 
 
 if __name__ == "__main__":

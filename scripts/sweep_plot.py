@@ -7,16 +7,13 @@
 Errors: one line on stderr, exit 2, no file written. Plots with Debian's python3-matplotlib (/usr/bin/python3).
 """
 import csv
+import io
 import os
 import sys
-import tempfile
+
+from report_html import ReportError, fail, setup_matplotlib, write_atomic  # shared with report.html
 
 FIXED = ["status", "verified", "cycles", "energy_pj"]
-
-
-def fail(msg):
-    print(f"error: {msg}", file=sys.stderr)
-    sys.exit(2)
 
 
 def main():
@@ -44,14 +41,10 @@ def main():
             except ValueError:
                 fail(f"{src}: point {r['point']}: cycles or energy_pj is not a number")
     try:
-        import matplotlib
-    except ImportError:
-        fail("matplotlib is missing (Debian package python3-matplotlib; `make deps` installs it)")
-    matplotlib.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "bitgrid", "font.size": 9,
-                                "axes.grid": True, "grid.alpha": 0.3})
-    from matplotlib.figure import Figure
-    fig = Figure(figsize=(7.0, 4.6))
-    ax = fig.subplots()
+        subplots = setup_matplotlib()
+    except ReportError as e:
+        fail(str(e))
+    fig, ax = subplots(figsize=(7.0, 4.6))
     if not pts:
         ax.text(0.5, 0.5, "no point with cycles (reference backend or all failed)", ha="center",
                 transform=ax.transAxes)
@@ -81,14 +74,9 @@ def main():
     ax.set_ylabel("energy (uJ)")
     ax.set_title(f"Sweep: {len(pts)} of {len(rows)} points ran ({' x '.join(axes)})", fontsize=9)
     dst = os.path.join(out, "pareto.svg")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".pareto-", suffix=".svg", dir=out)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            fig.savefig(f, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": "bitgrid"})
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dst)
-    except OSError as e:
-        fail(f"{dst}: cannot write ({e.strerror})")
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": "bitgrid"})
+    write_atomic(dst, buf.getvalue())
 
 
 if __name__ == "__main__":
