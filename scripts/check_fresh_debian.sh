@@ -195,7 +195,7 @@ unmount_all() {
     m="${MOUNTS[$i]}"
     for _ in 1 2 3 4 5; do
       is_mounted "$m" || break
-      umount "$m" 2>/dev/null && break
+      umount -R "$m" 2>/dev/null && break
       sleep 1
     done
     if is_mounted "$m"; then
@@ -312,6 +312,10 @@ in_chroot() { chroot "$ROOT" /usr/bin/env -i "${CHROOT_ENV[@]}" /bin/bash -c "$1
 mount_chroot() {
   mount -t proc proc "$ROOT/proc";      MOUNTS+=("$ROOT/proc")
   mount -t sysfs sysfs "$ROOT/sys";     MOUNTS+=("$ROOT/sys")
+  # a booted Debian machine has its cgroup file system mounted (systemd does it); Slurm's slurmd needs it
+  if [ -d /sys/fs/cgroup ] && [ -d "$ROOT/sys/fs/cgroup" ] && is_mounted /sys/fs/cgroup; then
+    mount --rbind /sys/fs/cgroup "$ROOT/sys/fs/cgroup"; MOUNTS+=("$ROOT/sys/fs/cgroup")
+  fi
   mount --bind /dev "$ROOT/dev";        MOUNTS+=("$ROOT/dev")
   mount --bind /dev/pts "$ROOT/dev/pts"; MOUNTS+=("$ROOT/dev/pts")
   if [ -d "$ROOT/dev/shm" ]; then

@@ -35,6 +35,10 @@ start)
     command -v "$t" >/dev/null || [ -x "/usr/sbin/$t" ] || die "$t not found (Debian: slurmctld slurmd slurm-client munge; make deps)"
   done
   PATH="$PATH:/usr/sbin"
+  # slurmd 22.05 (Debian 12) cannot run without a cgroup file system (it has no CgroupPlugin=disabled); every
+  # booted Linux has one, a bare chroot or a stripped container may not.
+  grep -qE '^[^ ]+ /sys/fs/cgroup[/ ]' /proc/self/mounts ||
+    die "slurmd needs a cgroup file system at /sys/fs/cgroup, and none is mounted here (a chroot? mount it, e.g. mount --rbind /sys/fs/cgroup ROOT/sys/fs/cgroup)"
   "$0" stop "$D" >/dev/null 2>&1 || true
   mkdir -p "$D"/{state,spool,log,munge}
   chmod 711 "$D/munge"  # the socket inside must be reachable; the key stays 0600
@@ -47,7 +51,7 @@ start)
     dd if=/dev/urandom of="$D/munge/munge.key" bs=1024 count=1 status=none
   chmod 600 "$D/munge/munge.key"
   munged --socket="$D/munge/munge.socket" --key-file="$D/munge/munge.key" --pid-file="$D/munge/munged.pid" \
-    --log-file="$D/log/munged.log" --seed-file="$D/munge/munged.seed" --force ||
+    --log-file="$D/log/munged.log" --seed-file="$D/munge/munged.seed" --origin=127.0.0.1 --force ||
     die "munged did not start (see $D/log/munged.log)"
   cat > "$D/slurm.conf" <<EOF
 # A one-node cluster for bitgrid sweeps (scripts/slurm_local.sh).
