@@ -4,7 +4,7 @@
 #
 #   scripts/fpga.sh HW.yaml --target T [--out DIR] [--seed N] [--seeds K] [--freq MHZ] [--min-fmax MHZ] [--per-module]
 #                   [--route-timeout SEC]
-#                   [--top MODULE] [--files LIST.f] [--pcf FILE] [--name NAME]
+#                   [--top MODULE] [--files LIST.f] [--pcf FILE] [--name NAME] [--quiet]
 #
 # Targets (the part's capacities are in the table below):
 #   ice40-up5k  iCE40UP5K-SG48 (iCEBreaker)   synth_ice40 -spram -dsp -abc9, nextpnr-ice40 --up5k, icepack  routed
@@ -53,6 +53,14 @@
 #                   nextpnr-ice40's router can keep ripping up a congested design without end; this is
 #                   reported as unroutable, with the arcs its last iteration left
 #   --name NAME     the config's name in fpga.json and the default DIR (default: HW.yaml's file name)
+#   --quiet         the summary only: no header, no progress (BITGRID_QUIET=1 does the same)
+#
+# Progress: on a terminal, one line per stage with the time elapsed and an estimate of the time left (stderr,
+# cleared when the stage ends; scripts/progress.sh). The estimate is the median of this machine's last 5 runs of
+# the same stage, target and top (place-and-route scaled by the netlist's cells), kept in
+# $BITGRID_FPGA_TIMES (default ~/.cache/bitgrid/fpga-times.tsv: target, top, stage, cells, seconds); before the
+# first run, the times measured on the development machine (2 cores; docs/FPGA.md). With stdout not a terminal
+# only the summary is printed.
 set -euo pipefail
 
 # Builtins only until the tools are checked: a missing tool (even a bare PATH) must give its own message.
@@ -78,6 +86,7 @@ while [ $# -gt 0 ]; do
     --files) shift; FILES="${1:?--files needs a file list}" ;;
     --pcf) shift; PCF="${1:?--pcf needs a file}" ;;
     --name) shift; NAME="${1:?--name needs a name}" ;;
+    --quiet) BITGRID_QUIET=1 ;;
     -h|--help)
       while IFS= read -r l; do case "$l" in '#!'*) ;; '#'*) l="${l#\#}"; echo "${l# }" ;; *) break ;; esac; done < "${BASH_SOURCE[0]}"
       exit 0 ;;
@@ -153,6 +162,48 @@ if [ "$ROUTED" = 1 ]; then
   [[ "$PCF" = /* ]] || PCF="$ROOT/$PCF"
 fi
 REPORT="$ROOT/scripts/fpga_report.py"
+# shellcheck source=progress.sh
+source "$ROOT/scripts/progress.sh"
+trap progress_end EXIT
+FPGA_TIMES="${BITGRID_FPGA_TIMES:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/bitgrid/fpga-times.tsv}"
+# A stage's expected seconds (stage, the netlist's cells or 0): see "Progress" in the header. The defaults are
+# medians measured on the 2-core development machine (session 13): UP5K board 75 s synthesis and 210 s
+# place-and-route at ~6,400 cells, the core shell 30 s and 40 s, the tiny stand-in 8 s and 5 s.
+stage_estimate() {
+  local st="$1" cells="${2:-0}" d
+  if [ -f "$FPGA_TIMES" ]; then
+    d="$(awk -F'\t' -v t="$TARGET" -v top="$TOP" -v st="$st" -v c="$cells" '
+      $1 == t && $2 == top && $3 == st && $5 > 0 { s[++n] = (st == "place_and_route" && $4 > 0 && c > 0) ? $5 * c / $4 : $5 }
+      END {
+        if (!n) exit
+        k = 0; for (i = (n > 5 ? n - 4 : 1); i <= n; i++) v[++k] = s[i]
+        for (i = 2; i <= k; i++) { x = v[i]; for (j = i - 1; j >= 1 && v[j] > x; j--) v[j + 1] = v[j]; v[j + 1] = x }
+        printf "%.0f", k % 2 ? v[(k + 1) / 2] : (v[k / 2] + v[k / 2 + 1]) / 2
+      }' "$FPGA_TIMES" 2> /dev/null || true)"
+    [ -z "$d" ] || { echo "$d"; return; }
+  fi
+  case "$st:$TOP" in
+    synth:bg_board_ice40 | per_module:bg_board_ice40) echo 75 ;;
+    synth:bg_fpga_standin | per_module:bg_fpga_standin) echo 8 ;;
+    synth:* | per_module:*) echo 30 ;;
+    place_and_route:bg_board_ice40) echo 210 ;;
+    place_and_route:bg_core_shell) echo 40 ;;
+    place_and_route:bg_fpga_standin) echo 5 ;;
+    *) echo 60 ;;
+  esac
+}
+# Remember this run's stage times for the next estimate (a cache: a failure to write is ignored; 500 lines kept).
+record_times() {  # cells, then stage=seconds ...
+  local cells="$1" kv
+  shift
+  mkdir -p "$(dirname "$FPGA_TIMES")" 2> /dev/null || return 0
+  for kv in "$@"; do printf '%s\t%s\t%s\t%s\t%s\n' "$TARGET" "$TOP" "${kv%%=*}" "$cells" "${kv#*=}"; done \
+    >> "$FPGA_TIMES" 2> /dev/null || return 0
+  if [ "$(wc -l < "$FPGA_TIMES")" -gt 500 ]; then
+    tail -n 500 "$FPGA_TIMES" > "$FPGA_TIMES.$$" 2> /dev/null && mv -f "$FPGA_TIMES.$$" "$FPGA_TIMES" 2> /dev/null || true
+  fi
+  return 0
+}
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 
@@ -263,25 +314,31 @@ loop_check() {  # check.txt log
 }
 
 STAGES=()
+PNR_SECONDS=()  # place-and-route seconds of each seed, for the next estimate
 # ---- synthesis ----
-echo "fpga: $NAME on $TARGET ($PART), top $TOP -> $OUT"
+[ "${BITGRID_QUIET:-0}" != 1 ] && [ -t 1 ] && echo "fpga: $NAME on $TARGET ($PART), top $TOP -> $OUT"
 t0="$(now)"
+progress_begin "fpga: synthesis (Yosys)" "$(stage_estimate synth)"
 NETLIST_CMD="$SYNTH -top $TOP"
 [ "$ROUTED" = 1 ] && NETLIST_CMD="$NETLIST_CMD -json $STAGE/bitgrid.json"
 yosys_script 1 "$NETLIST_CMD" "" > "$STAGE/synth.ys"
 yosys_run "$STAGE/synth.ys" "$STAGE/yosys.log"
 loop_check "$STAGE/check.txt" "$STAGE/yosys.log"
+progress_end
 STAGES+=("wall_seconds.synth=$(elapsed "$t0")")
+CELLS="$(awk '/Number of cells:/ { c = $NF } END { print c + 0 }' "$STAGE/stat.txt" 2> /dev/null || echo 0)"
 
 # ---- per-module breakdown (before the fit verdict: a design that does not fit is when it matters;
 # the failed run's folder keeps modules.csv) ----
 if [ "$PERMOD" = 1 ]; then
   t0="$(now)"
+  progress_begin "fpga: per-module synthesis (Yosys)" "$(stage_estimate per_module)"
   if [ "$FAMILY" = xilinx ]; then MSYNTH="${SYNTH/ -flatten/}"; else MSYNTH="$SYNTH -noflatten"; fi
   yosys_script 0 "$MSYNTH -top $TOP" "-modules" > "$STAGE/synth-modules.ys"
   yosys_run "$STAGE/synth-modules.ys" "$STAGE/yosys-modules.log"
   python3 "$REPORT" modules --family "$FAMILY" --stat "$STAGE/stat-modules.json" --top "$TOP" \
     --out "$STAGE/modules.csv" || fail "per-module accounting failed"
+  progress_end
   STAGES+=("wall_seconds.per_module=$(elapsed "$t0")")
 fi
 
@@ -342,9 +399,13 @@ if [ "$ROUTED" = 1 ]; then
   t0="$(now)"
   BEST="" BEST_FMAX="" SEED_FMAX=()
   for ((sd = SEED; sd < SEED + SEEDS; sd++)); do
-    [ "$SEEDS" -gt 1 ] && echo "fpga: place-and-route, seed $sd ($((sd - SEED + 1)) of $SEEDS)" >&2
+    what="fpga: place-and-route (nextpnr)"
+    [ "$SEEDS" -gt 1 ] && what="fpga: place-and-route (nextpnr), seed $sd ($((sd - SEED + 1)) of $SEEDS)"
+    progress_begin "$what" "$(stage_estimate place_and_route "$CELLS")"
     t1="$(now)"
     pnr "$sd" "$STAGE/seed-$sd"
+    progress_end
+    PNR_SECONDS+=("place_and_route=$(elapsed "$t1")")
     f="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1])).get("fmax"))' "$STAGE/seed-$sd/timing.json")"
     [ -n "$f" ] && [ "$f" != None ] || fail "nextpnr reported no clock (a design without a clocked path?)"
     SEED_FMAX+=(--seed-fmax "$sd=$f")
@@ -405,6 +466,11 @@ RESULTS=(fpga.json hw.yaml synth.ys yosys.log stat.txt stat.json bitgrid.json ne
 for f in "${RESULTS[@]}"; do rm -f "$OUT/$f"; done
 for f in "${RESULTS[@]}"; do [ -f "$STAGE/$f" ] && mv "$STAGE/$f" "$OUT/$f"; done
 rm -rf "$STAGE"
+TIMES=()
+for s in "${STAGES[@]}"; do
+  case "$s" in wall_seconds.synth=* | wall_seconds.per_module=*) TIMES+=("${s#wall_seconds.}") ;; esac
+done
+record_times "$CELLS" "${TIMES[@]}" "${PNR_SECONDS[@]}"
 
 python3 - "$OUT/fpga.json" <<'PY'
 import json, sys

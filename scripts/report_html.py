@@ -314,8 +314,9 @@ def build(rep):
     timed = isinstance(cycles, NUMBER) and not isinstance(cycles, bool)
     verified = rep.get("verified")
     fpga = rep.get("fpga") if isinstance(rep.get("fpga"), dict) else None
-    mhz = float(fpga["fmax_mhz"]) if fpga and isinstance(fpga.get("fmax_mhz"), NUMBER) else 1000.0
-    clock = f"{fpga['target']} at {mhz:.2f} MHz" if fpga else "1 GHz (nominal)"
+    has_clock = bool(fpga) and isinstance(fpga.get("fmax_mhz"), NUMBER)
+    mhz = float(fpga["fmax_mhz"]) if has_clock else 1000.0  # a report without a clock (synthesis only): nominal
+    clock = f"{fpga['target']} at {mhz:.2f} MHz" if has_clock else "1 GHz (nominal)"
     total_pj = float(get(rep, "energy_pj.total", NUMBER))
 
     title = f"bitgrid {rep.get('backend', '?')} | {get(rep, 'workload.type', str)} | {rep.get('config', '?')}"

@@ -14,6 +14,13 @@ namespace bitgrid {
 
 namespace fs = std::filesystem;
 
+std::vector<std::string> fpga_targets() {
+  std::vector<std::string> v;
+  std::istringstream in(BITGRID_FPGA_TARGETS);
+  for (std::string t; in >> t;) v.push_back(t);
+  return v;
+}
+
 namespace {
 
 YAML::Node load_yaml(const std::string& path) {
@@ -63,17 +70,10 @@ YAML::Node load_root(const std::string& path, const std::vector<std::string>& se
   return root;
 }
 
-// The FPGA targets of scripts/fpga.sh (its TARGETS line, space-separated; compiler/CMakeLists.txt reads it).
-std::vector<std::string> fpga_targets() {
-  std::vector<std::string> v;
-  std::istringstream in(BITGRID_FPGA_TARGETS);
-  for (std::string t; in >> t;) v.push_back(t);
-  return v;
-}
-
 // The `fpga` section: {target, fmax_mhz, report}. A report (a fpga.json of `bitgrid fpga`) gives the target,
 // Fmax and LUTs, and must have been made for the job's hardware (its hw.yaml beside it); fmax_mhz overrides
-// its Fmax; without a report, target and fmax_mhz are both needed.
+// its Fmax; without a report, target and fmax_mhz are both needed. A report of a target without place-and-route
+// (no Fmax) and no fmax_mhz gives the LUTs without a clock (the run's report then has no seconds).
 std::optional<FpgaClock> fpga_of(const YAML::Node& root, const std::string& path, const HwConfig& hw) {
   const YAML::Node f = root["fpga"];
   if (!f || f.IsNull()) return std::nullopt;
@@ -121,7 +121,7 @@ std::optional<FpgaClock> fpga_of(const YAML::Node& root, const std::string& path
     c.source = c.source.empty() ? "fpga.fmax_mhz" : c.source + " (fmax_mhz from the config)";
   }
   if (c.target.empty()) throw Error(w + ": needs a target (or a report)");
-  if (c.fmax_mhz <= 0)
+  if (c.fmax_mhz <= 0 && c.source.empty())
     throw Error(w +
                 ": no clock: give fmax_mhz, or a report of a placed and routed design (`bitgrid fpga` on an "
                 "iCE40 target)");

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "bitgrid/error.h"
+#include "bitgrid/job.h"
 #include "bitgrid/workload.h"
 
 namespace bitgrid {
@@ -48,6 +49,32 @@ std::vector<std::string> range_values(const YAML::Node& n, const std::string& wh
   return v;
 }
 
+// The sweep's `fpga` section (SweepFpga). Numbers are kept as written: they become `bitgrid fpga` options.
+SweepFpga sweep_fpga(const YAML::Node& n, const std::string& w) {
+  if (!n.IsMap()) throw Error(w + ": expected a map (target, seed, freq_mhz, top, fmax_mhz)");
+  check_keys(n, w, {"target", "seed", "freq_mhz", "top", "fmax_mhz"});
+  SweepFpga f;
+  if (!n["target"]) throw Error(w + ".target: missing (the FPGA each point's hardware is built for)");
+  f.target = get_string(n["target"], w + ".target");
+  const auto known = fpga_targets();
+  if (std::find(known.begin(), known.end(), f.target) == known.end()) {
+    std::string list;
+    for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+    throw Error(w + ".target: unknown target '" + f.target + "' (known: " + list + ")");
+  }
+  if (n["seed"]) f.seed = get_u64(n["seed"], w + ".seed");
+  auto mhz = [&](const char* key) -> std::string {
+    if (!n[key]) return "";
+    const double v = get_number(n[key], w + "." + key);
+    if (!(v > 0 && v <= 2000)) throw Error(w + "." + key + ": must be in (0, 2000] MHz");
+    return n[key].Scalar();
+  };
+  f.freq_mhz = mhz("freq_mhz");
+  f.fmax_mhz = mhz("fmax_mhz");
+  if (n["top"]) f.top = get_string(n["top"], w + ".top");
+  return f;
+}
+
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\n") == std::string::npos) return s;
   std::string q = "\"";
@@ -83,8 +110,15 @@ json SweepPlan::to_json() const {
   for (const auto& a : axes) ax.push_back({{"path", a.path}, {"values", a.values}});
   json pts = json::array();
   for (const auto& p : points) pts.push_back({{"grid_index", p.grid_index}, {"values", p.values}});
-  return {{"sweep_file", sweep_file}, {"base", base}, {"backend", backend}, {"sampling", sampling}, {"seed", seed},
-          {"samples", samples},       {"axes", ax},   {"points", pts}};
+  json j = {{"sweep_file", sweep_file}, {"base", base}, {"backend", backend}, {"sampling", sampling}, {"seed", seed},
+            {"samples", samples},       {"axes", ax},   {"points", pts}};
+  if (!fpga.target.empty())  // only then: plans of sweeps without it stay as they were
+    j["fpga"] = {{"target", fpga.target},
+                 {"seed", fpga.seed},
+                 {"freq_mhz", fpga.freq_mhz},
+                 {"top", fpga.top},
+                 {"fmax_mhz", fpga.fmax_mhz}};
+  return j;
 }
 
 SweepPlan SweepPlan::from_json(const json& j, const std::string& where) {
@@ -103,6 +137,11 @@ SweepPlan SweepPlan::from_json(const json& j, const std::string& where) {
       if (pt.values.size() != p.axes.size()) throw Error("a point has " + std::to_string(pt.values.size()) + " values");
       p.points.push_back(pt);
     }
+    if (j.contains("fpga")) {
+      const json& f = j.at("fpga");
+      p.fpga = {f.at("target").get<std::string>(), f.at("seed").get<uint64_t>(), f.at("freq_mhz").get<std::string>(),
+                f.at("top").get<std::string>(), f.at("fmax_mhz").get<std::string>()};
+    }
     return p;
   } catch (const Error& e) {
     throw Error(where + ": not a sweep plan (" + e.what() + ")");
@@ -119,8 +158,8 @@ SweepPlan load_sweep(const std::string& path) {
   } catch (const YAML::Exception& e) {
     throw Error(path + ": malformed YAML at line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
-  if (!root.IsMap()) throw Error(path + ": expected a map (base, backend, axes, sampling, samples, seed)");
-  check_keys(root, path, {"base", "backend", "axes", "sampling", "samples", "seed"});
+  if (!root.IsMap()) throw Error(path + ": expected a map (base, backend, axes, sampling, samples, seed, fpga)");
+  check_keys(root, path, {"base", "backend", "axes", "sampling", "samples", "seed", "fpga"});
   SweepPlan p;
   p.sweep_file = path;
   if (!root["base"]) throw Error(path + ": base: missing (the run config the sweep varies)");
@@ -138,6 +177,7 @@ SweepPlan load_sweep(const std::string& path) {
   }
   if (p.sampling == "grid" && (root["samples"] || root["seed"]))
     throw Error(path + ": samples and seed are for sampling: random");
+  if (root["fpga"]) p.fpga = sweep_fpga(root["fpga"], path + ": fpga");
   const YAML::Node axes = root["axes"];
   if (!axes || axes.IsNull() || (axes.IsMap() && axes.size() == 0))
     throw Error(path + ": axes: empty (give at least one --set path and its values)");

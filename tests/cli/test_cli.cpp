@@ -241,6 +241,65 @@ TEST_F(Cli, Sweep) {
                "PATH=" + (dir / "fakebin").string());
 }
 
+// A sweep with the FPGA flow (the sweep's `fpga` section, issue #9 item 3's area/Fmax columns): the points' one
+// hardware (configs/hw/up5k.yaml, ~40 s of Yosys on gowin) synthesized once for both (gowin: no place-and-route,
+// so the clock comes from fmax_mhz), its LUTs and the seconds at that clock in results.csv; a flow that fails
+// fails its points with the flow's error.
+TEST_F(Cli, SweepFpga) {
+  const std::string hw = std::string(BITGRID_SOURCE_DIR) + "/configs/hw/up5k.yaml";
+  write("cfg.yaml", "hardware: " + hw +
+                        "\nworkload:\n  type: hamming_topk\n  k: 2\n  bits: 128\n  seed: 3\n"
+                        "  database: {random_codes: 100}\n  queries: {random_codes: 2}\n");
+  const fs::path sw =
+      write("s.yaml", "base: cfg.yaml\naxes:\n  workload.k: [1, 2]\nfpga: {target: gowin, fmax_mhz: 50}\n");
+  const fs::path out = dir / "sw";
+  const std::string times = "BITGRID_FPGA_TIMES=" + (dir / "times.tsv").string();  // not the user's cache
+  const Result r = run("sweep " + sw.string() + " -j 2 --out " + out.string(), times);
+  ASSERT_EQ(r.rc, 0) << r.err << r.out;
+  EXPECT_EQ(r.err, "");
+  const auto rows = read_csv(out / "results.csv");
+  ASSERT_EQ(rows.size(), 3u);
+  const auto& h = rows[0];
+  auto col = [&](const std::string& name) {
+    const size_t c = static_cast<size_t>(std::find(h.begin(), h.end(), name) - h.begin());
+    EXPECT_LT(c, h.size()) << name;
+    return c;
+  };
+  // the flow ran once, its report beside the hardware it was made for
+  std::vector<fs::path> builds;
+  for (const auto& e : fs::directory_iterator(out / "fpga"))
+    if (e.is_directory()) builds.push_back(e.path());
+  ASSERT_EQ(builds.size(), 1u);
+  EXPECT_EQ(builds[0].filename().string().rfind("gowin-", 0), 0u) << builds[0];
+  const auto fj = nlohmann::json::parse(slurp(builds[0] / "fpga.json"));
+  EXPECT_EQ(fj.at("target"), "gowin");
+  EXPECT_NE(slurp(builds[0] / "hw.yaml").find("ham_lanes: 1\n"), std::string::npos);
+  for (size_t i = 1; i < rows.size(); ++i) {
+    const auto& row = rows[i];
+    ASSERT_EQ(row[col("status")], "ok") << row.back();
+    const auto rep = nlohmann::json::parse(slurp(out / "points" / row[0] / "report.json"));
+    EXPECT_EQ(rep.at("fpga").at("source"), (builds[0] / "fpga.json").string() + " (fmax_mhz from the config)");
+    EXPECT_EQ(std::stol(row[col("fpga_luts")]), fj.at("resources").at("luts").get<long>());
+    EXPECT_EQ(std::stod(row[col("fpga_fmax_mhz")]), 50.0);
+    EXPECT_NEAR(std::stod(row[col("fpga_seconds")]), std::stod(row[col("cycles")]) / 50e6, 1e-12);
+  }
+
+  // a flow that fails: every point fails with its error, nothing is left
+  const fs::path bad = write("bad.yaml", "base: cfg.yaml\naxes:\n  workload.k: [2]\nfpga: {target: gowin, top: bg_nope}\n");
+  expect_error("sweep " + bad.string(), "every point of the sweep failed (p0000: fpga flow (gowin): ", times);
+  EXPECT_FALSE(fs::exists(dir / "out"));  // expect_error's --out
+  // bad sections
+  expect_error("sweep " + write("t.yaml", "base: cfg.yaml\naxes:\n  workload.k: [2]\nfpga: {target: virtex}\n").string(),
+               "fpga.target: unknown target 'virtex' (known: ice40-up5k");
+  expect_error(
+      "sweep " + write("m.yaml", "base: cfg.yaml\naxes:\n  workload.k: [2]\nfpga: {target: gowin, fmax_mhz: 0}\n").string(),
+      "fpga.fmax_mhz: must be in (0, 2000] MHz");
+  expect_error("sweep " + write("k.yaml", "base: cfg.yaml\naxes:\n  workload.k: [2]\nfpga: {target: gowin, clk: 3}\n").string(),
+               "fpga.clk: unknown key");
+  expect_error("sweep " + write("n.yaml", "base: cfg.yaml\naxes:\n  workload.k: [2]\nfpga: {seed: 3}\n").string(),
+               "fpga.target: missing");
+}
+
 // --timeline (docs/TIMELINE.md): the systemc run writes a trace-event file whose instruction slices are the
 // program's instructions, and report.json's activity profile adds up to the run's totals; the backends without
 // cycles refuse the option. (tests/cosim compares the systemc and rtl files of random programs byte for byte.)
@@ -349,6 +408,21 @@ TEST_F(Cli, FpgaClockGivesSeconds) {
   EXPECT_DOUBLE_EQ(rep.at("fpga").at("seconds").get<double>(), rep.at("cycles").get<double>() / 40e6);
   EXPECT_DOUBLE_EQ(rep.at("fpga").at("throughput").at("hamtopk").at("per_second_per_lut").get<double>(),
                    rep.at("fpga").at("throughput").at("hamtopk").at("per_second").get<double>() / 4000);
+
+  // a pre-place-and-route report (no Fmax) and no fmax_mhz: the LUTs, no clock, so no seconds
+  fs::create_directories(dir / "fx");
+  std::ofstream(dir / "fx" / "fpga.json")
+      << R"({"target": "xilinx-7", "stage": "pre-place-and-route", "resources": {"luts": 5000}})";
+  std::ofstream(dir / "fx" / "hw.yaml") << "ham_lanes: 4\ntopk_max: 16\n";
+  fs::remove_all(out);
+  r = run("run " + config("fpga: {report: " + (dir / "fx" / "fpga.json").string() + "}\n").string() +
+          " --backend systemc --out " + out.string());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  rep = nlohmann::json::parse(slurp(out / "report.json"));
+  EXPECT_EQ(rep.at("fpga").at("target"), "xilinx-7");
+  EXPECT_EQ(rep.at("fpga").at("luts"), 5000);
+  EXPECT_FALSE(rep.at("fpga").contains("fmax_mhz"));
+  EXPECT_FALSE(rep.at("fpga").contains("seconds"));
 
   // bad input
   expect_error("run " + config("fpga: {target: ice40-up3k, fmax_mhz: 25}\n").string(),

@@ -3,6 +3,7 @@
 #
 #   test_fpga.sh errors WORK                   bad input: one-line `error: ...`, non-zero exit, DIR untouched
 #   test_fpga.sh standin TARGET WORK           the stand-in top (tests/fpga/standin/) on TARGET; checks fpga.json
+#   test_fpga.sh progress WORK                 progress and time left on a terminal, nothing but the summary elsewhere
 #   test_fpga.sh config BITGRID CONFIG TARGET WORK
 #                                              `bitgrid fpga CONFIG --target TARGET --seed 1`; checks fpga.json
 set -euo pipefail
@@ -46,7 +47,7 @@ case "$mode" in
   errors)
     work="${1:?work dir}"
     rm -rf "$work" && mkdir -p "$work"
-    export TMPDIR="$work"  # the failed runs' files
+    export TMPDIR="$work" BITGRID_FPGA_TIMES="$work/times.tsv"  # the failed runs' files; no times in ~/.cache
     hw="$ROOT/configs/hw/tiny.yaml"
     pcf="$ROOT/tests/fpga/standin/standin.pcf"
     for f in latch loop wide; do echo "tests/fpga/bad/bg_fpga_$f.sv" > "$work/$f.f"; done
@@ -92,7 +93,7 @@ case "$mode" in
   standin)
     target="${1:?target}" work="${2:?work dir}"
     rm -rf "$work" && mkdir -p "$work"
-    export TMPDIR="$work"
+    export TMPDIR="$work" BITGRID_FPGA_TIMES="$work/times.tsv"
     pcf=tests/fpga/standin/standin.pcf
     [ "$target" = ice40-hx8k ] && pcf=tests/fpga/standin/standin-hx8k.pcf
     bash "$FPGA" "$ROOT/configs/hw/tiny.yaml" --target "$target" --top bg_fpga_standin \
@@ -142,10 +143,49 @@ PY
     grep -q "DefaultHamLanes = 2;" "$work/out/bitgrid_pkg_configured.sv" || bad "configured package lacks HamLanes 2"
     cmp -s "$work/out/hw.yaml" "$ROOT/configs/hw/tiny.yaml" || bad "hw.yaml is not the config built"
     ;;
+  progress)
+    # progress (issue #9 item 5): on a terminal (a pseudo-terminal from util-linux's `script`) each stage shows
+    # its time left, estimated from the times file (the median of the last 5 runs of the stage, target and top;
+    # place-and-route scaled by the netlist's cells); with stdout not a terminal, or --quiet, only the summary.
+    work="${1:?work dir}"
+    rm -rf "$work" && mkdir -p "$work"
+    export TMPDIR="$work" BITGRID_FPGA_TIMES="$work/times.tsv"
+    args=("$ROOT/configs/hw/tiny.yaml" --target ice40-up5k --top bg_fpga_standin --files tests/fpga/standin/standin.f
+          --pcf tests/fpga/standin/standin.pcf --seed 1)
+    bash "$FPGA" "${args[@]}" --out "$work/plain" > "$work/plain.out" 2> "$work/plain.err" || bad "fpga.sh failed"
+    [ ! -s "$work/plain.err" ] || bad "stderr not empty without a terminal: $(cat "$work/plain.err")"
+    grep -q "^fpga: tiny on ice40-up5k" "$work/plain.out" || bad "no summary: $(cat "$work/plain.out")"
+    ! grep -q -e "-> $work/plain" -e elapsed "$work/plain.out" || bad "header or progress without a terminal"
+    # this run's times were recorded: synth and place-and-route, with the netlist's cells
+    cells="$(awk -F'\t' '$1 == "ice40-up5k" && $2 == "bg_fpga_standin" && $3 == "synth" && $4 > 0 && $5 > 0 { c = $4 } END { print c + 0 }' "$work/times.tsv")"
+    [ "$cells" -gt 0 ] || bad "no synth time recorded: $(cat "$work/times.tsv")"
+    grep -qP "^ice40-up5k\tbg_fpga_standin\tplace_and_route\t$cells\t[0-9.]+$" "$work/times.tsv" ||
+      bad "no place-and-route time recorded: $(cat "$work/times.tsv")"
+    # a history by hand: synth's last five 3000..5000 s (median 3600 s = 1:00:00, mean 3680 s; an older 99999 s
+    # and another top's 5 s are not counted), place-and-route 14400 s for twice the cells (7200 s = 2:00:00 here)
+    {
+      printf 'ice40-up5k\tbg_fpga_standin\tsynth\t0\t99999\n'
+      for t in 5000 3000 3700 3100 3600; do printf 'ice40-up5k\tbg_fpga_standin\tsynth\t0\t%s\n' "$t"; done
+      printf 'ice40-up5k\tbg_other\tsynth\t0\t5\n'
+      printf 'ice40-up5k\tbg_fpga_standin\tplace_and_route\t%s\t14400\n' "$((2 * cells))"
+    } > "$work/times.tsv"
+    script -qefc "bash $FPGA ${args[*]} --out $work/tty" /dev/null > "$work/tty.out" 2>&1 || bad "fpga.sh on a terminal failed"
+    tr '\r' '\n' < "$work/tty.out" > "$work/tty.lines"
+    grep -q "fpga: tiny on ice40-up5k (iCE40UP5K-SG48), top bg_fpga_standin -> $work/tty" "$work/tty.lines" ||
+      bad "no header on a terminal"
+    grep -qE "^fpga: synthesis \(Yosys\) \[\.+\] 0:0[0-9] elapsed, ~(1:00:00|59:5[0-9]) left" "$work/tty.lines" ||
+      bad "synthesis: no bar with ~1:00:00 left: $(grep -m3 synthesis "$work/tty.lines")"
+    grep -qE "^fpga: place-and-route \(nextpnr\) \[\.+\] 0:0[0-9] elapsed, ~(2:00:00|1:59:5[0-9]) left" "$work/tty.lines" ||
+      bad "place-and-route: no bar with ~2:00:00 left: $(grep -m3 place-and-route "$work/tty.lines")"
+    grep -q "^fpga: tiny on ice40-up5k" "$work/tty.lines" || bad "no summary on a terminal"
+    script -qefc "bash $FPGA ${args[*]} --out $work/quiet --quiet" /dev/null > "$work/quiet.out" 2>&1 || bad "--quiet failed"
+    ! grep -q -e elapsed -e "-> $work/quiet" "$work/quiet.out" || bad "--quiet printed progress or the header"
+    grep -q "^fpga: tiny on ice40-up5k" "$work/quiet.out" || bad "--quiet: no summary"
+    ;;
   config)
     exe="${1:?bitgrid}" cfg="${2:?config}" target="${3:?target}" work="${4:?work dir}" floor="${5:-}" top="${6:-}"
     rm -rf "$work" && mkdir -p "$work"
-    export TMPDIR="$work"
+    export TMPDIR="$work" BITGRID_FPGA_TIMES="$work/times.tsv"
     "$exe" fpga "$cfg" --target "$target" --seed 1 --out "$work/out" ${floor:+--min-fmax "$floor"} ${top:+--top "$top"} ||
       bad "bitgrid fpga failed"
     j="$work/out/fpga.json"

@@ -59,6 +59,27 @@ TEST_F(Sweep, GridOrderFirstAxisSlowest) {
   EXPECT_EQ(SweepPlan::from_json(p.to_json(), "x").to_json(), p.to_json());
 }
 
+// The `fpga` section: kept as written, in the plan and its JSON form; a sweep without one has no "fpga" key in
+// sweep.json (sweeps stored before the section existed still resume).
+TEST_F(Sweep, FpgaSection) {
+  const SweepPlan p =
+      load("axes: {workload.k: [2]}\nfpga: {target: ice40-up5k, seed: 7, freq_mhz: 24.5, top: bg_core_shell}\n");
+  EXPECT_EQ(p.fpga.target, "ice40-up5k");
+  EXPECT_EQ(p.fpga.seed, 7u);
+  EXPECT_EQ(p.fpga.freq_mhz, "24.5");
+  EXPECT_EQ(p.fpga.top, "bg_core_shell");
+  EXPECT_EQ(p.fpga.fmax_mhz, "");
+  EXPECT_TRUE(SweepPlan::from_json(p.to_json(), "x").fpga == p.fpga);
+  const SweepPlan q = load("axes: {workload.k: [2]}\n");
+  EXPECT_EQ(q.fpga.target, "");
+  EXPECT_FALSE(q.to_json().contains("fpga"));
+  EXPECT_EQ(load("axes: {workload.k: [2]}\nfpga: {target: xilinx-7, fmax_mhz: 100}\n").fpga.fmax_mhz, "100");
+  expect_error("axes: {workload.k: [2]}\nfpga: {target: ice40-up3k}\n", "fpga.target: unknown target 'ice40-up3k'");
+  expect_error("axes: {workload.k: [2]}\nfpga: ice40-up5k\n", "fpga: expected a map");
+  expect_error("axes: {workload.k: [2]}\nfpga: {target: gowin, freq_mhz: -1}\n", "fpga.freq_mhz: must be in (0, 2000]");
+  expect_error("axes: {workload.k: [2]}\nfpga: {target: gowin, seed: x}\n", "fpga.seed");
+}
+
 TEST_F(Sweep, Ranges) {
   EXPECT_EQ(load("axes: {hardware.dram_bytes_per_cycle: {from: 8, to: 64, times: 2}}\n").axes[0].values,
             (std::vector<std::string>{"8", "16", "32", "64"}));

@@ -14,7 +14,7 @@ namespace bitgrid {
 // The FPGA a run is reported for (the config's `fpga` section): the clock turns cycles into seconds.
 struct FpgaClock {
   std::string target;   // e.g. ice40-up5k (scripts/fpga.sh's targets)
-  double fmax_mhz = 0;  // the clock the report assumes
+  double fmax_mhz = 0;  // the clock the report assumes (0: none, a pre-place-and-route report without fmax_mhz)
   long luts = -1;       // the design's LUTs, when a fpga.json gave them (-1: unknown)
   std::string stage;    // fpga.json's stage (routed | pre-place-and-route), "" when the config gave fmax_mhz
   std::string source;   // "fpga.fmax_mhz" or the fpga.json path
@@ -28,6 +28,9 @@ struct Job {
   std::unique_ptr<Workload> workload;
   std::optional<FpgaClock> fpga;  // from the `fpga` section: target, fmax_mhz and/or report (a fpga.json)
 };
+
+// The FPGA targets of scripts/fpga.sh (its TARGETS line).
+std::vector<std::string> fpga_targets();
 
 // Loads CONFIG.yaml, applies "key.path=value" overrides, and loads the workload (make_workload by
 // workload.type). Every problem throws bitgrid::Error naming the file and key.

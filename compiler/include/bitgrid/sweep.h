@@ -19,6 +19,19 @@ struct SweepPoint {
   std::vector<std::string> values;  // one per axis
 };
 
+// The FPGA flow each point's hardware goes through (the sweep's `fpga` section; no target: none): `bitgrid fpga`
+// once per distinct hardware, its fpga.json then the point's clock and LUTs (results.csv's fpga_* columns).
+struct SweepFpga {
+  std::string target;     // one of scripts/fpga.sh's targets ("": no FPGA flow)
+  uint64_t seed = 1;      // nextpnr's placer seed (iCE40)
+  std::string freq_mhz;   // the clock requested from nextpnr ("": fpga.sh's default)
+  std::string top;        // "": the target's default top
+  std::string fmax_mhz;   // the clock of a target without place-and-route ("": none, the LUTs only)
+  bool operator==(const SweepFpga& o) const {
+    return target == o.target && seed == o.seed && freq_mhz == o.freq_mhz && top == o.top && fmax_mhz == o.fmax_mhz;
+  }
+};
+
 struct SweepPlan {
   std::string sweep_file;  // as given
   std::string base;        // the run config, resolved (relative to the sweep file's folder)
@@ -28,6 +41,7 @@ struct SweepPlan {
   size_t samples = 0;  // random: how many points
   std::vector<SweepAxis> axes;
   std::vector<SweepPoint> points;
+  SweepFpga fpga;
 
   // "path=value" for each axis of point i.
   std::vector<std::string> sets(size_t i) const;
@@ -44,7 +58,8 @@ constexpr size_t kSweepMaxAxisValues = 10000;
 
 // Reads SWEEP.yaml: `base` (required), `backend` (reference | systemc | rtl; default systemc), `axes` (a map of
 // --set path -> a list of values, or {from, to, step} or {from, to, times}), `sampling` (grid | random),
-// `samples` and `seed` (random). Throws Error naming the file and key for every problem (empty axes, bad ranges,
+// `samples` and `seed` (random), `fpga` ({target, seed, freq_mhz, top, fmax_mhz}: the FPGA flow per point's
+// hardware). Throws Error naming the file and key for every problem (empty axes, bad ranges,
 // too many points). The axes' paths are checked by loading the base config with a point's values (the caller).
 SweepPlan load_sweep(const std::string& path);
 
