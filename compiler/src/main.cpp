@@ -885,7 +885,8 @@ int main(int argc, char** argv) {
     if (*comp) return cmd_compile(config, out, sets);
     if (*dis) return cmd_disasm(prog);
     if (*quant) return cmd_quantize(qin, qdtype, qgroup, qtensors, qout);
-    if (*fpga) return cmd_fpga(config, ftarget, out, fseed, fseeds, ffreq, fminfmax, froute, fpermod, ftop, sets, quiet, "", "");
+    if (*fpga)
+      return cmd_fpga(config, ftarget, out, fseed, fseeds, ffreq, fminfmax, froute, fpermod, ftop, sets, quiet, "", "");
     if (*cmp)
       return cmd_compare(config, cmp->count("--backend") ? backend : "systemc", out, cdtypes, sets, !no_baseline);
   } catch (const MachineFaultError& e) {

@@ -244,8 +244,8 @@ std::string sweep_point_fpga(const fs::path& out, const SweepPlan& plan, const s
   } unlock{lock};
   if (!fs::exists(dir / "fpga.json")) {
     const fs::path log = dir.string() + ".log";
-    const int rc = cmd_fpga(plan.base, f.target, dir.string(), static_cast<long>(f.seed), "", f.freq_mhz, "", "",
-                            false, f.top, sets, true, log.string(), "/dev/null");
+    const int rc = cmd_fpga(plan.base, f.target, dir.string(), static_cast<long>(f.seed), "", f.freq_mhz, "", "", false,
+                            f.top, sets, true, log.string(), "/dev/null");
     if (rc != 0 || !fs::exists(dir / "fpga.json")) {
       std::ifstream in(log);
       std::string line, first;
@@ -388,6 +388,5 @@ int cmd_sweep(const std::string& file, const std::string& out_s, unsigned jobs, 
   }
   return ok == plan.points.size() ? 0 : 3;
 }
-
 
 }  // namespace bitgrid::cli

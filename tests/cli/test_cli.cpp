@@ -285,17 +285,21 @@ TEST_F(Cli, SweepFpga) {
   }
 
   // a flow that fails: every point fails with its error, nothing is left
-  const fs::path bad = write("bad.yaml", "base: cfg.yaml\naxes:\n  workload.k: [2]\nfpga: {target: gowin, top: bg_nope}\n");
+  const fs::path bad =
+      write("bad.yaml", "base: cfg.yaml\naxes:\n  workload.k: [2]\nfpga: {target: gowin, top: bg_nope}\n");
   expect_error("sweep " + bad.string(), "every point of the sweep failed (p0000: fpga flow (gowin): ", times);
   EXPECT_FALSE(fs::exists(dir / "out"));  // expect_error's --out
   // bad sections
-  expect_error("sweep " + write("t.yaml", "base: cfg.yaml\naxes:\n  workload.k: [2]\nfpga: {target: virtex}\n").string(),
-               "fpga.target: unknown target 'virtex' (known: ice40-up5k");
   expect_error(
-      "sweep " + write("m.yaml", "base: cfg.yaml\naxes:\n  workload.k: [2]\nfpga: {target: gowin, fmax_mhz: 0}\n").string(),
+      "sweep " + write("t.yaml", "base: cfg.yaml\naxes:\n  workload.k: [2]\nfpga: {target: virtex}\n").string(),
+      "fpga.target: unknown target 'virtex' (known: ice40-up5k");
+  expect_error(
+      "sweep " +
+          write("m.yaml", "base: cfg.yaml\naxes:\n  workload.k: [2]\nfpga: {target: gowin, fmax_mhz: 0}\n").string(),
       "fpga.fmax_mhz: must be in (0, 2000] MHz");
-  expect_error("sweep " + write("k.yaml", "base: cfg.yaml\naxes:\n  workload.k: [2]\nfpga: {target: gowin, clk: 3}\n").string(),
-               "fpga.clk: unknown key");
+  expect_error(
+      "sweep " + write("k.yaml", "base: cfg.yaml\naxes:\n  workload.k: [2]\nfpga: {target: gowin, clk: 3}\n").string(),
+      "fpga.clk: unknown key");
   expect_error("sweep " + write("n.yaml", "base: cfg.yaml\naxes:\n  workload.k: [2]\nfpga: {seed: 3}\n").string(),
                "fpga.target: missing");
 }

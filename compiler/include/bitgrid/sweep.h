@@ -22,11 +22,11 @@ struct SweepPoint {
 // The FPGA flow each point's hardware goes through (the sweep's `fpga` section; no target: none): `bitgrid fpga`
 // once per distinct hardware, its fpga.json then the point's clock and LUTs (results.csv's fpga_* columns).
 struct SweepFpga {
-  std::string target;     // one of scripts/fpga.sh's targets ("": no FPGA flow)
-  uint64_t seed = 1;      // nextpnr's placer seed (iCE40)
-  std::string freq_mhz;   // the clock requested from nextpnr ("": fpga.sh's default)
-  std::string top;        // "": the target's default top
-  std::string fmax_mhz;   // the clock of a target without place-and-route ("": none, the LUTs only)
+  std::string target;    // one of scripts/fpga.sh's targets ("": no FPGA flow)
+  uint64_t seed = 1;     // nextpnr's placer seed (iCE40)
+  std::string freq_mhz;  // the clock requested from nextpnr ("": fpga.sh's default)
+  std::string top;       // "": the target's default top
+  std::string fmax_mhz;  // the clock of a target without place-and-route ("": none, the LUTs only)
   bool operator==(const SweepFpga& o) const {
     return target == o.target && seed == o.seed && freq_mhz == o.freq_mhz && top == o.top && fmax_mhz == o.fmax_mhz;
   }
