@@ -67,7 +67,8 @@ set -euo pipefail
 ROOT="${BASH_SOURCE[0]%/*}"
 [ "$ROOT" = "${BASH_SOURCE[0]}" ] && ROOT=.
 ROOT="$(cd "$ROOT/.." && pwd)"
-die() { echo "error: $*" >&2; exit 1; }
+# (the progress bar, once scripts/progress.sh is loaded, is cleared first so the error gets its own line)
+die() { if declare -F progress_end > /dev/null; then progress_end; fi; echo "error: $*" >&2; exit 1; }
 
 TARGETS="ice40-up5k ice40-hx8k xilinx-7 ecp5 gowin"
 HW="" TARGET="" OUT="" SEED=1 SEEDS=1 FREQ=12 MINFMAX="" PERMOD=0 TOP="" FILES="" PCF="" NAME=""
