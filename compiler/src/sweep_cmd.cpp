@@ -228,7 +228,8 @@ void sweep_slurm(const fs::path& out, const SweepPlan& plan, const std::vector<s
 // hardware into OUT/fpga/TARGET-HASH/ (HASH: the hardware's config hash; a file lock makes the points of the same
 // hardware wait for the one that builds it, locally or on Slurm over a shared file system). Returns the run's
 // `fpga` section for the point: its fpga.json (and the sweep's fmax_mhz, if any). A failed flow fails the point
-// with the flow's one-line error; its log stays in OUT/fpga/TARGET-HASH.log.
+// with the flow's one-line error, kept in OUT/fpga/TARGET-HASH.err for the other points of that hardware (a new
+// `bitgrid sweep` run removes these and tries again); its log stays in OUT/fpga/TARGET-HASH.log.
 std::string sweep_point_fpga(const fs::path& out, const SweepPlan& plan, const std::vector<std::string>& sets) {
   const SweepFpga& f = plan.fpga;
   const HwConfig hw = load_hardware(plan.base, sets);
@@ -242,6 +243,8 @@ std::string sweep_point_fpga(const fs::path& out, const SweepPlan& plan, const s
       if (fd >= 0) close(fd);
     }
   } unlock{lock};
+  const fs::path failed = dir.string() + ".err";
+  if (fs::exists(failed)) throw Error(first_line(failed));
   if (!fs::exists(dir / "fpga.json")) {
     const fs::path log = dir.string() + ".log";
     const int rc = cmd_fpga(plan.base, f.target, dir.string(), static_cast<long>(f.seed), "", f.freq_mhz, "", "", false,
@@ -254,7 +257,10 @@ std::string sweep_point_fpga(const fs::path& out, const SweepPlan& plan, const s
           first = line.substr(7);
           break;
         }
-      throw Error("fpga flow (" + f.target + "): " + (first.empty() ? "failed, see " + log.string() : first));
+      const std::string msg =
+          "fpga flow (" + f.target + "): " + (first.empty() ? "failed, see " + log.string() : first);
+      write_atomic(failed, msg + "\n");
+      throw Error(msg);
     }
   }
   return "{report: \"" + (dir / "fpga.json").string() + "\"" + (f.fmax_mhz.empty() ? "" : ", fmax_mhz: " + f.fmax_mhz) +
@@ -317,6 +323,9 @@ int cmd_sweep(const std::string& file, const std::string& out_s, unsigned jobs, 
   for (size_t i = 0; i < plan.points.size(); ++i)
     if (!fs::exists(out / "points" / plan.point_name(i) / "report.json")) pending.push_back(i);
   const size_t skipped = plan.points.size() - pending.size();
+  if (fs::is_directory(out / "fpga"))  // FPGA flows that failed last time are tried again
+    for (const auto& e : fs::directory_iterator(out / "fpga"))
+      if (e.path().extension() == ".err") fs::remove(e.path());
   // A sweep that produced nothing leaves nothing (a resumed one keeps what it had).
   auto forget = [&] {
     if (!fresh) return;

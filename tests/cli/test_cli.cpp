@@ -284,9 +284,10 @@ TEST_F(Cli, SweepFpga) {
     EXPECT_NEAR(std::stod(row[col("fpga_seconds")]), std::stod(row[col("cycles")]) / 50e6, 1e-12);
   }
 
-  // a flow that fails: every point fails with its error, nothing is left
+  // a flow that fails: every point fails with its error (the second point of the hardware from the first's
+  // failure, without a second synthesis), nothing is left
   const fs::path bad =
-      write("bad.yaml", "base: cfg.yaml\naxes:\n  workload.k: [2]\nfpga: {target: gowin, top: bg_nope}\n");
+      write("bad.yaml", "base: cfg.yaml\naxes:\n  workload.k: [1, 2]\nfpga: {target: gowin, top: bg_nope}\n");
   expect_error("sweep " + bad.string(), "every point of the sweep failed (p0000: fpga flow (gowin): ", times);
   EXPECT_FALSE(fs::exists(dir / "out"));  // expect_error's --out
   // bad sections
