@@ -18,7 +18,6 @@
 #include <sstream>
 #include <thread>
 
-#include "bitgrid/config_hash.h"
 #include "bitgrid/datafile.h"
 #include "bitgrid/energy.h"
 #include "bitgrid/engine.h"
@@ -28,7 +27,6 @@
 #include "bitgrid/memimage.h"
 #include "bitgrid/progress.h"
 #include "bitgrid/quant.h"
-#include "bitgrid/sweep.h"
 #include "cli.h"
 
 #ifndef BITGRID_SOURCE_DIR
