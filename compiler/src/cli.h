@@ -14,6 +14,19 @@ struct MachineFaultError : Error {
   using Error::Error;
 };
 
+// An exclusive lock on the file `path` (created if missing) for the object's lifetime: one build at a time of a
+// cached simulator or of a sweep's FPGA flow, across processes. Without the file (a read-only folder), no lock.
+class FileLock {
+ public:
+  explicit FileLock(const std::filesystem::path& path);
+  ~FileLock();
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ private:
+  int fd_;
+};
+
 // The folder of the running executable (the build's other programs sit beside it).
 std::filesystem::path self_dir();
 

@@ -15,6 +15,7 @@
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -38,6 +39,13 @@ using json = nlohmann::json;
 using namespace bitgrid;
 
 namespace bitgrid::cli {
+
+FileLock::FileLock(const fs::path& path) : fd_(open(path.c_str(), O_CREAT | O_RDWR, 0644)) {
+  if (fd_ >= 0) flock(fd_, LOCK_EX);
+}
+FileLock::~FileLock() {
+  if (fd_ >= 0) close(fd_);
+}
 
 fs::path self_dir() { return fs::canonical("/proc/self/exe").parent_path(); }
 
@@ -128,15 +136,14 @@ fs::path simulator(const std::string& backend, const HwConfig& hw) {
   const fs::path model_lib = self_dir() / "model" / "libbitgrid_model.a";
   if (fs::exists(model_lib) && !std::getenv("BITGRID_MODEL_LIB")) setenv("BITGRID_MODEL_LIB", model_lib.c_str(), 1);
   // One build at a time per folder (a sweep's points may share a hardware config).
-  const int lock = open((dir / ".build.lock").c_str(), O_CREAT | O_RDWR, 0644);
-  if (lock >= 0) flock(lock, LOCK_EX);
+  std::optional<FileLock> lock(dir / ".build.lock");
   // The script says what it rebuilds and why on stderr: shown on a terminal, else kept in DIR/build-notes.txt so
   // that logs and scripts get only the run's own lines.
   const fs::path notes = dir / "build-notes.txt";
   const int rc = run_process(
       {"/bin/bash", std::string(BITGRID_SOURCE_DIR) + "/scripts/build_rtl_sim.sh", hwfile.string(), dir.string()},
       isatty(STDERR_FILENO) ? "" : notes.string());
-  if (lock >= 0) close(lock);
+  lock.reset();
   if (rc != 0 || !fs::exists(exe))
     throw Error("building the RTL simulator failed (scripts/build_rtl_sim.sh exit " + std::to_string(rc) +
                 (isatty(STDERR_FILENO) ? "" : "; see " + notes.string()) + ")");

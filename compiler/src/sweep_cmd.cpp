@@ -1,8 +1,6 @@
 // `bitgrid sweep` and `bitgrid sweep-point` (README "Sweeps"): design-space sweeps run locally or as a Slurm job
 // array, each point a `bitgrid run` (compiler/src/cli.h).
-#include <fcntl.h>
 #include <fmt/core.h>
-#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -235,14 +233,7 @@ std::string sweep_point_fpga(const fs::path& out, const SweepPlan& plan, const s
   const HwConfig hw = load_hardware(plan.base, sets);
   const fs::path dir = out / "fpga" / fmt::format("{}-{:08x}", f.target, config_hash(hw));
   fs::create_directories(dir.parent_path());
-  const int lock = open((dir.string() + ".lock").c_str(), O_CREAT | O_RDWR, 0644);
-  if (lock >= 0) flock(lock, LOCK_EX);
-  struct Unlock {
-    int fd;
-    ~Unlock() {
-      if (fd >= 0) close(fd);
-    }
-  } unlock{lock};
+  const FileLock lock(dir.string() + ".lock");
   const fs::path failed = dir.string() + ".err";
   if (fs::exists(failed)) throw Error(first_line(failed));
   if (!fs::exists(dir / "fpga.json")) {
