@@ -53,6 +53,12 @@ int cmd_run(const std::string& config, const std::string& backend, const std::st
             const std::vector<std::string>& sets, bool quiet, const BoardPort& board = {},
             const std::string& timeline = "", bool html = true);
 
+// `bitgrid encode`: the reference hash-grid encoder (layer `layer` of the config's model graph, or its first
+// hashgrid layer) on POINTS.npy with PARAMS.npy, written to OUT.npy; numerics "float" or "fixed".
+int cmd_encode(const std::string& config, const std::vector<std::string>& sets, const std::string& layer,
+               const std::string& points_file, const std::string& params_file, const std::string& out,
+               const std::string& numerics, bool quiet);
+
 // `bitgrid fpga`: scripts/fpga.sh on the config's hardware; returns its exit status (its stderr and stdout to
 // `err_file` and `out_file` when given).
 int cmd_fpga(const std::string& config, const std::string& target, const std::string& out, long seed,

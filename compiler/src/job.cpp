@@ -61,15 +61,6 @@ void apply_set(YAML::Node& root, const std::string& assignment, const std::strin
   chain.back()[parts.back()] = YAML::Load(value);
 }
 
-// The config with the overrides applied and its sections' names checked.
-YAML::Node load_root(const std::string& path, const std::vector<std::string>& sets) {
-  YAML::Node root = load_yaml(path);
-  if (!root.IsMap()) throw Error(path + ": expected a map with hardware, energy and workload sections");
-  for (const auto& s : sets) apply_set(root, s, path);
-  check_keys(root, path, {"hardware", "energy", "workload", "fpga"});
-  return root;
-}
-
 // The `fpga` section: {target, fmax_mhz, report}. A report (a fpga.json of `bitgrid fpga`) gives the target,
 // Fmax and LUTs, and must have been made for the job's hardware (its hw.yaml beside it); fmax_mhz overrides
 // its Fmax; without a report, target and fmax_mhz are both needed. A report of a target without place-and-route
@@ -155,6 +146,15 @@ HwConfig hardware_of(const YAML::Node& root, const std::string& path) {
 }
 
 }  // namespace
+
+// The config with the overrides applied and its sections' names checked.
+YAML::Node load_root(const std::string& path, const std::vector<std::string>& sets) {
+  YAML::Node root = load_yaml(path);
+  if (!root.IsMap()) throw Error(path + ": expected a map with hardware, energy and workload sections");
+  for (const auto& s : sets) apply_set(root, s, path);
+  check_keys(root, path, {"hardware", "energy", "workload", "fpga"});
+  return root;
+}
 
 std::string load_workload_type(const std::string& path, const std::vector<std::string>& sets) {
   return workload_type_of(load_root(path, sets), path);

@@ -855,6 +855,21 @@ int main(int argc, char** argv) {
   cmp->add_option("--out", out, "output folder: compare.csv and one run folder per point");
   cmp->add_option("--set", sets, "override a config value: key.path=value (repeatable)");
   cmp->add_flag("--no-baseline", no_baseline, "skip the INT8 bit-parallel baseline run");
+  std::string epoints, eparams, eout, enumerics = "float", elayer;
+  auto* enc = app.add_subcommand(
+      "encode",
+      "the reference hash-grid encoder (tiny-cuda-nn semantics, or the hardware's fixed point) on your points "
+      "and parameters");
+  enc->add_option("config", config, "CONFIG.yaml (its workload.layers hold a hashgrid layer)")->required();
+  enc->add_option("--points", epoints, "P.npy: float32 [n, dims], every coordinate in [0, 1]")->required();
+  enc->add_option("--params", eparams, "G.npy: float32, tiny-cuda-nn's layout (flat or [entries, features])")
+      ->required();
+  enc->add_option("-o,--out", eout, "F.npy: float32 [n, levels * features]")->required();
+  enc->add_option("--numerics", enumerics, "float (tiny-cuda-nn) | fixed (the hardware's, bit for bit)")
+      ->check(CLI::IsMember({"float", "fixed"}));
+  enc->add_option("--layer", elayer, "the hashgrid layer's name (default: the first)");
+  enc->add_option("--set", sets, "override a config value: key.path=value (repeatable)");
+  enc->add_flag("--quiet", quiet, "no summary line");
   std::string ftarget, fseeds, ffreq, fminfmax, froute, ftop;
   long fseed = 1;
   bool fpermod = false;
@@ -889,6 +904,7 @@ int main(int argc, char** argv) {
     if (*swpt) return cmd_sweep_point(sout, spoint);
     if (*comp) return cmd_compile(config, out, sets);
     if (*dis) return cmd_disasm(prog);
+    if (*enc) return cmd_encode(config, sets, elayer, epoints, eparams, eout, enumerics, quiet);
     if (*quant) return cmd_quantize(qin, qdtype, qgroup, qtensors, qout);
     if (*fpga)
       return cmd_fpga(config, ftarget, out, fseed, fseeds, ffreq, fminfmax, froute, fpermod, ftop, sets, quiet, "", "");

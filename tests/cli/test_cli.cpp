@@ -13,6 +13,7 @@
 
 #include "bitgrid/datafile.h"
 #include "bitgrid/gen/isa.h"
+#include "bitgrid/hashgrid.h"
 #include "bitgrid/insn.h"
 #include "bitgrid/quant.h"
 #include "exe_test.h"
@@ -887,4 +888,111 @@ TEST_F(Cli, FpgaBadInput) {
   }
   expect_error("fpga " + hw + " --target ice40-up5k",
                "nextpnr-ice40 not found: install the Debian package nextpnr-ice40", "PATH=" + bin.string());
+}
+
+namespace {
+
+// A run config whose model graph starts with a hashgrid layer (`layer` is its map's inside).
+std::string hashgrid_config(const std::string& layer) {
+  return "workload:\n  type: model\n  layers:\n    - {name: enc, type: hashgrid, " + layer +
+         "}\n    - {name: fc1, in: 32, out: 16}\n";
+}
+
+}  // namespace
+
+// `bitgrid encode` writes what the reference encoder computes (its numerics are tested in unit_tests
+// Hashgrid.* and against an independent NumPy peer in hashgrid_numpy_peer): float32 [n, L*F], float or fixed.
+TEST_F(Cli, EncodeFloatAndFixed) {
+  using namespace bitgrid::hashgrid;
+  const fs::path cfg =
+      write("e.yaml", hashgrid_config("dims: 2, levels: 8, features: 4, log2_table: 10, max_res: 256"));
+  GridConfig g;
+  g.dims = 2;
+  g.levels = 8;
+  g.features = 4;
+  g.log2_table = 10;
+  g.per_level_scale = per_level_scale_for(16, 256, 8);
+  const auto lv = level_table(g);
+  std::mt19937 rng(3);
+  std::vector<float> pts(2 * 100), prm(n_params(g, lv));
+  for (auto& v : pts) v = float(rng() % 10001) / 10000.0f;
+  for (auto& v : prm) v = float(int(rng() % 2001) - 1000) / 4000.0f;
+  bitgrid::write_npy((dir / "p.npy").string(), "f4", 100, 2, pts.data());
+  bitgrid::write_npy((dir / "g.npy").string(), "f4", prm.size(), 1, prm.data());
+  Result r = run("encode " + cfg.string() + " --points " + (dir / "p.npy").string() + " --params " +
+                 (dir / "g.npy").string() + " -o " + (dir / "f.npy").string());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("encoded 100 points with layer 'enc' (2-D, 8 levels x 4 features"), std::string::npos) << r.out;
+  std::vector<float> want(100 * 32);
+  encode_float(g, lv, pts.data(), 100, prm.data(), want.data());
+  const auto f = bitgrid::read_npy((dir / "f.npy").string());
+  ASSERT_EQ(f.rows, 100u);
+  ASSERT_EQ(f.cols, 32u);
+  EXPECT_TRUE(std::equal(want.begin(), want.end(), f.as<float>()));
+  r = run("encode " + cfg.string() + " --points " + (dir / "p.npy").string() + " --params " + (dir / "g.npy").string() +
+          " -o " + (dir / "x.npy").string() + " --numerics fixed --quiet");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  const auto q = quantize_table(g, lv, prm.data());
+  std::vector<uint32_t> xq(pts.size());
+  for (size_t i = 0; i < pts.size(); ++i) xq[i] = quantize_coord(pts[i]);
+  std::vector<int32_t> acc(want.size());
+  encode_fixed(g, lv, xq.data(), 100, q, acc.data());
+  const auto x = bitgrid::read_npy((dir / "x.npy").string());
+  for (size_t i = 0; i < acc.size(); ++i)
+    ASSERT_EQ(x.as<float>()[i], float(acc_value(acc[i], q.frac[(i % 32) / 4]))) << i;
+}
+
+TEST_F(Cli, EncodeBadInput) {
+  const std::string good = "dims: 2, levels: 2, features: 2, log2_table: 6, base_res: 4";
+  const fs::path cfg = write("e.yaml", hashgrid_config(good));
+  std::vector<float> pts = {0.5f, 0.5f, 0.0f, 1.0f}, prm(2 * (16 + 56));  // res 4, 8: 16 and 64 -> 64 entries
+  bitgrid::write_npy((dir / "p.npy").string(), "f4", 2, 2, pts.data());
+  bitgrid::write_npy((dir / "g.npy").string(), "f4", prm.size(), 1, prm.data());
+  const std::string P = " --points " + (dir / "p.npy").string(), G = " --params " + (dir / "g.npy").string();
+  auto enc = [&](const fs::path& c, const std::string& args) { return "encode " + c.string() + args; };
+  expect_error(enc(cfg, P + G), "g.npy: 144 parameters, the layer needs 160");
+  prm.resize(160);
+  bitgrid::write_npy((dir / "g.npy").string(), "f4", 80, 2, prm.data());
+  // good now: then each bad input alone
+  ASSERT_EQ(run(enc(cfg, P + G + " -o " + (dir / "ok.npy").string())).rc, 0);
+  const std::vector<std::pair<std::vector<float>, std::string>> bad_points = {
+      {{0.5f, 1.5f}, "point 0, coordinate 1 is 1.5, outside [0, 1] (points are rejected, not clamped)"},
+      {{-0.1f, 0.5f}, "point 0, coordinate 0 is -0.1, outside [0, 1]"},
+      {{0.5f, std::nanf("")}, "coordinate 1 is nan, outside [0, 1]"}};
+  for (const auto& [v, msg] : bad_points) {
+    bitgrid::write_npy((dir / "b.npy").string(), "f4", 1, 2, v.data());
+    expect_error(enc(cfg, " --points " + (dir / "b.npy").string() + G), msg);
+  }
+  bitgrid::write_npy((dir / "b.npy").string(), "f4", 1, 3, prm.data());
+  expect_error(enc(cfg, " --points " + (dir / "b.npy").string() + G),
+               "b.npy: expected float32 points [n, 2] (dims of the layer), got f4 [1, 3]");
+  const std::vector<int32_t> ints(4, 0);
+  bitgrid::write_npy((dir / "i.npy").string(), "i4", 2, 2, ints.data());
+  expect_error(enc(cfg, " --points " + (dir / "i.npy").string() + G), "expected float32 points");
+  expect_error(enc(cfg, P + " --params " + (dir / "i.npy").string()), "i.npy: expected float32 parameters, got i4");
+  expect_error(enc(cfg, " --points " + (dir / "nope.npy").string() + G), "nope.npy: cannot open");
+  const std::string full = slurp(dir / "g.npy");
+  std::ofstream(dir / "t.npy", std::ios::binary) << full.substr(0, full.size() - 5);
+  expect_error(enc(cfg, P + " --params " + (dir / "t.npy").string()), "t.npy: truncated");
+  prm[7] = 70000.0f;
+  bitgrid::write_npy((dir / "big.npy").string(), "f4", 160, 1, prm.data());
+  expect_error(enc(cfg, P + " --params " + (dir / "big.npy").string() + " --numerics fixed"),
+               "level 0 holds a parameter of magnitude 70000, beyond the int16 table format");
+  // the config
+  expect_error(enc(write("n.yaml", "workload:\n  type: model\n  layers:\n    - {name: fc1, in: 4, out: 4}\n"), P + G),
+               "n.yaml: workload.layers: no hashgrid layer");
+  expect_error(enc(cfg, P + G + " --layer other"), "no hashgrid layer named 'other'");
+  expect_error(enc(write("k.yaml", hashgrid_config(good + ", colour: red")), P + G),
+               "workload.layers[0].colour: unknown key");
+  expect_error(enc(write("d.yaml", hashgrid_config("levels: 2")), P + G), "workload.layers[0].dims: missing (2 or 3)");
+  expect_error(enc(write("f.yaml", hashgrid_config("dims: 2, features: 3")), P + G),
+               "workload.layers[0].features: 3 is not 1, 2, 4 or 8");
+  expect_error(enc(write("r.yaml", hashgrid_config("dims: 3, base_res: 20000, per_level_scale: 2, levels: 2")), P + G),
+               "level 1 has resolution 40000, above 32768");
+  expect_error(enc(write("b.yaml", hashgrid_config("dims: 2, per_level_scale: 2, max_res: 64")), P + G),
+               "per_level_scale and max_res both given");
+  expect_error(enc(write("i.yaml", hashgrid_config("dims: 2, interpolation: cubic")), P + G),
+               "workload.layers[0].interpolation: 'cubic' (linear or smoothstep)");
+  expect_error(enc(cfg, P + G + " --set workload.layers=3"), "workload.layers: missing");
 }

@@ -36,6 +36,10 @@ std::vector<std::string> fpga_targets();
 // workload.type). Every problem throws bitgrid::Error naming the file and key.
 Job load_job(const std::string& path, const std::vector<std::string>& sets);
 
+// CONFIG.yaml as YAML with the overrides applied and its top-level keys checked (hardware, energy, workload,
+// fpga), nothing else loaded: for commands that read one part of a run config (`bitgrid encode`).
+YAML::Node load_root(const std::string& path, const std::vector<std::string>& sets);
+
 // workload.type of CONFIG.yaml with the overrides applied, without loading the hardware, energy or workload
 // data (a model's quantization can take a while). Throws the errors load_job gives for the file, the
 // overrides, the top-level keys and the workload section's type.
