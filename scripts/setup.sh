@@ -20,6 +20,7 @@ PKGS=(
   libcli11-dev          # bitgrid CLI
   nlohmann-json3-dev    # report.json, safetensors headers
   libzip-dev            # .npz weight files (zip archives of .npy)
+  libpng-dev            # images: bitgrid fit reads PNG photographs, renders are written as PNG
   libfaiss-dev          # faiss peer test and benchmarks
   libopenblas-dev       # BLAS/LAPACK for faiss
   liblapack-dev         # LAPACK for faiss
@@ -32,6 +33,7 @@ PKGS=(
   fpga-icestorm         # iCE40 bitstream (icepack), with nextpnr-ice40 (scripts/fpga.sh)
   python3               # scripts/fpga_report.py (fpga.json; also a dependency of verilator)
   python3-matplotlib    # scripts/report_html.py: the plots of report.html (run with Debian's /usr/bin/python3)
+  python3-numpy         # tests/cli/test_hashgrid_peer.py: the NumPy peer of the hash-grid encoding
   gtkwave               # viewing --trace waveforms
   clang-format          # format test (scripts/check_format.sh)
   # --- sweeps on a cluster (bitgrid sweep --slurm; scripts/slurm_local.sh runs a one-node cluster for the tests) ---

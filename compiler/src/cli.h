@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "bitgrid/error.h"
+#include "bitgrid/field_fit.h"
 
 namespace bitgrid::cli {
 
@@ -58,6 +59,13 @@ int cmd_run(const std::string& config, const std::string& backend, const std::st
 int cmd_encode(const std::string& config, const std::vector<std::string>& sets, const std::string& layer,
                const std::string& points_file, const std::string& params_file, const std::string& out,
                const std::string& numerics, bool quiet);
+
+// `bitgrid fit`: trains the config's hashgrid layer and the linear layers after it on IMAGE.png (float, CPU) and
+// writes their parameters to OUT.npz (<grid>.params, <layer>.weight, <layer>.bias); `png` receives the float
+// model's render, `log` the PSNR curve (CSV).
+int cmd_fit(const std::string& image, const std::string& config, const std::vector<std::string>& sets,
+            const std::string& layer, const std::string& out, const FitOptions& opt, const std::string& png,
+            const std::string& log, bool quiet);
 
 // `bitgrid fpga`: scripts/fpga.sh on the config's hardware; returns its exit status (its stderr and stdout to
 // `err_file` and `out_file` when given).

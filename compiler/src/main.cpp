@@ -870,6 +870,27 @@ int main(int argc, char** argv) {
   enc->add_option("--layer", elayer, "the hashgrid layer's name (default: the first)");
   enc->add_option("--set", sets, "override a config value: key.path=value (repeatable)");
   enc->add_flag("--quiet", quiet, "no summary line");
+  std::string fimage, fout, fpng, flog;
+  FitOptions fopt;
+  auto* fit = app.add_subcommand(
+      "fit", "train a config's hash grid + MLP in float on the CPU to fit a PNG image; export the parameters");
+  fit->add_option("image", fimage, "IMAGE.png (gray or RGB; alpha is dropped)")->required();
+  fit->add_option("config", config, "CONFIG.yaml: workload.layers = a hashgrid layer (dims 2), then linear layers")
+      ->required();
+  fit->add_option("-o,--out", fout, "PARAMS.npz: <grid>.params, <layer>.weight, <layer>.bias")->required();
+  fit->add_option("--steps", fopt.steps, "stop after this many steps (reproducible from --seed)");
+  fit->add_option("--seconds", fopt.seconds, "stop after this much time (default 60; 0 with --steps: no limit)")
+      ->check(CLI::Range(0.0, 1e7));
+  fit->add_option("--batch", fopt.batch, "random pixels per step (default 16384)")->check(CLI::Range(8, 1 << 24));
+  fit->add_option("--lr", fopt.lr, "Adam's learning rate (default 0.01)")->check(CLI::Range(1e-9, 10.0));
+  fit->add_option("--seed", fopt.seed, "initialisation and batches (default 1)");
+  fit->add_option("--eval-every", fopt.eval_every, "steps between PSNR measurements on the whole image (default 100)")
+      ->check(CLI::Range(1, 1 << 30));
+  fit->add_option("--png", fpng, "also write the float model's render of the image (PNG)");
+  fit->add_option("--log", flog, "also write the PSNR curve (CSV: step, seconds, psnr_db)");
+  fit->add_option("--layer", elayer, "the hashgrid layer's name (default: the first)");
+  fit->add_option("--set", sets, "override a config value: key.path=value (repeatable)");
+  fit->add_flag("--quiet", quiet, "no progress bar and no summary");
   std::string ftarget, fseeds, ffreq, fminfmax, froute, ftop;
   long fseed = 1;
   bool fpermod = false;
@@ -904,6 +925,10 @@ int main(int argc, char** argv) {
     if (*swpt) return cmd_sweep_point(sout, spoint);
     if (*comp) return cmd_compile(config, out, sets);
     if (*dis) return cmd_disasm(prog);
+    if (*fit) {
+      if (fopt.steps > 0 && !fit->count("--seconds")) fopt.seconds = 0;
+      return cmd_fit(fimage, config, sets, elayer, fout, fopt, fpng, flog, quiet);
+    }
     if (*enc) return cmd_encode(config, sets, elayer, epoints, eparams, eout, enumerics, quiet);
     if (*quant) return cmd_quantize(qin, qdtype, qgroup, qtensors, qout);
     if (*fpga)

@@ -251,6 +251,9 @@ void write_npz(const std::string& path, const std::vector<NamedArray>& members) 
     }
     if (zip_set_file_compression(z, static_cast<zip_uint64_t>(idx), ZIP_CM_STORE, 0) != 0)
       fail("member '" + members[i].name + "'");
+    // A fixed date (1980-01-01 00:00, DOS time's first day): the same arrays give the same archive bytes.
+    if (zip_file_set_dostime(z, static_cast<zip_uint64_t>(idx), 0, (0 << 9) | (1 << 5) | 1, 0) != 0)
+      fail("member '" + members[i].name + "'");
   }
   if (zip_close(z) != 0) fail("the archive");
   if (std::rename(tmpname.c_str(), path.c_str()) != 0) {

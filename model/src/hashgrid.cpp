@@ -115,7 +115,8 @@ uint32_t corner_index(const Level& lv, uint32_t dims, const uint32_t* c) {
 namespace {
 
 void encode_float_range(const GridConfig& c, const std::vector<Level>& levels, const float* points, size_t begin,
-                        size_t end, const float* params, float* out) {
+                        size_t end, const float* params, float* out, uint32_t* entries = nullptr,
+                        float* weights = nullptr) {
   const uint32_t D = c.dims, F = c.features, LF = c.out_features();
   for (size_t i = begin; i < end; ++i) {
     const float* x = points + i * D;
@@ -145,8 +146,14 @@ void encode_float_range(const GridConfig& c, const std::vector<Level>& levels, c
             local[d] = cell[d] + 1;
           }
         }
-        const float* val = grid + uint64_t{corner_index(lv, D, local)} * F;
+        const uint32_t idx = corner_index(lv, D, local);
+        const float* val = grid + uint64_t{idx} * F;
         for (uint32_t f = 0; f < F; ++f) result[f] += weight * val[f];
+        if (entries) {
+          const size_t r = (i * c.levels + l) * (size_t{1} << D) + corner;
+          entries[r] = lv.offset + idx;
+          weights[r] = weight;
+        }
       }
       std::copy(result, result + F, out + i * LF + l * F);
     }
@@ -158,6 +165,11 @@ void encode_float_range(const GridConfig& c, const std::vector<Level>& levels, c
 void encode_float(const GridConfig& c, const std::vector<Level>& levels, const float* points, size_t n,
                   const float* params, float* out) {
   encode_float_range(c, levels, points, 0, n, params, out);
+}
+
+void encode_float_record(const GridConfig& c, const std::vector<Level>& levels, const float* points, size_t n,
+                         const float* params, float* out, uint32_t* entries, float* weights) {
+  encode_float_range(c, levels, points, 0, n, params, out, entries, weights);
 }
 
 void encode_float_mt(const GridConfig& c, const std::vector<Level>& levels, const float* points, size_t n,

@@ -134,6 +134,11 @@ class Model final : public Workload {
     for (size_t i = 0; i < w["layers"].size(); ++i) {
       const YAML::Node n = w["layers"][i];
       const std::string lw = ww + ".layers[" + std::to_string(i) + "]";
+      if (n.IsMap() && n["type"] && get_string(n["type"], lw + ".type") == "hashgrid")
+        throw Error(lw +
+                    ".type: 'hashgrid' layers do not run on the accelerator yet (the hash-grid encoder "
+                    "engine is being built, issue #7); `bitgrid encode` and `bitgrid fit` run them on the "
+                    "reference model");
       check_keys(n, lw, {"name", "type", "in", "out", "dtype", "group", "bias", "relu", "out32", "input"});
       LayerSpec s;
       s.name = n["name"] ? get_string(n["name"], lw + ".name") : "layer" + std::to_string(i);

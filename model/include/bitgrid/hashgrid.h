@@ -70,6 +70,10 @@ uint32_t coherent_hash(uint32_t dims, const uint32_t* c);
 // [n][L*F] (feature l*F + f). Single-threaded; encode_float_mt spreads points over threads (same bytes).
 void encode_float(const GridConfig& c, const std::vector<Level>& levels, const float* points, size_t n,
                   const float* params, float* out);
+// encode_float that also records, per point, level and corner (index [(i*L + l)*2^D + corner]), the corner's
+// entry in the whole table (level offset + index) and its weight: what training's backward pass scatters into.
+void encode_float_record(const GridConfig& c, const std::vector<Level>& levels, const float* points, size_t n,
+                         const float* params, float* out, uint32_t* entries, float* weights);
 void encode_float_mt(const GridConfig& c, const std::vector<Level>& levels, const float* points, size_t n,
                      const float* params, float* out, unsigned threads = 0);
 
