@@ -879,7 +879,8 @@ int main(int argc, char** argv) {
       ->required();
   fit->add_option("-o,--out", fout, "PARAMS.npz: <grid>.params, <layer>.weight, <layer>.bias")->required();
   fit->add_option("--steps", fopt.steps, "stop after this many steps (reproducible from --seed)");
-  fit->add_option("--seconds", fopt.seconds, "stop after this much time (default 60; 0 with --steps: no limit)")
+  fit->add_option("--seconds", fopt.seconds,
+                  "stop after this much time (default 60 s, none when --steps is given alone)")
       ->check(CLI::Range(0.0, 1e7));
   fit->add_option("--batch", fopt.batch, "random pixels per step (default 16384)")->check(CLI::Range(8, 1 << 24));
   fit->add_option("--lr", fopt.lr, "Adam's learning rate (default 0.01)")->check(CLI::Range(1e-9, 10.0));

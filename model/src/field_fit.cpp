@@ -2,6 +2,7 @@
 #include "bitgrid/field_fit.h"
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -86,11 +87,17 @@ FieldModel make_field(const std::string& grid_name, const hashgrid::GridConfig& 
 std::vector<float> FieldModel::forward(const float* points, size_t n) const {
   const size_t lf = grid.out_features(), c = mlp.back().out;
   std::vector<float> out(n * c);
-  parallel_for(n, parallel_threads(), [&](size_t b, size_t e) {
-    Mat x(Eigen::Index(lf), Eigen::Index(e - b));
-    hashgrid::encode_float(grid, levels, points + b * grid.dims, e - b, params.data(), x.data());
-    const Mat y = mlp_forward(mlp, x, nullptr);
-    std::copy(y.data(), y.data() + y.size(), out.begin() + std::ptrdiff_t(b * c));
+  // Blocks of a fixed size, whatever the thread count: Eigen's product may sum in another order for another
+  // shape, and the outputs must not depend on the machine.
+  constexpr size_t kBlock = 1024;
+  parallel_for((n + kBlock - 1) / kBlock, parallel_threads(), [&](size_t bb, size_t be) {
+    for (size_t blk = bb; blk < be; ++blk) {
+      const size_t b = blk * kBlock, e = std::min(n, b + kBlock);
+      Mat x(Eigen::Index(lf), Eigen::Index(e - b));
+      hashgrid::encode_float(grid, levels, points + b * grid.dims, e - b, params.data(), x.data());
+      const Mat y = mlp_forward(mlp, x, nullptr);
+      std::copy(y.data(), y.data() + y.size(), out.begin() + std::ptrdiff_t(b * c));
+    }
   });
   return out;
 }

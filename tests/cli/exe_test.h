@@ -5,6 +5,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -33,12 +34,20 @@ class ExeTest : public ::testing::Test {
  protected:
   fs::path dir;
 
-  // A fresh folder named `prefix` + the test's name.
+  // A fresh folder named `prefix` + the test's name + this process's id (two runs of the suite on one machine,
+  // e.g. a build's and a clean clone's, must not share it); removed after a test that passed.
   void make_dir(const std::string& prefix) {
     dir = fs::path(::testing::TempDir()) /
-          (prefix + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+          (prefix + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "." +
+           std::to_string(::getpid()));
     fs::remove_all(dir);
     fs::create_directories(dir);
+  }
+  void TearDown() override {
+    if (!dir.empty() && !HasFailure()) {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
   }
   fs::path write(const std::string& name, const std::string& text) {
     const fs::path p = dir / name;

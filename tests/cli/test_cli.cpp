@@ -85,7 +85,7 @@ class Cli : public bgtest::ExeTest {
 
 TEST_F(Cli, ReferenceRunWritesVerifiedOutputs) {
   const fs::path out = dir / "out";
-  const Result r = run("run " + config().string() + " --out " + out.string());
+  const Result r = run("run --no-html " + config().string() + " --out " + out.string());
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("verified: yes"), std::string::npos) << r.out;
   const auto nb = bitgrid::read_npy((out / "neighbors.npy").string());
@@ -312,8 +312,8 @@ TEST_F(Cli, SweepFpga) {
 // cycles refuse the option. (tests/cosim compares the systemc and rtl files of random programs byte for byte.)
 TEST_F(Cli, TimelineAndProfile) {
   const fs::path out = dir / "out", tl = dir / "t" / "run.json";
-  const Result r =
-      run("run " + config().string() + " --backend systemc --timeline " + tl.string() + " --out " + out.string());
+  const Result r = run("run --no-html " + config().string() + " --backend systemc --timeline " + tl.string() +
+                       " --out " + out.string());
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("timeline: " + tl.string()), std::string::npos) << r.out;
   const nlohmann::json t = nlohmann::json::parse(slurp(tl));
@@ -348,14 +348,14 @@ TEST_F(Cli, FloatInputGivesRecall) {
       write("f.yaml",
             "workload:\n  type: hamming_topk\n  k: 10\n  bits: 256\n"
             "  database: {random_float: {n: 2000, dim: 16}}\n  queries: {random_float: {n: 8, dim: 16}}\n");
-  const Result r = run("run " + cfg.string() + " --out " + (dir / "o").string());
+  const Result r = run("run --no-html " + cfg.string() + " --out " + (dir / "o").string());
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(slurp(dir / "o" / "report.json").find("recall_at_k"), std::string::npos);
 }
 
 TEST_F(Cli, SetOverridesHardwareAndWorkload) {
-  const Result r =
-      run("run " + config().string() + " --set workload.k=7 --set hardware.ham_lanes=2 --out " + (dir / "o").string());
+  const Result r = run("run --no-html " + config().string() + " --set workload.k=7 --set hardware.ham_lanes=2 --out " +
+                       (dir / "o").string());
   ASSERT_EQ(r.rc, 0) << r.err;
   const std::string rep = slurp(dir / "o" / "report.json");
   EXPECT_NE(rep.find("\"k\": 7"), std::string::npos);
@@ -386,8 +386,8 @@ TEST_F(Cli, BitsNotMultipleOf64) {
 // engines' useful work into a rate (per LUT when a fpga.json gives the LUTs).
 TEST_F(Cli, FpgaClockGivesSeconds) {
   const fs::path out = dir / "o";
-  Result r = run("run " + config("fpga: {target: ice40-up5k, fmax_mhz: 25}\n").string() + " --backend systemc --out " +
-                 out.string());
+  Result r = run("run --no-html " + config("fpga: {target: ice40-up5k, fmax_mhz: 25}\n").string() +
+                 " --backend systemc --out " + out.string());
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("on ice40-up5k at 25.00 MHz"), std::string::npos) << r.out;
   nlohmann::json rep = nlohmann::json::parse(slurp(out / "report.json"));
@@ -407,7 +407,8 @@ TEST_F(Cli, FpgaClockGivesSeconds) {
   std::ofstream(dir / "fp" / "hw.yaml") << "ham_lanes: 4\ntopk_max: 16\n";
   const std::string fj = (dir / "fp" / "fpga.json").string();
   fs::remove_all(out);
-  r = run("run " + config("fpga: {report: " + fj + "}\n").string() + " --backend systemc --out " + out.string());
+  r = run("run --no-html " + config("fpga: {report: " + fj + "}\n").string() + " --backend systemc --out " +
+          out.string());
   ASSERT_EQ(r.rc, 0) << r.err;
   rep = nlohmann::json::parse(slurp(out / "report.json"));
   EXPECT_EQ(rep.at("fpga").at("stage"), "routed");
@@ -422,7 +423,7 @@ TEST_F(Cli, FpgaClockGivesSeconds) {
       << R"({"target": "xilinx-7", "stage": "pre-place-and-route", "resources": {"luts": 5000}})";
   std::ofstream(dir / "fx" / "hw.yaml") << "ham_lanes: 4\ntopk_max: 16\n";
   fs::remove_all(out);
-  r = run("run " + config("fpga: {report: " + (dir / "fx" / "fpga.json").string() + "}\n").string() +
+  r = run("run --no-html " + config("fpga: {report: " + (dir / "fx" / "fpga.json").string() + "}\n").string() +
           " --backend systemc --out " + out.string());
   ASSERT_EQ(r.rc, 0) << r.err;
   rep = nlohmann::json::parse(slurp(out / "report.json"));
@@ -523,7 +524,8 @@ TEST_F(Cli, ProgramWorkloadAndMachineFaults) {
         "memory: c/memory.bgm}\n");
   for (const char* be : {"reference", "systemc"}) {
     const fs::path out = dir / (std::string("o_") + be);
-    const Result r = run("run " + (dir / "run.yaml").string() + " --backend " + be + " --out " + out.string());
+    const Result r =
+        run("run --no-html " + (dir / "run.yaml").string() + " --backend " + be + " --out " + out.string());
     EXPECT_EQ(r.rc, 0) << be << ": " << r.err;
     EXPECT_TRUE(fs::exists(out / "memory.bgm")) << be;
     EXPECT_NE(slurp(out / "report.json").find("\"verified\": true"), std::string::npos) << be;
@@ -544,7 +546,9 @@ TEST_F(Cli, ProgramWorkloadAndMachineFaults) {
     const std::string err = slurp(dir / "stderr");
     EXPECT_NE(err.find("bad_buffer"), std::string::npos) << be << ": " << err;
     EXPECT_NE(err.find("instruction 1 (load buf=rbuf"), std::string::npos) << be << ": " << err;
-    EXPECT_EQ(run("run " + (dir / "bad.yaml").string() + " --backend " + be + " --out " + (dir / "x").string()).rc, 4);
+    EXPECT_EQ(
+        run("run --no-html " + (dir / "bad.yaml").string() + " --backend " + be + " --out " + (dir / "x").string()).rc,
+        4);
   }
   EXPECT_NE(slurp(dir / "stderr").find("in cycle"), std::string::npos);  // the timed backend names the cycle
 }
@@ -692,7 +696,7 @@ TEST_F(Cli, ModelWorkloadFromWeightFile) {
                              "    - {name: fc1, in: 64, out: 32, relu: true, dtype: bitmod4}\n"
                              "    - {name: fc2, in: 32, out: 10, input: fc1, dtype: int8, out32: true, bias: false}\n");
   const fs::path out = dir / "out";
-  const Result r = run("run " + cfg.string() + " --out " + out.string());
+  const Result r = run("run --no-html " + cfg.string() + " --out " + out.string());
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("verified: yes"), std::string::npos) << r.out;
   const auto y = bitgrid::read_npy((out / "fc2.npy").string());
@@ -718,7 +722,7 @@ TEST_F(Cli, ModelWorkloadFromWeightFile) {
   text.replace(text.find("weights: w.npz"), 14, "weights: wdir\n  keep_on_chip: false");
   const fs::path cfg2 = write("m2.yaml", text);
   const fs::path out2 = dir / "out2";
-  const Result r2 = run("run " + cfg2.string() + " --out " + out2.string());
+  const Result r2 = run("run --no-html " + cfg2.string() + " --out " + out2.string());
   ASSERT_EQ(r2.rc, 0) << r2.err;
   EXPECT_NE(r2.out.find("verified: yes"), std::string::npos) << r2.out;
   EXPECT_EQ(slurp(out2 / "fc2.npy"), slurp(out / "fc2.npy"));
@@ -736,7 +740,7 @@ TEST_F(Cli, ModelWorkloadEveryDatatype) {
     const fs::path cfg = write("d.yaml", std::string("hardware: hw/tiny.yaml\nworkload:\n  type: model\n  m: 2\n") +
                                              "  group: 32\n  dtype: " + bitgrid::isa::kDtypes[dt].name +
                                              "\n  layers: [{name: a, in: 64, out: 12}]\n");
-    const Result r = run("run " + cfg.string() + " --out " + (dir / "o").string());
+    const Result r = run("run --no-html " + cfg.string() + " --out " + (dir / "o").string());
     ASSERT_EQ(r.rc, 0) << bitgrid::isa::kDtypes[dt].name << ": " << r.err;
     EXPECT_NE(r.out.find("verified: yes"), std::string::npos) << r.out;
   }
@@ -795,7 +799,8 @@ TEST_F(Cli, MlpDigitsEveryDatatype) {
   const std::string cfg = std::string(BITGRID_SOURCE_DIR) + "/configs/mlp_digits.yaml";
   for (const char* dt : {"int8", "int6", "int4", "int3", "fp4", "fp3", "bitmod4", "bitmod3"}) {
     const fs::path out = dir / dt;
-    const Result r = run("run " + cfg + " --backend reference --set workload.dtype=" + dt + " --out " + out.string());
+    const Result r =
+        run("run --no-html " + cfg + " --backend reference --set workload.dtype=" + dt + " --out " + out.string());
     ASSERT_EQ(r.rc, 0) << dt << ": " << r.err;
     EXPECT_NE(r.out.find("verified: yes"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("accuracy: "), std::string::npos) << r.out;

@@ -96,6 +96,7 @@ class Fpga : public bgtest::ExeTest {
     if (board) {
       EXPECT_EQ(board->stop(), 0) << "bitgrid-board-sim did not exit cleanly on SIGTERM";
     }
+    bgtest::ExeTest::TearDown();
   }
   std::string fpga() const { return " --backend fpga --port " + board->port(); }
   // A small Hamming top-k job on the board's config: 300 database codes of 128 bits, 4 queries, top-2.
@@ -232,7 +233,7 @@ TEST_F(Fpga, BoardSimLinkIdleAndSigterm) {
   board = std::make_unique<BoardSim>(link.string());
   ASSERT_TRUE(fs::is_symlink(link));
   EXPECT_EQ(fs::read_symlink(link).string(), board->port());
-  const Result r = run("run " + config().string() + " --backend fpga --port " + link.string() + " --out " +
+  const Result r = run("run --no-html " + config().string() + " --backend fpga --port " + link.string() + " --out " +
                        (dir / "o").string() + " --quiet");
   ASSERT_EQ(r.rc, 0) << r.err;
   usleep(200000);
