@@ -23,35 +23,14 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.h"
 #include "bitgrid/hashgrid.h"
 
 using namespace bitgrid;
+using bgbench::best_per_call;
 using namespace bitgrid::hashgrid;
 
 namespace {
-
-double thread_seconds() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
-
-template <class F>
-double best_per_call(F&& f, int reps, double min_s) {
-  double best = 1e30;
-  for (int r = 0; r < reps; ++r) {
-    uint64_t calls = 0;
-    const double t0 = thread_seconds();
-    double t = 0;
-    do {
-      f();
-      ++calls;
-      t = thread_seconds() - t0;
-    } while (t < min_s);
-    best = std::min(best, t / static_cast<double>(calls));
-  }
-  return best;
-}
 
 // The plain loop (see the header comment).
 void plain_encode(const GridConfig& c, const std::vector<Level>& t, const float* x, size_t n, const float* g,

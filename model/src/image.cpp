@@ -13,6 +13,23 @@
 
 namespace bitgrid {
 
+namespace {
+
+// Reads the image's n samples of type T (8- or 16-bit) and scales them to 0..1.
+template <class T>
+void finish_read(png_image& im, const std::string& path, size_t n, float peak, std::vector<float>& px) {
+  std::vector<T> buf(n);
+  if (!png_image_finish_read(&im, nullptr, buf.data(), 0, nullptr)) {
+    const std::string msg = im.message;
+    png_image_free(&im);
+    throw Error(path + ": truncated or corrupt PNG (libpng: " + msg + ")");
+  }
+  px.resize(n);
+  for (size_t i = 0; i < n; ++i) px[i] = float(buf[i]) / peak;
+}
+
+}  // namespace
+
 Image read_png(const std::string& path) {
   if (!std::filesystem::exists(path)) throw Error(path + ": cannot open (no such file)");
   png_image im{};
@@ -30,25 +47,10 @@ Image read_png(const std::string& path) {
   out.height = im.height;
   out.channels = color ? 3 : 1;
   const size_t n = out.width * out.height * out.channels;
-  if (wide) {
-    std::vector<png_uint_16> buf(n);
-    if (!png_image_finish_read(&im, nullptr, buf.data(), 0, nullptr)) {
-      const std::string msg = im.message;
-      png_image_free(&im);
-      throw Error(path + ": truncated or corrupt PNG (libpng: " + msg + ")");
-    }
-    out.px.resize(n);
-    for (size_t i = 0; i < n; ++i) out.px[i] = float(buf[i]) / 65535.0f;
-  } else {
-    std::vector<png_byte> buf(n);
-    if (!png_image_finish_read(&im, nullptr, buf.data(), 0, nullptr)) {
-      const std::string msg = im.message;
-      png_image_free(&im);
-      throw Error(path + ": truncated or corrupt PNG (libpng: " + msg + ")");
-    }
-    out.px.resize(n);
-    for (size_t i = 0; i < n; ++i) out.px[i] = float(buf[i]) / 255.0f;
-  }
+  if (wide)
+    finish_read<png_uint_16>(im, path, n, 65535.0f, out.px);
+  else
+    finish_read<png_byte>(im, path, n, 255.0f, out.px);
   if (out.width == 0 || out.height == 0) throw Error(path + ": an empty image");
   return out;
 }
