@@ -21,13 +21,9 @@ namespace {
 FieldModel field_of(const YAML::Node& root, const std::string& path, const std::string& name, uint64_t seed) {
   const HashgridLayer h = find_hashgrid_layer(root, path, name);
   const YAML::Node layers = root["workload"]["layers"];
-  size_t i = 0;
-  while (i < layers.size() && !(layers[i]["type"] && layers[i]["type"].Scalar() == "hashgrid" &&
-                                (h.name.empty() || (layers[i]["name"] && layers[i]["name"].Scalar() == h.name))))
-    ++i;
   std::vector<FieldLayer> mlp;
   size_t prev = h.grid.out_features();
-  for (++i; i < layers.size(); ++i) {
+  for (size_t i = h.index + 1; i < layers.size(); ++i) {
     const YAML::Node n = layers[i];
     const std::string w = path + ": workload.layers[" + std::to_string(i) + "]";
     if (n["type"] && get_string(n["type"], w + ".type") != "linear") break;

@@ -16,6 +16,7 @@ namespace bitgrid {
 
 struct HashgridLayer {
   std::string name;
+  size_t index = 0;  // its place in workload.layers
   hashgrid::GridConfig grid;
 };
 

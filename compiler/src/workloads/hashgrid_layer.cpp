@@ -54,6 +54,7 @@ HashgridLayer find_hashgrid_layer(const YAML::Node& root, const std::string& pat
     if (!n.IsMap() || !n["type"] || !n["type"].IsScalar() || n["type"].Scalar() != "hashgrid") continue;
     const std::string where = path + ": workload.layers[" + std::to_string(i) + "]";
     HashgridLayer h = parse_hashgrid_layer(n, where);
+    h.index = i;
     if (name.empty() || h.name == name) return h;
   }
   throw Error(path + ": workload.layers: no hashgrid layer" + (name.empty() ? "" : " named '" + name + "'"));
