@@ -14,7 +14,8 @@
 # --ice40: synth_ice40 -abc9 instead (memories to SB_RAM40_4K where they fit; the mapping of scripts/fpga.sh).
 # --netlist FILE: also write the synthesized netlist for gate-level simulation (scripts/build_rtl_sim.sh
 # --gate-level): module bitgrid_top_netlist, the harness's observation signals (dbg_*) made ports, the
-# scratchpads kept as modules with behavioural memories (generic flow; with --ice40, iCE40 cells).
+# scratchpads (and the hash-grid engine's gbuf tables) kept as modules with behavioural memories (generic flow;
+# with --ice40, iCE40 cells).
 # Logs go to DIR (default: $TMPDIR/bitgrid-synth/<config name>/).
 set -euo pipefail
 
@@ -66,12 +67,12 @@ fi
 SIMONLY_CHECK="select -assert-none w:asserts_on t:bg_assert_en t:\$assert t:\$assume t:\$cover t:\$live t:\$fair
 select -clear"
 LATCH_CHECK="select -assert-none t:\$dlatch t:\$adlatch t:\$dlatchsr t:\$_DLATCH_* t:\$_DLATCHSR_*"
-# Gate-level netlist: the observation signals the harness reads become ports (expose), the scratchpads stay
-# modules (the harness finds and zeroes their memories between jobs).
+# Gate-level netlist: the observation signals the harness reads become ports (expose), the scratchpads and the
+# gbuf tables stay modules (the harness finds and zeroes their memories between jobs).
 PREP=""
 WRITE=""
 if [ -n "$NETLIST" ]; then
-  PREP="setattr -mod -set keep_hierarchy 1 \$paramod*bg_scratchpad*
+  PREP="setattr -mod -set keep_hierarchy 1 \$paramod*bg_scratchpad* \$paramod*bg_hashgrid_table*
 expose w:dbg_occ w:dbg_tokens w:dbg_issue w:dbg_complete w:dbg_heads w:dbg_err"
   WRITE="rename bitgrid_top bitgrid_top_netlist
 write_verilog -noattr $NETLIST.tmp"

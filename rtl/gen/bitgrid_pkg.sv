@@ -12,7 +12,8 @@ package bitgrid_pkg;
     OpStore = 4'd2,
     OpFinish = 4'd15,
     OpHamtopk = 4'd3,
-    OpGemm = 4'd4
+    OpGemm = 4'd4,
+    OpHgenc = 4'd5
   } opcode_e;
 
   localparam int unsigned NumQueues = 3;
@@ -25,7 +26,7 @@ package bitgrid_pkg;
   localparam int unsigned ComputeQueue = 1;
   localparam int unsigned StoreQueue = 2;
 
-  localparam int unsigned NumBufs = 8;
+  localparam int unsigned NumBufs = 10;
   typedef enum logic [3:0] {
     BufQbuf = 4'd0,
     BufDbuf = 4'd1,
@@ -34,7 +35,9 @@ package bitgrid_pkg;
     BufWbuf = 4'd4,
     BufSbuf = 4'd5,
     BufObuf = 4'd6,
-    BufPbuf = 4'd7
+    BufPbuf = 4'd7,
+    BufGbuf = 4'd8,
+    BufXbuf = 4'd9
   } buf_e;
 
   // Instruction fields: <Op><Field>Lsb / <Op><Field>W.
@@ -108,6 +111,26 @@ package bitgrid_pkg;
   localparam int unsigned GemmOAddrW = 16;
   localparam int unsigned GemmOStrideLsb = 116;
   localparam int unsigned GemmOStrideW = 12;
+  localparam int unsigned HgencDims3Lsb = 8;
+  localparam int unsigned HgencDims3W = 1;
+  localparam int unsigned HgencLog2FLsb = 9;
+  localparam int unsigned HgencLog2FW = 2;
+  localparam int unsigned HgencSmoothLsb = 11;
+  localparam int unsigned HgencSmoothW = 1;
+  localparam int unsigned HgencOAbufLsb = 12;
+  localparam int unsigned HgencOAbufW = 1;
+  localparam int unsigned HgencNLevLsb = 13;
+  localparam int unsigned HgencNLevW = 6;
+  localparam int unsigned HgencORowLsb = 19;
+  localparam int unsigned HgencORowW = 6;
+  localparam int unsigned HgencNPointsLsb = 25;
+  localparam int unsigned HgencNPointsW = 16;
+  localparam int unsigned HgencXAddrLsb = 41;
+  localparam int unsigned HgencXAddrW = 20;
+  localparam int unsigned HgencDRowLsb = 64;
+  localparam int unsigned HgencDRowW = 20;
+  localparam int unsigned HgencOAddrLsb = 84;
+  localparam int unsigned HgencOAddrW = 20;
 
   // Scratchpad word addresses (the DMA instructions' spm_addr width) and buffer ids.
   localparam int unsigned SpmAddrW = 20;
@@ -143,6 +166,11 @@ package bitgrid_pkg;
   localparam int unsigned DefaultSbufKib = 32;
   localparam int unsigned DefaultObufKib = 128;
   localparam int unsigned DefaultPbufKib = 32;
+  localparam int unsigned DefaultHasHashgrid = 1;
+  localparam int unsigned DefaultHgEngines = 4;
+  localparam int unsigned DefaultHgMaxDims = 3;
+  localparam int unsigned DefaultGbufKib = 1024;
+  localparam int unsigned DefaultXbufKib = 256;
 
   // Dependency tokens (docs/ARCHITECTURE.md R3): counter t is pushed by queue token_pusher(t) towards
   // its next (dir 1) or previous (dir 0) neighbour and popped by queue token_popper(t).
@@ -197,14 +225,16 @@ package bitgrid_pkg;
   localparam int unsigned FaultBadBuffer = 3;  // a load into a buffer the load DMA may not fill, or a store from one the store DMA may not drain, or either naming a buffer the machine leaves out
 
   // Compute engines; engine_of() gives an opcode's engine, NoEngine for spine and unknown opcodes.
-  localparam int unsigned NumEngines = 2;
-  localparam int unsigned NoEngine = 2;
+  localparam int unsigned NumEngines = 3;
+  localparam int unsigned NoEngine = 3;
   localparam int unsigned EngineHamtopk = 0;
   localparam int unsigned EngineBitmac = 1;
+  localparam int unsigned EngineHashgrid = 2;
   function automatic int unsigned engine_of(logic [3:0] op);
     engine_of = NoEngine;
     if (op == 4'd3) engine_of = 0;  // hamtopk
     if (op == 4'd4) engine_of = 1;  // gemm
+    if (op == 4'd5) engine_of = 2;  // hgenc
   endfunction
   // Whether an opcode is defined at all.
   function automatic logic op_known(logic [3:0] op);
@@ -215,6 +245,7 @@ package bitgrid_pkg;
     if (op == 4'd15) op_known = 1'b1;  // finish
     if (op == 4'd3) op_known = 1'b1;  // hamtopk
     if (op == 4'd4) op_known = 1'b1;  // gemm
+    if (op == 4'd5) op_known = 1'b1;  // hgenc
   endfunction
   // Queue of an opcode: load/store go to their own queues, everything else (unknown opcodes too) to compute.
   function automatic logic [1:0] queue_of(logic [3:0] op);
@@ -230,6 +261,8 @@ package bitgrid_pkg;
     if (b == 4'd3) buf_loadable = 1'b1;  // abuf
     if (b == 4'd4) buf_loadable = 1'b1;  // wbuf
     if (b == 4'd5) buf_loadable = 1'b1;  // sbuf
+    if (b == 4'd8) buf_loadable = 1'b1;  // gbuf
+    if (b == 4'd9) buf_loadable = 1'b1;  // xbuf
   endfunction
   function automatic logic buf_storable(logic [BufIdW-1:0] b);
     buf_storable = 1'b0;

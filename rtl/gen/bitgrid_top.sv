@@ -4,7 +4,9 @@
 // token counters, the load and store DMA units, the compute unit (dispatcher) and its engines, and one
 // scratchpad per buffer. Each buffer's port A belongs to the DMA unit its `dma` names, port B (the
 // compute port) to the engines that use it; an idle engine drives '0 on its ports, so the requests
-// of a buffer's users are ORed together (one user at a time, asserted).
+// of a buffer's users are ORed together (one user at a time, asserted). A buffer its engine owns
+// (`owned: true`) has no scratchpad here: the engine holds its storage, and the load DMA's port-A
+// writes into it go to the engine's <buf>_dma_we_i/_addr_i/_wdata_i ports.
 //
 // Every hardware parameter is a parameter here (HwConfig::rtl_overrides() emits them as -G); they are
 // public so the simulation harness can check them against its config. DRAM beats are little-endian:
@@ -39,6 +41,13 @@ module bitgrid_top #(
   parameter int unsigned SbufKib              /*verilator public*/ = bitgrid_pkg::DefaultSbufKib,
   parameter int unsigned ObufKib              /*verilator public*/ = bitgrid_pkg::DefaultObufKib,
   parameter int unsigned PbufKib              /*verilator public*/ = bitgrid_pkg::DefaultPbufKib,
+  /* verilator lint_off UNUSEDPARAM */  // used outside the RTL only
+  parameter int unsigned HasHashgrid          /*verilator public*/ = bitgrid_pkg::DefaultHasHashgrid,
+  /* verilator lint_on UNUSEDPARAM */
+  parameter int unsigned HgEngines            /*verilator public*/ = bitgrid_pkg::DefaultHgEngines,
+  parameter int unsigned HgMaxDims            /*verilator public*/ = bitgrid_pkg::DefaultHgMaxDims,
+  parameter int unsigned GbufKib              /*verilator public*/ = bitgrid_pkg::DefaultGbufKib,
+  parameter int unsigned XbufKib              /*verilator public*/ = bitgrid_pkg::DefaultXbufKib,
   localparam int unsigned BeatBits = DramBytesPerCycle * 8
 ) (
   input  logic                             clk_i,
@@ -135,6 +144,21 @@ module bitgrid_top #(
   if (PbufKib < 1 || PbufKib > 1024) begin : g_bad_pbuf_kib
     $fatal(1, "bitgrid_top: pbuf_kib outside its range (configs/isa/)");
   end
+  if (HasHashgrid < 0 || HasHashgrid > 1) begin : g_bad_has_hashgrid
+    $fatal(1, "bitgrid_top: has_hashgrid outside its range (configs/isa/)");
+  end
+  if (HgEngines < 1 || HgEngines > 8 || (HgEngines & (HgEngines - 1)) != 0) begin : g_bad_hg_engines
+    $fatal(1, "bitgrid_top: hg_engines outside its range (configs/isa/)");
+  end
+  if (HgMaxDims < 2 || HgMaxDims > 3) begin : g_bad_hg_max_dims
+    $fatal(1, "bitgrid_top: hg_max_dims outside its range (configs/isa/)");
+  end
+  if (GbufKib < 1 || GbufKib > 8192 || (GbufKib & (GbufKib - 1)) != 0) begin : g_bad_gbuf_kib
+    $fatal(1, "bitgrid_top: gbuf_kib outside its range (configs/isa/)");
+  end
+  if (XbufKib < 1 || XbufKib > 4096) begin : g_bad_xbuf_kib
+    $fatal(1, "bitgrid_top: xbuf_kib outside its range (configs/isa/)");
+  end
   if (DramBurstBytes < DramBytesPerCycle) begin : g_bad_burst
     $fatal(1, "bitgrid_top: dram_burst_bytes is smaller than one beat");
   end
@@ -186,18 +210,25 @@ module bitgrid_top #(
   localparam int unsigned PbufWriteWords = (MacCols);
   localparam int unsigned PbufRowWords  = bitgrid_pkg::max2(bitgrid_pkg::max2(PbufPortWords, PbufWriteWords), Wb);
   localparam int unsigned PbufWords     = PbufKib * 128;  // KiB of 64-bit words
+  localparam int unsigned GbufWords     = GbufKib * 128;  // KiB of 64-bit words; owned by hashgrid (no scratchpad here)
+  localparam int unsigned XbufPortWords = (2);
+  localparam int unsigned XbufWriteWords = XbufPortWords;
+  localparam int unsigned XbufRowWords  = bitgrid_pkg::max2(bitgrid_pkg::max2(XbufPortWords, XbufWriteWords), Wb);
+  localparam int unsigned XbufWords     = XbufKib * 128;  // KiB of 64-bit words
   // Presence (the has_<engine> parameters): an absent engine and the buffers only it uses are left out;
   // its opcodes and DMA transfers to its buffers are machine faults (R10).
-  localparam logic [NE-1:0] EnginePresent = {HasBitmac != 0, HasHamtopk != 0};  // bit e: engine e
+  localparam logic [NE-1:0] EnginePresent = {HasHashgrid != 0, HasBitmac != 0, HasHamtopk != 0};  // bit e: engine e
   localparam bit QbufPresent = HasHamtopk != 0;
   localparam bit DbufPresent = HasHamtopk != 0;
   localparam bit RbufPresent = HasHamtopk != 0;
-  localparam bit AbufPresent = HasBitmac != 0;
+  localparam bit AbufPresent = HasBitmac != 0 || HasHashgrid != 0;
   localparam bit WbufPresent = HasBitmac != 0;
   localparam bit SbufPresent = HasBitmac != 0;
-  localparam bit ObufPresent = HasBitmac != 0;
+  localparam bit ObufPresent = HasBitmac != 0 || HasHashgrid != 0;
   localparam bit PbufPresent = HasBitmac != 0;
-  localparam logic [bitgrid_pkg::NumBufs-1:0] BufPresent = {PbufPresent, ObufPresent, SbufPresent, WbufPresent, AbufPresent, RbufPresent, DbufPresent, QbufPresent};  // bit b: buffer b
+  localparam bit GbufPresent = HasHashgrid != 0;
+  localparam bit XbufPresent = HasHashgrid != 0;
+  localparam logic [bitgrid_pkg::NumBufs-1:0] BufPresent = {XbufPresent, GbufPresent, PbufPresent, ObufPresent, SbufPresent, WbufPresent, AbufPresent, RbufPresent, DbufPresent, QbufPresent};  // bit b: buffer b
 
   // ------------------------------------------------------------------------------------------------
   // Controller
@@ -358,6 +389,9 @@ module bitgrid_top #(
   bitgrid_pkg::spm_req_t       pbuf_b_req;
   logic [PbufWriteWords*64-1:0] pbuf_b_wdata;
   logic [PbufPortWords*64-1:0] pbuf_b_rdata;
+  bitgrid_pkg::spm_req_t       xbuf_b_req;
+  logic [XbufWriteWords*64-1:0] xbuf_b_wdata;
+  logic [XbufPortWords*64-1:0] xbuf_b_rdata;
 
   // Engine hamtopk (configs/isa/engines/hamtopk.yaml)
   bitgrid_pkg::spm_req_t hamtopk_qbuf_req;
@@ -390,9 +424,15 @@ module bitgrid_top #(
     );
   end else begin : g_no_hamtopk  // absent: quiet ports, never finishes (never started)
     assign hamtopk_qbuf_req = '0;
+    logic unused_qbuf_rdata;
+    assign unused_qbuf_rdata = ^qbuf_b_rdata;
     assign hamtopk_dbuf_req = '0;
+    logic unused_dbuf_rdata;
+    assign unused_dbuf_rdata = ^dbuf_b_rdata;
     assign hamtopk_rbuf_req = '0;
     assign hamtopk_rbuf_wdata = '0;
+    logic unused_rbuf_rdata;
+    assign unused_rbuf_rdata = ^rbuf_b_rdata;
     assign eng_last[0] = 1'b0;
     logic unused_start;
     assign unused_start = eng_start[0];
@@ -441,15 +481,69 @@ module bitgrid_top #(
   end else begin : g_no_bitmac  // absent: quiet ports, never finishes (never started)
     assign bitmac_abuf_req = '0;
     assign bitmac_abuf_wdata = '0;
+    logic unused_abuf_rdata;
+    assign unused_abuf_rdata = ^abuf_b_rdata;
     assign bitmac_wbuf_req = '0;
+    logic unused_wbuf_rdata;
+    assign unused_wbuf_rdata = ^wbuf_b_rdata;
     assign bitmac_sbuf_req = '0;
+    logic unused_sbuf_rdata;
+    assign unused_sbuf_rdata = ^sbuf_b_rdata;
     assign bitmac_obuf_req = '0;
     assign bitmac_obuf_wdata = '0;
     assign bitmac_pbuf_req = '0;
     assign bitmac_pbuf_wdata = '0;
+    logic unused_pbuf_rdata;
+    assign unused_pbuf_rdata = ^pbuf_b_rdata;
     assign eng_last[1] = 1'b0;
     logic unused_start;
     assign unused_start = eng_start[1];
+  end
+
+  // Engine hashgrid (configs/isa/engines/hashgrid.yaml)
+  bitgrid_pkg::spm_req_t hashgrid_xbuf_req;
+  bitgrid_pkg::spm_req_t hashgrid_abuf_req;
+  logic [AbufWriteWords*64-1:0] hashgrid_abuf_wdata;
+  bitgrid_pkg::spm_req_t hashgrid_obuf_req;
+  logic [ObufWriteWords*64-1:0] hashgrid_obuf_wdata;
+
+  if (HasHashgrid != 0) begin : g_hashgrid
+    bg_hashgrid #(
+      .HgEngines     (HgEngines),
+      .HgMaxDims     (HgMaxDims),
+      .Wb            (Wb),
+      .GbufWords     (GbufWords),
+      .XbufPortWords (XbufPortWords),
+      .AbufPortWords (AbufPortWords),
+      .AbufWriteWords(AbufWriteWords),
+      .ObufPortWords (ObufPortWords)
+    ) u_hashgrid (
+      .clk_i           (clk_i),
+      .rst_ni          (rst_ni),
+      .start_i         (eng_start[2]),
+      .insn_i          (unit_insn[ComputeQ*InsnW +: InsnW]),
+      .last_o          (eng_last[2]),
+      .gbuf_dma_we_i   (ld_we && ld_buf == BufW'(bitgrid_pkg::BufGbuf)),
+      .gbuf_dma_addr_i (ld_addr),
+      .gbuf_dma_wdata_i(ld_wdata),
+      .xbuf_req_o      (hashgrid_xbuf_req),
+      .xbuf_rdata_i    (xbuf_b_rdata),
+      .abuf_req_o      (hashgrid_abuf_req),
+      .abuf_wdata_o    (hashgrid_abuf_wdata),
+      .obuf_req_o      (hashgrid_obuf_req),
+      .obuf_wdata_o    (hashgrid_obuf_wdata)
+    );
+  end else begin : g_no_hashgrid  // absent: quiet ports, never finishes (never started)
+    assign hashgrid_xbuf_req = '0;
+    logic unused_xbuf_rdata;
+    assign unused_xbuf_rdata = ^xbuf_b_rdata;
+    assign hashgrid_abuf_req = '0;
+    assign hashgrid_abuf_wdata = '0;
+    assign hashgrid_obuf_req = '0;
+    assign hashgrid_obuf_wdata = '0;
+    assign eng_last[2] = 1'b0;
+    logic unused_start;
+    assign unused_start = eng_start[2];
   end
 
   // Compute-port requests: the OR of the users' requests (an idle engine drives '0); write data
@@ -460,16 +554,18 @@ module bitgrid_top #(
   assign dbuf_b_wdata = '0;
   assign rbuf_b_req   = hamtopk_rbuf_req;
   assign rbuf_b_wdata = (hamtopk_rbuf_req.we ? hamtopk_rbuf_wdata : '0);
-  assign abuf_b_req   = bitmac_abuf_req;
-  assign abuf_b_wdata = (bitmac_abuf_req.we ? bitmac_abuf_wdata : '0);
+  assign abuf_b_req   = bitmac_abuf_req | hashgrid_abuf_req;
+  assign abuf_b_wdata = (bitmac_abuf_req.we ? bitmac_abuf_wdata : '0) | (hashgrid_abuf_req.we ? hashgrid_abuf_wdata : '0);
   assign wbuf_b_req   = bitmac_wbuf_req;
   assign wbuf_b_wdata = '0;
   assign sbuf_b_req   = bitmac_sbuf_req;
   assign sbuf_b_wdata = '0;
-  assign obuf_b_req   = bitmac_obuf_req;
-  assign obuf_b_wdata = (bitmac_obuf_req.we ? bitmac_obuf_wdata : '0);
+  assign obuf_b_req   = bitmac_obuf_req | hashgrid_obuf_req;
+  assign obuf_b_wdata = (bitmac_obuf_req.we ? bitmac_obuf_wdata : '0) | (hashgrid_obuf_req.we ? hashgrid_obuf_wdata : '0);
   assign pbuf_b_req   = bitmac_pbuf_req;
   assign pbuf_b_wdata = (bitmac_pbuf_req.we ? bitmac_pbuf_wdata : '0);
+  assign xbuf_b_req   = hashgrid_xbuf_req;
+  assign xbuf_b_wdata = '0;
 
   // Store read data: port A of the buffer the store unit reads (st_buf holds for the whole store).
   logic [Wb*64-1:0] rbuf_a_rdata;
@@ -733,6 +829,38 @@ module bitgrid_top #(
     assign unused_pbuf = ^{pbuf_b_req, pbuf_b_wdata, pbuf_b_rdata};
   end
 
+  // gbuf: owned by hashgrid (its storage is inside the engine)
+
+  if (XbufPresent) begin : g_xbuf
+    bg_scratchpad #(
+      .Words   (XbufWords),
+      .RowWords(XbufRowWords),
+      .AWords  (Wb),
+      .BWords  (XbufPortWords),
+      .BWWords (XbufWriteWords),
+      .AWrite  (1),
+      .ARead   (0),
+      .BWrite  (0),
+      .BRead   (1)
+    ) u_xbuf (
+      .clk_i    (clk_i),
+      .a_req_i  (ld_we && ld_buf == BufW'(bitgrid_pkg::BufXbuf)),
+      .a_we_i   (1'b1),
+      .a_addr_i (ld_addr),
+      .a_wdata_i(ld_wdata),
+      .a_rdata_o(),
+      .b_req_i  (xbuf_b_req.req),
+      .b_we_i   (xbuf_b_req.we),
+      .b_addr_i (xbuf_b_req.addr),
+      .b_wdata_i(xbuf_b_wdata),
+      .b_rdata_o(xbuf_b_rdata)
+    );
+  end else begin : g_no_xbuf  // absent: no user can reach it (faults, R10)
+    assign xbuf_b_rdata = '0;
+    logic unused_xbuf;
+    assign unused_xbuf = ^{xbuf_b_req, xbuf_b_wdata, xbuf_b_rdata};
+  end
+
   /* verilator lint_on PINCONNECTEMPTY */
 
 `ifndef SYNTHESIS
@@ -750,16 +878,18 @@ module bitgrid_top #(
     else $error("bitgrid_top: two engines use dbuf in one cycle");
   a_rbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({hamtopk_rbuf_req.req}))
     else $error("bitgrid_top: two engines use rbuf in one cycle");
-  a_abuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_abuf_req.req}))
+  a_abuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_abuf_req.req, hashgrid_abuf_req.req}))
     else $error("bitgrid_top: two engines use abuf in one cycle");
   a_wbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_wbuf_req.req}))
     else $error("bitgrid_top: two engines use wbuf in one cycle");
   a_sbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_sbuf_req.req}))
     else $error("bitgrid_top: two engines use sbuf in one cycle");
-  a_obuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_obuf_req.req}))
+  a_obuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_obuf_req.req, hashgrid_obuf_req.req}))
     else $error("bitgrid_top: two engines use obuf in one cycle");
   a_pbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_pbuf_req.req}))
     else $error("bitgrid_top: two engines use pbuf in one cycle");
+  a_xbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({hashgrid_xbuf_req.req}))
+    else $error("bitgrid_top: two engines use xbuf in one cycle");
   a_load_target: assert property (@(posedge clk_i) disable iff (!asserts_on) ld_we -> bitgrid_pkg::buf_loadable(ld_buf))
     else $error("bitgrid_top: load DMA wrote a buffer it may not fill");
   a_store_source: assert property (@(posedge clk_i) disable iff (!asserts_on) st_req -> bitgrid_pkg::buf_storable(st_buf))

@@ -19,4 +19,8 @@ rtl/engines/bitmac/bg_bitmac_pe_col.sv
 rtl/engines/bitmac/bg_bitmac_rescale.sv
 rtl/engines/bitmac/bg_bitmac_requant.sv
 rtl/engines/bitmac/bg_bitmac.sv
+rtl/engines/hashgrid/bg_hashgrid_axis.sv
+rtl/engines/hashgrid/bg_hashgrid_index.sv
+rtl/engines/hashgrid/bg_hashgrid_table.sv
+rtl/engines/hashgrid/bg_hashgrid.sv
 rtl/gen/bitgrid_top.sv

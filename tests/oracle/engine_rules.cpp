@@ -26,6 +26,13 @@ uint64_t oracle_engine_cycles(const bitgrid::HwConfig& hw, const bitgrid::Insn& 
       const uint64_t P = gp * in.get(isa::kGEMM_N_GROUPS);
       return 2 * Ts * in.get(isa::kGEMM_M_ROWS) * P + 20 + 3 * in.get(isa::kGEMM_OUT32);
     }
+    case isa::Op::kHgenc: {  // R12: E = J + (n_points + 1)*T + 6, J = ceil(n_lev / hg_engines),
+                             // T = max(J, o_row / (mac_cols / 8))
+      const uint64_t E = static_cast<uint64_t>(hw.hg_engines), W = static_cast<uint64_t>(hw.mac_cols) / 8;
+      const uint64_t J = (in.get(isa::kHGENC_N_LEV) + E - 1) / E;
+      const uint64_t T = std::max<uint64_t>(J, in.get(isa::kHGENC_O_ROW) / W);
+      return J + (in.get(isa::kHGENC_N_POINTS) + 1) * T + 6;
+    }
     default:
       throw std::runtime_error("rule oracle: no timing rule for opcode " + std::to_string(in.opcode()));
   }

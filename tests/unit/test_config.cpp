@@ -45,7 +45,7 @@ TEST(HwConfig, BadValuesNameKeyAndLimit) {
   EXPECT_TRUE(has(hw_error("dram_burst_bytes: 16"), "smaller than one beat"));
   EXPECT_EQ(hw_error("ham_lanes: 4\ntopk_max: 10"), "");
   EXPECT_TRUE(has(hw_error("has_bitmac: 2"), "hw.yaml.has_bitmac: 2 is above the maximum 1"));
-  EXPECT_TRUE(has(hw_error("has_bitmac: 0\nhas_hamtopk: 0"), "the machine needs an engine"));
+  EXPECT_TRUE(has(hw_error("has_bitmac: 0\nhas_hamtopk: 0\nhas_hashgrid: 0"), "the machine needs an engine"));
   // An absent engine's parameters are not its checks' business any more: a MAC array too large for its
   // buffers is fine when the machine leaves the array out.
   EXPECT_TRUE(has(hw_error("mac_rows: 64\nmac_cols: 64\nwbuf_kib: 1"), "wbuf_kib"));
@@ -130,7 +130,9 @@ TEST(DataFile, VecsFormats) {
 TEST(Energy, TableUnitsAndInterpolation) {
   const YAML::Node n = YAML::Load(
       "name: t\nunits: {energy: pJ}\nenergy_pj: {dram_byte: 2, sram_64b_by_kib: {8: 10, 32: 20}, hamtopk: {word_op: "
-      "1, topk_compare: 0.5}, bitmac: {pe_term: 1, pe_mul: 1, col_add: 1, rescale: 1, requant: 1}}");
+      "1, topk_compare: 0.5}, bitmac: {pe_term: 1, pe_mul: 1, col_add: 1, rescale: 1, requant: 1}, hashgrid: {lookup: "
+      "1, "
+      "requant: 1}}");
   const EnergyTable t = EnergyTable::from_yaml(n, "e.yaml");
   EXPECT_DOUBLE_EQ(t.sram_pj(8), 10);
   EXPECT_DOUBLE_EQ(t.sram_pj(16), 15);  // halfway in log2 between 8 and 32
@@ -152,8 +154,9 @@ TEST(Energy, TableUnitsAndInterpolation) {
 // Every engine prices its own actions in a section named after it: a table must price every action of
 // every engine (configs/isa/engines/*.yaml) and nothing else.
 TEST(Energy, EngineSectionsAreCheckedAgainstTheIsa) {
-  // The other engine's section, complete, so that the errors below are hamtopk's.
-  const std::string bitmac = ", bitmac: {pe_term: 1, pe_mul: 1, col_add: 1, rescale: 1, requant: 1}";
+  // The other engines' sections, complete, so that the errors below are hamtopk's.
+  const std::string bitmac =
+      ", bitmac: {pe_term: 1, pe_mul: 1, col_add: 1, rescale: 1, requant: 1}, hashgrid: {lookup: 1, requant: 1}";
   auto err = [&](const std::string& body) {
     try {
       EnergyTable::from_yaml(YAML::Load("name: t\nunits: {energy: pJ}\nenergy_pj: {dram_byte: 1, sram_64b_by_kib: "

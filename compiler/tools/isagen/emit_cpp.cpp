@@ -123,12 +123,13 @@ std::string emit_cpp_header(const Isa& isa) {
   h << "enum class Dma : uint8_t { kNone, kLoad, kStore };\n";
   h << "struct BufDef {\n  const char* name;\n  Dma dma;                 // which DMA unit may move its words\n"
        "  const char* size_param;  // its size in KiB\n  bool engine_read, engine_write;  // some engine reads / "
-       "writes it through its compute port\n  const char* role;\n};\n";
+       "writes it through its compute port\n  bool owned;  // held inside the engine that defines it (no scratchpad; "
+       "the load DMA writes into the engine)\n  const char* role;\n};\n";
   h << "constexpr std::array<BufDef, " << isa.buffers.size() << "> kBufs = {{\n";
   for (const auto& b : isa.buffers)
     h << "    {" << quote(b.name) << ", Dma::k" << camel(b.dma) << ", " << quote(b.size_param) << ", "
       << (b.engine_reads() ? "true" : "false") << ", " << (b.engine_writes() ? "true" : "false") << ", "
-      << quote(b.role) << "},\n";
+      << (b.owned ? "true" : "false") << ", " << quote(b.role) << "},\n";
   h << "}};\n";
   h << "constexpr bool buf_loadable(uint64_t b) { return b < kBufs.size() && kBufs[b].dma == Dma::kLoad; }\n";
   h << "constexpr bool buf_storable(uint64_t b) { return b < kBufs.size() && kBufs[b].dma == Dma::kStore; }\n";

@@ -41,6 +41,7 @@ std::string emit_isa_md(const Isa& isa) {
                : u.read          ? "read"
                                  : "write") +
               " `" + u.words + "`";
+    if (b.owned) port += " (owned: the engine holds the storage, the load DMA writes into it)";
     md << "| " << b.id << " | `" << b.name << "` | `" << b.size_param << "` KiB | " << b.dma << " | " << port << " | "
        << b.role << " |\n";
   }

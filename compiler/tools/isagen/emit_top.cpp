@@ -17,7 +17,10 @@ std::string pad(const std::string& s, size_t n) { return s.size() >= n ? s : s +
 std::string port_words_expr(const Buffer& b) {
   if (b.uses.empty()) return "1";
   std::string e = "(" + expr_sv(b.uses[0].words) + ")";
-  for (size_t i = 1; i < b.uses.size(); ++i) e = "bitgrid_pkg::max2(" + e + ", " + expr_sv(b.uses[i].words) + ")";
+  std::set<std::string> seen = {expr_sv(b.uses[0].words)};
+  for (size_t i = 1; i < b.uses.size(); ++i)
+    if (seen.insert(expr_sv(b.uses[i].words)).second)  // engines declaring the same width add nothing
+      e = "bitgrid_pkg::max2(" + e + ", " + expr_sv(b.uses[i].words) + ")";
   return e;
 }
 
@@ -53,7 +56,9 @@ std::string emit_sv_top(const Isa& isa) {
        "// token counters, the load and store DMA units, the compute unit (dispatcher) and its engines, and one\n"
        "// scratchpad per buffer. Each buffer's port A belongs to the DMA unit its `dma` names, port B (the\n"
        "// compute port) to the engines that use it; an idle engine drives '0 on its ports, so the requests\n"
-       "// of a buffer's users are ORed together (one user at a time, asserted).\n//\n";
+       "// of a buffer's users are ORed together (one user at a time, asserted). A buffer its engine owns\n"
+       "// (`owned: true`) has no scratchpad here: the engine holds its storage, and the load DMA's port-A\n"
+       "// writes into it go to the engine's <buf>_dma_we_i/_addr_i/_wdata_i ports.\n//\n";
   v << "// Every hardware parameter is a parameter here (HwConfig::rtl_overrides() emits them as -G); they are\n"
        "// public so the simulation harness can check them against its config. DRAM beats are little-endian:\n"
        "// byte j of a beat is rd_data_i / wr_data_o[8j+7:8j]. busy_o[q] is the unit of queue q (isa::Queue).\n";
@@ -127,6 +132,11 @@ std::string emit_sv_top(const Isa& isa) {
        "  // write_words), a row the widest of the port, its writes and the beat.\n";
   for (const auto& b : isa.buffers) {
     const std::string n = camel(b.name);
+    if (b.owned) {  // held by its engine: only the size (the engine's <Buf>Words parameter)
+      v << "  localparam int unsigned " << n << "Words     = " << camel(b.size_param)
+        << " * 128;  // KiB of 64-bit words; owned by " << b.defined_by << " (no scratchpad here)\n";
+      continue;
+    }
     v << "  localparam int unsigned " << n << "PortWords = " << port_words_expr(b) << ";\n";
     v << "  localparam int unsigned " << n << "WriteWords = " << write_words_expr(b) << ";\n";
     v << "  localparam int unsigned " << n << "RowWords  = bitgrid_pkg::max2(bitgrid_pkg::max2(" << n << "PortWords, "
@@ -301,6 +311,7 @@ std::string emit_sv_top(const Isa& isa) {
   // Per buffer: compute-port request and data nets.
   v << "  // Compute ports of the buffers (bitgrid_pkg::spm_req_t requests, port-wide data).\n";
   for (const auto& b : isa.buffers) {
+    if (b.owned) continue;  // no compute port: its engine reads its own storage
     const std::string n = camel(b.name);
     v << "  bitgrid_pkg::spm_req_t       " << b.name << "_b_req;\n";
     v << "  logic [" << n << "WriteWords*64-1:0] " << b.name << "_b_wdata;\n";
@@ -315,6 +326,7 @@ std::string emit_sv_top(const Isa& isa) {
     v << "  // Engine " << e.name << " (" << e.fragment << ")\n";
     for (const auto& bn : e.buffers) {
       const Buffer& b = *isa.buffer(bn);
+      if (b.owned) continue;
       const BufUse* u = nullptr;
       for (const auto& x : b.uses)
         if (x.engine == static_cast<int>(ei)) u = &x;
@@ -326,7 +338,15 @@ std::string emit_sv_top(const Isa& isa) {
     iv << "  " << e.rtl_module << " #(\n";
     std::vector<std::string> conns;
     for (const auto& p : e.rtl_params) conns.push_back("." + camel(p) + "(" + camel(p) + ")");
+    bool owns = false;
+    for (const auto& bn : e.buffers)
+      if (isa.buffer(bn)->owned) {
+        if (!owns) conns.push_back(".Wb(Wb)");
+        owns = true;
+        conns.push_back("." + camel(bn) + "Words(" + camel(bn) + "Words)");
+      }
     for (const auto& bn : e.buffers) {
+      if (isa.buffer(bn)->owned) continue;
       conns.push_back("." + camel(bn) + "PortWords(" + camel(bn) + "PortWords)");
       for (const auto& x : isa.buffer(bn)->uses)
         if (x.engine == static_cast<int>(ei) && !x.write_words.empty())
@@ -346,6 +366,12 @@ std::string emit_sv_top(const Isa& isa) {
                                                            {"last_o", "eng_last[" + std::to_string(ei) + "]"}};
     for (const auto& bn : e.buffers) {
       const Buffer& b = *isa.buffer(bn);
+      if (b.owned) {  // the load DMA's port-A writes into the buffer go to the engine
+        pc.push_back({bn + "_dma_we_i", "ld_we && ld_buf == BufW'(bitgrid_pkg::Buf" + camel(bn) + ")"});
+        pc.push_back({bn + "_dma_addr_i", "ld_addr"});
+        pc.push_back({bn + "_dma_wdata_i", "ld_wdata"});
+        continue;
+      }
       const BufUse* u = nullptr;
       for (const auto& x : b.uses)
         if (x.engine == static_cast<int>(ei)) u = &x;
@@ -367,11 +393,16 @@ std::string emit_sv_top(const Isa& isa) {
     v << "  end else begin : g_no_" << e.name << "  // absent: quiet ports, never finishes (never started)\n";
     for (const auto& bn : e.buffers) {
       const Buffer& b = *isa.buffer(bn);
-      bool wr = false;
+      if (b.owned) continue;
+      bool wr = false, rd = false;
       for (const auto& x : b.uses)
-        if (x.engine == static_cast<int>(ei)) wr = x.write;
+        if (x.engine == static_cast<int>(ei)) wr = x.write, rd = x.read;
       v << "    assign " << e.name << "_" << bn << "_req = '0;\n";
       if (wr) v << "    assign " << e.name << "_" << bn << "_wdata = '0;\n";
+      if (rd) {  // the buffer may stay for another engine (which may only write it): its read data is unused here
+        v << "    logic unused_" << bn << "_rdata;\n";
+        v << "    assign unused_" << bn << "_rdata = ^" << bn << "_b_rdata;\n";
+      }
     }
     v << "    assign eng_last[" << ei << "] = 1'b0;\n";
     v << "    logic unused_start;\n    assign unused_start = eng_start[" << ei << "];\n  end\n\n";
@@ -381,6 +412,7 @@ std::string emit_sv_top(const Isa& isa) {
   v << "  // Compute-port requests: the OR of the users' requests (an idle engine drives '0); write data\n"
        "  // from the user that writes.\n";
   for (const auto& b : isa.buffers) {
+    if (b.owned) continue;
     std::string req, wdata;
     for (const auto& u : b.uses) {
       const std::string en = isa.engines[static_cast<size_t>(u.engine)].name;
@@ -411,6 +443,10 @@ std::string emit_sv_top(const Isa& isa) {
   v << "  /* verilator lint_off PINCONNECTEMPTY */\n";
   for (const auto& b : isa.buffers) {
     const std::string n = camel(b.name);
+    if (b.owned) {
+      v << "  // " << b.name << ": owned by " << b.defined_by << " (its storage is inside the engine)\n\n";
+      continue;
+    }
     const bool ld = b.dma == "load", st = b.dma == "store";
     const std::string sel = "BufW'(bitgrid_pkg::Buf" + n + ")";
     std::ostringstream iv;  // the instance, indented into the generate block below
@@ -455,6 +491,7 @@ std::string emit_sv_top(const Isa& isa) {
   v << "  // One grant per buffer port: at most one engine requests a compute port in a cycle, and the DMA units\n"
        "  // touch only the buffers their direction allows.\n";
   for (const auto& b : isa.buffers) {
+    if (b.owned) continue;
     std::string reqs;
     for (const auto& u : b.uses)
       reqs += (reqs.empty() ? "" : ", ") + isa.engines[static_cast<size_t>(u.engine)].name + "_" + b.name + "_req.req";

@@ -442,7 +442,7 @@ Isa load_isa(const std::string& spine_path, const std::string& repo_root) {
       for (size_t i = 0; i < n["buffers"].size(); ++i) {
         const YAML::Node b = n["buffers"][i];
         const std::string bw = w + ".buffers[" + std::to_string(i) + "]";
-        check_keys(b, bw, {"name", "id", "size_param", "dma", "role", "access", "words", "write_words"});
+        check_keys(b, bw, {"name", "id", "size_param", "dma", "role", "access", "words", "write_words", "owned"});
         const std::string name = req<std::string>(b, "name", bw);
         Buffer* buf = nullptr;
         for (auto& x : isa.buffers)
@@ -456,19 +456,25 @@ Isa load_isa(const std::string& spine_path, const std::string& repo_root) {
           nb.dma = opt<std::string>(b, "dma", bw, "none");
           nb.role = opt<std::string>(b, "role", bw, "");
           nb.defined_by = e.name;
+          nb.owned = opt<bool>(b, "owned", bw, false);
           if (nb.dma != "load" && nb.dma != "store" && nb.dma != "none")
             fail(bw + ".dma", "'" + nb.dma + "' (one DMA port per buffer: load, store or none)");
           if (!is_ident(name)) fail(bw + ".name", "'" + name + "' is not a snake_case name");
+          if (nb.owned && nb.dma != "load")
+            fail(bw + ".dma", "an owned buffer is filled by the load DMA only (dma: load), not '" + nb.dma + "'");
           isa.buffers.push_back(nb);
           buf = &isa.buffers.back();
         } else {
           if (!buf) fail(bw, "buffer " + name + " is not defined (give it an id, size_param and dma)");
-          for (const char* k : {"size_param", "dma", "role"})
+          for (const char* k : {"size_param", "dma", "role", "owned"})
             if (b[k]) fail(bw + "." + k, "only the fragment that defines " + name + " sets it");
+          if (buf->owned) fail(bw, "buffer " + name + " is owned by " + buf->defined_by + "; no other engine uses it");
         }
         const std::string access = req<std::string>(b, "access", bw);
         if (access != "read" && access != "write" && access != "read_write")
           fail(bw + ".access", "'" + access + "' (read, write or read_write)");
+        if (buf->owned && access != "read")
+          fail(bw + ".access", "'" + access + "': the engine owning " + name + " only reads it (access: read)");
         BufUse u;
         u.engine = ei;
         u.read = access != "write";

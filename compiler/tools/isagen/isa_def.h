@@ -38,6 +38,9 @@ struct Buffer {
   std::string name, role, size_param, dma;  // dma: load | store | none
   int id = 0;
   std::string defined_by;  // engine (fragment) that defined it
+  // Owned by the engine that defines it (`owned: true`): no scratchpad in the top; the load DMA's writes go to
+  // the engine (ports <buf>_dma_we_i/_addr_i/_wdata_i), which keeps the storage and reads it itself.
+  bool owned = false;
   std::vector<BufUse> uses;
   bool engine_reads() const;
   bool engine_writes() const;

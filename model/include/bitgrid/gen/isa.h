@@ -44,7 +44,7 @@ struct ParamDef {
   const char* owner;  // "spine" or the engine that declares it
   const char* doc;
 };
-constexpr std::array<ParamDef, 23> kParams = {{
+constexpr std::array<ParamDef, 28> kParams = {{
     {"dram_bytes_per_cycle", "DramBytesPerCycle", 32, 8, 256, true, 0, "spine", "DRAM data-bus width = one beat, bytes per cycle"},
     {"dram_latency", "DramLatency", 100, 1, 10000, false, 0, "spine", "cycles from a request to its first data beat (reads) or its bus slot (writes)"},
     {"dram_burst_bytes", "DramBurstBytes", 256, 8, 4096, true, 0, "spine", "largest read request the DMA issues, bytes"},
@@ -68,6 +68,11 @@ constexpr std::array<ParamDef, 23> kParams = {{
     {"sbuf_kib", "SbufKib", 32, 1, 1024, false, 0, "bitmac", "channel-parameter and group-scale buffer size, KiB"},
     {"obuf_kib", "ObufKib", 128, 1, 4096, false, 0, "bitmac", "output buffer size, KiB"},
     {"pbuf_kib", "PbufKib", 32, 1, 1024, false, 0, "bitmac", "partial-sum buffer size, KiB: one 64-bit accumulator per output of the rows of a gemm whose K is split (acc_in/acc_out)"},
+    {"has_hashgrid", "HasHashgrid", 1, 0, 1, false, 0, "hashgrid", "1: the machine has the hashgrid engine; 0 leaves it and the buffers only it uses out (its opcodes are unknown_opcode faults)"},
+    {"hg_engines", "HgEngines", 4, 1, 8, true, 0, "hashgrid", "level engines: engine e encodes levels l with l % hg_engines = e from its own gbuf segment"},
+    {"hg_max_dims", "HgMaxDims", 3, 2, 3, false, 0, "hashgrid", "largest D the engines serve in one cycle: each segment is held in 2^(hg_max_dims-1) copies of two banks"},
+    {"gbuf_kib", "GbufKib", 1024, 1, 8192, true, 0, "hashgrid", "grid-table buffer size, KiB (logical; hg_engines segments, each physically 2^(hg_max_dims-1) copies)"},
+    {"xbuf_kib", "XbufKib", 256, 1, 4096, false, 0, "hashgrid", "point buffer size, KiB (16 bytes per point)"},
 }};
 
 struct HwParams {
@@ -94,6 +99,11 @@ struct HwParams {
   long sbuf_kib = 32;
   long obuf_kib = 128;
   long pbuf_kib = 32;
+  long has_hashgrid = 1;
+  long hg_engines = 4;
+  long hg_max_dims = 3;
+  long gbuf_kib = 1024;
+  long xbuf_kib = 256;
   // Visits every parameter as (name, reference); keeps parsers and printers in step with the list.
   template <class F>
   void for_each(F&& f) {
@@ -120,6 +130,11 @@ struct HwParams {
     f("sbuf_kib", sbuf_kib);
     f("obuf_kib", obuf_kib);
     f("pbuf_kib", pbuf_kib);
+    f("has_hashgrid", has_hashgrid);
+    f("hg_engines", hg_engines);
+    f("hg_max_dims", hg_max_dims);
+    f("gbuf_kib", gbuf_kib);
+    f("xbuf_kib", xbuf_kib);
   }
   template <class F>
   void for_each(F&& f) const {
@@ -146,30 +161,38 @@ struct HwParams {
     f("sbuf_kib", sbuf_kib);
     f("obuf_kib", obuf_kib);
     f("pbuf_kib", pbuf_kib);
+    f("has_hashgrid", has_hashgrid);
+    f("hg_engines", hg_engines);
+    f("hg_max_dims", hg_max_dims);
+    f("gbuf_kib", gbuf_kib);
+    f("xbuf_kib", xbuf_kib);
   }
 };
 
 // ---- on-chip buffers (scratchpads of 64-bit words; docs/ARCHITECTURE.md §2) ----
-enum class Buf : uint8_t { kQbuf = 0, kDbuf = 1, kRbuf = 2, kAbuf = 3, kWbuf = 4, kSbuf = 5, kObuf = 6, kPbuf = 7 };
-constexpr int kNumBufs = 8;
-constexpr std::array<const char*, 8> kBufNames = {"qbuf", "dbuf", "rbuf", "abuf", "wbuf", "sbuf", "obuf", "pbuf"};
+enum class Buf : uint8_t { kQbuf = 0, kDbuf = 1, kRbuf = 2, kAbuf = 3, kWbuf = 4, kSbuf = 5, kObuf = 6, kPbuf = 7, kGbuf = 8, kXbuf = 9 };
+constexpr int kNumBufs = 10;
+constexpr std::array<const char*, 10> kBufNames = {"qbuf", "dbuf", "rbuf", "abuf", "wbuf", "sbuf", "obuf", "pbuf", "gbuf", "xbuf"};
 enum class Dma : uint8_t { kNone, kLoad, kStore };
 struct BufDef {
   const char* name;
   Dma dma;                 // which DMA unit may move its words
   const char* size_param;  // its size in KiB
   bool engine_read, engine_write;  // some engine reads / writes it through its compute port
+  bool owned;  // held inside the engine that defines it (no scratchpad; the load DMA writes into the engine)
   const char* role;
 };
-constexpr std::array<BufDef, 8> kBufs = {{
-    {"qbuf", Dma::kLoad, "qbuf_kib", true, false, "query codes: the code operand a Hamming engine compares against"},
-    {"dbuf", Dma::kLoad, "dbuf_kib", true, false, "database codes in lane-interleaved tiles"},
-    {"rbuf", Dma::kStore, "rbuf_kib", true, true, "top-k state and result entries {index[63:32], distance[31:0]}"},
-    {"abuf", Dma::kLoad, "abuf_kib", true, true, "INT8 activations, row-major [M][K] (also a gemm's INT8 outputs kept on chip: o_abuf)"},
-    {"wbuf", Dma::kLoad, "wbuf_kib", true, false, "weight codes as bit planes, one pair of k-tiles after another"},
-    {"sbuf", Dma::kLoad, "sbuf_kib", true, false, "per output tile: four channel-parameter rows, then one 16-bit scale per channel and group"},
-    {"obuf", Dma::kStore, "obuf_kib", false, true, "outputs, row-major [M][N] INT8 (or INT32)"},
-    {"pbuf", Dma::kStore, "pbuf_kib", true, true, "partial sums of a split K: row m of a gemm at word m*C, one sign-extended 48-bit accumulator per column"},
+constexpr std::array<BufDef, 10> kBufs = {{
+    {"qbuf", Dma::kLoad, "qbuf_kib", true, false, false, "query codes: the code operand a Hamming engine compares against"},
+    {"dbuf", Dma::kLoad, "dbuf_kib", true, false, false, "database codes in lane-interleaved tiles"},
+    {"rbuf", Dma::kStore, "rbuf_kib", true, true, false, "top-k state and result entries {index[63:32], distance[31:0]}"},
+    {"abuf", Dma::kLoad, "abuf_kib", true, true, false, "INT8 activations, row-major [M][K] (also a gemm's INT8 outputs kept on chip: o_abuf)"},
+    {"wbuf", Dma::kLoad, "wbuf_kib", true, false, false, "weight codes as bit planes, one pair of k-tiles after another"},
+    {"sbuf", Dma::kLoad, "sbuf_kib", true, false, false, "per output tile: four channel-parameter rows, then one 16-bit scale per channel and group"},
+    {"obuf", Dma::kStore, "obuf_kib", false, true, false, "outputs, row-major [M][N] INT8 (or INT32)"},
+    {"pbuf", Dma::kStore, "pbuf_kib", true, true, false, "partial sums of a split K: row m of a gemm at word m*C, one sign-extended 48-bit accumulator per column"},
+    {"gbuf", Dma::kLoad, "gbuf_kib", true, false, true, "grid tables and level descriptors, hg_engines segments of 4-word rows (the bank-interleaved layout of ARCHITECTURE.md §3.4)"},
+    {"xbuf", Dma::kLoad, "xbuf_kib", true, false, false, "points: two words each, coordinate d (UQ1.23 in 32 bits) at bits [32(d%2)+31 : 32(d%2)] of word d/2"},
 }};
 constexpr bool buf_loadable(uint64_t b) { return b < kBufs.size() && kBufs[b].dma == Dma::kLoad; }
 constexpr bool buf_storable(uint64_t b) { return b < kBufs.size() && kBufs[b].dma == Dma::kStore; }
@@ -192,6 +215,10 @@ inline long buf_kib(Buf b, const HwParams& p) {
       return p.obuf_kib;
     case Buf::kPbuf:
       return p.pbuf_kib;
+    case Buf::kGbuf:
+      return p.gbuf_kib;
+    case Buf::kXbuf:
+      return p.xbuf_kib;
   }
   return 0;
 }
@@ -205,15 +232,19 @@ inline long buf_port_words(Buf b, const HwParams& p) {
     case Buf::kRbuf:
       return std::max<long>({0, 1});
     case Buf::kAbuf:
-      return std::max<long>({0, p.mac_rows / 4});
+      return std::max<long>({0, p.mac_rows / 4, p.mac_rows / 4});
     case Buf::kWbuf:
       return std::max<long>({0, p.mac_rows * p.mac_cols / 32 * (1 + 3 * p.mac_parallel)});
     case Buf::kSbuf:
       return std::max<long>({0, p.mac_cols / 4});
     case Buf::kObuf:
-      return std::max<long>({0, p.mac_cols / 8});
+      return std::max<long>({0, p.mac_cols / 8, p.mac_cols / 8});
     case Buf::kPbuf:
       return std::max<long>({0, p.mac_cols});
+    case Buf::kGbuf:
+      return std::max<long>({0, 4});
+    case Buf::kXbuf:
+      return std::max<long>({0, 2});
   }
   return 0;
 }
@@ -228,15 +259,19 @@ inline long buf_write_words(Buf b, const HwParams& p) {
     case Buf::kRbuf:
       return std::max<long>({0, 1});
     case Buf::kAbuf:
-      return std::max<long>({0, p.mac_cols / 8});
+      return std::max<long>({0, p.mac_cols / 8, p.mac_cols / 8});
     case Buf::kWbuf:
       return std::max<long>({0});
     case Buf::kSbuf:
       return std::max<long>({0});
     case Buf::kObuf:
-      return std::max<long>({0, p.mac_cols / 8});
+      return std::max<long>({0, p.mac_cols / 8, p.mac_cols / 8});
     case Buf::kPbuf:
       return std::max<long>({0, p.mac_cols});
+    case Buf::kGbuf:
+      return std::max<long>({0});
+    case Buf::kXbuf:
+      return std::max<long>({0});
   }
   return 0;
 }
@@ -247,9 +282,10 @@ inline long buf_row_words(Buf b, const HwParams& p) {
 }
 
 // ---- compute engines ----
-constexpr int kNumEngines = 2;
+constexpr int kNumEngines = 3;
 constexpr int kEngineHamtopk = 0;
 constexpr int kEngineBitmac = 1;
+constexpr int kEngineHashgrid = 2;
 struct ActionDef {
   const char* name;
   const char* doc;
@@ -263,9 +299,11 @@ struct EngineDef {
 };
 constexpr std::array<ActionDef, 2> kHAMTOPK_ACTIONS = {{{"word_op", "one 64-bit XOR + popcount + accumulate in one lane (padding lanes included)"}, {"topk_compare", "one 64-bit key comparison in the top-k merge network"}}};
 constexpr std::array<ActionDef, 5> kBITMAC_ACTIONS = {{{"pe_term", "one PE cycle of the bit-serial array: one INT8 activation shifted by a weight term and added (padding PEs included)"}, {"pe_mul", "one PE cycle of the bit-parallel array (mac_parallel): one INT8 x weight product added"}, {"col_add", "one column adder-tree sum of mac_rows PE outputs into the group's 32-bit partial sum"}, {"rescale", "one 8-cycle bit-serial rescale of a group partial sum by its 8-bit scale, into the 48-bit accumulator"}, {"requant", "one output: bias add, 48x16-bit multiply, rounding shift, saturation, ReLU"}}};
-constexpr std::array<EngineDef, 2> kEngines = {{
+constexpr std::array<ActionDef, 2> kHASHGRID_ACTIONS = {{{"lookup", "one level of one point in one engine: axis weights, 2^D corner indices, 2^D table-row reads, F*2^D weight x value products and their sums"}, {"requant", "one INT8 feature: 32x16-bit multiply, rounding shift, saturation"}}};
+constexpr std::array<EngineDef, 3> kEngines = {{
     {"hamtopk", 2, kHAMTOPK_ACTIONS.data(), "code bits compared", "XOR + popcount of one query against a tile of database codes in ham_lanes lanes, merged into a k-entry top-k list"},
     {"bitmac", 5, kBITMAC_ACTIONS.data(), "weight terms (PE cycles)", "mac_rows x mac_cols array of bit-serial PEs: one signed power-of-two weight term per PE per cycle (mac_parallel: one whole INT8 x weight product)"},
+    {"hashgrid", 2, kHASHGRID_ACTIONS.data(), "point-levels", "hg_engines level engines, one (point, level) each per cycle, 2^D corners read per cycle from banked copies of the tables, features into abuf (INT8) or obuf (INT32)"},
 }};
 // Useful work per cycle at the engine's peak, in its peak_unit (for the roofline).
 inline double engine_peak_per_cycle(int engine, const HwParams& p) {
@@ -274,6 +312,8 @@ inline double engine_peak_per_cycle(int engine, const HwParams& p) {
       return static_cast<double>(p.ham_lanes * p.ham_bits_per_lane);
     case 1:
       return static_cast<double>(p.mac_rows * p.mac_cols);
+    case 2:
+      return static_cast<double>(p.hg_engines);
   }
   return 0;
 }
@@ -284,6 +324,8 @@ inline bool engine_present(int engine, const HwParams& p) {
       return p.has_hamtopk != 0;
     case 1:
       return p.has_bitmac != 0;
+    case 2:
+      return p.has_hashgrid != 0;
   }
   return false;
 }
@@ -297,15 +339,19 @@ inline bool buf_present(uint64_t b, const HwParams& p) {
     case 2:
       return false || p.has_hamtopk != 0;
     case 3:
-      return false || p.has_bitmac != 0;
+      return false || p.has_bitmac != 0 || p.has_hashgrid != 0;
     case 4:
       return false || p.has_bitmac != 0;
     case 5:
       return false || p.has_bitmac != 0;
     case 6:
-      return false || p.has_bitmac != 0;
+      return false || p.has_bitmac != 0 || p.has_hashgrid != 0;
     case 7:
       return false || p.has_bitmac != 0;
+    case 8:
+      return false || p.has_hashgrid != 0;
+    case 9:
+      return false || p.has_hashgrid != 0;
   }
   return false;
 }
@@ -350,7 +396,7 @@ constexpr int dtype_value(int dt, uint32_t q, uint32_t sel) {
 }
 
 // ---- instructions ----
-enum class Op : uint8_t { kNop = 0, kLoad = 1, kStore = 2, kFinish = 15, kHamtopk = 3, kGemm = 4 };
+enum class Op : uint8_t { kNop = 0, kLoad = 1, kStore = 2, kFinish = 15, kHamtopk = 3, kGemm = 4, kHgenc = 5 };
 
 struct FieldDef {
   const char* name;
@@ -407,14 +453,26 @@ constexpr FieldDef kGEMM_S_ADDR = {"s_addr", 84, 16};
 constexpr FieldDef kGEMM_O_ADDR = {"o_addr", 100, 16};
 constexpr FieldDef kGEMM_O_STRIDE = {"o_stride", 116, 12};
 constexpr std::array<FieldDef, 14> kGEMM_FIELDS = {{kGEMM_DTYPE, kGEMM_RELU, kGEMM_OUT32, kGEMM_M_ROWS, kGEMM_GROUP_PAIRS, kGEMM_N_GROUPS, kGEMM_A_ADDR, kGEMM_ACC_IN, kGEMM_ACC_OUT, kGEMM_O_ABUF, kGEMM_W_ADDR, kGEMM_S_ADDR, kGEMM_O_ADDR, kGEMM_O_STRIDE}};
+constexpr FieldDef kHGENC_DIMS3 = {"dims3", 8, 1};
+constexpr FieldDef kHGENC_LOG2_F = {"log2_f", 9, 2};
+constexpr FieldDef kHGENC_SMOOTH = {"smooth", 11, 1};
+constexpr FieldDef kHGENC_O_ABUF = {"o_abuf", 12, 1};
+constexpr FieldDef kHGENC_N_LEV = {"n_lev", 13, 6};
+constexpr FieldDef kHGENC_O_ROW = {"o_row", 19, 6};
+constexpr FieldDef kHGENC_N_POINTS = {"n_points", 25, 16};
+constexpr FieldDef kHGENC_X_ADDR = {"x_addr", 41, 20};
+constexpr FieldDef kHGENC_D_ROW = {"d_row", 64, 20};
+constexpr FieldDef kHGENC_O_ADDR = {"o_addr", 84, 20};
+constexpr std::array<FieldDef, 10> kHGENC_FIELDS = {{kHGENC_DIMS3, kHGENC_LOG2_F, kHGENC_SMOOTH, kHGENC_O_ABUF, kHGENC_N_LEV, kHGENC_O_ROW, kHGENC_N_POINTS, kHGENC_X_ADDR, kHGENC_D_ROW, kHGENC_O_ADDR}};
 
-constexpr std::array<OpDef, 6> kOps = {{
+constexpr std::array<OpDef, 7> kOps = {{
     {"nop", 0, Queue::kCompute, -1, 0, kNOP_FIELDS.data()},
     {"load", 1, Queue::kLoad, -1, 4, kLOAD_FIELDS.data()},
     {"store", 2, Queue::kStore, -1, 4, kSTORE_FIELDS.data()},
     {"finish", 15, Queue::kCompute, -1, 0, kFINISH_FIELDS.data()},
     {"hamtopk", 3, Queue::kCompute, 0, 8, kHAMTOPK_FIELDS.data()},
     {"gemm", 4, Queue::kCompute, 1, 14, kGEMM_FIELDS.data()},
+    {"hgenc", 5, Queue::kCompute, 2, 10, kHGENC_FIELDS.data()},
 }};
 // The definition of an opcode value, nullptr if no instruction has it.
 constexpr const OpDef* op_def(uint64_t opcode) {
@@ -692,6 +750,70 @@ struct GemmInsn {
     if (s_addr >> 16) return "s_addr";
     if (o_addr >> 16) return "o_addr";
     if (o_stride >> 12) return "o_stride";
+    return nullptr;
+  }
+};
+struct HgencInsn {
+  static constexpr Op kOp = Op::kHgenc;
+  uint64_t dims3 = 0;  // 0: D = 2, 1: D = 3 (needs hg_max_dims = 3)
+  uint64_t log2_f = 0;  // features per level F = 2^log2_f (1, 2, 4, 8)
+  uint64_t smooth = 0;  // 1: smoothstep interpolation weights instead of linear
+  uint64_t o_abuf = 0;  // 1: INT8 features (requantized by the descriptor's mult/shift) into abuf; 0: INT32 accumulators into obuf
+  uint64_t n_lev = 0;  // levels encoded (1..32)
+  uint64_t o_row = 0;  // words per output row (1..32, a multiple of mac_cols/8, at least n_lev*F*(o_abuf ? 1 : 4)/8)
+  uint64_t n_points = 0;  // points (1..65535)
+  uint64_t x_addr = 0;  // xbuf word address of point 0 (even)
+  uint64_t d_row = 0;  // row, within every engine's segment, of the instruction's first level descriptor
+  uint64_t o_addr = 0;  // abuf/obuf word address of point 0's row (a multiple of mac_cols/8)
+  Deps deps{};
+
+  static HgencInsn decode(const uint64_t* w) {
+    HgencInsn x;
+    x.dims3 = ((w[0] >> 8) & ((uint64_t{1} << 1) - 1));
+    x.log2_f = ((w[0] >> 9) & ((uint64_t{1} << 2) - 1));
+    x.smooth = ((w[0] >> 11) & ((uint64_t{1} << 1) - 1));
+    x.o_abuf = ((w[0] >> 12) & ((uint64_t{1} << 1) - 1));
+    x.n_lev = ((w[0] >> 13) & ((uint64_t{1} << 6) - 1));
+    x.o_row = ((w[0] >> 19) & ((uint64_t{1} << 6) - 1));
+    x.n_points = ((w[0] >> 25) & ((uint64_t{1} << 16) - 1));
+    x.x_addr = ((w[0] >> 41) & ((uint64_t{1} << 20) - 1));
+    x.d_row = ((w[1] >> 0) & ((uint64_t{1} << 20) - 1));
+    x.o_addr = ((w[1] >> 20) & ((uint64_t{1} << 20) - 1));
+    x.deps.pop_prev = ((w[0] >> 4) & ((uint64_t{1} << 1) - 1)) != 0;
+    x.deps.pop_next = ((w[0] >> 5) & ((uint64_t{1} << 1) - 1)) != 0;
+    x.deps.push_prev = ((w[0] >> 6) & ((uint64_t{1} << 1) - 1)) != 0;
+    x.deps.push_next = ((w[0] >> 7) & ((uint64_t{1} << 1) - 1)) != 0;
+    return x;
+  }
+  void encode(uint64_t* w) const {
+    w[0] = w[1] = 0;
+    w[0] |= (uint64_t{5} & ((uint64_t{1} << 4) - 1)) << 0;
+    w[0] |= (uint64_t{deps.pop_prev} & ((uint64_t{1} << 1) - 1)) << 4;
+    w[0] |= (uint64_t{deps.pop_next} & ((uint64_t{1} << 1) - 1)) << 5;
+    w[0] |= (uint64_t{deps.push_prev} & ((uint64_t{1} << 1) - 1)) << 6;
+    w[0] |= (uint64_t{deps.push_next} & ((uint64_t{1} << 1) - 1)) << 7;
+    w[0] |= (dims3 & ((uint64_t{1} << 1) - 1)) << 8;
+    w[0] |= (log2_f & ((uint64_t{1} << 2) - 1)) << 9;
+    w[0] |= (smooth & ((uint64_t{1} << 1) - 1)) << 11;
+    w[0] |= (o_abuf & ((uint64_t{1} << 1) - 1)) << 12;
+    w[0] |= (n_lev & ((uint64_t{1} << 6) - 1)) << 13;
+    w[0] |= (o_row & ((uint64_t{1} << 6) - 1)) << 19;
+    w[0] |= (n_points & ((uint64_t{1} << 16) - 1)) << 25;
+    w[0] |= (x_addr & ((uint64_t{1} << 20) - 1)) << 41;
+    w[1] |= (d_row & ((uint64_t{1} << 20) - 1)) << 0;
+    w[1] |= (o_addr & ((uint64_t{1} << 20) - 1)) << 20;
+  }
+  const char* overflow() const {
+    if (dims3 >> 1) return "dims3";
+    if (log2_f >> 2) return "log2_f";
+    if (smooth >> 1) return "smooth";
+    if (o_abuf >> 1) return "o_abuf";
+    if (n_lev >> 6) return "n_lev";
+    if (o_row >> 6) return "o_row";
+    if (n_points >> 16) return "n_points";
+    if (x_addr >> 20) return "x_addr";
+    if (d_row >> 20) return "d_row";
+    if (o_addr >> 20) return "o_addr";
     return nullptr;
   }
 };
