@@ -68,14 +68,7 @@ int cmd_fit(const std::string& image, const std::string& config, const std::vect
   });
   bar.finish();
   // Every output only after the fit: an error leaves nothing behind.
-  std::vector<NamedArray> members;
-  const size_t entries = m.params.size() / m.grid.features;
-  members.push_back({m.grid_name + ".params", Array2D::make("f4", entries, m.grid.features, m.params.data())});
-  for (const auto& l : m.mlp) {
-    members.push_back({l.name + ".weight", Array2D::make("f4", l.out, l.in, l.w.data())});
-    members.push_back({l.name + ".bias", Array2D::make("f4", l.out, 1, l.b.data(), 1)});
-  }
-  write_npz(out, members);
+  write_field(out, m);
   if (!png.empty()) write_png(png, render(m, img.width, img.height));
   if (!log.empty()) {
     std::string csv = "step,seconds,psnr_db\n";

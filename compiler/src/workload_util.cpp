@@ -1,6 +1,8 @@
 // Helpers every workload uses to read its YAML section, the assembly listing, and round_up.
 #include "bitgrid/workload_util.h"
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 
 #include "bitgrid/error.h"
@@ -83,5 +85,15 @@ std::string listing(const Lowered& l) {
 }
 
 uint64_t round_up(uint64_t v, uint64_t m) { return (v + m - 1) / m * m; }
+
+Multiplier requant_multiplier(double r) {
+  Multiplier m;
+  if (!(r > 0)) return m;
+  int shift = 0;
+  while (shift < 63 && std::llround(r * std::ldexp(1.0, shift + 1)) <= 0xFFFF) ++shift;
+  m.mult = static_cast<uint32_t>(std::min<long long>(std::llround(r * std::ldexp(1.0, shift)), 0xFFFF));
+  m.shift = static_cast<uint32_t>(shift);
+  return m;
+}
 
 }  // namespace bitgrid

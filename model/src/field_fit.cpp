@@ -8,6 +8,7 @@
 #include <limits>
 #include <random>
 
+#include "bitgrid/datafile.h"
 #include "bitgrid/error.h"
 #include "bitgrid/parallel.h"
 
@@ -256,6 +257,17 @@ FitReport fit_field(FieldModel& m, const Image& img, const FitOptions& opt,
   rep.seconds = elapsed();
   rep.psnr = last_psnr;
   return rep;
+}
+
+void write_field(const std::string& path, const FieldModel& m) {
+  std::vector<NamedArray> members;
+  const size_t entries = m.params.size() / m.grid.features;
+  members.push_back({m.grid_name + ".params", Array2D::make("f4", entries, m.grid.features, m.params.data())});
+  for (const auto& l : m.mlp) {
+    members.push_back({l.name + ".weight", Array2D::make("f4", l.out, l.in, l.w.data())});
+    members.push_back({l.name + ".bias", Array2D::make("f4", l.out, 1, l.b.data(), 1)});
+  }
+  write_npz(path, members);
 }
 
 }  // namespace bitgrid

@@ -450,7 +450,8 @@ TEST_F(Cli, FpgaClockGivesSeconds) {
 TEST_F(Cli, EngineLeftOut) {
   expect_error("run " + config().string() + " --set hardware.has_hamtopk=0 --set hardware.has_bitmac=1",
                "needs the hamtopk engine (hamtopk at instruction");
-  expect_error("run " + config().string() + " --set hardware.has_hamtopk=0 --set hardware.has_bitmac=0",
+  expect_error("run " + config().string() +
+                   " --set hardware.has_hamtopk=0 --set hardware.has_bitmac=0 --set hardware.has_hashgrid=0",
                "every has_<engine> parameter is 0");
 }
 TEST_F(Cli, ZeroLanes) {
@@ -1090,7 +1091,117 @@ TEST_F(Cli, FitBadInput) {
   expect_error(fit(img, write("d.yaml", d3 + kFitLayers)), "the hashgrid layer 'enc' has dims 3, an image needs 2");
   expect_error(fit(img, write("z.yaml", "workload:\n  type: model\n  layers:\n    - {name: fc1, in: 8, out: 3}\n")),
                "no hashgrid layer");
-  // the accelerator does not run hashgrid layers yet: `bitgrid run` says so in one line
-  expect_error("run " + std::string(BITGRID_SOURCE_DIR) + "/configs/image_fit.yaml",
-               "workload.layers[0].type: 'hashgrid' layers do not run on the accelerator yet");
+}
+
+namespace {
+
+// A hash grid -> MLP graph on the tiny machine (one encoder, D <= 2, mac_rows 8: K = L*F = 16, groups of 16).
+std::string grid_model(const std::string& extra, const std::string& grid = "levels: 4, features: 4, log2_table: 6",
+                       const std::string& hw = "hw/tiny.yaml") {
+  return "hardware: " + hw + "\nworkload:\n  type: model\n  dtype: int8\n  group: 16\n  seed: 3\n" + extra +
+         "  layers:\n    - {name: enc, type: hashgrid, dims: 2, base_res: 4, " + grid +
+         "}\n    - {name: fc1, in: 16, out: 16, relu: true}\n    - {name: fc2, in: 16, out: 3}\n";
+}
+
+}  // namespace
+
+// A hash grid feeding an MLP on chip (hgenc into abuf, gemms): the same outputs on the reference model and the
+// SystemC model (and the RTL: rtl_cli), verified against the integer computation from encode_fixed's features.
+TEST_F(Cli, HashgridModelRunsOnChip) {
+  const fs::path cfg = write("g.yaml", grid_model("  m: 100\n"));
+  std::string first;
+  for (const std::string be : {"reference", "systemc"}) {
+    const fs::path out = dir / be;
+    const Result r = run("run " + cfg.string() + " --backend " + be + " --no-html --out " + out.string());
+    ASSERT_EQ(r.rc, 0) << r.err;
+    EXPECT_NE(r.out.find("verified: yes"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("enc        100 points x 4 levels x 4 features"), std::string::npos) << r.out;
+    const std::string y = slurp(out / "fc2.npy");
+    if (first.empty()) first = y;
+    EXPECT_EQ(y, first) << be;
+    const auto rep = nlohmann::json::parse(slurp(out / "report.json"));
+    EXPECT_EQ(rep["hashgrid"]["point_levels"].get<double>(), 400.0);
+    EXPECT_EQ(rep["actions"]["hashgrid.lookup"].get<double>(), 400.0) << rep["actions"].dump();
+  }
+}
+
+// The image workload end to end on a small photograph-like PNG: the field is fitted once (fit_steps) into the
+// weights file and reused by the next run (same bytes), the accelerator's pixels go to image.png and are compared
+// with the original; frames per second follow the cycles and clock_mhz.
+TEST_F(Cli, HashgridImageFitsOnceAndRenders) {
+  small_png(dir / "img.png", 20, 16);
+  const fs::path cfg = write("i.yaml", grid_model("  image: {png: " + (dir / "img.png").string() +
+                                                  ", clock_mhz: 200, fit_steps: 60, fit_seed: 2}\n  weights: " +
+                                                  (dir / "fit" / "p.npz").string() + "\n"));
+  const Result r = run("run " + cfg.string() + " --backend systemc --no-html --out " + (dir / "a").string());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("verified: yes"), std::string::npos) << r.out;
+  ASSERT_TRUE(fs::exists(dir / "fit" / "p.npz"));
+  const auto rep = nlohmann::json::parse(slurp(dir / "a" / "report.json"));
+  const auto& im = rep["image"];
+  EXPECT_EQ(im["width"].get<int>(), 20);
+  EXPECT_FALSE(im["fit"]["reused"].get<bool>());
+  EXPECT_GT(im["float_psnr_db"].get<double>(), 12.0);  // 60 steps fit the gradient roughly
+  EXPECT_NEAR(im["frames_per_second"].get<double>(), 200e6 / rep["cycles"].get<double>(), 1e-6);
+  EXPECT_NEAR(im["energy_pj_per_pixel"].get<double>(), rep["energy_pj"]["total"].get<double>() / 320.0, 1e-3);
+  // the PSNR of the written image (8-bit) against the original, computed here
+  const bitgrid::Image orig = bitgrid::read_png((dir / "img.png").string());
+  const bitgrid::Image acc = bitgrid::read_png((dir / "a" / "image.png").string());
+  ASSERT_EQ(acc.px.size(), orig.px.size());
+  EXPECT_NEAR(bitgrid::psnr(acc.px, orig.px), im["psnr_db"].get<double>(), 0.3);
+  const Result r2 = run("run " + cfg.string() + " --backend reference --no-html --out " + (dir / "b").string());
+  ASSERT_EQ(r2.rc, 0) << r2.err;
+  EXPECT_TRUE(nlohmann::json::parse(slurp(dir / "b" / "report.json"))["image"]["fit"]["reused"].get<bool>());
+  EXPECT_EQ(slurp(dir / "a" / "image.png"), slurp(dir / "b" / "image.png"));
+}
+
+TEST_F(Cli, HashgridModelBadInput) {
+  auto run_cfg = [&](const std::string& name, const std::string& text) { return "run " + write(name, text).string(); };
+  const std::string layers_tail = "    - {name: fc1, in: 16, out: 16, relu: true}\n    - {name: fc2, in: 16, out: 3}\n";
+  expect_error(run_cfg("a.yaml",
+                       "hardware: hw/tiny.yaml\nworkload:\n  type: model\n  group: 16\n  layers:\n"
+                       "    - {name: fc0, in: 16, out: 16}\n"
+                       "    - {name: enc, type: hashgrid, dims: 2, levels: 4, features: 4}\n"),
+               "workload.layers[1].type: a hashgrid layer must be the first layer");
+  expect_error(run_cfg("b.yaml", grid_model("", "levels: 2, features: 4, log2_table: 6")),
+               "workload.layers[1].in: 16, the hashgrid layer enc gives levels * features = 8 (layer fc1)");
+  std::string chain = grid_model("");
+  chain.replace(chain.find("{name: fc2, in: 16"), 18, "{name: fc2, input: enc, in: 16");
+  expect_error(run_cfg("c.yaml", chain), "after a hashgrid layer the layers form a chain (layer fc2 reads fc1)");
+  const std::vector<float> pts = {0.25f, 0.5f, 1.25f, 0.0f};
+  bitgrid::write_npy((dir / "p.npy").string(), "f4", 2, 2, pts.data());
+  expect_error(run_cfg("d.yaml", grid_model("  inputs: " + (dir / "p.npy").string() + "\n")),
+               "p.npy: point [1, 0] = 1.250000 is outside [0, 1] (points are rejected, not clamped)");
+  const std::vector<float> prm(10, 0.0f);
+  bitgrid::write_npz((dir / "w.npz").string(), {{"enc.params", bitgrid::Array2D::make("f4", 10, 1, prm.data(), 1)}});
+  expect_error(run_cfg("e.yaml", grid_model("  weights: " + (dir / "w.npz").string() + "\n")),
+               "w.npz: enc.params: has shape [10, 1], the graph needs");
+  expect_error(run_cfg("f.yaml", grid_model("", "levels: 4, features: 4, log2_table: 12")),
+               "tables beyond the hardware");
+  expect_error(run_cfg("g.yaml", grid_model("", "levels: 4, features: 4, log2_table: 6", "hw/up5k.yaml")),
+               "has_hashgrid");
+  expect_error(run_cfg("h.yaml",
+                       "hardware: hw/default.yaml\nworkload:\n  type: model\n  group: 8\n  layers:\n"
+                       "    - {name: enc, type: hashgrid, dims: 2, levels: 1, features: 8}\n"
+                       "    - {name: fc1, in: 8, out: 3}\n"),
+               "levels * features = 8 INT8 features per point must be a multiple of 16 (mac_cols)");
+  // images
+  small_png(dir / "img.png", 8, 8);
+  small_png(dir / "gray.png", 8, 8, 1);
+  std::ofstream(dir / "text.png") << "not a png\n";
+  expect_error(run_cfg("i.yaml", grid_model("  image: {png: " + (dir / "text.png").string() + "}\n")),
+               "text.png: not a readable PNG image");
+  expect_error(run_cfg("j.yaml", grid_model("  image: {png: " + (dir / "gray.png").string() + "}\n")),
+               "workload.image: the last layer fc2 has out 3");
+  expect_error(run_cfg("k.yaml", grid_model("  image: {png: " + (dir / "img.png").string() + ", fit_steps: 5}\n")),
+               "workload.image.fit_steps: needs workload.weights");
+  expect_error(run_cfg("l.yaml", grid_model("  m: 4\n  image: {png: " + (dir / "img.png").string() + "}\n")),
+               "workload.m: not with image");
+  expect_error(run_cfg("m.yaml", grid_model("  image: {png: " + (dir / "img.png").string() + ", size: 3}\n")),
+               "workload.image.size: unknown key");
+  expect_error(run_cfg("n.yaml",
+                       "hardware: hw/tiny.yaml\nworkload:\n  type: model\n  group: 16\n  image: {png: x.png}\n"
+                       "  layers:\n" +
+                           layers_tail),
+               "workload.image: needs a hashgrid layer");
 }

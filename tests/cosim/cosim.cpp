@@ -29,8 +29,10 @@
 #include "bitgrid/error.h"
 #include "bitgrid/executor.h"
 #include "bitgrid/floatknn.h"
+#include "bitgrid/hashgrid.h"
 #include "bitgrid/memimage.h"
 #include "bitgrid/workloads/hamming_topk.h"
+#include "bitgrid/workloads/hashgrid_input.h"
 #include "bitgrid/workloads/model.h"
 #include "random_program.h"
 
@@ -125,6 +127,70 @@ std::vector<LinearQ> random_model(std::mt19937_64& rng, const HwConfig& hw, bool
     }
   }
   return ls;
+}
+
+// A random hash grid feeding a random model (the hash-grid encoder writes layer 0's activations into abuf): D 2
+// or 3, L*F = K of one or two pairs of k-tiles, random resolutions, the largest table (2^4 .. 2^12 entries) that
+// fits a gbuf segment, parameters uniform in [-1, 1], random per-level INT8 scales (saturating sometimes), random
+// points with the cube's corners among them. Returns false when the machine has no room for it.
+bool random_grid_model(std::mt19937_64& rng, const HwConfig& hw, std::vector<LinearQ>& ls, OnChipInput& in,
+                       std::string& what) {
+  const uint64_t R = bitmac::rows(hw), K = 2 * R * (1 + rng() % 2);
+  hashgrid::GridConfig c;
+  c.dims = hw.hg_max_dims == 3 && rng() % 2 ? 3 : 2;
+  c.features = 1u << (rng() % 4);
+  while (K / c.features > 32) c.features *= 2;
+  c.levels = static_cast<uint32_t>(K / c.features);
+  c.base_res = 2 + rng() % 7;
+  c.per_level_scale = 1.0f + static_cast<float>(rng() % 80) / 100.0f;
+  c.interp = rng() % 3 == 0 ? hashgrid::Interp::smoothstep : hashgrid::Interp::linear;
+  const uint64_t m = 1 + rng() % 40;
+  std::vector<uint32_t> xq(m * c.dims);
+  for (size_t i = 0; i < xq.size(); ++i)
+    xq[i] = i < 8 * c.dims ? ((i / c.dims) >> (i % c.dims) & 1) << 23 : static_cast<uint32_t>(rng() % ((1u << 23) + 1));
+  ls = random_model(rng, hw);
+  LinearQ& l = ls[0];
+  l.k = K;
+  l.group = 2 * R;
+  l.m = m;
+  l.input.clear();
+  const uint64_t b = isa::kDtypes[l.dtype].bits, ng = K / l.group;
+  l.codes.resize(l.n * K);
+  for (auto& v : l.codes) v = static_cast<uint8_t>(rng() & ((1u << b) - 1));
+  l.scale.resize(l.n * ng);
+  l.sel.resize(l.n * ng);
+  for (auto& v : l.scale) v = static_cast<uint8_t>(rng());
+  for (auto& v : l.sel) v = static_cast<uint8_t>(rng() % 4);
+  for (uint32_t t = 12; t >= 4; --t) {
+    c.log2_table = t;
+    try {
+      const auto levels = hashgrid::level_table(c);
+      std::vector<float> params(hashgrid::n_params(c, levels));
+      std::uniform_real_distribution<float> uni(-1.f, 1.f);
+      for (float& v : params) v = uni(rng);
+      std::vector<double> scale(c.levels);
+      for (auto& sc : scale) sc = 1.0 / double(16 + rng() % 200);
+      const HashgridQ g = quantize_hashgrid("enc", c, params.data(), scale);
+      l.x = hashgrid_features_int8(g, xq);
+      for (size_t i = 1; i < ls.size(); ++i) {
+        ls[i].m = m;
+        if (!ls[i].input.empty()) {
+          const auto y = linear_reference(ls[i - 1]);
+          ls[i].x.assign(y.begin(), y.end());
+        } else {
+          ls[i].x.resize(m * ls[i].k);
+          for (auto& v : ls[i].x) v = static_cast<int8_t>(rng());
+        }
+      }
+      in = hashgrid_input(g, xq, hw);
+      what = fmt::format("hash grid D={} L={} F={} T={} res {}..{} {} m={}", c.dims, c.levels, c.features, t,
+                         levels.front().res, levels.back().res,
+                         c.interp == hashgrid::Interp::smoothstep ? "smoothstep" : "linear", m);
+      return true;
+    } catch (const Error&) {
+    }
+  }
+  return false;
 }
 
 // Checks a timeline file independently of its writer: the trace-event format's "JSON Object Format" with the
@@ -268,6 +334,7 @@ int main(int argc, char** argv) {
     std::vector<std::vector<size_t>> per_hw(hws.size());
     size_t n_kind[3] = {0, 0, 0};
     size_t n_models = 0, n_split_k = 0, n_short_groups = 0, n_on_chip = 0;  // what the compiled models exercised
+    size_t n_grid = 0;                                                      // models fed by the hash-grid encoder
     for (uint64_t s = first; s < first + seeds; ++s) {
       std::mt19937_64 rng(s);
       Case c;
@@ -278,20 +345,37 @@ int main(int argc, char** argv) {
       // the Hamming engine), a third hand-built programs.
       const bool has_mac = isa::engine_present(isa::kEngineBitmac, hw),
                  has_ham = isa::engine_present(isa::kEngineHamtopk, hw);
+      const bool has_hg = isa::engine_present(isa::kEngineHashgrid, hw);
       if (s % 3 != 0 && has_mac && ((s / 3) % 2 == 1 || !has_ham)) {
         c.kind = Case::kCompiled;
         c.linear = true;
-        c.lq = random_model(rng, hw);
         const bool keep = rng() % 4 != 0;  // chained outputs kept in abuf, or (a quarter) through DRAM
-        try {
-          c.lc = compile_model(c.lq, hw, keep);
-        } catch (const Error&) {  // too large for this machine's buffers: a one-group, few-row draw
-          c.lq = random_model(rng, hw, true);
-          c.lc = compile_model(c.lq, hw, keep);
+        c.what = "model";
+        bool grid = false;
+        if (has_hg && rng() % 3 == 0) {  // a third of them fed by the hash-grid encoder
+          OnChipInput in;
+          std::string gw;
+          if (random_grid_model(rng, hw, c.lq, in, gw)) {
+            try {
+              c.lc = compile_model(c.lq, hw, keep, &in);
+              grid = true;
+              c.what = gw + " -> model";
+              ++n_grid;
+            } catch (const Error&) {
+            }
+          }
+        }
+        if (!grid) {
+          c.lq = random_model(rng, hw);
+          try {
+            c.lc = compile_model(c.lq, hw, keep);
+          } catch (const Error&) {  // too large for this machine's buffers: a one-group, few-row draw
+            c.lq = random_model(rng, hw, true);
+            c.lc = compile_model(c.lq, hw, keep);
+          }
         }
         c.program = c.lc.program;
         c.memory = c.lc.memory;
-        c.what = "model";
         ++n_models;
         bool split = false, short_group = false, on_chip = false;
         for (size_t i = 0; i < c.lq.size(); ++i) {
@@ -490,8 +574,8 @@ int main(int argc, char** argv) {
         seeds, first, hws.size(), n_kind[0], n_kind[1], n_kind[2], faults_seen);
     std::cout << fmt::format(
         "cosim: {} compiled models, {} with a split K, {} with groups shorter than the rescaler, {} with outputs kept "
-        "on chip\n",
-        n_models, n_split_k, n_short_groups, n_on_chip);
+        "on chip, {} fed by the hash-grid encoder\n",
+        n_models, n_split_k, n_short_groups, n_on_chip, n_grid);
     if (timeline)
       std::cout << fmt::format("cosim: {} timelines identical on systemc and rtl and well-formed\n", timelines_checked);
     std::cout << fmt::format("{} passed, {} failed\n", seeds - failed.size(), failed.size());

@@ -5,6 +5,7 @@
 #include "bitgrid/checker.h"
 #include "bitgrid/engines/bitmac.h"
 #include "bitgrid/engines/hamtopk.h"
+#include "bitgrid/engines/hashgrid.h"
 #include "bitgrid/error.h"
 
 namespace bgtest {
@@ -116,19 +117,49 @@ RandomProgram random_program(std::mt19937_64& rng, const HwConfig& hw, bool faul
     return make_nop();
   };
 
+  // A random legal hgenc: any D the machine serves, F, interpolation, INT8 into abuf or INT32 into obuf, padded
+  // rows, descriptors anywhere in a segment. gbuf holds whatever the loads put there (random bytes): every
+  // descriptor field (scale, strides, sizes that are not powers of two or zero, bases past the segment, shifts up
+  // to 63) and every table value is defined behaviour (docs/ARCHITECTURE.md §3.4), so the engines must agree on it.
+  auto hg = [&]() -> Insn {
+    const uint64_t W = hgenc::write_words(hw);
+    isa::HgencInsn h;
+    h.dims3 = hw.hg_max_dims == 3 && rng() % 2;
+    h.log2_f = rng() % 4;
+    h.smooth = rng() % 3 == 0;
+    h.o_abuf = rng() % 2;
+    h.n_lev = uni(rng, 1, rng() % 4 ? 6 : 32);
+    if (hgenc::min_row_words(h.n_lev, uint64_t{1} << h.log2_f, h.o_abuf != 0) > hgenc::kMaxRowWords) h.n_lev = 1;
+    const uint64_t need = hgenc::min_row_words(h.n_lev, uint64_t{1} << h.log2_f, h.o_abuf != 0);
+    h.o_row = std::min<uint64_t>(hgenc::kMaxRowWords / W * W, (need + W - 1) / W * W + W * (rng() % 2));
+    const uint64_t owords = static_cast<uint64_t>(hw.buf_words(h.o_abuf ? isa::Buf::kAbuf : isa::Buf::kObuf));
+    const uint64_t xwords = static_cast<uint64_t>(hw.buf_words(isa::Buf::kXbuf));
+    const uint64_t max_pts = std::min<uint64_t>({20, owords / h.o_row, xwords / hgenc::kPointWords});
+    if (max_pts == 0) return make_nop();
+    h.n_points = uni(rng, 1, max_pts);
+    h.x_addr = uni(rng, 0, (xwords - h.n_points * hgenc::kPointWords) / 2) * 2;
+    h.o_addr = uni(rng, 0, (std::min<uint64_t>(owords, 1u << 20) - h.n_points * h.o_row) / W) * W;
+    h.d_row = uni(rng, 0, hgenc::segment_lines(hw) - hgenc::levels_per_engine(hw, h.n_lev));
+    return encode(h);
+  };
+
   // ---- the operations, in a global order (only what the machine has: has_<engine>)
   const bool has_ham = isa::engine_present(isa::kEngineHamtopk, hw),
-             has_mac = isa::engine_present(isa::kEngineBitmac, hw);
+             has_mac = isa::engine_present(isa::kEngineBitmac, hw),
+             has_hg = isa::engine_present(isa::kEngineHashgrid, hw);
   std::vector<isa::Buf> load_bufs, store_bufs;
-  for (isa::Buf b : {isa::Buf::kQbuf, isa::Buf::kDbuf, isa::Buf::kAbuf, isa::Buf::kWbuf, isa::Buf::kSbuf})
+  for (isa::Buf b : {isa::Buf::kQbuf, isa::Buf::kDbuf, isa::Buf::kAbuf, isa::Buf::kWbuf, isa::Buf::kSbuf,
+                     isa::Buf::kGbuf, isa::Buf::kXbuf})
     if (isa::buf_present(static_cast<uint64_t>(b), hw)) load_bufs.push_back(b);
   for (isa::Buf b : {isa::Buf::kRbuf, isa::Buf::kObuf, isa::Buf::kObuf, isa::Buf::kPbuf})
     if (isa::buf_present(static_cast<uint64_t>(b), hw)) store_bufs.push_back(b);
   std::vector<Op> ops;
   const int n = static_cast<int>(uni(rng, 3, 60));
   for (int i = 0; i < n; ++i) {
-    const unsigned kind = static_cast<unsigned>(rng() % 13);
-    if (kind < 4) {
+    const unsigned kind = static_cast<unsigned>(rng() % 15);
+    if (kind >= 13) {
+      ops.push_back({has_hg ? hg() : make_nop(), 1});
+    } else if (kind < 4) {
       ops.push_back({dma(load_bufs[rng() % load_bufs.size()], true), 0});
     } else if (kind < 6) {
       ops.push_back({has_ham ? ham() : make_nop(), 1});
@@ -233,7 +264,8 @@ RandomProgram random_program(std::mt19937_64& rng, const HwConfig& hw, bool faul
     for (const auto& o : isa::kOps)
       if (o.engine >= 0 && !isa::engine_present(o.engine, hw)) absent_ops.push_back(&o);
     std::vector<isa::Buf> absent_loads;
-    for (isa::Buf b : {isa::Buf::kQbuf, isa::Buf::kDbuf, isa::Buf::kAbuf, isa::Buf::kWbuf, isa::Buf::kSbuf})
+    for (isa::Buf b : {isa::Buf::kQbuf, isa::Buf::kDbuf, isa::Buf::kAbuf, isa::Buf::kWbuf, isa::Buf::kSbuf,
+                       isa::Buf::kGbuf, isa::Buf::kXbuf})
       if (!isa::buf_present(static_cast<uint64_t>(b), hw)) absent_loads.push_back(b);
     const unsigned pick = !absent_ops.empty() && rng() % 4 == 0 ? 3 : static_cast<unsigned>(rng() % 3);
     switch (pick) {

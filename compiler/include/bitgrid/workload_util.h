@@ -10,4 +10,11 @@ uint64_t round_up(uint64_t v, uint64_t m);
 // v / m rounded up (m > 0).
 inline uint64_t ceil_div(uint64_t v, uint64_t m) { return (v + m - 1) / m; }
 
+// A requantizer's unsigned 16-bit multiplier and shift for a real factor r > 0 (value * r ~ (value * mult) >>
+// shift): the largest shift (<= 63) whose rounded multiplier fits 16 bits; {0, 0} for r <= 0.
+struct Multiplier {
+  uint32_t mult = 0, shift = 0;
+};
+Multiplier requant_multiplier(double r);
+
 }  // namespace bitgrid

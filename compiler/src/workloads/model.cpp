@@ -66,8 +66,21 @@ std::vector<int32_t> linear_reference(const LinearQ& l) {
   return y;
 }
 
-ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& hw, bool keep_on_chip) {
+namespace {
+// Token flags OR-ed into an instruction a producer made.
+void add_deps(Insn& in, const Deps& d) {
+  if (d.pop_prev) in.set(isa::kPopPrevField, 1);
+  if (d.pop_next) in.set(isa::kPopNextField, 1);
+  if (d.push_prev) in.set(isa::kPushPrevField, 1);
+  if (d.push_next) in.set(isa::kPushNextField, 1);
+}
+}  // namespace
+
+ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& hw, bool keep_on_chip,
+                            const OnChipInput* input) {
   if (layers.empty()) throw Error("model: no layers");
+  if (input && !layers[0].input.empty())
+    throw Error("layer " + layers[0].name + ": reads layer " + layers[0].input + ", not the on-chip " + input->name);
   const uint64_t R = bitmac::rows(hw), C = bitmac::cols(hw);
   const uint64_t wb = static_cast<uint64_t>(hw.beat_words()), beat = wb * 8;
   // Buffer halves: whole rows, and inside the range of the gemm's address fields.
@@ -161,9 +174,13 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
       if (p.n % C)
         throw Error(where + ": input layer " + p.name + " has " + std::to_string(p.n) +
                     " outputs, not a multiple of mac_cols = " + std::to_string(C) + " (its rows would be padded)");
-    } else if (l.x.size() != M * K) {
+    } else if (l.x.size() != M * K && !(input && li == 0)) {
       throw Error(where + ": activations are missing");
     }
+    if (input && li == 0 && lay.k_chunks > 1)
+      throw Error(where + ": its " + std::to_string(K) + " inputs from " + input->name +
+                  " must fit one gemm (one tile's weights over K exceed half of wbuf, " + std::to_string(whalf * 8) +
+                  " bytes)");
   }
 
   uint64_t on_chip_area = 0;
@@ -218,6 +235,8 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
     }
   }
 
+  const uint64_t input_base = 0;
+  if (input) addr = round_up(input->data.size(), beat);
   for (size_t li = 0; li < layers.size(); ++li) {
     const LinearQ& l = layers[li];
     LayerLayout& lay = out.layers[li];
@@ -233,19 +252,20 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
       return round_up(r * K / 8, wb) <= ahalf && round_up(r * o_stride, wb) <= ohalf &&
              (lay.k_chunks == 1 || r <= prows);
     };
+    if (input && li == 0) mt = std::min(mt, input->max_rows);
     while (mt > 0 && !fits(mt)) --mt;
     // the regions of outputs kept on chip left too little of abuf for this layer: keep nothing on chip
     if (on_chip_area > 0 &&
         (mt == 0 || (mt < M && mt < std::lcm(beat / std::gcd(K, beat), beat / std::gcd(n_pad * ob, beat)))))
-      return compile_model(layers, hw, false);
+      return compile_model(layers, hw, false, input);
     if (mt == 0)
       throw Error(where + ": one activation row (" + std::to_string(K) + " bytes) or output row (" +
                   std::to_string(n_pad * ob) + " bytes) exceeds half of abuf (" + std::to_string(ahalf * 8) +
                   " bytes) or obuf (" + std::to_string(ohalf * 8) + " bytes)" +
                   (lay.k_chunks > 1 ? ", or pbuf holds no row of partial sums" : ""));
     if (mt < M) {
-      const uint64_t qx = beat / std::gcd(K, beat), qy = beat / std::gcd(n_pad * ob, beat);
-      const uint64_t q = std::lcm(qx, qy);
+      const uint64_t qx = beat / std::gcd(input && li == 0 ? input->row_bytes : K, beat);
+      const uint64_t q = std::lcm(qx, beat / std::gcd(n_pad * ob, beat));
       mt = mt / q * q;
       if (mt == 0)
         throw Error(where + ": " + std::to_string(q) +
@@ -256,6 +276,8 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
     if (producer[li] >= 0) {
       const LayerLayout& pl = out.layers[static_cast<size_t>(producer[li])];
       lay.x_addr = pl.on_chip ? 0 : pl.y_addr;
+    } else if (input && li == 0) {
+      lay.x_addr = 0;  // produced on chip
     } else {
       lay.x_addr = addr;
       addr += round_up(M * K, beat) + beat;  // a tile's load rounds up to whole beats
@@ -277,10 +299,12 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
   if (addr > 0xFFFFFFFFull)
     throw Error("model: the memory image needs " + std::to_string(addr) + " bytes, above the 4 GiB DRAM space");
   out.memory.assign(addr, 0);
+  if (input)
+    std::copy(input->data.begin(), input->data.end(), out.memory.begin() + static_cast<std::ptrdiff_t>(input_base));
   for (size_t li = 0; li < layers.size(); ++li) {
     const LinearQ& l = layers[li];
     const LayerLayout& lay = out.layers[li];
-    if (producer[li] < 0) std::memcpy(out.memory.data() + lay.x_addr, l.x.data(), l.m * l.k);
+    if (producer[li] < 0 && !(input && li == 0)) std::memcpy(out.memory.data() + lay.x_addr, l.x.data(), l.m * l.k);
     const uint64_t K = l.k, ng = K / l.group;
     for (uint64_t t = 0; t < lay.n_tiles; ++t)
       for (uint64_t kc = 0; kc < lay.k_chunks; ++kc) {
@@ -317,6 +341,18 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
     out.insn_section.push_back(part);
   };
   for (const auto& l : layers) out.sections.push_back(l.name);
+  const auto input_part = static_cast<uint32_t>(layers.size());
+  if (input) {  // the producer's data on chip before anything: its loads push one token, a compute nop takes it
+    out.sections.push_back(input->name);
+    part = input_part;
+    std::vector<Insn> pro = input->prologue(input_base);
+    for (size_t i = 0; i < pro.size(); ++i) {
+      if (i + 1 == pro.size()) add_deps(pro[i], Deps{false, false, false, true});
+      emit(pro[i], input->name + ": on-chip data");
+    }
+    if (!pro.empty()) emit(make_nop(Deps{true, false, false, false}), input->name + ": wait for its data");
+    part = 0;
+  }
   struct Step {
     size_t layer;
     uint64_t t, u0, u1, tg;  // m tile (in the layer), units [u0, u1), global m tile
@@ -373,7 +409,16 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
     int64_t wait = j >= 2 ? static_cast<int64_t>(step_c2l[j - 2]) : -1;
     if (s.u0 == 0) wait = std::max(wait, relay_c2l[s.layer]);
     if (wait >= 0) c2l_wait(static_cast<uint64_t>(wait), first);
-    if (s.u0 == 0 && !from_chip(s.layer)) {
+    if (s.u0 == 0 && input && s.layer == 0) {
+      const uint64_t rows = std::min(lay.m_tile, l.m - s.t * lay.m_tile), row0 = s.t * lay.m_tile;
+      Insn ld = input->tile_load(input_base, row0, rows, s.tg);
+      first.push_next = true;
+      add_deps(ld, first);
+      part = input_part;
+      emit(ld, input->name + ": inputs of rows " + std::to_string(row0) + ".." + std::to_string(row0 + rows - 1));
+      part = static_cast<uint32_t>(s.layer);
+      first = Deps{};
+    } else if (s.u0 == 0 && !from_chip(s.layer)) {
       const uint64_t rows = std::min(lay.m_tile, l.m - s.t * lay.m_tile), row0 = s.t * lay.m_tile;
       const std::string rs = std::to_string(row0) + ".." + std::to_string(row0 + rows - 1);
       if (lay.k_chunks == 1) {
@@ -436,6 +481,13 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
     const uint64_t rows = std::min(lay.m_tile, l.m - s.t * lay.m_tile);
     const uint64_t ob = lay.out_bytes;
     const uint64_t ng = l.k / l.group, units = lay.n_tiles * lay.k_chunks;
+    if (s.u0 == 0 && input && s.layer == 0) {
+      Insn enc = input->tile_compute(s.t * lay.m_tile, rows, s.tg, (s.tg % 2) * ahalf);
+      add_deps(enc, Deps{true, false, false, false});
+      part = input_part;
+      emit(enc, input->name + ": rows " + std::to_string(s.t * lay.m_tile) + ".. into abuf");
+      part = static_cast<uint32_t>(s.layer);
+    }
     for (uint64_t u = s.u0; u < s.u1; ++u) {
       const uint64_t nt = u / lay.k_chunks, kc = u % lay.k_chunks, g0 = kc * lay.k_chunk_groups;
       const bool final_chunk = kc + 1 == lay.k_chunks;

@@ -23,10 +23,17 @@
 #include <random>
 
 #include "bitgrid/datafile.h"
+#include "bitgrid/engine.h"
 #include "bitgrid/error.h"
+#include "bitgrid/field_fit.h"
+#include "bitgrid/hashgrid_layer.h"
+#include "bitgrid/image.h"
 #include "bitgrid/mlp_train.h"
 #include "bitgrid/parallel.h"
+#include "bitgrid/progress.h"
 #include "bitgrid/quant.h"
+#include "bitgrid/workload_util.h"
+#include "bitgrid/workloads/hashgrid_input.h"
 #include "bitgrid/workloads/model.h"
 
 namespace bitgrid {
@@ -47,6 +54,29 @@ std::vector<float> checked_floats(const Array2D& a, const std::string& what, uin
   return v;
 }
 
+// The INT8 scale of a set of values that minimises the mean squared error of round(v / s) clamped to +-127 (s =
+// clip / 127, the clip searched over 1, 0.95, ..., 0.3 of the largest magnitude): a few outliers then cost less
+// than the coarser step they would force on every value.
+double mse_scale(const std::vector<float>& v) {
+  double vmax = 0;
+  for (float x : v) vmax = std::max(vmax, double(std::fabs(x)));
+  if (vmax <= 0) return 1.0 / 127.0;
+  double best = vmax / 127.0, best_err = -1;
+  for (int i = 0; i <= 14; ++i) {
+    const double sc = vmax * (1.0 - 0.05 * i) / 127.0;
+    double err = 0;
+    for (float x : v) {
+      const double q = std::clamp(std::round(x / sc), -127.0, 127.0) * sc - x;
+      err += q * q;
+    }
+    if (best_err < 0 || err < best_err) {
+      best_err = err;
+      best = sc;
+    }
+  }
+  return best;
+}
+
 // Seeded Student-t(4) weights (x 0.02), generated in fixed blocks, each from its own generator, on several
 // threads: the values depend on the seed only, not on the thread count.
 void synthetic_weights(std::vector<float>& w, uint64_t seed) {
@@ -61,18 +91,6 @@ void synthetic_weights(std::vector<float>& w, uint64_t seed) {
     }
   };
   parallel_for(blocks, blocks, fill);  // whole blocks per chunk
-}
-
-// The requantizer's integer multiplier and shift for a real factor r: the largest shift (<= 63) whose
-// rounded multiplier fits 16 bits.
-bitmac::Channel multiplier(double r) {
-  bitmac::Channel ch{0, 0, 0};
-  if (!(r > 0)) return ch;
-  int shift = 0;
-  while (shift < 63 && std::llround(r * std::ldexp(1.0, shift + 1)) <= 0xFFFF) ++shift;
-  ch.mult = static_cast<uint16_t>(std::min<long long>(std::llround(r * std::ldexp(1.0, shift)), 0xFFFF));
-  ch.shift = static_cast<uint8_t>(shift);
-  return ch;
 }
 
 // Named float tensors of a weight file (.npz or .safetensors), or of a folder of .npy files (tensor NAME in
@@ -122,7 +140,9 @@ class Model final : public Workload {
   const char* type() const override { return "model"; }
 
   void load(const YAML::Node& w, const std::string& ww, const WorkloadContext& ctx) override {
-    check_keys(w, ww, {"type", "m", "dtype", "group", "seed", "weights", "inputs", "layers", "train", "keep_on_chip"});
+    check_keys(
+        w, ww,
+        {"type", "m", "dtype", "group", "seed", "weights", "inputs", "layers", "train", "keep_on_chip", "image"});
     keep_on_chip_ = w["keep_on_chip"] ? get_bool(w["keep_on_chip"], ww + ".keep_on_chip") : true;
     m_ = w["m"] ? get_count(w["m"], ww + ".m", 1, 1 << 20) : 1;
     seed_ = w["seed"] ? get_u64(w["seed"], ww + ".seed") : 1;
@@ -134,11 +154,13 @@ class Model final : public Workload {
     for (size_t i = 0; i < w["layers"].size(); ++i) {
       const YAML::Node n = w["layers"][i];
       const std::string lw = ww + ".layers[" + std::to_string(i) + "]";
-      if (n.IsMap() && n["type"] && get_string(n["type"], lw + ".type") == "hashgrid")
-        throw Error(lw +
-                    ".type: 'hashgrid' layers do not run on the accelerator yet (the hash-grid encoder "
-                    "engine is being built, issue #7); `bitgrid encode` and `bitgrid fit` run them on the "
-                    "reference model");
+      if (n.IsMap() && n["type"] && get_string(n["type"], lw + ".type") == "hashgrid") {
+        if (i != 0) throw Error(lw + ".type: a hashgrid layer must be the first layer (it encodes the points, x)");
+        grid_ = parse_hashgrid_layer(n, lw);
+        grid_->index = 0;
+        index[grid_->name] = SIZE_MAX;
+        continue;
+      }
       check_keys(n, lw, {"name", "type", "in", "out", "dtype", "group", "bias", "relu", "out32", "input"});
       LayerSpec s;
       s.name = n["name"] ? get_string(n["name"], lw + ".name") : "layer" + std::to_string(i);
@@ -157,6 +179,20 @@ class Model final : public Workload {
       s.out32 = n["out32"] ? get_bool(n["out32"], lw + ".out32") : false;
       s.input = n["input"] ? get_string(n["input"], lw + ".input") : "x";
       if (index.count(s.name)) throw Error(lw + ".name: layer " + s.name + " is defined twice");
+      if (grid_) {  // after a hash grid: a chain, the first linear layer reads the grid's features
+        const std::string prev = specs_.empty() ? grid_->name : specs_.back().name;
+        if (!n["input"]) s.input = prev;
+        if (s.input != prev)
+          throw Error(lw + ".input: '" + s.input + "', after a hashgrid layer the layers form a chain (layer " +
+                      s.name + " reads " + prev + ")");
+        if (specs_.empty()) {
+          const uint64_t nf = grid_->grid.out_features();
+          if (s.in != nf)
+            throw Error(lw + ".in: " + std::to_string(s.in) + ", the hashgrid layer " + grid_->name +
+                        " gives levels * features = " + std::to_string(nf) + " (layer " + s.name + ")");
+          s.input = "x";  // the grid's features are the chain's x
+        }
+      }
       if (s.input != "x" && s.input != "random") {
         const auto it = index.find(s.input);
         if (it == index.end())
@@ -168,6 +204,7 @@ class Model final : public Workload {
       index[s.name] = specs_.size();
       specs_.push_back(s);
     }
+    if (grid_ && specs_.empty()) throw Error(ww + ".layers: a hashgrid layer needs linear layers after it (the MLP)");
     uint64_t x_dim = 0;
     for (const auto& s : specs_)
       if (s.input == "x") {
@@ -176,6 +213,12 @@ class Model final : public Workload {
                       " features (layer " + s.name + ")");
         x_dim = s.in;
       }
+    if (w["image"] && !grid_) throw Error(ww + ".image: needs a hashgrid layer (an image field)");
+    if (grid_) {
+      if (w["train"]) throw Error(ww + ".train: not with a hashgrid layer (`bitgrid fit` trains hash grids)");
+      load_grid(w, ww, ctx);
+      return;
+    }
     if (w["train"]) {
       if (w["weights"]) throw Error(ww + ".weights: not with train (the trained weights are the model's)");
       if (w["inputs"]) throw Error(ww + ".inputs: not with train (the test split is the model's input)");
@@ -195,15 +238,17 @@ class Model final : public Workload {
   }
 
   Lowered lower(const HwConfig& hw) const override {
-    ModelCompiled c = compile_model(q_, hw, keep_on_chip_);
+    std::optional<OnChipInput> in;
+    if (grid_) in = hashgrid_input(gq_, xq_, hw, &placement_);
+    ModelCompiled c = compile_model(q_, hw, keep_on_chip_, in ? &*in : nullptr);
     layouts_ = c.layers;
     mac_parallel_ = hw.mac_parallel != 0;
+    hw_ = hw;
     return std::move(static_cast<Lowered&>(c));
   }
 
   Verdict finish(const Lowered& l, const std::vector<uint8_t>& memory, const std::string& dir,
                  nlohmann::json& rep) const override {
-    (void)l;
     Verdict v;
     nlohmann::json rows = nlohmann::json::array();
     double total_macs = 0;
@@ -226,7 +271,7 @@ class Model final : public Workload {
         }
       double sig = 0, err = 0;
       for (size_t j = 0; j < y.size(); ++j) {
-        const double f = yf_[i][j], a = y[j] * sy_[i];
+        const double f = yf_[i][j], a = y[j] * (ych_[i].empty() ? sy_[i] : ych_[i][j % L.n]);
         sig += f * f;
         err += (f - a) * (f - a);
       }
@@ -318,6 +363,8 @@ class Model final : public Workload {
       std::vector<int32_t> labels(test_.y.begin(), test_.y.end());
       write_npy(dir + "/labels.npy", "i4", L.m, 1, labels.data());
     }
+    if (grid_) grid_report(l, rep, v);
+    if (image_) image_report(last, dir, rep, v);
     rep["layers"] = rows;
     rep["macs"] = total_macs;
     rep["energy_pj_per_mac"] = rep["energy_pj"]["total"].get<double>() / total_macs;
@@ -328,6 +375,12 @@ class Model final : public Workload {
   std::string summary() const override {
     std::string s =
         std::to_string(q_.size()) + " linear layer" + (q_.size() == 1 ? "" : "s") + ", M = " + std::to_string(m_);
+    if (grid_) {
+      const hashgrid::GridConfig& c = grid_->grid;
+      s = "hash grid " + grid_->name + " (" + std::to_string(c.dims) + "-D, " + std::to_string(c.levels) +
+          " levels x " + std::to_string(c.features) + " features, 2^" + std::to_string(c.log2_table) + " entries) -> " +
+          s + " points";
+    }
     std::map<std::string, int> dts;
     for (const auto& L : q_) ++dts[isa::kDtypes[L.dtype].name];
     for (const auto& [n, c] : dts) s += ", " + std::to_string(c) + " " + n;
@@ -340,6 +393,10 @@ class Model final : public Workload {
     for (size_t i = 0; i < q_.size(); ++i)
       if (i >= layouts_.size() || !layouts_[i].on_chip) o.push_back(q_[i].name + ".npy");
     o.push_back("layers.csv");
+    if (image_) {
+      o.push_back("image.png");
+      o.push_back("float.png");
+    }
     if (trained_) o.push_back("labels.npy");
     return o;
   }
@@ -425,6 +482,226 @@ class Model final : public Workload {
     trained_ = true;
   }
 
+  // The hash grid's part of the report: its layout, its share of the run (hgenc's cycles from the activity of the
+  // program's encoder section) and the INT8 features' error against the float encoding.
+  void grid_report(const Lowered& l, nlohmann::json& rep, Verdict& v) const {
+    const hashgrid::GridConfig& c = grid_->grid;
+    const double point_levels = double(m_) * c.levels;
+    nlohmann::json g = {{"name", grid_->name},
+                        {"dims", c.dims},
+                        {"levels", c.levels},
+                        {"features", c.features},
+                        {"log2_table", c.log2_table},
+                        {"points", m_},
+                        {"point_levels", point_levels},
+                        {"table_frac_bits", gq_.table.frac},
+                        {"table_dram_bytes", placement_.table_bytes},
+                        {"gbuf_lines_per_engine", placement_.seg_lines},
+                        {"feature_sqnr_db", feature_sqnr_db_}};
+    if (rep.contains("sections") && q_.size() < rep["sections"].size() &&
+        rep["sections"][q_.size()]["energy_pj"].is_number()) {
+      const auto& sec = rep["sections"][q_.size()];
+      g["energy_pj"] = sec["energy_pj"];
+      g["energy_pj_per_point"] = sec["energy_pj"].get<double>() / double(m_);
+    }
+    if (rep.contains("cycles") && rep["cycles"].is_number()) {
+      const double cyc = rep["cycles"].get<double>();
+      g["points_per_cycle"] = double(m_) / cyc;
+      if (rep.contains("roofline") && rep["roofline"]["engines"].contains("hashgrid"))
+        g["point_levels_per_cycle_vs_peak"] =
+            point_levels / cyc / rep["roofline"]["engines"]["hashgrid"]["peak_per_cycle"].get<double>();
+    }
+    // Busy cycles of the encoder and of the MAC array (the sum of their instructions' execution times, R11/R12),
+    // and the DRAM bus's: which of the three limits the frame.
+    double enc_cycles = 0, mac_cycles = 0;
+    for (const Insn& in : l.program.insns)
+      if (const Engine* e = engine_of(in)) {
+        if (in.op() == isa::Op::kHgenc) enc_cycles += double(e->cycles(in, hw_));
+        if (in.op() == isa::Op::kGemm) mac_cycles += double(e->cycles(in, hw_));
+      }
+    const double bus_cycles = (rep["dram_bytes"]["read"].get<double>() + rep["dram_bytes"]["write"].get<double>()) /
+                              double(hw_.dram_bytes_per_cycle);
+    g["encoder_busy_cycles"] = enc_cycles;
+    g["mac_busy_cycles"] = mac_cycles;
+    g["dram_bus_cycles"] = bus_cycles;
+    // the engines' use while encoding: point-levels over hg_engines per busy cycle (tables on chip)
+    g["encoder_utilization"] = enc_cycles > 0 ? point_levels / (enc_cycles * double(hw_.hg_engines)) : 0.0;
+    g["limit"] = enc_cycles >= std::max(mac_cycles, bus_cycles) ? "encoder"
+                 : mac_cycles >= bus_cycles                     ? "mac_array"
+                                                                : "dram";
+    rep["hashgrid"] = g;
+    char line[300];
+    std::snprintf(line, sizeof line,
+                  "%-10s %lu points x %u levels x %u features, tables %lu bytes, INT8 features %6.2f dB",
+                  grid_->name.c_str(), static_cast<unsigned long>(m_), c.levels, c.features,
+                  static_cast<unsigned long>(placement_.table_bytes), feature_sqnr_db_);
+    v.notes.insert(v.notes.begin(), line);
+  }
+
+  // workload.image {png, clock_mhz, fit_steps, fit_seed}: the points are the image's pixel centres and the last
+  // layer's outputs its pixels. With fit_steps, a weights file that does not exist yet is made first: the field
+  // fitted in float (bitgrid fit's trainer, seeded, reproducible) and written there, so later runs reuse it.
+  void load_image(const YAML::Node& w, const std::string& ww, const WorkloadContext& ctx) {
+    const YAML::Node im = w["image"];
+    const std::string iw = ww + ".image";
+    if (!im.IsMap()) throw Error(iw + ": expected a map {png, clock_mhz, fit_steps, fit_seed}");
+    check_keys(im, iw, {"png", "clock_mhz", "fit_steps", "fit_seed"});
+    if (!im["png"]) throw Error(iw + ".png: missing (the image the field renders)");
+    if (w["inputs"]) throw Error(ww + ".inputs: not with image (the points are its pixel centres)");
+    if (w["m"]) throw Error(ww + ".m: not with image (one point per pixel)");
+    image_path_ = resolve_path(get_string(im["png"], iw + ".png"), ctx.config_path);
+    image_ = read_png(image_path_);
+    clock_mhz_ = im["clock_mhz"] ? get_number(im["clock_mhz"], iw + ".clock_mhz") : 1000.0;
+    if (!(clock_mhz_ > 0 && clock_mhz_ <= 100000)) throw Error(iw + ".clock_mhz: must be in (0, 100000]");
+    const hashgrid::GridConfig& c = grid_->grid;
+    if (c.dims != 2)
+      throw Error(iw + ": the hashgrid layer " + grid_->name + " has dims " + std::to_string(c.dims) +
+                  ", an image needs 2");
+    if (specs_.back().out != image_->channels)
+      throw Error(iw + ": the last layer " + specs_.back().name + " has out " + std::to_string(specs_.back().out) +
+                  ", " + image_path_ + " has " + std::to_string(image_->channels) + " channels");
+    m_ = image_->width * image_->height;
+    if (!im["fit_steps"]) return;
+    FitOptions opt;
+    opt.steps = get_count(im["fit_steps"], iw + ".fit_steps", 1, 10000000);
+    opt.seconds = 0;
+    opt.seed = im["fit_seed"] ? get_u64(im["fit_seed"], iw + ".fit_seed") : seed_;
+    if (!w["weights"]) throw Error(iw + ".fit_steps: needs workload.weights (where the fitted parameters are kept)");
+    const std::string path = resolve_path(get_string(w["weights"], ww + ".weights"), ctx.config_path);
+    fit_ = {{"steps", opt.steps}, {"seed", opt.seed}, {"params", path}};
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec)) {
+      fit_["reused"] = true;
+      return;
+    }
+    std::vector<FieldLayer> mlp;
+    for (const auto& sp : specs_) mlp.push_back({sp.name, sp.in, sp.out, sp.relu, {}, {}});
+    FieldModel fm = make_field(grid_->name, c, mlp, opt.seed);
+    Progress bar("fit", double(opt.steps), false, false, " steps");
+    const FitReport fr = fit_field(fm, *image_, opt, [&](size_t step, double, double p) {
+      bar.update(double(step),
+                 "step " + std::to_string(step) +
+                     (std::isnan(p) ? "" : ", PSNR " + std::to_string(std::lround(p * 100) / 100.0) + " dB"));
+    });
+    bar.finish();
+    const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    write_field(path, fm);
+    fit_["reused"] = false;
+    fit_["seconds"] = fr.seconds;
+    fit_["float_psnr_db"] = fr.psnr;
+  }
+
+  // The image's part of the report: the accelerator's pixels (the last layer's INT8 outputs times their scale) and
+  // the float model's, each against the original; frames per second at clock_mhz; energy per pixel.
+  void image_report(const std::vector<int32_t>& y, const std::string& dir, nlohmann::json& rep, Verdict& v) const {
+    Image acc = *image_, flt = *image_;
+    const double sy = sy_.back();
+    for (size_t i = 0; i < acc.px.size(); ++i) {
+      acc.px[i] = static_cast<float>(y[i] * sy);
+      flt.px[i] = static_cast<float>(yf_.back()[i]);
+    }
+    write_png(dir + "/image.png", acc);
+    write_png(dir + "/float.png", flt);
+    const double pa = psnr(acc.px, image_->px), pf = psnr(flt.px, image_->px);
+    nlohmann::json j = {{"png", image_path_},  {"width", image_->width},  {"height", image_->height}, {"psnr_db", pa},
+                        {"float_psnr_db", pf}, {"psnr_loss_db", pf - pa}, {"clock_mhz", clock_mhz_}};
+    char line[300];
+    std::snprintf(line, sizeof line,
+                  "image      %zu x %zu: PSNR %.2f dB on the accelerator, %.2f dB float model (%.2f dB apart)",
+                  image_->width, image_->height, pa, pf, pf - pa);
+    v.notes.push_back(line);
+    if (rep.contains("cycles") && rep["cycles"].is_number()) {
+      const double cyc = rep["cycles"].get<double>();
+      j["cycles_per_frame"] = cyc;
+      j["frames_per_second"] = clock_mhz_ * 1e6 / cyc;
+      std::snprintf(line, sizeof line, "           %.0f cycles a frame: %.1f frames/s at %.0f MHz", cyc,
+                    clock_mhz_ * 1e6 / cyc, clock_mhz_);
+      v.notes.push_back(line);
+    }
+    if (rep.contains("energy_pj") && rep["energy_pj"]["total"].is_number()) {
+      j["energy_pj_per_pixel"] = rep["energy_pj"]["total"].get<double>() / double(m_);
+      rep["energy_pj_per_pixel"] = j["energy_pj_per_pixel"];
+    }
+    if (!fit_.is_null()) j["fit"] = fit_;
+    rep["image"] = j;
+    rep["image_psnr_db"] = pa;
+  }
+
+  // A graph hashgrid -> linear chain: the points (workload.inputs [m][D] in [0, 1], or m seeded uniform ones), the
+  // grid's parameters (<grid>.params in workload.weights, or seeded uniform in [-0.5, 0.5]), the float features
+  // (tiny-cuda-nn semantics), their INT8 scale, the quantized grid, and the INT8 features the accelerator must
+  // produce (the fixed-point encoder and the requantization, written apart from the engine).
+  void load_grid(const YAML::Node& w, const std::string& ww, const WorkloadContext& ctx) {
+    const hashgrid::GridConfig& c = grid_->grid;
+    const std::vector<hashgrid::Level> levels = hashgrid::level_table(c);
+    const uint64_t np = hashgrid::n_params(c, levels), D = c.dims;
+    if (w["image"]) load_image(w, ww, ctx);
+    std::optional<WeightFile> wf;
+    if (w["weights"]) wf.emplace(resolve_path(get_string(w["weights"], ww + ".weights"), ctx.config_path));
+    std::vector<float> params;
+    if (wf) {
+      const auto a = wf->get(grid_->name + ".params");
+      if (!a) throw Error(wf->path() + ": no tensor " + grid_->name + ".params for hashgrid layer " + grid_->name);
+      params = checked_floats(*a, wf->path() + ": " + grid_->name + ".params", np, 1);
+    } else {
+      std::mt19937_64 rng(seed_ * 7919 + 1);
+      std::uniform_real_distribution<float> uni(-0.5f, 0.5f);
+      params.resize(np);
+      for (float& v : params) v = uni(rng);
+    }
+    std::vector<float> pts;
+    if (image_) {
+      pts = pixel_centers(image_->width, image_->height);
+    } else if (w["inputs"]) {
+      const std::string f = resolve_path(get_string(w["inputs"], ww + ".inputs"), ctx.config_path);
+      const Array2D a = read_array(f);
+      if (!w["m"]) m_ = a.rows;
+      pts = checked_floats(a, f, m_, D);
+      for (size_t i = 0; i < pts.size(); ++i)
+        if (!(pts[i] >= 0.0f && pts[i] <= 1.0f))
+          throw Error(f + ": point [" + std::to_string(i / D) + ", " + std::to_string(i % D) +
+                      "] = " + std::to_string(pts[i]) + " is outside [0, 1] (points are rejected, not clamped)");
+    } else {
+      std::mt19937_64 rng(seed_ * 104729 + 3);
+      std::uniform_real_distribution<float> uni(0.0f, 1.0f);
+      pts.resize(m_ * D);
+      for (float& v : pts) v = uni(rng);
+    }
+    if (m_ > (uint64_t{1} << 20)) throw Error(ww + ".m: " + std::to_string(m_) + " points, above 2^20");
+    std::vector<float> feat(m_ * c.out_features());
+    hashgrid::encode_float_mt(c, levels, pts.data(), m_, params.data(), feat.data());
+    // INT8 scale per level (levels differ in magnitude); build()'s scale for x is the largest, and the first
+    // layer's weights take the ratio (x_fold_: feature k = q_k * scale_l = q_k * fold_k * sx).
+    const uint64_t nf = c.out_features();
+    std::vector<std::vector<float>> per_level(c.levels);
+    for (size_t i = 0; i < feat.size(); ++i) per_level[(i % nf) / c.features].push_back(feat[i]);
+    std::vector<double> scale(c.levels);
+    for (uint32_t l = 0; l < c.levels; ++l) scale[l] = mse_scale(per_level[l]);
+    float fmax = 0;
+    for (float v : feat) fmax = std::max(fmax, std::fabs(v));
+    const double sx = fmax > 0 ? fmax / 127.0 : 1.0;  // build()'s scale of x: every fold_k <= 1
+    x_fold_.resize(nf);
+    for (uint64_t k = 0; k < nf; ++k) x_fold_[k] = static_cast<float>(scale[k / c.features] / sx);
+    gq_ = quantize_hashgrid(grid_->name, c, params.data(), scale);
+    xq_.resize(pts.size());
+    for (size_t i = 0; i < pts.size(); ++i) xq_[i] = hashgrid::quantize_coord(pts[i]);
+    build(wf, feat, c.out_features());
+    q_[0].x = hashgrid_features_int8(gq_, xq_);
+    ref_.clear();  // build() chained the layers on the rounded float features: again on the grid's INT8 ones
+    for (size_t i = 1; i < q_.size(); ++i) {
+      const std::vector<int32_t>& yp = reference(i - 1);
+      q_[i].x.assign(yp.begin(), yp.end());
+    }
+    double sig = 0, err = 0;
+    for (size_t i = 0; i < feat.size(); ++i) {
+      const double e = feat[i] - q_[0].x[i] * scale[(i % nf) / c.features];
+      sig += double(feat[i]) * feat[i];
+      err += e * e;
+    }
+    feature_sqnr_db_ = err > 0 ? 10 * std::log10(sig / err) : 999.0;
+  }
+
   // Float operands (file or seeded synthetic: Gaussian activations, Student-t(4) weights, the heavy tails of
   // LLM weight matrices that make per-group datatypes pay off), quantization and calibration.
   void build(const std::optional<WeightFile>& wf, const std::vector<float>& xin, uint64_t x_dim) {
@@ -493,7 +770,21 @@ class Model final : public Workload {
         const std::vector<int32_t>& yp = reference(p);  // the producer's integer outputs
         L.x.assign(yp.begin(), yp.end());
       }
-      Quantized wq = quantize(wts.data(), s.out, s.in, static_cast<int>(s.dtype), s.group, s.name + ".weight");
+      // Inputs with scales of their own (a hash grid's levels, a producer's channels, each k at scale fold_k * sx):
+      // the ratios fold into this layer's weights.
+      std::vector<float> fold = i == 0 ? x_fold_ : std::vector<float>{};
+      if (s.input != "x" && s.input != "random") {
+        const size_t p = index.at(s.input);
+        for (double c : ych_[p]) fold.push_back(static_cast<float>(c / sy_[p]));
+      }
+      std::vector<float> wfold;
+      if (!fold.empty()) {
+        wfold = wts;
+        for (uint64_t n = 0; n < s.out; ++n)
+          for (uint64_t k = 0; k < s.in; ++k) wfold[n * s.in + k] *= fold[k];
+      }
+      Quantized wq = quantize(wfold.empty() ? wts.data() : wfold.data(), s.out, s.in, static_cast<int>(s.dtype),
+                              s.group, s.name + ".weight");
       L.codes = wq.codes;
       L.sel = wq.sel;
       L.scale = wq.gscale;
@@ -529,16 +820,26 @@ class Model final : public Workload {
           if (!cal) ymax = std::max(ymax, std::fabs(acc));
         }
       const double sy = (ymax > 0 ? ymax : 1.0) / (s.out32 ? 16777216.0 : 127.0);
+      // After a hash grid, a layer read by the next one gets a scale per output channel (its requantizer is per
+      // channel; the reader folds the ratios into its weights): hidden activations differ a lot between channels.
+      std::vector<double> ych;
+      if (grid_ && i + 1 < specs_.size() && !s.out32) {
+        std::vector<double> cmax(s.out, 0.0);
+        for (size_t j = 0; j < yf.size(); ++j) cmax[j % s.out] = std::max(cmax[j % s.out], double(std::fabs(yf[j])));
+        for (uint64_t n = 0; n < s.out; ++n) ych.push_back(cmax[n] > 0 ? cmax[n] / 127.0 : sy);
+      }
       L.channels.resize(s.out);
       for (uint64_t n = 0; n < s.out; ++n) {
         const double unit = sx * wq.cscale[n];  // one step of the accumulator
-        bitmac::Channel ch = multiplier(unit / sy);
+        const Multiplier mq = requant_multiplier(unit / (ych.empty() ? sy : ych[n]));
+        bitmac::Channel ch{0, static_cast<uint16_t>(mq.mult), static_cast<uint8_t>(mq.shift)};
         ch.bias =
             unit > 0 ? static_cast<int32_t>(std::clamp<double>(std::round(bias[n] / unit), INT32_MIN, INT32_MAX)) : 0;
         L.channels[n] = ch;
       }
       index[s.name] = i;
       sy_.push_back(sy);
+      ych_.push_back(std::move(ych));
       yf_.emplace_back(yf.begin(), yf.end());
       yfloat.push_back(std::move(yf));
       wq_.push_back(std::move(wq));
@@ -547,6 +848,19 @@ class Model final : public Workload {
   }
 
   uint64_t m_ = 1, seed_ = 1;
+  // A hashgrid first layer (its features are layer 0's x): the quantized grid and the points (UQ1.23).
+  std::optional<HashgridLayer> grid_;
+  std::optional<Image> image_;  // workload.image
+  std::string image_path_;
+  double clock_mhz_ = 1000;
+  nlohmann::json fit_;  // how the parameters were fitted (image.fit_steps)
+  HashgridQ gq_;
+  std::vector<uint32_t> xq_;
+  double feature_sqnr_db_ = 0;
+  std::vector<float> x_fold_;             // per input of the first layer: its level's scale over x's
+  std::vector<std::vector<double>> ych_;  // per layer: a scale per output channel (empty: sy_ for all)
+  mutable HashgridPlacement placement_;
+  mutable HwConfig hw_;  // the machine lower() mapped onto
   // `train:` (trained_): the trained float model, the test split (x, labels), the train split's x.
   bool trained_ = false;
   bool keep_on_chip_ = true;  // workload.keep_on_chip: chained outputs stay in abuf when they fit

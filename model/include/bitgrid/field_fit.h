@@ -43,6 +43,10 @@ struct FieldModel {
 FieldModel make_field(const std::string& grid_name, const hashgrid::GridConfig& grid,
                       const std::vector<FieldLayer>& layers, uint64_t seed);
 
+// Writes the model's parameters as `bitgrid fit` exports them (.npz, atomically): <grid>.params [entries][F]
+// (tiny-cuda-nn's layout), <layer>.weight [out][in], <layer>.bias [out]; the model workload reads them back.
+void write_field(const std::string& path, const FieldModel& m);
+
 // The centres of a width x height image's pixels as points [height*width][2]: ((j + 0.5) / width, (i + 0.5) / height).
 std::vector<float> pixel_centers(size_t width, size_t height);
 // The model's image (outputs clamped to [0, 1]).

@@ -4,6 +4,7 @@
 // buffered activations, weights and outputs, layers chained on chip or through DRAM) and the independent integer
 // computation results are checked against.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,22 @@ struct LayerLayout {
   uint64_t weight_dram_bytes = 0;  // weights + scales + parameters of all units
 };
 
+// A producer of the first layer's activations on chip (the hash-grid encoder, compiler/src/workloads/hashgrid_*.cpp):
+// instead of loading X rows from DRAM, each m tile of layer 0 loads the producer's own inputs and an instruction
+// of the producer writes the tile's INT8 rows [rows][K] into its half of abuf. compile_model places `data` in DRAM
+// (at `base`, beat aligned), emits `prologue(base)` on the load queue at the program's start (the compute queue
+// waits for it with one token), and per m tile `tile_load` (on the load queue) and `tile_compute` (on the compute
+// queue, before the tile's gemms); it sets their token flags. Layer 0 must read x with K in one chunk.
+struct OnChipInput {
+  std::string name;           // a program section of its own (after the layers')
+  std::vector<uint8_t> data;  // its DRAM data
+  uint64_t max_rows = 0;      // rows an m tile may have at most (the producer's buffers)
+  uint64_t row_bytes = 0;     // DRAM bytes of one row's inputs (tiles start beat aligned in them)
+  std::function<std::vector<Insn>(uint64_t base)> prologue;
+  std::function<Insn(uint64_t base, uint64_t row0, uint64_t rows, uint64_t tile)> tile_load;
+  std::function<Insn(uint64_t row0, uint64_t rows, uint64_t tile, uint64_t abuf_addr)> tile_compute;
+};
+
 struct ModelCompiled : Lowered {
   std::vector<LayerLayout> layers;
 };
@@ -54,7 +71,8 @@ struct ModelCompiled : Lowered {
 // (keep_on_chip, every reader takes whole rows of K and the regions fit half of abuf; LayerLayout::on_chip),
 // else from DRAM once all of them are stored. Throws Error naming the layer and the limit when it cannot be
 // mapped.
-ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& hw, bool keep_on_chip = true);
+ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& hw, bool keep_on_chip = true,
+                            const OnChipInput* input = nullptr);
 // A layer's Y [m][n] from a final DRAM image (not for a layer whose outputs stayed on chip).
 std::vector<int32_t> decode_layer(const LinearQ& l, const LayerLayout& lay, const std::vector<uint8_t>& memory);
 
