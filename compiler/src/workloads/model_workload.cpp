@@ -482,8 +482,8 @@ class Model final : public Workload {
     trained_ = true;
   }
 
-  // The hash grid's part of the report: its layout, its share of the run (hgenc's cycles from the activity of the
-  // program's encoder section) and the INT8 features' error against the float encoding.
+  // The hash grid's part of the report: its layout, its energy (the program's encoder section), the busy cycles of
+  // the encoder, the MAC array and the DRAM bus, and the INT8 features' error against the float encoding.
   void grid_report(const Lowered& l, nlohmann::json& rep, Verdict& v) const {
     const hashgrid::GridConfig& c = grid_->grid;
     const double point_levels = double(m_) * c.levels;
