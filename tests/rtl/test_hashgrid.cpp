@@ -351,7 +351,10 @@ class HashgridTest : public ::testing::Test {
 
   // An instruction over random descriptors (the gbuf's random words are the tables).
   void run_random(unsigned dims, unsigned lf, bool o_abuf, unsigned max_points = 6) {
-    const Hgenc h = random_shape(dims, lf, o_abuf, max_points);
+    run_with_random_descriptors(random_shape(dims, lf, o_abuf, max_points));
+  }
+  // Random descriptors for the instruction's levels, random points, then the instruction.
+  void run_with_random_descriptors(const Hgenc& h) {
     std::vector<uint32_t> scales;
     for (unsigned l = 0; l < h.n_lev; ++l) {
       const hg::Descriptor d = random_descriptor();
@@ -588,14 +591,7 @@ TEST_F(HashgridTest, RowShapes) {
       h.n_lev = std::max(1u, h.n_lev - (h.n_lev % kEngines == 0 ? 1 : 0));
       h.d_row = std::min<uint32_t>(h.d_row, static_cast<uint32_t>(seg_lines - h.J()));
     }
-    std::vector<uint32_t> scales;
-    for (unsigned l = 0; l < h.n_lev; ++l) {
-      const hg::Descriptor d = random_descriptor();
-      scales.push_back(d.scale_q);
-      put_descriptor(l, h, d);
-    }
-    random_points(h, scales);
-    run(h);
+    run_with_random_descriptors(h);
   }
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "bitgrid/engine.h"
+#include "bitgrid/engines/bitmac.h"
 #include "bitgrid/error.h"
 #include "bitgrid/hashgrid.h"
 
@@ -47,9 +48,9 @@ void pack_table(const int16_t* values, uint64_t size, uint64_t features, uint64_
 }
 
 int8_t requant8(int32_t acc, uint32_t mult, uint32_t shift) {
-  const int64_t t = int64_t{acc} * int64_t{mult & 0xffffu};
-  const int64_t r = (t + (shift ? int64_t{1} << (shift - 1) : 0)) >> shift;
-  return static_cast<int8_t>(std::clamp<int64_t>(r, -128, 127));
+  // the MAC array's requantizer without bias (the same multiply, rounding and saturation; §3.2)
+  const bitmac::Channel ch{0, static_cast<uint16_t>(mult), static_cast<uint8_t>(shift & 63u)};
+  return static_cast<int8_t>(bitmac::requant(acc, ch, false, false));
 }
 
 void encode_point(const uint32_t* coords, uint32_t dims, uint32_t features, bool smooth, const Descriptor& d,
