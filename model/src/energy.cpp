@@ -5,6 +5,7 @@
 #include <cmath>
 #include <set>
 
+#include "bitgrid/engine.h"
 #include "bitgrid/error.h"
 
 namespace bitgrid {
@@ -89,9 +90,15 @@ std::map<std::string, double> energy_pj(const ActionCounts& a, const HwConfig& h
   for (const auto& [key, pj] : t.action_pj) e[key] = static_cast<double>(a.get(key)) * pj;
   for (int b = 0; b < isa::kNumBufs; ++b) {
     const auto buf = static_cast<isa::Buf>(b);
-    const double words = static_cast<double>(a.get(sram_key(buf, false)) + a.get(sram_key(buf, true)));
+    const auto reads = static_cast<double>(a.get(sram_key(buf, false))),
+               writes = static_cast<double>(a.get(sram_key(buf, true)));
+    // a buffer an engine holds itself is priced by its physical arrays (a bank; every copy written)
+    OwnedArrays arr{static_cast<double>(hw.buf_kib(buf)), 1};
+    if (isa::kBufs[static_cast<size_t>(b)].owned)
+      for (const Engine* en : engines())
+        if (en->owned_arrays(buf, hw, arr)) break;
     e[std::string("sram.") + isa::kBufNames[static_cast<size_t>(b)]] =
-        words * t.sram_pj(static_cast<double>(hw.buf_kib(buf)));
+        (reads + writes * static_cast<double>(arr.write_copies)) * t.sram_pj(arr.access_kib);
   }
   e["dram"] = static_cast<double>(a.get("dram.read_bytes") + a.get("dram.write_bytes")) * t.dram_byte;
   double total = 0;

@@ -131,6 +131,8 @@ package bitgrid_pkg;
   localparam int unsigned HgencDRowW = 20;
   localparam int unsigned HgencOAddrLsb = 84;
   localparam int unsigned HgencOAddrW = 20;
+  localparam int unsigned HgencOSkipLsb = 104;
+  localparam int unsigned HgencOSkipW = 8;
 
   // Scratchpad word addresses (the DMA instructions' spm_addr width) and buffer ids.
   localparam int unsigned SpmAddrW = 20;

@@ -118,9 +118,10 @@ RandomProgram random_program(std::mt19937_64& rng, const HwConfig& hw, bool faul
   };
 
   // A random legal hgenc: any D the machine serves, F, interpolation, INT8 into abuf or INT32 into obuf, padded
-  // rows, descriptors anywhere in a segment. gbuf holds whatever the loads put there (random bytes): every
-  // descriptor field (scale, strides, sizes that are not powers of two or zero, bases past the segment, shifts up
-  // to 63) and every table value is defined behaviour (docs/ARCHITECTURE.md §3.4), so the engines must agree on it.
+  // rows, rows with skipped words between them (o_skip), descriptors anywhere in a segment. gbuf holds whatever the
+  // loads put there (random bytes): every descriptor field (scale, strides, sizes that are not powers of two or zero,
+  // bases past the segment, shifts up to 63) and every table value is defined behaviour (docs/ARCHITECTURE.md §3.4), so
+  // the engines must agree on it.
   auto hg = [&]() -> Insn {
     const uint64_t W = hgenc::write_words(hw);
     isa::HgencInsn h;
@@ -134,11 +135,14 @@ RandomProgram random_program(std::mt19937_64& rng, const HwConfig& hw, bool faul
     h.o_row = std::min<uint64_t>(hgenc::kMaxRowWords / W * W, (need + W - 1) / W * W + W * (rng() % 2));
     const uint64_t owords = static_cast<uint64_t>(hw.buf_words(h.o_abuf ? isa::Buf::kAbuf : isa::Buf::kObuf));
     const uint64_t xwords = static_cast<uint64_t>(hw.buf_words(isa::Buf::kXbuf));
-    const uint64_t max_pts = std::min<uint64_t>({20, owords / h.o_row, xwords / hgenc::kPointWords});
+    if (rng() % 3 == 0) h.o_skip = W * uni(rng, 1, 3);  // a column block of wider rows
+    const uint64_t stride = h.o_row + h.o_skip;
+    const uint64_t max_pts = std::min<uint64_t>({20, (owords + h.o_skip) / stride, xwords / hgenc::kPointWords});
     if (max_pts == 0) return make_nop();
     h.n_points = uni(rng, 1, max_pts);
     h.x_addr = uni(rng, 0, (xwords - h.n_points * hgenc::kPointWords) / 2) * 2;
-    h.o_addr = uni(rng, 0, (std::min<uint64_t>(owords, 1u << 20) - h.n_points * h.o_row) / W) * W;
+    const uint64_t span = (h.n_points - 1) * stride + h.o_row;
+    h.o_addr = uni(rng, 0, (std::min<uint64_t>(owords, 1u << 20) - span) / W) * W;
     h.d_row = uni(rng, 0, hgenc::segment_lines(hw) - hgenc::levels_per_engine(hw, h.n_lev));
     return encode(h);
   };

@@ -62,17 +62,20 @@ bitgrid::HwConfig make_hw() {
 
 // One hgenc with its shape (the instruction fields).
 struct Hgenc {
-  unsigned dims = 2, lf = 0, n_lev = 1, o_row = kW, n_points = 1;
+  unsigned dims = 2, lf = 0, n_lev = 1, o_row = kW, n_points = 1, o_skip = 0;
   bool smooth = false, o_abuf = false;
   uint32_t x_addr = 0, d_row = 0, o_addr = 0;
   unsigned F() const { return 1u << lf; }
   unsigned J() const { return (n_lev + kEngines - 1) / kEngines; }
+  unsigned stride() const { return o_row + o_skip; }
+  // words from o_addr to one past the last row (the skips between rows included)
+  unsigned span() const { return (n_points - 1) * stride() + o_row; }
 };
 
 std::ostream& operator<<(std::ostream& os, const Hgenc& h) {
   return os << "hgenc D " << h.dims << " F " << h.F() << " smooth " << h.smooth << " o_abuf " << h.o_abuf << " n_lev "
             << h.n_lev << " o_row " << h.o_row << " n_points " << h.n_points << " x_addr " << h.x_addr << " d_row "
-            << h.d_row << " o_addr " << h.o_addr;
+            << h.d_row << " o_addr " << h.o_addr << " o_skip " << h.o_skip;
 }
 
 bitgrid::Insn to_insn(const Hgenc& h) {
@@ -87,6 +90,7 @@ bitgrid::Insn to_insn(const Hgenc& h) {
   x.x_addr = h.x_addr;
   x.d_row = h.d_row;
   x.o_addr = h.o_addr;
+  x.o_skip = h.o_skip;
   return bitgrid::encode(x);
 }
 Insn to_port(const bitgrid::Insn& in) { return {in.w[0], in.w[1]}; }
@@ -139,7 +143,7 @@ class HashgridTest : public ::testing::Test {
   struct Window {
     uint64_t issue = 0, e = 0;
     Hgenc h;
-    std::vector<int> written;  // per word of the output rows: writes seen
+    std::vector<int> written;  // per word of the output span: writes seen
   };
   std::optional<Window> cur;
 
@@ -194,7 +198,7 @@ class HashgridTest : public ::testing::Test {
       ASSERT_TRUE(r->we) << (is_a ? "abuf" : "obuf") << " read in cycle " << t;
       ASSERT_EQ(is_a, h.o_abuf) << "write to " << (is_a ? "abuf" : "obuf") << " in cycle " << t << " (" << h << ")";
       ASSERT_EQ(r->addr % kW, 0u) << "unaligned write in cycle " << t;
-      ASSERT_TRUE(r->addr >= h.o_addr && r->addr + kW <= h.o_addr + h.n_points * h.o_row)
+      ASSERT_TRUE(r->addr >= h.o_addr && r->addr + kW <= h.o_addr + h.span())
           << "write to word " << r->addr << " outside the output rows in cycle " << t << " (" << h << ")";
       std::vector<uint64_t>& img = is_a ? rtl_a : rtl_o;
       for (unsigned j = 0; j < kW; ++j) {
@@ -239,24 +243,25 @@ class HashgridTest : public ::testing::Test {
     for (const auto& w : writes) {
       ASSERT_EQ(w.buf, h.o_abuf ? isa::Buf::kAbuf : isa::Buf::kObuf);
       ASSERT_GE(w.addr, h.o_addr);
-      ASSERT_LE(w.addr + w.words.size(), uint64_t{h.o_addr} + h.n_points * h.o_row);
+      ASSERT_LE(w.addr + w.words.size(), uint64_t{h.o_addr} + h.span());
       std::copy(w.words.begin(), w.words.end(), spm.data(w.buf, w.addr));
     }
-    cur = Window{sim.cycle(), e, h, std::vector<int>(h.n_points * h.o_row, 0)};
+    cur = Window{sim.cycle(), e, h, std::vector<int>(h.span(), 0)};
     cycle(true, to_port(in));
     if (HasFatalFailure()) return;
     for (uint64_t i = 0; i < e + (tail ? 2 : 0); ++i) {
       cycle(false, coin(0.2) ? to_port(in) : junk());
       if (HasFatalFailure()) return;
     }
-    for (size_t i = 0; i < cur->written.size(); ++i)
-      ASSERT_EQ(cur->written[i], 1) << "output word " << h.o_addr + i << " written " << cur->written[i] << " times";
+    for (size_t i = 0; i < cur->written.size(); ++i)  // each row word once, the skipped words never
+      ASSERT_EQ(cur->written[i], i % h.stride() < h.o_row ? 1 : 0)
+          << "output word " << h.o_addr + i << " written " << cur->written[i] << " times";
     const std::vector<uint64_t>& img = h.o_abuf ? rtl_a : rtl_o;
     const uint64_t* gold = buf(h.o_abuf ? isa::Buf::kAbuf : isa::Buf::kObuf);
     for (size_t i = 0; i < img.size(); ++i) {
       if (img[i] != gold[i]) {
-        const uint64_t r = i >= h.o_addr ? (i - h.o_addr) / h.o_row : 0,
-                       wd = i >= h.o_addr ? (i - h.o_addr) % h.o_row : 0;
+        const uint64_t r = i >= h.o_addr ? (i - h.o_addr) / h.stride() : 0,
+                       wd = i >= h.o_addr ? (i - h.o_addr) % h.stride() : 0;
         FAIL() << (h.o_abuf ? "abuf" : "obuf") << " word " << i << " (point " << r << ", row word " << wd << "): RTL 0x"
                << std::hex << img[i] << ", model 0x" << gold[i] << std::dec;
       }
@@ -279,10 +284,13 @@ class HashgridTest : public ::testing::Test {
     const unsigned need = static_cast<unsigned>(hg::min_row_words(h.n_lev, h.F(), o_abuf));
     const unsigned lo = (need + kW - 1) / kW, hi = 32 / kW;
     h.o_row = kW * (coin(0.7) ? lo : urand(lo, hi));
+    // a third of the shapes write a column block of wider rows (o_skip), a few with the largest skip
+    if (coin(0.33)) h.o_skip = kW * (coin(0.1) ? 255 / kW : urand(1, 4));
     const uint32_t ow = words(o_abuf ? isa::Buf::kAbuf : isa::Buf::kObuf);
-    h.n_points = urand(1, std::min<unsigned>(max_points, std::min<unsigned>(ow / h.o_row, words(isa::Buf::kXbuf) / 2)));
+    h.n_points = urand(1, std::min<unsigned>(max_points, std::min<unsigned>((ow + h.o_skip) / h.stride(),
+                                                                            words(isa::Buf::kXbuf) / 2)));
     h.x_addr = 2 * urand(0, words(isa::Buf::kXbuf) / 2 - h.n_points);
-    h.o_addr = kW * urand(0, (ow - h.n_points * h.o_row) / kW);
+    h.o_addr = kW * urand(0, (ow - h.span()) / kW);
     h.d_row = urand(0, static_cast<uint32_t>(seg_lines - h.J()));
     return h;
   }

@@ -151,6 +151,32 @@ TEST(Energy, TableUnitsAndInterpolation) {
   EXPECT_DOUBLE_EQ(e.at("total"), 10 + 2 + 6 + e.at("sram.qbuf"));
 }
 
+// A buffer an engine holds itself is priced by its physical arrays (ARCHITECTURE.md §3.4, §6): gbuf's default
+// 1024 KiB is 4 segments (hg_engines) of 4 copies (hg_max_dims 3) of two banks, so a read touches a 128 KiB
+// bank and each DMA word is written 4 times.
+TEST(Energy, OwnedBufferPricedByItsBanksAndCopies) {
+  const YAML::Node n = YAML::Load(
+      "name: t\nunits: {energy: pJ}\nenergy_pj: {dram_byte: 2, sram_64b_by_kib: {8: 10, 32: 20, 512: 40}, hamtopk: "
+      "{word_op: 1, topk_compare: 0.5}, bitmac: {pe_term: 1, pe_mul: 1, col_add: 1, rescale: 1, requant: 1}, "
+      "hashgrid: {lookup: 1, requant: 1}}");
+  const EnergyTable t = EnergyTable::from_yaml(n, "e.yaml");
+  ActionCounts a;
+  a.count["sram.gbuf.read_words"] = 5;
+  a.count["sram.gbuf.write_words"] = 3;
+  a.count["sram.xbuf.read_words"] = 2;
+  HwConfig hw;
+  ASSERT_EQ(hw.gbuf_kib, 1024);
+  ASSERT_EQ(hw.hg_engines, 4);
+  ASSERT_EQ(hw.hg_max_dims, 3);
+  // 128 KiB: halfway in log2 between 32 (20 pJ) and 512 KiB (40 pJ)
+  EXPECT_DOUBLE_EQ(energy_pj(a, hw, t).at("sram.gbuf"), (5 + 3 * 4) * 30.0);
+  // xbuf is a plain scratchpad: its logical 256 KiB (log2 8 of 5..9: 35 pJ)
+  EXPECT_DOUBLE_EQ(energy_pj(a, hw, t).at("sram.xbuf"), 2 * 35.0);
+  hw.hg_max_dims = 2;  // two copies
+  hw.hg_engines = 1;   // one 512 KiB bank per copy
+  EXPECT_DOUBLE_EQ(energy_pj(a, hw, t).at("sram.gbuf"), (5 + 3 * 2) * 40.0);
+}
+
 // Every engine prices its own actions in a section named after it: a table must price every action of
 // every engine (configs/isa/engines/*.yaml) and nothing else.
 TEST(Energy, EngineSectionsAreCheckedAgainstTheIsa) {

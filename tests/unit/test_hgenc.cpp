@@ -332,6 +332,56 @@ TEST(HgencEngine, LegalityNamesTheLimit) {
   h = ok;
   h.o_row = 3;
   EXPECT_NE(hg().check(encode(h), def).find("multiple of 2"), std::string::npos);
+  h = ok;
+  h.o_row = 2;
+  h.o_skip = 1;
+  EXPECT_NE(hg().check(encode(h), def).find("o_skip"), std::string::npos);
+  // rows at o_addr + p*(o_row + o_skip): the last row ends the span (no skip after it); tiny's abuf is 128 words
+  h = ok;
+  h.o_skip = 5;
+  h.o_addr = 128 - (2 * 6 + 1);
+  EXPECT_EQ(err(h), "");
+  h.o_addr += 1;
+  EXPECT_NE(err(h).find("abuf"), std::string::npos);
+}
+
+// o_skip: each row is written at o_addr + p*(o_row + o_skip), the same words as without a skip, and nothing
+// between the rows (one write per row). Random gbuf bytes and points on the tiny machine (W = 1).
+TEST(HgencEngine, SkippedWordsAreNotWritten) {
+  const HwConfig hw = hw_file("tiny");
+  Scratchpads spm(hw);
+  std::mt19937_64 rng(11);
+  for (auto b : {isa::Buf::kGbuf, isa::Buf::kXbuf})
+    for (uint64_t i = 0; i < static_cast<uint64_t>(hw.buf_words(b)); ++i)
+      spm.data(b)[i] = rng() & 0x007fffff007fffffull;
+  isa::HgencInsn h;
+  h.log2_f = 1;
+  h.n_lev = 4;  // 8 INT8 values: one word
+  h.o_abuf = 1;
+  h.o_row = 1;
+  h.n_points = 7;
+  h.o_addr = 3;
+  std::vector<SpmWrite> packed, skipped;
+  hg().execute(encode(h), hw, spm, packed);
+  ASSERT_EQ(packed.size(), 1u);
+  ASSERT_EQ(packed[0].words.size(), 7u);
+  h.o_skip = 3;
+  ASSERT_EQ(hg().check(encode(h), hw), "");
+  hg().execute(encode(h), hw, spm, skipped);
+  ASSERT_EQ(skipped.size(), 7u);
+  for (uint64_t p = 0; p < 7; ++p) {
+    EXPECT_EQ(skipped[p].buf, isa::Buf::kAbuf);
+    EXPECT_EQ(skipped[p].addr, 3 + p * 4);
+    ASSERT_EQ(skipped[p].words.size(), 1u);
+    EXPECT_EQ(skipped[p].words[0], packed[0].words[p]) << "point " << p;
+  }
+  // the race checker sees the whole span written, skips included: 6 * 4 + 1 words
+  std::vector<Access> acc;
+  hg().accesses(encode(h), hw, acc);
+  ASSERT_EQ(acc.size(), 3u);
+  EXPECT_EQ(acc[2].lo, 3u);
+  EXPECT_EQ(acc[2].hi, 3u + 25u);
+  EXPECT_TRUE(acc[2].write);
 }
 
 }  // namespace

@@ -66,6 +66,13 @@ inline std::string sram_key(isa::Buf b, bool write) {
   return std::string("sram.") + isa::kBufNames[static_cast<size_t>(b)] + (write ? ".write_words" : ".read_words");
 }
 
+// The physical arrays behind a buffer an engine owns (isa::BufDef::owned, ARCHITECTURE.md §6): the KiB of the
+// array one access touches (a bank of one copy) and how many arrays each DMA word is written into.
+struct OwnedArrays {
+  double access_kib = 0;
+  uint64_t write_copies = 1;
+};
+
 class Engine {
  public:
   virtual ~Engine() = default;
@@ -90,6 +97,9 @@ class Engine {
   // The function: reads `spm` (as it is at issue) and returns the words the instruction writes.
   virtual void execute(const Insn& in, const HwConfig& hw, const Scratchpads& spm,
                        std::vector<SpmWrite>& writes) const = 0;
+  // For a buffer this engine owns: its physical arrays, by which the energy model prices the buffer's accesses
+  // (reads at access_kib, DMA writes write_copies times at access_kib). Other engines and buffers: none.
+  virtual bool owned_arrays(isa::Buf, const HwConfig&, OwnedArrays&) const { return false; }
 };
 
 // The registry (model/src/engine_registry.cpp): every engine, in isa::kEngines order.

@@ -99,6 +99,9 @@ uint64_t features_of(const H& h) { return uint64_t{1} << h.log2_f; }
 uint64_t dims_of(const H& h) { return 2 + h.dims3; }
 uint64_t row_cycles(const H& h, const HwConfig& hw) { return h.o_row / hgenc::write_words(hw); }
 isa::Buf out_buf(const H& h) { return h.o_abuf ? isa::Buf::kAbuf : isa::Buf::kObuf; }
+uint64_t row_stride(const H& h) { return h.o_row + h.o_skip; }
+// One past the last output word written (the last row has no skip after it).
+uint64_t out_end(const H& h) { return h.o_addr + (h.n_points - 1) * row_stride(h) + h.o_row; }
 
 class HashgridEngine final : public Engine {
  public:
@@ -134,8 +137,9 @@ class HashgridEngine final : public Engine {
       return "o_row = " + std::to_string(h.o_row) + " words cannot hold " + std::to_string(h.n_lev * F) +
              (h.o_abuf ? " INT8" : " INT32") + " features (" + std::to_string(need) + " words)";
     if (h.o_addr % W) return "o_addr must be a multiple of " + std::to_string(W);
+    if (h.o_skip % W) return "o_skip = " + std::to_string(h.o_skip) + " must be a multiple of " + std::to_string(W);
     const isa::Buf ob = out_buf(h);
-    if (h.o_addr + h.n_points * h.o_row > static_cast<uint64_t>(hw.buf_words(ob)))
+    if (out_end(h) > static_cast<uint64_t>(hw.buf_words(ob)))
       return std::string("rows exceed ") + (h.o_abuf ? "abuf" : "obuf") + " (" + std::to_string(hw.buf_words(ob)) +
              " words)";
     if (h.d_row + hgenc::levels_per_engine(hw, h.n_lev) > hgenc::segment_lines(hw))
@@ -156,7 +160,7 @@ class HashgridEngine final : public Engine {
     // The tables a descriptor names are data: the race checker sees all of gbuf read.
     out.push_back({static_cast<int>(isa::Buf::kGbuf), 0, static_cast<uint64_t>(hw.buf_words(isa::Buf::kGbuf)), false});
     out.push_back({static_cast<int>(isa::Buf::kXbuf), h.x_addr, h.x_addr + h.n_points * hgenc::kPointWords, false});
-    out.push_back({static_cast<int>(out_buf(h)), h.o_addr, h.o_addr + h.n_points * h.o_row, true});
+    out.push_back({static_cast<int>(out_buf(h)), h.o_addr, out_end(h), true});  // the skipped words too
   }
 
   void count(const Insn& in, const HwConfig&, ActionCounts& a) const override {
@@ -170,6 +174,15 @@ class HashgridEngine final : public Engine {
     a.useful["hashgrid"] += static_cast<double>(lookups);
   }
 
+  // gbuf (§3.4): each of the hg_engines segments is held in 2^(hg_max_dims-1) copies of two banks (line
+  // parity); a table read touches one bank of one copy, a DMA word is written into every copy.
+  bool owned_arrays(isa::Buf b, const HwConfig& hw, OwnedArrays& out) const override {
+    if (b != isa::Buf::kGbuf) return false;
+    out.access_kib = static_cast<double>(hw.gbuf_kib) / static_cast<double>(hgenc::engines(hw)) / 2.0;
+    out.write_copies = hgenc::copies(hw);
+    return true;
+  }
+
   void execute(const Insn& in, const HwConfig& hw, const Scratchpads& spm,
                std::vector<SpmWrite>& writes) const override {
     const H h = decode<H>(in);
@@ -180,13 +193,17 @@ class HashgridEngine final : public Engine {
     for (uint64_t l = 0; l < h.n_lev; ++l)
       desc[l] = hgenc::unpack_descriptor(
           spm.data(isa::Buf::kGbuf, (l % E) * seg_words + (h.d_row + l / E) * hgenc::kLineWords));
-    SpmWrite w{out_buf(h), h.o_addr, std::vector<uint64_t>(h.n_points * h.o_row, 0)};
+    // one write of all rows when they are contiguous, else one per row (the skipped words keep their values)
+    const bool packed = h.o_skip == 0;
+    SpmWrite all{out_buf(h), h.o_addr, std::vector<uint64_t>(packed ? h.n_points * h.o_row : 0, 0)};
     int32_t acc[8];
     for (uint64_t p = 0; p < h.n_points; ++p) {
       const uint64_t* xw = spm.data(isa::Buf::kXbuf, h.x_addr + p * hgenc::kPointWords);
       const uint32_t coords[3] = {static_cast<uint32_t>(xw[0]), static_cast<uint32_t>(xw[0] >> 32),
                                   static_cast<uint32_t>(xw[1])};
-      uint64_t* row = w.words.data() + p * h.o_row;
+      if (!packed)
+        writes.push_back(SpmWrite{out_buf(h), h.o_addr + p * row_stride(h), std::vector<uint64_t>(h.o_row, 0)});
+      uint64_t* row = packed ? all.words.data() + p * h.o_row : writes.back().words.data();
       for (uint64_t l = 0; l < h.n_lev; ++l) {
         hgenc::encode_point(coords, D, static_cast<uint32_t>(F), h.smooth != 0, desc[l],
                             spm.data(isa::Buf::kGbuf, (l % E) * seg_words), seg_lines, acc);
@@ -201,7 +218,7 @@ class HashgridEngine final : public Engine {
         }
       }
     }
-    writes.push_back(std::move(w));
+    if (packed) writes.push_back(std::move(all));
   }
 };
 

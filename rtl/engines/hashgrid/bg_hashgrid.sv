@@ -14,7 +14,7 @@
 //   M(p, 0)               xbuf read of point p (x_addr + 2p), p < n; captured in M(p, 0)+1
 //   M(p, j)+2 .. +7       the lookup of point p, level j*NE+e (j < J), in the six-stage pipeline below
 //   M(p, g)+7             the row of point p-1 (p >= 1), words g*W .. g*W+W-1 (g < o_row/W), written to
-//                         abuf (o_abuf) or obuf at o_addr + (p-1)*o_row + g*W; M(n, T-1)+7 = c+J+(n+1)*T+6 =
+//                         abuf (o_abuf) or obuf at o_addr + (p-1)*(o_row+o_skip) + g*W; M(n, T-1)+7 = c+J+(n+1)*T+6 =
 //                         c+E is the sequencer's last cycle delayed: last_o (the last row's last write, or an
 //                         idle cycle of the last slot when the row is shorter than T)
 // so E = J + (n+1)*T + 6 (R12): the (n+1) slots of T cycles from c+J on, delayed by 7 (2 cycles of point fetch
@@ -104,6 +104,7 @@ module bg_hashgrid #(
   logic [5:0]    insn_n_lev, insn_o_row, insn_j, insn_rwc, insn_t;
   logic [PW-1:0] insn_n_points;
   logic [AW-1:0] insn_x_addr, insn_d_row, insn_o_addr;
+  logic [bitgrid_pkg::HgencOSkipW-1:0] insn_o_skip;
   logic          unused_insn;
 
   assign insn_dims3    = insn_i[bitgrid_pkg::HgencDims3Lsb];
@@ -116,9 +117,10 @@ module bg_hashgrid #(
   assign insn_x_addr   = AW'(insn_i[bitgrid_pkg::HgencXAddrLsb +: bitgrid_pkg::HgencXAddrW]);
   assign insn_d_row    = AW'(insn_i[bitgrid_pkg::HgencDRowLsb +: bitgrid_pkg::HgencDRowW]);
   assign insn_o_addr   = AW'(insn_i[bitgrid_pkg::HgencOAddrLsb +: bitgrid_pkg::HgencOAddrW]);
-  // The opcode and the token flags are the dispatcher's and the controller's; bits 63:61 and 127:104 are not
+  assign insn_o_skip   = insn_i[bitgrid_pkg::HgencOSkipLsb +: bitgrid_pkg::HgencOSkipW];
+  // The opcode and the token flags are the dispatcher's and the controller's; bits 63:61 and 127:112 are not
   // part of any hgenc field.
-  assign unused_insn   = ^{insn_i[7:0], insn_i[63:61], insn_i[127:104]};
+  assign unused_insn   = ^{insn_i[7:0], insn_i[63:61], insn_i[127:112]};
 
   assign insn_j   = 6'((7'(insn_n_lev) + 7'(NE - 1)) >> LogNE);
   assign insn_rwc = insn_o_row >> LogW;
@@ -133,6 +135,7 @@ module bg_hashgrid #(
   logic [5:0]    nlev_q, j_last_q, t_last_q, rwc_q;
   logic [PW-1:0] npts_q;
   logic [AW-1:0] xa_q, dline_q, oa_q;
+  logic [AW-1:0] ogap_q;                     // W + o_skip: the step after a row's last word group
   logic          dact_q, dwr_q;              // descriptor read / its data in this cycle
   logic [4:0]    dcnt_q, dwidx_q;
   logic          mact_q;                     // the slot sequencer runs
@@ -181,6 +184,7 @@ module bg_hashgrid #(
       xa_q     <= '0;
       dline_q  <= '0;
       oa_q     <= '0;
+      ogap_q   <= '0;
       dact_q   <= 1'b0;
       dwr_q    <= 1'b0;
       dcnt_q   <= '0;
@@ -205,6 +209,7 @@ module bg_hashgrid #(
         xa_q     <= insn_x_addr;
         dline_q  <= insn_d_row;
         oa_q     <= insn_o_addr;
+        ogap_q   <= AW'(W) + AW'(insn_o_skip);
         dact_q   <= 1'b1;
         dcnt_q   <= '0;
       end else begin
@@ -222,7 +227,7 @@ module bg_hashgrid #(
           xa_q <= xa_q + AW'(2);
         end
         if (f_drain) begin
-          oa_q <= oa_q + AW'(W);
+          oa_q <= oa_q + (({1'b0, f_t} + 6'd1 == rwc_q) ? ogap_q : AW'(W));
         end
       end
       if (m_start) begin
@@ -699,6 +704,7 @@ module bg_hashgrid #(
   a_legal_shape: assert property (@(posedge clk_i) disable iff (!asserts_on)
                                   issue -> (insn_n_lev >= 6'd1 && insn_n_lev <= 6'd32 && insn_n_points != '0 &&
                                             insn_rwc != '0 && (insn_o_row & 6'(W - 1)) == '0 &&
+                                            (insn_o_skip & 8'(W - 1)) == '0 &&
                                             (!insn_dims3 || MD == 3) &&
                                             (11'(insn_n_lev) << (insn_lf + (insn_o_abuf ? 2'd0 : 2'd2))) <=
                                             11'(insn_o_row) * 11'd8))

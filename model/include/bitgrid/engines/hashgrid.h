@@ -22,6 +22,8 @@ inline uint64_t segment_words(const HwConfig& hw) {
   return static_cast<uint64_t>(hw.buf_words(isa::Buf::kGbuf)) / engines(hw);
 }
 inline uint64_t segment_lines(const HwConfig& hw) { return segment_words(hw) / kLineWords; }
+// Copies of each segment (one per pair of x-neighbour corners), each two banks (line parity).
+inline uint64_t copies(const HwConfig& hw) { return uint64_t{1} << (hw.hg_max_dims - 1); }
 // The write width of abuf and obuf (W = mac_cols / 8): o_row and o_addr are multiples of it.
 inline uint64_t write_words(const HwConfig& hw) { return static_cast<uint64_t>(hw.mac_cols) / 8; }
 // Entries of F values per gbuf line.

@@ -463,7 +463,8 @@ constexpr FieldDef kHGENC_N_POINTS = {"n_points", 25, 16};
 constexpr FieldDef kHGENC_X_ADDR = {"x_addr", 41, 20};
 constexpr FieldDef kHGENC_D_ROW = {"d_row", 64, 20};
 constexpr FieldDef kHGENC_O_ADDR = {"o_addr", 84, 20};
-constexpr std::array<FieldDef, 10> kHGENC_FIELDS = {{kHGENC_DIMS3, kHGENC_LOG2_F, kHGENC_SMOOTH, kHGENC_O_ABUF, kHGENC_N_LEV, kHGENC_O_ROW, kHGENC_N_POINTS, kHGENC_X_ADDR, kHGENC_D_ROW, kHGENC_O_ADDR}};
+constexpr FieldDef kHGENC_O_SKIP = {"o_skip", 104, 8};
+constexpr std::array<FieldDef, 11> kHGENC_FIELDS = {{kHGENC_DIMS3, kHGENC_LOG2_F, kHGENC_SMOOTH, kHGENC_O_ABUF, kHGENC_N_LEV, kHGENC_O_ROW, kHGENC_N_POINTS, kHGENC_X_ADDR, kHGENC_D_ROW, kHGENC_O_ADDR, kHGENC_O_SKIP}};
 
 constexpr std::array<OpDef, 7> kOps = {{
     {"nop", 0, Queue::kCompute, -1, 0, kNOP_FIELDS.data()},
@@ -472,7 +473,7 @@ constexpr std::array<OpDef, 7> kOps = {{
     {"finish", 15, Queue::kCompute, -1, 0, kFINISH_FIELDS.data()},
     {"hamtopk", 3, Queue::kCompute, 0, 8, kHAMTOPK_FIELDS.data()},
     {"gemm", 4, Queue::kCompute, 1, 14, kGEMM_FIELDS.data()},
-    {"hgenc", 5, Queue::kCompute, 2, 10, kHGENC_FIELDS.data()},
+    {"hgenc", 5, Queue::kCompute, 2, 11, kHGENC_FIELDS.data()},
 }};
 // The definition of an opcode value, nullptr if no instruction has it.
 constexpr const OpDef* op_def(uint64_t opcode) {
@@ -765,6 +766,7 @@ struct HgencInsn {
   uint64_t x_addr = 0;  // xbuf word address of point 0 (even)
   uint64_t d_row = 0;  // row, within every engine's segment, of the instruction's first level descriptor
   uint64_t o_addr = 0;  // abuf/obuf word address of point 0's row (a multiple of mac_cols/8)
+  uint64_t o_skip = 0;  // words skipped after each row (a multiple of mac_cols/8): row p at o_addr + p*(o_row + o_skip), the skipped words are not written (a level group's columns of wider rows)
   Deps deps{};
 
   static HgencInsn decode(const uint64_t* w) {
@@ -779,6 +781,7 @@ struct HgencInsn {
     x.x_addr = ((w[0] >> 41) & ((uint64_t{1} << 20) - 1));
     x.d_row = ((w[1] >> 0) & ((uint64_t{1} << 20) - 1));
     x.o_addr = ((w[1] >> 20) & ((uint64_t{1} << 20) - 1));
+    x.o_skip = ((w[1] >> 40) & ((uint64_t{1} << 8) - 1));
     x.deps.pop_prev = ((w[0] >> 4) & ((uint64_t{1} << 1) - 1)) != 0;
     x.deps.pop_next = ((w[0] >> 5) & ((uint64_t{1} << 1) - 1)) != 0;
     x.deps.push_prev = ((w[0] >> 6) & ((uint64_t{1} << 1) - 1)) != 0;
@@ -802,6 +805,7 @@ struct HgencInsn {
     w[0] |= (x_addr & ((uint64_t{1} << 20) - 1)) << 41;
     w[1] |= (d_row & ((uint64_t{1} << 20) - 1)) << 0;
     w[1] |= (o_addr & ((uint64_t{1} << 20) - 1)) << 20;
+    w[1] |= (o_skip & ((uint64_t{1} << 8) - 1)) << 40;
   }
   const char* overflow() const {
     if (dims3 >> 1) return "dims3";
@@ -814,6 +818,7 @@ struct HgencInsn {
     if (x_addr >> 20) return "x_addr";
     if (d_row >> 20) return "d_row";
     if (o_addr >> 20) return "o_addr";
+    if (o_skip >> 8) return "o_skip";
     return nullptr;
   }
 };
