@@ -8,6 +8,11 @@
 #     default MAC array (16 x 16 bit-serial) and on a 16 x 32 bit-parallel one (8x its INT8 MACs per cycle; a
 #     wider array would need the 32 features padded to its K tile): the frame's cycles beside the
 #     encoder's, the MAC array's and the DRAM bus's busy cycles, and which of them limits the frame.
+#  3. Tables beyond gbuf, encoded level by level: a 65,536-point frame through a larger grid (L16 F2 T17, 5.6 MB of
+#     tables, random parameters, the same MLP shape) on the default machine with 4 or 8 level engines and gbuf 8 or
+#     4 MiB: the passes, the frame's cycles, DRAM bytes and energy beside the encoder's busy cycles (each m tile
+#     reloads every pass's tables; with 8 engines a 1 MiB segment holds one 512 KiB level of each column block of
+#     8 levels, not two: two passes; with 4 MiB not even one level and its descriptor: the one-line error).
 set -euo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -55,4 +60,40 @@ print(f"  {sys.argv[2]:<26} {sys.argv[3]:>7} {r['cycles']:>10.0f} {g['encoder_bu
       f"{im['energy_pj_per_pixel'] / 1000:>10.1f}")
 EOF
   done
+done
+
+echo "  tables beyond gbuf: 65,536 points, L16 F2 T17 grid (random parameters) -> 32-64-64-3, default machine"
+cat >"$out/big.yaml" <<EOF
+hardware: $root/configs/hw/default.yaml
+workload:
+  type: model
+  dtype: int4
+  group: 32
+  seed: 7
+  m: 65536
+  layers:
+    - {name: enc, type: hashgrid, dims: 2, levels: 16, features: 2, log2_table: 17, base_res: 64, per_level_scale: 1.3}
+    - {name: fc1, in: 32, out: 64, relu: true}
+    - {name: fc2, in: 64, out: 64, relu: true}
+    - {name: fc3, in: 64, out: 3, out32: true}
+EOF
+printf "  %-7s %-8s %6s %12s %10s %10s %14s %10s %10s\n" "engines" "gbuf_kib" "passes" "tables B" "cycles" \
+  "encoder" "DRAM read B" "fps@1GHz" "nJ/point"
+for m in "4 8192" "8 8192" "8 4096"; do
+  e=${m% *}
+  kib=${m#* }
+  d="$out/g$e-$kib"
+  if ! "$build/bitgrid" run "$out/big.yaml" --backend systemc --no-html --quiet --out "$d" \
+    --set hardware.gbuf_kib="$kib" --set hardware.hg_engines="$e" >"$d.log" 2>&1; then
+    printf "  %-7s %-8s %s\n" "$e" "$kib" "$(grep -m1 'error' "$d.log" | cut -c1-160)"
+    continue
+  fi
+  $py - "$d/report.json" "$e" "$kib" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+g = r["hashgrid"]
+print(f"  {sys.argv[2]:<7} {sys.argv[3]:<8} {g['passes']:>6} {g['table_dram_bytes']:>12.0f} {r['cycles']:>10.0f} "
+      f"{g['encoder_busy_cycles']:>10.0f} {r['dram_bytes']['read']:>14.0f} {1e9 / r['cycles']:>10.1f} "
+      f"{r['energy_pj']['total'] / g['points'] / 1000:>10.2f}")
+EOF
 done

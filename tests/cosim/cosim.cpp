@@ -130,9 +130,10 @@ std::vector<LinearQ> random_model(std::mt19937_64& rng, const HwConfig& hw, bool
 }
 
 // A random hash grid feeding a random model (the hash-grid encoder writes layer 0's activations into abuf): D 2
-// or 3, L*F = K of one or two pairs of k-tiles, random resolutions, the largest table (2^4 .. 2^12 entries) that
-// fits a gbuf segment, parameters uniform in [-1, 1], random per-level INT8 scales (saturating sometimes), random
-// points with the cube's corners among them. Returns false when the machine has no room for it.
+// or 3, L*F = K of one or two pairs of k-tiles, random resolutions, tables of up to 2^4 .. 2^14 entries (the
+// largest the encoder takes; often beyond gbuf, so encoded in passes of levels), parameters uniform in [-1, 1],
+// random per-level INT8 scales (saturating sometimes), random points with the cube's corners among them. Returns
+// false when the machine has no room for it.
 bool random_grid_model(std::mt19937_64& rng, const HwConfig& hw, std::vector<LinearQ>& ls, OnChipInput& in,
                        std::string& what) {
   const uint64_t R = bitmac::rows(hw), K = 2 * R * (1 + rng() % 2);
@@ -161,7 +162,8 @@ bool random_grid_model(std::mt19937_64& rng, const HwConfig& hw, std::vector<Lin
   l.sel.resize(l.n * ng);
   for (auto& v : l.scale) v = static_cast<uint8_t>(rng());
   for (auto& v : l.sel) v = static_cast<uint8_t>(rng() % 4);
-  for (uint32_t t = 12; t >= 4; --t) {
+  // half of them from the largest table down: the first that compiles is often beyond gbuf (passes)
+  for (uint32_t t = rng() % 2 ? 14 : 4 + static_cast<uint32_t>(rng() % 11); t >= 4; --t) {
     c.log2_table = t;
     try {
       const auto levels = hashgrid::level_table(c);
@@ -183,9 +185,9 @@ bool random_grid_model(std::mt19937_64& rng, const HwConfig& hw, std::vector<Lin
         }
       }
       in = hashgrid_input(g, xq, hw);
-      what = fmt::format("hash grid D={} L={} F={} T={} res {}..{} {} m={}", c.dims, c.levels, c.features, t,
+      what = fmt::format("hash grid D={} L={} F={} T={} res {}..{} {} m={} passes {}", c.dims, c.levels, c.features, t,
                          levels.front().res, levels.back().res,
-                         c.interp == hashgrid::Interp::smoothstep ? "smoothstep" : "linear", m);
+                         c.interp == hashgrid::Interp::smoothstep ? "smoothstep" : "linear", m, in.passes);
       return true;
     } catch (const Error&) {
     }
@@ -334,7 +336,7 @@ int main(int argc, char** argv) {
     std::vector<std::vector<size_t>> per_hw(hws.size());
     size_t n_kind[3] = {0, 0, 0};
     size_t n_models = 0, n_split_k = 0, n_short_groups = 0, n_on_chip = 0;  // what the compiled models exercised
-    size_t n_grid = 0;                                                      // models fed by the hash-grid encoder
+    size_t n_grid = 0, n_grid_passes = 0;                                   // models fed by the hash-grid encoder
     for (uint64_t s = first; s < first + seeds; ++s) {
       std::mt19937_64 rng(s);
       Case c;
@@ -361,6 +363,7 @@ int main(int argc, char** argv) {
               grid = true;
               c.what = gw + " -> model";
               ++n_grid;
+              if (in.passes > 1) ++n_grid_passes;
             } catch (const Error&) {
             }
           }
@@ -574,8 +577,8 @@ int main(int argc, char** argv) {
         seeds, first, hws.size(), n_kind[0], n_kind[1], n_kind[2], faults_seen);
     std::cout << fmt::format(
         "cosim: {} compiled models, {} with a split K, {} with groups shorter than the rescaler, {} with outputs kept "
-        "on chip, {} fed by the hash-grid encoder\n",
-        n_models, n_split_k, n_short_groups, n_on_chip, n_grid);
+        "on chip, {} fed by the hash-grid encoder ({} of them in passes of levels: tables beyond gbuf)\n",
+        n_models, n_split_k, n_short_groups, n_on_chip, n_grid, n_grid_passes);
     if (timeline)
       std::cout << fmt::format("cosim: {} timelines identical on systemc and rtl and well-formed\n", timelines_checked);
     std::cout << fmt::format("{} passed, {} failed\n", seeds - failed.size(), failed.size());

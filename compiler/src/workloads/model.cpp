@@ -18,6 +18,9 @@
 //   a layer reading an earlier layer's outputs: a compute nop pops s2c until that layer's last store and
 //   pushes c2l; the layer's first loads wait for it (and are not hoisted above it)
 //   finish pops s2c until the last store
+//   an on-chip input (OnChipInput) in several passes: per m tile of layer 0 (not hoisted) its tile_load, then
+//   per pass the pass's loads (the first pops c2l until the previous pass's compute, the last pushes l2c) and its
+//   compute (pops l2c, pushes c2l), all before the step's weight loads, so l2c pops follow the pushes' order
 #include "bitgrid/workloads/model.h"
 
 #include <Eigen/Dense>
@@ -345,7 +348,8 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
   if (input) {  // the producer's data on chip before anything: its loads push one token, a compute nop takes it
     out.sections.push_back(input->name);
     part = input_part;
-    std::vector<Insn> pro = input->prologue(input_base);
+    std::vector<Insn> pro;  // with several passes, each m tile loads them
+    if (input->passes == 1) pro = input->pass_load(input_base, 0);
     for (size_t i = 0; i < pro.size(); ++i) {
       if (i + 1 == pro.size()) add_deps(pro[i], Deps{false, false, false, true});
       emit(pro[i], input->name + ": on-chip data");
@@ -380,6 +384,8 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
     return producer[li] >= 0 && out.layers[static_cast<size_t>(producer[li])].on_chip;
   };
   std::vector<bool> loads_emitted(steps.size(), false);
+  const bool multi_pass = input && input->passes > 1;
+  int64_t last_input_compute = -1;  // c2l index of the input's last tile_compute (multi_pass: the data's reader)
   // Pops until compute's c2l producer `producer_index` is known done: token-only loads, the last pop on
   // `first` (called at most once per instruction).
   auto c2l_wait = [&](uint64_t producer_index, Deps& first) {
@@ -412,10 +418,26 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
     if (s.u0 == 0 && input && s.layer == 0) {
       const uint64_t rows = std::min(lay.m_tile, l.m - s.t * lay.m_tile), row0 = s.t * lay.m_tile;
       Insn ld = input->tile_load(input_base, row0, rows, s.tg);
-      first.push_next = true;
+      first.push_next = !multi_pass;
       add_deps(ld, first);
       part = input_part;
-      emit(ld, input->name + ": inputs of rows " + std::to_string(row0) + ".." + std::to_string(row0 + rows - 1));
+      const std::string rs = std::to_string(row0) + ".." + std::to_string(row0 + rows - 1);
+      emit(ld, input->name + ": inputs of rows " + rs);
+      // several passes: each pass's data after the previous pass's compute (or the last tile's), then its compute
+      // (this step is not hoisted, so those are the latest compute instructions)
+      for (uint64_t p = 0; multi_pass && p < input->passes; ++p) {
+        std::vector<Insn> pl = input->pass_load(input_base, p);
+        if (pl.empty()) throw Error(input->name + ": pass " + std::to_string(p) + " loads nothing");
+        Deps d;
+        if (last_input_compute >= 0) c2l_wait(static_cast<uint64_t>(last_input_compute), d);
+        add_deps(pl.front(), d);
+        add_deps(pl.back(), Deps{false, false, false, true});
+        for (const Insn& i : pl) emit(i, input->name + ": data of pass " + std::to_string(p));
+        Insn enc = input->tile_compute(row0, rows, s.tg, (s.tg % 2) * ahalf, p);
+        add_deps(enc, Deps{true, false, true, false});
+        last_input_compute = static_cast<int64_t>(c2l.produce());
+        emit(enc, input->name + ": rows " + rs + " into abuf, pass " + std::to_string(p));
+      }
       part = static_cast<uint32_t>(s.layer);
       first = Deps{};
     } else if (s.u0 == 0 && !from_chip(s.layer)) {
@@ -457,6 +479,7 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
   };
   // A layer chained through DRAM: its first loads wait for its relay nop, so they are not hoisted above it.
   auto hoistable = [&](size_t j) {
+    if (multi_pass && steps[j].layer == 0 && steps[j].u0 == 0) return false;  // its passes follow the last's
     return !(steps[j].t == 0 && steps[j].u0 == 0 && producer[steps[j].layer] >= 0 && !from_chip(steps[j].layer));
   };
   size_t cur_layer = SIZE_MAX;
@@ -481,8 +504,8 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
     const uint64_t rows = std::min(lay.m_tile, l.m - s.t * lay.m_tile);
     const uint64_t ob = lay.out_bytes;
     const uint64_t ng = l.k / l.group, units = lay.n_tiles * lay.k_chunks;
-    if (s.u0 == 0 && input && s.layer == 0) {
-      Insn enc = input->tile_compute(s.t * lay.m_tile, rows, s.tg, (s.tg % 2) * ahalf);
+    if (s.u0 == 0 && input && s.layer == 0 && !multi_pass) {
+      Insn enc = input->tile_compute(s.t * lay.m_tile, rows, s.tg, (s.tg % 2) * ahalf, 0);
       add_deps(enc, Deps{true, false, false, false});
       part = input_part;
       emit(enc, input->name + ": rows " + std::to_string(s.t * lay.m_tile) + ".. into abuf");

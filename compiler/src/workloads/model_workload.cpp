@@ -497,6 +497,8 @@ class Model final : public Workload {
                         {"table_frac_bits", gq_.table.frac},
                         {"table_dram_bytes", placement_.table_bytes},
                         {"gbuf_lines_per_engine", placement_.seg_lines},
+                        {"passes", placement_.passes.size()},
+                        {"pass_levels", placement_.passes},
                         {"feature_sqnr_db", feature_sqnr_db_}};
     if (rep.contains("sections") && q_.size() < rep["sections"].size() &&
         rep["sections"][q_.size()]["energy_pj"].is_number()) {

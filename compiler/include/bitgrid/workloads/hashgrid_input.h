@@ -33,13 +33,16 @@ std::vector<int8_t> hashgrid_features_int8(const HashgridQ& g, const std::vector
 
 // Where the grid lives on the machine.
 struct HashgridPlacement {
-  std::vector<uint64_t> seg_lines;  // lines of each engine's segment in use (descriptors, then tables)
-  uint64_t x_half = 0;              // words of each xbuf half
-  uint64_t table_bytes = 0;         // DRAM bytes of the tables and descriptors
+  std::vector<uint64_t> seg_lines;  // lines of each engine's segment in use (descriptors, then tables; most of a pass)
+  std::vector<std::pair<uint64_t, uint64_t>> passes;  // level ranges [l0, l1) whose tables are on chip together
+  uint64_t x_half = 0;                                // words of each xbuf half
+  uint64_t table_bytes = 0;                           // DRAM bytes of the tables and descriptors (all passes)
 };
 
 // The OnChipInput of a graph whose first linear layer reads the grid's features (K = L*F); the points are
-// xq [n][D]. Throws Error naming the limit: tables beyond a gbuf segment, rows hgenc cannot write.
+// xq [n][D]. Tables beyond gbuf are encoded in passes of levels (each m tile loads each pass's tables). Throws
+// Error naming the limit: a group of mac_cols / F levels whose tables exceed a gbuf segment, rows hgenc cannot
+// write.
 OnChipInput hashgrid_input(const HashgridQ& g, const std::vector<uint32_t>& xq, const HwConfig& hw,
                            HashgridPlacement* placement = nullptr);
 

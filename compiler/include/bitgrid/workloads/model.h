@@ -49,17 +49,21 @@ struct LayerLayout {
 // A producer of the first layer's activations on chip (the hash-grid encoder, compiler/src/workloads/hashgrid_*.cpp):
 // instead of loading X rows from DRAM, each m tile of layer 0 loads the producer's own inputs and an instruction
 // of the producer writes the tile's INT8 rows [rows][K] into its half of abuf. compile_model places `data` in DRAM
-// (at `base`, beat aligned), emits `prologue(base)` on the load queue at the program's start (the compute queue
-// waits for it with one token), and per m tile `tile_load` (on the load queue) and `tile_compute` (on the compute
+// (at `base`, beat aligned), emits the loads of its data (see `passes`; on the load queue, the compute queue waits
+// for them with one token), and per m tile `tile_load` (on the load queue) and `tile_compute` (on the compute
 // queue, before the tile's gemms); it sets their token flags. Layer 0 must read x with K in one chunk.
 struct OnChipInput {
   std::string name;           // a program section of its own (after the layers')
   std::vector<uint8_t> data;  // its DRAM data
   uint64_t max_rows = 0;      // rows an m tile may have at most (the producer's buffers)
   uint64_t row_bytes = 0;     // DRAM bytes of one row's inputs (tiles start beat aligned in them)
-  std::function<std::vector<Insn>(uint64_t base)> prologue;
+  // Its on-chip data in `passes` parts: with one, pass_load(base, 0) runs once before anything; with more, each
+  // m tile runs every pass p in turn: pass_load(base, p) (after the previous pass's compute) then its
+  // tile_compute(..., p).
+  uint64_t passes = 1;
+  std::function<std::vector<Insn>(uint64_t base, uint64_t pass)> pass_load;
   std::function<Insn(uint64_t base, uint64_t row0, uint64_t rows, uint64_t tile)> tile_load;
-  std::function<Insn(uint64_t row0, uint64_t rows, uint64_t tile, uint64_t abuf_addr)> tile_compute;
+  std::function<Insn(uint64_t row0, uint64_t rows, uint64_t tile, uint64_t abuf_addr, uint64_t pass)> tile_compute;
 };
 
 struct ModelCompiled : Lowered {
