@@ -38,7 +38,8 @@ asan: deps
 	cd build-asan && UBSAN_OPTIONS=suppressions=$(CURDIR)/scripts/ubsan.supp:print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS) --timeout 3000
 
-gen: build
+# Rewrites the generated ISA files after a configs/isa/ edit (a full build would stop at their stale check).
+gen: configure
 	cmake --build $(BUILD) --target gen
 
 format:
