@@ -54,6 +54,14 @@ std::vector<float> checked_floats(const Array2D& a, const std::string& what, uin
   return v;
 }
 
+// The INT8 scale that maps the largest magnitude of a set of values to 127 (1 for an all-zero set): the scale of a
+// linear layer's x.
+double max_scale(const std::vector<float>& v) {
+  float vmax = 0;
+  for (float x : v) vmax = std::max(vmax, std::fabs(x));
+  return vmax > 0 ? vmax / 127.0 : 1.0;
+}
+
 // The INT8 scale of a set of values that minimises the mean squared error of round(v / s) clamped to +-127 (s =
 // clip / 127, the clip searched over 1, 0.95, ..., 0.3 of the largest magnitude): a few outliers then cost less
 // than the coarser step they would force on every value.
@@ -680,9 +688,7 @@ class Model final : public Workload {
     for (size_t i = 0; i < feat.size(); ++i) per_level[(i % nf) / c.features].push_back(feat[i]);
     std::vector<double> scale(c.levels);
     for (uint32_t l = 0; l < c.levels; ++l) scale[l] = mse_scale(per_level[l]);
-    float fmax = 0;
-    for (float v : feat) fmax = std::max(fmax, std::fabs(v));
-    const double sx = fmax > 0 ? fmax / 127.0 : 1.0;  // build()'s scale of x: every fold_k <= 1
+    const double sx = max_scale(feat);  // build()'s scale of x: every fold_k <= 1
     x_fold_.resize(nf);
     for (uint64_t k = 0; k < nf; ++k) x_fold_[k] = static_cast<float>(scale[k / c.features] / sx);
     gq_ = quantize_hashgrid(grid_->name, c, params.data(), scale);
@@ -758,9 +764,7 @@ class Model final : public Workload {
           xf.resize(m_ * s.in);
           for (auto& v : xf) v = static_cast<float>(gauss(rng));
         }
-        float xmax = 0;
-        for (float v : cal ? xcal_ : xf) xmax = std::max(xmax, std::fabs(v));
-        sx = xmax > 0 ? xmax / 127.0 : 1.0;
+        sx = max_scale(cal ? xcal_ : xf);
         L.x.resize(xf.size());
         for (size_t j = 0; j < xf.size(); ++j)
           L.x[j] = static_cast<int8_t>(std::clamp<long>(std::lround(xf[j] / sx), -127, 127));
