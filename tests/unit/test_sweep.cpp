@@ -1,6 +1,7 @@
 // Sweep files (bitgrid/sweep.h): the points a grid or a seeded random sample gives, ranges, the Pareto front and
 // results.csv, against points and fronts worked out by hand; every bad sweep file gets an error naming the key.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
@@ -21,9 +22,16 @@ class Sweep : public ::testing::Test {
  protected:
   fs::path dir;
   void SetUp() override {
-    dir = fs::path(::testing::TempDir()) / "bitgrid_sweep_unit";
+    // a folder of this test's own: ctest runs the Sweep tests as parallel processes, and a shared s.yaml was
+    // rewritten by one while another read it (a CI failure of Sweep.BadFiles)
+    dir = fs::path(::testing::TempDir()) / ("bitgrid_sweep_unit_" + std::to_string(::getpid()) + "_" +
+                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir);
     fs::create_directories(dir);
     std::ofstream(dir / "base.yaml") << "workload: {type: hamming_topk}\n";
+  }
+  void TearDown() override {
+    if (!HasFailure()) fs::remove_all(dir);
   }
   SweepPlan load(const std::string& text) {
     std::ofstream(dir / "s.yaml") << "base: base.yaml\n" << text;
