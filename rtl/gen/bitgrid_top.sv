@@ -24,6 +24,7 @@ module bitgrid_top #(
   parameter int unsigned HasHamtopk           /*verilator public*/ = bitgrid_pkg::DefaultHasHamtopk,
   /* verilator lint_on UNUSEDPARAM */
   parameter int unsigned HamLanes             /*verilator public*/ = bitgrid_pkg::DefaultHamLanes,
+  parameter int unsigned HamQueries           /*verilator public*/ = bitgrid_pkg::DefaultHamQueries,
   parameter int unsigned HamBitsPerLane       /*verilator public*/ = bitgrid_pkg::DefaultHamBitsPerLane,
   parameter int unsigned MaxCodeBits          /*verilator public*/ = bitgrid_pkg::DefaultMaxCodeBits,
   parameter int unsigned TopkMax              /*verilator public*/ = bitgrid_pkg::DefaultTopkMax,
@@ -99,6 +100,9 @@ module bitgrid_top #(
   if (HamLanes < 1 || HamLanes > 64 || (HamLanes & (HamLanes - 1)) != 0) begin : g_bad_ham_lanes
     $fatal(1, "bitgrid_top: ham_lanes outside its range (configs/isa/)");
   end
+  if (HamQueries < 1 || HamQueries > 32 || (HamQueries & (HamQueries - 1)) != 0) begin : g_bad_ham_queries
+    $fatal(1, "bitgrid_top: ham_queries outside its range (configs/isa/)");
+  end
   if (HamBitsPerLane < 64 || HamBitsPerLane > 512 || (HamBitsPerLane & (HamBitsPerLane - 1)) != 0) begin : g_bad_ham_bits_per_lane
     $fatal(1, "bitgrid_top: ham_bits_per_lane outside its range (configs/isa/)");
   end
@@ -108,7 +112,7 @@ module bitgrid_top #(
   if (TopkMax < 1 || TopkMax > 127) begin : g_bad_topk_max
     $fatal(1, "bitgrid_top: topk_max outside its range (configs/isa/)");
   end
-  if (QbufKib < 1 || QbufKib > 4096) begin : g_bad_qbuf_kib
+  if (QbufKib < 1 || QbufKib > 512) begin : g_bad_qbuf_kib
     $fatal(1, "bitgrid_top: qbuf_kib outside its range (configs/isa/)");
   end
   if (DbufKib < 1 || DbufKib > 8192) begin : g_bad_dbuf_kib
@@ -178,7 +182,7 @@ module bitgrid_top #(
   localparam int unsigned StoreQ     = bitgrid_pkg::StoreQueue;
   // Buffers: the compute port is the widest engine port (its writes as wide as the writing engine's
   // write_words), a row the widest of the port, its writes and the beat.
-  localparam int unsigned QbufPortWords = (HamBitsPerLane / 64);
+  localparam int unsigned QbufPortWords = (HamQueries * HamBitsPerLane / 64);
   localparam int unsigned QbufWriteWords = QbufPortWords;
   localparam int unsigned QbufRowWords  = bitgrid_pkg::max2(bitgrid_pkg::max2(QbufPortWords, QbufWriteWords), Wb);
   localparam int unsigned QbufWords     = QbufKib * 128;  // KiB of 64-bit words
@@ -402,6 +406,7 @@ module bitgrid_top #(
   if (HasHamtopk != 0) begin : g_hamtopk
     bg_hamtopk #(
       .HamLanes      (HamLanes),
+      .HamQueries    (HamQueries),
       .HamBitsPerLane(HamBitsPerLane),
       .MaxCodeBits   (MaxCodeBits),
       .TopkMax       (TopkMax),

@@ -42,20 +42,23 @@ RandomProgram random_program(std::mt19937_64& rng, const HwConfig& hw, bool faul
     return load ? make_load(buf, spm, nb * wb, dram) : make_store(buf, spm, nb * wb, dram);
   };
   auto ham = [&]() {
-    const uint64_t m = hamtopk::lane_words(hw), L = hamtopk::lanes(hw);
+    const uint64_t m = hamtopk::lane_words(hw), L = hamtopk::lanes(hw), Q = hamtopk::queries(hw);
     isa::HamtopkInsn h;
     h.init = rng() % 2;
-    h.k = uni(rng, 1, static_cast<uint64_t>(hw.topk_max));
+    h.n_q = rng() % 2 ? Q : uni(rng, 1, Q);  // full groups and partial ones
+    h.k = uni(rng, 1,
+              std::min<uint64_t>(static_cast<uint64_t>(hw.topk_max),
+                                 static_cast<uint64_t>(hw.buf_words(isa::Buf::kRbuf)) / h.n_q));
     h.code_words = uni(rng, 1, hamtopk::max_code_words(hw));
     const uint64_t S = hamtopk::steps(hw, h.code_words);
     const uint64_t qwords = static_cast<uint64_t>(hw.buf_words(isa::Buf::kQbuf));
     const uint64_t dwords = static_cast<uint64_t>(hw.buf_words(isa::Buf::kDbuf));
     const uint64_t max_groups = dwords / (S * L * m);
     h.n_codes = uni(rng, 1, std::min<uint64_t>(max_groups * L, 200));
-    h.q_addr = uni(rng, 0, (qwords - S * m) / m) * m;
+    h.q_addr = uni(rng, 0, (qwords - S * Q * m) / (Q * m)) * (Q * m);
     h.db_addr = uni(rng, 0, (dwords - hamtopk::tile_words(hw, h.n_codes, h.code_words)) / (L * m)) * (L * m);
     h.base_index = uni(rng, 0, 1000000);
-    h.r_addr = uni(rng, 0, static_cast<uint64_t>(hw.buf_words(isa::Buf::kRbuf)) - h.k);
+    h.r_addr = uni(rng, 0, static_cast<uint64_t>(hw.buf_words(isa::Buf::kRbuf)) - h.n_q * h.k);
     return encode(h);
   };
 

@@ -11,12 +11,12 @@ namespace bgtest {
 uint64_t oracle_engine_cycles(const bitgrid::HwConfig& hw, const bitgrid::Insn& in) {
   namespace isa = bitgrid::isa;
   switch (in.op()) {
-    case isa::Op::kHamtopk: {  // R9: E = (init ? 0 : k) + G*S + k + 4
+    case isa::Op::kHamtopk: {  // R9: E = (init ? 0 : n_q*k) + G*S + n_q*k + 4
       const uint64_t L = static_cast<uint64_t>(hw.ham_lanes), m = static_cast<uint64_t>(hw.ham_bits_per_lane) / 64;
-      const uint64_t init = in.get(isa::kHAMTOPK_INIT), k = in.get(isa::kHAMTOPK_K);
+      const uint64_t init = in.get(isa::kHAMTOPK_INIT), k = in.get(isa::kHAMTOPK_K), nq = in.get(isa::kHAMTOPK_N_Q);
       const uint64_t cw = in.get(isa::kHAMTOPK_CODE_WORDS), n = in.get(isa::kHAMTOPK_N_CODES);
       const uint64_t G = (n + L - 1) / L, S = (cw + m - 1) / m;
-      return (init ? 0 : k) + G * S + k + 4;
+      return (init ? 0 : nq * k) + G * S + nq * k + 4;
     }
     case isa::Op::kGemm: {  // R11: E = 2T'*M*P + 20 + 3*out32, T = 1 on the bit-parallel array,
                             // T' = max(T, ceil(4/gp)) so that a group takes at least the rescaler's 8 cycles

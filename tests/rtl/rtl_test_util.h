@@ -22,6 +22,7 @@
 namespace bgtest {
 
 constexpr unsigned kHamLanes = BG_HAM_LANES;
+constexpr unsigned kHamQueries = BG_HAM_QUERIES;
 constexpr unsigned kHamBitsPerLane = BG_HAM_BITS_PER_LANE;
 constexpr unsigned kTopkMax = BG_TOPK_MAX;
 constexpr unsigned kMaxCodeBits = BG_MAX_CODE_BITS;

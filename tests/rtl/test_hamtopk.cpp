@@ -1,8 +1,8 @@
-// rtl/engines/hamtopk/bg_hamtopk.sv (the Hamming/top-k engine behind the compute dispatcher) with emulated
-// qbuf/dbuf/rbuf compute ports (bitgrid_pkg::spm_req_t requests, 1-cycle read latency): hamtopk results
-// against bitgrid::TopK (per instruction) and bitgrid::knn_hamming (whole chained run), the execution time
-// E of ARCHITECTURE.md R9 checked cycle-exactly (start_i in c, last_o exactly in c+E, buffer requests only
-// in c+1 .. c+E), and the buffer access pattern. Instructions are built with isa::HamtopkInsn; between
+// rtl/engines/hamtopk/bg_hamtopk.sv (the Hamming/top-k engine behind the compute dispatcher, kQ rows of
+// queries x kL lanes) with emulated qbuf/dbuf/rbuf compute ports (bitgrid_pkg::spm_req_t requests, 1-cycle read
+// latency): hamtopk results against bitgrid::TopK (per instruction) and bitgrid::knn_hamming (whole chained run), the
+// execution time E of ARCHITECTURE.md R9 checked cycle-exactly (start_i in c, last_o exactly in c+E, buffer requests
+// only in c+1 .. c+E), and the buffer access pattern. Instructions are built with isa::HamtopkInsn; between
 // instructions insn_i carries junk, which the idle engine must ignore. Starting the engine while it runs is
 // illegal and fires its assertion.
 #include <gtest/gtest.h>
@@ -26,7 +26,8 @@ using bitgrid::Neighbor;
 namespace isa = bitgrid::isa;
 
 constexpr unsigned kL = kHamLanes;
-constexpr uint32_t kQbufWords = 1u << 20;  // 20-bit word addresses
+constexpr unsigned kQ = kHamQueries;
+constexpr uint32_t kQbufWords = 1u << 16;  // 16-bit word addresses (q_addr)
 constexpr uint32_t kDbufWords = 1u << 20;
 constexpr uint32_t kRbufWords = 1u << 16;  // 16-bit word addresses
 constexpr uint64_t kEmptyWord = ~uint64_t{0};
@@ -40,6 +41,7 @@ struct Hamtopk {
   uint32_t base_index = 0;
   uint32_t r_addr = 0;
   unsigned n_codes = 1;
+  unsigned n_q = 1;  // queries of the group at q_addr (step-interleaved, kQ slots); states at r_addr + q*k
 };
 
 Insn encode(const Hamtopk& h) {
@@ -52,6 +54,7 @@ Insn encode(const Hamtopk& h) {
   x.base_index = h.base_index;
   x.r_addr = h.r_addr;
   x.n_codes = h.n_codes;
+  x.n_q = h.n_q;
   return bgtest::encode(x);
 }
 
@@ -61,6 +64,7 @@ unsigned groups_of(unsigned n) { return ceil_div(n, kL); }
 unsigned expected_e(const Hamtopk& h) {
   bitgrid::HwConfig hw;
   hw.ham_lanes = kL;
+  hw.ham_queries = kQ;
   hw.ham_bits_per_lane = kHamBitsPerLane;
   bitgrid::Insn in;
   const auto x = encode(h);
@@ -106,7 +110,8 @@ class HamtopkTest : public ::testing::Test {
     const uint64_t t = sim.cycle();
     sim->start_i = issue;
     set_insn(sim->insn_i, insn);
-    for (unsigned j = 0; j < kM; ++j) set_word(sim->qbuf_rdata_i, j, q_pend ? qbuf[(*q_pend + j) % kQbufWords] : rng());
+    for (unsigned j = 0; j < kQ * kM; ++j)
+      set_word(sim->qbuf_rdata_i, j, q_pend ? qbuf[(*q_pend + j) % kQbufWords] : rng());
     for (unsigned j = 0; j < kL * kM; ++j)
       set_word(sim->dbuf_rdata_i, j, d_pend ? dbuf[(*d_pend + j) % kDbufWords] : rng());
     sim->rbuf_rdata_i = r_pend ? rbuf[*r_pend] : rng();
@@ -129,7 +134,7 @@ class HamtopkTest : public ::testing::Test {
     ASSERT_TRUE(r.req || (r.addr == 0 && !r.we)) << "rbuf address without a request in cycle " << t;
     if (q.req) {
       ASSERT_TRUE(busy) << "qbuf read in cycle " << t;
-      ASSERT_EQ(q.addr % kM, 0u) << "unaligned qbuf read";
+      ASSERT_EQ(q.addr % (kQ * kM), 0u) << "unaligned qbuf read";
       cur->q_reads.push_back(q.addr);
     }
     if (d.req) {
@@ -176,25 +181,29 @@ class HamtopkTest : public ::testing::Test {
     for (int i = 0; i < 3 && !HasFatalFailure(); ++i) idle_cycle();
   }
 
-  // Reference semantics of one hamtopk (ARCHITECTURE.md §3) applied to golden_rbuf.
+  // Reference semantics of one hamtopk (ARCHITECTURE.md §3) applied to golden_rbuf: each query of the
+  // group on its own.
   void apply_reference(const Hamtopk& h) {
-    bitgrid::TopK top(h.k);
-    if (!h.init) {
-      for (unsigned i = 0; i < h.k; ++i) top.push(Neighbor::from_word(golden_rbuf[(h.r_addr + i) % kRbufWords]));
-    }
     const unsigned s_steps = steps_of(h.code_words);
-    for (unsigned c = 0; c < h.n_codes; ++c) {
-      const unsigned g = c / kL, l = c % kL;
-      std::vector<uint64_t> q(h.code_words), d(h.code_words);
-      for (unsigned w = 0; w < h.code_words; ++w) {
-        const unsigned s = w / kM, j = w % kM;
-        q[w] = qbuf[(h.q_addr + w) % kQbufWords];
-        d[w] = dbuf[(h.db_addr + ((g * s_steps + s) * kL + l) * kM + j) % kDbufWords];
+    for (unsigned qi = 0; qi < h.n_q; ++qi) {
+      const uint32_t r0 = h.r_addr + qi * h.k;
+      bitgrid::TopK top(h.k);
+      if (!h.init) {
+        for (unsigned i = 0; i < h.k; ++i) top.push(Neighbor::from_word(golden_rbuf[(r0 + i) % kRbufWords]));
       }
-      top.push({bitgrid::hamming(q.data(), d.data(), h.code_words), h.base_index + c});
+      for (unsigned c = 0; c < h.n_codes; ++c) {
+        const unsigned g = c / kL, l = c % kL;
+        std::vector<uint64_t> q(h.code_words), d(h.code_words);
+        for (unsigned w = 0; w < h.code_words; ++w) {
+          const unsigned s = w / kM, j = w % kM;
+          q[w] = qbuf[(h.q_addr + (s * kQ + qi) * kM + j) % kQbufWords];
+          d[w] = dbuf[(h.db_addr + ((g * s_steps + s) * kL + l) * kM + j) % kDbufWords];
+        }
+        top.push({bitgrid::hamming(q.data(), d.data(), h.code_words), h.base_index + c});
+      }
+      const auto r = top.result();
+      for (unsigned i = 0; i < h.k; ++i) golden_rbuf[(r0 + i) % kRbufWords] = r[i].word();
     }
-    const auto r = top.result();
-    for (unsigned i = 0; i < h.k; ++i) golden_rbuf[(h.r_addr + i) % kRbufWords] = r[i].word();
   }
 
   // Checks at the end of cycle c+E: access pattern of the instruction and the whole rbuf.
@@ -207,10 +216,10 @@ class HamtopkTest : public ::testing::Test {
       const unsigned s_steps = steps_of(h.code_words), pairs = groups_of(h.n_codes) * s_steps;
       std::vector<uint32_t> q_exp, d_exp, r_rd_exp, r_wr_exp;
       for (unsigned p = 0; p < pairs; ++p) {
-        q_exp.push_back((h.q_addr + (p % s_steps) * kM) % kQbufWords);
+        q_exp.push_back((h.q_addr + (p % s_steps) * kQ * kM) % kQbufWords);
         d_exp.push_back((h.db_addr + p * kL * kM) % kDbufWords);
       }
-      for (unsigned i = 0; i < h.k; ++i) {
+      for (unsigned i = 0; i < h.n_q * h.k; ++i) {
         if (!h.init) r_rd_exp.push_back((h.r_addr + i) % kRbufWords);
         r_wr_exp.push_back((h.r_addr + i) % kRbufWords);
       }
@@ -227,16 +236,18 @@ class HamtopkTest : public ::testing::Test {
         os << "rbuf[" << a << "] = " << std::hex << rbuf[a] << ", expected " << golden_rbuf[a];
         if (f.h)
           os << std::dec << " (hamtopk r_addr " << f.h->r_addr << " k " << f.h->k << " n " << f.h->n_codes << " cw "
-             << f.h->code_words << " init " << f.h->init << ")";
+             << f.h->code_words << " init " << f.h->init << " n_q " << f.h->n_q << ")";
         FAIL() << os.str();
       }
     }
   }
 
   // ---- data layout (ARCHITECTURE.md §2) ----
-  void write_query(uint32_t q_addr, const std::vector<uint64_t>& q) {
+  // Query `slot` of the group at q_addr: word w at q_addr + ((w/M)*Q + slot)*M + w%M, padding zero.
+  void write_query(uint32_t q_addr, unsigned slot, const std::vector<uint64_t>& q) {
     const unsigned cw = static_cast<unsigned>(q.size());
-    for (unsigned w = 0; w < steps_of(cw) * kM; ++w) qbuf[(q_addr + w) % kQbufWords] = w < cw ? q[w] : 0;
+    for (unsigned w = 0; w < steps_of(cw) * kM; ++w)
+      qbuf[(q_addr + (w / kM * kQ + slot) * kM + w % kM) % kQbufWords] = w < cw ? q[w] : 0;
   }
   // Returns the number of dbuf words the tile spans.
   uint32_t write_tile(uint32_t db_addr, const bitgrid::CodeSet& codes, size_t first, unsigned n) {
@@ -298,9 +309,10 @@ class HamtopkTest : public ::testing::Test {
     unsigned nq = 1;
     std::vector<unsigned> tiles;  // codes per tile
     Dist dist = Dist::kClustered;
-    bool prestate = false;  // the first tile merges into a valid state (init = 0)
-    double gap_prob = 0.3;  // chance of idle cycles before an issue
-    bool other_ops = true;  // interleave idle cycles (other instructions of the compute queue)
+    bool prestate = false;     // the first tile merges into a valid state (init = 0)
+    double gap_prob = 0.3;     // chance of idle cycles before an issue
+    bool other_ops = true;     // interleave idle cycles (other instructions of the compute queue)
+    bool full_groups = false;  // groups of kQ queries (else random sizes 1..kQ)
     std::optional<uint32_t> r_base;
   };
 
@@ -320,15 +332,24 @@ class HamtopkTest : public ::testing::Test {
     for (unsigned n : sc.tiles) total += n;
     const bitgrid::CodeSet db = make_codes(total, sc.cw, queries, sc.dist);
 
-    // queries in qbuf, states in rbuf
-    const uint32_t q_base = static_cast<uint32_t>(rng() % (kQbufWords / 2)) / kM * kM;
-    std::vector<uint32_t> q_addr(sc.nq), r_addr(sc.nq);
-    const uint32_t r_base = sc.r_base ? *sc.r_base : static_cast<uint32_t>(rng() % (kRbufWords - sc.nq * sc.k));
-    for (unsigned i = 0; i < sc.nq; ++i) {
-      q_addr[i] = q_base + i * s_steps * kM;
-      write_query(q_addr[i], std::vector<uint64_t>(queries.code(i), queries.code(i) + sc.cw));
-      r_addr[i] = (r_base + i * sc.k) % kRbufWords;
+    // queries in qbuf in groups of up to kQ (the other slots of a group keep their junk), states in rbuf
+    const uint32_t q_base = static_cast<uint32_t>(rng() % (kQbufWords / 2)) / (kQ * kM) * (kQ * kM);
+    std::vector<uint32_t> r_addr(sc.nq);
+    std::vector<std::pair<unsigned, unsigned>> groups;  // (first query, queries)
+    for (unsigned i = 0; i < sc.nq;) {
+      const unsigned n = std::min(sc.nq - i, sc.full_groups ? kQ : 1 + static_cast<unsigned>(rng() % kQ));
+      groups.push_back({i, n});
+      i += n;
     }
+    std::vector<uint32_t> group_q_addr;
+    const uint32_t r_base = sc.r_base ? *sc.r_base : static_cast<uint32_t>(rng() % (kRbufWords - sc.nq * sc.k));
+    for (const auto& [first_q, n] : groups) {
+      group_q_addr.push_back(q_base + static_cast<uint32_t>(group_q_addr.size()) * s_steps * kQ * kM);
+      for (unsigned j = 0; j < n; ++j)
+        write_query(group_q_addr.back(), j,
+                    std::vector<uint64_t>(queries.code(first_q + j), queries.code(first_q + j) + sc.cw));
+    }
+    for (unsigned i = 0; i < sc.nq; ++i) r_addr[i] = (r_base + i * sc.k) % kRbufWords;
     const uint32_t prestate_index = 0x8000'0000u;
     if (sc.prestate) {
       for (unsigned i = 0; i < sc.nq; ++i) {
@@ -350,17 +371,18 @@ class HamtopkTest : public ::testing::Test {
       const unsigned n = sc.tiles[t];
       // the load unit would write the tile while the previous one is still in use; here it has its own region
       const uint32_t span = write_tile(db_addr, db, first, n);
-      for (unsigned i = 0; i < sc.nq; ++i) {
+      for (size_t gi = 0; gi < groups.size(); ++gi) {
         if (other(rng)) other_op(gap(rng) ? 1 + rng() % 3 : 0);
         Hamtopk h;
         h.init = (t == 0) && !sc.prestate;
         h.k = sc.k;
         h.code_words = sc.cw;
-        h.q_addr = q_addr[i];
+        h.q_addr = group_q_addr[gi];
         h.db_addr = db_addr;
         h.base_index = static_cast<uint32_t>(first);
-        h.r_addr = r_addr[i];
+        h.r_addr = r_addr[groups[gi].first];
         h.n_codes = n;
+        h.n_q = groups[gi].second;
         issue(h, gap(rng) ? 1 + static_cast<unsigned>(rng() % 3) : 0);
         if (HasFatalFailure()) return;
       }
@@ -406,16 +428,17 @@ TEST_F(HamtopkTest, IgnoresInstructionsWhileNotStarted) {
 
 TEST_F(HamtopkTest, ExecutionTimeFormulaExample) {
   // A worked example of R9, independent of expected_e(): init = 0, k = 5 (or TopkMax if smaller),
-  // n = 2L+1 codes, cw = 3M.
+  // n = 2L+1 codes, cw = 3M, a full group of Q queries.
   Hamtopk h;
   h.init = false;
   h.k = std::min(5u, kTopkMax);
   h.code_words = 3 * kM;
   h.n_codes = 2 * kL + 1;
   h.r_addr = 100;
-  const unsigned e = h.k + 3 * 3 + 4 + h.k;  // read k, G = 3 groups x S = 3 steps, drain 4, write k
+  h.n_q = kQ;
+  const unsigned e = kQ * h.k + 3 * 3 + 4 + kQ * h.k;  // read Q*k, G = 3 groups x S = 3 steps, drain 4, write Q*k
   ASSERT_EQ(expected_e(h), e);
-  for (unsigned w = 0; w < h.code_words; ++w) qbuf[w] = 0;
+  for (unsigned w = 0; w < h.code_words * kQ; ++w) qbuf[w] = 0;
   issue(h, 0);
   unsigned cycles = 0;
   while (cur && !HasFatalFailure()) {
@@ -431,7 +454,8 @@ TEST_F(HamtopkTest, RandomChainedSearches) {
     Scenario sc;
     sc.cw = random_cw();
     sc.k = random_k();
-    sc.nq = 1 + static_cast<unsigned>(rng() % 3);
+    sc.nq = 1 + static_cast<unsigned>(rng() % (2 * kQ + 1));
+    sc.full_groups = round % 4 == 1;
     sc.tiles = random_tiles(1 + static_cast<unsigned>(rng() % 4), 4 * kL + 20);
     sc.dist = round % 3 == 0 ? Dist::kRandom : Dist::kClustered;
     sc.gap_prob = round % 2 ? 0.0 : 0.4;  // back to back, or with idle gaps

@@ -7,7 +7,7 @@
 # which takes minutes for an arithmetic-heavy engine: latches are found in `proc`, memories are inferred by then)
 if(NOT DEFINED TOP)
   set(TOP bg_hamtopk)
-  set(CHPARAM "-set HamLanes 2 -set HamBitsPerLane 128 -set TopkMax 8 -set MaxCodeBits 256 -set QbufPortWords 2 -set DbufPortWords 4")
+  set(CHPARAM "-set HamLanes 2 -set HamQueries 2 -set HamBitsPerLane 128 -set TopkMax 8 -set MaxCodeBits 256 -set QbufPortWords 4 -set DbufPortWords 4")
 endif()
 set(script "read_verilog -sv ${SOURCES}; chparam ${CHPARAM} ${TOP}; hierarchy -top ${TOP}; select -assert-none w:asserts_on t:bg_assert_en t:$assert t:$assume t:$cover; select -clear; synth -top ${TOP} -flatten ${SYNTH_ARGS}; check -assert; select -assert-none t:$dlatch t:$adlatch t:$dlatchsr t:$_DLATCH_* t:$_DLATCHSR_*; stat")
 if(DEFINED EXTRA)

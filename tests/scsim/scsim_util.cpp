@@ -50,23 +50,25 @@ uint64_t round_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 KnnJob make_knn_job(const HwConfig& hw, const CodeSet& db, const CodeSet& queries, size_t k, size_t tile_codes) {
   const uint64_t Wb = static_cast<uint64_t>(hw.beat_words());
   const uint64_t m = static_cast<uint64_t>(hw.ham_bits_per_lane / 64), L = static_cast<uint64_t>(hw.ham_lanes);
+  const uint64_t Q = static_cast<uint64_t>(hw.ham_queries);
   const uint64_t cw = db.words, S = (cw + m - 1) / m;
   const uint64_t nq = queries.n, n = db.n;
   const uint64_t ntiles = (n + tile_codes - 1) / tile_codes;
-  // qbuf: query q at q*qstride words (a multiple of m and of the beat)
-  const uint64_t qstride = round_up(S * m, Wb);
+  // qbuf: query groups of Q (step-interleaved, ARCHITECTURE.md §2), group g at g*gstride words (a multiple of
+  // Q*m and of the beat); query q is slot q%Q of group q/Q
+  const uint64_t groups = (nq + Q - 1) / Q;
+  const uint64_t gstride = round_up(S * Q * m, std::max<uint64_t>(Wb, Q * m));
   // dbuf: two tile slots of the largest tile, row aligned
   const uint64_t Gmax = (tile_codes + L - 1) / L;
   const uint64_t tile_words_max = round_up(Gmax * S * L * m, std::max<uint64_t>(Wb, L * m));
   const uint64_t slot[2] = {0, tile_words_max};
-  // rbuf: query q's state at q*kstride words
-  const uint64_t kstride = round_up(k, Wb);
+  // rbuf: query q's state at q*k words (a group's states follow each other)
 
   // DRAM: queries | tiles | results
   KnnJob job;
-  std::vector<uint64_t> words(nq * qstride, 0);
+  std::vector<uint64_t> words(groups * gstride, 0);
   for (uint64_t q = 0; q < nq; ++q)
-    for (uint64_t w = 0; w < cw; ++w) words[q * qstride + w] = queries.code(q)[w];
+    for (uint64_t w = 0; w < cw; ++w) words[q / Q * gstride + (w / m * Q + q % Q) * m + w % m] = queries.code(q)[w];
   const uint64_t tiles_at = words.size() * 8;
   std::vector<uint64_t> tile_at(ntiles), tile_words(ntiles), tile_n(ntiles);
   for (uint64_t t = 0; t < ntiles; ++t) {
@@ -87,13 +89,14 @@ KnnJob make_knn_job(const HwConfig& hw, const CodeSet& db, const CodeSet& querie
   }
   (void)tiles_at;
   job.result_addr = words.size() * 8;
-  job.result_stride = kstride * 8;
-  words.resize(words.size() + nq * kstride, 0x5A5A5A5A5A5A5A5Aull);  // garbage the stores overwrite
+  job.result_stride = k * 8;
+  const uint64_t result_words = round_up(nq * k, Wb);
+  words.resize(words.size() + result_words, 0x5A5A5A5A5A5A5A5Aull);  // garbage the stores overwrite
   job.dram.resize(words.size() * 8);
   std::memcpy(job.dram.data(), words.data(), job.dram.size());
 
   auto& P = job.program.insns;
-  P.push_back(make_load(isa::Buf::kQbuf, 0, nq * qstride, 0, deps(false, false, false, true)));
+  P.push_back(make_load(isa::Buf::kQbuf, 0, groups * gstride, 0, deps(false, false, false, true)));
   P.push_back(make_nop(deps(true, false, false, false)));  // compute takes the query token
   auto load_tile = [&](uint64_t t) {
     // slot t%2 is free again once the compute unit finished tile t-2 (its c2l token)
@@ -102,21 +105,22 @@ KnnJob make_knn_job(const HwConfig& hw, const CodeSet& db, const CodeSet& querie
   load_tile(0);
   for (uint64_t t = 0; t < ntiles; ++t) {
     if (t + 1 < ntiles) load_tile(t + 1);  // prefetch
-    for (uint64_t q = 0; q < nq; ++q) {
+    for (uint64_t g = 0; g < groups; ++g) {
       isa::HamtopkInsn h;
       h.init = t == 0;
       h.k = k;
       h.code_words = cw;
-      h.q_addr = q * qstride;
+      h.q_addr = g * gstride;
       h.db_addr = slot[t % 2];
       h.base_index = t * tile_codes;
-      h.r_addr = q * kstride;
+      h.r_addr = g * Q * k;
       h.n_codes = tile_n[t];
-      P.push_back(hamtopk(h, deps(q == 0, false, q + 1 == nq, false)));
+      h.n_q = std::min(Q, nq - g * Q);
+      P.push_back(hamtopk(h, deps(g == 0, false, g + 1 == groups, false)));
     }
   }
   P.push_back(make_nop(deps(false, false, false, true)));  // results ready -> store
-  P.push_back(make_store(isa::Buf::kRbuf, 0, nq * kstride, job.result_addr, deps(true, false, true, false)));
+  P.push_back(make_store(isa::Buf::kRbuf, 0, result_words, job.result_addr, deps(true, false, true, false)));
   P.push_back(make_finish(deps(false, true, false, false)));
   return job;
 }

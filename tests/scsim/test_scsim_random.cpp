@@ -28,6 +28,7 @@ HwConfig random_hw(std::mt19937_64& rng) {
   hw.dram_latency = pick(rng, {1L, 2L, 5L, 20L, 100L});
   hw.ham_lanes = pick(rng, {1L, 2L, 4L, 8L, 16L});
   hw.ham_bits_per_lane = pick(rng, {64L, 128L, 256L});
+  hw.ham_queries = pick(rng, {1L, 1L, 2L, 4L, 8L});
   hw.max_code_bits = 512;
   hw.topk_max = pick(rng, {4L, 16L, 64L});
   hw.qbuf_kib = 2;
@@ -43,6 +44,7 @@ HwConfig random_hw(std::mt19937_64& rng) {
 Program random_program(std::mt19937_64& rng, const HwConfig& hw, uint64_t dram_bytes, int n) {
   const uint64_t Wb = static_cast<uint64_t>(hw.beat_words()), BW = static_cast<uint64_t>(hw.dram_bytes_per_cycle);
   const uint64_t m = static_cast<uint64_t>(hw.ham_bits_per_lane / 64), L = static_cast<uint64_t>(hw.ham_lanes);
+  const uint64_t Q = static_cast<uint64_t>(hw.ham_queries);
   const uint64_t Rd = static_cast<uint64_t>(hw.row_words(isa::Buf::kDbuf));
   long avail[4] = {0, 0, 0, 0}, pushed[4] = {0, 0, 0, 0};  // l2c c2l c2s s2c
   // per queue: {pop_prev counter, pop_next counter, push_prev counter, push_next counter}
@@ -93,17 +95,21 @@ Program random_program(std::mt19937_64& rng, const HwConfig& hw, uint64_t dram_b
       const Deps d = flags(1);
       isa::HamtopkInsn h;
       h.init = rng() % 2;
-      h.k = uniform(rng, 1, static_cast<uint64_t>(hw.topk_max));
+      h.n_q = uniform(rng, 1, Q);
+      h.k = uniform(rng, 1,
+                    std::min<uint64_t>(static_cast<uint64_t>(hw.topk_max),
+                                       static_cast<uint64_t>(hw.buf_words(isa::Buf::kRbuf)) / h.n_q));
       h.code_words = uniform(rng, 1, static_cast<uint64_t>((hw.max_code_bits / 64)));
       h.n_codes = uniform(rng, 1, 300);
       const uint64_t S = (h.code_words + m - 1) / m, G = (h.n_codes + L - 1) / L;
-      h.q_addr = uniform(rng, 0, (static_cast<uint64_t>(hw.buf_words(isa::Buf::kQbuf)) - S * m) / m) * m;
+      h.q_addr =
+          uniform(rng, 0, (static_cast<uint64_t>(hw.buf_words(isa::Buf::kQbuf)) - S * Q * m) / (Q * m)) * (Q * m);
       const uint64_t span = G * S * L * m, dwords = static_cast<uint64_t>(hw.buf_words(isa::Buf::kDbuf));
       if (span > dwords) h.n_codes = L;
       const uint64_t span2 = ((h.n_codes + L - 1) / L) * S * L * m;
       h.db_addr = uniform(rng, 0, (dwords - span2) / Rd) * Rd;
       h.base_index = rng() % 100000;
-      h.r_addr = uniform(rng, 0, static_cast<uint64_t>(hw.buf_words(isa::Buf::kRbuf)) - h.k);
+      h.r_addr = uniform(rng, 0, static_cast<uint64_t>(hw.buf_words(isa::Buf::kRbuf)) - h.n_q * h.k);
       p.insns.push_back(hamtopk(h, d));
       commit(d, 1);
     }

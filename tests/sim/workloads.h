@@ -1,6 +1,6 @@
 #pragma once
 // Seeded random, legal bitgrid programs with their DRAM images, for the RTL tests: blocks of
-// (load query + tile -> hamtopk -> store top-k), double-buffered in qbuf/dbuf/rbuf with dependency tokens,
+// (load query group + tile -> hamtopk -> store top-k states), double-buffered in qbuf/dbuf/rbuf with dependency tokens,
 // tiles in the lane-interleaved layout of docs/ARCHITECTURE.md §2 (zero padding), and optional
 // prefetching of the next block's loads ahead of the current compute.
 #include <algorithm>
@@ -33,11 +33,12 @@ inline Workload random_workload(const bitgrid::HwConfig& hw, uint32_t seed, int 
 
   const uint64_t Wb = static_cast<uint64_t>(hw.beat_words()), BW = static_cast<uint64_t>(hw.dram_bytes_per_cycle);
   const uint64_t m = static_cast<uint64_t>(hw.ham_bits_per_lane / 64), L = static_cast<uint64_t>(hw.ham_lanes);
+  const uint64_t Q = static_cast<uint64_t>(hw.ham_queries);
   const uint64_t Rq = static_cast<uint64_t>(hw.row_words(Buf::kQbuf)),
                  Rd = static_cast<uint64_t>(hw.row_words(Buf::kDbuf));
   const uint64_t QS = static_cast<uint64_t>(hw.buf_words(Buf::kQbuf)) / 2 / Rq * Rq;  // qbuf slot (words)
   const uint64_t DS = static_cast<uint64_t>(hw.buf_words(Buf::kDbuf)) / 2 / Rd * Rd;  // dbuf slot
-  const uint64_t RS = round_up(static_cast<uint64_t>(hw.topk_max), Wb);               // rbuf slot
+  const uint64_t RS = round_up(Q * static_cast<uint64_t>(hw.topk_max), Wb);           // rbuf slot
   if (QS == 0 || DS == 0 || 2 * RS > static_cast<uint64_t>(hw.buf_words(Buf::kRbuf)))
     throw bitgrid::Error("random_workload: buffers too small for double buffering");
 
@@ -55,6 +56,7 @@ inline Workload random_workload(const bitgrid::HwConfig& hw, uint32_t seed, int 
   };
   std::vector<Block> bl(static_cast<size_t>(blocks));
   uint64_t slot_k[2] = {pick(1, static_cast<uint64_t>(hw.topk_max)), pick(1, static_cast<uint64_t>(hw.topk_max))};
+  const uint64_t slot_nq[2] = {pick(1, Q), pick(1, Q)};  // queries per group (a slot's states keep their shape)
   bool slot_used[2] = {false, false};
   std::vector<std::pair<uint64_t, uint64_t>> stores;  // (rbuf addr, nwords) per block, dram addr filled later
 
@@ -65,16 +67,19 @@ inline Workload random_workload(const bitgrid::HwConfig& hw, uint32_t seed, int 
     const uint64_t gmax = std::max<uint64_t>(1, DS / (S * L * m));
     const uint64_t n = pick(1, std::min<uint64_t>(gmax * L, static_cast<uint64_t>(max_codes)));
     const uint64_t G = (n + L - 1) / L;
-    // query: words cw..S*m-1 zero
-    std::vector<uint64_t> qw(S * m, 0);
-    for (uint64_t j = 0; j < cw; ++j) qw[j] = rng();
+    // query group: query j's word x at (x/m*Q + j)*m + x%m (ARCHITECTURE.md §2); padding and unused slots zero
+    const uint64_t nq = slot_nq[s];
+    std::vector<uint64_t> qw(S * Q * m, 0);
+    for (uint64_t j = 0; j < nq; ++j)
+      for (uint64_t x = 0; x < cw; ++x) qw[(x / m * Q + j) * m + x % m] = rng();
     // tile: code c, word s*m+j at ((g*S+s)*L+l)*m+j; padding zero
     std::vector<uint64_t> tw(G * S * L * m, 0);
     for (uint64_t c = 0; c < n; ++c)
       for (uint64_t x = 0; x < cw; ++x) {
         const uint64_t g = c / L, l = c % L, st = x / m, j = x % m;
         // a few near-duplicates of the query make distance ties likely
-        tw[((g * S + st) * L + l) * m + j] = (pick(0, 3) == 0) ? qw[x] ^ (uint64_t{1} << pick(0, 63)) : rng();
+        tw[((g * S + st) * L + l) * m + j] =
+            (pick(0, 3) == 0) ? qw[(st * Q + pick(0, nq - 1)) * m + j] ^ (uint64_t{1} << pick(0, 63)) : rng();
       }
     const uint64_t qa = put_words(qw), ta = put_words(tw);
     const uint64_t qn = round_up(qw.size(), Wb), tn = round_up(tw.size(), Wb);
@@ -107,13 +112,14 @@ inline Workload random_workload(const bitgrid::HwConfig& hw, uint32_t seed, int 
     h.base_index = pick(0, 1000000);
     h.r_addr = static_cast<uint64_t>(s) * RS;
     h.n_codes = n;
+    h.n_q = nq;
     Deps cd;
     cd.pop_prev = true;    // l2c from this block's loads
     cd.pop_next = i >= 2;  // s2c from store i-2 (rbuf slot free)
     cd.push_prev = true;   // c2l: qbuf/dbuf slot free for load i+2
     cd.push_next = true;   // c2s: result ready for store i
     b.compute.push_back(bgtest::hamtopk(h, cd));
-    stores.push_back({h.r_addr, round_up(h.k, Wb)});
+    stores.push_back({h.r_addr, round_up(nq * h.k, Wb)});
   }
   // Output area after all inputs.
   uint64_t out = mem.size();

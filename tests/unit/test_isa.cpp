@@ -32,11 +32,14 @@ TEST(Isa, EveryFieldRoundTripsWithoutDisturbingOthers) {
 }
 
 TEST(Isa, FieldPositionsMatchTheSpecTable) {
-  // configs/isa/engines/hamtopk.yaml: hamtopk.base_index is bits [95:64], n_codes [127:112]; load.dram_addr [95:64].
-  Insn i = encode(isa::HamtopkInsn{true, 5, 4, 0, 0, 0xDEADBEEF, 0, 0x1234, {}});
+  // configs/isa/engines/hamtopk.yaml: hamtopk.base_index is bits [95:64], n_codes [127:112], n_q [63:58];
+  // load.dram_addr [95:64].
+  Insn i = encode(isa::HamtopkInsn{true, 5, 4, 0, 0, 0xDEADBEEF, 0, 0x1234, 33, {}});
   EXPECT_EQ(i.w[1] & 0xFFFFFFFFu, 0xDEADBEEFu);
   EXPECT_EQ(i.w[1] >> 48, 0x1234u);
-  EXPECT_EQ(i.w[0] & 0xF, 3u);  // opcode hamtopk = 3
+  EXPECT_EQ(i.w[0] >> 58, 33u);
+  EXPECT_EQ(isa::HamtopkInsn{}.n_q, 1u);  // a builder's default: one query
+  EXPECT_EQ(i.w[0] & 0xF, 3u);            // opcode hamtopk = 3
   Insn l = make_load(isa::Buf::kDbuf, 0, 4, 0x80000000u);
   EXPECT_EQ(l.w[1] & 0xFFFFFFFFu, 0x80000000u);
 }
@@ -66,7 +69,7 @@ class ProgramFile : public ::testing::Test {
   std::string path = ::testing::TempDir() + "prog_test.bgp";
   Program prog() {
     Program p;
-    p.insns = {make_load(isa::Buf::kQbuf, 0, 4, 0), encode(isa::HamtopkInsn{true, 1, 1, 0, 0, 0, 0, 1, {}}),
+    p.insns = {make_load(isa::Buf::kQbuf, 0, 4, 0), encode(isa::HamtopkInsn{true, 1, 1, 0, 0, 0, 0, 1, 1, {}}),
                make_finish()};
     return p;
   }
@@ -122,15 +125,11 @@ TEST(Isa, GeneratedEncodersAgreeWithTheFieldTable) {
     return rng() & (f.width >= 64 ? ~uint64_t{0} : (uint64_t{1} << f.width) - 1);
   };
   for (int trial = 0; trial < 200; ++trial) {
-    isa::HamtopkInsn h{rnd(isa::kHAMTOPK_INIT),
-                       rnd(isa::kHAMTOPK_K),
-                       rnd(isa::kHAMTOPK_CODE_WORDS),
-                       rnd(isa::kHAMTOPK_Q_ADDR),
-                       rnd(isa::kHAMTOPK_DB_ADDR),
-                       rnd(isa::kHAMTOPK_BASE_INDEX),
-                       rnd(isa::kHAMTOPK_R_ADDR),
-                       rnd(isa::kHAMTOPK_N_CODES),
-                       {rng() % 2 == 0, rng() % 2 == 0, rng() % 2 == 0, rng() % 2 == 0}};
+    isa::HamtopkInsn h{rnd(isa::kHAMTOPK_INIT),       rnd(isa::kHAMTOPK_K),
+                       rnd(isa::kHAMTOPK_CODE_WORDS), rnd(isa::kHAMTOPK_Q_ADDR),
+                       rnd(isa::kHAMTOPK_DB_ADDR),    rnd(isa::kHAMTOPK_BASE_INDEX),
+                       rnd(isa::kHAMTOPK_R_ADDR),     rnd(isa::kHAMTOPK_N_CODES),
+                       rnd(isa::kHAMTOPK_N_Q),        {rng() % 2 == 0, rng() % 2 == 0, rng() % 2 == 0, rng() % 2 == 0}};
     const Insn i = encode(h);
     EXPECT_EQ(i.get(isa::kOpcodeField), static_cast<uint64_t>(isa::Op::kHamtopk));
     EXPECT_EQ(i.get(isa::kHAMTOPK_K), h.k);
@@ -141,6 +140,7 @@ TEST(Isa, GeneratedEncodersAgreeWithTheFieldTable) {
     EXPECT_EQ(i.push_prev(), h.deps.push_prev);
     const auto back = decode<isa::HamtopkInsn>(i);
     EXPECT_EQ(back.q_addr, h.q_addr);
+    EXPECT_EQ(back.n_q, h.n_q);
     EXPECT_EQ(back.r_addr, h.r_addr);
     EXPECT_EQ(back.init, h.init);
     EXPECT_EQ(back.deps.pop_prev, h.deps.pop_prev);

@@ -1,6 +1,7 @@
 // hamming_topk lowering: query batches stay in qbuf while the database streams through the two
-// halves of dbuf (double buffering); each (query, tile) pair is one hamtopk merging into the query's
-// top-k state in rbuf; each batch's states are stored once after its last tile.
+// halves of dbuf (double buffering); each (query group, tile) pair is one hamtopk merging into the
+// group's top-k states in rbuf (a group: up to ham_queries queries, step-interleaved in qbuf, compared
+// with each database word read); each batch's states are stored once after its last tile.
 // Dependency tokens (docs/ARCHITECTURE.md R2/R3):
 //   load tile   -> push l2c;      first hamtopk of the tile pops l2c
 //   last hamtopk of a tile pushes c2l; a load that overwrites data still in use pops enough c2l first
@@ -34,19 +35,20 @@ HammingTopkCompiled compile_hamming_topk(const HammingTopkWorkload& w, const HwC
                 " bits exceed max_code_bits = " + std::to_string(hw.max_code_bits));
   if (w.database.n > 0xFFFFFFFEull) throw Error(where + ": more than 2^32-2 database codes");
   const uint64_t wb = static_cast<uint64_t>(hw.beat_words());
-  const uint64_t m = hamtopk::lane_words(hw), L = hamtopk::lanes(hw);
+  const uint64_t m = hamtopk::lane_words(hw), L = hamtopk::lanes(hw), Q = hamtopk::queries(hw);
   const uint64_t S = hamtopk::steps(hw, cw);
-  const uint64_t qwords = S * m;  // one query in qbuf
+  const uint64_t gwords = hamtopk::group_query_words(hw, cw);  // one query group (Q slots) in qbuf
   const uint64_t k = w.k;
+  auto qbuf_of = [&](uint64_t nq) { return (nq + Q - 1) / Q * gwords; };  // words of nq queries' groups
 
   // --- query batch: qbuf and rbuf capacity; r_addr field (16 bits) bounds the state addresses
   const uint64_t qbuf_words = static_cast<uint64_t>(hw.buf_words(isa::Buf::kQbuf));
   const uint64_t rbuf_words = std::min<uint64_t>(static_cast<uint64_t>(hw.buf_words(isa::Buf::kRbuf)), 1u << 16);
-  uint64_t qb_max = std::min(qbuf_words / qwords, rbuf_words / k);
-  while (qb_max > 0 && (round_up(qb_max * qwords, wb) > qbuf_words || round_up(qb_max * k, wb) > rbuf_words)) --qb_max;
+  uint64_t qb_max = std::min(qbuf_words / gwords * Q, rbuf_words / k);
+  while (qb_max > 0 && (round_up(qbuf_of(qb_max), wb) > qbuf_words || round_up(qb_max * k, wb) > rbuf_words)) --qb_max;
   if (qb_max == 0)
-    throw Error(where + ": one query (" + std::to_string(qwords * 8) +
-                " bytes) and its k-entry state do not fit qbuf (" + std::to_string(hw.qbuf_kib) + " KiB) / rbuf (" +
+    throw Error(where + ": one query group (" + std::to_string(gwords * 8) +
+                " bytes) and a k-entry state do not fit qbuf (" + std::to_string(hw.qbuf_kib) + " KiB) / rbuf (" +
                 std::to_string(hw.rbuf_kib) + " KiB)");
   uint64_t qb = std::min<uint64_t>(qb_max, w.queries.n);
   if (w.query_batch) {
@@ -87,7 +89,7 @@ HammingTopkCompiled compile_hamming_topk(const HammingTopkWorkload& w, const HwC
   lay.tile_codes = tile;
   lay.tiles = ntiles;
   const uint64_t beat = static_cast<uint64_t>(hw.dram_bytes_per_cycle);
-  const uint64_t qbatch_bytes = round_up(qb * qwords, wb) * 8;
+  const uint64_t qbatch_bytes = round_up(qbuf_of(qb), wb) * 8;
   const uint64_t tile_bytes_max = round_up((tile + L - 1) / L * group_words, wb) * 8;
   lay.query_addr = 0;
   lay.db_addr = round_up(batches * qbatch_bytes, beat);
@@ -99,9 +101,11 @@ HammingTopkCompiled compile_hamming_topk(const HammingTopkWorkload& w, const HwC
                 " bytes, above the 4 GiB DRAM address space");
   out.memory.assign(lay.dram_bytes, 0);
   auto word_at = [&](uint64_t byte_addr) { return reinterpret_cast<uint64_t*>(out.memory.data() + byte_addr); };
-  for (uint64_t q = 0; q < w.queries.n; ++q) {
-    const uint64_t base = lay.query_addr + (q / qb) * qbatch_bytes + (q % qb) * qwords * 8;
-    std::memcpy(word_at(base), w.queries.code(q), cw * 8);
+  for (uint64_t q = 0; q < w.queries.n; ++q) {  // group (q % qb) / Q, slot (q % qb) % Q, step-interleaved
+    const uint64_t base = lay.query_addr + (q / qb) * qbatch_bytes + (q % qb) / Q * gwords * 8;
+    const uint64_t j = (q % qb) % Q;
+    const uint64_t* src = w.queries.code(q);
+    for (uint64_t wd = 0; wd < cw; ++wd) word_at(base)[(wd / m * Q + j) * m + wd % m] = src[wd];
   }
   for (uint64_t t = 0; t < ntiles; ++t) {
     const uint64_t c0 = t * tile, n = std::min<uint64_t>(tile, w.database.n - c0);
@@ -148,7 +152,7 @@ HammingTopkCompiled compile_hamming_topk(const HammingTopkWorkload& w, const HwC
       Deps dq;
       dq.push_next = true;
       load_wait(g, dq, "qbuf free");  // every tile of the earlier batches finished
-      emit(make_load(isa::Buf::kQbuf, 0, round_up(nqb * qwords, wb), lay.query_addr + b * qbatch_bytes, dq),
+      emit(make_load(isa::Buf::kQbuf, 0, round_up(qbuf_of(nqb), wb), lay.query_addr + b * qbatch_bytes, dq),
            "batch " + std::to_string(b) + ": queries " + std::to_string(q0) + ".." + std::to_string(q0 + nqb - 1));
     }
   };
@@ -158,21 +162,25 @@ HammingTopkCompiled compile_hamming_topk(const HammingTopkWorkload& w, const HwC
     const uint64_t c0 = t * tile, n = std::min<uint64_t>(tile, w.database.n - c0);
     const uint64_t q0 = b * qb, nqb = std::min<uint64_t>(qb, w.queries.n - q0);
     if (g + 1 < total) emit_loads(g + 1);
-    for (uint64_t qi = 0; qi < nqb; ++qi) {
+    for (uint64_t qi = 0; qi < nqb; qi += Q) {
       isa::HamtopkInsn h;
       h.init = t == 0;
       h.k = k;
       h.code_words = cw;
-      h.q_addr = qi * qwords;
+      h.q_addr = qi / Q * gwords;
       h.db_addr = (g % 2) * half;
       h.base_index = c0;
       h.r_addr = qi * k;
       h.n_codes = n;
-      h.deps.pop_prev = qi == 0;                            // tile (and, for t = 0, queries) loaded
-      h.deps.pop_next = qi == 0 && t == 0 && b > 0;         // previous batch's results stored (rbuf free)
-      h.deps.push_prev = qi + 1 == nqb;                     // tile finished: its dbuf half may be reloaded
-      h.deps.push_next = qi + 1 == nqb && t + 1 == ntiles;  // batch finished: store it
-      emit(encode(h), "query " + std::to_string(q0 + qi) + " x tile " + std::to_string(t));
+      h.n_q = std::min(Q, nqb - qi);
+      const bool last = qi + h.n_q == nqb;
+      h.deps.pop_prev = qi == 0;                     // tile (and, for t = 0, queries) loaded
+      h.deps.pop_next = qi == 0 && t == 0 && b > 0;  // previous batch's results stored (rbuf free)
+      h.deps.push_prev = last;                       // tile finished: its dbuf half may be reloaded
+      h.deps.push_next = last && t + 1 == ntiles;    // batch finished: store it
+      emit(encode(h), (h.n_q > 1 ? "queries " + std::to_string(q0 + qi) + ".." + std::to_string(q0 + qi + h.n_q - 1)
+                                 : "query " + std::to_string(q0 + qi)) +
+                          " x tile " + std::to_string(t));
     }
     if (t + 1 == ntiles)
       emit(make_store(isa::Buf::kRbuf, 0, round_up(nqb * k, wb), lay.result_addr + b * lay.result_batch_stride,

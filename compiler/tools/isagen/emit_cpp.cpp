@@ -275,7 +275,7 @@ std::string emit_cpp_header(const Isa& isa) {
   for (const auto& o : isa.opcodes) {
     const std::string sn = camel(o.name) + "Insn";
     h << "struct " << sn << " {\n  static constexpr Op kOp = Op::" << k(o.name) << ";\n";
-    for (const auto& f : o.fields) h << "  uint64_t " << f.name << " = 0;  // " << f.doc << "\n";
+    for (const auto& f : o.fields) h << "  uint64_t " << f.name << " = " << f.def << ";  // " << f.doc << "\n";
     h << "  Deps deps{};\n\n";
     h << "  static " << sn << " decode(const uint64_t* w) {\n    " << sn << " x;\n";
     for (const auto& f : o.fields) h << "    x." << f.name << " = " << get_expr(f) << ";\n";

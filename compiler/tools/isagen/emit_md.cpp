@@ -86,7 +86,8 @@ std::string emit_isa_md(const Isa& isa) {
     }
     md << "| field | bits | meaning |\n|---|---|---|\n";
     for (const auto& f : o.fields)
-      md << "| `" << f.name << "` | [" << f.lsb + f.width - 1 << ":" << f.lsb << "] | " << f.doc << " |\n";
+      md << "| `" << f.name << "` | [" << f.lsb + f.width - 1 << ":" << f.lsb << "] | " << f.doc
+         << (f.def ? " (a builder's default: " + std::to_string(f.def) + ")" : std::string()) << " |\n";
   }
   md << "\n## Hardware parameters\n\n| name | RTL | default | range | constraint | owner | meaning |\n"
         "|---|---|---|---|---|---|---|\n";

@@ -285,10 +285,12 @@ bool is_ident(const std::string& s) {
 }
 
 Field read_field(const YAML::Node& n, const std::string& where) {
-  check_keys(n, where, {"name", "lsb", "width", "doc"});
+  check_keys(n, where, {"name", "lsb", "width", "doc", "default"});
   Field f{req<std::string>(n, "name", where), opt<std::string>(n, "doc", where, ""), req<int>(n, "lsb", where),
-          req<int>(n, "width", where)};
+          req<int>(n, "width", where), opt<uint64_t>(n, "default", where, 0)};
   if (!is_ident(f.name)) fail(where + ".name", "'" + f.name + "' is not a snake_case name");
+  if (f.width > 0 && f.width < 64 && f.def >> f.width)
+    fail(where + ".default", std::to_string(f.def) + " does not fit " + std::to_string(f.width) + " bits");
   return f;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // The merged ISA definition isagen reads from configs/isa/spine.yaml and the engine fragments it lists,
 // and the helpers the emitters share. See configs/isa/spine.yaml for the schema.
+#include <cstdint>
 #include <map>
 #include <set>
 #include <string>
@@ -11,6 +12,7 @@ namespace isagen {
 struct Field {
   std::string name, doc;
   int lsb = 0, width = 0;
+  uint64_t def = 0;  // the generated C++ struct's initial value (`default:`, 0 unless given)
 };
 
 struct Opcode {

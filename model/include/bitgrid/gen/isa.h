@@ -44,7 +44,7 @@ struct ParamDef {
   const char* owner;  // "spine" or the engine that declares it
   const char* doc;
 };
-constexpr std::array<ParamDef, 28> kParams = {{
+constexpr std::array<ParamDef, 29> kParams = {{
     {"dram_bytes_per_cycle", "DramBytesPerCycle", 32, 8, 256, true, 0, "spine", "DRAM data-bus width = one beat, bytes per cycle"},
     {"dram_latency", "DramLatency", 100, 1, 10000, false, 0, "spine", "cycles from a request to its first data beat (reads) or its bus slot (writes)"},
     {"dram_burst_bytes", "DramBurstBytes", 256, 8, 4096, true, 0, "spine", "largest read request the DMA issues, bytes"},
@@ -52,11 +52,12 @@ constexpr std::array<ParamDef, 28> kParams = {{
     {"queue_depth", "QueueDepth", 8, 2, 64, true, 0, "spine", "entries per instruction queue"},
     {"token_max", "TokenMax", 255, 1, 255, false, 0, "spine", "largest value a dependency-token counter holds"},
     {"has_hamtopk", "HasHamtopk", 1, 0, 1, false, 0, "hamtopk", "1: the machine has the hamtopk engine; 0 leaves it and the buffers only it uses out (its opcodes are unknown_opcode faults)"},
-    {"ham_lanes", "HamLanes", 8, 1, 64, true, 0, "hamtopk", "database codes compared in parallel"},
+    {"ham_lanes", "HamLanes", 8, 1, 64, true, 0, "hamtopk", "database codes compared in parallel (the array's columns)"},
+    {"ham_queries", "HamQueries", 1, 1, 32, true, 0, "hamtopk", "queries compared with each database word read (the array's rows; one top-k unit each)"},
     {"ham_bits_per_lane", "HamBitsPerLane", 64, 64, 512, true, 0, "hamtopk", "code bits each lane XORs and popcounts per cycle"},
     {"max_code_bits", "MaxCodeBits", 1024, 64, 2048, false, 64, "hamtopk", "longest code the machine accepts"},
     {"topk_max", "TopkMax", 64, 1, 127, false, 0, "hamtopk", "entries in the top-k unit"},
-    {"qbuf_kib", "QbufKib", 16, 1, 4096, false, 0, "hamtopk", "query buffer size, KiB"},
+    {"qbuf_kib", "QbufKib", 16, 1, 512, false, 0, "hamtopk", "query buffer size, KiB"},
     {"dbuf_kib", "DbufKib", 256, 1, 8192, false, 0, "hamtopk", "database buffer size, KiB"},
     {"rbuf_kib", "RbufKib", 64, 1, 4096, false, 0, "hamtopk", "result/top-k-state buffer size, KiB"},
     {"has_bitmac", "HasBitmac", 1, 0, 1, false, 0, "bitmac", "1: the machine has the bitmac engine; 0 leaves it and the buffers only it uses out (its opcodes are unknown_opcode faults)"},
@@ -84,6 +85,7 @@ struct HwParams {
   long token_max = 255;
   long has_hamtopk = 1;
   long ham_lanes = 8;
+  long ham_queries = 1;
   long ham_bits_per_lane = 64;
   long max_code_bits = 1024;
   long topk_max = 64;
@@ -115,6 +117,7 @@ struct HwParams {
     f("token_max", token_max);
     f("has_hamtopk", has_hamtopk);
     f("ham_lanes", ham_lanes);
+    f("ham_queries", ham_queries);
     f("ham_bits_per_lane", ham_bits_per_lane);
     f("max_code_bits", max_code_bits);
     f("topk_max", topk_max);
@@ -146,6 +149,7 @@ struct HwParams {
     f("token_max", token_max);
     f("has_hamtopk", has_hamtopk);
     f("ham_lanes", ham_lanes);
+    f("ham_queries", ham_queries);
     f("ham_bits_per_lane", ham_bits_per_lane);
     f("max_code_bits", max_code_bits);
     f("topk_max", topk_max);
@@ -226,7 +230,7 @@ inline long buf_kib(Buf b, const HwParams& p) {
 inline long buf_port_words(Buf b, const HwParams& p) {
   switch (b) {
     case Buf::kQbuf:
-      return std::max<long>({0, p.ham_bits_per_lane / 64});
+      return std::max<long>({0, p.ham_queries * p.ham_bits_per_lane / 64});
     case Buf::kDbuf:
       return std::max<long>({0, p.ham_lanes * p.ham_bits_per_lane / 64});
     case Buf::kRbuf:
@@ -297,11 +301,11 @@ struct EngineDef {
   const char* peak_unit;
   const char* doc;
 };
-constexpr std::array<ActionDef, 2> kHAMTOPK_ACTIONS = {{{"word_op", "one 64-bit XOR + popcount + accumulate in one lane (padding lanes included)"}, {"topk_compare", "one 64-bit key comparison in the top-k merge network"}}};
+constexpr std::array<ActionDef, 2> kHAMTOPK_ACTIONS = {{{"word_op", "one 64-bit XOR + popcount + accumulate in one lane (padding lanes included; rows past n_q are gated)"}, {"topk_compare", "one 64-bit key comparison in the top-k merge network"}}};
 constexpr std::array<ActionDef, 5> kBITMAC_ACTIONS = {{{"pe_term", "one PE cycle of the bit-serial array: one INT8 activation shifted by a weight term and added (padding PEs included)"}, {"pe_mul", "one PE cycle of the bit-parallel array (mac_parallel): one INT8 x weight product added"}, {"col_add", "one column adder-tree sum of mac_rows PE outputs into the group's 32-bit partial sum"}, {"rescale", "one 8-cycle bit-serial rescale of a group partial sum by its 8-bit scale, into the 48-bit accumulator"}, {"requant", "one output: bias add, 48x16-bit multiply, rounding shift, saturation, ReLU"}}};
 constexpr std::array<ActionDef, 2> kHASHGRID_ACTIONS = {{{"lookup", "one level of one point in one engine: axis weights, 2^D corner indices, 2^D table-row reads, F*2^D weight x value products and their sums"}, {"requant", "one INT8 feature: 32x16-bit multiply, rounding shift, saturation"}}};
 constexpr std::array<EngineDef, 3> kEngines = {{
-    {"hamtopk", 2, kHAMTOPK_ACTIONS.data(), "code bits compared", "XOR + popcount of one query against a tile of database codes in ham_lanes lanes, merged into a k-entry top-k list"},
+    {"hamtopk", 2, kHAMTOPK_ACTIONS.data(), "code bits compared", "XOR + popcount of up to ham_queries queries against a tile of database codes in a ham_queries x ham_lanes array of lanes, each query merged into its own k-entry top-k list"},
     {"bitmac", 5, kBITMAC_ACTIONS.data(), "weight terms (PE cycles)", "mac_rows x mac_cols array of bit-serial PEs: one signed power-of-two weight term per PE per cycle (mac_parallel: one whole INT8 x weight product)"},
     {"hashgrid", 2, kHASHGRID_ACTIONS.data(), "point-levels", "hg_engines level engines, one (point, level) each per cycle, 2^D corners read per cycle from banked copies of the tables, features into abuf (INT8) or obuf (INT32)"},
 }};
@@ -309,7 +313,7 @@ constexpr std::array<EngineDef, 3> kEngines = {{
 inline double engine_peak_per_cycle(int engine, const HwParams& p) {
   switch (engine) {
     case 0:
-      return static_cast<double>(p.ham_lanes * p.ham_bits_per_lane);
+      return static_cast<double>(p.ham_queries * p.ham_lanes * p.ham_bits_per_lane);
     case 1:
       return static_cast<double>(p.mac_rows * p.mac_cols);
     case 2:
@@ -432,12 +436,13 @@ constexpr std::array<FieldDef, 0> kFINISH_FIELDS = {{}};
 constexpr FieldDef kHAMTOPK_INIT = {"init", 8, 1};
 constexpr FieldDef kHAMTOPK_K = {"k", 9, 7};
 constexpr FieldDef kHAMTOPK_CODE_WORDS = {"code_words", 16, 6};
-constexpr FieldDef kHAMTOPK_Q_ADDR = {"q_addr", 22, 20};
-constexpr FieldDef kHAMTOPK_DB_ADDR = {"db_addr", 42, 20};
+constexpr FieldDef kHAMTOPK_Q_ADDR = {"q_addr", 22, 16};
+constexpr FieldDef kHAMTOPK_DB_ADDR = {"db_addr", 38, 20};
 constexpr FieldDef kHAMTOPK_BASE_INDEX = {"base_index", 64, 32};
 constexpr FieldDef kHAMTOPK_R_ADDR = {"r_addr", 96, 16};
 constexpr FieldDef kHAMTOPK_N_CODES = {"n_codes", 112, 16};
-constexpr std::array<FieldDef, 8> kHAMTOPK_FIELDS = {{kHAMTOPK_INIT, kHAMTOPK_K, kHAMTOPK_CODE_WORDS, kHAMTOPK_Q_ADDR, kHAMTOPK_DB_ADDR, kHAMTOPK_BASE_INDEX, kHAMTOPK_R_ADDR, kHAMTOPK_N_CODES}};
+constexpr FieldDef kHAMTOPK_N_Q = {"n_q", 58, 6};
+constexpr std::array<FieldDef, 9> kHAMTOPK_FIELDS = {{kHAMTOPK_INIT, kHAMTOPK_K, kHAMTOPK_CODE_WORDS, kHAMTOPK_Q_ADDR, kHAMTOPK_DB_ADDR, kHAMTOPK_BASE_INDEX, kHAMTOPK_R_ADDR, kHAMTOPK_N_CODES, kHAMTOPK_N_Q}};
 constexpr FieldDef kGEMM_DTYPE = {"dtype", 8, 3};
 constexpr FieldDef kGEMM_RELU = {"relu", 11, 1};
 constexpr FieldDef kGEMM_OUT32 = {"out32", 12, 1};
@@ -471,7 +476,7 @@ constexpr std::array<OpDef, 7> kOps = {{
     {"load", 1, Queue::kLoad, -1, 4, kLOAD_FIELDS.data()},
     {"store", 2, Queue::kStore, -1, 4, kSTORE_FIELDS.data()},
     {"finish", 15, Queue::kCompute, -1, 0, kFINISH_FIELDS.data()},
-    {"hamtopk", 3, Queue::kCompute, 0, 8, kHAMTOPK_FIELDS.data()},
+    {"hamtopk", 3, Queue::kCompute, 0, 9, kHAMTOPK_FIELDS.data()},
     {"gemm", 4, Queue::kCompute, 1, 14, kGEMM_FIELDS.data()},
     {"hgenc", 5, Queue::kCompute, 2, 11, kHGENC_FIELDS.data()},
 }};
@@ -623,11 +628,12 @@ struct HamtopkInsn {
   uint64_t init = 0;  // 1: start from an empty top-k state instead of reading it from rbuf
   uint64_t k = 0;  // entries kept and written back (1..topk_max)
   uint64_t code_words = 0;  // 64-bit words per code (1..max_code_bits/64)
-  uint64_t q_addr = 0;  // qbuf word address of the query
+  uint64_t q_addr = 0;  // qbuf word address of the query group (a multiple of ham_queries*m words); word j of step s of query q at q_addr + (s*ham_queries + q)*m + j
   uint64_t db_addr = 0;  // dbuf word address of the tile (row aligned)
   uint64_t base_index = 0;  // database index of the tile's first code
-  uint64_t r_addr = 0;  // rbuf word address of the query's k-entry state
+  uint64_t r_addr = 0;  // rbuf word address of the first query's k-entry state; query q's at r_addr + q*k
   uint64_t n_codes = 0;  // codes in the tile (1..65535)
+  uint64_t n_q = 1;  // queries in the group (1..ham_queries)
   Deps deps{};
 
   static HamtopkInsn decode(const uint64_t* w) {
@@ -635,11 +641,12 @@ struct HamtopkInsn {
     x.init = ((w[0] >> 8) & ((uint64_t{1} << 1) - 1));
     x.k = ((w[0] >> 9) & ((uint64_t{1} << 7) - 1));
     x.code_words = ((w[0] >> 16) & ((uint64_t{1} << 6) - 1));
-    x.q_addr = ((w[0] >> 22) & ((uint64_t{1} << 20) - 1));
-    x.db_addr = ((w[0] >> 42) & ((uint64_t{1} << 20) - 1));
+    x.q_addr = ((w[0] >> 22) & ((uint64_t{1} << 16) - 1));
+    x.db_addr = ((w[0] >> 38) & ((uint64_t{1} << 20) - 1));
     x.base_index = ((w[1] >> 0) & ((uint64_t{1} << 32) - 1));
     x.r_addr = ((w[1] >> 32) & ((uint64_t{1} << 16) - 1));
     x.n_codes = ((w[1] >> 48) & ((uint64_t{1} << 16) - 1));
+    x.n_q = ((w[0] >> 58) & ((uint64_t{1} << 6) - 1));
     x.deps.pop_prev = ((w[0] >> 4) & ((uint64_t{1} << 1) - 1)) != 0;
     x.deps.pop_next = ((w[0] >> 5) & ((uint64_t{1} << 1) - 1)) != 0;
     x.deps.push_prev = ((w[0] >> 6) & ((uint64_t{1} << 1) - 1)) != 0;
@@ -656,21 +663,23 @@ struct HamtopkInsn {
     w[0] |= (init & ((uint64_t{1} << 1) - 1)) << 8;
     w[0] |= (k & ((uint64_t{1} << 7) - 1)) << 9;
     w[0] |= (code_words & ((uint64_t{1} << 6) - 1)) << 16;
-    w[0] |= (q_addr & ((uint64_t{1} << 20) - 1)) << 22;
-    w[0] |= (db_addr & ((uint64_t{1} << 20) - 1)) << 42;
+    w[0] |= (q_addr & ((uint64_t{1} << 16) - 1)) << 22;
+    w[0] |= (db_addr & ((uint64_t{1} << 20) - 1)) << 38;
     w[1] |= (base_index & ((uint64_t{1} << 32) - 1)) << 0;
     w[1] |= (r_addr & ((uint64_t{1} << 16) - 1)) << 32;
     w[1] |= (n_codes & ((uint64_t{1} << 16) - 1)) << 48;
+    w[0] |= (n_q & ((uint64_t{1} << 6) - 1)) << 58;
   }
   const char* overflow() const {
     if (init >> 1) return "init";
     if (k >> 7) return "k";
     if (code_words >> 6) return "code_words";
-    if (q_addr >> 20) return "q_addr";
+    if (q_addr >> 16) return "q_addr";
     if (db_addr >> 20) return "db_addr";
     if (base_index >> 32) return "base_index";
     if (r_addr >> 16) return "r_addr";
     if (n_codes >> 16) return "n_codes";
+    if (n_q >> 6) return "n_q";
     return nullptr;
   }
 };

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Binary codes on the accelerator (issue #10), measured side by side in one run. Prints tables and writes
+# BUILD/bench/binary.csv and the reports under BUILD/bench/binary/.
+#   1. query parallelism (hardware.ham_queries = Q, the rows of the 2-D Hamming array): the demo
+#      (configs/demo.yaml: 100,000 x 256-bit codes, 64 queries, top-10) on systemc at Q = 1, 2, 4, 8, 16, 32:
+#      cycles, speed-up over Q = 1 (goal: >= 4x at Q = 8), energy per code compare and its parts, and the
+#      ratio to the DRAM floor (the database read once from DRAM for all 64 queries, 125 pJ per compare with
+#      configs/energy/horowitz45.yaml; goal: <= 1.5x); recall@10 must not change.
+#   2. the same on the compute-bound scan (configs/bench/scan_compute_bound.yaml: 32 queries, random codes).
+# Benchmarks print; they do not assert timing or goals (a failed run or an unverified result stops it).
+#
+#   bench/bench_binary.sh [BUILD_DIR]
+# Environment:
+#   BINARY_JOBS=N   runs in parallel (default: nproc, at most 4)
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD="$(cd "${1:-$ROOT/build}" && pwd)"
+BG="$BUILD/bitgrid"
+OUT="$BUILD/bench/binary"
+CSV="$BUILD/bench/binary.csv"
+JOBS="${BINARY_JOBS:-$(nproc)}"
+[ "$JOBS" -gt 4 ] && JOBS=4
+rm -rf "$OUT"
+mkdir -p "$OUT"
+T0=$(date +%s)
+log() { printf '[bench_binary %4ds] %s\n' $(($(date +%s) - T0)) "$*"; }
+
+QS="1 2 4 8 16 32"
+run_one() {  # config tag Q
+  local cfg="$1" tag="$2" q="$3"
+  "$BG" run "$ROOT/configs/$cfg" --backend systemc --set "hardware.ham_queries=$q" --out "$OUT/$tag-q$q" \
+    --quiet --no-html > "$OUT/$tag-q$q.log" 2>&1 || { echo "FAILED: $cfg Q=$q (see $OUT/$tag-q$q.log)"; exit 1; }
+}
+export -f run_one
+export BG ROOT OUT
+log "section 1-2: demo and compute-bound scan at Q = $QS (systemc, $JOBS in parallel)"
+for q in $QS; do
+  echo "demo.yaml demo $q"
+  echo "bench/scan_compute_bound.yaml scan $q"
+done | xargs -P "$JOBS" -L 1 bash -c 'run_one "$0" "$1" "$2"'
+
+python3 - "$OUT" "$CSV" "$QS" <<'EOF'
+import json, sys
+out, csv, qs = sys.argv[1], sys.argv[2], [int(q) for q in sys.argv[3].split()]
+rows = []
+for tag, title in (("demo", "demo (configs/demo.yaml, 64 queries)"),
+                   ("scan", "compute-bound scan (configs/bench/scan_compute_bound.yaml, 32 queries)")):
+    print(f"\n{title}, systemc")
+    print(f"{'Q':>3} {'cycles':>11} {'speed-up':>8} {'pJ/compare':>10} {'DRAM':>7} {'dbuf':>7} {'qbuf':>6} "
+          f"{'top-k':>6} {'lanes':>6} {'other':>6} {'/floor':>7} {'recall':>7} {'verified':>8}")
+    base = None
+    for q in qs:
+        r = json.load(open(f"{out}/{tag}-q{q}/report.json"))
+        if not r["verified"]:
+            sys.exit(f"{tag} Q={q}: not verified")
+        cyc = r["cycles"]
+        base = base or cyc
+        n = r["code_compares"]
+        e = r["energy_pj"]
+        parts = {k: v / n for k, v in e.items() if k != "total" and isinstance(v, (int, float))}
+        def part(*keys):
+            return sum(v for k, v in parts.items() if any(k.startswith(x) for x in keys))
+        dram, dbuf, qbuf = part("dram"), part("sram.dbuf"), part("sram.qbuf")
+        topk, lanes = part("hamtopk.topk_compare"), part("hamtopk.word_op")
+        total = r["energy_pj_per_code_compare"]
+        other = total - dram - dbuf - qbuf - topk - lanes
+        bits, nq = r["workload"]["bits"], r["workload"]["queries"]
+        floor = bits / 8 * 250.0 / nq  # the database read once (horowitz45: 250 pJ per DRAM byte)
+        rec = r.get("recall_at_k")
+        print(f"{q:>3} {cyc:>11,} {base / cyc:>7.2f}x {total:>10.1f} {dram:>7.1f} {dbuf:>7.1f} {qbuf:>6.1f} "
+              f"{topk:>6.1f} {lanes:>6.2f} {other:>6.1f} {total / floor:>6.2f}x "
+              f"{'' if rec is None else f'{rec:.4f}':>7} {str(r['verified']).lower():>8}")
+        rows.append([tag, q, cyc, base / cyc, total, dram, dbuf, qbuf, topk, lanes, other, floor, total / floor,
+                     "" if rec is None else rec])
+    print(f"    floor: {floor:.1f} pJ per compare (the database's {bits}-bit codes read once from DRAM for {nq} queries)")
+with open(csv, "w") as f:
+    f.write("workload,ham_queries,cycles,speedup,pj_per_compare,dram,dbuf,qbuf,topk,lanes,other,floor,over_floor,recall\n")
+    for r in rows:
+        f.write(",".join(str(x) for x in r) + "\n")
+print(f"\nwrote {csv}")
+EOF
+log "done"
