@@ -7,6 +7,9 @@
 #      ratio to the DRAM floor (the database read once from DRAM for all 64 queries, 125 pJ per compare with
 #      configs/energy/horowitz45.yaml; goal: <= 1.5x); recall@10 must not change.
 #   2. the same on the compute-bound scan (configs/bench/scan_compute_bound.yaml: 32 queries, random codes).
+#   3. codes made on chip (configs/demo_chip.yaml: encode: chip, Q = 8) beside the same job with the codes from the
+#      host: cycles, energy per compare, the encoder's share (MAC array, its buffers, binenc), the bits the INT8
+#      path flips against the float encoder, recall@10; and the encoding alone per code.
 # Benchmarks print; they do not assert timing or goals (a failed run or an unverified result stops it).
 #
 #   bench/bench_binary.sh [BUILD_DIR]
@@ -38,6 +41,8 @@ for q in $QS; do
   echo "demo.yaml demo $q"
   echo "bench/scan_compute_bound.yaml scan $q"
 done | xargs -P "$JOBS" -L 1 bash -c 'run_one "$0" "$1" "$2"'
+log "section 3: the demo with codes made on chip (configs/demo_chip.yaml, systemc)"
+run_one demo_chip.yaml chip 8
 
 python3 - "$OUT" "$CSV" "$QS" <<'EOF'
 import json, sys
@@ -73,6 +78,29 @@ for tag, title in (("demo", "demo (configs/demo.yaml, 64 queries)"),
         rows.append([tag, q, cyc, base / cyc, total, dram, dbuf, qbuf, topk, lanes, other, floor, total / floor,
                      "" if rec is None else rec])
     print(f"    floor: {floor:.1f} pJ per compare (the database's {bits}-bit codes read once from DRAM for {nq} queries)")
+print("\ncodes made on chip (configs/demo_chip.yaml) beside codes from the host, Q = 8, systemc")
+print(f"{'codes':>6} {'cycles':>11} {'pJ/compare':>10} {'encoder':>8} {'search':>8} {'DRAM':>7} {'flips':>8} "
+      f"{'recall':>7} {'nJ/code made':>12}")
+enc_keys = ("bitmac", "sram.wbuf", "sram.abuf", "sram.obuf", "sram.sbuf", "sram.pbuf", "binenc")
+for tag, name in (("demo-q8", "host"), ("chip-q8", "chip")):
+    r = json.load(open(f"{out}/{tag}/report.json"))
+    if not r["verified"]:
+        sys.exit(f"{tag}: not verified")
+    n = r["code_compares"]
+    e = r["energy_pj"]
+    enc = sum(v for k, v in e.items() if k != "total" and k.startswith(enc_keys) and isinstance(v, (int, float)))
+    dram = sum(v for k, v in e.items() if k.startswith("dram") and isinstance(v, (int, float)))
+    search = e["total"] - enc - dram
+    codes = r["workload"]["database_codes"] + r["workload"]["queries"]
+    flips = r.get("encode", {}).get("flip_rate_vs_float")
+    print(f"{name:>6} {r['cycles']:>11,} {r['energy_pj_per_code_compare']:>10.1f} {enc / n:>8.1f} {search / n:>8.1f} "
+          f"{dram / n:>7.1f} {'' if flips is None else f'{100 * flips:.3f}%':>8} {r.get('recall_at_k', 0):>7.4f} "
+          f"{enc / codes / 1000:>12.2f}")
+    rows.append(["encode_" + name, 8, r["cycles"], "", r["energy_pj_per_code_compare"], dram / n, "", "", "", "",
+                 "", "", "", r.get("recall_at_k", "")])
+    if name == "chip":
+        big = sorted(((v, k) for k, v in e.items() if k != "total" and isinstance(v, (int, float))), reverse=True)[:3]
+        print("    largest parts: " + ", ".join(f"{k} {100 * v / e['total']:.1f}%" for v, k in big))
 with open(csv, "w") as f:
     f.write("workload,ham_queries,cycles,speedup,pj_per_compare,dram,dbuf,qbuf,topk,lanes,other,floor,over_floor,recall\n")
     for r in rows:

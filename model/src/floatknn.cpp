@@ -2,6 +2,7 @@
 
 #include <Eigen/Dense>
 #include <algorithm>
+#include <cmath>
 #include <random>
 #include <unordered_set>
 
@@ -49,6 +50,49 @@ CodeSet simhash(const FloatMatrix& x, size_t bits, uint64_t seed) {
     for (size_t b = 0; b < bits; ++b)
       if (y(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(b)) >= 0.0f)
         c.code(i)[b / 64] |= uint64_t{1} << (b % 64);
+  return c;
+}
+
+std::vector<int8_t> quantize_rows_int8(const FloatMatrix& x) {
+  std::vector<int8_t> q(x.rows * x.cols, 0);
+  for (size_t i = 0; i < x.rows; ++i) {
+    float amax = 0;
+    for (size_t d = 0; d < x.cols; ++d) amax = std::max(amax, std::fabs(x.data[i * x.cols + d]));
+    if (amax == 0) continue;
+    for (size_t d = 0; d < x.cols; ++d) {
+      const double v = std::round(static_cast<double>(x.data[i * x.cols + d]) * 127.0 / amax);
+      q[i * x.cols + d] = static_cast<int8_t>(std::clamp(v, -127.0, 127.0));
+    }
+  }
+  return q;
+}
+
+CodeSet sign_codes_int8(const std::vector<int8_t>& x, size_t n, size_t dim, const std::vector<int8_t>& proj,
+                        size_t bits) {
+  if (bits == 0 || bits % 64) throw Error("sign codes: bits " + std::to_string(bits) + " must be a multiple of 64");
+  if (x.size() != n * dim || proj.size() != bits * dim) throw Error("sign codes: array sizes differ from the shape");
+  CodeSet c;
+  c.n = n;
+  c.words = bits / 64;
+  c.data.assign(n * c.words, 0);
+  // |y| <= dim * 127^2 < 2^31 for dim <= 65536: exact in int32
+  using IMat = Eigen::Matrix<int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const auto di = static_cast<Eigen::Index>(dim);
+  const IMat P = Eigen::Map<const Eigen::Matrix<int8_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+                     proj.data(), static_cast<Eigen::Index>(bits), di)
+                     .cast<int32_t>();
+  const size_t block = 4096;
+  for (size_t s = 0; s < n; s += block) {
+    const size_t nb = std::min(block, n - s);
+    const IMat X = Eigen::Map<const Eigen::Matrix<int8_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+                       x.data() + s * dim, static_cast<Eigen::Index>(nb), di)
+                       .cast<int32_t>();
+    const IMat Y = X * P.transpose();
+    for (size_t i = 0; i < nb; ++i)
+      for (size_t b = 0; b < bits; ++b)
+        if (Y(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(b)) >= 0)
+          c.code(s + i)[b / 64] |= uint64_t{1} << (b % 64);
+  }
   return c;
 }
 

@@ -13,7 +13,8 @@ package bitgrid_pkg;
     OpFinish = 4'd15,
     OpHamtopk = 4'd3,
     OpGemm = 4'd4,
-    OpHgenc = 4'd5
+    OpHgenc = 4'd5,
+    OpBenc = 4'd6
   } opcode_e;
 
   localparam int unsigned NumQueues = 3;
@@ -135,6 +136,24 @@ package bitgrid_pkg;
   localparam int unsigned HgencOAddrW = 20;
   localparam int unsigned HgencOSkipLsb = 104;
   localparam int unsigned HgencOSkipW = 8;
+  localparam int unsigned BencDstLsb = 8;
+  localparam int unsigned BencDstW = 1;
+  localparam int unsigned BencPLog2Lsb = 9;
+  localparam int unsigned BencPLog2W = 3;
+  localparam int unsigned BencMLog2Lsb = 12;
+  localparam int unsigned BencMLog2W = 2;
+  localparam int unsigned BencCodeWordsLsb = 14;
+  localparam int unsigned BencCodeWordsW = 6;
+  localparam int unsigned BencSrcAddrLsb = 20;
+  localparam int unsigned BencSrcAddrW = 20;
+  localparam int unsigned BencDstAddrLsb = 40;
+  localparam int unsigned BencDstAddrW = 20;
+  localparam int unsigned BencSrcStrideLsb = 64;
+  localparam int unsigned BencSrcStrideW = 16;
+  localparam int unsigned BencNCodesLsb = 80;
+  localparam int unsigned BencNCodesW = 16;
+  localparam int unsigned BencCFirstLsb = 96;
+  localparam int unsigned BencCFirstW = 16;
 
   // Scratchpad word addresses (the DMA instructions' spm_addr width) and buffer ids.
   localparam int unsigned SpmAddrW = 20;
@@ -176,6 +195,7 @@ package bitgrid_pkg;
   localparam int unsigned DefaultHgMaxDims = 3;
   localparam int unsigned DefaultGbufKib = 1024;
   localparam int unsigned DefaultXbufKib = 256;
+  localparam int unsigned DefaultHasBinenc = 1;
 
   // Dependency tokens (docs/ARCHITECTURE.md R3): counter t is pushed by queue token_pusher(t) towards
   // its next (dir 1) or previous (dir 0) neighbour and popped by queue token_popper(t).
@@ -230,16 +250,18 @@ package bitgrid_pkg;
   localparam int unsigned FaultBadBuffer = 3;  // a load into a buffer the load DMA may not fill, or a store from one the store DMA may not drain, or either naming a buffer the machine leaves out
 
   // Compute engines; engine_of() gives an opcode's engine, NoEngine for spine and unknown opcodes.
-  localparam int unsigned NumEngines = 3;
-  localparam int unsigned NoEngine = 3;
+  localparam int unsigned NumEngines = 4;
+  localparam int unsigned NoEngine = 4;
   localparam int unsigned EngineHamtopk = 0;
   localparam int unsigned EngineBitmac = 1;
   localparam int unsigned EngineHashgrid = 2;
+  localparam int unsigned EngineBinenc = 3;
   function automatic int unsigned engine_of(logic [3:0] op);
     engine_of = NoEngine;
     if (op == 4'd3) engine_of = 0;  // hamtopk
     if (op == 4'd4) engine_of = 1;  // gemm
     if (op == 4'd5) engine_of = 2;  // hgenc
+    if (op == 4'd6) engine_of = 3;  // benc
   endfunction
   // Whether an opcode is defined at all.
   function automatic logic op_known(logic [3:0] op);
@@ -251,6 +273,7 @@ package bitgrid_pkg;
     if (op == 4'd3) op_known = 1'b1;  // hamtopk
     if (op == 4'd4) op_known = 1'b1;  // gemm
     if (op == 4'd5) op_known = 1'b1;  // hgenc
+    if (op == 4'd6) op_known = 1'b1;  // benc
   endfunction
   // Queue of an opcode: load/store go to their own queues, everything else (unknown opcodes too) to compute.
   function automatic logic [1:0] queue_of(logic [3:0] op);

@@ -49,6 +49,9 @@ module bitgrid_top #(
   parameter int unsigned HgMaxDims            /*verilator public*/ = bitgrid_pkg::DefaultHgMaxDims,
   parameter int unsigned GbufKib              /*verilator public*/ = bitgrid_pkg::DefaultGbufKib,
   parameter int unsigned XbufKib              /*verilator public*/ = bitgrid_pkg::DefaultXbufKib,
+  /* verilator lint_off UNUSEDPARAM */  // used outside the RTL only
+  parameter int unsigned HasBinenc            /*verilator public*/ = bitgrid_pkg::DefaultHasBinenc,
+  /* verilator lint_on UNUSEDPARAM */
   localparam int unsigned BeatBits = DramBytesPerCycle * 8
 ) (
   input  logic                             clk_i,
@@ -163,6 +166,9 @@ module bitgrid_top #(
   if (XbufKib < 1 || XbufKib > 4096) begin : g_bad_xbuf_kib
     $fatal(1, "bitgrid_top: xbuf_kib outside its range (configs/isa/)");
   end
+  if (HasBinenc < 0 || HasBinenc > 1) begin : g_bad_has_binenc
+    $fatal(1, "bitgrid_top: has_binenc outside its range (configs/isa/)");
+  end
   if (DramBurstBytes < DramBytesPerCycle) begin : g_bad_burst
     $fatal(1, "bitgrid_top: dram_burst_bytes is smaller than one beat");
   end
@@ -182,12 +188,12 @@ module bitgrid_top #(
   localparam int unsigned StoreQ     = bitgrid_pkg::StoreQueue;
   // Buffers: the compute port is the widest engine port (its writes as wide as the writing engine's
   // write_words), a row the widest of the port, its writes and the beat.
-  localparam int unsigned QbufPortWords = (HamQueries * HamBitsPerLane / 64);
-  localparam int unsigned QbufWriteWords = QbufPortWords;
+  localparam int unsigned QbufPortWords = bitgrid_pkg::max2((HamQueries * HamBitsPerLane / 64), 1);
+  localparam int unsigned QbufWriteWords = (1);
   localparam int unsigned QbufRowWords  = bitgrid_pkg::max2(bitgrid_pkg::max2(QbufPortWords, QbufWriteWords), Wb);
   localparam int unsigned QbufWords     = QbufKib * 128;  // KiB of 64-bit words
-  localparam int unsigned DbufPortWords = (HamLanes * HamBitsPerLane / 64);
-  localparam int unsigned DbufWriteWords = DbufPortWords;
+  localparam int unsigned DbufPortWords = bitgrid_pkg::max2((HamLanes * HamBitsPerLane / 64), 1);
+  localparam int unsigned DbufWriteWords = (1);
   localparam int unsigned DbufRowWords  = bitgrid_pkg::max2(bitgrid_pkg::max2(DbufPortWords, DbufWriteWords), Wb);
   localparam int unsigned DbufWords     = DbufKib * 128;  // KiB of 64-bit words
   localparam int unsigned RbufPortWords = (1);
@@ -221,14 +227,14 @@ module bitgrid_top #(
   localparam int unsigned XbufWords     = XbufKib * 128;  // KiB of 64-bit words
   // Presence (the has_<engine> parameters): an absent engine and the buffers only it uses are left out;
   // its opcodes and DMA transfers to its buffers are machine faults (R10).
-  localparam logic [NE-1:0] EnginePresent = {HasHashgrid != 0, HasBitmac != 0, HasHamtopk != 0};  // bit e: engine e
-  localparam bit QbufPresent = HasHamtopk != 0;
-  localparam bit DbufPresent = HasHamtopk != 0;
+  localparam logic [NE-1:0] EnginePresent = {HasBinenc != 0, HasHashgrid != 0, HasBitmac != 0, HasHamtopk != 0};  // bit e: engine e
+  localparam bit QbufPresent = HasHamtopk != 0 || HasBinenc != 0;
+  localparam bit DbufPresent = HasHamtopk != 0 || HasBinenc != 0;
   localparam bit RbufPresent = HasHamtopk != 0;
   localparam bit AbufPresent = HasBitmac != 0 || HasHashgrid != 0;
   localparam bit WbufPresent = HasBitmac != 0;
   localparam bit SbufPresent = HasBitmac != 0;
-  localparam bit ObufPresent = HasBitmac != 0 || HasHashgrid != 0;
+  localparam bit ObufPresent = HasBitmac != 0 || HasHashgrid != 0 || HasBinenc != 0;
   localparam bit PbufPresent = HasBitmac != 0;
   localparam bit GbufPresent = HasHashgrid != 0;
   localparam bit XbufPresent = HasHashgrid != 0;
@@ -390,6 +396,7 @@ module bitgrid_top #(
   logic [SbufPortWords*64-1:0] sbuf_b_rdata;
   bitgrid_pkg::spm_req_t       obuf_b_req;
   logic [ObufWriteWords*64-1:0] obuf_b_wdata;
+  logic [ObufPortWords*64-1:0] obuf_b_rdata;
   bitgrid_pkg::spm_req_t       pbuf_b_req;
   logic [PbufWriteWords*64-1:0] pbuf_b_wdata;
   logic [PbufPortWords*64-1:0] pbuf_b_rdata;
@@ -551,12 +558,53 @@ module bitgrid_top #(
     assign unused_start = eng_start[2];
   end
 
+  // Engine binenc (configs/isa/engines/binenc.yaml)
+  bitgrid_pkg::spm_req_t binenc_obuf_req;
+  bitgrid_pkg::spm_req_t binenc_qbuf_req;
+  logic [QbufWriteWords*64-1:0] binenc_qbuf_wdata;
+  bitgrid_pkg::spm_req_t binenc_dbuf_req;
+  logic [DbufWriteWords*64-1:0] binenc_dbuf_wdata;
+
+  if (HasBinenc != 0) begin : g_binenc
+    bg_binenc #(
+      .MacCols       (MacCols),
+      .ObufPortWords (ObufPortWords),
+      .QbufPortWords (QbufPortWords),
+      .QbufWriteWords(QbufWriteWords),
+      .DbufPortWords (DbufPortWords),
+      .DbufWriteWords(DbufWriteWords)
+    ) u_binenc (
+      .clk_i       (clk_i),
+      .rst_ni      (rst_ni),
+      .start_i     (eng_start[3]),
+      .insn_i      (unit_insn[ComputeQ*InsnW +: InsnW]),
+      .last_o      (eng_last[3]),
+      .obuf_req_o  (binenc_obuf_req),
+      .obuf_rdata_i(obuf_b_rdata),
+      .qbuf_req_o  (binenc_qbuf_req),
+      .qbuf_wdata_o(binenc_qbuf_wdata),
+      .dbuf_req_o  (binenc_dbuf_req),
+      .dbuf_wdata_o(binenc_dbuf_wdata)
+    );
+  end else begin : g_no_binenc  // absent: quiet ports, never finishes (never started)
+    assign binenc_obuf_req = '0;
+    logic unused_obuf_rdata;
+    assign unused_obuf_rdata = ^obuf_b_rdata;
+    assign binenc_qbuf_req = '0;
+    assign binenc_qbuf_wdata = '0;
+    assign binenc_dbuf_req = '0;
+    assign binenc_dbuf_wdata = '0;
+    assign eng_last[3] = 1'b0;
+    logic unused_start;
+    assign unused_start = eng_start[3];
+  end
+
   // Compute-port requests: the OR of the users' requests (an idle engine drives '0); write data
   // from the user that writes.
-  assign qbuf_b_req   = hamtopk_qbuf_req;
-  assign qbuf_b_wdata = '0;
-  assign dbuf_b_req   = hamtopk_dbuf_req;
-  assign dbuf_b_wdata = '0;
+  assign qbuf_b_req   = hamtopk_qbuf_req | binenc_qbuf_req;
+  assign qbuf_b_wdata = (binenc_qbuf_req.we ? binenc_qbuf_wdata : '0);
+  assign dbuf_b_req   = hamtopk_dbuf_req | binenc_dbuf_req;
+  assign dbuf_b_wdata = (binenc_dbuf_req.we ? binenc_dbuf_wdata : '0);
   assign rbuf_b_req   = hamtopk_rbuf_req;
   assign rbuf_b_wdata = (hamtopk_rbuf_req.we ? hamtopk_rbuf_wdata : '0);
   assign abuf_b_req   = bitmac_abuf_req | hashgrid_abuf_req;
@@ -565,7 +613,7 @@ module bitgrid_top #(
   assign wbuf_b_wdata = '0;
   assign sbuf_b_req   = bitmac_sbuf_req;
   assign sbuf_b_wdata = '0;
-  assign obuf_b_req   = bitmac_obuf_req | hashgrid_obuf_req;
+  assign obuf_b_req   = bitmac_obuf_req | hashgrid_obuf_req | binenc_obuf_req;
   assign obuf_b_wdata = (bitmac_obuf_req.we ? bitmac_obuf_wdata : '0) | (hashgrid_obuf_req.we ? hashgrid_obuf_wdata : '0);
   assign pbuf_b_req   = bitmac_pbuf_req;
   assign pbuf_b_wdata = (bitmac_pbuf_req.we ? bitmac_pbuf_wdata : '0);
@@ -601,7 +649,7 @@ module bitgrid_top #(
       .BWWords (QbufWriteWords),
       .AWrite  (1),
       .ARead   (0),
-      .BWrite  (0),
+      .BWrite  (1),
       .BRead   (1)
     ) u_qbuf (
       .clk_i    (clk_i),
@@ -631,7 +679,7 @@ module bitgrid_top #(
       .BWWords (DbufWriteWords),
       .AWrite  (1),
       .ARead   (0),
-      .BWrite  (0),
+      .BWrite  (1),
       .BRead   (1)
     ) u_dbuf (
       .clk_i    (clk_i),
@@ -783,7 +831,7 @@ module bitgrid_top #(
       .AWrite  (0),
       .ARead   (1),
       .BWrite  (1),
-      .BRead   (0)
+      .BRead   (1)
     ) u_obuf (
       .clk_i    (clk_i),
       .a_req_i  (st_req && st_buf == BufW'(bitgrid_pkg::BufObuf)),
@@ -795,12 +843,13 @@ module bitgrid_top #(
       .b_we_i   (obuf_b_req.we),
       .b_addr_i (obuf_b_req.addr),
       .b_wdata_i(obuf_b_wdata),
-      .b_rdata_o()
+      .b_rdata_o(obuf_b_rdata)
     );
   end else begin : g_no_obuf  // absent: no user can reach it (faults, R10)
     assign obuf_a_rdata = '0;
+    assign obuf_b_rdata = '0;
     logic unused_obuf;
-    assign unused_obuf = ^{obuf_b_req, obuf_b_wdata};
+    assign unused_obuf = ^{obuf_b_req, obuf_b_wdata, obuf_b_rdata};
   end
 
   if (PbufPresent) begin : g_pbuf
@@ -877,9 +926,9 @@ module bitgrid_top #(
   );
   // One grant per buffer port: at most one engine requests a compute port in a cycle, and the DMA units
   // touch only the buffers their direction allows.
-  a_qbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({hamtopk_qbuf_req.req}))
+  a_qbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({hamtopk_qbuf_req.req, binenc_qbuf_req.req}))
     else $error("bitgrid_top: two engines use qbuf in one cycle");
-  a_dbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({hamtopk_dbuf_req.req}))
+  a_dbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({hamtopk_dbuf_req.req, binenc_dbuf_req.req}))
     else $error("bitgrid_top: two engines use dbuf in one cycle");
   a_rbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({hamtopk_rbuf_req.req}))
     else $error("bitgrid_top: two engines use rbuf in one cycle");
@@ -889,7 +938,7 @@ module bitgrid_top #(
     else $error("bitgrid_top: two engines use wbuf in one cycle");
   a_sbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_sbuf_req.req}))
     else $error("bitgrid_top: two engines use sbuf in one cycle");
-  a_obuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_obuf_req.req, hashgrid_obuf_req.req}))
+  a_obuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_obuf_req.req, hashgrid_obuf_req.req, binenc_obuf_req.req}))
     else $error("bitgrid_top: two engines use obuf in one cycle");
   a_pbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_pbuf_req.req}))
     else $error("bitgrid_top: two engines use pbuf in one cycle");

@@ -354,6 +354,38 @@ TEST_F(Cli, FloatInputGivesRecall) {
   EXPECT_NE(slurp(dir / "o" / "report.json").find("recall_at_k"), std::string::npos);
 }
 
+// Float vectors binarized on the accelerator (workload.encode: chip, ARCHITECTURE.md §3.5): the MAC array projects
+// the INT8 rows, the binary encoder packs the signs into qbuf and dbuf, the Hamming engine searches them. Verified
+// against a brute-force top-k over the reference model's INT8 codes (bitgrid::sign_codes_int8), the same outputs on
+// both backends, one code word per code word of the 507 codes, and a small flip rate against the float encoder.
+TEST_F(Cli, HammingEncodedOnChip) {
+  const fs::path cfg = write("c.yaml",
+                             "workload:\n  type: hamming_topk\n  k: 5\n  bits: 128\n  seed: 4\n  encode: chip\n"
+                             "  database: {random_float: {n: 500, dim: 40, clusters: 30}}\n"
+                             "  queries: {random_float: {n: 7, dim: 40, clusters: 30}}\n");
+  std::string first;
+  for (const std::string be : {"reference", "systemc"}) {
+    const fs::path out = dir / be;
+    const Result r = run("run " + cfg.string() + " --backend " + be + " --no-html --out " + out.string());
+    ASSERT_EQ(r.rc, 0) << r.err;
+    EXPECT_NE(r.out.find("verified: yes"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("encoded on chip"), std::string::npos) << r.out;
+    const std::string nb = slurp(out / "neighbors.npy") + slurp(out / "distances.npy");
+    if (first.empty()) first = nb;
+    EXPECT_EQ(nb, first) << be;
+    const auto rep = nlohmann::json::parse(slurp(out / "report.json"));
+    EXPECT_EQ(rep["actions"]["binenc.code_word"].get<double>(), 507.0 * 2);
+    EXPECT_GT(rep["actions"]["bitmac.pe_term"].get<double>(), 0.0);
+    const double flips = rep["encode"]["flip_rate_vs_float"].get<double>();
+    EXPECT_GT(flips, 0.0);
+    EXPECT_LT(flips, 0.05);
+  }
+  expect_error("run " + cfg.string() + " --set hardware.wbuf_kib=1", "exceed wbuf (wbuf_kib = 1)");
+  expect_error("run " + cfg.string() + " --set hardware.has_binenc=0", "has_binenc: 0");
+  expect_error("run " + cfg.string() + " --set workload.encode=gpu", "workload.encode: 'gpu' is neither host nor chip");
+  expect_error("run " + config("  encode: chip\n").string(), "encode: chip needs float vectors");
+}
+
 TEST_F(Cli, SetOverridesHardwareAndWorkload) {
   const Result r = run("run --no-html " + config().string() + " --set workload.k=7 --set hardware.ham_lanes=2 --out " +
                        (dir / "o").string());
@@ -449,10 +481,11 @@ TEST_F(Cli, FpgaClockGivesSeconds) {
 
 // A workload on a machine that leaves its engine out is refused before anything runs.
 TEST_F(Cli, EngineLeftOut) {
-  expect_error("run " + config().string() + " --set hardware.has_hamtopk=0 --set hardware.has_bitmac=1",
+  expect_error("run " + config().string() + " --set hardware.has_hamtopk=0 --set hardware.has_binenc=0",
                "needs the hamtopk engine (hamtopk at instruction");
   expect_error("run " + config().string() +
-                   " --set hardware.has_hamtopk=0 --set hardware.has_bitmac=0 --set hardware.has_hashgrid=0",
+                   " --set hardware.has_hamtopk=0 --set hardware.has_bitmac=0 --set hardware.has_hashgrid=0"
+                   " --set hardware.has_binenc=0",
                "every has_<engine> parameter is 0");
 }
 TEST_F(Cli, ZeroLanes) {

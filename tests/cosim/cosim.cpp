@@ -73,6 +73,25 @@ HammingTopkWorkload random_workload(std::mt19937_64& rng, const HwConfig& hw) {
     w.database = random_codes(n, bits, rng());
   }
   w.queries = random_codes(q, bits, rng());
+  if (isa::engine_present(isa::kEngineBitmac, hw) && isa::engine_present(isa::kEngineBinenc, hw) && rng() % 3 == 0) {
+    // Encoded on chip (ARCHITECTURE.md §3.5): random INT8 rows (all-zero rows and -128 included) and projection;
+    // the codes are the reference's signs of their dot products. Small shapes, so that the projection fits
+    // even tiny's 1 KiB wbuf.
+    ChipEncode ce;
+    ce.dim = 1 + rng() % (rng() % 2 ? 16 : 70);
+    const size_t cb = rng() % 3 ? 64 : bits;
+    auto fill = [&](std::vector<int8_t>& v, size_t rows) {
+      v.resize(rows * ce.dim);
+      for (auto& x : v) x = static_cast<int8_t>(rng());
+      if (rows > 1 && rng() % 2) std::fill_n(v.begin(), ce.dim, int8_t{0});  // a zero row: every bit 1
+    };
+    fill(ce.database, n);
+    fill(ce.queries, q);
+    fill(ce.projection, cb);
+    w.database = sign_codes_int8(ce.database, n, ce.dim, ce.projection, cb);
+    w.queries = sign_codes_int8(ce.queries, q, ce.dim, ce.projection, cb);
+    w.chip = std::move(ce);
+  }
   if (rng() % 2) w.tile_codes = 1 + rng() % 300;
   if (rng() % 2) w.query_batch = 1 + rng() % q;
   return w;
@@ -337,6 +356,7 @@ int main(int argc, char** argv) {
     size_t n_kind[3] = {0, 0, 0};
     size_t n_models = 0, n_split_k = 0, n_short_groups = 0, n_on_chip = 0;  // what the compiled models exercised
     size_t n_grid = 0, n_grid_passes = 0;                                   // models fed by the hash-grid encoder
+    size_t n_chip = 0;  // Hamming workloads whose codes the binary encoder made on chip
     for (uint64_t s = first; s < first + seeds; ++s) {
       std::mt19937_64 rng(s);
       Case c;
@@ -405,13 +425,21 @@ int main(int argc, char** argv) {
           // Random tile/batch choices can exceed the buffers; that limit is the compiler's to report.
           c.w.tile_codes = 0;
           c.w.query_batch = 0;
-          c.compiled = compile_hamming_topk(c.w, hw);
+          try {
+            c.compiled = compile_hamming_topk(c.w, hw);
+          } catch (const Error&) {
+            if (!c.w.chip) throw;
+            c.w.chip.reset();  // a projection beyond this machine's wbuf/abuf: the same codes from the host
+            c.compiled = compile_hamming_topk(c.w, hw);
+          }
         }
         c.program = c.compiled.program;
         c.memory = c.compiled.memory;
+        if (c.w.chip) ++n_chip;
         c.what =
-            fmt::format("hamming_topk N={} bits={} Q={} k={} tile={} batch={}", c.w.database.n, c.w.database.bits(),
-                        c.w.queries.n, c.w.k, c.compiled.layout.tile_codes, c.compiled.layout.batch);
+            fmt::format("hamming_topk N={} bits={} Q={} k={} tile={} batch={}{}", c.w.database.n, c.w.database.bits(),
+                        c.w.queries.n, c.w.k, c.compiled.layout.tile_codes, c.compiled.layout.batch,
+                        c.w.chip ? fmt::format(" encoded on chip (dim {})", c.w.chip->dim) : "");
       } else {
         const bool faulty = (s / 3) % 4 == 0;
         c.kind = faulty ? Case::kFaulty : Case::kHandBuilt;
@@ -579,6 +607,8 @@ int main(int argc, char** argv) {
         "cosim: {} compiled models, {} with a split K, {} with groups shorter than the rescaler, {} with outputs kept "
         "on chip, {} fed by the hash-grid encoder ({} of them in passes of levels: tables beyond gbuf)\n",
         n_models, n_split_k, n_short_groups, n_on_chip, n_grid, n_grid_passes);
+    std::cout << fmt::format("cosim: {} Hamming workloads with codes made on chip (MAC array + binary encoder)\n",
+                             n_chip);
     if (timeline)
       std::cout << fmt::format("cosim: {} timelines identical on systemc and rtl and well-formed\n", timelines_checked);
     std::cout << fmt::format("{} passed, {} failed\n", seeds - failed.size(), failed.size());

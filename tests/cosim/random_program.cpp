@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "bitgrid/checker.h"
+#include "bitgrid/engines/binenc.h"
 #include "bitgrid/engines/bitmac.h"
 #include "bitgrid/engines/hamtopk.h"
 #include "bitgrid/engines/hashgrid.h"
@@ -150,10 +151,45 @@ RandomProgram random_program(std::mt19937_64& rng, const HwConfig& hw, bool faul
     return encode(h);
   };
 
+  // A random legal benc: any layout, rows anywhere in obuf (random bytes: the signs are whatever the loads and
+  // gemms left), codes anywhere in qbuf or dbuf.
+  auto be = [&]() -> Insn {
+    const uint64_t W = binenc::read_words(hw);
+    isa::BencInsn x;
+    x.dst = rng() % 2;
+    x.p_log2 = rng() % 7;
+    x.m_log2 = rng() % 4;
+    x.code_words = uni(rng, 1, rng() % 3 ? 4 : binenc::kMaxCodeWords);
+    const uint64_t row = x.code_words * binenc::kRowWordsPerCodeWord;
+    const uint64_t owords = static_cast<uint64_t>(hw.buf_words(isa::Buf::kObuf));
+    if (row > owords) return make_nop();
+    x.src_stride = W * uni(rng, 0, row / W + 2);
+    x.n_codes = uni(rng, 1, 12);
+    while (x.n_codes > 1 && (x.n_codes - 1) * x.src_stride + row > owords) --x.n_codes;
+    if ((x.n_codes - 1) * x.src_stride + row > owords) x.src_stride = 0;
+    x.src_addr = uni(rng, 0, (owords - (x.n_codes - 1) * x.src_stride - row) / W) * W;
+    x.c_first = uni(rng, 0, 100);
+    const binenc::Layout lay = binenc::layout(x.p_log2, x.m_log2, x.code_words);
+    const uint64_t dwords = static_cast<uint64_t>(hw.buf_words(x.dst ? isa::Buf::kDbuf : isa::Buf::kQbuf));
+    const uint64_t hi = lay.word(x.c_first + x.n_codes - 1, lay.code_words() - 1) + 1;
+    if (hi > dwords) {  // the layout's span does not fit: the simplest one
+      x.p_log2 = 0;
+      x.c_first = 0;
+      const binenc::Layout l1 = binenc::layout(0, x.m_log2, x.code_words);
+      if (l1.word(x.n_codes - 1, l1.code_words() - 1) + 1 > dwords) return make_nop();
+      x.dst_addr = uni(rng, 0, dwords - (l1.word(x.n_codes - 1, l1.code_words() - 1) + 1));
+    } else {
+      x.dst_addr = uni(rng, 0, dwords - hi);
+    }
+    return encode(x);
+  };
+
   // ---- the operations, in a global order (only what the machine has: has_<engine>)
   const bool has_ham = isa::engine_present(isa::kEngineHamtopk, hw),
              has_mac = isa::engine_present(isa::kEngineBitmac, hw),
-             has_hg = isa::engine_present(isa::kEngineHashgrid, hw);
+             has_hg = isa::engine_present(isa::kEngineHashgrid, hw),
+             has_be = isa::engine_present(isa::kEngineBinenc, hw) &&
+                      isa::buf_present(static_cast<uint64_t>(isa::Buf::kObuf), hw);
   std::vector<isa::Buf> load_bufs, store_bufs;
   for (isa::Buf b : {isa::Buf::kQbuf, isa::Buf::kDbuf, isa::Buf::kAbuf, isa::Buf::kWbuf, isa::Buf::kSbuf,
                      isa::Buf::kGbuf, isa::Buf::kXbuf})
@@ -163,8 +199,10 @@ RandomProgram random_program(std::mt19937_64& rng, const HwConfig& hw, bool faul
   std::vector<Op> ops;
   const int n = static_cast<int>(uni(rng, 3, 60));
   for (int i = 0; i < n; ++i) {
-    const unsigned kind = static_cast<unsigned>(rng() % 15);
-    if (kind >= 13) {
+    const unsigned kind = static_cast<unsigned>(rng() % 16);
+    if (kind == 15) {
+      ops.push_back({has_be ? be() : make_nop(), 1});
+    } else if (kind >= 13) {
       ops.push_back({has_hg ? hg() : make_nop(), 1});
     } else if (kind < 4) {
       ops.push_back({dma(load_bufs[rng() % load_bufs.size()], true), 0});

@@ -33,6 +33,11 @@ uint64_t oracle_engine_cycles(const bitgrid::HwConfig& hw, const bitgrid::Insn& 
       const uint64_t T = std::max<uint64_t>(J, in.get(isa::kHGENC_O_ROW) / W);
       return J + (in.get(isa::kHGENC_N_POINTS) + 1) * T + 6;
     }
+    case isa::Op::kBenc: {  // R13: E = n_codes*S*m*(64/mac_cols) + 2, m = 2^m_log2, S = ceil(code_words/m)
+      const uint64_t m = uint64_t{1} << in.get(isa::kBENC_M_LOG2), cw = in.get(isa::kBENC_CODE_WORDS);
+      const uint64_t S = (cw + m - 1) / m;
+      return in.get(isa::kBENC_N_CODES) * S * m * (64 / static_cast<uint64_t>(hw.mac_cols)) + 2;
+    }
     default:
       throw std::runtime_error("rule oracle: no timing rule for opcode " + std::to_string(in.opcode()));
   }

@@ -129,7 +129,9 @@ TEST(Checker, AbsentEngineFaults) {
   HwConfig full, no_mac, no_ham;
   no_mac.has_bitmac = 0;
   no_mac.has_hashgrid = 0;  // the hash-grid encoder writes abuf/obuf too: without both, they are left out
+  no_mac.has_binenc = 0;    // and the binary encoder reads obuf
   no_ham.has_hamtopk = 0;
+  no_ham.has_binenc = 0;
   Insn gemm, ham;
   gemm.set(isa::kOpcodeField, static_cast<uint64_t>(isa::Op::kGemm));
   ham.set(isa::kOpcodeField, static_cast<uint64_t>(isa::Op::kHamtopk));

@@ -1,7 +1,9 @@
 // hamming_topk lowering: query batches stay in qbuf while the database streams through the two
 // halves of dbuf (double buffering); each (query group, tile) pair is one hamtopk merging into the
 // group's top-k states in rbuf (a group: up to ham_queries queries, step-interleaved in qbuf, compared
-// with each database word read); each batch's states are stored once after its last tile.
+// with each database word read); each batch's states are stored once after its last tile. The codes come
+// from DRAM, or (encode: chip, encode_on_chip below) are made on chip from INT8 vectors by the MAC array and
+// the binary encoder, straight into qbuf and the tiles' dbuf halves.
 // Dependency tokens (docs/ARCHITECTURE.md R2/R3):
 //   load tile   -> push l2c;      first hamtopk of the tile pops l2c
 //   last hamtopk of a tile pushes c2l; a load that overwrites data still in use pops enough c2l first
@@ -11,14 +13,228 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <limits>
 
 #include "bitgrid/checker.h"
+#include "bitgrid/engines/bitmac.h"
 #include "bitgrid/engines/hamtopk.h"
 #include "bitgrid/error.h"
 #include "bitgrid/workload_util.h"
 
 namespace bitgrid {
+
+namespace {
+
+using Emit = std::function<void(const Insn&, std::string)>;
+
+void check_dram(const std::string& where, uint64_t bytes) {
+  if (bytes > 0xFFFFFFFFull)
+    throw Error(where + ": the memory image needs " + std::to_string(bytes) +
+                " bytes, above the 4 GiB DRAM address space");
+}
+
+// Load-side accounting of c2l tokens, one pushed per finished unit of work (a tile, an abuf chunk): before a
+// load that needs `needed` units finished, pops the missing tokens, all but the last on token-only loads.
+class TokenWait {
+ public:
+  explicit TokenWait(const Emit& emit) : emit_(emit) {}
+  void wait(uint64_t needed, Deps& d, const std::string& why) {
+    while (popped_ + 1 < needed) {
+      emit_(make_load(isa::Buf::kQbuf, 0, 0, 0, Deps{false, true, false, false}), "wait: " + why);
+      ++popped_;
+    }
+    if (popped_ < needed) {
+      d.pop_next = true;
+      ++popped_;
+    }
+  }
+
+ private:
+  const Emit& emit_;
+  uint64_t popped_ = 0;
+};
+
+// What the lowering decided before the DRAM layout: queries per batch, codes per tile, dbuf half, query group.
+struct Plan {
+  uint64_t qb, batches, tile, ntiles, half, gwords;
+};
+
+uint64_t log2_of(uint64_t pow2) { return static_cast<uint64_t>(__builtin_ctzll(pow2)); }
+
+// encode: chip (ARCHITECTURE.md §3.5). The projection's weights and channel parameters (INT8, unit scales,
+// mult 1, shift 0: the INT8 outputs keep the exact sign of each dot product) are loaded once. Then, in program
+// order, each batch's queries and each tile's database vectors come as INT8 rows in chunks through the two
+// halves of abuf (a chunk's load prefetched while the chunk before computes; c2l from the chunk's last gemm
+// frees its half); per chunk one gemm per output tile of C bits writes its INT8 outputs into obuf, and one benc
+// packs their signs straight into qbuf (the batch's query groups) or the tile's dbuf half. gemm, benc and
+// hamtopk share the compute queue, so obuf, qbuf and dbuf need no tokens.
+void encode_on_chip(const HammingTopkWorkload& w, const HwConfig& hw, const Plan& p, HammingTopkLayout& lay,
+                    HammingTopkCompiled& out, const Emit& emit,
+                    const std::function<void(uint64_t, bool, bool)>& searches) {
+  const std::string where = "workload (hamming_topk, encode: chip)";
+  const ChipEncode& ce = *w.chip;
+  for (int e : {isa::kEngineBitmac, isa::kEngineBinenc})
+    if (!isa::engine_present(e, hw))
+      throw Error(where + ": the machine has no " + isa::kEngines[static_cast<size_t>(e)].name + " (has_" +
+                  isa::kEngines[static_cast<size_t>(e)].name + ": 0)");
+  const uint64_t R = bitmac::rows(hw), C = bitmac::cols(hw);
+  const uint64_t wb = static_cast<uint64_t>(hw.beat_words()), beat = static_cast<uint64_t>(hw.dram_bytes_per_cycle);
+  const uint64_t bits = w.database.bits(), cw = w.database.words;
+  const uint64_t m = hamtopk::lane_words(hw), L = hamtopk::lanes(hw), Q = hamtopk::queries(hw);
+  // K: the dimension padded with zeros to whole pairs of k-tiles, cut into n_groups groups of at most 63 pairs
+  auto split = [](uint64_t P, uint64_t& gp, uint64_t& ng) {
+    for (uint64_t n = (P + 62) / 63; n <= std::min<uint64_t>(P, 4095); ++n)
+      if (P % n == 0) {
+        gp = P / n;
+        ng = n;
+        return true;
+      }
+    return false;
+  };
+  uint64_t kp = round_up(ce.dim, 2 * R), gp = 0, ng = 0;
+  while (!split(kp / (2 * R), gp, ng)) kp += 2 * R;
+  const uint64_t ntn = bits / C;  // output tiles of the projection
+  const uint64_t ww = bitmac::weight_words(hw, 0, gp, ng), sw = bitmac::side_words(hw, ng);
+  auto words_of = [&](isa::Buf b) { return static_cast<uint64_t>(hw.buf_words(b)); };
+  if (round_up(ntn * ww, wb) > words_of(isa::Buf::kWbuf))
+    throw Error(where + ": the projection's " + std::to_string(bits) + " x " + std::to_string(kp) + " INT8 weights (" +
+                std::to_string(ntn * ww * 8) + " bytes) exceed wbuf (wbuf_kib = " + std::to_string(hw.wbuf_kib) + ")");
+  if (round_up(ntn * sw, wb) > words_of(isa::Buf::kSbuf))
+    throw Error(where + ": the projection's channel parameters (" + std::to_string(ntn * sw * 8) +
+                " bytes) exceed sbuf (sbuf_kib = " + std::to_string(hw.sbuf_kib) + ")");
+  const uint64_t row_w = kp / 8, out_w = bits / 8;  // abuf words per INT8 row, obuf words per output row
+  const uint64_t a_half = words_of(isa::Buf::kAbuf) / 2 / std::max(R / 4, wb) * std::max(R / 4, wb);
+  uint64_t rows = std::min<uint64_t>({a_half / row_w, words_of(isa::Buf::kObuf) / out_w, 1023});
+  while (rows > 0 && round_up(rows * row_w, wb) > a_half) --rows;
+  if (rows == 0)
+    throw Error(where + ": one vector of dimension " + std::to_string(kp) + " and its " + std::to_string(bits) +
+                " outputs do not fit half of abuf (abuf_kib = " + std::to_string(hw.abuf_kib) +
+                ") / obuf (obuf_kib = " + std::to_string(hw.obuf_kib) + ")");
+
+  // The chunks in program order: a batch's queries before its first tile, then each tile's vectors.
+  struct Chunk {
+    bool db = false;
+    uint64_t g = 0;      // (batch, tile) step whose searches follow the chunk, if `last`
+    uint64_t first = 0;  // first row (query or database index)
+    uint64_t n = 0;      // rows
+    uint64_t c_first = 0, dst_addr = 0, dram = 0;
+    bool last = false;  // the tile's last chunk: its searches follow
+  };
+  std::vector<Chunk> chunks;
+  uint64_t dram = 0;
+  const uint64_t w_at = dram;
+  dram = round_up(dram + round_up(ntn * ww, wb) * 8, beat);
+  const uint64_t s_at = dram;
+  dram = round_up(dram + round_up(ntn * sw, wb) * 8, beat);
+  lay.query_addr = dram;
+  std::vector<uint64_t> q_chunk_at, db_chunk_at;  // DRAM of each batch's / tile's chunks (tiles shared by batches)
+  std::vector<uint64_t> tile_chunk0;              // index into db_chunk_at of each tile's first chunk
+  auto place = [&](uint64_t n) {
+    const uint64_t a = dram;
+    dram = round_up(dram + round_up(n * row_w, wb) * 8, beat);
+    return a;
+  };
+  for (uint64_t b = 0; b < p.batches; ++b)
+    for (uint64_t q = b * p.qb; q < std::min<uint64_t>((b + 1) * p.qb, w.queries.n); q += rows)
+      q_chunk_at.push_back(place(std::min<uint64_t>(rows, std::min<uint64_t>((b + 1) * p.qb, w.queries.n) - q)));
+  lay.db_addr = dram;
+  for (uint64_t t = 0; t < p.ntiles; ++t) {
+    tile_chunk0.push_back(db_chunk_at.size());
+    for (uint64_t c = t * p.tile; c < std::min<uint64_t>((t + 1) * p.tile, w.database.n); c += rows)
+      db_chunk_at.push_back(place(std::min<uint64_t>(rows, std::min<uint64_t>((t + 1) * p.tile, w.database.n) - c)));
+  }
+  lay.result_addr = dram;
+  lay.dram_bytes = lay.result_addr + p.batches * lay.result_batch_stride;
+  check_dram(where, lay.dram_bytes);
+  for (uint64_t g = 0, qi = 0; g < p.batches * p.ntiles; ++g) {
+    const uint64_t b = g / p.ntiles, t = g % p.ntiles;
+    if (t == 0) {
+      const uint64_t q0 = b * p.qb, q1 = std::min<uint64_t>(q0 + p.qb, w.queries.n);
+      for (uint64_t q = q0; q < q1; q += rows, ++qi)
+        chunks.push_back({false, g, q, std::min(rows, q1 - q), q - q0, 0, q_chunk_at[qi], false});
+    }
+    const uint64_t c0 = t * p.tile, c1 = std::min<uint64_t>(c0 + p.tile, w.database.n);
+    uint64_t di = tile_chunk0[t];
+    for (uint64_t c = c0; c < c1; c += rows, ++di)
+      chunks.push_back({true, g, c, std::min(rows, c1 - c), c - c0, (g % 2) * p.half, db_chunk_at[di], c + rows >= c1});
+  }
+
+  // --- memory image: weights, channel parameters, INT8 rows
+  out.memory.assign(lay.dram_bytes, 0);
+  for (uint64_t n = 0; n < ntn; ++n) {
+    bitmac::Tile t;
+    t.dtype = 0;  // int8
+    t.group_pairs = gp;
+    t.n_groups = ng;
+    t.codes.assign(C * kp, 0);
+    for (uint64_t c = 0; c < C; ++c)
+      for (uint64_t k = 0; k < ce.dim; ++k)
+        t.codes[c * kp + k] = static_cast<uint8_t>(ce.projection[(n * C + c) * ce.dim + k]);
+    t.scale.assign(C * ng, 1);
+    t.sel.assign(C * ng, 0);
+    t.channels.assign(C, bitmac::Channel{});  // bias 0, mult 1, shift 0
+    const std::vector<uint64_t> pw = bitmac::pack_weights(hw, t), ps = bitmac::pack_side(hw, t);
+    std::memcpy(out.memory.data() + w_at + n * ww * 8, pw.data(), pw.size() * 8);
+    std::memcpy(out.memory.data() + s_at + n * sw * 8, ps.data(), ps.size() * 8);
+  }
+  for (const Chunk& ch : chunks) {
+    const std::vector<int8_t>& src = ch.db ? ce.database : ce.queries;
+    for (uint64_t r = 0; r < ch.n; ++r)
+      std::memcpy(out.memory.data() + ch.dram + r * kp, src.data() + (ch.first + r) * ce.dim, ce.dim);
+  }
+
+  // --- program
+  emit(make_load(isa::Buf::kWbuf, 0, round_up(ntn * ww, wb), w_at), "projection: " + std::to_string(bits) + " x " +
+                                                                        std::to_string(kp) + " INT8 weights, " +
+                                                                        std::to_string(ntn) + " tiles");
+  emit(make_load(isa::Buf::kSbuf, 0, round_up(ntn * sw, wb), s_at), "projection: channel parameters");
+  TokenWait c2l(emit);
+  auto emit_load = [&](uint64_t j) {
+    const Chunk& ch = chunks[j];
+    Deps d;
+    d.push_next = true;
+    if (j >= 2) c2l.wait(j - 1, d, "abuf half free");  // chunk j-2 (same half) projected
+    emit(make_load(isa::Buf::kAbuf, (j % 2) * a_half, round_up(ch.n * row_w, wb), ch.dram, d),
+         std::string(ch.db ? "vectors " : "queries ") + std::to_string(ch.first) + ".." +
+             std::to_string(ch.first + ch.n - 1) + " (INT8) -> abuf half " + std::to_string(j % 2));
+  };
+  emit_load(0);
+  for (uint64_t j = 0; j < chunks.size(); ++j) {
+    if (j + 1 < chunks.size()) emit_load(j + 1);
+    const Chunk& ch = chunks[j];
+    for (uint64_t n = 0; n < ntn; ++n) {
+      isa::GemmInsn gm;
+      gm.dtype = 0;
+      gm.m_rows = ch.n;
+      gm.group_pairs = gp;
+      gm.n_groups = ng;
+      gm.a_addr = (j % 2) * a_half;
+      gm.w_addr = n * ww;
+      gm.s_addr = n * sw;
+      gm.o_addr = n * C / 8;
+      gm.o_stride = out_w;
+      gm.deps.pop_prev = n == 0;         // the chunk loaded
+      gm.deps.push_prev = n + 1 == ntn;  // its abuf half may be reloaded
+      emit(encode(gm), "project bits " + std::to_string(n * C) + ".." + std::to_string(n * C + C - 1));
+    }
+    isa::BencInsn be;
+    be.dst = ch.db;
+    be.p_log2 = log2_of(ch.db ? L : Q);
+    be.m_log2 = log2_of(m);
+    be.code_words = cw;
+    be.src_addr = 0;
+    be.dst_addr = ch.dst_addr;
+    be.src_stride = out_w;
+    be.n_codes = ch.n;
+    be.c_first = ch.c_first;
+    emit(encode(be), std::string("codes of ") + (ch.db ? "vectors " : "queries ") + std::to_string(ch.first) + ".." +
+                         std::to_string(ch.first + ch.n - 1) + (ch.db ? " -> dbuf" : " -> qbuf"));
+    if (ch.db && ch.last) searches(ch.g, false, false);
+  }
+}
+
+}  // namespace
 
 HammingTopkCompiled compile_hamming_topk(const HammingTopkWorkload& w, const HwConfig& hw) {
   const std::string where = "workload (hamming_topk)";
@@ -89,79 +305,17 @@ HammingTopkCompiled compile_hamming_topk(const HammingTopkWorkload& w, const HwC
   lay.tile_codes = tile;
   lay.tiles = ntiles;
   const uint64_t beat = static_cast<uint64_t>(hw.dram_bytes_per_cycle);
-  const uint64_t qbatch_bytes = round_up(qbuf_of(qb), wb) * 8;
-  const uint64_t tile_bytes_max = round_up((tile + L - 1) / L * group_words, wb) * 8;
-  lay.query_addr = 0;
-  lay.db_addr = round_up(batches * qbatch_bytes, beat);
-  lay.result_batch_stride = round_up(qb * k, wb) * 8;
-  lay.result_addr = round_up(lay.db_addr + ntiles * tile_bytes_max, beat);
-  lay.dram_bytes = lay.result_addr + batches * lay.result_batch_stride;
-  if (lay.dram_bytes > 0xFFFFFFFFull)
-    throw Error(where + ": the memory image needs " + std::to_string(lay.dram_bytes) +
-                " bytes, above the 4 GiB DRAM address space");
-  out.memory.assign(lay.dram_bytes, 0);
-  auto word_at = [&](uint64_t byte_addr) { return reinterpret_cast<uint64_t*>(out.memory.data() + byte_addr); };
-  for (uint64_t q = 0; q < w.queries.n; ++q) {  // group (q % qb) / Q, slot (q % qb) % Q, step-interleaved
-    const uint64_t base = lay.query_addr + (q / qb) * qbatch_bytes + (q % qb) / Q * gwords * 8;
-    const uint64_t j = (q % qb) % Q;
-    const uint64_t* src = w.queries.code(q);
-    for (uint64_t wd = 0; wd < cw; ++wd) word_at(base)[(wd / m * Q + j) * m + wd % m] = src[wd];
-  }
-  for (uint64_t t = 0; t < ntiles; ++t) {
-    const uint64_t c0 = t * tile, n = std::min<uint64_t>(tile, w.database.n - c0);
-    uint64_t* tw = word_at(lay.db_addr + t * tile_bytes_max);
-    for (uint64_t c = 0; c < n; ++c) {
-      const uint64_t g = c / L, l = c % L;
-      const uint64_t* src = w.database.code(c0 + c);
-      for (uint64_t wd = 0; wd < cw; ++wd) tw[((g * S + wd / m) * L + l) * m + wd % m] = src[wd];
-    }
-  }
-
-  // --- program
-  auto emit = [&](const Insn& i, std::string comment) {
+  const Emit emit = [&](const Insn& i, std::string comment) {
     out.program.insns.push_back(i);
     out.comments.push_back(std::move(comment));
   };
-  uint64_t c2l_popped = 0;  // load-side accounting of c2l tokens (one per finished tile)
-  auto load_wait = [&](uint64_t tiles_needed, Deps& d, const std::string& why) {
-    // Pop c2l until `tiles_needed` tiles are known finished; extra pops ride on token-only loads.
-    while (c2l_popped + 1 < tiles_needed) {
-      emit(make_load(isa::Buf::kQbuf, 0, 0, 0, Deps{false, true, false, false}), "wait: " + why);
-      ++c2l_popped;
-    }
-    if (c2l_popped < tiles_needed) {
-      d.pop_next = true;
-      ++c2l_popped;
-    }
-  };
-  // Software pipeline: the loads of tile gt+1 are emitted before the hamtopks of tile gt, so the
-  // in-order dispatcher hands them to the load unit while the compute unit works on tile gt.
-  const uint64_t total = batches * ntiles;
-  auto emit_loads = [&](uint64_t g) {
-    const uint64_t b = g / ntiles, t = g % ntiles;
-    const uint64_t c0 = t * tile, n = std::min<uint64_t>(tile, w.database.n - c0);
-    const uint64_t twords = round_up((n + L - 1) / L * group_words, wb);
-    Deps dl;
-    dl.push_next = t != 0;  // a batch's first tile is announced by its query load, issued right after
-    if (g >= 2) load_wait(g - 1, dl, "dbuf half free");  // tile g-2 (same half) finished
-    emit(make_load(isa::Buf::kDbuf, (g % 2) * half, twords, lay.db_addr + t * tile_bytes_max, dl),
-         "tile " + std::to_string(t) + ": codes " + std::to_string(c0) + ".." + std::to_string(c0 + n - 1) +
-             " -> dbuf half " + std::to_string(g % 2));
-    if (t == 0) {
-      const uint64_t q0 = b * qb, nqb = std::min<uint64_t>(qb, w.queries.n - q0);
-      Deps dq;
-      dq.push_next = true;
-      load_wait(g, dq, "qbuf free");  // every tile of the earlier batches finished
-      emit(make_load(isa::Buf::kQbuf, 0, round_up(qbuf_of(nqb), wb), lay.query_addr + b * qbatch_bytes, dq),
-           "batch " + std::to_string(b) + ": queries " + std::to_string(q0) + ".." + std::to_string(q0 + nqb - 1));
-    }
-  };
-  emit_loads(0);
-  for (uint64_t g = 0; g < total; ++g) {
+  // The hamtopks of (batch b, tile t) into dbuf half g % 2: one per query group. `pop_first`: the first waits
+  // for the token of what made its operands ready (a load's l2c), `push_last`: the last one's c2l frees the
+  // tile's dbuf half for a load.
+  auto emit_searches = [&](uint64_t g, bool pop_first, bool push_last) {
     const uint64_t b = g / ntiles, t = g % ntiles;
     const uint64_t c0 = t * tile, n = std::min<uint64_t>(tile, w.database.n - c0);
     const uint64_t q0 = b * qb, nqb = std::min<uint64_t>(qb, w.queries.n - q0);
-    if (g + 1 < total) emit_loads(g + 1);
     for (uint64_t qi = 0; qi < nqb; qi += Q) {
       isa::HamtopkInsn h;
       h.init = t == 0;
@@ -174,9 +328,9 @@ HammingTopkCompiled compile_hamming_topk(const HammingTopkWorkload& w, const HwC
       h.n_codes = n;
       h.n_q = std::min(Q, nqb - qi);
       const bool last = qi + h.n_q == nqb;
-      h.deps.pop_prev = qi == 0;                     // tile (and, for t = 0, queries) loaded
+      h.deps.pop_prev = qi == 0 && pop_first;        // tile (and, for t = 0, queries) loaded
       h.deps.pop_next = qi == 0 && t == 0 && b > 0;  // previous batch's results stored (rbuf free)
-      h.deps.push_prev = last;                       // tile finished: its dbuf half may be reloaded
+      h.deps.push_prev = last && push_last;          // tile finished: its dbuf half may be reloaded
       h.deps.push_next = last && t + 1 == ntiles;    // batch finished: store it
       emit(encode(h), (h.n_q > 1 ? "queries " + std::to_string(q0 + qi) + ".." + std::to_string(q0 + qi + h.n_q - 1)
                                  : "query " + std::to_string(q0 + qi)) +
@@ -186,6 +340,66 @@ HammingTopkCompiled compile_hamming_topk(const HammingTopkWorkload& w, const HwC
       emit(make_store(isa::Buf::kRbuf, 0, round_up(nqb * k, wb), lay.result_addr + b * lay.result_batch_stride,
                       Deps{true, false, true, false}),
            "batch " + std::to_string(b) + ": top-" + std::to_string(k) + " results");
+  };
+  const uint64_t total = batches * ntiles;
+  lay.result_batch_stride = round_up(qb * k, wb) * 8;
+
+  if (!w.chip) {
+    const uint64_t qbatch_bytes = round_up(qbuf_of(qb), wb) * 8;
+    const uint64_t tile_bytes_max = round_up((tile + L - 1) / L * group_words, wb) * 8;
+    lay.query_addr = 0;
+    lay.db_addr = round_up(batches * qbatch_bytes, beat);
+    lay.result_addr = round_up(lay.db_addr + ntiles * tile_bytes_max, beat);
+    lay.dram_bytes = lay.result_addr + batches * lay.result_batch_stride;
+    check_dram(where, lay.dram_bytes);
+    out.memory.assign(lay.dram_bytes, 0);
+    auto word_at = [&](uint64_t byte_addr) { return reinterpret_cast<uint64_t*>(out.memory.data() + byte_addr); };
+    for (uint64_t q = 0; q < w.queries.n; ++q) {  // group (q % qb) / Q, slot (q % qb) % Q, step-interleaved
+      const uint64_t base = lay.query_addr + (q / qb) * qbatch_bytes + (q % qb) / Q * gwords * 8;
+      const uint64_t j = (q % qb) % Q;
+      const uint64_t* src = w.queries.code(q);
+      for (uint64_t wd = 0; wd < cw; ++wd) word_at(base)[(wd / m * Q + j) * m + wd % m] = src[wd];
+    }
+    for (uint64_t t = 0; t < ntiles; ++t) {
+      const uint64_t c0 = t * tile, n = std::min<uint64_t>(tile, w.database.n - c0);
+      uint64_t* tw = word_at(lay.db_addr + t * tile_bytes_max);
+      for (uint64_t c = 0; c < n; ++c) {
+        const uint64_t g = c / L, l = c % L;
+        const uint64_t* src = w.database.code(c0 + c);
+        for (uint64_t wd = 0; wd < cw; ++wd) tw[((g * S + wd / m) * L + l) * m + wd % m] = src[wd];
+      }
+    }
+
+    // --- program
+    TokenWait c2l(emit);  // load-side accounting of c2l tokens (one per finished tile)
+    // Software pipeline: the loads of tile gt+1 are emitted before the hamtopks of tile gt, so the
+    // in-order dispatcher hands them to the load unit while the compute unit works on tile gt.
+    auto emit_loads = [&](uint64_t g) {
+      const uint64_t b = g / ntiles, t = g % ntiles;
+      const uint64_t c0 = t * tile, n = std::min<uint64_t>(tile, w.database.n - c0);
+      const uint64_t twords = round_up((n + L - 1) / L * group_words, wb);
+      Deps dl;
+      dl.push_next = t != 0;  // a batch's first tile is announced by its query load, issued right after
+      if (g >= 2) c2l.wait(g - 1, dl, "dbuf half free");  // tile g-2 (same half) finished
+      emit(make_load(isa::Buf::kDbuf, (g % 2) * half, twords, lay.db_addr + t * tile_bytes_max, dl),
+           "tile " + std::to_string(t) + ": codes " + std::to_string(c0) + ".." + std::to_string(c0 + n - 1) +
+               " -> dbuf half " + std::to_string(g % 2));
+      if (t == 0) {
+        const uint64_t q0 = b * qb, nqb = std::min<uint64_t>(qb, w.queries.n - q0);
+        Deps dq;
+        dq.push_next = true;
+        c2l.wait(g, dq, "qbuf free");  // every tile of the earlier batches finished
+        emit(make_load(isa::Buf::kQbuf, 0, round_up(qbuf_of(nqb), wb), lay.query_addr + b * qbatch_bytes, dq),
+             "batch " + std::to_string(b) + ": queries " + std::to_string(q0) + ".." + std::to_string(q0 + nqb - 1));
+      }
+    };
+    emit_loads(0);
+    for (uint64_t g = 0; g < total; ++g) {
+      if (g + 1 < total) emit_loads(g + 1);
+      emit_searches(g, true, true);
+    }
+  } else {
+    encode_on_chip(w, hw, {qb, batches, tile, ntiles, half, gwords}, lay, out, emit, emit_searches);
   }
   emit(make_finish(Deps{false, true, false, false}), "after the last store");
   check_program(out.program, hw, lay.dram_bytes);
@@ -200,6 +414,7 @@ HammingTopkCompiled compile_hamming_topk(const HammingTopkWorkload& w, const HwC
                      {"result_addr", lay.result_addr},
                      {"result_batch_stride", lay.result_batch_stride},
                      {"dram_bytes", lay.dram_bytes}};
+  if (w.chip) out.layout_json["encode"] = "chip";
   return out;
 }
 

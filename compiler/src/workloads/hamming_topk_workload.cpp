@@ -79,7 +79,9 @@ class HammingTopk final : public Workload {
   const char* type() const override { return "hamming_topk"; }
 
   void load(const YAML::Node& w, const std::string& ww, const WorkloadContext& ctx) override {
-    check_keys(w, ww, {"type", "k", "bits", "seed", "database", "queries", "query_batch", "tile_codes"});
+    check_keys(w, ww, {"type", "k", "bits", "seed", "database", "queries", "query_batch", "tile_codes", "encode"});
+    const std::string encode = w["encode"] ? get_string(w["encode"], ww + ".encode") : "host";
+    if (encode != "host" && encode != "chip") throw Error(ww + ".encode: '" + encode + "' is neither host nor chip");
     const uint64_t seed = w["seed"] ? get_u64(w["seed"], ww + ".seed") : 1;
     if (!w["k"]) throw Error(ww + ".k: missing");
     w_.k = get_count(w["k"], ww + ".k", 1, 1000000);
@@ -103,9 +105,32 @@ class HammingTopk final : public Workload {
       const uint64_t hseed = seed * 2 + 3;  // one projection for both sides
       w_.database = simhash(*db.floats, bits, hseed);
       w_.queries = simhash(*qs.floats, bits, hseed);
+      if (encode == "chip") {
+        // The INT8 path: rows and the projection quantized row by row; the reference codes replace the float
+        // ones, and the bits they flip against the float encoder are counted.
+        const size_t dim = db.floats->cols;
+        ChipEncode ce;
+        ce.dim = dim;
+        ce.database = quantize_rows_int8(*db.floats);
+        ce.queries = quantize_rows_int8(*qs.floats);
+        ce.projection = quantize_rows_int8(random_gaussian(bits, dim, hseed));
+        CodeSet dbc = sign_codes_int8(ce.database, w_.database.n, dim, ce.projection, bits);
+        CodeSet qc = sign_codes_int8(ce.queries, w_.queries.n, dim, ce.projection, bits);
+        uint64_t flips = 0;
+        for (size_t i = 0; i < dbc.data.size(); ++i)
+          flips += static_cast<uint64_t>(__builtin_popcountll(dbc.data[i] ^ w_.database.data[i]));
+        for (size_t i = 0; i < qc.data.size(); ++i)
+          flips += static_cast<uint64_t>(__builtin_popcountll(qc.data[i] ^ w_.queries.data[i]));
+        flip_rate_ = static_cast<double>(flips) / static_cast<double>((dbc.data.size() + qc.data.size()) * 64);
+        w_.database = std::move(dbc);
+        w_.queries = std::move(qc);
+        w_.chip = std::move(ce);
+      }
       float_db_ = std::move(db.floats);
       float_queries_ = std::move(qs.floats);
     } else {
+      if (encode == "chip")
+        throw Error(ww + ".encode: chip needs float vectors (random_float or a float32 file) to encode");
       w_.database = std::move(*db.codes);
       w_.queries = std::move(*qs.codes);
       if (bits && w_.database.bits() != bits)
@@ -155,6 +180,13 @@ class HammingTopk final : public Workload {
     char line[160];
     std::snprintf(line, sizeof line, "%.1f pJ per code compare", per_compare);
     v.notes.push_back(line);
+    if (w_.chip) {
+      // Bits of the on-chip (INT8) codes that differ from the float SimHash's.
+      rep["encode"] = {{"on", "chip"}, {"flip_rate_vs_float", flip_rate_}};
+      std::snprintf(line, sizeof line, "encoded on chip: %.4f%% of the bits differ from the float encoder",
+                    100 * flip_rate_);
+      v.notes.push_back(line);
+    }
     if (float_db_) {
       const auto exact = exact_knn_l2(*float_db_, *float_queries_, w_.k);
       const double recall = recall_at_k(nb, exact, w_.queries.n, w_.k);
@@ -176,6 +208,7 @@ class HammingTopk final : public Workload {
  private:
   HammingTopkWorkload w_;
   std::optional<FloatMatrix> float_db_, float_queries_;
+  double flip_rate_ = 0;              // encode: chip, against the float SimHash
   mutable HammingTopkLayout layout_;  // of the last lower()
 };
 

@@ -16,9 +16,21 @@
 
 namespace bitgrid {
 
+// Float vectors binarized on the accelerator (`workload.encode: chip`, ARCHITECTURE.md §3.5): the host quantizes
+// them and the projection to INT8 (bitgrid::quantize_rows_int8); the MAC array projects, the binary encoder
+// packs the signs into qbuf and dbuf.
+struct ChipEncode {
+  size_t dim = 0;
+  std::vector<int8_t> database, queries;  // [n][dim]
+  std::vector<int8_t> projection;         // [bits][dim]
+};
+
 struct HammingTopkWorkload {
+  // The codes; with `chip`, the reference model's codes of the INT8 data (bitgrid::sign_codes_int8), which the
+  // accelerator makes itself.
   CodeSet database;
   CodeSet queries;
+  std::optional<ChipEncode> chip;
   size_t k = 10;
   size_t query_batch = 0;  // 0 = as many as fit
   size_t tile_codes = 0;   // 0 = as many as fit in half of dbuf (double buffering)

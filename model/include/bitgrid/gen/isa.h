@@ -44,7 +44,7 @@ struct ParamDef {
   const char* owner;  // "spine" or the engine that declares it
   const char* doc;
 };
-constexpr std::array<ParamDef, 29> kParams = {{
+constexpr std::array<ParamDef, 30> kParams = {{
     {"dram_bytes_per_cycle", "DramBytesPerCycle", 32, 8, 256, true, 0, "spine", "DRAM data-bus width = one beat, bytes per cycle"},
     {"dram_latency", "DramLatency", 100, 1, 10000, false, 0, "spine", "cycles from a request to its first data beat (reads) or its bus slot (writes)"},
     {"dram_burst_bytes", "DramBurstBytes", 256, 8, 4096, true, 0, "spine", "largest read request the DMA issues, bytes"},
@@ -74,6 +74,7 @@ constexpr std::array<ParamDef, 29> kParams = {{
     {"hg_max_dims", "HgMaxDims", 3, 2, 3, false, 0, "hashgrid", "largest D the engines serve in one cycle: each segment is held in 2^(hg_max_dims-1) copies of two banks"},
     {"gbuf_kib", "GbufKib", 1024, 1, 8192, true, 0, "hashgrid", "grid-table buffer size, KiB (logical; hg_engines segments, each physically 2^(hg_max_dims-1) copies)"},
     {"xbuf_kib", "XbufKib", 256, 1, 4096, false, 0, "hashgrid", "point buffer size, KiB (16 bytes per point)"},
+    {"has_binenc", "HasBinenc", 1, 0, 1, false, 0, "binenc", "1: the machine has the binenc engine; 0 leaves it and the buffers only it uses out (its opcodes are unknown_opcode faults)"},
 }};
 
 struct HwParams {
@@ -106,6 +107,7 @@ struct HwParams {
   long hg_max_dims = 3;
   long gbuf_kib = 1024;
   long xbuf_kib = 256;
+  long has_binenc = 1;
   // Visits every parameter as (name, reference); keeps parsers and printers in step with the list.
   template <class F>
   void for_each(F&& f) {
@@ -138,6 +140,7 @@ struct HwParams {
     f("hg_max_dims", hg_max_dims);
     f("gbuf_kib", gbuf_kib);
     f("xbuf_kib", xbuf_kib);
+    f("has_binenc", has_binenc);
   }
   template <class F>
   void for_each(F&& f) const {
@@ -170,6 +173,7 @@ struct HwParams {
     f("hg_max_dims", hg_max_dims);
     f("gbuf_kib", gbuf_kib);
     f("xbuf_kib", xbuf_kib);
+    f("has_binenc", has_binenc);
   }
 };
 
@@ -187,13 +191,13 @@ struct BufDef {
   const char* role;
 };
 constexpr std::array<BufDef, 10> kBufs = {{
-    {"qbuf", Dma::kLoad, "qbuf_kib", true, false, false, "query codes: the code operand a Hamming engine compares against"},
-    {"dbuf", Dma::kLoad, "dbuf_kib", true, false, false, "database codes in lane-interleaved tiles"},
+    {"qbuf", Dma::kLoad, "qbuf_kib", true, true, false, "query codes: the code operand a Hamming engine compares against"},
+    {"dbuf", Dma::kLoad, "dbuf_kib", true, true, false, "database codes in lane-interleaved tiles"},
     {"rbuf", Dma::kStore, "rbuf_kib", true, true, false, "top-k state and result entries {index[63:32], distance[31:0]}"},
     {"abuf", Dma::kLoad, "abuf_kib", true, true, false, "INT8 activations, row-major [M][K] (also a gemm's INT8 outputs kept on chip: o_abuf)"},
     {"wbuf", Dma::kLoad, "wbuf_kib", true, false, false, "weight codes as bit planes, one pair of k-tiles after another"},
     {"sbuf", Dma::kLoad, "sbuf_kib", true, false, false, "per output tile: four channel-parameter rows, then one 16-bit scale per channel and group"},
-    {"obuf", Dma::kStore, "obuf_kib", false, true, false, "outputs, row-major [M][N] INT8 (or INT32)"},
+    {"obuf", Dma::kStore, "obuf_kib", true, true, false, "outputs, row-major [M][N] INT8 (or INT32)"},
     {"pbuf", Dma::kStore, "pbuf_kib", true, true, false, "partial sums of a split K: row m of a gemm at word m*C, one sign-extended 48-bit accumulator per column"},
     {"gbuf", Dma::kLoad, "gbuf_kib", true, false, true, "grid tables and level descriptors, hg_engines segments of 4-word rows (the bank-interleaved layout of ARCHITECTURE.md §3.4)"},
     {"xbuf", Dma::kLoad, "xbuf_kib", true, false, false, "points: two words each, coordinate d (UQ1.23 in 32 bits) at bits [32(d%2)+31 : 32(d%2)] of word d/2"},
@@ -230,9 +234,9 @@ inline long buf_kib(Buf b, const HwParams& p) {
 inline long buf_port_words(Buf b, const HwParams& p) {
   switch (b) {
     case Buf::kQbuf:
-      return std::max<long>({0, p.ham_queries * p.ham_bits_per_lane / 64});
+      return std::max<long>({0, p.ham_queries * p.ham_bits_per_lane / 64, 1});
     case Buf::kDbuf:
-      return std::max<long>({0, p.ham_lanes * p.ham_bits_per_lane / 64});
+      return std::max<long>({0, p.ham_lanes * p.ham_bits_per_lane / 64, 1});
     case Buf::kRbuf:
       return std::max<long>({0, 1});
     case Buf::kAbuf:
@@ -242,7 +246,7 @@ inline long buf_port_words(Buf b, const HwParams& p) {
     case Buf::kSbuf:
       return std::max<long>({0, p.mac_cols / 4});
     case Buf::kObuf:
-      return std::max<long>({0, p.mac_cols / 8, p.mac_cols / 8});
+      return std::max<long>({0, p.mac_cols / 8, p.mac_cols / 8, p.mac_cols / 8});
     case Buf::kPbuf:
       return std::max<long>({0, p.mac_cols});
     case Buf::kGbuf:
@@ -257,9 +261,9 @@ inline long buf_port_words(Buf b, const HwParams& p) {
 inline long buf_write_words(Buf b, const HwParams& p) {
   switch (b) {
     case Buf::kQbuf:
-      return std::max<long>({0});
+      return std::max<long>({0, 1});
     case Buf::kDbuf:
-      return std::max<long>({0});
+      return std::max<long>({0, 1});
     case Buf::kRbuf:
       return std::max<long>({0, 1});
     case Buf::kAbuf:
@@ -286,10 +290,11 @@ inline long buf_row_words(Buf b, const HwParams& p) {
 }
 
 // ---- compute engines ----
-constexpr int kNumEngines = 3;
+constexpr int kNumEngines = 4;
 constexpr int kEngineHamtopk = 0;
 constexpr int kEngineBitmac = 1;
 constexpr int kEngineHashgrid = 2;
+constexpr int kEngineBinenc = 3;
 struct ActionDef {
   const char* name;
   const char* doc;
@@ -304,10 +309,12 @@ struct EngineDef {
 constexpr std::array<ActionDef, 2> kHAMTOPK_ACTIONS = {{{"word_op", "one 64-bit XOR + popcount + accumulate in one lane (padding lanes included; rows past n_q are gated)"}, {"topk_compare", "one 64-bit key comparison in the top-k merge network"}}};
 constexpr std::array<ActionDef, 5> kBITMAC_ACTIONS = {{{"pe_term", "one PE cycle of the bit-serial array: one INT8 activation shifted by a weight term and added (padding PEs included)"}, {"pe_mul", "one PE cycle of the bit-parallel array (mac_parallel): one INT8 x weight product added"}, {"col_add", "one column adder-tree sum of mac_rows PE outputs into the group's 32-bit partial sum"}, {"rescale", "one 8-cycle bit-serial rescale of a group partial sum by its 8-bit scale, into the 48-bit accumulator"}, {"requant", "one output: bias add, 48x16-bit multiply, rounding shift, saturation, ReLU"}}};
 constexpr std::array<ActionDef, 2> kHASHGRID_ACTIONS = {{{"lookup", "one level of one point in one engine: axis weights, 2^D corner indices, 2^D table-row reads, F*2^D weight x value products and their sums"}, {"requant", "one INT8 feature: 32x16-bit multiply, rounding shift, saturation"}}};
-constexpr std::array<EngineDef, 3> kEngines = {{
+constexpr std::array<ActionDef, 1> kBINENC_ACTIONS = {{{"code_word", "one 64-bit code word: 64 sign bits gathered and registered (padding words included)"}}};
+constexpr std::array<EngineDef, 4> kEngines = {{
     {"hamtopk", 2, kHAMTOPK_ACTIONS.data(), "code bits compared", "XOR + popcount of up to ham_queries queries against a tile of database codes in a ham_queries x ham_lanes array of lanes, each query merged into its own k-entry top-k list"},
     {"bitmac", 5, kBITMAC_ACTIONS.data(), "weight terms (PE cycles)", "mac_rows x mac_cols array of bit-serial PEs: one signed power-of-two weight term per PE per cycle (mac_parallel: one whole INT8 x weight product)"},
     {"hashgrid", 2, kHASHGRID_ACTIONS.data(), "point-levels", "hg_engines level engines, one (point, level) each per cycle, 2^D corners read per cycle from banked copies of the tables, features into abuf (INT8) or obuf (INT32)"},
+    {"binenc", 1, kBINENC_ACTIONS.data(), "code bits", "sign bits of INT8 rows in obuf packed into binary codes (mac_cols outputs per cycle, 64/mac_cols cycles per code word), written into qbuf or dbuf in the Hamming engine's layouts"},
 }};
 // Useful work per cycle at the engine's peak, in its peak_unit (for the roofline).
 inline double engine_peak_per_cycle(int engine, const HwParams& p) {
@@ -318,6 +325,8 @@ inline double engine_peak_per_cycle(int engine, const HwParams& p) {
       return static_cast<double>(p.mac_rows * p.mac_cols);
     case 2:
       return static_cast<double>(p.hg_engines);
+    case 3:
+      return static_cast<double>(p.mac_cols);
   }
   return 0;
 }
@@ -330,6 +339,8 @@ inline bool engine_present(int engine, const HwParams& p) {
       return p.has_bitmac != 0;
     case 2:
       return p.has_hashgrid != 0;
+    case 3:
+      return p.has_binenc != 0;
   }
   return false;
 }
@@ -337,9 +348,9 @@ inline bool engine_present(int engine, const HwParams& p) {
 inline bool buf_present(uint64_t b, const HwParams& p) {
   switch (b) {
     case 0:
-      return false || p.has_hamtopk != 0;
+      return false || p.has_hamtopk != 0 || p.has_binenc != 0;
     case 1:
-      return false || p.has_hamtopk != 0;
+      return false || p.has_hamtopk != 0 || p.has_binenc != 0;
     case 2:
       return false || p.has_hamtopk != 0;
     case 3:
@@ -349,7 +360,7 @@ inline bool buf_present(uint64_t b, const HwParams& p) {
     case 5:
       return false || p.has_bitmac != 0;
     case 6:
-      return false || p.has_bitmac != 0 || p.has_hashgrid != 0;
+      return false || p.has_bitmac != 0 || p.has_hashgrid != 0 || p.has_binenc != 0;
     case 7:
       return false || p.has_bitmac != 0;
     case 8:
@@ -400,7 +411,7 @@ constexpr int dtype_value(int dt, uint32_t q, uint32_t sel) {
 }
 
 // ---- instructions ----
-enum class Op : uint8_t { kNop = 0, kLoad = 1, kStore = 2, kFinish = 15, kHamtopk = 3, kGemm = 4, kHgenc = 5 };
+enum class Op : uint8_t { kNop = 0, kLoad = 1, kStore = 2, kFinish = 15, kHamtopk = 3, kGemm = 4, kHgenc = 5, kBenc = 6 };
 
 struct FieldDef {
   const char* name;
@@ -470,8 +481,18 @@ constexpr FieldDef kHGENC_D_ROW = {"d_row", 64, 20};
 constexpr FieldDef kHGENC_O_ADDR = {"o_addr", 84, 20};
 constexpr FieldDef kHGENC_O_SKIP = {"o_skip", 104, 8};
 constexpr std::array<FieldDef, 11> kHGENC_FIELDS = {{kHGENC_DIMS3, kHGENC_LOG2_F, kHGENC_SMOOTH, kHGENC_O_ABUF, kHGENC_N_LEV, kHGENC_O_ROW, kHGENC_N_POINTS, kHGENC_X_ADDR, kHGENC_D_ROW, kHGENC_O_ADDR, kHGENC_O_SKIP}};
+constexpr FieldDef kBENC_DST = {"dst", 8, 1};
+constexpr FieldDef kBENC_P_LOG2 = {"p_log2", 9, 3};
+constexpr FieldDef kBENC_M_LOG2 = {"m_log2", 12, 2};
+constexpr FieldDef kBENC_CODE_WORDS = {"code_words", 14, 6};
+constexpr FieldDef kBENC_SRC_ADDR = {"src_addr", 20, 20};
+constexpr FieldDef kBENC_DST_ADDR = {"dst_addr", 40, 20};
+constexpr FieldDef kBENC_SRC_STRIDE = {"src_stride", 64, 16};
+constexpr FieldDef kBENC_N_CODES = {"n_codes", 80, 16};
+constexpr FieldDef kBENC_C_FIRST = {"c_first", 96, 16};
+constexpr std::array<FieldDef, 9> kBENC_FIELDS = {{kBENC_DST, kBENC_P_LOG2, kBENC_M_LOG2, kBENC_CODE_WORDS, kBENC_SRC_ADDR, kBENC_DST_ADDR, kBENC_SRC_STRIDE, kBENC_N_CODES, kBENC_C_FIRST}};
 
-constexpr std::array<OpDef, 7> kOps = {{
+constexpr std::array<OpDef, 8> kOps = {{
     {"nop", 0, Queue::kCompute, -1, 0, kNOP_FIELDS.data()},
     {"load", 1, Queue::kLoad, -1, 4, kLOAD_FIELDS.data()},
     {"store", 2, Queue::kStore, -1, 4, kSTORE_FIELDS.data()},
@@ -479,6 +500,7 @@ constexpr std::array<OpDef, 7> kOps = {{
     {"hamtopk", 3, Queue::kCompute, 0, 9, kHAMTOPK_FIELDS.data()},
     {"gemm", 4, Queue::kCompute, 1, 14, kGEMM_FIELDS.data()},
     {"hgenc", 5, Queue::kCompute, 2, 11, kHGENC_FIELDS.data()},
+    {"benc", 6, Queue::kCompute, 3, 9, kBENC_FIELDS.data()},
 }};
 // The definition of an opcode value, nullptr if no instruction has it.
 constexpr const OpDef* op_def(uint64_t opcode) {
@@ -828,6 +850,66 @@ struct HgencInsn {
     if (d_row >> 20) return "d_row";
     if (o_addr >> 20) return "o_addr";
     if (o_skip >> 8) return "o_skip";
+    return nullptr;
+  }
+};
+struct BencInsn {
+  static constexpr Op kOp = Op::kBenc;
+  uint64_t dst = 0;  // destination buffer: 0 qbuf, 1 dbuf
+  uint64_t p_log2 = 0;  // log2 of the codes per group P of the layout (qbuf: ham_queries; dbuf: ham_lanes)
+  uint64_t m_log2 = 0;  // log2 of the words per step m of the layout (ham_bits_per_lane/64)
+  uint64_t code_words = 0;  // 64-bit words per code (1..32): the row's first 64*code_words outputs
+  uint64_t src_addr = 0;  // obuf word address of the first row (a multiple of mac_cols/8)
+  uint64_t dst_addr = 0;  // qbuf/dbuf word address of the layout (code 0 of the group or tile)
+  uint64_t src_stride = 0;  // obuf words from one row to the next (a multiple of mac_cols/8)
+  uint64_t n_codes = 0;  // rows to encode (1..65535)
+  uint64_t c_first = 0;  // position in the layout of the first row's code
+  Deps deps{};
+
+  static BencInsn decode(const uint64_t* w) {
+    BencInsn x;
+    x.dst = ((w[0] >> 8) & ((uint64_t{1} << 1) - 1));
+    x.p_log2 = ((w[0] >> 9) & ((uint64_t{1} << 3) - 1));
+    x.m_log2 = ((w[0] >> 12) & ((uint64_t{1} << 2) - 1));
+    x.code_words = ((w[0] >> 14) & ((uint64_t{1} << 6) - 1));
+    x.src_addr = ((w[0] >> 20) & ((uint64_t{1} << 20) - 1));
+    x.dst_addr = ((w[0] >> 40) & ((uint64_t{1} << 20) - 1));
+    x.src_stride = ((w[1] >> 0) & ((uint64_t{1} << 16) - 1));
+    x.n_codes = ((w[1] >> 16) & ((uint64_t{1} << 16) - 1));
+    x.c_first = ((w[1] >> 32) & ((uint64_t{1} << 16) - 1));
+    x.deps.pop_prev = ((w[0] >> 4) & ((uint64_t{1} << 1) - 1)) != 0;
+    x.deps.pop_next = ((w[0] >> 5) & ((uint64_t{1} << 1) - 1)) != 0;
+    x.deps.push_prev = ((w[0] >> 6) & ((uint64_t{1} << 1) - 1)) != 0;
+    x.deps.push_next = ((w[0] >> 7) & ((uint64_t{1} << 1) - 1)) != 0;
+    return x;
+  }
+  void encode(uint64_t* w) const {
+    w[0] = w[1] = 0;
+    w[0] |= (uint64_t{6} & ((uint64_t{1} << 4) - 1)) << 0;
+    w[0] |= (uint64_t{deps.pop_prev} & ((uint64_t{1} << 1) - 1)) << 4;
+    w[0] |= (uint64_t{deps.pop_next} & ((uint64_t{1} << 1) - 1)) << 5;
+    w[0] |= (uint64_t{deps.push_prev} & ((uint64_t{1} << 1) - 1)) << 6;
+    w[0] |= (uint64_t{deps.push_next} & ((uint64_t{1} << 1) - 1)) << 7;
+    w[0] |= (dst & ((uint64_t{1} << 1) - 1)) << 8;
+    w[0] |= (p_log2 & ((uint64_t{1} << 3) - 1)) << 9;
+    w[0] |= (m_log2 & ((uint64_t{1} << 2) - 1)) << 12;
+    w[0] |= (code_words & ((uint64_t{1} << 6) - 1)) << 14;
+    w[0] |= (src_addr & ((uint64_t{1} << 20) - 1)) << 20;
+    w[0] |= (dst_addr & ((uint64_t{1} << 20) - 1)) << 40;
+    w[1] |= (src_stride & ((uint64_t{1} << 16) - 1)) << 0;
+    w[1] |= (n_codes & ((uint64_t{1} << 16) - 1)) << 16;
+    w[1] |= (c_first & ((uint64_t{1} << 16) - 1)) << 32;
+  }
+  const char* overflow() const {
+    if (dst >> 1) return "dst";
+    if (p_log2 >> 3) return "p_log2";
+    if (m_log2 >> 2) return "m_log2";
+    if (code_words >> 6) return "code_words";
+    if (src_addr >> 20) return "src_addr";
+    if (dst_addr >> 20) return "dst_addr";
+    if (src_stride >> 16) return "src_stride";
+    if (n_codes >> 16) return "n_codes";
+    if (c_first >> 16) return "c_first";
     return nullptr;
   }
 };
