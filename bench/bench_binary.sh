@@ -8,8 +8,9 @@
 #      configs/energy/horowitz45.yaml; goal: <= 1.5x); recall@10 must not change.
 #   2. the same on the compute-bound scan (configs/bench/scan_compute_bound.yaml: 32 queries, random codes).
 #   3. codes made on chip (configs/demo_chip.yaml: encode: chip, Q = 8) beside the same job with the codes from the
-#      host: cycles, energy per compare, the encoder's share (MAC array, its buffers, binenc), the bits the INT8
-#      path flips against the float encoder, recall@10; and the encoding alone per code.
+#      host, and the same for kernelized hashing (configs/demo_ksh.yaml): cycles, energy per compare, the encoder's
+#      share (MAC array, its buffers, binenc, lut), the bits the INT8 path flips against the float encoder,
+#      recall@10; and the encoding alone per code.
 # Benchmarks print; they do not assert timing or goals (a failed run or an unverified result stops it).
 #
 #   bench/bench_binary.sh [BUILD_DIR]
@@ -29,10 +30,12 @@ T0=$(date +%s)
 log() { printf '[bench_binary %4ds] %s\n' $(($(date +%s) - T0)) "$*"; }
 
 QS="1 2 4 8 16 32"
-run_one() {  # config tag Q
-  local cfg="$1" tag="$2" q="$3"
-  "$BG" run "$ROOT/configs/$cfg" --backend systemc --set "hardware.ham_queries=$q" --out "$OUT/$tag-q$q" \
-    --quiet --no-html > "$OUT/$tag-q$q.log" 2>&1 || { echo "FAILED: $cfg Q=$q (see $OUT/$tag-q$q.log)"; exit 1; }
+run_one() {  # config tag Q [extra --set]
+  local cfg="$1" tag="$2" q="$3" extra=()
+  [ -n "${4:-}" ] && extra=(--set "$4")
+  "$BG" run "$ROOT/configs/$cfg" --backend systemc --set "hardware.ham_queries=$q" "${extra[@]}" \
+    --out "$OUT/$tag-q$q" --quiet --no-html > "$OUT/$tag-q$q.log" 2>&1 ||
+    { echo "FAILED: $cfg Q=$q ${4:-} (see $OUT/$tag-q$q.log)"; exit 1; }
 }
 export -f run_one
 export BG ROOT OUT
@@ -41,8 +44,9 @@ for q in $QS; do
   echo "demo.yaml demo $q"
   echo "bench/scan_compute_bound.yaml scan $q"
 done | xargs -P "$JOBS" -L 1 bash -c 'run_one "$0" "$1" "$2"'
-log "section 3: the demo with codes made on chip (configs/demo_chip.yaml, systemc)"
-run_one demo_chip.yaml chip 8
+log "section 3: the demo with codes made on chip (configs/demo_chip.yaml, configs/demo_ksh.yaml; systemc)"
+printf '%s\n' "demo_chip.yaml chip 8" "demo_ksh.yaml ksh 8" "demo_ksh.yaml kshhost 8 workload.encode=host" |
+  xargs -P "$JOBS" -L 1 bash -c 'run_one "$0" "$1" "$2" "${3:-}"'
 
 python3 - "$OUT" "$CSV" "$QS" <<'EOF'
 import json, sys
@@ -79,10 +83,10 @@ for tag, title in (("demo", "demo (configs/demo.yaml, 64 queries)"),
                      "" if rec is None else rec])
     print(f"    floor: {floor:.1f} pJ per compare (the database's {bits}-bit codes read once from DRAM for {nq} queries)")
 print("\ncodes made on chip (configs/demo_chip.yaml) beside codes from the host, Q = 8, systemc")
-print(f"{'codes':>6} {'cycles':>11} {'pJ/compare':>10} {'encoder':>8} {'search':>8} {'DRAM':>7} {'flips':>8} "
+print(f"{'codes':>8} {'cycles':>11} {'pJ/compare':>10} {'encoder':>8} {'search':>8} {'DRAM':>7} {'flips':>8} "
       f"{'recall':>7} {'nJ/code made':>12}")
-enc_keys = ("bitmac", "sram.wbuf", "sram.abuf", "sram.obuf", "sram.sbuf", "sram.pbuf", "binenc")
-for tag, name in (("demo-q8", "host"), ("chip-q8", "chip")):
+enc_keys = ("bitmac", "sram.wbuf", "sram.abuf", "sram.obuf", "sram.sbuf", "sram.pbuf", "sram.tbuf", "binenc", "lut")
+for tag, name in (("demo-q8", "host"), ("chip-q8", "chip"), ("kshhost-q8", "ksh host"), ("ksh-q8", "ksh chip")):
     r = json.load(open(f"{out}/{tag}/report.json"))
     if not r["verified"]:
         sys.exit(f"{tag}: not verified")
@@ -93,12 +97,12 @@ for tag, name in (("demo-q8", "host"), ("chip-q8", "chip")):
     search = e["total"] - enc - dram
     codes = r["workload"]["database_codes"] + r["workload"]["queries"]
     flips = r.get("encode", {}).get("flip_rate_vs_float")
-    print(f"{name:>6} {r['cycles']:>11,} {r['energy_pj_per_code_compare']:>10.1f} {enc / n:>8.1f} {search / n:>8.1f} "
+    print(f"{name:>8} {r['cycles']:>11,} {r['energy_pj_per_code_compare']:>10.1f} {enc / n:>8.1f} {search / n:>8.1f} "
           f"{dram / n:>7.1f} {'' if flips is None else f'{100 * flips:.3f}%':>8} {r.get('recall_at_k', 0):>7.4f} "
           f"{enc / codes / 1000:>12.2f}")
-    rows.append(["encode_" + name, 8, r["cycles"], "", r["energy_pj_per_code_compare"], dram / n, "", "", "", "",
+    rows.append(["encode_" + name.replace(" ", "_"), 8, r["cycles"], "", r["energy_pj_per_code_compare"], dram / n, "", "", "", "",
                  "", "", "", r.get("recall_at_k", "")])
-    if name == "chip":
+    if name.endswith("chip"):
         big = sorted(((v, k) for k, v in e.items() if k != "total" and isinstance(v, (int, float))), reverse=True)[:3]
         print("    largest parts: " + ", ".join(f"{k} {100 * v / e['total']:.1f}%" for v, k in big))
 with open(csv, "w") as f:

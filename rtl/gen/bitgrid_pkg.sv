@@ -14,7 +14,8 @@ package bitgrid_pkg;
     OpHamtopk = 4'd3,
     OpGemm = 4'd4,
     OpHgenc = 4'd5,
-    OpBenc = 4'd6
+    OpBenc = 4'd6,
+    OpLut = 4'd7
   } opcode_e;
 
   localparam int unsigned NumQueues = 3;
@@ -27,7 +28,7 @@ package bitgrid_pkg;
   localparam int unsigned ComputeQueue = 1;
   localparam int unsigned StoreQueue = 2;
 
-  localparam int unsigned NumBufs = 10;
+  localparam int unsigned NumBufs = 11;
   typedef enum logic [3:0] {
     BufQbuf = 4'd0,
     BufDbuf = 4'd1,
@@ -38,7 +39,8 @@ package bitgrid_pkg;
     BufObuf = 4'd6,
     BufPbuf = 4'd7,
     BufGbuf = 4'd8,
-    BufXbuf = 4'd9
+    BufXbuf = 4'd9,
+    BufTbuf = 4'd10
   } buf_e;
 
   // Instruction fields: <Op><Field>Lsb / <Op><Field>W.
@@ -154,6 +156,20 @@ package bitgrid_pkg;
   localparam int unsigned BencNCodesW = 16;
   localparam int unsigned BencCFirstLsb = 96;
   localparam int unsigned BencCFirstW = 16;
+  localparam int unsigned LutTAddrLsb = 8;
+  localparam int unsigned LutTAddrW = 20;
+  localparam int unsigned LutSrcAddrLsb = 28;
+  localparam int unsigned LutSrcAddrW = 20;
+  localparam int unsigned LutNRowsLsb = 48;
+  localparam int unsigned LutNRowsW = 16;
+  localparam int unsigned LutDstAddrLsb = 64;
+  localparam int unsigned LutDstAddrW = 20;
+  localparam int unsigned LutRowSegsLsb = 84;
+  localparam int unsigned LutRowSegsW = 12;
+  localparam int unsigned LutSrcStrideLsb = 96;
+  localparam int unsigned LutSrcStrideW = 16;
+  localparam int unsigned LutDstStrideLsb = 112;
+  localparam int unsigned LutDstStrideW = 16;
 
   // Scratchpad word addresses (the DMA instructions' spm_addr width) and buffer ids.
   localparam int unsigned SpmAddrW = 20;
@@ -196,6 +212,8 @@ package bitgrid_pkg;
   localparam int unsigned DefaultGbufKib = 1024;
   localparam int unsigned DefaultXbufKib = 256;
   localparam int unsigned DefaultHasBinenc = 1;
+  localparam int unsigned DefaultHasLut = 1;
+  localparam int unsigned DefaultTbufKib = 2;
 
   // Dependency tokens (docs/ARCHITECTURE.md R3): counter t is pushed by queue token_pusher(t) towards
   // its next (dir 1) or previous (dir 0) neighbour and popped by queue token_popper(t).
@@ -250,18 +268,20 @@ package bitgrid_pkg;
   localparam int unsigned FaultBadBuffer = 3;  // a load into a buffer the load DMA may not fill, or a store from one the store DMA may not drain, or either naming a buffer the machine leaves out
 
   // Compute engines; engine_of() gives an opcode's engine, NoEngine for spine and unknown opcodes.
-  localparam int unsigned NumEngines = 4;
-  localparam int unsigned NoEngine = 4;
+  localparam int unsigned NumEngines = 5;
+  localparam int unsigned NoEngine = 5;
   localparam int unsigned EngineHamtopk = 0;
   localparam int unsigned EngineBitmac = 1;
   localparam int unsigned EngineHashgrid = 2;
   localparam int unsigned EngineBinenc = 3;
+  localparam int unsigned EngineLut = 4;
   function automatic int unsigned engine_of(logic [3:0] op);
     engine_of = NoEngine;
     if (op == 4'd3) engine_of = 0;  // hamtopk
     if (op == 4'd4) engine_of = 1;  // gemm
     if (op == 4'd5) engine_of = 2;  // hgenc
     if (op == 4'd6) engine_of = 3;  // benc
+    if (op == 4'd7) engine_of = 4;  // lut
   endfunction
   // Whether an opcode is defined at all.
   function automatic logic op_known(logic [3:0] op);
@@ -274,6 +294,7 @@ package bitgrid_pkg;
     if (op == 4'd4) op_known = 1'b1;  // gemm
     if (op == 4'd5) op_known = 1'b1;  // hgenc
     if (op == 4'd6) op_known = 1'b1;  // benc
+    if (op == 4'd7) op_known = 1'b1;  // lut
   endfunction
   // Queue of an opcode: load/store go to their own queues, everything else (unknown opcodes too) to compute.
   function automatic logic [1:0] queue_of(logic [3:0] op);
@@ -291,6 +312,7 @@ package bitgrid_pkg;
     if (b == 4'd5) buf_loadable = 1'b1;  // sbuf
     if (b == 4'd8) buf_loadable = 1'b1;  // gbuf
     if (b == 4'd9) buf_loadable = 1'b1;  // xbuf
+    if (b == 4'd10) buf_loadable = 1'b1;  // tbuf
   endfunction
   function automatic logic buf_storable(logic [BufIdW-1:0] b);
     buf_storable = 1'b0;

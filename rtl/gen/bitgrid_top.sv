@@ -52,6 +52,10 @@ module bitgrid_top #(
   /* verilator lint_off UNUSEDPARAM */  // used outside the RTL only
   parameter int unsigned HasBinenc            /*verilator public*/ = bitgrid_pkg::DefaultHasBinenc,
   /* verilator lint_on UNUSEDPARAM */
+  /* verilator lint_off UNUSEDPARAM */  // used outside the RTL only
+  parameter int unsigned HasLut               /*verilator public*/ = bitgrid_pkg::DefaultHasLut,
+  /* verilator lint_on UNUSEDPARAM */
+  parameter int unsigned TbufKib              /*verilator public*/ = bitgrid_pkg::DefaultTbufKib,
   localparam int unsigned BeatBits = DramBytesPerCycle * 8
 ) (
   input  logic                             clk_i,
@@ -169,6 +173,12 @@ module bitgrid_top #(
   if (HasBinenc < 0 || HasBinenc > 1) begin : g_bad_has_binenc
     $fatal(1, "bitgrid_top: has_binenc outside its range (configs/isa/)");
   end
+  if (HasLut < 0 || HasLut > 1) begin : g_bad_has_lut
+    $fatal(1, "bitgrid_top: has_lut outside its range (configs/isa/)");
+  end
+  if (TbufKib < 1 || TbufKib > 64) begin : g_bad_tbuf_kib
+    $fatal(1, "bitgrid_top: tbuf_kib outside its range (configs/isa/)");
+  end
   if (DramBurstBytes < DramBytesPerCycle) begin : g_bad_burst
     $fatal(1, "bitgrid_top: dram_burst_bytes is smaller than one beat");
   end
@@ -225,20 +235,25 @@ module bitgrid_top #(
   localparam int unsigned XbufWriteWords = XbufPortWords;
   localparam int unsigned XbufRowWords  = bitgrid_pkg::max2(bitgrid_pkg::max2(XbufPortWords, XbufWriteWords), Wb);
   localparam int unsigned XbufWords     = XbufKib * 128;  // KiB of 64-bit words
+  localparam int unsigned TbufPortWords = (4);
+  localparam int unsigned TbufWriteWords = TbufPortWords;
+  localparam int unsigned TbufRowWords  = bitgrid_pkg::max2(bitgrid_pkg::max2(TbufPortWords, TbufWriteWords), Wb);
+  localparam int unsigned TbufWords     = TbufKib * 128;  // KiB of 64-bit words
   // Presence (the has_<engine> parameters): an absent engine and the buffers only it uses are left out;
   // its opcodes and DMA transfers to its buffers are machine faults (R10).
-  localparam logic [NE-1:0] EnginePresent = {HasBinenc != 0, HasHashgrid != 0, HasBitmac != 0, HasHamtopk != 0};  // bit e: engine e
+  localparam logic [NE-1:0] EnginePresent = {HasLut != 0, HasBinenc != 0, HasHashgrid != 0, HasBitmac != 0, HasHamtopk != 0};  // bit e: engine e
   localparam bit QbufPresent = HasHamtopk != 0 || HasBinenc != 0;
   localparam bit DbufPresent = HasHamtopk != 0 || HasBinenc != 0;
   localparam bit RbufPresent = HasHamtopk != 0;
-  localparam bit AbufPresent = HasBitmac != 0 || HasHashgrid != 0;
+  localparam bit AbufPresent = HasBitmac != 0 || HasHashgrid != 0 || HasLut != 0;
   localparam bit WbufPresent = HasBitmac != 0;
   localparam bit SbufPresent = HasBitmac != 0;
-  localparam bit ObufPresent = HasBitmac != 0 || HasHashgrid != 0 || HasBinenc != 0;
+  localparam bit ObufPresent = HasBitmac != 0 || HasHashgrid != 0 || HasBinenc != 0 || HasLut != 0;
   localparam bit PbufPresent = HasBitmac != 0;
   localparam bit GbufPresent = HasHashgrid != 0;
   localparam bit XbufPresent = HasHashgrid != 0;
-  localparam logic [bitgrid_pkg::NumBufs-1:0] BufPresent = {XbufPresent, GbufPresent, PbufPresent, ObufPresent, SbufPresent, WbufPresent, AbufPresent, RbufPresent, DbufPresent, QbufPresent};  // bit b: buffer b
+  localparam bit TbufPresent = HasLut != 0;
+  localparam logic [bitgrid_pkg::NumBufs-1:0] BufPresent = {TbufPresent, XbufPresent, GbufPresent, PbufPresent, ObufPresent, SbufPresent, WbufPresent, AbufPresent, RbufPresent, DbufPresent, QbufPresent};  // bit b: buffer b
 
   // ------------------------------------------------------------------------------------------------
   // Controller
@@ -403,6 +418,9 @@ module bitgrid_top #(
   bitgrid_pkg::spm_req_t       xbuf_b_req;
   logic [XbufWriteWords*64-1:0] xbuf_b_wdata;
   logic [XbufPortWords*64-1:0] xbuf_b_rdata;
+  bitgrid_pkg::spm_req_t       tbuf_b_req;
+  logic [TbufWriteWords*64-1:0] tbuf_b_wdata;
+  logic [TbufPortWords*64-1:0] tbuf_b_rdata;
 
   // Engine hamtopk (configs/isa/engines/hamtopk.yaml)
   bitgrid_pkg::spm_req_t hamtopk_qbuf_req;
@@ -599,6 +617,46 @@ module bitgrid_top #(
     assign unused_start = eng_start[3];
   end
 
+  // Engine lut (configs/isa/engines/lut.yaml)
+  bitgrid_pkg::spm_req_t lut_tbuf_req;
+  bitgrid_pkg::spm_req_t lut_obuf_req;
+  bitgrid_pkg::spm_req_t lut_abuf_req;
+  logic [AbufWriteWords*64-1:0] lut_abuf_wdata;
+
+  if (HasLut != 0) begin : g_lut
+    bg_lut #(
+      .MacCols       (MacCols),
+      .TbufPortWords (TbufPortWords),
+      .ObufPortWords (ObufPortWords),
+      .AbufPortWords (AbufPortWords),
+      .AbufWriteWords(AbufWriteWords)
+    ) u_lut (
+      .clk_i       (clk_i),
+      .rst_ni      (rst_ni),
+      .start_i     (eng_start[4]),
+      .insn_i      (unit_insn[ComputeQ*InsnW +: InsnW]),
+      .last_o      (eng_last[4]),
+      .tbuf_req_o  (lut_tbuf_req),
+      .tbuf_rdata_i(tbuf_b_rdata),
+      .obuf_req_o  (lut_obuf_req),
+      .obuf_rdata_i(obuf_b_rdata),
+      .abuf_req_o  (lut_abuf_req),
+      .abuf_wdata_o(lut_abuf_wdata)
+    );
+  end else begin : g_no_lut  // absent: quiet ports, never finishes (never started)
+    assign lut_tbuf_req = '0;
+    logic unused_tbuf_rdata;
+    assign unused_tbuf_rdata = ^tbuf_b_rdata;
+    assign lut_obuf_req = '0;
+    logic unused_obuf_rdata;
+    assign unused_obuf_rdata = ^obuf_b_rdata;
+    assign lut_abuf_req = '0;
+    assign lut_abuf_wdata = '0;
+    assign eng_last[4] = 1'b0;
+    logic unused_start;
+    assign unused_start = eng_start[4];
+  end
+
   // Compute-port requests: the OR of the users' requests (an idle engine drives '0); write data
   // from the user that writes.
   assign qbuf_b_req   = hamtopk_qbuf_req | binenc_qbuf_req;
@@ -607,18 +665,20 @@ module bitgrid_top #(
   assign dbuf_b_wdata = (binenc_dbuf_req.we ? binenc_dbuf_wdata : '0);
   assign rbuf_b_req   = hamtopk_rbuf_req;
   assign rbuf_b_wdata = (hamtopk_rbuf_req.we ? hamtopk_rbuf_wdata : '0);
-  assign abuf_b_req   = bitmac_abuf_req | hashgrid_abuf_req;
-  assign abuf_b_wdata = (bitmac_abuf_req.we ? bitmac_abuf_wdata : '0) | (hashgrid_abuf_req.we ? hashgrid_abuf_wdata : '0);
+  assign abuf_b_req   = bitmac_abuf_req | hashgrid_abuf_req | lut_abuf_req;
+  assign abuf_b_wdata = (bitmac_abuf_req.we ? bitmac_abuf_wdata : '0) | (hashgrid_abuf_req.we ? hashgrid_abuf_wdata : '0) | (lut_abuf_req.we ? lut_abuf_wdata : '0);
   assign wbuf_b_req   = bitmac_wbuf_req;
   assign wbuf_b_wdata = '0;
   assign sbuf_b_req   = bitmac_sbuf_req;
   assign sbuf_b_wdata = '0;
-  assign obuf_b_req   = bitmac_obuf_req | hashgrid_obuf_req | binenc_obuf_req;
+  assign obuf_b_req   = bitmac_obuf_req | hashgrid_obuf_req | binenc_obuf_req | lut_obuf_req;
   assign obuf_b_wdata = (bitmac_obuf_req.we ? bitmac_obuf_wdata : '0) | (hashgrid_obuf_req.we ? hashgrid_obuf_wdata : '0);
   assign pbuf_b_req   = bitmac_pbuf_req;
   assign pbuf_b_wdata = (bitmac_pbuf_req.we ? bitmac_pbuf_wdata : '0);
   assign xbuf_b_req   = hashgrid_xbuf_req;
   assign xbuf_b_wdata = '0;
+  assign tbuf_b_req   = lut_tbuf_req;
+  assign tbuf_b_wdata = '0;
 
   // Store read data: port A of the buffer the store unit reads (st_buf holds for the whole store).
   logic [Wb*64-1:0] rbuf_a_rdata;
@@ -915,6 +975,36 @@ module bitgrid_top #(
     assign unused_xbuf = ^{xbuf_b_req, xbuf_b_wdata, xbuf_b_rdata};
   end
 
+  if (TbufPresent) begin : g_tbuf
+    bg_scratchpad #(
+      .Words   (TbufWords),
+      .RowWords(TbufRowWords),
+      .AWords  (Wb),
+      .BWords  (TbufPortWords),
+      .BWWords (TbufWriteWords),
+      .AWrite  (1),
+      .ARead   (0),
+      .BWrite  (0),
+      .BRead   (1)
+    ) u_tbuf (
+      .clk_i    (clk_i),
+      .a_req_i  (ld_we && ld_buf == BufW'(bitgrid_pkg::BufTbuf)),
+      .a_we_i   (1'b1),
+      .a_addr_i (ld_addr),
+      .a_wdata_i(ld_wdata),
+      .a_rdata_o(),
+      .b_req_i  (tbuf_b_req.req),
+      .b_we_i   (tbuf_b_req.we),
+      .b_addr_i (tbuf_b_req.addr),
+      .b_wdata_i(tbuf_b_wdata),
+      .b_rdata_o(tbuf_b_rdata)
+    );
+  end else begin : g_no_tbuf  // absent: no user can reach it (faults, R10)
+    assign tbuf_b_rdata = '0;
+    logic unused_tbuf;
+    assign unused_tbuf = ^{tbuf_b_req, tbuf_b_wdata, tbuf_b_rdata};
+  end
+
   /* verilator lint_on PINCONNECTEMPTY */
 
 `ifndef SYNTHESIS
@@ -932,18 +1022,20 @@ module bitgrid_top #(
     else $error("bitgrid_top: two engines use dbuf in one cycle");
   a_rbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({hamtopk_rbuf_req.req}))
     else $error("bitgrid_top: two engines use rbuf in one cycle");
-  a_abuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_abuf_req.req, hashgrid_abuf_req.req}))
+  a_abuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_abuf_req.req, hashgrid_abuf_req.req, lut_abuf_req.req}))
     else $error("bitgrid_top: two engines use abuf in one cycle");
   a_wbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_wbuf_req.req}))
     else $error("bitgrid_top: two engines use wbuf in one cycle");
   a_sbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_sbuf_req.req}))
     else $error("bitgrid_top: two engines use sbuf in one cycle");
-  a_obuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_obuf_req.req, hashgrid_obuf_req.req, binenc_obuf_req.req}))
+  a_obuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_obuf_req.req, hashgrid_obuf_req.req, binenc_obuf_req.req, lut_obuf_req.req}))
     else $error("bitgrid_top: two engines use obuf in one cycle");
   a_pbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_pbuf_req.req}))
     else $error("bitgrid_top: two engines use pbuf in one cycle");
   a_xbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({hashgrid_xbuf_req.req}))
     else $error("bitgrid_top: two engines use xbuf in one cycle");
+  a_tbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({lut_tbuf_req.req}))
+    else $error("bitgrid_top: two engines use tbuf in one cycle");
   a_load_target: assert property (@(posedge clk_i) disable iff (!asserts_on) ld_we -> bitgrid_pkg::buf_loadable(ld_buf))
     else $error("bitgrid_top: load DMA wrote a buffer it may not fill");
   a_store_source: assert property (@(posedge clk_i) disable iff (!asserts_on) st_req -> bitgrid_pkg::buf_storable(st_buf))

@@ -24,4 +24,5 @@ rtl/engines/hashgrid/bg_hashgrid_index.sv
 rtl/engines/hashgrid/bg_hashgrid_table.sv
 rtl/engines/hashgrid/bg_hashgrid.sv
 rtl/engines/binenc/bg_binenc.sv
+rtl/engines/lut/bg_lut.sv
 rtl/gen/bitgrid_top.sv

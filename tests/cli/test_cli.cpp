@@ -386,6 +386,44 @@ TEST_F(Cli, HammingEncodedOnChip) {
   expect_error("run " + config("  encode: chip\n").string(), "encode: chip needs float vectors");
 }
 
+// Kernelized hashing on chip (hash: ksh, ARCHITECTURE.md §3.6): gemm 1 against the anchors, the table unit's exp,
+// gemm 2 with A and the bias -A mu, the binary encoder. Verified against a brute force over the INT8 twin's codes
+// (bitgrid::ksh_codes_int8), the same outputs on both backends, the table unit's lookups (a row of 32 features per
+// vector: 25 anchors padded to the array's K tile), and the bad inputs.
+TEST_F(Cli, KernelizedHashingOnChip) {
+  const fs::path cfg = write("k.yaml",
+                             "workload:\n  type: hamming_topk\n  k: 5\n  bits: 64\n  seed: 2\n  encode: chip\n"
+                             "  hash: ksh\n  anchors: 25\n"
+                             "  database: {random_float: {n: 300, dim: 24, clusters: 20}}\n"
+                             "  queries: {random_float: {n: 6, dim: 24, clusters: 20}}\n");
+  std::string first;
+  for (const std::string be : {"reference", "systemc"}) {
+    const fs::path out = dir / be;
+    const Result r = run("run " + cfg.string() + " --backend " + be + " --no-html --out " + out.string());
+    ASSERT_EQ(r.rc, 0) << r.err;
+    EXPECT_NE(r.out.find("verified: yes"), std::string::npos) << r.out;
+    const std::string nb = slurp(out / "neighbors.npy") + slurp(out / "distances.npy");
+    if (first.empty()) first = nb;
+    EXPECT_EQ(nb, first) << be;
+    const auto rep = nlohmann::json::parse(slurp(out / "report.json"));
+    EXPECT_EQ(rep["encode"]["hash"], "ksh");
+    EXPECT_EQ(rep["encode"]["anchors"].get<int>(), 25);
+    EXPECT_EQ(rep["actions"]["lut.lookup"].get<double>(), 306.0 * 32);
+    EXPECT_EQ(rep["actions"]["binenc.code_word"].get<double>(), 306.0);
+    const double flips = rep["encode"]["flip_rate_vs_float"].get<double>();
+    EXPECT_GT(flips, 0.0);
+    EXPECT_LT(flips, 0.1);
+  }
+  // the float KSH on the host (no encoder) gives recall too
+  const Result h = run("run " + cfg.string() + " --set workload.encode=host --no-html --out " + (dir / "h").string());
+  ASSERT_EQ(h.rc, 0) << h.err;
+  expect_error("run " + cfg.string() + " --set hardware.has_lut=0", "kernelized hashing needs the table unit");
+  expect_error("run " + cfg.string() + " --set workload.hash=lsh", "workload.hash: 'lsh' is neither simhash nor ksh");
+  expect_error("run " + cfg.string() + " --set workload.anchors=301", "workload.anchors: 301 anchors from 300");
+  expect_error("run " + cfg.string() + " --set workload.hash=simhash", "workload.anchors: only with hash: ksh");
+  expect_error("run " + config("  hash: ksh\n").string(), "workload.hash: ksh needs float vectors");
+}
+
 TEST_F(Cli, SetOverridesHardwareAndWorkload) {
   const Result r = run("run --no-html " + config().string() + " --set workload.k=7 --set hardware.ham_lanes=2 --out " +
                        (dir / "o").string());
@@ -485,7 +523,7 @@ TEST_F(Cli, EngineLeftOut) {
                "needs the hamtopk engine (hamtopk at instruction");
   expect_error("run " + config().string() +
                    " --set hardware.has_hamtopk=0 --set hardware.has_bitmac=0 --set hardware.has_hashgrid=0"
-                   " --set hardware.has_binenc=0",
+                   " --set hardware.has_binenc=0 --set hardware.has_lut=0",
                "every has_<engine> parameter is 0");
 }
 TEST_F(Cli, ZeroLanes) {

@@ -87,9 +87,28 @@ HammingTopkWorkload random_workload(std::mt19937_64& rng, const HwConfig& hw) {
     };
     fill(ce.database, n);
     fill(ce.queries, q);
-    fill(ce.projection, cb);
-    w.database = sign_codes_int8(ce.database, n, ce.dim, ce.projection, cb);
-    w.queries = sign_codes_int8(ce.queries, q, ce.dim, ce.projection, cb);
+    if (isa::engine_present(isa::kEngineLut, hw) && rng() % 2) {
+      // kernelized hashing: random anchors, gemm 1 requantization, table, A and bias (any values are defined)
+      KshInt8 k;
+      k.dim = ce.dim;
+      k.m = 1 + rng() % 40;
+      k.bits = cb;
+      fill(k.anchors, k.m);
+      k.mult = static_cast<uint16_t>(rng());
+      k.shift = static_cast<uint8_t>(rng() % 24);
+      for (auto& t : k.table) t = static_cast<int8_t>(rng());
+      k.a.resize(cb * k.m);
+      for (auto& x : k.a) x = static_cast<int8_t>(rng());
+      k.bias.resize(cb);
+      for (auto& b : k.bias) b = static_cast<int32_t>(rng() % 200001) - 100000;
+      w.database = ksh_codes_int8(k, ce.database, n);
+      w.queries = ksh_codes_int8(k, ce.queries, q);
+      ce.ksh = std::move(k);
+    } else {
+      fill(ce.projection, cb);
+      w.database = sign_codes_int8(ce.database, n, ce.dim, ce.projection, cb);
+      w.queries = sign_codes_int8(ce.queries, q, ce.dim, ce.projection, cb);
+    }
     w.chip = std::move(ce);
   }
   if (rng() % 2) w.tile_codes = 1 + rng() % 300;
@@ -436,10 +455,13 @@ int main(int argc, char** argv) {
         c.program = c.compiled.program;
         c.memory = c.compiled.memory;
         if (c.w.chip) ++n_chip;
-        c.what =
-            fmt::format("hamming_topk N={} bits={} Q={} k={} tile={} batch={}{}", c.w.database.n, c.w.database.bits(),
-                        c.w.queries.n, c.w.k, c.compiled.layout.tile_codes, c.compiled.layout.batch,
-                        c.w.chip ? fmt::format(" encoded on chip (dim {})", c.w.chip->dim) : "");
+        c.what = fmt::format(
+            "hamming_topk N={} bits={} Q={} k={} tile={} batch={}{}", c.w.database.n, c.w.database.bits(),
+            c.w.queries.n, c.w.k, c.compiled.layout.tile_codes, c.compiled.layout.batch,
+            c.w.chip
+                ? fmt::format(" encoded on chip (dim {}{})", c.w.chip->dim,
+                              c.w.chip->ksh ? fmt::format(", ksh with {} anchors", c.w.chip->ksh->m) : std::string())
+                : "");
       } else {
         const bool faulty = (s / 3) % 4 == 0;
         c.kind = faulty ? Case::kFaulty : Case::kHandBuilt;

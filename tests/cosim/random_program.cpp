@@ -7,6 +7,7 @@
 #include "bitgrid/engines/bitmac.h"
 #include "bitgrid/engines/hamtopk.h"
 #include "bitgrid/engines/hashgrid.h"
+#include "bitgrid/engines/lut.h"
 #include "bitgrid/error.h"
 
 namespace bgtest {
@@ -184,23 +185,47 @@ RandomProgram random_program(std::mt19937_64& rng, const HwConfig& hw, bool faul
     return encode(x);
   };
 
+  // A random legal lut: any table of tbuf (random bytes: whatever the loads put there), rows anywhere in obuf and
+  // abuf (overlapping rows and a zero stride included).
+  auto lt = [&]() -> Insn {
+    const uint64_t W = lut::seg_words(hw);
+    const uint64_t tw = static_cast<uint64_t>(hw.buf_words(isa::Buf::kTbuf)),
+                   ow = static_cast<uint64_t>(hw.buf_words(isa::Buf::kObuf)),
+                   aw = static_cast<uint64_t>(hw.buf_words(isa::Buf::kAbuf));
+    isa::LutInsn x;
+    x.t_addr = lut::kTableWords * uni(rng, 0, tw / lut::kTableWords - 1);
+    x.row_segs = uni(rng, 1, std::min<uint64_t>(4, std::min(ow, aw) / W));
+    const uint64_t row = x.row_segs * W;
+    x.n_rows = uni(rng, 1, 8);
+    x.src_stride = W * uni(rng, 0, row / W + 1);
+    x.dst_stride = W * uni(rng, 0, row / W + 1);
+    while (x.n_rows > 1 && ((x.n_rows - 1) * x.src_stride + row > ow || (x.n_rows - 1) * x.dst_stride + row > aw))
+      --x.n_rows;
+    x.src_addr = W * uni(rng, 0, (ow - (x.n_rows - 1) * x.src_stride - row) / W);
+    x.dst_addr = W * uni(rng, 0, (aw - (x.n_rows - 1) * x.dst_stride - row) / W);
+    return encode(x);
+  };
+
   // ---- the operations, in a global order (only what the machine has: has_<engine>)
   const bool has_ham = isa::engine_present(isa::kEngineHamtopk, hw),
              has_mac = isa::engine_present(isa::kEngineBitmac, hw),
              has_hg = isa::engine_present(isa::kEngineHashgrid, hw),
              has_be = isa::engine_present(isa::kEngineBinenc, hw) &&
                       isa::buf_present(static_cast<uint64_t>(isa::Buf::kObuf), hw);
+  const bool has_lt = isa::engine_present(isa::kEngineLut, hw);
   std::vector<isa::Buf> load_bufs, store_bufs;
   for (isa::Buf b : {isa::Buf::kQbuf, isa::Buf::kDbuf, isa::Buf::kAbuf, isa::Buf::kWbuf, isa::Buf::kSbuf,
-                     isa::Buf::kGbuf, isa::Buf::kXbuf})
+                     isa::Buf::kGbuf, isa::Buf::kXbuf, isa::Buf::kTbuf})
     if (isa::buf_present(static_cast<uint64_t>(b), hw)) load_bufs.push_back(b);
   for (isa::Buf b : {isa::Buf::kRbuf, isa::Buf::kObuf, isa::Buf::kObuf, isa::Buf::kPbuf})
     if (isa::buf_present(static_cast<uint64_t>(b), hw)) store_bufs.push_back(b);
   std::vector<Op> ops;
   const int n = static_cast<int>(uni(rng, 3, 60));
   for (int i = 0; i < n; ++i) {
-    const unsigned kind = static_cast<unsigned>(rng() % 16);
-    if (kind == 15) {
+    const unsigned kind = static_cast<unsigned>(rng() % 17);
+    if (kind == 16) {
+      ops.push_back({has_lt ? lt() : make_nop(), 1});
+    } else if (kind == 15) {
       ops.push_back({has_be ? be() : make_nop(), 1});
     } else if (kind >= 13) {
       ops.push_back({has_hg ? hg() : make_nop(), 1});

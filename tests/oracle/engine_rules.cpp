@@ -38,6 +38,8 @@ uint64_t oracle_engine_cycles(const bitgrid::HwConfig& hw, const bitgrid::Insn& 
       const uint64_t S = (cw + m - 1) / m;
       return in.get(isa::kBENC_N_CODES) * S * m * (64 / static_cast<uint64_t>(hw.mac_cols)) + 2;
     }
+    case isa::Op::kLut:  // R14: E = 8 + n_rows*row_segs + 2
+      return 8 + in.get(isa::kLUT_N_ROWS) * in.get(isa::kLUT_ROW_SEGS) + 2;
     default:
       throw std::runtime_error("rule oracle: no timing rule for opcode " + std::to_string(in.opcode()));
   }

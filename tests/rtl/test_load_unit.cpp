@@ -279,14 +279,15 @@ TEST_F(LoadUnitTest, FaultOfTheDispatchedInstruction) {
       set_insn(sim->insn_i, encode_load({kBufQbuf, 0, 2 * kBeatWords, 0}));
       sim.settle();
       // configs/isa: the buffers with dma: load are qbuf, dbuf (hamtopk), abuf, wbuf, sbuf (bitmac) and gbuf (owned
-      // by the engine: the load unit writes it all the same), xbuf (hashgrid)
+      // by the engine: the load unit writes it all the same), xbuf (hashgrid), tbuf (lut)
       const std::set<unsigned> loadable = {kBufQbuf,
                                            kBufDbuf,
                                            static_cast<unsigned>(isa::Buf::kAbuf),
                                            static_cast<unsigned>(isa::Buf::kWbuf),
                                            static_cast<unsigned>(isa::Buf::kSbuf),
                                            static_cast<unsigned>(isa::Buf::kGbuf),
-                                           static_cast<unsigned>(isa::Buf::kXbuf)};
+                                           static_cast<unsigned>(isa::Buf::kXbuf),
+                                           static_cast<unsigned>(isa::Buf::kTbuf)};
       for (unsigned b = 0; b < 16; ++b) ASSERT_EQ(loadable.count(b) != 0, isa::buf_loadable(b)) << "buf " << b;
       const bool bad = nwords >= kBeatWords && !loadable.count(buf);
       ASSERT_EQ(sim->fault_o, bad ? uint64_t{1} << kBadBuffer : 0u) << "buf " << buf << " nwords " << nwords;

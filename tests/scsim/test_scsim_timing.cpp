@@ -335,8 +335,10 @@ TEST(ScsimFaults, TokenOverflow) {
 // and the cause are the oracle's.
 TEST(ScsimFaults, IllegalInstructionsStopAtIssue) {
   HwConfig hw = small_hw();
-  Insn unknown;
-  unknown.set(isa::kOpcodeField, 7);
+  Insn unknown;  // the first opcode value no instruction has
+  uint64_t free_op = 0;
+  while (isa::op_def(free_op) != nullptr) ++free_op;
+  unknown.set(isa::kOpcodeField, free_op);
   const std::vector<std::pair<Insn, isa::Fault>> cases = {
       {make_load(Buf::kRbuf, 0, 8, 0), isa::Fault::kBadBuffer},
       {make_store(Buf::kDbuf, 0, 8, 0), isa::Fault::kBadBuffer},

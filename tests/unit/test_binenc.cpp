@@ -3,12 +3,15 @@
 // oracle, actions, and the function against codes and addresses worked out here.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "bitgrid/engine.h"
+#include "bitgrid/error.h"
 #include "bitgrid/floatknn.h"
+#include "bitgrid/ksh.h"
 #include "rule_oracle.h"
 
 namespace bitgrid {
@@ -162,6 +165,35 @@ TEST(SimhashInt8, SignsOfExactDotProducts) {
       for (size_t d = 0; d < dim; ++d) y += static_cast<long long>(x[i * dim + d]) * p[b * dim + d];
       EXPECT_EQ((c.code(i)[b / 64] >> (b % 64)) & 1, y >= 0 ? 1u : 0u) << i << " " << b;
     }
+}
+
+}  // namespace
+}  // namespace bitgrid
+
+namespace bitgrid {
+namespace {
+
+// Kernelized hashing (bitgrid/ksh.h): the INT8 twin's constants by hand, and its codes against the float encoder's.
+TEST(Ksh, Int8ConstantsAndAgreementWithFloat) {
+  const FloatMatrix db = random_gaussian(400, 24, 5);
+  const KshFloat k = ksh_fit(db, 20, 64, 9);
+  EXPECT_GT(k.sigma, 0.5);  // unit rows: squared distances in [0, 4], about 2 for random directions
+  EXPECT_LT(k.sigma, 3.5);
+  const KshInt8 q = ksh_int8(k);
+  // u = acc/127 as (acc*mult + 2^(shift-1)) >> shift: 2^22/127 = 33025.98 (2^23/127 would not fit 16 bits)
+  EXPECT_EQ(q.shift, 22);
+  EXPECT_EQ(q.mult, 33026);
+  EXPECT_EQ(q.table[127], 127);  // u = 127: x = a, exp(0)
+  EXPECT_EQ(q.table[0], static_cast<int8_t>(std::lround(127 * std::exp(-1 / k.sigma))));
+  for (int e = 129; e < 256; ++e) EXPECT_LE(q.table[e - 1], q.table[e]);  // exp grows with u (-127..)
+  for (int e = 1; e < 128; ++e) EXPECT_LE(q.table[e - 1], q.table[e]);
+  const CodeSet f = ksh_codes(k, db), i8 = ksh_codes_int8(q, normalize_rows_int8(db), db.rows);
+  uint64_t flips = 0;
+  for (size_t w = 0; w < f.data.size(); ++w)
+    flips += static_cast<uint64_t>(__builtin_popcountll(f.data[w] ^ i8.data[w]));
+  EXPECT_LT(static_cast<double>(flips) / (db.rows * 64.0), 0.05) << flips;
+  EXPECT_THROW(ksh_fit(db, 0, 64, 1), Error);
+  EXPECT_THROW(ksh_fit(db, 401, 64, 1), Error);
 }
 
 }  // namespace

@@ -130,6 +130,7 @@ TEST(Checker, AbsentEngineFaults) {
   no_mac.has_bitmac = 0;
   no_mac.has_hashgrid = 0;  // the hash-grid encoder writes abuf/obuf too: without both, they are left out
   no_mac.has_binenc = 0;    // and the binary encoder reads obuf
+  no_mac.has_lut = 0;       // and the table unit reads obuf and writes abuf
   no_ham.has_hamtopk = 0;
   no_ham.has_binenc = 0;
   Insn gemm, ham;

@@ -19,6 +19,7 @@
 #include "bitgrid/checker.h"
 #include "bitgrid/engines/bitmac.h"
 #include "bitgrid/engines/hamtopk.h"
+#include "bitgrid/engines/lut.h"
 #include "bitgrid/error.h"
 #include "bitgrid/workload_util.h"
 
@@ -78,39 +79,101 @@ void encode_on_chip(const HammingTopkWorkload& w, const HwConfig& hw, const Plan
     if (!isa::engine_present(e, hw))
       throw Error(where + ": the machine has no " + isa::kEngines[static_cast<size_t>(e)].name + " (has_" +
                   isa::kEngines[static_cast<size_t>(e)].name + ": 0)");
+  if (ce.ksh && !isa::engine_present(isa::kEngineLut, hw))
+    throw Error(where + ": kernelized hashing needs the table unit (has_lut: 0)");
   const uint64_t R = bitmac::rows(hw), C = bitmac::cols(hw);
   const uint64_t wb = static_cast<uint64_t>(hw.beat_words()), beat = static_cast<uint64_t>(hw.dram_bytes_per_cycle);
   const uint64_t bits = w.database.bits(), cw = w.database.words;
   const uint64_t m = hamtopk::lane_words(hw), L = hamtopk::lanes(hw), Q = hamtopk::queries(hw);
-  // K: the dimension padded with zeros to whole pairs of k-tiles, cut into n_groups groups of at most 63 pairs
-  auto split = [](uint64_t P, uint64_t& gp, uint64_t& ng) {
-    for (uint64_t n = (P + 62) / 63; n <= std::min<uint64_t>(P, 4095); ++n)
-      if (P % n == 0) {
-        gp = P / n;
-        ng = n;
-        return true;
-      }
-    return false;
-  };
-  uint64_t kp = round_up(ce.dim, 2 * R), gp = 0, ng = 0;
-  while (!split(kp / (2 * R), gp, ng)) kp += 2 * R;
-  const uint64_t ntn = bits / C;  // output tiles of the projection
-  const uint64_t ww = bitmac::weight_words(hw, 0, gp, ng), sw = bitmac::side_words(hw, ng);
   auto words_of = [&](isa::Buf b) { return static_cast<uint64_t>(hw.buf_words(b)); };
-  if (round_up(ntn * ww, wb) > words_of(isa::Buf::kWbuf))
-    throw Error(where + ": the projection's " + std::to_string(bits) + " x " + std::to_string(kp) + " INT8 weights (" +
-                std::to_string(ntn * ww * 8) + " bytes) exceed wbuf (wbuf_kib = " + std::to_string(hw.wbuf_kib) + ")");
-  if (round_up(ntn * sw, wb) > words_of(isa::Buf::kSbuf))
-    throw Error(where + ": the projection's channel parameters (" + std::to_string(ntn * sw * 8) +
-                " bytes) exceed sbuf (sbuf_kib = " + std::to_string(hw.sbuf_kib) + ")");
-  const uint64_t row_w = kp / 8, out_w = bits / 8;  // abuf words per INT8 row, obuf words per output row
-  const uint64_t a_half = words_of(isa::Buf::kAbuf) / 2 / std::max(R / 4, wb) * std::max(R / 4, wb);
-  uint64_t rows = std::min<uint64_t>({a_half / row_w, words_of(isa::Buf::kObuf) / out_w, 1023});
-  while (rows > 0 && round_up(rows * row_w, wb) > a_half) --rows;
+  // A gemm stage: INT8 weights [n][k] padded with zeros to K (whole pairs of k-tiles, in groups of at most 63 pairs)
+  // and N (whole tiles of C outputs), packed tile by tile after the stages before it in wbuf and sbuf.
+  struct Stage {
+    uint64_t K = 0, N = 0, gp = 0, ng = 0, ww = 0, sw = 0, w_addr = 0, s_addr = 0;
+    std::vector<uint64_t> wimg, simg;  // packed weights, channel parameters
+  };
+  uint64_t w_used = 0, s_used = 0;
+  // n x k weights; at least n_min outputs and k_min inputs (zeros beyond n and k).
+  auto stage = [&](const std::vector<int8_t>& wts, uint64_t n, uint64_t k, uint64_t n_min, uint64_t k_min,
+                   const std::vector<bitmac::Channel>& chans, const char* what) {
+    auto split = [](uint64_t P, uint64_t& gp, uint64_t& ng) {
+      for (uint64_t x = (P + 62) / 63; x <= std::min<uint64_t>(P, 4095); ++x)
+        if (P % x == 0) {
+          gp = P / x;
+          ng = x;
+          return true;
+        }
+      return false;
+    };
+    Stage st;
+    st.K = round_up(std::max(k, k_min), 2 * R);
+    while (!split(st.K / (2 * R), st.gp, st.ng)) st.K += 2 * R;
+    st.N = round_up(std::max(n, n_min), C);
+    st.ww = bitmac::weight_words(hw, 0, st.gp, st.ng);
+    st.sw = bitmac::side_words(hw, st.ng);
+    st.w_addr = w_used;
+    st.s_addr = s_used;
+    for (uint64_t t = 0; t < st.N / C; ++t) {
+      bitmac::Tile tl;
+      tl.dtype = 0;  // int8
+      tl.group_pairs = st.gp;
+      tl.n_groups = st.ng;
+      tl.codes.assign(C * st.K, 0);
+      tl.channels.assign(C, bitmac::Channel{});
+      for (uint64_t c = 0; c < C && t * C + c < n; ++c) {
+        for (uint64_t kk = 0; kk < k; ++kk) tl.codes[c * st.K + kk] = static_cast<uint8_t>(wts[(t * C + c) * k + kk]);
+        tl.channels[c] = chans[t * C + c];
+      }
+      tl.scale.assign(C * st.ng, 1);
+      tl.sel.assign(C * st.ng, 0);
+      const std::vector<uint64_t> pw = bitmac::pack_weights(hw, tl), ps = bitmac::pack_side(hw, tl);
+      st.wimg.insert(st.wimg.end(), pw.begin(), pw.end());
+      st.simg.insert(st.simg.end(), ps.begin(), ps.end());
+    }
+    w_used += st.wimg.size();
+    s_used += st.simg.size();
+    if (round_up(w_used, wb) > words_of(isa::Buf::kWbuf))
+      throw Error(where + ": the " + what + "'s " + std::to_string(n) + " x " + std::to_string(st.K) +
+                  " INT8 weights (" + std::to_string(st.wimg.size() * 8) +
+                  " bytes) exceed wbuf (wbuf_kib = " + std::to_string(hw.wbuf_kib) + ")");
+    if (round_up(s_used, wb) > words_of(isa::Buf::kSbuf))
+      throw Error(where + ": the " + what + "'s channel parameters (" + std::to_string(st.simg.size() * 8) +
+                  " bytes) exceed sbuf (sbuf_kib = " + std::to_string(hw.sbuf_kib) + ")");
+    return st;
+  };
+  std::vector<Stage> stages;  // SimHash: the projection; KSH: the anchors, then A
+  if (!ce.ksh) {
+    stages.push_back(stage(ce.projection, bits, ce.dim, 1, 1, std::vector<bitmac::Channel>(bits), "projection"));
+  } else {
+    const KshInt8& k = *ce.ksh;
+    // gemm 1's outputs are the table's inputs and gemm 2's activations: one width for both, whole k-tiles and tiles
+    const uint64_t mk = round_up(k.m, std::max(2 * R, C));
+    stages.push_back(
+        stage(k.anchors, k.m, ce.dim, mk, 1, std::vector<bitmac::Channel>(k.m, {0, k.mult, k.shift}), "anchors"));
+    std::vector<bitmac::Channel> ch2(bits);
+    for (uint64_t b = 0; b < bits; ++b) ch2[b] = {k.bias[b], 1, 0};
+    stages.push_back(stage(k.a, bits, k.m, 1, mk, ch2, "hash projection A"));
+    if (stages[1].K != mk || stages[0].N != mk)
+      throw Error(where + ": " + std::to_string(k.m) + " anchors do not fit one row of gemm 2's groups");
+  }
+  const uint64_t kp = stages[0].K;
+  const uint64_t row_w = kp / 8, out_w = bits / 8;     // abuf words per INT8 row, obuf words per code's outputs
+  const uint64_t mk_w = ce.ksh ? stages[0].N / 8 : 0;  // KSH: words per row of features (gemm 1 out, gemm 2 in)
+  const uint64_t align = std::max(R / 4, wb);
+  // abuf: two halves for the input chunks, then (KSH) the features of one chunk
+  auto fits = [&](uint64_t rows) {
+    const uint64_t half = round_up(round_up(rows * row_w, wb), align);
+    return 2 * half + rows * mk_w <= words_of(isa::Buf::kAbuf) &&
+           rows * std::max(out_w, mk_w) <= words_of(isa::Buf::kObuf);
+  };
+  uint64_t rows = 1023;
+  while (rows > 0 && !fits(rows)) --rows;
   if (rows == 0)
     throw Error(where + ": one vector of dimension " + std::to_string(kp) + " and its " + std::to_string(bits) +
-                " outputs do not fit half of abuf (abuf_kib = " + std::to_string(hw.abuf_kib) +
+                " outputs do not fit abuf (abuf_kib = " + std::to_string(hw.abuf_kib) +
                 ") / obuf (obuf_kib = " + std::to_string(hw.obuf_kib) + ")");
+  const uint64_t a_half = round_up(round_up(rows * row_w, wb), align);
+  const uint64_t phi_at = 2 * a_half;  // KSH: abuf address of the chunk's features
 
   // The chunks in program order: a batch's queries before its first tile, then each tile's vectors.
   struct Chunk {
@@ -124,9 +187,11 @@ void encode_on_chip(const HammingTopkWorkload& w, const HwConfig& hw, const Plan
   std::vector<Chunk> chunks;
   uint64_t dram = 0;
   const uint64_t w_at = dram;
-  dram = round_up(dram + round_up(ntn * ww, wb) * 8, beat);
+  dram = round_up(dram + round_up(w_used, wb) * 8, beat);
   const uint64_t s_at = dram;
-  dram = round_up(dram + round_up(ntn * sw, wb) * 8, beat);
+  dram = round_up(dram + round_up(s_used, wb) * 8, beat);
+  const uint64_t t_at = dram;  // KSH: the exp table
+  if (ce.ksh) dram = round_up(dram + round_up(lut::kTableWords, wb) * 8, beat);
   lay.query_addr = dram;
   std::vector<uint64_t> q_chunk_at, db_chunk_at;  // DRAM of each batch's / tile's chunks (tiles shared by batches)
   std::vector<uint64_t> tile_chunk0;              // index into db_chunk_at of each tile's first chunk
@@ -162,21 +227,13 @@ void encode_on_chip(const HammingTopkWorkload& w, const HwConfig& hw, const Plan
 
   // --- memory image: weights, channel parameters, INT8 rows
   out.memory.assign(lay.dram_bytes, 0);
-  for (uint64_t n = 0; n < ntn; ++n) {
-    bitmac::Tile t;
-    t.dtype = 0;  // int8
-    t.group_pairs = gp;
-    t.n_groups = ng;
-    t.codes.assign(C * kp, 0);
-    for (uint64_t c = 0; c < C; ++c)
-      for (uint64_t k = 0; k < ce.dim; ++k)
-        t.codes[c * kp + k] = static_cast<uint8_t>(ce.projection[(n * C + c) * ce.dim + k]);
-    t.scale.assign(C * ng, 1);
-    t.sel.assign(C * ng, 0);
-    t.channels.assign(C, bitmac::Channel{});  // bias 0, mult 1, shift 0
-    const std::vector<uint64_t> pw = bitmac::pack_weights(hw, t), ps = bitmac::pack_side(hw, t);
-    std::memcpy(out.memory.data() + w_at + n * ww * 8, pw.data(), pw.size() * 8);
-    std::memcpy(out.memory.data() + s_at + n * sw * 8, ps.data(), ps.size() * 8);
+  for (const Stage& st : stages) {
+    std::memcpy(out.memory.data() + w_at + st.w_addr * 8, st.wimg.data(), st.wimg.size() * 8);
+    std::memcpy(out.memory.data() + s_at + st.s_addr * 8, st.simg.data(), st.simg.size() * 8);
+  }
+  if (ce.ksh) {
+    const std::vector<uint64_t> tw = lut::pack_table(ce.ksh->table);
+    std::memcpy(out.memory.data() + t_at, tw.data(), tw.size() * 8);
   }
   for (const Chunk& ch : chunks) {
     const std::vector<int8_t>& src = ch.db ? ce.database : ce.queries;
@@ -185,10 +242,10 @@ void encode_on_chip(const HammingTopkWorkload& w, const HwConfig& hw, const Plan
   }
 
   // --- program
-  emit(make_load(isa::Buf::kWbuf, 0, round_up(ntn * ww, wb), w_at), "projection: " + std::to_string(bits) + " x " +
-                                                                        std::to_string(kp) + " INT8 weights, " +
-                                                                        std::to_string(ntn) + " tiles");
-  emit(make_load(isa::Buf::kSbuf, 0, round_up(ntn * sw, wb), s_at), "projection: channel parameters");
+  emit(make_load(isa::Buf::kWbuf, 0, round_up(w_used, wb), w_at),
+       ce.ksh ? "anchors and A: INT8 weights" : "projection: INT8 weights");
+  emit(make_load(isa::Buf::kSbuf, 0, round_up(s_used, wb), s_at), "channel parameters");
+  if (ce.ksh) emit(make_load(isa::Buf::kTbuf, 0, round_up(lut::kTableWords, wb), t_at), "the exp table");
   TokenWait c2l(emit);
   auto emit_load = [&](uint64_t j) {
     const Chunk& ch = chunks[j];
@@ -203,20 +260,36 @@ void encode_on_chip(const HammingTopkWorkload& w, const HwConfig& hw, const Plan
   for (uint64_t j = 0; j < chunks.size(); ++j) {
     if (j + 1 < chunks.size()) emit_load(j + 1);
     const Chunk& ch = chunks[j];
-    for (uint64_t n = 0; n < ntn; ++n) {
-      isa::GemmInsn gm;
-      gm.dtype = 0;
-      gm.m_rows = ch.n;
-      gm.group_pairs = gp;
-      gm.n_groups = ng;
-      gm.a_addr = (j % 2) * a_half;
-      gm.w_addr = n * ww;
-      gm.s_addr = n * sw;
-      gm.o_addr = n * C / 8;
-      gm.o_stride = out_w;
-      gm.deps.pop_prev = n == 0;         // the chunk loaded
-      gm.deps.push_prev = n + 1 == ntn;  // its abuf half may be reloaded
-      emit(encode(gm), "project bits " + std::to_string(n * C) + ".." + std::to_string(n * C + C - 1));
+    // one gemm per output tile of a stage: rows at a_addr (K/8 words each) -> obuf rows of N/8 words
+    auto gemms = [&](const Stage& st, uint64_t a_addr, bool first, bool last, const std::string& what) {
+      for (uint64_t t = 0; t < st.N / C; ++t) {
+        isa::GemmInsn gm;
+        gm.dtype = 0;
+        gm.m_rows = ch.n;
+        gm.group_pairs = st.gp;
+        gm.n_groups = st.ng;
+        gm.a_addr = a_addr;
+        gm.w_addr = st.w_addr + t * st.ww;
+        gm.s_addr = st.s_addr + t * st.sw;
+        gm.o_addr = t * C / 8;
+        gm.o_stride = st.N / 8;
+        gm.deps.pop_prev = first && t == 0;             // the chunk loaded
+        gm.deps.push_prev = last && t + 1 == st.N / C;  // its abuf half may be reloaded
+        emit(encode(gm), what + " " + std::to_string(t * C) + ".." + std::to_string(t * C + C - 1));
+      }
+    };
+    if (!ce.ksh) {
+      gemms(stages[0], (j % 2) * a_half, true, true, "project bits");
+    } else {
+      gemms(stages[0], (j % 2) * a_half, true, true, "x . anchors");
+      isa::LutInsn lt;  // features: exp of the requantized dot products, into abuf for gemm 2
+      lt.n_rows = ch.n;
+      lt.row_segs = stages[0].N / C;
+      lt.src_stride = mk_w;
+      lt.dst_addr = phi_at;
+      lt.dst_stride = mk_w;
+      emit(encode(lt), "RBF features (exp table)");
+      gemms(stages[1], phi_at, false, false, "A . features, bits");
     }
     isa::BencInsn be;
     be.dst = ch.db;

@@ -10,6 +10,7 @@
 #include "bitgrid/datafile.h"
 #include "bitgrid/error.h"
 #include "bitgrid/floatknn.h"
+#include "bitgrid/ksh.h"
 #include "bitgrid/workloads/hamming_topk.h"
 
 namespace bitgrid {
@@ -79,9 +80,15 @@ class HammingTopk final : public Workload {
   const char* type() const override { return "hamming_topk"; }
 
   void load(const YAML::Node& w, const std::string& ww, const WorkloadContext& ctx) override {
-    check_keys(w, ww, {"type", "k", "bits", "seed", "database", "queries", "query_batch", "tile_codes", "encode"});
+    check_keys(
+        w, ww,
+        {"type", "k", "bits", "seed", "database", "queries", "query_batch", "tile_codes", "encode", "hash", "anchors"});
     const std::string encode = w["encode"] ? get_string(w["encode"], ww + ".encode") : "host";
     if (encode != "host" && encode != "chip") throw Error(ww + ".encode: '" + encode + "' is neither host nor chip");
+    hash_ = w["hash"] ? get_string(w["hash"], ww + ".hash") : "simhash";
+    if (hash_ != "simhash" && hash_ != "ksh") throw Error(ww + ".hash: '" + hash_ + "' is neither simhash nor ksh");
+    if (w["anchors"] && hash_ != "ksh") throw Error(ww + ".anchors: only with hash: ksh");
+    anchors_ = w["anchors"] ? get_count(w["anchors"], ww + ".anchors", 1, 1024) : 25;
     const uint64_t seed = w["seed"] ? get_u64(w["seed"], ww + ".seed") : 1;
     if (!w["k"]) throw Error(ww + ".k: missing");
     w_.k = get_count(w["k"], ww + ".k", 1, 1000000);
@@ -103,19 +110,40 @@ class HammingTopk final : public Workload {
         throw Error(ww + ": database vectors have dimension " + std::to_string(db.floats->cols) + ", queries " +
                     std::to_string(qs.floats->cols));
       const uint64_t hseed = seed * 2 + 3;  // one projection for both sides
-      w_.database = simhash(*db.floats, bits, hseed);
-      w_.queries = simhash(*qs.floats, bits, hseed);
+      std::optional<KshFloat> ksh;
+      if (hash_ == "ksh") {
+        if (anchors_ > db.floats->rows)
+          throw Error(ww + ".anchors: " + std::to_string(anchors_) + " anchors from " +
+                      std::to_string(db.floats->rows) + " database vectors");
+        ksh = ksh_fit(*db.floats, anchors_, bits, hseed);
+        sigma_ = ksh->sigma;
+        w_.database = ksh_codes(*ksh, *db.floats);
+        w_.queries = ksh_codes(*ksh, *qs.floats);
+      } else {
+        w_.database = simhash(*db.floats, bits, hseed);
+        w_.queries = simhash(*qs.floats, bits, hseed);
+      }
       if (encode == "chip") {
-        // The INT8 path: rows and the projection quantized row by row; the reference codes replace the float
-        // ones, and the bits they flip against the float encoder are counted.
+        // The INT8 path: SimHash's rows and projection quantized row by row, or KSH's rows normalised to 127 and
+        // its anchors, table and A (bitgrid::ksh_int8); the reference codes replace the float ones, and the bits
+        // they flip against the float encoder are counted.
         const size_t dim = db.floats->cols;
         ChipEncode ce;
         ce.dim = dim;
-        ce.database = quantize_rows_int8(*db.floats);
-        ce.queries = quantize_rows_int8(*qs.floats);
-        ce.projection = quantize_rows_int8(random_gaussian(bits, dim, hseed));
-        CodeSet dbc = sign_codes_int8(ce.database, w_.database.n, dim, ce.projection, bits);
-        CodeSet qc = sign_codes_int8(ce.queries, w_.queries.n, dim, ce.projection, bits);
+        CodeSet dbc, qc;
+        if (ksh) {
+          ce.database = normalize_rows_int8(*db.floats);
+          ce.queries = normalize_rows_int8(*qs.floats);
+          ce.ksh = ksh_int8(*ksh);
+          dbc = ksh_codes_int8(*ce.ksh, ce.database, w_.database.n);
+          qc = ksh_codes_int8(*ce.ksh, ce.queries, w_.queries.n);
+        } else {
+          ce.database = quantize_rows_int8(*db.floats);
+          ce.queries = quantize_rows_int8(*qs.floats);
+          ce.projection = quantize_rows_int8(random_gaussian(bits, dim, hseed));
+          dbc = sign_codes_int8(ce.database, w_.database.n, dim, ce.projection, bits);
+          qc = sign_codes_int8(ce.queries, w_.queries.n, dim, ce.projection, bits);
+        }
         uint64_t flips = 0;
         for (size_t i = 0; i < dbc.data.size(); ++i)
           flips += static_cast<uint64_t>(__builtin_popcountll(dbc.data[i] ^ w_.database.data[i]));
@@ -131,6 +159,7 @@ class HammingTopk final : public Workload {
     } else {
       if (encode == "chip")
         throw Error(ww + ".encode: chip needs float vectors (random_float or a float32 file) to encode");
+      if (hash_ != "simhash") throw Error(ww + ".hash: " + hash_ + " needs float vectors to hash");
       w_.database = std::move(*db.codes);
       w_.queries = std::move(*qs.codes);
       if (bits && w_.database.bits() != bits)
@@ -181,8 +210,9 @@ class HammingTopk final : public Workload {
     std::snprintf(line, sizeof line, "%.1f pJ per code compare", per_compare);
     v.notes.push_back(line);
     if (w_.chip) {
-      // Bits of the on-chip (INT8) codes that differ from the float SimHash's.
-      rep["encode"] = {{"on", "chip"}, {"flip_rate_vs_float", flip_rate_}};
+      // Bits of the on-chip (INT8) codes that differ from the float encoder's.
+      rep["encode"] = {{"on", "chip"}, {"hash", hash_}, {"flip_rate_vs_float", flip_rate_}};
+      if (hash_ == "ksh") rep["encode"].update({{"anchors", anchors_}, {"sigma", sigma_}});
       std::snprintf(line, sizeof line, "encoded on chip: %.4f%% of the bits differ from the float encoder",
                     100 * flip_rate_);
       v.notes.push_back(line);
@@ -208,7 +238,10 @@ class HammingTopk final : public Workload {
  private:
   HammingTopkWorkload w_;
   std::optional<FloatMatrix> float_db_, float_queries_;
-  double flip_rate_ = 0;              // encode: chip, against the float SimHash
+  double flip_rate_ = 0;  // encode: chip, against the float SimHash
+  std::string hash_ = "simhash";
+  size_t anchors_ = 25;               // hash: ksh
+  double sigma_ = 0;                  // hash: ksh, from the database
   mutable HammingTopkLayout layout_;  // of the last lower()
 };
 

@@ -11,6 +11,7 @@
 #include "bitgrid/hamming.h"
 #include "bitgrid/hwconfig.h"
 #include "bitgrid/insn.h"
+#include "bitgrid/ksh.h"
 #include "bitgrid/topk.h"
 #include "bitgrid/workload.h"
 
@@ -22,7 +23,9 @@ namespace bitgrid {
 struct ChipEncode {
   size_t dim = 0;
   std::vector<int8_t> database, queries;  // [n][dim]
-  std::vector<int8_t> projection;         // [bits][dim]
+  std::vector<int8_t> projection;         // SimHash: [bits][dim]
+  // Kernelized hashing instead of SimHash: gemm 1 (the anchors), the table unit (the exp), gemm 2 (A, bias).
+  std::optional<KshInt8> ksh;
 };
 
 struct HammingTopkWorkload {

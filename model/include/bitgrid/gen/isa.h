@@ -44,7 +44,7 @@ struct ParamDef {
   const char* owner;  // "spine" or the engine that declares it
   const char* doc;
 };
-constexpr std::array<ParamDef, 30> kParams = {{
+constexpr std::array<ParamDef, 32> kParams = {{
     {"dram_bytes_per_cycle", "DramBytesPerCycle", 32, 8, 256, true, 0, "spine", "DRAM data-bus width = one beat, bytes per cycle"},
     {"dram_latency", "DramLatency", 100, 1, 10000, false, 0, "spine", "cycles from a request to its first data beat (reads) or its bus slot (writes)"},
     {"dram_burst_bytes", "DramBurstBytes", 256, 8, 4096, true, 0, "spine", "largest read request the DMA issues, bytes"},
@@ -75,6 +75,8 @@ constexpr std::array<ParamDef, 30> kParams = {{
     {"gbuf_kib", "GbufKib", 1024, 1, 8192, true, 0, "hashgrid", "grid-table buffer size, KiB (logical; hg_engines segments, each physically 2^(hg_max_dims-1) copies)"},
     {"xbuf_kib", "XbufKib", 256, 1, 4096, false, 0, "hashgrid", "point buffer size, KiB (16 bytes per point)"},
     {"has_binenc", "HasBinenc", 1, 0, 1, false, 0, "binenc", "1: the machine has the binenc engine; 0 leaves it and the buffers only it uses out (its opcodes are unknown_opcode faults)"},
+    {"has_lut", "HasLut", 1, 0, 1, false, 0, "lut", "1: the machine has the lut engine; 0 leaves it and the buffers only it uses out (its opcodes are unknown_opcode faults)"},
+    {"tbuf_kib", "TbufKib", 2, 1, 64, false, 0, "lut", "table buffer size, KiB (a table is 256 bytes, 32 words)"},
 }};
 
 struct HwParams {
@@ -108,6 +110,8 @@ struct HwParams {
   long gbuf_kib = 1024;
   long xbuf_kib = 256;
   long has_binenc = 1;
+  long has_lut = 1;
+  long tbuf_kib = 2;
   // Visits every parameter as (name, reference); keeps parsers and printers in step with the list.
   template <class F>
   void for_each(F&& f) {
@@ -141,6 +145,8 @@ struct HwParams {
     f("gbuf_kib", gbuf_kib);
     f("xbuf_kib", xbuf_kib);
     f("has_binenc", has_binenc);
+    f("has_lut", has_lut);
+    f("tbuf_kib", tbuf_kib);
   }
   template <class F>
   void for_each(F&& f) const {
@@ -174,13 +180,15 @@ struct HwParams {
     f("gbuf_kib", gbuf_kib);
     f("xbuf_kib", xbuf_kib);
     f("has_binenc", has_binenc);
+    f("has_lut", has_lut);
+    f("tbuf_kib", tbuf_kib);
   }
 };
 
 // ---- on-chip buffers (scratchpads of 64-bit words; docs/ARCHITECTURE.md §2) ----
-enum class Buf : uint8_t { kQbuf = 0, kDbuf = 1, kRbuf = 2, kAbuf = 3, kWbuf = 4, kSbuf = 5, kObuf = 6, kPbuf = 7, kGbuf = 8, kXbuf = 9 };
-constexpr int kNumBufs = 10;
-constexpr std::array<const char*, 10> kBufNames = {"qbuf", "dbuf", "rbuf", "abuf", "wbuf", "sbuf", "obuf", "pbuf", "gbuf", "xbuf"};
+enum class Buf : uint8_t { kQbuf = 0, kDbuf = 1, kRbuf = 2, kAbuf = 3, kWbuf = 4, kSbuf = 5, kObuf = 6, kPbuf = 7, kGbuf = 8, kXbuf = 9, kTbuf = 10 };
+constexpr int kNumBufs = 11;
+constexpr std::array<const char*, 11> kBufNames = {"qbuf", "dbuf", "rbuf", "abuf", "wbuf", "sbuf", "obuf", "pbuf", "gbuf", "xbuf", "tbuf"};
 enum class Dma : uint8_t { kNone, kLoad, kStore };
 struct BufDef {
   const char* name;
@@ -190,7 +198,7 @@ struct BufDef {
   bool owned;  // held inside the engine that defines it (no scratchpad; the load DMA writes into the engine)
   const char* role;
 };
-constexpr std::array<BufDef, 10> kBufs = {{
+constexpr std::array<BufDef, 11> kBufs = {{
     {"qbuf", Dma::kLoad, "qbuf_kib", true, true, false, "query codes: the code operand a Hamming engine compares against"},
     {"dbuf", Dma::kLoad, "dbuf_kib", true, true, false, "database codes in lane-interleaved tiles"},
     {"rbuf", Dma::kStore, "rbuf_kib", true, true, false, "top-k state and result entries {index[63:32], distance[31:0]}"},
@@ -201,6 +209,7 @@ constexpr std::array<BufDef, 10> kBufs = {{
     {"pbuf", Dma::kStore, "pbuf_kib", true, true, false, "partial sums of a split K: row m of a gemm at word m*C, one sign-extended 48-bit accumulator per column"},
     {"gbuf", Dma::kLoad, "gbuf_kib", true, false, true, "grid tables and level descriptors, hg_engines segments of 4-word rows (the bank-interleaved layout of ARCHITECTURE.md §3.4)"},
     {"xbuf", Dma::kLoad, "xbuf_kib", true, false, false, "points: two words each, coordinate d (UQ1.23 in 32 bits) at bits [32(d%2)+31 : 32(d%2)] of word d/2"},
+    {"tbuf", Dma::kLoad, "tbuf_kib", true, false, false, "256-entry INT8 tables, 32 words each: entry e (the INT8 value e - 256*(e >= 128)) is byte e%8 of word e/8"},
 }};
 constexpr bool buf_loadable(uint64_t b) { return b < kBufs.size() && kBufs[b].dma == Dma::kLoad; }
 constexpr bool buf_storable(uint64_t b) { return b < kBufs.size() && kBufs[b].dma == Dma::kStore; }
@@ -227,6 +236,8 @@ inline long buf_kib(Buf b, const HwParams& p) {
       return p.gbuf_kib;
     case Buf::kXbuf:
       return p.xbuf_kib;
+    case Buf::kTbuf:
+      return p.tbuf_kib;
   }
   return 0;
 }
@@ -240,19 +251,21 @@ inline long buf_port_words(Buf b, const HwParams& p) {
     case Buf::kRbuf:
       return std::max<long>({0, 1});
     case Buf::kAbuf:
-      return std::max<long>({0, p.mac_rows / 4, p.mac_rows / 4});
+      return std::max<long>({0, p.mac_rows / 4, p.mac_rows / 4, p.mac_rows / 4});
     case Buf::kWbuf:
       return std::max<long>({0, p.mac_rows * p.mac_cols / 32 * (1 + 3 * p.mac_parallel)});
     case Buf::kSbuf:
       return std::max<long>({0, p.mac_cols / 4});
     case Buf::kObuf:
-      return std::max<long>({0, p.mac_cols / 8, p.mac_cols / 8, p.mac_cols / 8});
+      return std::max<long>({0, p.mac_cols / 8, p.mac_cols / 8, p.mac_cols / 8, p.mac_cols / 8});
     case Buf::kPbuf:
       return std::max<long>({0, p.mac_cols});
     case Buf::kGbuf:
       return std::max<long>({0, 4});
     case Buf::kXbuf:
       return std::max<long>({0, 2});
+    case Buf::kTbuf:
+      return std::max<long>({0, 4});
   }
   return 0;
 }
@@ -267,7 +280,7 @@ inline long buf_write_words(Buf b, const HwParams& p) {
     case Buf::kRbuf:
       return std::max<long>({0, 1});
     case Buf::kAbuf:
-      return std::max<long>({0, p.mac_cols / 8, p.mac_cols / 8});
+      return std::max<long>({0, p.mac_cols / 8, p.mac_cols / 8, p.mac_cols / 8});
     case Buf::kWbuf:
       return std::max<long>({0});
     case Buf::kSbuf:
@@ -280,6 +293,8 @@ inline long buf_write_words(Buf b, const HwParams& p) {
       return std::max<long>({0});
     case Buf::kXbuf:
       return std::max<long>({0});
+    case Buf::kTbuf:
+      return std::max<long>({0});
   }
   return 0;
 }
@@ -290,11 +305,12 @@ inline long buf_row_words(Buf b, const HwParams& p) {
 }
 
 // ---- compute engines ----
-constexpr int kNumEngines = 4;
+constexpr int kNumEngines = 5;
 constexpr int kEngineHamtopk = 0;
 constexpr int kEngineBitmac = 1;
 constexpr int kEngineHashgrid = 2;
 constexpr int kEngineBinenc = 3;
+constexpr int kEngineLut = 4;
 struct ActionDef {
   const char* name;
   const char* doc;
@@ -310,11 +326,13 @@ constexpr std::array<ActionDef, 2> kHAMTOPK_ACTIONS = {{{"word_op", "one 64-bit 
 constexpr std::array<ActionDef, 5> kBITMAC_ACTIONS = {{{"pe_term", "one PE cycle of the bit-serial array: one INT8 activation shifted by a weight term and added (padding PEs included)"}, {"pe_mul", "one PE cycle of the bit-parallel array (mac_parallel): one INT8 x weight product added"}, {"col_add", "one column adder-tree sum of mac_rows PE outputs into the group's 32-bit partial sum"}, {"rescale", "one 8-cycle bit-serial rescale of a group partial sum by its 8-bit scale, into the 48-bit accumulator"}, {"requant", "one output: bias add, 48x16-bit multiply, rounding shift, saturation, ReLU"}}};
 constexpr std::array<ActionDef, 2> kHASHGRID_ACTIONS = {{{"lookup", "one level of one point in one engine: axis weights, 2^D corner indices, 2^D table-row reads, F*2^D weight x value products and their sums"}, {"requant", "one INT8 feature: 32x16-bit multiply, rounding shift, saturation"}}};
 constexpr std::array<ActionDef, 1> kBINENC_ACTIONS = {{{"code_word", "one 64-bit code word: 64 sign bits gathered and registered (padding words included)"}}};
-constexpr std::array<EngineDef, 4> kEngines = {{
+constexpr std::array<ActionDef, 1> kLUT_ACTIONS = {{{"lookup", "one INT8 entry read out of the table registers (a 256:1 byte multiplexer)"}}};
+constexpr std::array<EngineDef, 5> kEngines = {{
     {"hamtopk", 2, kHAMTOPK_ACTIONS.data(), "code bits compared", "XOR + popcount of up to ham_queries queries against a tile of database codes in a ham_queries x ham_lanes array of lanes, each query merged into its own k-entry top-k list"},
     {"bitmac", 5, kBITMAC_ACTIONS.data(), "weight terms (PE cycles)", "mac_rows x mac_cols array of bit-serial PEs: one signed power-of-two weight term per PE per cycle (mac_parallel: one whole INT8 x weight product)"},
     {"hashgrid", 2, kHASHGRID_ACTIONS.data(), "point-levels", "hg_engines level engines, one (point, level) each per cycle, 2^D corners read per cycle from banked copies of the tables, features into abuf (INT8) or obuf (INT32)"},
     {"binenc", 1, kBINENC_ACTIONS.data(), "code bits", "sign bits of INT8 rows in obuf packed into binary codes (mac_cols outputs per cycle, 64/mac_cols cycles per code word), written into qbuf or dbuf in the Hamming engine's layouts"},
+    {"lut", 1, kLUT_ACTIONS.data(), "lookups", "elementwise INT8 -> INT8 table lookup of obuf rows into abuf: mac_cols lookups per cycle in one 256-entry table held in registers"},
 }};
 // Useful work per cycle at the engine's peak, in its peak_unit (for the roofline).
 inline double engine_peak_per_cycle(int engine, const HwParams& p) {
@@ -326,6 +344,8 @@ inline double engine_peak_per_cycle(int engine, const HwParams& p) {
     case 2:
       return static_cast<double>(p.hg_engines);
     case 3:
+      return static_cast<double>(p.mac_cols);
+    case 4:
       return static_cast<double>(p.mac_cols);
   }
   return 0;
@@ -341,6 +361,8 @@ inline bool engine_present(int engine, const HwParams& p) {
       return p.has_hashgrid != 0;
     case 3:
       return p.has_binenc != 0;
+    case 4:
+      return p.has_lut != 0;
   }
   return false;
 }
@@ -354,19 +376,21 @@ inline bool buf_present(uint64_t b, const HwParams& p) {
     case 2:
       return false || p.has_hamtopk != 0;
     case 3:
-      return false || p.has_bitmac != 0 || p.has_hashgrid != 0;
+      return false || p.has_bitmac != 0 || p.has_hashgrid != 0 || p.has_lut != 0;
     case 4:
       return false || p.has_bitmac != 0;
     case 5:
       return false || p.has_bitmac != 0;
     case 6:
-      return false || p.has_bitmac != 0 || p.has_hashgrid != 0 || p.has_binenc != 0;
+      return false || p.has_bitmac != 0 || p.has_hashgrid != 0 || p.has_binenc != 0 || p.has_lut != 0;
     case 7:
       return false || p.has_bitmac != 0;
     case 8:
       return false || p.has_hashgrid != 0;
     case 9:
       return false || p.has_hashgrid != 0;
+    case 10:
+      return false || p.has_lut != 0;
   }
   return false;
 }
@@ -411,7 +435,7 @@ constexpr int dtype_value(int dt, uint32_t q, uint32_t sel) {
 }
 
 // ---- instructions ----
-enum class Op : uint8_t { kNop = 0, kLoad = 1, kStore = 2, kFinish = 15, kHamtopk = 3, kGemm = 4, kHgenc = 5, kBenc = 6 };
+enum class Op : uint8_t { kNop = 0, kLoad = 1, kStore = 2, kFinish = 15, kHamtopk = 3, kGemm = 4, kHgenc = 5, kBenc = 6, kLut = 7 };
 
 struct FieldDef {
   const char* name;
@@ -491,8 +515,16 @@ constexpr FieldDef kBENC_SRC_STRIDE = {"src_stride", 64, 16};
 constexpr FieldDef kBENC_N_CODES = {"n_codes", 80, 16};
 constexpr FieldDef kBENC_C_FIRST = {"c_first", 96, 16};
 constexpr std::array<FieldDef, 9> kBENC_FIELDS = {{kBENC_DST, kBENC_P_LOG2, kBENC_M_LOG2, kBENC_CODE_WORDS, kBENC_SRC_ADDR, kBENC_DST_ADDR, kBENC_SRC_STRIDE, kBENC_N_CODES, kBENC_C_FIRST}};
+constexpr FieldDef kLUT_T_ADDR = {"t_addr", 8, 20};
+constexpr FieldDef kLUT_SRC_ADDR = {"src_addr", 28, 20};
+constexpr FieldDef kLUT_N_ROWS = {"n_rows", 48, 16};
+constexpr FieldDef kLUT_DST_ADDR = {"dst_addr", 64, 20};
+constexpr FieldDef kLUT_ROW_SEGS = {"row_segs", 84, 12};
+constexpr FieldDef kLUT_SRC_STRIDE = {"src_stride", 96, 16};
+constexpr FieldDef kLUT_DST_STRIDE = {"dst_stride", 112, 16};
+constexpr std::array<FieldDef, 7> kLUT_FIELDS = {{kLUT_T_ADDR, kLUT_SRC_ADDR, kLUT_N_ROWS, kLUT_DST_ADDR, kLUT_ROW_SEGS, kLUT_SRC_STRIDE, kLUT_DST_STRIDE}};
 
-constexpr std::array<OpDef, 8> kOps = {{
+constexpr std::array<OpDef, 9> kOps = {{
     {"nop", 0, Queue::kCompute, -1, 0, kNOP_FIELDS.data()},
     {"load", 1, Queue::kLoad, -1, 4, kLOAD_FIELDS.data()},
     {"store", 2, Queue::kStore, -1, 4, kSTORE_FIELDS.data()},
@@ -501,6 +533,7 @@ constexpr std::array<OpDef, 8> kOps = {{
     {"gemm", 4, Queue::kCompute, 1, 14, kGEMM_FIELDS.data()},
     {"hgenc", 5, Queue::kCompute, 2, 11, kHGENC_FIELDS.data()},
     {"benc", 6, Queue::kCompute, 3, 9, kBENC_FIELDS.data()},
+    {"lut", 7, Queue::kCompute, 4, 7, kLUT_FIELDS.data()},
 }};
 // The definition of an opcode value, nullptr if no instruction has it.
 constexpr const OpDef* op_def(uint64_t opcode) {
@@ -910,6 +943,58 @@ struct BencInsn {
     if (src_stride >> 16) return "src_stride";
     if (n_codes >> 16) return "n_codes";
     if (c_first >> 16) return "c_first";
+    return nullptr;
+  }
+};
+struct LutInsn {
+  static constexpr Op kOp = Op::kLut;
+  uint64_t t_addr = 0;  // tbuf word address of the table (a multiple of 32)
+  uint64_t src_addr = 0;  // obuf word address of row 0 (a multiple of mac_cols/8)
+  uint64_t n_rows = 0;  // rows (1..65535)
+  uint64_t dst_addr = 0;  // abuf word address of row 0's results (a multiple of mac_cols/8)
+  uint64_t row_segs = 0;  // segments of mac_cols bytes per row (1..4095)
+  uint64_t src_stride = 0;  // obuf words from one row to the next (a multiple of mac_cols/8)
+  uint64_t dst_stride = 0;  // abuf words from one row to the next (a multiple of mac_cols/8)
+  Deps deps{};
+
+  static LutInsn decode(const uint64_t* w) {
+    LutInsn x;
+    x.t_addr = ((w[0] >> 8) & ((uint64_t{1} << 20) - 1));
+    x.src_addr = ((w[0] >> 28) & ((uint64_t{1} << 20) - 1));
+    x.n_rows = ((w[0] >> 48) & ((uint64_t{1} << 16) - 1));
+    x.dst_addr = ((w[1] >> 0) & ((uint64_t{1} << 20) - 1));
+    x.row_segs = ((w[1] >> 20) & ((uint64_t{1} << 12) - 1));
+    x.src_stride = ((w[1] >> 32) & ((uint64_t{1} << 16) - 1));
+    x.dst_stride = ((w[1] >> 48) & ((uint64_t{1} << 16) - 1));
+    x.deps.pop_prev = ((w[0] >> 4) & ((uint64_t{1} << 1) - 1)) != 0;
+    x.deps.pop_next = ((w[0] >> 5) & ((uint64_t{1} << 1) - 1)) != 0;
+    x.deps.push_prev = ((w[0] >> 6) & ((uint64_t{1} << 1) - 1)) != 0;
+    x.deps.push_next = ((w[0] >> 7) & ((uint64_t{1} << 1) - 1)) != 0;
+    return x;
+  }
+  void encode(uint64_t* w) const {
+    w[0] = w[1] = 0;
+    w[0] |= (uint64_t{7} & ((uint64_t{1} << 4) - 1)) << 0;
+    w[0] |= (uint64_t{deps.pop_prev} & ((uint64_t{1} << 1) - 1)) << 4;
+    w[0] |= (uint64_t{deps.pop_next} & ((uint64_t{1} << 1) - 1)) << 5;
+    w[0] |= (uint64_t{deps.push_prev} & ((uint64_t{1} << 1) - 1)) << 6;
+    w[0] |= (uint64_t{deps.push_next} & ((uint64_t{1} << 1) - 1)) << 7;
+    w[0] |= (t_addr & ((uint64_t{1} << 20) - 1)) << 8;
+    w[0] |= (src_addr & ((uint64_t{1} << 20) - 1)) << 28;
+    w[0] |= (n_rows & ((uint64_t{1} << 16) - 1)) << 48;
+    w[1] |= (dst_addr & ((uint64_t{1} << 20) - 1)) << 0;
+    w[1] |= (row_segs & ((uint64_t{1} << 12) - 1)) << 20;
+    w[1] |= (src_stride & ((uint64_t{1} << 16) - 1)) << 32;
+    w[1] |= (dst_stride & ((uint64_t{1} << 16) - 1)) << 48;
+  }
+  const char* overflow() const {
+    if (t_addr >> 20) return "t_addr";
+    if (src_addr >> 20) return "src_addr";
+    if (n_rows >> 16) return "n_rows";
+    if (dst_addr >> 20) return "dst_addr";
+    if (row_segs >> 12) return "row_segs";
+    if (src_stride >> 16) return "src_stride";
+    if (dst_stride >> 16) return "dst_stride";
     return nullptr;
   }
 };
