@@ -38,6 +38,29 @@ class Cli : public bgtest::ExeTest {
                  "  database: {random_codes: 300}\n  queries: {random_codes: 4}\n" +
                      workload_tail);
   }
+  // Runs `cfg` on the reference and the systemc backend: each must succeed and verify, and both must write the same
+  // bytes into `outputs`. Returns each run's stdout and report (reference first; empty when a run failed).
+  struct BackendRun {
+    std::string backend, out;
+    nlohmann::json rep;
+  };
+  std::vector<BackendRun> run_both_backends(const fs::path& cfg, const std::vector<std::string>& outputs) {
+    std::vector<BackendRun> runs;
+    std::string first;
+    for (const std::string be : {"reference", "systemc"}) {
+      const fs::path out = dir / be;
+      const Result r = run("run " + cfg.string() + " --backend " + be + " --no-html --out " + out.string());
+      EXPECT_EQ(r.rc, 0) << be << ": " << r.err;
+      if (r.rc != 0) return {};
+      EXPECT_NE(r.out.find("verified: yes"), std::string::npos) << be << ": " << r.out;
+      std::string bytes;
+      for (const auto& f : outputs) bytes += slurp(out / f);
+      if (first.empty()) first = bytes;
+      EXPECT_EQ(bytes, first) << be << ": outputs differ from the reference backend's";
+      runs.push_back({be, r.out, nlohmann::json::parse(slurp(out / "report.json"))});
+    }
+    return runs;
+  }
   // `bitgrid quantize ARGS -o q.npz` expected to fail: non-zero exit, one line on stderr containing
   // `needle`, no output file (nor its temporary) left behind.
   void expect_quantize_error(const std::string& args, const std::string& needle) {
@@ -363,17 +386,10 @@ TEST_F(Cli, HammingEncodedOnChip) {
                              "workload:\n  type: hamming_topk\n  k: 5\n  bits: 128\n  seed: 4\n  encode: chip\n"
                              "  database: {random_float: {n: 500, dim: 40, clusters: 30}}\n"
                              "  queries: {random_float: {n: 7, dim: 40, clusters: 30}}\n");
-  std::string first;
-  for (const std::string be : {"reference", "systemc"}) {
-    const fs::path out = dir / be;
-    const Result r = run("run " + cfg.string() + " --backend " + be + " --no-html --out " + out.string());
-    ASSERT_EQ(r.rc, 0) << r.err;
-    EXPECT_NE(r.out.find("verified: yes"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("encoded on chip"), std::string::npos) << r.out;
-    const std::string nb = slurp(out / "neighbors.npy") + slurp(out / "distances.npy");
-    if (first.empty()) first = nb;
-    EXPECT_EQ(nb, first) << be;
-    const auto rep = nlohmann::json::parse(slurp(out / "report.json"));
+  const auto runs = run_both_backends(cfg, {"neighbors.npy", "distances.npy"});
+  ASSERT_EQ(runs.size(), 2u);
+  for (const auto& [be, out, rep] : runs) {
+    EXPECT_NE(out.find("encoded on chip"), std::string::npos) << out;
     EXPECT_EQ(rep["actions"]["binenc.code_word"].get<double>(), 507.0 * 2);
     EXPECT_GT(rep["actions"]["bitmac.pe_term"].get<double>(), 0.0);
     const double flips = rep["encode"]["flip_rate_vs_float"].get<double>();
@@ -396,16 +412,9 @@ TEST_F(Cli, KernelizedHashingOnChip) {
                              "  hash: ksh\n  anchors: 25\n"
                              "  database: {random_float: {n: 300, dim: 24, clusters: 20}}\n"
                              "  queries: {random_float: {n: 6, dim: 24, clusters: 20}}\n");
-  std::string first;
-  for (const std::string be : {"reference", "systemc"}) {
-    const fs::path out = dir / be;
-    const Result r = run("run " + cfg.string() + " --backend " + be + " --no-html --out " + out.string());
-    ASSERT_EQ(r.rc, 0) << r.err;
-    EXPECT_NE(r.out.find("verified: yes"), std::string::npos) << r.out;
-    const std::string nb = slurp(out / "neighbors.npy") + slurp(out / "distances.npy");
-    if (first.empty()) first = nb;
-    EXPECT_EQ(nb, first) << be;
-    const auto rep = nlohmann::json::parse(slurp(out / "report.json"));
+  const auto runs = run_both_backends(cfg, {"neighbors.npy", "distances.npy"});
+  ASSERT_EQ(runs.size(), 2u);
+  for (const auto& [be, out, rep] : runs) {
     EXPECT_EQ(rep["encode"]["hash"], "ksh");
     EXPECT_EQ(rep["encode"]["anchors"].get<int>(), 25);
     EXPECT_EQ(rep["actions"]["lut.lookup"].get<double>(), 306.0 * 32);
@@ -1181,17 +1190,10 @@ std::string grid_model(const std::string& extra, const std::string& grid = "leve
 // SystemC model (and the RTL: rtl_cli), verified against the integer computation from encode_fixed's features.
 TEST_F(Cli, HashgridModelRunsOnChip) {
   const fs::path cfg = write("g.yaml", grid_model("  m: 100\n"));
-  std::string first;
-  for (const std::string be : {"reference", "systemc"}) {
-    const fs::path out = dir / be;
-    const Result r = run("run " + cfg.string() + " --backend " + be + " --no-html --out " + out.string());
-    ASSERT_EQ(r.rc, 0) << r.err;
-    EXPECT_NE(r.out.find("verified: yes"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("enc        100 points x 4 levels x 4 features"), std::string::npos) << r.out;
-    const std::string y = slurp(out / "fc2.npy");
-    if (first.empty()) first = y;
-    EXPECT_EQ(y, first) << be;
-    const auto rep = nlohmann::json::parse(slurp(out / "report.json"));
+  const auto runs = run_both_backends(cfg, {"fc2.npy"});
+  ASSERT_EQ(runs.size(), 2u);
+  for (const auto& [be, out, rep] : runs) {
+    EXPECT_NE(out.find("enc        100 points x 4 levels x 4 features"), std::string::npos) << out;
     EXPECT_EQ(rep["hashgrid"]["point_levels"].get<double>(), 400.0);
     EXPECT_EQ(rep["actions"]["hashgrid.lookup"].get<double>(), 400.0) << rep["actions"].dump();
   }
@@ -1204,16 +1206,9 @@ TEST_F(Cli, HashgridModelRunsOnChip) {
 TEST_F(Cli, HashgridTablesBeyondGbufRunInPasses) {
   const fs::path cfg =
       write("g.yaml", grid_model("  m: 100\n", "levels: 8, features: 2, log2_table: 9, per_level_scale: 1.5"));
-  std::string first;
-  for (const std::string be : {"reference", "systemc"}) {
-    const fs::path out = dir / be;
-    const Result r = run("run " + cfg.string() + " --backend " + be + " --no-html --out " + out.string());
-    ASSERT_EQ(r.rc, 0) << r.err;
-    EXPECT_NE(r.out.find("verified: yes"), std::string::npos) << r.out;
-    const std::string y = slurp(out / "fc2.npy");
-    if (first.empty()) first = y;
-    EXPECT_EQ(y, first) << be;
-    const auto rep = nlohmann::json::parse(slurp(out / "report.json"));
+  const auto runs = run_both_backends(cfg, {"fc2.npy"});
+  ASSERT_EQ(runs.size(), 2u);
+  for (const auto& [be, out, rep] : runs) {
     const auto& h = rep["hashgrid"];
     ASSERT_EQ(h["passes"].get<int>(), 2) << h.dump();
     EXPECT_EQ(h["pass_levels"], nlohmann::json::parse("[[0, 4], [4, 8]]"));
