@@ -427,6 +427,9 @@ TEST_F(Cli, KernelizedHashingOnChip) {
   const Result h = run("run " + cfg.string() + " --set workload.encode=host --no-html --out " + (dir / "h").string());
   ASSERT_EQ(h.rc, 0) << h.err;
   expect_error("run " + cfg.string() + " --set hardware.has_lut=0", "kernelized hashing needs the table unit");
+  // anchors and A beyond wbuf: 1 KiB holds the 32 x 32 anchor matrix, not A's 64 x 32 after it
+  expect_error("run " + cfg.string() + " --set hardware.wbuf_kib=1",
+               "the hash projection A's 64 x 32 INT8 weights (2048 bytes) exceed wbuf (wbuf_kib = 1)");
   expect_error("run " + cfg.string() + " --set workload.hash=lsh", "workload.hash: 'lsh' is neither simhash nor ksh");
   expect_error("run " + cfg.string() + " --set workload.anchors=301", "workload.anchors: 301 anchors from 300");
   expect_error("run " + cfg.string() + " --set workload.hash=simhash", "workload.anchors: only with hash: ksh");

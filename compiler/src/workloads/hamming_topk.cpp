@@ -149,7 +149,7 @@ void encode_on_chip(const HammingTopkWorkload& w, const HwConfig& hw, const Plan
     // gemm 1's outputs are the table's inputs and gemm 2's activations: one width for both, whole k-tiles and tiles
     const uint64_t mk = round_up(k.m, std::max(2 * R, C));
     stages.push_back(
-        stage(k.anchors, k.m, ce.dim, mk, 1, std::vector<bitmac::Channel>(k.m, {0, k.mult, k.shift}), "anchors"));
+        stage(k.anchors, k.m, ce.dim, mk, 1, std::vector<bitmac::Channel>(k.m, {0, k.mult, k.shift}), "anchor matrix"));
     std::vector<bitmac::Channel> ch2(bits);
     for (uint64_t b = 0; b < bits; ++b) ch2[b] = {k.bias[b], 1, 0};
     stages.push_back(stage(k.a, bits, k.m, 1, mk, ch2, "hash projection A"));
