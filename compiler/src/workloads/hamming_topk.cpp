@@ -22,6 +22,7 @@
 #include "bitgrid/engines/lut.h"
 #include "bitgrid/error.h"
 #include "bitgrid/workload_util.h"
+#include "bitgrid/workloads/chip_gemm.h"
 
 namespace bitgrid {
 
@@ -86,73 +87,19 @@ void encode_on_chip(const HammingTopkWorkload& w, const HwConfig& hw, const Plan
   const uint64_t bits = w.database.bits(), cw = w.database.words;
   const uint64_t m = hamtopk::lane_words(hw), L = hamtopk::lanes(hw), Q = hamtopk::queries(hw);
   auto words_of = [&](isa::Buf b) { return static_cast<uint64_t>(hw.buf_words(b)); };
-  // A gemm stage: INT8 weights [n][k] padded with zeros to K (whole pairs of k-tiles, in groups of at most 63 pairs)
-  // and N (whole tiles of C outputs), packed tile by tile after the stages before it in wbuf and sbuf.
-  struct Stage {
-    uint64_t K = 0, N = 0, gp = 0, ng = 0, ww = 0, sw = 0, w_addr = 0, s_addr = 0;
-    std::vector<uint64_t> wimg, simg;  // packed weights, channel parameters
-  };
-  uint64_t w_used = 0, s_used = 0;
-  // n x k weights; at least n_min outputs and k_min inputs (zeros beyond n and k).
-  auto stage = [&](const std::vector<int8_t>& wts, uint64_t n, uint64_t k, uint64_t n_min, uint64_t k_min,
-                   const std::vector<bitmac::Channel>& chans, const char* what) {
-    auto split = [](uint64_t P, uint64_t& gp, uint64_t& ng) {
-      for (uint64_t x = (P + 62) / 63; x <= std::min<uint64_t>(P, 4095); ++x)
-        if (P % x == 0) {
-          gp = P / x;
-          ng = x;
-          return true;
-        }
-      return false;
-    };
-    Stage st;
-    st.K = round_up(std::max(k, k_min), 2 * R);
-    while (!split(st.K / (2 * R), st.gp, st.ng)) st.K += 2 * R;
-    st.N = round_up(std::max(n, n_min), C);
-    st.ww = bitmac::weight_words(hw, 0, st.gp, st.ng);
-    st.sw = bitmac::side_words(hw, st.ng);
-    st.w_addr = w_used;
-    st.s_addr = s_used;
-    for (uint64_t t = 0; t < st.N / C; ++t) {
-      bitmac::Tile tl;
-      tl.dtype = 0;  // int8
-      tl.group_pairs = st.gp;
-      tl.n_groups = st.ng;
-      tl.codes.assign(C * st.K, 0);
-      tl.channels.assign(C, bitmac::Channel{});
-      for (uint64_t c = 0; c < C && t * C + c < n; ++c) {
-        for (uint64_t kk = 0; kk < k; ++kk) tl.codes[c * st.K + kk] = static_cast<uint8_t>(wts[(t * C + c) * k + kk]);
-        tl.channels[c] = chans[t * C + c];
-      }
-      tl.scale.assign(C * st.ng, 1);
-      tl.sel.assign(C * st.ng, 0);
-      const std::vector<uint64_t> pw = bitmac::pack_weights(hw, tl), ps = bitmac::pack_side(hw, tl);
-      st.wimg.insert(st.wimg.end(), pw.begin(), pw.end());
-      st.simg.insert(st.simg.end(), ps.begin(), ps.end());
-    }
-    w_used += st.wimg.size();
-    s_used += st.simg.size();
-    if (round_up(w_used, wb) > words_of(isa::Buf::kWbuf))
-      throw Error(where + ": the " + what + "'s " + std::to_string(n) + " x " + std::to_string(st.K) +
-                  " INT8 weights (" + std::to_string(st.wimg.size() * 8) +
-                  " bytes) exceed wbuf (wbuf_kib = " + std::to_string(hw.wbuf_kib) + ")");
-    if (round_up(s_used, wb) > words_of(isa::Buf::kSbuf))
-      throw Error(where + ": the " + what + "'s channel parameters (" + std::to_string(st.simg.size() * 8) +
-                  " bytes) exceed sbuf (sbuf_kib = " + std::to_string(hw.sbuf_kib) + ")");
-    return st;
-  };
-  std::vector<Stage> stages;  // SimHash: the projection; KSH: the anchors, then A
+  GemmStagePacker packer(hw, where);
+  std::vector<GemmStage> stages;  // SimHash: the projection; KSH: the anchors, then A
   if (!ce.ksh) {
-    stages.push_back(stage(ce.projection, bits, ce.dim, 1, 1, std::vector<bitmac::Channel>(bits), "projection"));
+    stages.push_back(packer.add(ce.projection, bits, ce.dim, 1, 1, std::vector<bitmac::Channel>(bits), "projection"));
   } else {
     const KshInt8& k = *ce.ksh;
     // gemm 1's outputs are the table's inputs and gemm 2's activations: one width for both, whole k-tiles and tiles
     const uint64_t mk = round_up(k.m, std::max(2 * R, C));
-    stages.push_back(
-        stage(k.anchors, k.m, ce.dim, mk, 1, std::vector<bitmac::Channel>(k.m, {0, k.mult, k.shift}), "anchor matrix"));
+    stages.push_back(packer.add(k.anchors, k.m, ce.dim, mk, 1, std::vector<bitmac::Channel>(k.m, {0, k.mult, k.shift}),
+                                "anchor matrix"));
     std::vector<bitmac::Channel> ch2(bits);
     for (uint64_t b = 0; b < bits; ++b) ch2[b] = {k.bias[b], 1, 0};
-    stages.push_back(stage(k.a, bits, k.m, 1, mk, ch2, "hash projection A"));
+    stages.push_back(packer.add(k.a, bits, k.m, 1, mk, ch2, "hash projection A"));
     if (stages[1].K != mk || stages[0].N != mk)
       throw Error(where + ": " + std::to_string(k.m) + " anchors do not fit one row of gemm 2's groups");
   }
@@ -187,9 +134,9 @@ void encode_on_chip(const HammingTopkWorkload& w, const HwConfig& hw, const Plan
   std::vector<Chunk> chunks;
   uint64_t dram = 0;
   const uint64_t w_at = dram;
-  dram = round_up(dram + round_up(w_used, wb) * 8, beat);
+  dram = round_up(dram + round_up(packer.w_words(), wb) * 8, beat);
   const uint64_t s_at = dram;
-  dram = round_up(dram + round_up(s_used, wb) * 8, beat);
+  dram = round_up(dram + round_up(packer.s_words(), wb) * 8, beat);
   const uint64_t t_at = dram;  // KSH: the exp table
   if (ce.ksh) dram = round_up(dram + round_up(lut::kTableWords, wb) * 8, beat);
   lay.query_addr = dram;
@@ -227,7 +174,7 @@ void encode_on_chip(const HammingTopkWorkload& w, const HwConfig& hw, const Plan
 
   // --- memory image: weights, channel parameters, INT8 rows
   out.memory.assign(lay.dram_bytes, 0);
-  for (const Stage& st : stages) {
+  for (const GemmStage& st : stages) {
     std::memcpy(out.memory.data() + w_at + st.w_addr * 8, st.wimg.data(), st.wimg.size() * 8);
     std::memcpy(out.memory.data() + s_at + st.s_addr * 8, st.simg.data(), st.simg.size() * 8);
   }
@@ -242,9 +189,9 @@ void encode_on_chip(const HammingTopkWorkload& w, const HwConfig& hw, const Plan
   }
 
   // --- program
-  emit(make_load(isa::Buf::kWbuf, 0, round_up(w_used, wb), w_at),
+  emit(make_load(isa::Buf::kWbuf, 0, round_up(packer.w_words(), wb), w_at),
        ce.ksh ? "anchors and A: INT8 weights" : "projection: INT8 weights");
-  emit(make_load(isa::Buf::kSbuf, 0, round_up(s_used, wb), s_at), "channel parameters");
+  emit(make_load(isa::Buf::kSbuf, 0, round_up(packer.s_words(), wb), s_at), "channel parameters");
   if (ce.ksh) emit(make_load(isa::Buf::kTbuf, 0, round_up(lut::kTableWords, wb), t_at), "the exp table");
   TokenWait c2l(emit);
   auto emit_load = [&](uint64_t j) {
@@ -260,23 +207,11 @@ void encode_on_chip(const HammingTopkWorkload& w, const HwConfig& hw, const Plan
   for (uint64_t j = 0; j < chunks.size(); ++j) {
     if (j + 1 < chunks.size()) emit_load(j + 1);
     const Chunk& ch = chunks[j];
-    // one gemm per output tile of a stage: rows at a_addr (K/8 words each) -> obuf rows of N/8 words
-    auto gemms = [&](const Stage& st, uint64_t a_addr, bool first, bool last, const std::string& what) {
-      for (uint64_t t = 0; t < st.N / C; ++t) {
-        isa::GemmInsn gm;
-        gm.dtype = 0;
-        gm.m_rows = ch.n;
-        gm.group_pairs = st.gp;
-        gm.n_groups = st.ng;
-        gm.a_addr = a_addr;
-        gm.w_addr = st.w_addr + t * st.ww;
-        gm.s_addr = st.s_addr + t * st.sw;
-        gm.o_addr = t * C / 8;
-        gm.o_stride = st.N / 8;
-        gm.deps.pop_prev = first && t == 0;             // the chunk loaded
-        gm.deps.push_prev = last && t + 1 == st.N / C;  // its abuf half may be reloaded
-        emit(encode(gm), what + " " + std::to_string(t * C) + ".." + std::to_string(t * C + C - 1));
-      }
+    // one gemm per output tile of a stage: rows at a_addr (K/8 words each) -> obuf rows of N/8 words; the first
+    // waits for the chunk's load, the last frees its abuf half
+    auto gemms = [&](const GemmStage& st, uint64_t a_addr, bool first, bool last, const std::string& what) {
+      emit_stage_gemms(st, hw, ch.n, a_addr, 0, st.N / 8, false, Deps{first, false, false, false},
+                       Deps{false, false, last, false}, emit, what);
     };
     if (!ce.ksh) {
       gemms(stages[0], (j % 2) * a_half, true, true, "project bits");

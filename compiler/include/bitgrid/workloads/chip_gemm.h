@@ -1,0 +1,47 @@
+#pragma once
+// INT8 gemm stages resident on chip, shared by the lowerings that run small fixed projections on the MAC array
+// between other engines (hamming_topk's encode: chip, the attention workload): a stage's weights and channel
+// parameters are packed once into wbuf/sbuf, one stage after another, and each use is one gemm per output tile.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "bitgrid/engines/bitmac.h"
+#include "bitgrid/hwconfig.h"
+#include "bitgrid/insn.h"
+
+namespace bitgrid {
+
+// INT8 weights [n][k] padded with zeros to K (whole pairs of k-tiles, in groups of at most 63 pairs) and N (whole
+// tiles of mac_cols outputs), at words w_addr of wbuf and s_addr of sbuf.
+struct GemmStage {
+  uint64_t K = 0, N = 0, gp = 0, ng = 0, ww = 0, sw = 0, w_addr = 0, s_addr = 0;
+  std::vector<uint64_t> wimg, simg;  // packed weights, channel parameters
+};
+
+// Packs stages one after another into wbuf and sbuf; `where` names the workload in errors.
+class GemmStagePacker {
+ public:
+  GemmStagePacker(const HwConfig& hw, std::string where) : hw_(hw), where_(std::move(where)) {}
+  // A stage of n x k weights (row-major) with per-output channel parameters; at least n_min outputs and k_min
+  // inputs (zeros beyond n and k). Throws Error naming `what` and the buffer when the stages exceed wbuf/sbuf.
+  GemmStage add(const std::vector<int8_t>& wts, uint64_t n, uint64_t k, uint64_t n_min, uint64_t k_min,
+                const std::vector<bitmac::Channel>& chans, const std::string& what);
+  uint64_t w_words() const { return w_used_; }  // wbuf/sbuf words of all stages so far
+  uint64_t s_words() const { return s_used_; }
+
+ private:
+  const HwConfig& hw_;
+  std::string where_;
+  uint64_t w_used_ = 0, s_used_ = 0;
+};
+
+// One use of a stage: m_rows INT8 rows of K/8 words at abuf a_addr, outputs (INT8, N per row) at o_addr of obuf
+// (or abuf with o_abuf) with o_stride words per row; one gemm per output tile of mac_cols outputs. The first gemm
+// gets `first` token flags, the last gemm `last`'s (one gemm: both).
+void emit_stage_gemms(const GemmStage& st, const HwConfig& hw, uint64_t m_rows, uint64_t a_addr, uint64_t o_addr,
+                      uint64_t o_stride, bool o_abuf, const Deps& first, const Deps& last,
+                      const std::function<void(const Insn&, std::string)>& emit, const std::string& what);
+
+}  // namespace bitgrid

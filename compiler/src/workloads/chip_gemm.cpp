@@ -1,0 +1,89 @@
+// INT8 gemm stages resident on chip (bitgrid/workloads/chip_gemm.h).
+#include "bitgrid/workloads/chip_gemm.h"
+
+#include <algorithm>
+
+#include "bitgrid/error.h"
+#include "bitgrid/workload_util.h"
+
+namespace bitgrid {
+
+namespace {
+// K/(2R) pairs of k-tiles as ng groups of gp pairs (gp <= 63, the group_pairs field; ng <= 4095): the fewest groups.
+bool split_pairs(uint64_t P, uint64_t& gp, uint64_t& ng) {
+  for (uint64_t x = (P + 62) / 63; x <= std::min<uint64_t>(P, 4095); ++x)
+    if (P % x == 0) {
+      gp = P / x;
+      ng = x;
+      return true;
+    }
+  return false;
+}
+}  // namespace
+
+GemmStage GemmStagePacker::add(const std::vector<int8_t>& wts, uint64_t n, uint64_t k, uint64_t n_min, uint64_t k_min,
+                               const std::vector<bitmac::Channel>& chans, const std::string& what) {
+  const uint64_t R = bitmac::rows(hw_), C = bitmac::cols(hw_), wb = static_cast<uint64_t>(hw_.beat_words());
+  GemmStage st;
+  st.K = round_up(std::max(k, k_min), 2 * R);
+  while (!split_pairs(st.K / (2 * R), st.gp, st.ng)) st.K += 2 * R;
+  st.N = round_up(std::max(n, n_min), C);
+  st.ww = bitmac::weight_words(hw_, 0, st.gp, st.ng);
+  st.sw = bitmac::side_words(hw_, st.ng);
+  st.w_addr = w_used_;
+  st.s_addr = s_used_;
+  for (uint64_t t = 0; t < st.N / C; ++t) {
+    bitmac::Tile tl;
+    tl.dtype = 0;  // int8
+    tl.group_pairs = st.gp;
+    tl.n_groups = st.ng;
+    tl.codes.assign(C * st.K, 0);
+    tl.channels.assign(C, bitmac::Channel{});
+    for (uint64_t c = 0; c < C && t * C + c < n; ++c) {
+      for (uint64_t kk = 0; kk < k; ++kk) tl.codes[c * st.K + kk] = static_cast<uint8_t>(wts[(t * C + c) * k + kk]);
+      tl.channels[c] = chans[t * C + c];
+    }
+    tl.scale.assign(C * st.ng, 1);
+    tl.sel.assign(C * st.ng, 0);
+    const std::vector<uint64_t> pw = bitmac::pack_weights(hw_, tl), ps = bitmac::pack_side(hw_, tl);
+    st.wimg.insert(st.wimg.end(), pw.begin(), pw.end());
+    st.simg.insert(st.simg.end(), ps.begin(), ps.end());
+  }
+  w_used_ += st.wimg.size();
+  s_used_ += st.simg.size();
+  if (round_up(w_used_, wb) > static_cast<uint64_t>(hw_.buf_words(isa::Buf::kWbuf)))
+    throw Error(where_ + ": the " + what + "'s " + std::to_string(n) + " x " + std::to_string(st.K) +
+                " INT8 weights (" + std::to_string(st.wimg.size() * 8) +
+                " bytes) exceed wbuf (wbuf_kib = " + std::to_string(hw_.wbuf_kib) + ")");
+  if (round_up(s_used_, wb) > static_cast<uint64_t>(hw_.buf_words(isa::Buf::kSbuf)))
+    throw Error(where_ + ": the " + what + "'s channel parameters (" + std::to_string(st.simg.size() * 8) +
+                " bytes) exceed sbuf (sbuf_kib = " + std::to_string(hw_.sbuf_kib) + ")");
+  return st;
+}
+
+void emit_stage_gemms(const GemmStage& st, const HwConfig& hw, uint64_t m_rows, uint64_t a_addr, uint64_t o_addr,
+                      uint64_t o_stride, bool o_abuf, const Deps& first, const Deps& last,
+                      const std::function<void(const Insn&, std::string)>& emit, const std::string& what) {
+  const uint64_t C = bitmac::cols(hw), tiles = st.N / C;
+  for (uint64_t t = 0; t < tiles; ++t) {
+    isa::GemmInsn gm;
+    gm.dtype = 0;
+    gm.m_rows = m_rows;
+    gm.group_pairs = st.gp;
+    gm.n_groups = st.ng;
+    gm.a_addr = a_addr;
+    gm.w_addr = st.w_addr + t * st.ww;
+    gm.s_addr = st.s_addr + t * st.sw;
+    gm.o_addr = o_addr + t * C / 8;
+    gm.o_stride = o_stride;
+    gm.o_abuf = o_abuf;
+    if (t == 0) gm.deps = first;
+    if (t + 1 == tiles) {
+      gm.deps.pop_prev |= last.pop_prev, gm.deps.pop_next |= last.pop_next;
+      gm.deps.push_prev |= last.push_prev, gm.deps.push_next |= last.push_next;
+    }
+    emit(encode(gm), what + " " + std::to_string(t * C) + ".." + std::to_string(t * C + C - 1));
+  }
+}
+
+}  // namespace bitgrid
