@@ -10,6 +10,7 @@ namespace bitgrid {
 std::unique_ptr<Workload> make_hamming_topk_workload();  // compiler/src/workloads/hamming_topk_workload.cpp
 std::unique_ptr<Workload> make_program_workload();       // compiler/src/workloads/program.cpp
 std::unique_ptr<Workload> make_model_workload();         // compiler/src/workloads/model_workload.cpp
+std::unique_ptr<Workload> make_attention_workload();     // compiler/src/workloads/attention_workload.cpp
 
 namespace {
 
@@ -18,6 +19,7 @@ const std::vector<std::pair<std::string, std::function<std::unique_ptr<Workload>
       {"hamming_topk", make_hamming_topk_workload},
       {"program", make_program_workload},
       {"model", make_model_workload},
+      {"attention", make_attention_workload},
   };
   return r;
 }

@@ -15,7 +15,9 @@ package bitgrid_pkg;
     OpGemm = 4'd4,
     OpHgenc = 4'd5,
     OpBenc = 4'd6,
-    OpLut = 4'd7
+    OpLut = 4'd7,
+    OpSacc = 4'd8,
+    OpSqry = 4'd9
   } opcode_e;
 
   localparam int unsigned NumQueues = 3;
@@ -170,6 +172,42 @@ package bitgrid_pkg;
   localparam int unsigned LutSrcStrideW = 16;
   localparam int unsigned LutDstStrideLsb = 112;
   localparam int unsigned LutDstStrideW = 16;
+  localparam int unsigned SaccInitLsb = 8;
+  localparam int unsigned SaccInitW = 1;
+  localparam int unsigned SaccCodeBitsLsb = 9;
+  localparam int unsigned SaccCodeBitsW = 7;
+  localparam int unsigned SaccRowSegsLsb = 16;
+  localparam int unsigned SaccRowSegsW = 6;
+  localparam int unsigned SaccNKeysLsb = 22;
+  localparam int unsigned SaccNKeysW = 16;
+  localparam int unsigned SaccKAddrLsb = 38;
+  localparam int unsigned SaccKAddrW = 20;
+  localparam int unsigned SaccVAddrLsb = 58;
+  localparam int unsigned SaccVAddrW = 20;
+  localparam int unsigned SaccVStrideLsb = 78;
+  localparam int unsigned SaccVStrideW = 16;
+  localparam int unsigned SaccSAddrLsb = 94;
+  localparam int unsigned SaccSAddrW = 17;
+  localparam int unsigned SqryFormLsb = 8;
+  localparam int unsigned SqryFormW = 1;
+  localparam int unsigned SqryCodeBitsLsb = 9;
+  localparam int unsigned SqryCodeBitsW = 7;
+  localparam int unsigned SqryRowSegsLsb = 16;
+  localparam int unsigned SqryRowSegsW = 6;
+  localparam int unsigned SqryNQLsb = 22;
+  localparam int unsigned SqryNQW = 16;
+  localparam int unsigned SqryQAddrLsb = 38;
+  localparam int unsigned SqryQAddrW = 16;
+  localparam int unsigned SqryVAddrLsb = 54;
+  localparam int unsigned SqryVAddrW = 19;
+  localparam int unsigned SqryVStrideLsb = 73;
+  localparam int unsigned SqryVStrideW = 16;
+  localparam int unsigned SqrySAddrLsb = 89;
+  localparam int unsigned SqrySAddrW = 17;
+  localparam int unsigned SqryDstAddrLsb = 106;
+  localparam int unsigned SqryDstAddrW = 19;
+  localparam int unsigned SqryGainLog2Lsb = 125;
+  localparam int unsigned SqryGainLog2W = 3;
 
   // Scratchpad word addresses (the DMA instructions' spm_addr width) and buffer ids.
   localparam int unsigned SpmAddrW = 20;
@@ -214,6 +252,8 @@ package bitgrid_pkg;
   localparam int unsigned DefaultHasBinenc = 1;
   localparam int unsigned DefaultHasLut = 1;
   localparam int unsigned DefaultTbufKib = 2;
+  localparam int unsigned DefaultHasSignacc = 1;
+  localparam int unsigned DefaultSaccBits = 16;
 
   // Dependency tokens (docs/ARCHITECTURE.md R3): counter t is pushed by queue token_pusher(t) towards
   // its next (dir 1) or previous (dir 0) neighbour and popped by queue token_popper(t).
@@ -268,13 +308,14 @@ package bitgrid_pkg;
   localparam int unsigned FaultBadBuffer = 3;  // a load into a buffer the load DMA may not fill, or a store from one the store DMA may not drain, or either naming a buffer the machine leaves out
 
   // Compute engines; engine_of() gives an opcode's engine, NoEngine for spine and unknown opcodes.
-  localparam int unsigned NumEngines = 5;
-  localparam int unsigned NoEngine = 5;
+  localparam int unsigned NumEngines = 6;
+  localparam int unsigned NoEngine = 6;
   localparam int unsigned EngineHamtopk = 0;
   localparam int unsigned EngineBitmac = 1;
   localparam int unsigned EngineHashgrid = 2;
   localparam int unsigned EngineBinenc = 3;
   localparam int unsigned EngineLut = 4;
+  localparam int unsigned EngineSignacc = 5;
   function automatic int unsigned engine_of(logic [3:0] op);
     engine_of = NoEngine;
     if (op == 4'd3) engine_of = 0;  // hamtopk
@@ -282,6 +323,8 @@ package bitgrid_pkg;
     if (op == 4'd5) engine_of = 2;  // hgenc
     if (op == 4'd6) engine_of = 3;  // benc
     if (op == 4'd7) engine_of = 4;  // lut
+    if (op == 4'd8) engine_of = 5;  // sacc
+    if (op == 4'd9) engine_of = 5;  // sqry
   endfunction
   // Whether an opcode is defined at all.
   function automatic logic op_known(logic [3:0] op);
@@ -295,6 +338,8 @@ package bitgrid_pkg;
     if (op == 4'd5) op_known = 1'b1;  // hgenc
     if (op == 4'd6) op_known = 1'b1;  // benc
     if (op == 4'd7) op_known = 1'b1;  // lut
+    if (op == 4'd8) op_known = 1'b1;  // sacc
+    if (op == 4'd9) op_known = 1'b1;  // sqry
   endfunction
   // Queue of an opcode: load/store go to their own queues, everything else (unknown opcodes too) to compute.
   function automatic logic [1:0] queue_of(logic [3:0] op);

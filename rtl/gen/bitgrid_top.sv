@@ -56,6 +56,10 @@ module bitgrid_top #(
   parameter int unsigned HasLut               /*verilator public*/ = bitgrid_pkg::DefaultHasLut,
   /* verilator lint_on UNUSEDPARAM */
   parameter int unsigned TbufKib              /*verilator public*/ = bitgrid_pkg::DefaultTbufKib,
+  /* verilator lint_off UNUSEDPARAM */  // used outside the RTL only
+  parameter int unsigned HasSignacc           /*verilator public*/ = bitgrid_pkg::DefaultHasSignacc,
+  /* verilator lint_on UNUSEDPARAM */
+  parameter int unsigned SaccBits             /*verilator public*/ = bitgrid_pkg::DefaultSaccBits,
   localparam int unsigned BeatBits = DramBytesPerCycle * 8
 ) (
   input  logic                             clk_i,
@@ -179,6 +183,12 @@ module bitgrid_top #(
   if (TbufKib < 1 || TbufKib > 64) begin : g_bad_tbuf_kib
     $fatal(1, "bitgrid_top: tbuf_kib outside its range (configs/isa/)");
   end
+  if (HasSignacc < 0 || HasSignacc > 1) begin : g_bad_has_signacc
+    $fatal(1, "bitgrid_top: has_signacc outside its range (configs/isa/)");
+  end
+  if (SaccBits < 8 || SaccBits > 64 || (SaccBits & (SaccBits - 1)) != 0) begin : g_bad_sacc_bits
+    $fatal(1, "bitgrid_top: sacc_bits outside its range (configs/isa/)");
+  end
   if (DramBurstBytes < DramBytesPerCycle) begin : g_bad_burst
     $fatal(1, "bitgrid_top: dram_burst_bytes is smaller than one beat");
   end
@@ -241,15 +251,15 @@ module bitgrid_top #(
   localparam int unsigned TbufWords     = TbufKib * 128;  // KiB of 64-bit words
   // Presence (the has_<engine> parameters): an absent engine and the buffers only it uses are left out;
   // its opcodes and DMA transfers to its buffers are machine faults (R10).
-  localparam logic [NE-1:0] EnginePresent = {HasLut != 0, HasBinenc != 0, HasHashgrid != 0, HasBitmac != 0, HasHamtopk != 0};  // bit e: engine e
-  localparam bit QbufPresent = HasHamtopk != 0 || HasBinenc != 0;
-  localparam bit DbufPresent = HasHamtopk != 0 || HasBinenc != 0;
+  localparam logic [NE-1:0] EnginePresent = {HasSignacc != 0, HasLut != 0, HasBinenc != 0, HasHashgrid != 0, HasBitmac != 0, HasHamtopk != 0};  // bit e: engine e
+  localparam bit QbufPresent = HasHamtopk != 0 || HasBinenc != 0 || HasSignacc != 0;
+  localparam bit DbufPresent = HasHamtopk != 0 || HasBinenc != 0 || HasSignacc != 0;
   localparam bit RbufPresent = HasHamtopk != 0;
-  localparam bit AbufPresent = HasBitmac != 0 || HasHashgrid != 0 || HasLut != 0;
+  localparam bit AbufPresent = HasBitmac != 0 || HasHashgrid != 0 || HasLut != 0 || HasSignacc != 0;
   localparam bit WbufPresent = HasBitmac != 0;
   localparam bit SbufPresent = HasBitmac != 0;
-  localparam bit ObufPresent = HasBitmac != 0 || HasHashgrid != 0 || HasBinenc != 0 || HasLut != 0;
-  localparam bit PbufPresent = HasBitmac != 0;
+  localparam bit ObufPresent = HasBitmac != 0 || HasHashgrid != 0 || HasBinenc != 0 || HasLut != 0 || HasSignacc != 0;
+  localparam bit PbufPresent = HasBitmac != 0 || HasSignacc != 0;
   localparam bit GbufPresent = HasHashgrid != 0;
   localparam bit XbufPresent = HasHashgrid != 0;
   localparam bit TbufPresent = HasLut != 0;
@@ -657,24 +667,83 @@ module bitgrid_top #(
     assign unused_start = eng_start[4];
   end
 
+  // Engine signacc (configs/isa/engines/signacc.yaml)
+  bitgrid_pkg::spm_req_t signacc_qbuf_req;
+  bitgrid_pkg::spm_req_t signacc_dbuf_req;
+  bitgrid_pkg::spm_req_t signacc_obuf_req;
+  bitgrid_pkg::spm_req_t signacc_pbuf_req;
+  logic [PbufWriteWords*64-1:0] signacc_pbuf_wdata;
+  bitgrid_pkg::spm_req_t signacc_abuf_req;
+  logic [AbufWriteWords*64-1:0] signacc_abuf_wdata;
+
+  if (HasSignacc != 0) begin : g_signacc
+    bg_signacc #(
+      .MacCols       (MacCols),
+      .SaccBits      (SaccBits),
+      .QbufPortWords (QbufPortWords),
+      .DbufPortWords (DbufPortWords),
+      .ObufPortWords (ObufPortWords),
+      .PbufPortWords (PbufPortWords),
+      .PbufWriteWords(PbufWriteWords),
+      .AbufPortWords (AbufPortWords),
+      .AbufWriteWords(AbufWriteWords)
+    ) u_signacc (
+      .clk_i       (clk_i),
+      .rst_ni      (rst_ni),
+      .start_i     (eng_start[5]),
+      .insn_i      (unit_insn[ComputeQ*InsnW +: InsnW]),
+      .last_o      (eng_last[5]),
+      .qbuf_req_o  (signacc_qbuf_req),
+      .qbuf_rdata_i(qbuf_b_rdata),
+      .dbuf_req_o  (signacc_dbuf_req),
+      .dbuf_rdata_i(dbuf_b_rdata),
+      .obuf_req_o  (signacc_obuf_req),
+      .obuf_rdata_i(obuf_b_rdata),
+      .pbuf_req_o  (signacc_pbuf_req),
+      .pbuf_wdata_o(signacc_pbuf_wdata),
+      .pbuf_rdata_i(pbuf_b_rdata),
+      .abuf_req_o  (signacc_abuf_req),
+      .abuf_wdata_o(signacc_abuf_wdata)
+    );
+  end else begin : g_no_signacc  // absent: quiet ports, never finishes (never started)
+    assign signacc_qbuf_req = '0;
+    logic unused_qbuf_rdata;
+    assign unused_qbuf_rdata = ^qbuf_b_rdata;
+    assign signacc_dbuf_req = '0;
+    logic unused_dbuf_rdata;
+    assign unused_dbuf_rdata = ^dbuf_b_rdata;
+    assign signacc_obuf_req = '0;
+    logic unused_obuf_rdata;
+    assign unused_obuf_rdata = ^obuf_b_rdata;
+    assign signacc_pbuf_req = '0;
+    assign signacc_pbuf_wdata = '0;
+    logic unused_pbuf_rdata;
+    assign unused_pbuf_rdata = ^pbuf_b_rdata;
+    assign signacc_abuf_req = '0;
+    assign signacc_abuf_wdata = '0;
+    assign eng_last[5] = 1'b0;
+    logic unused_start;
+    assign unused_start = eng_start[5];
+  end
+
   // Compute-port requests: the OR of the users' requests (an idle engine drives '0); write data
   // from the user that writes.
-  assign qbuf_b_req   = hamtopk_qbuf_req | binenc_qbuf_req;
+  assign qbuf_b_req   = hamtopk_qbuf_req | binenc_qbuf_req | signacc_qbuf_req;
   assign qbuf_b_wdata = (binenc_qbuf_req.we ? binenc_qbuf_wdata : '0);
-  assign dbuf_b_req   = hamtopk_dbuf_req | binenc_dbuf_req;
+  assign dbuf_b_req   = hamtopk_dbuf_req | binenc_dbuf_req | signacc_dbuf_req;
   assign dbuf_b_wdata = (binenc_dbuf_req.we ? binenc_dbuf_wdata : '0);
   assign rbuf_b_req   = hamtopk_rbuf_req;
   assign rbuf_b_wdata = (hamtopk_rbuf_req.we ? hamtopk_rbuf_wdata : '0);
-  assign abuf_b_req   = bitmac_abuf_req | hashgrid_abuf_req | lut_abuf_req;
-  assign abuf_b_wdata = (bitmac_abuf_req.we ? bitmac_abuf_wdata : '0) | (hashgrid_abuf_req.we ? hashgrid_abuf_wdata : '0) | (lut_abuf_req.we ? lut_abuf_wdata : '0);
+  assign abuf_b_req   = bitmac_abuf_req | hashgrid_abuf_req | lut_abuf_req | signacc_abuf_req;
+  assign abuf_b_wdata = (bitmac_abuf_req.we ? bitmac_abuf_wdata : '0) | (hashgrid_abuf_req.we ? hashgrid_abuf_wdata : '0) | (lut_abuf_req.we ? lut_abuf_wdata : '0) | (signacc_abuf_req.we ? signacc_abuf_wdata : '0);
   assign wbuf_b_req   = bitmac_wbuf_req;
   assign wbuf_b_wdata = '0;
   assign sbuf_b_req   = bitmac_sbuf_req;
   assign sbuf_b_wdata = '0;
-  assign obuf_b_req   = bitmac_obuf_req | hashgrid_obuf_req | binenc_obuf_req | lut_obuf_req;
+  assign obuf_b_req   = bitmac_obuf_req | hashgrid_obuf_req | binenc_obuf_req | lut_obuf_req | signacc_obuf_req;
   assign obuf_b_wdata = (bitmac_obuf_req.we ? bitmac_obuf_wdata : '0) | (hashgrid_obuf_req.we ? hashgrid_obuf_wdata : '0);
-  assign pbuf_b_req   = bitmac_pbuf_req;
-  assign pbuf_b_wdata = (bitmac_pbuf_req.we ? bitmac_pbuf_wdata : '0);
+  assign pbuf_b_req   = bitmac_pbuf_req | signacc_pbuf_req;
+  assign pbuf_b_wdata = (bitmac_pbuf_req.we ? bitmac_pbuf_wdata : '0) | (signacc_pbuf_req.we ? signacc_pbuf_wdata : '0);
   assign xbuf_b_req   = hashgrid_xbuf_req;
   assign xbuf_b_wdata = '0;
   assign tbuf_b_req   = lut_tbuf_req;
@@ -1016,21 +1085,21 @@ module bitgrid_top #(
   );
   // One grant per buffer port: at most one engine requests a compute port in a cycle, and the DMA units
   // touch only the buffers their direction allows.
-  a_qbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({hamtopk_qbuf_req.req, binenc_qbuf_req.req}))
+  a_qbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({hamtopk_qbuf_req.req, binenc_qbuf_req.req, signacc_qbuf_req.req}))
     else $error("bitgrid_top: two engines use qbuf in one cycle");
-  a_dbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({hamtopk_dbuf_req.req, binenc_dbuf_req.req}))
+  a_dbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({hamtopk_dbuf_req.req, binenc_dbuf_req.req, signacc_dbuf_req.req}))
     else $error("bitgrid_top: two engines use dbuf in one cycle");
   a_rbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({hamtopk_rbuf_req.req}))
     else $error("bitgrid_top: two engines use rbuf in one cycle");
-  a_abuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_abuf_req.req, hashgrid_abuf_req.req, lut_abuf_req.req}))
+  a_abuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_abuf_req.req, hashgrid_abuf_req.req, lut_abuf_req.req, signacc_abuf_req.req}))
     else $error("bitgrid_top: two engines use abuf in one cycle");
   a_wbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_wbuf_req.req}))
     else $error("bitgrid_top: two engines use wbuf in one cycle");
   a_sbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_sbuf_req.req}))
     else $error("bitgrid_top: two engines use sbuf in one cycle");
-  a_obuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_obuf_req.req, hashgrid_obuf_req.req, binenc_obuf_req.req, lut_obuf_req.req}))
+  a_obuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_obuf_req.req, hashgrid_obuf_req.req, binenc_obuf_req.req, lut_obuf_req.req, signacc_obuf_req.req}))
     else $error("bitgrid_top: two engines use obuf in one cycle");
-  a_pbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_pbuf_req.req}))
+  a_pbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_pbuf_req.req, signacc_pbuf_req.req}))
     else $error("bitgrid_top: two engines use pbuf in one cycle");
   a_xbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({hashgrid_xbuf_req.req}))
     else $error("bitgrid_top: two engines use xbuf in one cycle");

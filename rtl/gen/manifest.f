@@ -25,4 +25,5 @@ rtl/engines/hashgrid/bg_hashgrid_table.sv
 rtl/engines/hashgrid/bg_hashgrid.sv
 rtl/engines/binenc/bg_binenc.sv
 rtl/engines/lut/bg_lut.sv
+rtl/engines/signacc/bg_signacc.sv
 rtl/gen/bitgrid_top.sv

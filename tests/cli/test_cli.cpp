@@ -39,17 +39,19 @@ class Cli : public bgtest::ExeTest {
                      workload_tail);
   }
   // Runs `cfg` on the reference and the systemc backend: each must succeed and verify, and both must write the same
-  // bytes into `outputs`. Returns each run's stdout and report (reference first; empty when a run failed).
+  // bytes into `outputs`. `extra`: more options (--set ...). Returns each run's stdout and report (reference first;
+  // empty when a run failed).
   struct BackendRun {
     std::string backend, out;
     nlohmann::json rep;
   };
-  std::vector<BackendRun> run_both_backends(const fs::path& cfg, const std::vector<std::string>& outputs) {
+  std::vector<BackendRun> run_both_backends(const fs::path& cfg, const std::vector<std::string>& outputs,
+                                            const std::string& extra = "") {
     std::vector<BackendRun> runs;
     std::string first;
     for (const std::string be : {"reference", "systemc"}) {
       const fs::path out = dir / be;
-      const Result r = run("run " + cfg.string() + " --backend " + be + " --no-html --out " + out.string());
+      const Result r = run("run " + cfg.string() + extra + " --backend " + be + " --no-html --out " + out.string());
       EXPECT_EQ(r.rc, 0) << be << ": " << r.err;
       if (r.rc != 0) return {};
       EXPECT_NE(r.out.find("verified: yes"), std::string::npos) << be << ": " << r.out;
@@ -436,6 +438,56 @@ TEST_F(Cli, KernelizedHashingOnChip) {
   expect_error("run " + config("  hash: ksh\n").string(), "workload.hash: ksh needs float vectors");
 }
 
+// EcoFormer's hashed attention (ARCHITECTURE.md §3.7) end to end: the same output bytes on both backends, verified
+// against the integer reference, the sign-select accumulator's actions as R15/R16's loops count them, and the
+// errors against the float hashed and softmax attention in the report. 200 tokens of width 24, a 16-wide head on
+// mac_cols 16 (one 32-value segment pair: d_pad = 32, G = 2), 13-bit codes (not a multiple of 64).
+TEST_F(Cli, EcoformerAttentionOnChip) {
+  const fs::path cfg = write("a.yaml",
+                             "workload:\n  type: attention\n  tokens: 200\n  dim: 24\n  head_dim: 16\n  bits: 13\n"
+                             "  seed: 4\n");
+  for (const std::string form : {"ecoformer", "kernel"}) {
+    const auto runs = run_both_backends(cfg, {"output.npy", "output_int8.npy"}, " --set workload.form=" + form);
+    ASSERT_EQ(runs.size(), 2u);
+    for (const auto& [be, out, rep] : runs) {
+      EXPECT_EQ(rep["workload"]["form"], form);
+      EXPECT_EQ(rep["actions"]["signacc.div_step"].get<double>(), 200.0 * 2 * 17) << be;
+      EXPECT_EQ(rep["actions"]["signacc.out_mul"].get<double>(), 200.0 * 32) << be;
+      // sacc: per key 2 segments x 14 rows x 16 lanes + 13 z counters; sqry: per query and segment 13 x 16 + 13
+      EXPECT_EQ(rep["actions"]["signacc.sel_add"].get<double>(),
+                200.0 * (2 * 14 * 16 + 13) + 200.0 * 2 * (13 * 16 + 13))
+          << be;
+      EXPECT_EQ(rep["actions"]["binenc.code_word"].get<double>(), 400.0) << be;
+      const auto& at = rep["attention"];
+      EXPECT_LT(at["rel_l2_vs_float_hashed"].get<double>(), 0.5) << be;
+      EXPECT_GT(at["rel_l2_vs_float_softmax"].get<double>(), 0.0) << be;
+      EXPECT_LT(at["key_code_flip_rate_vs_float"].get<double>(), 0.05) << be;
+      EXPECT_GT(at["energy_pj_per_token"].get<double>(), 0.0) << be;
+    }
+  }
+  // what the machine cannot hold, and bad parameters and files
+  expect_error("run " + cfg.string() + " --set workload.bits=32",
+               "workload (attention).bits: 32 exceeds the accumulator bank's sacc_bits = 16");
+  expect_error("run " + cfg.string() + " --set hardware.has_signacc=0", "the machine has no signacc (has_signacc: 0)");
+  expect_error("run " + cfg.string() + " --set hardware.pbuf_kib=1 --set workload.bits=16 --set workload.head_dim=64",
+               "the state of a head of 64 values and 16-bit codes (8960 bytes) exceeds pbuf (pbuf_kib = 1)");
+  expect_error("run " + cfg.string() + " --set workload.tokens=70000", "workload.tokens: 70000 is outside 1..65536");
+  expect_error("run " + cfg.string() + " --set workload.bits=65", "workload.bits: 65 is outside 1..64");
+  expect_error("run " + cfg.string() + " --set workload.form=softmax", "workload.form: 'softmax' is not ecoformer");
+  expect_error("run " + cfg.string() + " --set workload.heads=2", "workload.heads: unknown key");
+  std::vector<float> w(16 * 24, 0.01f);
+  bitgrid::write_npz((dir / "w.npz").string(), {{"wq", bitgrid::Array2D::make("f4", 16, 24, w.data())},
+                                                {"wk", bitgrid::Array2D::make("f4", 16, 24, w.data())},
+                                                {"wv", bitgrid::Array2D::make("f4", 16, 24, w.data())},
+                                                {"wo", bitgrid::Array2D::make("f4", 16, 24, w.data())}});
+  expect_error("run " + cfg.string() + " --set workload.weights=" + (dir / "w.npz").string(),
+               "w.npz: wo: has shape [16, 24], the head needs [24, 16]");
+  bitgrid::write_npz((dir / "w3.npz").string(), {{"wq", bitgrid::Array2D::make("f4", 16, 24, w.data())}});
+  expect_error("run " + cfg.string() + " --set workload.weights=" + (dir / "w3.npz").string(),
+               "w3.npz: no member 'wk'");
+  expect_error("run " + cfg.string() + " --set workload.input=" + (dir / "none.npy").string(), "none.npy");
+}
+
 TEST_F(Cli, SetOverridesHardwareAndWorkload) {
   const Result r = run("run --no-html " + config().string() + " --set workload.k=7 --set hardware.ham_lanes=2 --out " +
                        (dir / "o").string());
@@ -531,11 +583,12 @@ TEST_F(Cli, FpgaClockGivesSeconds) {
 
 // A workload on a machine that leaves its engine out is refused before anything runs.
 TEST_F(Cli, EngineLeftOut) {
-  expect_error("run " + config().string() + " --set hardware.has_hamtopk=0 --set hardware.has_binenc=0",
+  expect_error("run " + config().string() +
+                   " --set hardware.has_hamtopk=0 --set hardware.has_binenc=0 --set hardware.has_signacc=0",
                "needs the hamtopk engine (hamtopk at instruction");
   expect_error("run " + config().string() +
                    " --set hardware.has_hamtopk=0 --set hardware.has_bitmac=0 --set hardware.has_hashgrid=0"
-                   " --set hardware.has_binenc=0 --set hardware.has_lut=0",
+                   " --set hardware.has_binenc=0 --set hardware.has_lut=0 --set hardware.has_signacc=0",
                "every has_<engine> parameter is 0");
 }
 TEST_F(Cli, ZeroLanes) {

@@ -31,6 +31,7 @@
 #include "bitgrid/floatknn.h"
 #include "bitgrid/hashgrid.h"
 #include "bitgrid/memimage.h"
+#include "bitgrid/workloads/attention.h"
 #include "bitgrid/workloads/hamming_topk.h"
 #include "bitgrid/workloads/hashgrid_input.h"
 #include "bitgrid/workloads/model.h"
@@ -51,10 +52,53 @@ struct Case {
   HammingTopkWorkload w;         // kCompiled, hamming_topk
   std::vector<LinearQ> lq;       // kCompiled, linear layers (a chain when more than one)
   ModelCompiled lc;              // kCompiled, linear layers
+  bool attention = false;        // kCompiled: an attention head (else hamming_topk or linear)
+  AttentionQ aq;
+  AttentionCompiled ac;
   Program program;
   std::vector<uint8_t> memory, ref_memory;
   std::string what;
 };
+
+// A random attention head (ARCHITECTURE.md §3.7): random INT8 tokens (a zero row now and then) and weights, random
+// requantizers (any values are defined), any code length the bank holds, both forms; sequences over several chunks
+// on the small machines. Falls back to fewer tokens and narrower shapes when the buffers cannot hold the draw.
+bool random_attention(std::mt19937_64& rng, const HwConfig& hw, AttentionQ& a, AttentionCompiled& out) {
+  const uint64_t C = bitmac::cols(hw);
+  a.n = rng() % 4 == 0 ? 1 + rng() % 5 : 1 + rng() % 300;
+  a.dim = 1 + rng() % 40;
+  a.d = 1 + rng() % (2 * C);
+  a.bits = 1 + rng() % static_cast<uint64_t>(hw.sacc_bits);
+  a.form = rng() % 2;
+  a.gain = rng() % 8;
+  auto fill = [&](std::vector<int8_t>& v, size_t n) {
+    v.resize(n);
+    for (auto& x : v) x = static_cast<int8_t>(rng());
+  };
+  auto chans = [&](std::vector<bitmac::Channel>& ch, size_t n) {
+    ch.resize(n);
+    for (auto& c : ch)
+      c = {static_cast<int32_t>(rng() % 2001) - 1000, static_cast<uint16_t>(rng()),
+           static_cast<uint8_t>(8 + rng() % 16)};
+  };
+  for (int tries = 0; tries < 4; ++tries) {
+    fill(a.x, a.n * a.dim);
+    if (a.n > 1 && rng() % 2) std::fill_n(a.x.begin(), a.dim, int8_t{0});
+    fill(a.wv, a.d * a.dim);
+    fill(a.wkh, a.bits * a.dim);
+    fill(a.wqh, a.bits * a.dim);
+    fill(a.wo, a.dim * a.d);
+    chans(a.cv, a.d);
+    chans(a.co, a.dim);
+    try {
+      out = compile_attention(a, hw);
+      return true;
+    } catch (const Error&) {
+      a.n = (a.n + 1) / 2, a.dim = (a.dim + 1) / 2, a.d = (a.d + 1) / 2;
+    }
+  }
+  return false;
+}
 
 HammingTopkWorkload random_workload(std::mt19937_64& rng, const HwConfig& hw) {
   HammingTopkWorkload w;
@@ -375,7 +419,8 @@ int main(int argc, char** argv) {
     size_t n_kind[3] = {0, 0, 0};
     size_t n_models = 0, n_split_k = 0, n_short_groups = 0, n_on_chip = 0;  // what the compiled models exercised
     size_t n_grid = 0, n_grid_passes = 0;                                   // models fed by the hash-grid encoder
-    size_t n_chip = 0;  // Hamming workloads whose codes the binary encoder made on chip
+    size_t n_chip = 0;       // Hamming workloads whose codes the binary encoder made on chip
+    size_t n_attention = 0;  // attention heads (MAC array, binary encoder, sign-select accumulator)
     for (uint64_t s = first; s < first + seeds; ++s) {
       std::mt19937_64 rng(s);
       Case c;
@@ -435,6 +480,16 @@ int main(int argc, char** argv) {
                                 l.group, l.relu, l.out32, c.lc.layers[i].m_tile, c.lc.layers[i].k_chunks,
                                 c.lc.layers[i].on_chip ? " on chip" : "");
         }
+      } else if (s % 3 != 0 && isa::engine_present(isa::kEngineSignacc, hw) &&
+                 isa::engine_present(isa::kEngineBinenc, hw) && rng() % 4 == 0 &&
+                 random_attention(rng, hw, c.aq, c.ac)) {
+        c.kind = Case::kCompiled;
+        c.attention = true;
+        c.program = c.ac.program;
+        c.memory = c.ac.memory;
+        ++n_attention;
+        c.what = fmt::format("attention N={} dim={} head={} bits={} form={} gain={} chunks={}x{}", c.aq.n, c.aq.dim,
+                             c.aq.d, c.aq.bits, c.aq.form, c.aq.gain, c.ac.layout.chunks, c.ac.layout.rows);
       } else if (s % 3 != 0) {
         c.kind = Case::kCompiled;
         c.w = random_workload(rng, hw);
@@ -491,6 +546,11 @@ int main(int argc, char** argv) {
     // brute force check of the reference model itself
     for (const auto& c : cases) {
       if (c.kind != Case::kCompiled) continue;
+      if (c.attention) {
+        if (decode_attention(c.aq, c.ac.layout, c.ref_memory) != attention_reference(c.aq).y)
+          fail(c, "reference result differs from the direct integer computation of the attention head");
+        continue;
+      }
       if (c.linear) {
         for (size_t i = 0; i < c.lq.size(); ++i)
           if (!c.lc.layers[i].on_chip &&
@@ -631,6 +691,7 @@ int main(int argc, char** argv) {
         n_models, n_split_k, n_short_groups, n_on_chip, n_grid, n_grid_passes);
     std::cout << fmt::format("cosim: {} Hamming workloads with codes made on chip (MAC array + binary encoder)\n",
                              n_chip);
+    std::cout << fmt::format("cosim: {} attention heads (sign-select accumulator)\n", n_attention);
     if (timeline)
       std::cout << fmt::format("cosim: {} timelines identical on systemc and rtl and well-formed\n", timelines_checked);
     std::cout << fmt::format("{} passed, {} failed\n", seeds - failed.size(), failed.size());

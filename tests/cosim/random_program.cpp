@@ -8,6 +8,7 @@
 #include "bitgrid/engines/hamtopk.h"
 #include "bitgrid/engines/hashgrid.h"
 #include "bitgrid/engines/lut.h"
+#include "bitgrid/engines/signacc.h"
 #include "bitgrid/error.h"
 
 namespace bgtest {
@@ -206,13 +207,45 @@ RandomProgram random_program(std::mt19937_64& rng, const HwConfig& hw, bool faul
     return encode(x);
   };
 
+  // A random legal sacc or sqry: any code length the bank holds, a state anywhere in pbuf (whatever gemms and
+  // earlier saccs left there: every state is defined behaviour, a denominator <= 0 included), codes anywhere in
+  // dbuf/qbuf, value rows anywhere in obuf (a zero stride included), results anywhere in abuf.
+  auto sa = [&]() -> Insn {
+    const uint64_t W = signacc::seg_words(hw), C = signacc::cols(hw);
+    auto words = [&](isa::Buf b) { return static_cast<uint64_t>(hw.buf_words(b)); };
+    uint64_t b = uni(rng, 1, static_cast<uint64_t>(hw.sacc_bits)), G = uni(rng, 1, 3);
+    while (G > 1 && signacc::state_words(b, G, hw) > words(isa::Buf::kPbuf)) --G;
+    while (b > 1 && signacc::state_words(b, G, hw) > words(isa::Buf::kPbuf)) b /= 2;
+    const uint64_t sw = signacc::state_words(b, G, hw), row = G * W;
+    if (sw > words(isa::Buf::kPbuf) || row > words(isa::Buf::kObuf) || row > words(isa::Buf::kAbuf)) return make_nop();
+    const uint64_t s_addr = C * uni(rng, 0, (words(isa::Buf::kPbuf) - sw) / C);
+    uint64_t n = uni(rng, 1, 10), stride = W * uni(rng, 0, G + 1);
+    while (n > 1 && (n - 1) * stride + row > words(isa::Buf::kObuf)) --n;
+    const uint64_t v_addr = W * uni(rng, 0, (words(isa::Buf::kObuf) - (n - 1) * stride - row) / W);
+    if (rng() % 2) {
+      isa::SaccInsn x;
+      x.init = rng() % 2;
+      x.code_bits = b, x.row_segs = G, x.n_keys = n, x.v_addr = v_addr, x.v_stride = stride, x.s_addr = s_addr;
+      x.k_addr = uni(rng, 0, words(isa::Buf::kDbuf) - n);
+      return encode(x);
+    }
+    isa::SqryInsn x;
+    x.form = rng() % 2;
+    x.code_bits = b, x.row_segs = G, x.v_addr = v_addr, x.v_stride = stride, x.s_addr = s_addr;
+    x.n_q = std::min<uint64_t>({n, words(isa::Buf::kAbuf) / row, words(isa::Buf::kQbuf)});
+    x.q_addr = uni(rng, 0, words(isa::Buf::kQbuf) - x.n_q);
+    x.dst_addr = W * uni(rng, 0, (words(isa::Buf::kAbuf) - x.n_q * row) / W);
+    x.gain_log2 = rng() % 8;
+    return encode(x);
+  };
+
   // ---- the operations, in a global order (only what the machine has: has_<engine>)
   const bool has_ham = isa::engine_present(isa::kEngineHamtopk, hw),
              has_mac = isa::engine_present(isa::kEngineBitmac, hw),
              has_hg = isa::engine_present(isa::kEngineHashgrid, hw),
              has_be = isa::engine_present(isa::kEngineBinenc, hw) &&
                       isa::buf_present(static_cast<uint64_t>(isa::Buf::kObuf), hw);
-  const bool has_lt = isa::engine_present(isa::kEngineLut, hw);
+  const bool has_lt = isa::engine_present(isa::kEngineLut, hw), has_sa = isa::engine_present(isa::kEngineSignacc, hw);
   std::vector<isa::Buf> load_bufs, store_bufs;
   for (isa::Buf b : {isa::Buf::kQbuf, isa::Buf::kDbuf, isa::Buf::kAbuf, isa::Buf::kWbuf, isa::Buf::kSbuf,
                      isa::Buf::kGbuf, isa::Buf::kXbuf, isa::Buf::kTbuf})
@@ -222,8 +255,10 @@ RandomProgram random_program(std::mt19937_64& rng, const HwConfig& hw, bool faul
   std::vector<Op> ops;
   const int n = static_cast<int>(uni(rng, 3, 60));
   for (int i = 0; i < n; ++i) {
-    const unsigned kind = static_cast<unsigned>(rng() % 17);
-    if (kind == 16) {
+    const unsigned kind = static_cast<unsigned>(rng() % 18);
+    if (kind == 17) {
+      ops.push_back({has_sa ? sa() : make_nop(), 1});
+    } else if (kind == 16) {
       ops.push_back({has_lt ? lt() : make_nop(), 1});
     } else if (kind == 15) {
       ops.push_back({has_be ? be() : make_nop(), 1});

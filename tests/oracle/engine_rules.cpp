@@ -40,6 +40,16 @@ uint64_t oracle_engine_cycles(const bitgrid::HwConfig& hw, const bitgrid::Insn& 
     }
     case isa::Op::kLut:  // R14: E = 8 + n_rows*row_segs + 2
       return 8 + in.get(isa::kLUT_N_ROWS) * in.get(isa::kLUT_ROW_SEGS) + 2;
+    case isa::Op::kSacc: {  // R15: E = (init ? 0 : Z) + G*((init ? 0 : b+1) + n_keys + 1 + b+1) + Z + 2,
+                            // Z = ceil((b+1)/mac_cols)
+      const uint64_t b = in.get(isa::kSACC_CODE_BITS), G = in.get(isa::kSACC_ROW_SEGS);
+      const uint64_t Z = (b + hw.mac_cols) / hw.mac_cols, in_rows = in.get(isa::kSACC_INIT) ? 0 : 1;
+      return in_rows * Z + G * (in_rows * (b + 1) + in.get(isa::kSACC_N_KEYS) + 1 + b + 1) + Z + 2;
+    }
+    case isa::Op::kSqry: {  // R16: E = Z + G*((b+1) + n_q*20) + 2
+      const uint64_t b = in.get(isa::kSQRY_CODE_BITS), G = in.get(isa::kSQRY_ROW_SEGS);
+      return (b + hw.mac_cols) / hw.mac_cols + G * (b + 1 + in.get(isa::kSQRY_N_Q) * 20) + 2;
+    }
     default:
       throw std::runtime_error("rule oracle: no timing rule for opcode " + std::to_string(in.opcode()));
   }

@@ -95,9 +95,11 @@ TEST(Checker, RangeAndAlignmentErrorsNameTheLimit) {
   Insn bad = make_nop();
   bad.w[1] = 1;  // reserved bits
   EXPECT_TRUE(has(one(bad), "reserved bits"));
-  Insn unk;
-  unk.set(isa::kOpcodeField, 9);
-  EXPECT_TRUE(has(one(unk), "unknown opcode 9"));
+  Insn unk;  // the first opcode value no instruction has
+  uint64_t free_op = 0;
+  while (isa::op_def(free_op) != nullptr) ++free_op;
+  unk.set(isa::kOpcodeField, free_op);
+  EXPECT_TRUE(has(one(unk), "unknown opcode " + std::to_string(free_op)));
   EXPECT_TRUE(has(one(make_load(isa::Buf::kQbuf, 0, 4, 0, Deps{true, false, false, false})), "no previous queue"));
 }
 
@@ -106,7 +108,9 @@ TEST(Checker, IssueFaults) {
   HwConfig hw;  // 4-word beats
   auto bit = [](isa::Fault f) { return 1u << static_cast<int>(f); };
   Insn unk;
-  unk.set(isa::kOpcodeField, 9);
+  uint64_t free_op = 0;
+  while (isa::op_def(free_op) != nullptr) ++free_op;
+  unk.set(isa::kOpcodeField, free_op);
   EXPECT_EQ(issue_faults(unk, hw), bit(isa::Fault::kUnknownOpcode));
   EXPECT_EQ(issue_faults(make_load(isa::Buf::kRbuf, 0, 4, 0), hw), bit(isa::Fault::kBadBuffer));
   EXPECT_EQ(issue_faults(make_store(isa::Buf::kQbuf, 0, 8, 0), hw), bit(isa::Fault::kBadBuffer));
@@ -131,8 +135,10 @@ TEST(Checker, AbsentEngineFaults) {
   no_mac.has_hashgrid = 0;  // the hash-grid encoder writes abuf/obuf too: without both, they are left out
   no_mac.has_binenc = 0;    // and the binary encoder reads obuf
   no_mac.has_lut = 0;       // and the table unit reads obuf and writes abuf
+  no_mac.has_signacc = 0;   // and the sign-select accumulator reads obuf and pbuf and writes abuf
   no_ham.has_hamtopk = 0;
   no_ham.has_binenc = 0;
+  no_ham.has_signacc = 0;
   Insn gemm, ham;
   gemm.set(isa::kOpcodeField, static_cast<uint64_t>(isa::Op::kGemm));
   ham.set(isa::kOpcodeField, static_cast<uint64_t>(isa::Op::kHamtopk));

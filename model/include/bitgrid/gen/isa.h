@@ -44,7 +44,7 @@ struct ParamDef {
   const char* owner;  // "spine" or the engine that declares it
   const char* doc;
 };
-constexpr std::array<ParamDef, 32> kParams = {{
+constexpr std::array<ParamDef, 34> kParams = {{
     {"dram_bytes_per_cycle", "DramBytesPerCycle", 32, 8, 256, true, 0, "spine", "DRAM data-bus width = one beat, bytes per cycle"},
     {"dram_latency", "DramLatency", 100, 1, 10000, false, 0, "spine", "cycles from a request to its first data beat (reads) or its bus slot (writes)"},
     {"dram_burst_bytes", "DramBurstBytes", 256, 8, 4096, true, 0, "spine", "largest read request the DMA issues, bytes"},
@@ -77,6 +77,8 @@ constexpr std::array<ParamDef, 32> kParams = {{
     {"has_binenc", "HasBinenc", 1, 0, 1, false, 0, "binenc", "1: the machine has the binenc engine; 0 leaves it and the buffers only it uses out (its opcodes are unknown_opcode faults)"},
     {"has_lut", "HasLut", 1, 0, 1, false, 0, "lut", "1: the machine has the lut engine; 0 leaves it and the buffers only it uses out (its opcodes are unknown_opcode faults)"},
     {"tbuf_kib", "TbufKib", 2, 1, 64, false, 0, "lut", "table buffer size, KiB (a table is 256 bytes, 32 words)"},
+    {"has_signacc", "HasSignacc", 1, 0, 1, false, 0, "signacc", "1: the machine has the signacc engine; 0 leaves it and the buffers only it uses out (its opcodes are unknown_opcode faults)"},
+    {"sacc_bits", "SaccBits", 16, 8, 64, true, 0, "signacc", "longest code b (bits) the accumulator bank holds: sacc_bits x mac_cols 32-bit accumulators"},
 }};
 
 struct HwParams {
@@ -112,6 +114,8 @@ struct HwParams {
   long has_binenc = 1;
   long has_lut = 1;
   long tbuf_kib = 2;
+  long has_signacc = 1;
+  long sacc_bits = 16;
   // Visits every parameter as (name, reference); keeps parsers and printers in step with the list.
   template <class F>
   void for_each(F&& f) {
@@ -147,6 +151,8 @@ struct HwParams {
     f("has_binenc", has_binenc);
     f("has_lut", has_lut);
     f("tbuf_kib", tbuf_kib);
+    f("has_signacc", has_signacc);
+    f("sacc_bits", sacc_bits);
   }
   template <class F>
   void for_each(F&& f) const {
@@ -182,6 +188,8 @@ struct HwParams {
     f("has_binenc", has_binenc);
     f("has_lut", has_lut);
     f("tbuf_kib", tbuf_kib);
+    f("has_signacc", has_signacc);
+    f("sacc_bits", sacc_bits);
   }
 };
 
@@ -245,21 +253,21 @@ inline long buf_kib(Buf b, const HwParams& p) {
 inline long buf_port_words(Buf b, const HwParams& p) {
   switch (b) {
     case Buf::kQbuf:
-      return std::max<long>({0, p.ham_queries * p.ham_bits_per_lane / 64, 1});
+      return std::max<long>({0, p.ham_queries * p.ham_bits_per_lane / 64, 1, 1});
     case Buf::kDbuf:
-      return std::max<long>({0, p.ham_lanes * p.ham_bits_per_lane / 64, 1});
+      return std::max<long>({0, p.ham_lanes * p.ham_bits_per_lane / 64, 1, 1});
     case Buf::kRbuf:
       return std::max<long>({0, 1});
     case Buf::kAbuf:
-      return std::max<long>({0, p.mac_rows / 4, p.mac_rows / 4, p.mac_rows / 4});
+      return std::max<long>({0, p.mac_rows / 4, p.mac_rows / 4, p.mac_rows / 4, p.mac_rows / 4});
     case Buf::kWbuf:
       return std::max<long>({0, p.mac_rows * p.mac_cols / 32 * (1 + 3 * p.mac_parallel)});
     case Buf::kSbuf:
       return std::max<long>({0, p.mac_cols / 4});
     case Buf::kObuf:
-      return std::max<long>({0, p.mac_cols / 8, p.mac_cols / 8, p.mac_cols / 8, p.mac_cols / 8});
+      return std::max<long>({0, p.mac_cols / 8, p.mac_cols / 8, p.mac_cols / 8, p.mac_cols / 8, p.mac_cols / 8});
     case Buf::kPbuf:
-      return std::max<long>({0, p.mac_cols});
+      return std::max<long>({0, p.mac_cols, p.mac_cols});
     case Buf::kGbuf:
       return std::max<long>({0, 4});
     case Buf::kXbuf:
@@ -280,7 +288,7 @@ inline long buf_write_words(Buf b, const HwParams& p) {
     case Buf::kRbuf:
       return std::max<long>({0, 1});
     case Buf::kAbuf:
-      return std::max<long>({0, p.mac_cols / 8, p.mac_cols / 8, p.mac_cols / 8});
+      return std::max<long>({0, p.mac_cols / 8, p.mac_cols / 8, p.mac_cols / 8, p.mac_cols / 8});
     case Buf::kWbuf:
       return std::max<long>({0});
     case Buf::kSbuf:
@@ -288,7 +296,7 @@ inline long buf_write_words(Buf b, const HwParams& p) {
     case Buf::kObuf:
       return std::max<long>({0, p.mac_cols / 8, p.mac_cols / 8});
     case Buf::kPbuf:
-      return std::max<long>({0, p.mac_cols});
+      return std::max<long>({0, p.mac_cols, p.mac_cols});
     case Buf::kGbuf:
       return std::max<long>({0});
     case Buf::kXbuf:
@@ -305,12 +313,13 @@ inline long buf_row_words(Buf b, const HwParams& p) {
 }
 
 // ---- compute engines ----
-constexpr int kNumEngines = 5;
+constexpr int kNumEngines = 6;
 constexpr int kEngineHamtopk = 0;
 constexpr int kEngineBitmac = 1;
 constexpr int kEngineHashgrid = 2;
 constexpr int kEngineBinenc = 3;
 constexpr int kEngineLut = 4;
+constexpr int kEngineSignacc = 5;
 struct ActionDef {
   const char* name;
   const char* doc;
@@ -327,12 +336,14 @@ constexpr std::array<ActionDef, 5> kBITMAC_ACTIONS = {{{"pe_term", "one PE cycle
 constexpr std::array<ActionDef, 2> kHASHGRID_ACTIONS = {{{"lookup", "one level of one point in one engine: axis weights, 2^D corner indices, 2^D table-row reads, F*2^D weight x value products and their sums"}, {"requant", "one INT8 feature: 32x16-bit multiply, rounding shift, saturation"}}};
 constexpr std::array<ActionDef, 1> kBINENC_ACTIONS = {{{"code_word", "one 64-bit code word: 64 sign bits gathered and registered (padding words included)"}}};
 constexpr std::array<ActionDef, 1> kLUT_ACTIONS = {{{"lookup", "one INT8 entry read out of the table registers (a 256:1 byte multiplexer)"}}};
-constexpr std::array<EngineDef, 5> kEngines = {{
+constexpr std::array<ActionDef, 3> kSIGNACC_ACTIONS = {{{"sel_add", "one 32-bit add or subtract selected by a code bit (a key's value into S, or S into a query's numerator)"}, {"div_step", "one restoring-divider iteration of the reciprocal (a 33-bit compare-subtract)"}, {"out_mul", "one result: 32 x 17-bit multiply by the reciprocal, round, saturate to INT8"}}};
+constexpr std::array<EngineDef, 6> kEngines = {{
     {"hamtopk", 2, kHAMTOPK_ACTIONS.data(), "code bits compared", "XOR + popcount of up to ham_queries queries against a tile of database codes in a ham_queries x ham_lanes array of lanes, each query merged into its own k-entry top-k list"},
     {"bitmac", 5, kBITMAC_ACTIONS.data(), "weight terms (PE cycles)", "mac_rows x mac_cols array of bit-serial PEs: one signed power-of-two weight term per PE per cycle (mac_parallel: one whole INT8 x weight product)"},
     {"hashgrid", 2, kHASHGRID_ACTIONS.data(), "point-levels", "hg_engines level engines, one (point, level) each per cycle, 2^D corners read per cycle from banked copies of the tables, features into abuf (INT8) or obuf (INT32)"},
     {"binenc", 1, kBINENC_ACTIONS.data(), "code bits", "sign bits of INT8 rows in obuf packed into binary codes (mac_cols outputs per cycle, 64/mac_cols cycles per code word), written into qbuf or dbuf in the Hamming engine's layouts"},
     {"lut", 1, kLUT_ACTIONS.data(), "lookups", "elementwise INT8 -> INT8 table lookup of obuf rows into abuf: mac_cols lookups per cycle in one 256-entry table held in registers"},
+    {"signacc", 3, kSIGNACC_ACTIONS.data(), "sign-select adds", "sign-select accumulation (EcoFormer linear attention): keys folded into a pbuf state S, z, sum v, N with sacc_bits x mac_cols adders; queries answered through a fixed-point reciprocal into abuf"},
 }};
 // Useful work per cycle at the engine's peak, in its peak_unit (for the roofline).
 inline double engine_peak_per_cycle(int engine, const HwParams& p) {
@@ -347,6 +358,8 @@ inline double engine_peak_per_cycle(int engine, const HwParams& p) {
       return static_cast<double>(p.mac_cols);
     case 4:
       return static_cast<double>(p.mac_cols);
+    case 5:
+      return static_cast<double>(p.sacc_bits * p.mac_cols);
   }
   return 0;
 }
@@ -363,6 +376,8 @@ inline bool engine_present(int engine, const HwParams& p) {
       return p.has_binenc != 0;
     case 4:
       return p.has_lut != 0;
+    case 5:
+      return p.has_signacc != 0;
   }
   return false;
 }
@@ -370,21 +385,21 @@ inline bool engine_present(int engine, const HwParams& p) {
 inline bool buf_present(uint64_t b, const HwParams& p) {
   switch (b) {
     case 0:
-      return false || p.has_hamtopk != 0 || p.has_binenc != 0;
+      return false || p.has_hamtopk != 0 || p.has_binenc != 0 || p.has_signacc != 0;
     case 1:
-      return false || p.has_hamtopk != 0 || p.has_binenc != 0;
+      return false || p.has_hamtopk != 0 || p.has_binenc != 0 || p.has_signacc != 0;
     case 2:
       return false || p.has_hamtopk != 0;
     case 3:
-      return false || p.has_bitmac != 0 || p.has_hashgrid != 0 || p.has_lut != 0;
+      return false || p.has_bitmac != 0 || p.has_hashgrid != 0 || p.has_lut != 0 || p.has_signacc != 0;
     case 4:
       return false || p.has_bitmac != 0;
     case 5:
       return false || p.has_bitmac != 0;
     case 6:
-      return false || p.has_bitmac != 0 || p.has_hashgrid != 0 || p.has_binenc != 0 || p.has_lut != 0;
+      return false || p.has_bitmac != 0 || p.has_hashgrid != 0 || p.has_binenc != 0 || p.has_lut != 0 || p.has_signacc != 0;
     case 7:
-      return false || p.has_bitmac != 0;
+      return false || p.has_bitmac != 0 || p.has_signacc != 0;
     case 8:
       return false || p.has_hashgrid != 0;
     case 9:
@@ -435,7 +450,7 @@ constexpr int dtype_value(int dt, uint32_t q, uint32_t sel) {
 }
 
 // ---- instructions ----
-enum class Op : uint8_t { kNop = 0, kLoad = 1, kStore = 2, kFinish = 15, kHamtopk = 3, kGemm = 4, kHgenc = 5, kBenc = 6, kLut = 7 };
+enum class Op : uint8_t { kNop = 0, kLoad = 1, kStore = 2, kFinish = 15, kHamtopk = 3, kGemm = 4, kHgenc = 5, kBenc = 6, kLut = 7, kSacc = 8, kSqry = 9 };
 
 struct FieldDef {
   const char* name;
@@ -523,8 +538,28 @@ constexpr FieldDef kLUT_ROW_SEGS = {"row_segs", 84, 12};
 constexpr FieldDef kLUT_SRC_STRIDE = {"src_stride", 96, 16};
 constexpr FieldDef kLUT_DST_STRIDE = {"dst_stride", 112, 16};
 constexpr std::array<FieldDef, 7> kLUT_FIELDS = {{kLUT_T_ADDR, kLUT_SRC_ADDR, kLUT_N_ROWS, kLUT_DST_ADDR, kLUT_ROW_SEGS, kLUT_SRC_STRIDE, kLUT_DST_STRIDE}};
+constexpr FieldDef kSACC_INIT = {"init", 8, 1};
+constexpr FieldDef kSACC_CODE_BITS = {"code_bits", 9, 7};
+constexpr FieldDef kSACC_ROW_SEGS = {"row_segs", 16, 6};
+constexpr FieldDef kSACC_N_KEYS = {"n_keys", 22, 16};
+constexpr FieldDef kSACC_K_ADDR = {"k_addr", 38, 20};
+constexpr FieldDef kSACC_V_ADDR = {"v_addr", 58, 20};
+constexpr FieldDef kSACC_V_STRIDE = {"v_stride", 78, 16};
+constexpr FieldDef kSACC_S_ADDR = {"s_addr", 94, 17};
+constexpr std::array<FieldDef, 8> kSACC_FIELDS = {{kSACC_INIT, kSACC_CODE_BITS, kSACC_ROW_SEGS, kSACC_N_KEYS, kSACC_K_ADDR, kSACC_V_ADDR, kSACC_V_STRIDE, kSACC_S_ADDR}};
+constexpr FieldDef kSQRY_FORM = {"form", 8, 1};
+constexpr FieldDef kSQRY_CODE_BITS = {"code_bits", 9, 7};
+constexpr FieldDef kSQRY_ROW_SEGS = {"row_segs", 16, 6};
+constexpr FieldDef kSQRY_N_Q = {"n_q", 22, 16};
+constexpr FieldDef kSQRY_Q_ADDR = {"q_addr", 38, 16};
+constexpr FieldDef kSQRY_V_ADDR = {"v_addr", 54, 19};
+constexpr FieldDef kSQRY_V_STRIDE = {"v_stride", 73, 16};
+constexpr FieldDef kSQRY_S_ADDR = {"s_addr", 89, 17};
+constexpr FieldDef kSQRY_DST_ADDR = {"dst_addr", 106, 19};
+constexpr FieldDef kSQRY_GAIN_LOG2 = {"gain_log2", 125, 3};
+constexpr std::array<FieldDef, 10> kSQRY_FIELDS = {{kSQRY_FORM, kSQRY_CODE_BITS, kSQRY_ROW_SEGS, kSQRY_N_Q, kSQRY_Q_ADDR, kSQRY_V_ADDR, kSQRY_V_STRIDE, kSQRY_S_ADDR, kSQRY_DST_ADDR, kSQRY_GAIN_LOG2}};
 
-constexpr std::array<OpDef, 9> kOps = {{
+constexpr std::array<OpDef, 11> kOps = {{
     {"nop", 0, Queue::kCompute, -1, 0, kNOP_FIELDS.data()},
     {"load", 1, Queue::kLoad, -1, 4, kLOAD_FIELDS.data()},
     {"store", 2, Queue::kStore, -1, 4, kSTORE_FIELDS.data()},
@@ -534,6 +569,8 @@ constexpr std::array<OpDef, 9> kOps = {{
     {"hgenc", 5, Queue::kCompute, 2, 11, kHGENC_FIELDS.data()},
     {"benc", 6, Queue::kCompute, 3, 9, kBENC_FIELDS.data()},
     {"lut", 7, Queue::kCompute, 4, 7, kLUT_FIELDS.data()},
+    {"sacc", 8, Queue::kCompute, 5, 8, kSACC_FIELDS.data()},
+    {"sqry", 9, Queue::kCompute, 5, 10, kSQRY_FIELDS.data()},
 }};
 // The definition of an opcode value, nullptr if no instruction has it.
 constexpr const OpDef* op_def(uint64_t opcode) {
@@ -995,6 +1032,126 @@ struct LutInsn {
     if (row_segs >> 12) return "row_segs";
     if (src_stride >> 16) return "src_stride";
     if (dst_stride >> 16) return "dst_stride";
+    return nullptr;
+  }
+};
+struct SaccInsn {
+  static constexpr Op kOp = Op::kSacc;
+  uint64_t init = 0;  // 1: start from a zero state instead of reading it from pbuf
+  uint64_t code_bits = 0;  // code length b (1..sacc_bits): bit t of a code word (t < b) is h_t = +1 if set, -1 if clear
+  uint64_t row_segs = 0;  // segments of mac_cols values per value row (1..63): d = row_segs*mac_cols
+  uint64_t n_keys = 0;  // keys (1..65535)
+  uint64_t k_addr = 0;  // dbuf word address of key 0's code (one word per code)
+  uint64_t v_addr = 0;  // obuf word address of value row 0 (a multiple of mac_cols/8)
+  uint64_t v_stride = 0;  // obuf words from one value row to the next (a multiple of mac_cols/8)
+  uint64_t s_addr = 0;  // pbuf word address of the state (a multiple of mac_cols)
+  Deps deps{};
+
+  static SaccInsn decode(const uint64_t* w) {
+    SaccInsn x;
+    x.init = ((w[0] >> 8) & ((uint64_t{1} << 1) - 1));
+    x.code_bits = ((w[0] >> 9) & ((uint64_t{1} << 7) - 1));
+    x.row_segs = ((w[0] >> 16) & ((uint64_t{1} << 6) - 1));
+    x.n_keys = ((w[0] >> 22) & ((uint64_t{1} << 16) - 1));
+    x.k_addr = ((w[0] >> 38) & ((uint64_t{1} << 20) - 1));
+    x.v_addr = (((w[0] >> 58) | (w[1] << 6)) & ((uint64_t{1} << 20) - 1));
+    x.v_stride = ((w[1] >> 14) & ((uint64_t{1} << 16) - 1));
+    x.s_addr = ((w[1] >> 30) & ((uint64_t{1} << 17) - 1));
+    x.deps.pop_prev = ((w[0] >> 4) & ((uint64_t{1} << 1) - 1)) != 0;
+    x.deps.pop_next = ((w[0] >> 5) & ((uint64_t{1} << 1) - 1)) != 0;
+    x.deps.push_prev = ((w[0] >> 6) & ((uint64_t{1} << 1) - 1)) != 0;
+    x.deps.push_next = ((w[0] >> 7) & ((uint64_t{1} << 1) - 1)) != 0;
+    return x;
+  }
+  void encode(uint64_t* w) const {
+    w[0] = w[1] = 0;
+    w[0] |= (uint64_t{8} & ((uint64_t{1} << 4) - 1)) << 0;
+    w[0] |= (uint64_t{deps.pop_prev} & ((uint64_t{1} << 1) - 1)) << 4;
+    w[0] |= (uint64_t{deps.pop_next} & ((uint64_t{1} << 1) - 1)) << 5;
+    w[0] |= (uint64_t{deps.push_prev} & ((uint64_t{1} << 1) - 1)) << 6;
+    w[0] |= (uint64_t{deps.push_next} & ((uint64_t{1} << 1) - 1)) << 7;
+    w[0] |= (init & ((uint64_t{1} << 1) - 1)) << 8;
+    w[0] |= (code_bits & ((uint64_t{1} << 7) - 1)) << 9;
+    w[0] |= (row_segs & ((uint64_t{1} << 6) - 1)) << 16;
+    w[0] |= (n_keys & ((uint64_t{1} << 16) - 1)) << 22;
+    w[0] |= (k_addr & ((uint64_t{1} << 20) - 1)) << 38;
+    w[0] |= (v_addr & ((uint64_t{1} << 20) - 1)) << 58; w[1] |= (v_addr & ((uint64_t{1} << 20) - 1)) >> 6;
+    w[1] |= (v_stride & ((uint64_t{1} << 16) - 1)) << 14;
+    w[1] |= (s_addr & ((uint64_t{1} << 17) - 1)) << 30;
+  }
+  const char* overflow() const {
+    if (init >> 1) return "init";
+    if (code_bits >> 7) return "code_bits";
+    if (row_segs >> 6) return "row_segs";
+    if (n_keys >> 16) return "n_keys";
+    if (k_addr >> 20) return "k_addr";
+    if (v_addr >> 20) return "v_addr";
+    if (v_stride >> 16) return "v_stride";
+    if (s_addr >> 17) return "s_addr";
+    return nullptr;
+  }
+};
+struct SqryInsn {
+  static constexpr Op kOp = Op::kSqry;
+  uint64_t form = 0;  // numerator's c term: 0 c*v_n (EcoFormer's code; v_n at obuf v_addr + n*v_stride), 1 c*sum_j v_j (the exact kernel)
+  uint64_t code_bits = 0;  // code length b (1..sacc_bits), as the state was accumulated with
+  uint64_t row_segs = 0;  // segments of mac_cols values per row (1..63), as the state was accumulated with
+  uint64_t n_q = 0;  // queries (1..65535)
+  uint64_t q_addr = 0;  // qbuf word address of query 0's code (one word per code)
+  uint64_t v_addr = 0;  // form 0: obuf word address of v_0 (a multiple of mac_cols/8)
+  uint64_t v_stride = 0;  // form 0: obuf words from v_n to v_n+1 (a multiple of mac_cols/8)
+  uint64_t s_addr = 0;  // pbuf word address of the state (a multiple of mac_cols)
+  uint64_t dst_addr = 0;  // abuf word address of result row 0 (a multiple of mac_cols/8); rows are contiguous
+  uint64_t gain_log2 = 0;  // results scaled by 2^gain_log2 (0..7): round(2^gain_log2 * num / den), the attention rows' own INT8 scale
+  Deps deps{};
+
+  static SqryInsn decode(const uint64_t* w) {
+    SqryInsn x;
+    x.form = ((w[0] >> 8) & ((uint64_t{1} << 1) - 1));
+    x.code_bits = ((w[0] >> 9) & ((uint64_t{1} << 7) - 1));
+    x.row_segs = ((w[0] >> 16) & ((uint64_t{1} << 6) - 1));
+    x.n_q = ((w[0] >> 22) & ((uint64_t{1} << 16) - 1));
+    x.q_addr = ((w[0] >> 38) & ((uint64_t{1} << 16) - 1));
+    x.v_addr = (((w[0] >> 54) | (w[1] << 10)) & ((uint64_t{1} << 19) - 1));
+    x.v_stride = ((w[1] >> 9) & ((uint64_t{1} << 16) - 1));
+    x.s_addr = ((w[1] >> 25) & ((uint64_t{1} << 17) - 1));
+    x.dst_addr = ((w[1] >> 42) & ((uint64_t{1} << 19) - 1));
+    x.gain_log2 = ((w[1] >> 61) & ((uint64_t{1} << 3) - 1));
+    x.deps.pop_prev = ((w[0] >> 4) & ((uint64_t{1} << 1) - 1)) != 0;
+    x.deps.pop_next = ((w[0] >> 5) & ((uint64_t{1} << 1) - 1)) != 0;
+    x.deps.push_prev = ((w[0] >> 6) & ((uint64_t{1} << 1) - 1)) != 0;
+    x.deps.push_next = ((w[0] >> 7) & ((uint64_t{1} << 1) - 1)) != 0;
+    return x;
+  }
+  void encode(uint64_t* w) const {
+    w[0] = w[1] = 0;
+    w[0] |= (uint64_t{9} & ((uint64_t{1} << 4) - 1)) << 0;
+    w[0] |= (uint64_t{deps.pop_prev} & ((uint64_t{1} << 1) - 1)) << 4;
+    w[0] |= (uint64_t{deps.pop_next} & ((uint64_t{1} << 1) - 1)) << 5;
+    w[0] |= (uint64_t{deps.push_prev} & ((uint64_t{1} << 1) - 1)) << 6;
+    w[0] |= (uint64_t{deps.push_next} & ((uint64_t{1} << 1) - 1)) << 7;
+    w[0] |= (form & ((uint64_t{1} << 1) - 1)) << 8;
+    w[0] |= (code_bits & ((uint64_t{1} << 7) - 1)) << 9;
+    w[0] |= (row_segs & ((uint64_t{1} << 6) - 1)) << 16;
+    w[0] |= (n_q & ((uint64_t{1} << 16) - 1)) << 22;
+    w[0] |= (q_addr & ((uint64_t{1} << 16) - 1)) << 38;
+    w[0] |= (v_addr & ((uint64_t{1} << 19) - 1)) << 54; w[1] |= (v_addr & ((uint64_t{1} << 19) - 1)) >> 10;
+    w[1] |= (v_stride & ((uint64_t{1} << 16) - 1)) << 9;
+    w[1] |= (s_addr & ((uint64_t{1} << 17) - 1)) << 25;
+    w[1] |= (dst_addr & ((uint64_t{1} << 19) - 1)) << 42;
+    w[1] |= (gain_log2 & ((uint64_t{1} << 3) - 1)) << 61;
+  }
+  const char* overflow() const {
+    if (form >> 1) return "form";
+    if (code_bits >> 7) return "code_bits";
+    if (row_segs >> 6) return "row_segs";
+    if (n_q >> 16) return "n_q";
+    if (q_addr >> 16) return "q_addr";
+    if (v_addr >> 19) return "v_addr";
+    if (v_stride >> 16) return "v_stride";
+    if (s_addr >> 17) return "s_addr";
+    if (dst_addr >> 19) return "dst_addr";
+    if (gain_log2 >> 3) return "gain_log2";
     return nullptr;
   }
 };

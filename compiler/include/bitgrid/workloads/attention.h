@@ -1,0 +1,49 @@
+#pragma once
+// EcoFormer's hashed linear attention on the accelerator (docs/ARCHITECTURE.md §3.7): one head over n tokens. The
+// MAC array projects the tokens' INT8 rows x to values V and to the pre-activations of the keys' and queries' hash
+// codes (the hash projection folded into the key/query projections), the binary encoder packs the codes, the
+// sign-select accumulator folds keys and values into its state (sacc) and answers the queries (sqry), and the MAC
+// array applies the output projection. The integer operands, the lowering, and the independent integer computation
+// the accelerator's output is compared with.
+#include <cstdint>
+#include <vector>
+
+#include "bitgrid/engines/bitmac.h"
+#include "bitgrid/hwconfig.h"
+#include "bitgrid/workload.h"
+
+namespace bitgrid {
+
+struct AttentionQ {
+  uint64_t n = 0, dim = 0, d = 0, bits = 0;  // tokens, model width, head width, code bits (1..64)
+  uint64_t form = 0;                         // sqry's form: 0 EcoFormer's c*v_n, 1 the exact kernel c*sum v
+  uint64_t gain = 0;                         // sqry's gain_log2: attention rows in V's scale / 2^gain
+  std::vector<int8_t> x;                     // [n][dim]
+  std::vector<int8_t> wv, wkh, wqh, wo;      // [d][dim], [bits][dim] (H Wk), [bits][dim] (H Wq), [dim][d]
+  std::vector<bitmac::Channel> cv, co;       // requantizers of V (d) and of the output (dim)
+};
+
+// The integer results computed directly from the operands (no tiling; the attention from the pairwise kernel
+// h_n^T h_j + c, not through the engine's state): V [n][d], the codes, the attention output [n][d] (INT8, V's
+// scale / 2^gain) and the output [n][dim] (INT8).
+struct AttentionRef {
+  std::vector<int8_t> v, att, y;
+  std::vector<uint64_t> key_codes, query_codes;
+};
+AttentionRef attention_reference(const AttentionQ& a);
+
+struct AttentionLayout {
+  uint64_t rows = 0, chunks = 0, d_pad = 0, y_row = 0;  // tokens per chunk, chunks, head width on chip, Y row bytes
+  std::vector<uint64_t> y_addr;                         // DRAM of each chunk's output rows
+  uint64_t dram_bytes = 0;
+};
+struct AttentionCompiled : Lowered {
+  AttentionLayout layout;
+};
+// Throws Error naming the limit (code bits beyond sacc_bits, a sequence that would overflow the 32-bit
+// numerator, a head too wide for the state in pbuf, operands that do not fit the buffers).
+AttentionCompiled compile_attention(const AttentionQ& a, const HwConfig& hw);
+// The output [n][dim] from a final DRAM image.
+std::vector<int8_t> decode_attention(const AttentionQ& a, const AttentionLayout& l, const std::vector<uint8_t>& memory);
+
+}  // namespace bitgrid

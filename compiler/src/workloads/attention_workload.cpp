@@ -1,0 +1,265 @@
+// The `attention` workload: one head of EcoFormer's hashed linear attention (bitgrid/workloads/attention.h) over
+// float tokens x [tokens][dim] (a float32 .npy, or seeded Gaussian ones) with float projections Wq, Wk, Wv
+// [head_dim][dim] and Wo [dim][head_dim] (an .npz with members wq, wk, wv, wo, or seeded Gaussian ones scaled by
+// 1/sqrt(fan-in)) and a seeded Gaussian hash projection H [bits][head_dim] (SimHash: h = sign(H q), bit 1 iff >= 0).
+// Quantization: x to INT8 (per tensor), Wv, H Wk, H Wq and Wo row by row to INT8, V and the output requantized to
+// INT8 with scales calibrated on the float model. finish() checks the accelerator's output byte for byte against
+// attention_reference and reports its error against the float hashed attention and the float softmax attention
+// softmax(Q K^T / sqrt(head_dim)) V Wo^T, and the bits of the on-chip codes that differ from the float hash's.
+#include <Eigen/Dense>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+#include "bitgrid/datafile.h"
+#include "bitgrid/error.h"
+#include "bitgrid/floatknn.h"
+#include "bitgrid/workload_util.h"
+#include "bitgrid/workloads/attention.h"
+
+namespace bitgrid {
+
+namespace {
+
+using Mat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+Mat from_floats(const std::vector<float>& v, size_t rows, size_t cols) {
+  Mat m(rows, cols);
+  for (size_t i = 0; i < rows * cols; ++i) m.data()[i] = v[i];
+  return m;
+}
+Mat gaussian(size_t rows, size_t cols, uint64_t seed, double scale) {
+  const FloatMatrix g = random_gaussian(rows, cols, seed);
+  return from_floats(g.data, rows, cols) * scale;
+}
+// A float32 array of exactly [rows][cols], or an Error naming the file, the member and both shapes.
+Mat checked(const Array2D& a, const std::string& what, size_t rows, size_t cols) {
+  if (a.dtype != "f4") throw Error(what + ": must be float32, not " + a.dtype);
+  if (a.ndim != 2 || a.rows != rows || a.cols != cols)
+    throw Error(what + ": has shape [" + std::to_string(a.rows) + (a.ndim == 2 ? ", " + std::to_string(a.cols) : "") +
+                "], the head needs [" + std::to_string(rows) + ", " + std::to_string(cols) + "]");
+  std::vector<float> v(rows * cols);
+  std::memcpy(v.data(), a.bytes.data(), v.size() * 4);
+  for (size_t i = 0; i < v.size(); ++i)
+    if (!std::isfinite(v[i]))
+      throw Error(what + ": element [" + std::to_string(i / cols) + ", " + std::to_string(i % cols) +
+                  "] is not finite");
+  return from_floats(v, rows, cols);
+}
+// Rows to INT8, each with its own scale max|row| / 127 (1 for a zero row).
+std::vector<int8_t> rows_int8(const Mat& w, std::vector<double>& scale) {
+  std::vector<int8_t> q(static_cast<size_t>(w.size()));
+  scale.assign(static_cast<size_t>(w.rows()), 1.0);
+  for (Eigen::Index r = 0; r < w.rows(); ++r) {
+    const double mx = w.row(r).cwiseAbs().maxCoeff();
+    if (mx > 0) scale[static_cast<size_t>(r)] = mx / 127.0;
+    for (Eigen::Index c = 0; c < w.cols(); ++c)
+      q[static_cast<size_t>(r * w.cols() + c)] =
+          static_cast<int8_t>(std::clamp(std::round(w(r, c) / scale[static_cast<size_t>(r)]), -127.0, 127.0));
+  }
+  return q;
+}
+double rel_l2(const Mat& got, const Mat& want) {
+  const double n = want.norm();
+  return n > 0 ? (got - want).norm() / n : (got - want).norm();
+}
+
+class Attention final : public Workload {
+ public:
+  const char* type() const override { return "attention"; }
+
+  void load(const YAML::Node& s, const std::string& where, const WorkloadContext& ctx) override {
+    check_keys(s, where, {"type", "tokens", "dim", "head_dim", "bits", "form", "seed", "input", "weights"});
+    for (const char* k : {"tokens", "dim", "bits"})
+      if (!s[k]) throw Error(where + "." + k + ": missing");
+    // (the float and integer references are pairwise: O(tokens^2 * head_dim); the accumulator's own limit, N <=
+    // 2^31 / (128 (2b+1)), is above 65536 for every b <= 64: compile_attention checks it)
+    a_.n = get_count(s["tokens"], where + ".tokens", 1, 65536);
+    a_.dim = get_count(s["dim"], where + ".dim", 1, 4096);
+    a_.d = s["head_dim"] ? get_count(s["head_dim"], where + ".head_dim", 1, 4096) : a_.dim;
+    a_.bits = get_count(s["bits"], where + ".bits", 1, 64);
+    if (s["form"]) {
+      const std::string f = get_string(s["form"], where + ".form");
+      if (f != "ecoformer" && f != "kernel")
+        throw Error(where + ".form: '" + f + "' is not ecoformer (c v_n, as EcoFormer's code) or kernel (c sum v)");
+      a_.form = f == "kernel";
+    }
+    const uint64_t seed = s["seed"] ? get_u64(s["seed"], where + ".seed") : 1;
+    const size_t N = a_.n, D = a_.dim, d = a_.d, b = a_.bits;
+    Mat x, wq, wk, wv, wo;
+    if (s["input"]) {
+      const std::string p = resolve_path(get_string(s["input"], where + ".input"), ctx.config_path);
+      x = checked(read_npy(p), p, N, D);
+    } else {
+      x = gaussian(N, D, seed, 1.0);
+    }
+    if (s["weights"]) {
+      const std::string p = resolve_path(get_string(s["weights"], where + ".weights"), ctx.config_path);
+      const std::vector<NamedArray> m = read_npz(p);
+      auto member = [&](const char* name, size_t r, size_t c) {
+        for (const auto& e : m)
+          if (e.name == name) return checked(e.array, p + ": " + name, r, c);
+        throw Error(p + ": no member '" + name +
+                    "' (the head needs wq, wk, wv [head_dim][dim] and wo [dim][head_dim])");
+      };
+      wq = member("wq", d, D), wk = member("wk", d, D), wv = member("wv", d, D), wo = member("wo", D, d);
+    } else {
+      wq = gaussian(d, D, seed + 1, 1 / std::sqrt(double(D)));
+      wk = gaussian(d, D, seed + 2, 1 / std::sqrt(double(D)));
+      wv = gaussian(d, D, seed + 3, 1 / std::sqrt(double(D)));
+      wo = gaussian(D, d, seed + 4, 1 / std::sqrt(double(d)));
+    }
+    const Mat h = gaussian(b, d, seed + 5, 1.0);
+
+    // ---- the float model: hashed attention (EcoFormer's kernel h_n^T h_j + c) and softmax attention
+    const Mat q = x * wq.transpose(), k = x * wk.transpose(), v = x * wv.transpose();
+    auto float_codes = [&](const Mat& p) {
+      const Mat pre = p * h.transpose();
+      std::vector<uint64_t> c(N, 0);
+      for (size_t r = 0; r < N; ++r)
+        for (size_t t = 0; t < b; ++t)
+          if (pre(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(t)) >= 0) c[r] |= uint64_t{1} << t;
+      return c;
+    };
+    fq_codes_ = float_codes(q);
+    fk_codes_ = float_codes(k);
+    Mat hq(N, b), hk(N, b);
+    for (size_t r = 0; r < N; ++r)
+      for (size_t t = 0; t < b; ++t) {
+        hq(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(t)) = ((fq_codes_[r] >> t) & 1) ? 1 : -1;
+        hk(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(t)) = ((fk_codes_[r] >> t) & 1) ? 1 : -1;
+      }
+    // 256 queries at a time (the pairwise matrices of a block, not of the whole sequence)
+    const double c = double(b) + 1;
+    const Eigen::RowVectorXd vsum = v.colwise().sum();
+    const Mat kt = k.transpose() / std::sqrt(double(d)), hkt = hk.transpose();
+    Mat att(N, d), att_sm(N, d);
+    for (size_t q0 = 0; q0 < N; q0 += 256) {
+      const Eigen::Index i0 = static_cast<Eigen::Index>(q0),
+                         nq = static_cast<Eigen::Index>(std::min<size_t>(256, N - q0));
+      const Mat dot = hq.middleRows(i0, nq) * hkt;
+      att.middleRows(i0, nq) = dot * v;
+      for (Eigen::Index r = 0; r < nq; ++r) {
+        att.row(i0 + r) += c * (a_.form == 0 ? Eigen::RowVectorXd(v.row(i0 + r)) : vsum);
+        att.row(i0 + r) /= dot.row(r).sum() + double(N) * c;
+      }
+      Mat logits = q.middleRows(i0, nq) * kt;
+      for (Eigen::Index r = 0; r < nq; ++r) {
+        logits.row(r) = (logits.row(r).array() - logits.row(r).maxCoeff()).exp().matrix();
+        logits.row(r) /= logits.row(r).sum();
+      }
+      att_sm.middleRows(i0, nq) = logits * v;
+    }
+    y_eco_ = att * wo.transpose();
+    att_max_ = att.cwiseAbs().maxCoeff();
+    y_softmax_ = att_sm * wo.transpose();
+
+    // ---- quantization
+    const double xmax = x.cwiseAbs().maxCoeff();
+    const double sx = xmax > 0 ? xmax / 127 : 1;
+    a_.x.resize(N * D);
+    for (size_t i = 0; i < N * D; ++i)
+      a_.x[i] = static_cast<int8_t>(std::clamp(std::round(x.data()[i] / sx), -127.0, 127.0));
+    std::vector<double> swv, swo, unused;
+    a_.wv = rows_int8(wv, swv);
+    a_.wo = rows_int8(wo, swo);
+    a_.wkh = rows_int8(h * wk, unused);  // the hash folded into the projections: only the signs count
+    a_.wqh = rows_int8(h * wq, unused);
+    const double vmax = v.cwiseAbs().maxCoeff(), ymax = y_eco_.cwiseAbs().maxCoeff();
+    sv_ = vmax > 0 ? vmax / 127 : 1;
+    sy_ = ymax > 0 ? ymax / 127 : 1;
+    auto channels = [](const std::vector<double>& unit, double out_scale) {
+      std::vector<bitmac::Channel> ch;
+      for (double u : unit) {
+        const Multiplier m = requant_multiplier(u / out_scale);
+        ch.push_back({0, static_cast<uint16_t>(m.mult), static_cast<uint8_t>(m.shift)});
+      }
+      return ch;
+    };
+    for (double& s2 : swv) s2 *= sx;
+    // the attention rows' scale: V's divided by the largest power-of-two gain (sqry's gain_log2 <= 7) that keeps the
+    // float hashed attention within INT8 (an average of many values is much smaller than the largest value)
+    while (a_.gain < 7 && att_max_ / sv_ * double(2u << a_.gain) <= 127) ++a_.gain;
+    for (double& s2 : swo) s2 *= sv_ / double(1u << a_.gain);
+    a_.cv = channels(swv, sv_);
+    a_.co = channels(swo, sy_);
+  }
+
+  Lowered lower(const HwConfig& hw) const override {
+    AttentionCompiled c = compile_attention(a_, hw);
+    layout_ = c.layout;
+    return std::move(static_cast<Lowered&>(c));
+  }
+
+  Verdict finish(const Lowered&, const std::vector<uint8_t>& memory, const std::string& dir,
+                 nlohmann::json& rep) const override {
+    const std::vector<int8_t> y = decode_attention(a_, layout_, memory);
+    const AttentionRef ref = attention_reference(a_);
+    Verdict v;
+    for (size_t i = 0; i < y.size() && v.verified; ++i)
+      if (y[i] != ref.y[i]) {
+        v.verified = false;
+        v.why = "output [" + std::to_string(i / a_.dim) + "][" + std::to_string(i % a_.dim) + "]: got " +
+                std::to_string(y[i]) + ", the integer reference gives " + std::to_string(ref.y[i]);
+      }
+    const size_t N = a_.n, D = a_.dim;
+    Mat yq(N, D);
+    std::vector<float> yf(N * D);
+    std::vector<int32_t> yi(N * D);
+    for (size_t i = 0; i < N * D; ++i) {
+      yq.data()[i] = y[i] * sy_;
+      yf[i] = static_cast<float>(yq.data()[i]);
+      yi[i] = y[i];
+    }
+    auto flips = [&](const std::vector<uint64_t>& chip, const std::vector<uint64_t>& flt) {
+      uint64_t f = 0;
+      for (size_t i = 0; i < chip.size(); ++i) f += static_cast<uint64_t>(__builtin_popcountll(chip[i] ^ flt[i]));
+      return static_cast<double>(f) / static_cast<double>(chip.size() * a_.bits);
+    };
+    const double e_eco = rel_l2(yq, y_eco_), e_sm = rel_l2(yq, y_softmax_), e_hash = rel_l2(y_eco_, y_softmax_);
+    const double fk = flips(ref.key_codes, fk_codes_), fq = flips(ref.query_codes, fq_codes_);
+    rep["workload"].update({{"tokens", N},
+                            {"dim", D},
+                            {"head_dim", a_.d},
+                            {"bits", a_.bits},
+                            {"form", a_.form ? "kernel" : "ecoformer"},
+                            {"gain_log2", a_.gain},
+                            {"rows_per_chunk", layout_.rows},
+                            {"chunks", layout_.chunks}});
+    rep["attention"] = {{"rel_l2_vs_float_hashed", e_eco},
+                        {"rel_l2_vs_float_softmax", e_sm},
+                        {"float_hashed_vs_float_softmax", e_hash},
+                        {"key_code_flip_rate_vs_float", fk},
+                        {"query_code_flip_rate_vs_float", fq},
+                        {"energy_pj_per_token", rep["energy_pj"]["total"].get<double>() / double(N)}};
+    char line[200];
+    std::snprintf(line, sizeof line, "output vs float hashed attention: rel. L2 %.4f; vs float softmax: %.4f", e_eco,
+                  e_sm);
+    v.notes.push_back(line);
+    std::snprintf(line, sizeof line, "code bits differing from the float hash: keys %.3f%%, queries %.3f%%", 100 * fk,
+                  100 * fq);
+    v.notes.push_back(line);
+    write_npy(dir + "/output.npy", "f4", N, D, yf.data());
+    write_npy(dir + "/output_int8.npy", "i4", N, D, yi.data());
+    return v;
+  }
+
+  std::string summary() const override {
+    return std::to_string(a_.n) + " tokens x " + std::to_string(a_.dim) + ", head " + std::to_string(a_.d) + ", " +
+           std::to_string(a_.bits) + "-bit codes (EcoFormer, " + (a_.form ? "kernel" : "ecoformer") + " form)";
+  }
+  std::vector<std::string> outputs() const override { return {"output.npy", "output_int8.npy"}; }
+
+ private:
+  AttentionQ a_;
+  Mat y_eco_, y_softmax_;  // float outputs
+  std::vector<uint64_t> fq_codes_, fk_codes_;
+  double sv_ = 1, sy_ = 1, att_max_ = 0;
+  mutable AttentionLayout layout_;
+};
+
+}  // namespace
+
+std::unique_ptr<Workload> make_attention_workload() { return std::make_unique<Attention>(); }
+
+}  // namespace bitgrid
