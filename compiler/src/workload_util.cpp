@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 
 #include "bitgrid/error.h"
@@ -94,6 +95,21 @@ Multiplier requant_multiplier(double r) {
   m.mult = static_cast<uint32_t>(std::min<long long>(std::llround(r * std::ldexp(1.0, shift)), 0xFFFF));
   m.shift = static_cast<uint32_t>(shift);
   return m;
+}
+
+std::vector<float> checked_floats(const Array2D& a, const std::string& what, uint64_t rows, uint64_t cols,
+                                  const std::string& who) {
+  if (a.dtype != "f4") throw Error(what + ": must be float32, not " + a.dtype);
+  if (a.rows * a.cols != rows * cols || (cols > 1 && (a.rows != rows || a.cols != cols)))
+    throw Error(what + ": has shape [" + std::to_string(a.rows) + ", " + std::to_string(a.cols) + "], " + who +
+                " needs [" + std::to_string(rows) + ", " + std::to_string(cols) + "]");
+  std::vector<float> v(rows * cols);
+  std::memcpy(v.data(), a.bytes.data(), v.size() * 4);
+  for (size_t i = 0; i < v.size(); ++i)
+    if (!std::isfinite(v[i]))
+      throw Error(what + ": element [" + std::to_string(i / cols) + ", " + std::to_string(i % cols) +
+                  "] is not finite");
+  return v;
 }
 
 }  // namespace bitgrid

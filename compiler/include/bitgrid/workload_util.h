@@ -2,6 +2,10 @@
 // Small arithmetic shared by the workloads' lowerings (defined in compiler/src/workload_util.cpp, next to the
 // YAML helpers declared in bitgrid/workload.h).
 #include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bitgrid/datafile.h"
 
 namespace bitgrid {
 
@@ -16,5 +20,10 @@ struct Multiplier {
   uint32_t mult = 0, shift = 0;
 };
 Multiplier requant_multiplier(double r);
+
+// A float32 array of [rows][cols] (with cols == 1, any array of rows elements) whose elements are finite, or an
+// Error naming `what` (the file and member), the shapes ("has shape [..], <who> needs [rows, cols]") or the element.
+std::vector<float> checked_floats(const Array2D& a, const std::string& what, uint64_t rows, uint64_t cols,
+                                  const std::string& who = "the graph");
 
 }  // namespace bitgrid

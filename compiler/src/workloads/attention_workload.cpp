@@ -32,19 +32,8 @@ Mat gaussian(size_t rows, size_t cols, uint64_t seed, double scale) {
   const FloatMatrix g = random_gaussian(rows, cols, seed);
   return from_floats(g.data, rows, cols) * scale;
 }
-// A float32 array of exactly [rows][cols], or an Error naming the file, the member and both shapes.
 Mat checked(const Array2D& a, const std::string& what, size_t rows, size_t cols) {
-  if (a.dtype != "f4") throw Error(what + ": must be float32, not " + a.dtype);
-  if (a.ndim != 2 || a.rows != rows || a.cols != cols)
-    throw Error(what + ": has shape [" + std::to_string(a.rows) + (a.ndim == 2 ? ", " + std::to_string(a.cols) : "") +
-                "], the head needs [" + std::to_string(rows) + ", " + std::to_string(cols) + "]");
-  std::vector<float> v(rows * cols);
-  std::memcpy(v.data(), a.bytes.data(), v.size() * 4);
-  for (size_t i = 0; i < v.size(); ++i)
-    if (!std::isfinite(v[i]))
-      throw Error(what + ": element [" + std::to_string(i / cols) + ", " + std::to_string(i % cols) +
-                  "] is not finite");
-  return from_floats(v, rows, cols);
+  return from_floats(checked_floats(a, what, rows, cols, "the head"), rows, cols);
 }
 // Rows to INT8, each with its own scale max|row| / 127 (1 for a zero row).
 std::vector<int8_t> rows_int8(const Mat& w, std::vector<double>& scale) {

@@ -40,20 +40,6 @@ namespace bitgrid {
 
 namespace {
 
-std::vector<float> checked_floats(const Array2D& a, const std::string& what, uint64_t rows, uint64_t cols) {
-  if (a.dtype != "f4") throw Error(what + ": must be float32, not " + a.dtype);
-  if (a.rows * a.cols != rows * cols || (cols > 1 && (a.rows != rows || a.cols != cols)))
-    throw Error(what + ": has shape [" + std::to_string(a.rows) + ", " + std::to_string(a.cols) +
-                "], the graph needs [" + std::to_string(rows) + ", " + std::to_string(cols) + "]");
-  std::vector<float> v(rows * cols);
-  std::memcpy(v.data(), a.bytes.data(), v.size() * 4);
-  for (size_t i = 0; i < v.size(); ++i)
-    if (!std::isfinite(v[i]))
-      throw Error(what + ": element [" + std::to_string(i / cols) + ", " + std::to_string(i % cols) +
-                  "] is not finite");
-  return v;
-}
-
 // The INT8 scale that maps the largest magnitude of a set of values to 127 (1 for an all-zero set): the scale of a
 // linear layer's x.
 double max_scale(const std::vector<float>& v) {
