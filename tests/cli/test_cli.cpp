@@ -471,7 +471,7 @@ TEST_F(Cli, EcoformerAttentionOnChip) {
   expect_error("run " + cfg.string() + " --set hardware.has_signacc=0", "the machine has no signacc (has_signacc: 0)");
   expect_error("run " + cfg.string() + " --set hardware.pbuf_kib=1 --set workload.bits=16 --set workload.head_dim=64",
                "the state of a head of 64 values and 16-bit codes (8960 bytes) exceeds pbuf (pbuf_kib = 1)");
-  expect_error("run " + cfg.string() + " --set workload.tokens=70000", "workload.tokens: 70000 is outside 1..65536");
+  expect_error("run " + cfg.string() + " --set workload.tokens=70000", "workload.tokens: 70000 is outside 1..16384");
   expect_error("run " + cfg.string() + " --set workload.bits=65", "workload.bits: 65 is outside 1..64");
   expect_error("run " + cfg.string() + " --set workload.form=softmax", "workload.form: 'softmax' is not ecoformer");
   expect_error("run " + cfg.string() + " --set workload.heads=2", "workload.heads: unknown key");

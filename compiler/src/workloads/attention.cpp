@@ -65,7 +65,7 @@ void check_operands(const AttentionQ& a, const std::string& where) {
 
 }  // namespace
 
-AttentionRef attention_reference(const AttentionQ& a) {
+AttentionRef attention_reference(const AttentionQ& a, const std::function<void(uint64_t)>& progress) {
   check_operands(a, "attention");
   AttentionRef r;
   r.v = int8_linear(a.x, a.n, a.dim, a.wv, a.d, a.cv);
@@ -100,6 +100,7 @@ AttentionRef attention_reference(const AttentionQ& a) {
             signacc::result(static_cast<int32_t>(num(q, col) + c * x), rc, static_cast<unsigned>(a.gain));
       }
     }
+    if (progress) progress(static_cast<uint64_t>(q0 + nq));
   }
   r.y = int8_linear(r.att, a.n, a.d, a.wo, a.dim, a.co);
   return r;

@@ -14,6 +14,7 @@
 #include "bitgrid/datafile.h"
 #include "bitgrid/error.h"
 #include "bitgrid/floatknn.h"
+#include "bitgrid/progress.h"
 #include "bitgrid/workload_util.h"
 #include "bitgrid/workloads/attention.h"
 
@@ -61,9 +62,9 @@ class Attention final : public Workload {
     check_keys(s, where, {"type", "tokens", "dim", "head_dim", "bits", "form", "seed", "input", "weights"});
     for (const char* k : {"tokens", "dim", "bits"})
       if (!s[k]) throw Error(where + "." + k + ": missing");
-    // (the float and integer references are pairwise: O(tokens^2 * head_dim); the accumulator's own limit, N <=
-    // 2^31 / (128 (2b+1)), is above 65536 for every b <= 64: compile_attention checks it)
-    a_.n = get_count(s["tokens"], where + ".tokens", 1, 65536);
+    // (the float and integer references are pairwise, O(tokens^2 * head_dim): ~20 s at 16384 tokens; the
+    // accumulator's own limit, N <= 2^31 / (128 (2b+1)), is above that for every b <= 64: compile_attention checks it)
+    a_.n = get_count(s["tokens"], where + ".tokens", 1, 16384);
     a_.dim = get_count(s["dim"], where + ".dim", 1, 4096);
     a_.d = s["head_dim"] ? get_count(s["head_dim"], where + ".head_dim", 1, 4096) : a_.dim;
     a_.bits = get_count(s["bits"], where + ".bits", 1, 64);
@@ -123,6 +124,7 @@ class Attention final : public Workload {
     const Eigen::RowVectorXd vsum = v.colwise().sum();
     const Mat kt = k.transpose() / std::sqrt(double(d)), hkt = hk.transpose();
     Mat att(N, d), att_sm(N, d);
+    Progress bar("float attention", double(N), false, false, " queries");
     for (size_t q0 = 0; q0 < N; q0 += 256) {
       const Eigen::Index i0 = static_cast<Eigen::Index>(q0),
                          nq = static_cast<Eigen::Index>(std::min<size_t>(256, N - q0));
@@ -138,7 +140,9 @@ class Attention final : public Workload {
         logits.row(r) /= logits.row(r).sum();
       }
       att_sm.middleRows(i0, nq) = logits * v;
+      bar.update(double(q0 + static_cast<size_t>(nq)));
     }
+    bar.finish();
     y_eco_ = att * wo.transpose();
     att_max_ = att.cwiseAbs().maxCoeff();
     y_softmax_ = att_sm * wo.transpose();
@@ -183,7 +187,9 @@ class Attention final : public Workload {
   Verdict finish(const Lowered&, const std::vector<uint8_t>& memory, const std::string& dir,
                  nlohmann::json& rep) const override {
     const std::vector<int8_t> y = decode_attention(a_, layout_, memory);
-    const AttentionRef ref = attention_reference(a_);
+    Progress bar("integer reference", double(a_.n), false, false, " queries");
+    const AttentionRef ref = attention_reference(a_, [&](uint64_t done) { bar.update(double(done)); });
+    bar.finish();
     Verdict v;
     for (size_t i = 0; i < y.size() && v.verified; ++i)
       if (y[i] != ref.y[i]) {

@@ -6,6 +6,7 @@
 // array applies the output projection. The integer operands, the lowering, and the independent integer computation
 // the accelerator's output is compared with.
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "bitgrid/engines/bitmac.h"
@@ -30,7 +31,8 @@ struct AttentionRef {
   std::vector<int8_t> v, att, y;
   std::vector<uint64_t> key_codes, query_codes;
 };
-AttentionRef attention_reference(const AttentionQ& a);
+// `progress(done)` is called after each block of queries (done of a.n).
+AttentionRef attention_reference(const AttentionQ& a, const std::function<void(uint64_t)>& progress = {});
 
 struct AttentionLayout {
   uint64_t rows = 0, chunks = 0, d_pad = 0, y_row = 0;  // tokens per chunk, chunks, head width on chip, Y row bytes
