@@ -204,7 +204,7 @@ AttentionCompiled compile_attention(const AttentionQ& a, const HwConfig& hw) {
     std::memcpy(out.memory.data() + x_at[t / rows] + (t % rows) * kx, a.x.data() + t * a.dim, a.dim);
 
   // --- program
-  const auto emit = [&](const Insn& i, std::string comment) {
+  const std::function<void(const Insn&, std::string)> emit = [&](const Insn& i, std::string comment) {
     out.program.insns.push_back(i);
     out.comments.push_back(std::move(comment));
     out.insn_section.push_back(static_cast<uint32_t>(out.sections.size() - 1));
@@ -213,19 +213,12 @@ AttentionCompiled compile_attention(const AttentionQ& a, const HwConfig& hw) {
   emit(make_load(isa::Buf::kWbuf, 0, round_up(packer.w_words(), wb), w_at),
        "K/V, Q and output projections: INT8 weights");
   emit(make_load(isa::Buf::kSbuf, 0, round_up(packer.s_words(), wb), s_at), "channel parameters");
-  uint64_t c2l_popped = 0;
+  TokenWait c2l(emit);
   auto emit_load = [&](uint64_t j) {  // j: chunk step (keys 0..chunks-1, then queries)
     const uint64_t c = j % chunks, n = std::min(rows, a.n - c * rows);
     Deps d;
     d.push_next = true;
-    if (j >= 2) {  // step j-2 (same half) projected: its c2l
-      while (c2l_popped + 1 < j - 1) {
-        emit(make_load(isa::Buf::kQbuf, 0, 0, 0, Deps{false, true, false, false}), "wait: abuf half free");
-        ++c2l_popped;
-      }
-      d.pop_next = true;
-      ++c2l_popped;
-    }
+    if (j >= 2) c2l.wait(j - 1, d, "abuf half free");  // step j-2 (same half) projected: its c2l
     emit(make_load(isa::Buf::kAbuf, (j % 2) * a_half, round_up(n * x_w, wb), x_at[c], d),
          "tokens " + std::to_string(c * rows) + ".." + std::to_string(c * rows + n - 1) + " (INT8) -> abuf half " +
              std::to_string(j % 2));

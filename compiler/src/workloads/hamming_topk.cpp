@@ -36,27 +36,6 @@ void check_dram(const std::string& where, uint64_t bytes) {
                 " bytes, above the 4 GiB DRAM address space");
 }
 
-// Load-side accounting of c2l tokens, one pushed per finished unit of work (a tile, an abuf chunk): before a
-// load that needs `needed` units finished, pops the missing tokens, all but the last on token-only loads.
-class TokenWait {
- public:
-  explicit TokenWait(const Emit& emit) : emit_(emit) {}
-  void wait(uint64_t needed, Deps& d, const std::string& why) {
-    while (popped_ + 1 < needed) {
-      emit_(make_load(isa::Buf::kQbuf, 0, 0, 0, Deps{false, true, false, false}), "wait: " + why);
-      ++popped_;
-    }
-    if (popped_ < needed) {
-      d.pop_next = true;
-      ++popped_;
-    }
-  }
-
- private:
-  const Emit& emit_;
-  uint64_t popped_ = 0;
-};
-
 // What the lowering decided before the DRAM layout: queries per batch, codes per tile, dbuf half, query group.
 struct Plan {
   uint64_t qb, batches, tile, ntiles, half, gwords;

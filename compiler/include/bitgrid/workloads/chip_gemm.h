@@ -40,6 +40,28 @@ class GemmStagePacker {
 // One use of a stage: m_rows INT8 rows of K/8 words at abuf a_addr, outputs (INT8, N per row) at o_addr of obuf
 // (or abuf with o_abuf) with o_stride words per row; one gemm per output tile of mac_cols outputs. The first gemm
 // gets `first` token flags, the last gemm `last`'s (one gemm: both).
+// Load-side accounting of c2l tokens, one pushed per finished unit of work (a tile, an abuf chunk): before a
+// load that needs `needed` units finished, pops the missing tokens, all but the last on token-only loads.
+class TokenWait {
+ public:
+  using Emit = std::function<void(const Insn&, std::string)>;
+  explicit TokenWait(const Emit& emit) : emit_(emit) {}
+  void wait(uint64_t needed, Deps& d, const std::string& why) {
+    while (popped_ + 1 < needed) {
+      emit_(make_load(isa::Buf::kQbuf, 0, 0, 0, Deps{false, true, false, false}), "wait: " + why);
+      ++popped_;
+    }
+    if (popped_ < needed) {
+      d.pop_next = true;
+      ++popped_;
+    }
+  }
+
+ private:
+  const Emit& emit_;
+  uint64_t popped_ = 0;
+};
+
 void emit_stage_gemms(const GemmStage& st, const HwConfig& hw, uint64_t m_rows, uint64_t a_addr, uint64_t o_addr,
                       uint64_t o_stride, bool o_abuf, const Deps& first, const Deps& last,
                       const std::function<void(const Insn&, std::string)>& emit, const std::string& what);
