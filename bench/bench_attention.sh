@@ -6,7 +6,9 @@
 #   and its parts (the projections on the MAC array with their buffers, the binary encoder, the sign-select
 #   accumulator with pbuf/qbuf/dbuf, DRAM), the output's relative L2 error against float hashed attention and
 #   against float softmax attention, and the code bits the INT8 path flips.
-# (The softmax attention baseline on the MAC array is not built yet: see docs/STATUS.md.)
+#   The baseline, softmax attention on the MAC array (form softmax: Q K^T and P V through the weight packer), at 784
+#   and 3136 tokens (12544 tokens' K and V do not fit the default's wbuf), side by side with the hashed head: energy
+#   saved, cycles, and the energy without wbuf re-reads (the MAC array re-streams a tile's weights for every row).
 # Benchmarks print; they do not assert timing or goals (a failed run or an unverified result stops it).
 #
 #   bench/bench_attention.sh [BUILD_DIR]
@@ -29,9 +31,10 @@ run_one() {  # tag form tokens
 }
 export -f run_one
 export BG ROOT OUT
-log "configs/attention.yaml, forms ecoformer and kernel, 784 / 3136 / 12544 tokens (systemc, $JOBS in parallel)"
-for f in ecoformer kernel; do for n in 784 3136 12544; do echo "$f $n"; done; done |
-  xargs -P "$JOBS" -L 1 bash -c 'run_one "$0" "$1"'
+log "configs/attention.yaml, forms ecoformer and kernel at 784 / 3136 / 12544 tokens, softmax at 784 / 3136" \
+  "(systemc, $JOBS in parallel; softmax 3136 takes a few minutes)"
+{ echo "softmax 3136"; for f in ecoformer kernel; do for n in 784 3136 12544; do echo "$f $n"; done; done
+  echo "softmax 784"; } | xargs -P "$JOBS" -L 1 bash -c 'run_one "$0" "$1"'
 
 python3 - "$OUT" "$CSV" <<'PY'
 import json, sys
@@ -41,23 +44,39 @@ print(f"\n{'form':>9} {'tokens':>6} {'cycles':>11} {'uJ':>9} {'nJ/token':>9} {'p
 rows = []
 proj_keys = ("bitmac", "sram.wbuf", "sram.abuf", "sram.obuf", "sram.sbuf")
 sacc_keys = ("signacc", "sram.pbuf", "sram.qbuf", "sram.dbuf")
-for f in ("ecoformer", "kernel"):
-    for n in (784, 3136, 12544):
-        r = json.load(open(f"{out}/{f}-{n}/report.json"))
+reports = {}
+for f, ns in (("ecoformer", (784, 3136, 12544)), ("kernel", (784, 3136, 12544)), ("softmax", (784, 3136))):
+    for n in ns:
+        r = reports[f, n] = json.load(open(f"{out}/{f}-{n}/report.json"))
         if not r["verified"]:
             sys.exit(f"{f} {n}: not verified")
         e = r["energy_pj"]
         num = {k: v for k, v in e.items() if k != "total" and isinstance(v, (int, float))}
         part = lambda keys: sum(v for k, v in num.items() if k.startswith(keys)) / e["total"]
         a = r["attention"]
-        flips = (a["key_code_flip_rate_vs_float"] + a["query_code_flip_rate_vs_float"]) / 2
+        sm = f == "softmax"
+        flips = 0 if sm else (a["key_code_flip_rate_vs_float"] + a["query_code_flip_rate_vs_float"]) / 2
         row = [f, n, r["cycles"], e["total"] / 1e6, e["total"] / n / 1e3, part(proj_keys), part(("binenc",)),
-               part(sacc_keys), part(("dram",)), a["rel_l2_vs_float_hashed"], a["rel_l2_vs_float_softmax"], flips]
+               part(sacc_keys), part(("dram",)), float("nan") if sm else a["rel_l2_vs_float_hashed"],
+               a["rel_l2_vs_float_softmax"], flips]
         rows.append(row)
+        hashed = "-" if sm else f"{row[9]:.4f}"
+        flip = "-" if sm else f"{100 * row[11]:.3f}%"
         print(f"{f:>9} {n:>6} {row[2]:>11,} {row[3]:>9.1f} {row[4]:>9.1f} {100 * row[5]:>5.1f}% {100 * row[6]:>5.2f}% "
-              f"{100 * row[7]:>6.2f}% {100 * row[8]:>5.1f}% {row[9]:>10.4f} {row[10]:>11.4f} {100 * row[11]:>6.3f}%")
-print("    proj: Q/K/V and output projections on the MAC array with abuf/wbuf/sbuf/obuf; signacc: sacc/sqry with "
-      "pbuf, qbuf, dbuf; err: relative L2 of the output against float hashed / float softmax attention")
+              f"{100 * row[7]:>6.2f}% {100 * row[8]:>5.1f}% {hashed:>10} {row[10]:>11.4f} {flip:>7}")
+print("    proj: the MAC array with abuf/wbuf/sbuf/obuf (softmax: projections, Q K^T and P V); signacc: sacc/sqry/sdiv "
+      "with pbuf, qbuf, dbuf; err: relative L2 of the output against float hashed / float softmax attention")
+print("\nhashed head against the softmax baseline on the same machine (same tokens, weights, seed):")
+print(f"{'form':>9} {'tokens':>6} {'energy saved':>12} {'cycles x':>9} {'saved w/o wbuf':>14} {'wbuf share sm':>13}")
+for f in ("ecoformer", "kernel"):
+    for n in (784, 3136):
+        h, b = reports[f, n], reports["softmax", n]
+        eh, eb = h["energy_pj"]["total"], b["energy_pj"]["total"]
+        wh, wb = h["energy_pj"].get("sram.wbuf", 0), b["energy_pj"].get("sram.wbuf", 0)
+        print(f"{f:>9} {n:>6} {100 * (1 - eh / eb):>11.1f}% {b['cycles'] / h['cycles']:>8.1f}x "
+              f"{100 * (1 - (eh - wh) / (eb - wb)):>13.1f}% {100 * wb / eb:>12.1f}%")
+print("    energy saved = 1 - hashed / softmax; cycles x = softmax cycles / hashed cycles; w/o wbuf: both without "
+      "their wbuf reads and writes (a weight-stationary array would re-read far less)")
 with open(csv, "w") as fh:
     fh.write("form,tokens,cycles,energy_uj,nj_per_token,projections,binenc,signacc,dram,rel_l2_hashed,"
              "rel_l2_softmax,flip_rate\n")

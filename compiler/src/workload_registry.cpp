@@ -11,6 +11,7 @@ std::unique_ptr<Workload> make_hamming_topk_workload();  // compiler/src/workloa
 std::unique_ptr<Workload> make_program_workload();       // compiler/src/workloads/program.cpp
 std::unique_ptr<Workload> make_model_workload();         // compiler/src/workloads/model_workload.cpp
 std::unique_ptr<Workload> make_attention_workload();     // compiler/src/workloads/attention_workload.cpp
+std::unique_ptr<Workload> make_memoryformer_workload();  // compiler/src/workloads/memoryformer_workload.cpp
 
 namespace {
 
@@ -20,6 +21,7 @@ const std::vector<std::pair<std::string, std::function<std::unique_ptr<Workload>
       {"program", make_program_workload},
       {"model", make_model_workload},
       {"attention", make_attention_workload},
+      {"memoryformer", make_memoryformer_workload},
   };
   return r;
 }

@@ -5,7 +5,7 @@
 #include "bitgrid/engine.h"
 #include "bitgrid/error.h"
 
-#define BITGRID_MODEL_ENGINES(X) X(hamtopk) X(bitmac) X(hashgrid) X(binenc) X(lut) X(signacc)
+#define BITGRID_MODEL_ENGINES(X) X(hamtopk) X(bitmac) X(hashgrid) X(binenc) X(lut) X(signacc) X(wpack) X(tabacc)
 
 namespace bitgrid {
 

@@ -17,7 +17,10 @@ package bitgrid_pkg;
     OpBenc = 4'd6,
     OpLut = 4'd7,
     OpSacc = 4'd8,
-    OpSqry = 4'd9
+    OpSqry = 4'd9,
+    OpSdiv = 4'd10,
+    OpWpack = 4'd11,
+    OpTacc = 4'd12
   } opcode_e;
 
   localparam int unsigned NumQueues = 3;
@@ -208,6 +211,56 @@ package bitgrid_pkg;
   localparam int unsigned SqryDstAddrW = 19;
   localparam int unsigned SqryGainLog2Lsb = 125;
   localparam int unsigned SqryGainLog2W = 3;
+  localparam int unsigned SdivNRowsLsb = 8;
+  localparam int unsigned SdivNRowsW = 16;
+  localparam int unsigned SdivRowSegsLsb = 24;
+  localparam int unsigned SdivRowSegsW = 6;
+  localparam int unsigned SdivNumAddrLsb = 30;
+  localparam int unsigned SdivNumAddrW = 20;
+  localparam int unsigned SdivNumStrideLsb = 50;
+  localparam int unsigned SdivNumStrideW = 16;
+  localparam int unsigned SdivDenAddrLsb = 66;
+  localparam int unsigned SdivDenAddrW = 20;
+  localparam int unsigned SdivDenStrideLsb = 86;
+  localparam int unsigned SdivDenStrideW = 16;
+  localparam int unsigned SdivDstAddrLsb = 102;
+  localparam int unsigned SdivDstAddrW = 19;
+  localparam int unsigned SdivGainLog2Lsb = 121;
+  localparam int unsigned SdivGainLog2W = 3;
+  localparam int unsigned WpackTransLsb = 8;
+  localparam int unsigned WpackTransW = 1;
+  localparam int unsigned WpackNPairsLsb = 9;
+  localparam int unsigned WpackNPairsW = 12;
+  localparam int unsigned WpackNRowsLsb = 21;
+  localparam int unsigned WpackNRowsW = 16;
+  localparam int unsigned WpackSrcAddrLsb = 37;
+  localparam int unsigned WpackSrcAddrW = 20;
+  localparam int unsigned WpackSrcStrideLsb = 57;
+  localparam int unsigned WpackSrcStrideW = 16;
+  localparam int unsigned WpackDstAddrLsb = 73;
+  localparam int unsigned WpackDstAddrW = 20;
+  localparam int unsigned TaccTauLsb = 8;
+  localparam int unsigned TaccTauW = 4;
+  localparam int unsigned TaccNChunksLsb = 12;
+  localparam int unsigned TaccNChunksW = 7;
+  localparam int unsigned TaccOutSegsLsb = 19;
+  localparam int unsigned TaccOutSegsW = 6;
+  localparam int unsigned TaccReluLsb = 25;
+  localparam int unsigned TaccReluW = 1;
+  localparam int unsigned TaccNRowsLsb = 26;
+  localparam int unsigned TaccNRowsW = 10;
+  localparam int unsigned TaccAAddrLsb = 36;
+  localparam int unsigned TaccAAddrW = 16;
+  localparam int unsigned TaccAStrideLsb = 52;
+  localparam int unsigned TaccAStrideW = 12;
+  localparam int unsigned TaccTAddrLsb = 64;
+  localparam int unsigned TaccTAddrW = 20;
+  localparam int unsigned TaccSAddrLsb = 84;
+  localparam int unsigned TaccSAddrW = 16;
+  localparam int unsigned TaccOAddrLsb = 100;
+  localparam int unsigned TaccOAddrW = 16;
+  localparam int unsigned TaccOStrideLsb = 116;
+  localparam int unsigned TaccOStrideW = 12;
 
   // Scratchpad word addresses (the DMA instructions' spm_addr width) and buffer ids.
   localparam int unsigned SpmAddrW = 20;
@@ -254,6 +307,8 @@ package bitgrid_pkg;
   localparam int unsigned DefaultTbufKib = 2;
   localparam int unsigned DefaultHasSignacc = 1;
   localparam int unsigned DefaultSaccBits = 16;
+  localparam int unsigned DefaultHasWpack = 1;
+  localparam int unsigned DefaultHasTabacc = 1;
 
   // Dependency tokens (docs/ARCHITECTURE.md R3): counter t is pushed by queue token_pusher(t) towards
   // its next (dir 1) or previous (dir 0) neighbour and popped by queue token_popper(t).
@@ -308,14 +363,16 @@ package bitgrid_pkg;
   localparam int unsigned FaultBadBuffer = 3;  // a load into a buffer the load DMA may not fill, or a store from one the store DMA may not drain, or either naming a buffer the machine leaves out
 
   // Compute engines; engine_of() gives an opcode's engine, NoEngine for spine and unknown opcodes.
-  localparam int unsigned NumEngines = 6;
-  localparam int unsigned NoEngine = 6;
+  localparam int unsigned NumEngines = 8;
+  localparam int unsigned NoEngine = 8;
   localparam int unsigned EngineHamtopk = 0;
   localparam int unsigned EngineBitmac = 1;
   localparam int unsigned EngineHashgrid = 2;
   localparam int unsigned EngineBinenc = 3;
   localparam int unsigned EngineLut = 4;
   localparam int unsigned EngineSignacc = 5;
+  localparam int unsigned EngineWpack = 6;
+  localparam int unsigned EngineTabacc = 7;
   function automatic int unsigned engine_of(logic [3:0] op);
     engine_of = NoEngine;
     if (op == 4'd3) engine_of = 0;  // hamtopk
@@ -325,6 +382,9 @@ package bitgrid_pkg;
     if (op == 4'd7) engine_of = 4;  // lut
     if (op == 4'd8) engine_of = 5;  // sacc
     if (op == 4'd9) engine_of = 5;  // sqry
+    if (op == 4'd10) engine_of = 5;  // sdiv
+    if (op == 4'd11) engine_of = 6;  // wpack
+    if (op == 4'd12) engine_of = 7;  // tacc
   endfunction
   // Whether an opcode is defined at all.
   function automatic logic op_known(logic [3:0] op);
@@ -340,6 +400,9 @@ package bitgrid_pkg;
     if (op == 4'd7) op_known = 1'b1;  // lut
     if (op == 4'd8) op_known = 1'b1;  // sacc
     if (op == 4'd9) op_known = 1'b1;  // sqry
+    if (op == 4'd10) op_known = 1'b1;  // sdiv
+    if (op == 4'd11) op_known = 1'b1;  // wpack
+    if (op == 4'd12) op_known = 1'b1;  // tacc
   endfunction
   // Queue of an opcode: load/store go to their own queues, everything else (unknown opcodes too) to compute.
   function automatic logic [1:0] queue_of(logic [3:0] op);

@@ -60,6 +60,12 @@ module bitgrid_top #(
   parameter int unsigned HasSignacc           /*verilator public*/ = bitgrid_pkg::DefaultHasSignacc,
   /* verilator lint_on UNUSEDPARAM */
   parameter int unsigned SaccBits             /*verilator public*/ = bitgrid_pkg::DefaultSaccBits,
+  /* verilator lint_off UNUSEDPARAM */  // used outside the RTL only
+  parameter int unsigned HasWpack             /*verilator public*/ = bitgrid_pkg::DefaultHasWpack,
+  /* verilator lint_on UNUSEDPARAM */
+  /* verilator lint_off UNUSEDPARAM */  // used outside the RTL only
+  parameter int unsigned HasTabacc            /*verilator public*/ = bitgrid_pkg::DefaultHasTabacc,
+  /* verilator lint_on UNUSEDPARAM */
   localparam int unsigned BeatBits = DramBytesPerCycle * 8
 ) (
   input  logic                             clk_i,
@@ -189,6 +195,12 @@ module bitgrid_top #(
   if (SaccBits < 8 || SaccBits > 64 || (SaccBits & (SaccBits - 1)) != 0) begin : g_bad_sacc_bits
     $fatal(1, "bitgrid_top: sacc_bits outside its range (configs/isa/)");
   end
+  if (HasWpack < 0 || HasWpack > 1) begin : g_bad_has_wpack
+    $fatal(1, "bitgrid_top: has_wpack outside its range (configs/isa/)");
+  end
+  if (HasTabacc < 0 || HasTabacc > 1) begin : g_bad_has_tabacc
+    $fatal(1, "bitgrid_top: has_tabacc outside its range (configs/isa/)");
+  end
   if (DramBurstBytes < DramBytesPerCycle) begin : g_bad_burst
     $fatal(1, "bitgrid_top: dram_burst_bytes is smaller than one beat");
   end
@@ -224,8 +236,8 @@ module bitgrid_top #(
   localparam int unsigned AbufWriteWords = (MacCols / 8);
   localparam int unsigned AbufRowWords  = bitgrid_pkg::max2(bitgrid_pkg::max2(AbufPortWords, AbufWriteWords), Wb);
   localparam int unsigned AbufWords     = AbufKib * 128;  // KiB of 64-bit words
-  localparam int unsigned WbufPortWords = (MacRows * MacCols / 32 * (1 + 3 * MacParallel));
-  localparam int unsigned WbufWriteWords = WbufPortWords;
+  localparam int unsigned WbufPortWords = bitgrid_pkg::max2(bitgrid_pkg::max2((MacRows * MacCols / 32 * (1 + 3 * MacParallel)), MacRows * MacCols / 32), MacCols / 8);
+  localparam int unsigned WbufWriteWords = (MacRows * MacCols / 32);
   localparam int unsigned WbufRowWords  = bitgrid_pkg::max2(bitgrid_pkg::max2(WbufPortWords, WbufWriteWords), Wb);
   localparam int unsigned WbufWords     = WbufKib * 128;  // KiB of 64-bit words
   localparam int unsigned SbufPortWords = (MacCols / 4);
@@ -251,14 +263,14 @@ module bitgrid_top #(
   localparam int unsigned TbufWords     = TbufKib * 128;  // KiB of 64-bit words
   // Presence (the has_<engine> parameters): an absent engine and the buffers only it uses are left out;
   // its opcodes and DMA transfers to its buffers are machine faults (R10).
-  localparam logic [NE-1:0] EnginePresent = {HasSignacc != 0, HasLut != 0, HasBinenc != 0, HasHashgrid != 0, HasBitmac != 0, HasHamtopk != 0};  // bit e: engine e
+  localparam logic [NE-1:0] EnginePresent = {HasTabacc != 0, HasWpack != 0, HasSignacc != 0, HasLut != 0, HasBinenc != 0, HasHashgrid != 0, HasBitmac != 0, HasHamtopk != 0};  // bit e: engine e
   localparam bit QbufPresent = HasHamtopk != 0 || HasBinenc != 0 || HasSignacc != 0;
   localparam bit DbufPresent = HasHamtopk != 0 || HasBinenc != 0 || HasSignacc != 0;
   localparam bit RbufPresent = HasHamtopk != 0;
-  localparam bit AbufPresent = HasBitmac != 0 || HasHashgrid != 0 || HasLut != 0 || HasSignacc != 0;
-  localparam bit WbufPresent = HasBitmac != 0;
-  localparam bit SbufPresent = HasBitmac != 0;
-  localparam bit ObufPresent = HasBitmac != 0 || HasHashgrid != 0 || HasBinenc != 0 || HasLut != 0 || HasSignacc != 0;
+  localparam bit AbufPresent = HasBitmac != 0 || HasHashgrid != 0 || HasLut != 0 || HasSignacc != 0 || HasTabacc != 0;
+  localparam bit WbufPresent = HasBitmac != 0 || HasWpack != 0 || HasTabacc != 0;
+  localparam bit SbufPresent = HasBitmac != 0 || HasTabacc != 0;
+  localparam bit ObufPresent = HasBitmac != 0 || HasHashgrid != 0 || HasBinenc != 0 || HasLut != 0 || HasSignacc != 0 || HasWpack != 0 || HasTabacc != 0;
   localparam bit PbufPresent = HasBitmac != 0 || HasSignacc != 0;
   localparam bit GbufPresent = HasHashgrid != 0;
   localparam bit XbufPresent = HasHashgrid != 0;
@@ -726,6 +738,88 @@ module bitgrid_top #(
     assign unused_start = eng_start[5];
   end
 
+  // Engine wpack (configs/isa/engines/wpack.yaml)
+  bitgrid_pkg::spm_req_t wpack_obuf_req;
+  bitgrid_pkg::spm_req_t wpack_wbuf_req;
+  logic [WbufWriteWords*64-1:0] wpack_wbuf_wdata;
+
+  if (HasWpack != 0) begin : g_wpack
+    bg_wpack #(
+      .MacRows       (MacRows),
+      .MacCols       (MacCols),
+      .ObufPortWords (ObufPortWords),
+      .WbufPortWords (WbufPortWords),
+      .WbufWriteWords(WbufWriteWords)
+    ) u_wpack (
+      .clk_i       (clk_i),
+      .rst_ni      (rst_ni),
+      .start_i     (eng_start[6]),
+      .insn_i      (unit_insn[ComputeQ*InsnW +: InsnW]),
+      .last_o      (eng_last[6]),
+      .obuf_req_o  (wpack_obuf_req),
+      .obuf_rdata_i(obuf_b_rdata),
+      .wbuf_req_o  (wpack_wbuf_req),
+      .wbuf_wdata_o(wpack_wbuf_wdata)
+    );
+  end else begin : g_no_wpack  // absent: quiet ports, never finishes (never started)
+    assign wpack_obuf_req = '0;
+    logic unused_obuf_rdata;
+    assign unused_obuf_rdata = ^obuf_b_rdata;
+    assign wpack_wbuf_req = '0;
+    assign wpack_wbuf_wdata = '0;
+    assign eng_last[6] = 1'b0;
+    logic unused_start;
+    assign unused_start = eng_start[6];
+  end
+
+  // Engine tabacc (configs/isa/engines/tabacc.yaml)
+  bitgrid_pkg::spm_req_t tabacc_abuf_req;
+  bitgrid_pkg::spm_req_t tabacc_wbuf_req;
+  bitgrid_pkg::spm_req_t tabacc_sbuf_req;
+  bitgrid_pkg::spm_req_t tabacc_obuf_req;
+  logic [ObufWriteWords*64-1:0] tabacc_obuf_wdata;
+
+  if (HasTabacc != 0) begin : g_tabacc
+    bg_tabacc #(
+      .MacRows       (MacRows),
+      .MacCols       (MacCols),
+      .AbufPortWords (AbufPortWords),
+      .WbufPortWords (WbufPortWords),
+      .SbufPortWords (SbufPortWords),
+      .ObufPortWords (ObufPortWords),
+      .ObufWriteWords(ObufWriteWords)
+    ) u_tabacc (
+      .clk_i       (clk_i),
+      .rst_ni      (rst_ni),
+      .start_i     (eng_start[7]),
+      .insn_i      (unit_insn[ComputeQ*InsnW +: InsnW]),
+      .last_o      (eng_last[7]),
+      .abuf_req_o  (tabacc_abuf_req),
+      .abuf_rdata_i(abuf_b_rdata),
+      .wbuf_req_o  (tabacc_wbuf_req),
+      .wbuf_rdata_i(wbuf_b_rdata),
+      .sbuf_req_o  (tabacc_sbuf_req),
+      .sbuf_rdata_i(sbuf_b_rdata),
+      .obuf_req_o  (tabacc_obuf_req),
+      .obuf_wdata_o(tabacc_obuf_wdata)
+    );
+  end else begin : g_no_tabacc  // absent: quiet ports, never finishes (never started)
+    assign tabacc_abuf_req = '0;
+    logic unused_abuf_rdata;
+    assign unused_abuf_rdata = ^abuf_b_rdata;
+    assign tabacc_wbuf_req = '0;
+    logic unused_wbuf_rdata;
+    assign unused_wbuf_rdata = ^wbuf_b_rdata;
+    assign tabacc_sbuf_req = '0;
+    logic unused_sbuf_rdata;
+    assign unused_sbuf_rdata = ^sbuf_b_rdata;
+    assign tabacc_obuf_req = '0;
+    assign tabacc_obuf_wdata = '0;
+    assign eng_last[7] = 1'b0;
+    logic unused_start;
+    assign unused_start = eng_start[7];
+  end
+
   // Compute-port requests: the OR of the users' requests (an idle engine drives '0); write data
   // from the user that writes.
   assign qbuf_b_req   = hamtopk_qbuf_req | binenc_qbuf_req | signacc_qbuf_req;
@@ -734,14 +828,14 @@ module bitgrid_top #(
   assign dbuf_b_wdata = (binenc_dbuf_req.we ? binenc_dbuf_wdata : '0);
   assign rbuf_b_req   = hamtopk_rbuf_req;
   assign rbuf_b_wdata = (hamtopk_rbuf_req.we ? hamtopk_rbuf_wdata : '0);
-  assign abuf_b_req   = bitmac_abuf_req | hashgrid_abuf_req | lut_abuf_req | signacc_abuf_req;
+  assign abuf_b_req   = bitmac_abuf_req | hashgrid_abuf_req | lut_abuf_req | signacc_abuf_req | tabacc_abuf_req;
   assign abuf_b_wdata = (bitmac_abuf_req.we ? bitmac_abuf_wdata : '0) | (hashgrid_abuf_req.we ? hashgrid_abuf_wdata : '0) | (lut_abuf_req.we ? lut_abuf_wdata : '0) | (signacc_abuf_req.we ? signacc_abuf_wdata : '0);
-  assign wbuf_b_req   = bitmac_wbuf_req;
-  assign wbuf_b_wdata = '0;
-  assign sbuf_b_req   = bitmac_sbuf_req;
+  assign wbuf_b_req   = bitmac_wbuf_req | wpack_wbuf_req | tabacc_wbuf_req;
+  assign wbuf_b_wdata = (wpack_wbuf_req.we ? wpack_wbuf_wdata : '0);
+  assign sbuf_b_req   = bitmac_sbuf_req | tabacc_sbuf_req;
   assign sbuf_b_wdata = '0;
-  assign obuf_b_req   = bitmac_obuf_req | hashgrid_obuf_req | binenc_obuf_req | lut_obuf_req | signacc_obuf_req;
-  assign obuf_b_wdata = (bitmac_obuf_req.we ? bitmac_obuf_wdata : '0) | (hashgrid_obuf_req.we ? hashgrid_obuf_wdata : '0);
+  assign obuf_b_req   = bitmac_obuf_req | hashgrid_obuf_req | binenc_obuf_req | lut_obuf_req | signacc_obuf_req | wpack_obuf_req | tabacc_obuf_req;
+  assign obuf_b_wdata = (bitmac_obuf_req.we ? bitmac_obuf_wdata : '0) | (hashgrid_obuf_req.we ? hashgrid_obuf_wdata : '0) | (tabacc_obuf_req.we ? tabacc_obuf_wdata : '0);
   assign pbuf_b_req   = bitmac_pbuf_req | signacc_pbuf_req;
   assign pbuf_b_wdata = (bitmac_pbuf_req.we ? bitmac_pbuf_wdata : '0) | (signacc_pbuf_req.we ? signacc_pbuf_wdata : '0);
   assign xbuf_b_req   = hashgrid_xbuf_req;
@@ -899,7 +993,7 @@ module bitgrid_top #(
       .BWWords (WbufWriteWords),
       .AWrite  (1),
       .ARead   (0),
-      .BWrite  (0),
+      .BWrite  (1),
       .BRead   (1)
     ) u_wbuf (
       .clk_i    (clk_i),
@@ -1091,13 +1185,13 @@ module bitgrid_top #(
     else $error("bitgrid_top: two engines use dbuf in one cycle");
   a_rbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({hamtopk_rbuf_req.req}))
     else $error("bitgrid_top: two engines use rbuf in one cycle");
-  a_abuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_abuf_req.req, hashgrid_abuf_req.req, lut_abuf_req.req, signacc_abuf_req.req}))
+  a_abuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_abuf_req.req, hashgrid_abuf_req.req, lut_abuf_req.req, signacc_abuf_req.req, tabacc_abuf_req.req}))
     else $error("bitgrid_top: two engines use abuf in one cycle");
-  a_wbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_wbuf_req.req}))
+  a_wbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_wbuf_req.req, wpack_wbuf_req.req, tabacc_wbuf_req.req}))
     else $error("bitgrid_top: two engines use wbuf in one cycle");
-  a_sbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_sbuf_req.req}))
+  a_sbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_sbuf_req.req, tabacc_sbuf_req.req}))
     else $error("bitgrid_top: two engines use sbuf in one cycle");
-  a_obuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_obuf_req.req, hashgrid_obuf_req.req, binenc_obuf_req.req, lut_obuf_req.req, signacc_obuf_req.req}))
+  a_obuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_obuf_req.req, hashgrid_obuf_req.req, binenc_obuf_req.req, lut_obuf_req.req, signacc_obuf_req.req, wpack_obuf_req.req, tabacc_obuf_req.req}))
     else $error("bitgrid_top: two engines use obuf in one cycle");
   a_pbuf_one_user: assert property (@(posedge clk_i) disable iff (!asserts_on) $onehot0({bitmac_pbuf_req.req, signacc_pbuf_req.req}))
     else $error("bitgrid_top: two engines use pbuf in one cycle");

@@ -26,4 +26,6 @@ rtl/engines/hashgrid/bg_hashgrid.sv
 rtl/engines/binenc/bg_binenc.sv
 rtl/engines/lut/bg_lut.sv
 rtl/engines/signacc/bg_signacc.sv
+rtl/engines/wpack/bg_wpack.sv
+rtl/engines/tabacc/bg_tabacc.sv
 rtl/gen/bitgrid_top.sv

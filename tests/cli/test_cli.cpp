@@ -473,7 +473,7 @@ TEST_F(Cli, EcoformerAttentionOnChip) {
                "the state of a head of 64 values and 16-bit codes (8960 bytes) exceeds pbuf (pbuf_kib = 1)");
   expect_error("run " + cfg.string() + " --set workload.tokens=70000", "workload.tokens: 70000 is outside 1..16384");
   expect_error("run " + cfg.string() + " --set workload.bits=65", "workload.bits: 65 is outside 1..64");
-  expect_error("run " + cfg.string() + " --set workload.form=softmax", "workload.form: 'softmax' is not ecoformer");
+  expect_error("run " + cfg.string() + " --set workload.form=linear", "workload.form: 'linear' is not ecoformer");
   expect_error("run " + cfg.string() + " --set workload.heads=2", "workload.heads: unknown key");
   std::vector<float> w(16 * 24, 0.01f);
   bitgrid::write_npz((dir / "w.npz").string(), {{"wq", bitgrid::Array2D::make("f4", 16, 24, w.data())},
@@ -486,6 +486,80 @@ TEST_F(Cli, EcoformerAttentionOnChip) {
   expect_error("run " + cfg.string() + " --set workload.weights=" + (dir / "w3.npz").string(),
                "w3.npz: no member 'wk'");
   expect_error("run " + cfg.string() + " --set workload.input=" + (dir / "none.npy").string(), "none.npy");
+}
+
+// The softmax baseline (ARCHITECTURE.md §3.8): identical bytes on both backends, and the packer's, the table unit's
+// and the divider's work as worked out here for 200 tokens, a 16-wide head (32 on chip: one pair per logit, two V
+// tiles) on the default machine: key chunks of 192 and 8 tokens (the token rows' abuf half no larger than the
+// queries'), 13 K tiles of one pair and 2 x 7 V pairs of 32 x 16 weights each.
+TEST_F(Cli, SoftmaxAttentionOnChip) {
+  const fs::path cfg = write("s.yaml",
+                             "workload:\n  type: attention\n  tokens: 200\n  dim: 24\n  head_dim: 16\n  form: softmax\n"
+                             "  seed: 4\n");
+  const auto runs = run_both_backends(cfg, {"output.npy", "output_int8.npy"});
+  ASSERT_EQ(runs.size(), 2u);
+  for (const auto& [be, out, rep] : runs) {
+    EXPECT_EQ(rep["workload"]["form"], "softmax");
+    EXPECT_EQ(rep["actions"]["wpack.byte_in"].get<double>(), (13.0 + 2 * 7) * 32 * 16) << be;
+    EXPECT_EQ(rep["actions"]["lut.lookup"].get<double>(), 200.0 * 13 * 16) << be;
+    EXPECT_EQ(rep["actions"]["signacc.div_step"].get<double>(), 200.0 * 2 * 17) << be;
+    EXPECT_EQ(rep["actions"]["signacc.out_mul"].get<double>(), 200.0 * 2 * 16) << be;
+    EXPECT_EQ(rep["actions"]["signacc.sel_add"].get<double>(), 0.0) << be;
+    const auto& at = rep["attention"];
+    EXPECT_LT(at["rel_l2_vs_float_softmax"].get<double>(), 0.5) << be;
+    EXPECT_GT(at["rel_l2_vs_float_softmax"].get<double>(), 0.0) << be;
+    EXPECT_FALSE(at.contains("rel_l2_vs_float_hashed")) << be;
+  }
+  expect_error("run " + cfg.string() + " --set hardware.has_wpack=0", "the machine has no wpack (has_wpack: 0)");
+  expect_error("run " + cfg.string() + " --set hardware.wbuf_kib=8",
+               "K and V of 200 tokens as weight tiles, the ones tile and the projections need");
+  expect_error("run " + cfg.string() + " --set hardware.wbuf_kib=8", "(wbuf_kib = 8)");
+  // obuf 2 KiB = 256 words: one query's INT8 logits over 2100 keys take 132 tiles x 2 words
+  expect_error("run " + cfg.string() + " --set hardware.obuf_kib=2 --set workload.tokens=2100",
+               "one query's logits over 2100 keys do not fit");
+}
+
+// MemoryFormer's layer and its linear baseline (ARCHITECTURE.md §3.9): identical bytes on both backends; 300 tokens
+// of 64 values in 8 chunks of tau = 8 into 40 outputs (3 segments of 16): the table accumulator's work as worked out
+// here, the table bytes, and the memory layer's error against the float layers.
+TEST_F(Cli, MemoryFormerLayerOnChip) {
+  const fs::path cfg = write("m.yaml",
+                             "workload:\n  type: memoryformer\n  tokens: 300\n  dim: 64\n  out_dim: 40\n  tau: 8\n"
+                             "  seed: 3\n");
+  const auto runs = run_both_backends(cfg, {"output.npy", "output_int8.npy"});
+  ASSERT_EQ(runs.size(), 2u);
+  for (const auto& [be, out, rep] : runs) {
+    EXPECT_EQ(rep["workload"]["form"], "memory");
+    EXPECT_EQ(rep["actions"]["tabacc.tab_add"].get<double>(), 300.0 * 3 * 8 * 16) << be;
+    EXPECT_EQ(rep["actions"]["tabacc.requant"].get<double>(), 300.0 * 3 * 16) << be;
+    EXPECT_EQ(rep["actions"]["bitmac.pe_term"].get<double>(), 0.0) << be;
+    const auto& m = rep["memoryformer"];
+    EXPECT_EQ(m["table_bytes"].get<double>(), 8.0 * 256 * 40) << be;
+    EXPECT_EQ(m["index_flip_rate_vs_float"].get<double>(), 0.0) << be;  // the INT8 inputs keep the float signs
+    EXPECT_LT(m["rel_l2_vs_float_memory"].get<double>(), 0.1) << be;
+    // 1-bit inputs: sqrt(1 - 2/pi) = 0.60 of a Gaussian input's linear layer is lost (the tables' centroids)
+    EXPECT_GT(m["rel_l2_vs_float_linear"].get<double>(), 0.4) << be;
+    EXPECT_LT(m["rel_l2_vs_float_linear"].get<double>(), 0.8) << be;
+  }
+  const auto lin = run_both_backends(cfg, {"output.npy", "output_int8.npy"}, " --set workload.form=linear");
+  ASSERT_EQ(lin.size(), 2u);
+  for (const auto& [be, out, rep] : lin) {
+    EXPECT_GT(rep["actions"]["bitmac.pe_term"].get<double>(), 0.0) << be;
+    EXPECT_EQ(rep["actions"]["tabacc.tab_add"].get<double>(), 0.0) << be;
+    EXPECT_LT(rep["memoryformer"]["rel_l2_vs_float_linear"].get<double>(), 0.05) << be;
+  }
+  expect_error("run " + cfg.string() + " --set workload.dim=60", "workload.dim: 60 is not a multiple of tau = 8");
+  expect_error("run " + cfg.string() + " --set workload.dim=256 --set workload.out_dim=256",
+               "the 32 tables of 256 rows x 256 INT8 values (2097152 bytes) exceed wbuf (wbuf_kib = 512)");
+  expect_error("run " + cfg.string() + " --set hardware.has_tabacc=0", "the machine has no tabacc (has_tabacc: 0)");
+  expect_error("run " + cfg.string() + " --set workload.form=lookup", "workload.form: 'lookup' is neither memory");
+  expect_error("run " + cfg.string() + " --set workload.tau=9", "workload.tau: 9 is outside 1..8");
+  std::vector<float> w(40 * 60, 0.01f);
+  bitgrid::write_npz((dir / "mw.npz").string(), {{"w", bitgrid::Array2D::make("f4", 40, 60, w.data())}});
+  expect_error("run " + cfg.string() + " --set workload.weights=" + (dir / "mw.npz").string(),
+               "mw.npz: w: has shape [40, 60], the layer needs [40, 64]");
+  bitgrid::write_npz((dir / "mb.npz").string(), {{"b", bitgrid::Array2D::make("f4", 40, 1, w.data())}});
+  expect_error("run " + cfg.string() + " --set workload.weights=" + (dir / "mb.npz").string(), "mb.npz: no member 'w'");
 }
 
 TEST_F(Cli, SetOverridesHardwareAndWorkload) {
@@ -588,7 +662,8 @@ TEST_F(Cli, EngineLeftOut) {
                "needs the hamtopk engine (hamtopk at instruction");
   expect_error("run " + config().string() +
                    " --set hardware.has_hamtopk=0 --set hardware.has_bitmac=0 --set hardware.has_hashgrid=0"
-                   " --set hardware.has_binenc=0 --set hardware.has_lut=0 --set hardware.has_signacc=0",
+                   " --set hardware.has_binenc=0 --set hardware.has_lut=0 --set hardware.has_signacc=0"
+                   " --set hardware.has_wpack=0 --set hardware.has_tabacc=0",
                "every has_<engine> parameter is 0");
 }
 TEST_F(Cli, ZeroLanes) {

@@ -34,6 +34,7 @@
 #include "bitgrid/workloads/attention.h"
 #include "bitgrid/workloads/hamming_topk.h"
 #include "bitgrid/workloads/hashgrid_input.h"
+#include "bitgrid/workloads/memoryformer.h"
 #include "bitgrid/workloads/model.h"
 #include "random_program.h"
 
@@ -54,7 +55,11 @@ struct Case {
   ModelCompiled lc;              // kCompiled, linear layers
   bool attention = false;        // kCompiled: an attention head (else hamming_topk or linear)
   AttentionQ aq;
-  AttentionCompiled ac;
+  RowChunkCompiled ac;
+  bool softmax = false;  // the attention head is the softmax baseline (sq)
+  SoftmaxQ sq;
+  bool mem_layer = false;  // kCompiled: a MemoryFormer layer or its linear baseline (mq; output layout in ac)
+  MemoryQ mq;
   Program program;
   std::vector<uint8_t> memory, ref_memory;
   std::string what;
@@ -63,7 +68,7 @@ struct Case {
 // A random attention head (ARCHITECTURE.md §3.7): random INT8 tokens (a zero row now and then) and weights, random
 // requantizers (any values are defined), any code length the bank holds, both forms; sequences over several chunks
 // on the small machines. Falls back to fewer tokens and narrower shapes when the buffers cannot hold the draw.
-bool random_attention(std::mt19937_64& rng, const HwConfig& hw, AttentionQ& a, AttentionCompiled& out) {
+bool random_attention(std::mt19937_64& rng, const HwConfig& hw, AttentionQ& a, RowChunkCompiled& out) {
   const uint64_t C = bitmac::cols(hw);
   a.n = rng() % 4 == 0 ? 1 + rng() % 5 : 1 + rng() % 300;
   a.dim = 1 + rng() % 40;
@@ -95,6 +100,85 @@ bool random_attention(std::mt19937_64& rng, const HwConfig& hw, AttentionQ& a, A
       return true;
     } catch (const Error&) {
       a.n = (a.n + 1) / 2, a.dim = (a.dim + 1) / 2, a.d = (a.d + 1) / 2;
+    }
+  }
+  return false;
+}
+
+// A random softmax head (ARCHITECTURE.md §3.8): random INT8 tokens, weights, requantizers and exp table (any values
+// are defined: negative P and zero or negative row sums included); fewer tokens and narrower shapes when K and V or
+// the logits do not fit.
+bool random_softmax(std::mt19937_64& rng, const HwConfig& hw, SoftmaxQ& a, RowChunkCompiled& out) {
+  const uint64_t C = bitmac::cols(hw);
+  a.n = rng() % 4 == 0 ? 1 + rng() % 5 : 1 + rng() % 200;
+  a.dim = 1 + rng() % 40;
+  a.d = 1 + rng() % (2 * C);
+  a.gain = rng() % 8;
+  auto fill = [&](std::vector<int8_t>& v, size_t n) {
+    v.resize(n);
+    for (auto& x : v) x = static_cast<int8_t>(rng());
+  };
+  auto chans = [&](std::vector<bitmac::Channel>& ch, size_t n) {
+    ch.resize(n);
+    for (auto& c : ch)
+      c = {static_cast<int32_t>(rng() % 2001) - 1000, static_cast<uint16_t>(rng()),
+           static_cast<uint8_t>(8 + rng() % 16)};
+  };
+  for (int tries = 0; tries < 5; ++tries) {
+    fill(a.x, a.n * a.dim);
+    fill(a.wq, a.d * a.dim);
+    fill(a.wk, a.d * a.dim);
+    fill(a.wv, a.d * a.dim);
+    fill(a.wo, a.dim * a.d);
+    chans(a.cq, a.d);
+    chans(a.ck, a.d);
+    chans(a.cv, a.d);
+    chans(a.co, a.dim);
+    std::vector<bitmac::Channel> one;
+    chans(one, 1);
+    a.cl = one[0];
+    fill(a.exp_table, 256);
+    if (rng() % 2)  // a table of non-negative values, as softmax's
+      for (auto& e : a.exp_table) e = static_cast<int8_t>(static_cast<uint8_t>(e) % 128);
+    try {
+      out = compile_softmax_attention(a, hw);
+      return true;
+    } catch (const Error&) {
+      a.n = (a.n + 1) / 2, a.dim = (a.dim + 1) / 2, a.d = (a.d + 1) / 2;
+    }
+  }
+  return false;
+}
+
+// A random MemoryFormer layer or its linear baseline (ARCHITECTURE.md §3.9): random INT8 inputs (signs both ways,
+// zeros), tables or weights, requantizers; fewer rows and narrower shapes when the tables do not fit.
+bool random_memory(std::mt19937_64& rng, const HwConfig& hw, MemoryQ& q, RowChunkCompiled& out) {
+  q.linear = rng() % 3 == 0;
+  q.tau = 1 + rng() % 8;
+  q.n = rng() % 4 == 0 ? 1 + rng() % 5 : 1 + rng() % 400;
+  q.d_in = q.tau * (1 + rng() % 8);
+  q.d_out = 1 + rng() % (3 * bitmac::cols(hw));
+  auto fill = [&](std::vector<int8_t>& v, size_t n) {
+    v.resize(n);
+    for (auto& x : v) x = static_cast<int8_t>(rng() % 5 == 0 ? 0 : rng());
+  };
+  for (int tries = 0; tries < 6; ++tries) {
+    fill(q.x, q.n * q.d_in);
+    if (q.linear)
+      fill(q.w, q.d_out * q.d_in);
+    else
+      fill(q.tables, (q.d_in / q.tau) * (uint64_t{1} << q.tau) * q.d_out);
+    q.ch.resize(q.d_out);
+    for (auto& c : q.ch)
+      c = {static_cast<int32_t>(rng() % 2001) - 1000, static_cast<uint16_t>(rng()),
+           static_cast<uint8_t>(6 + rng() % 16)};
+    try {
+      out = compile_memory_layer(q, hw);
+      return true;
+    } catch (const Error&) {
+      q.n = (q.n + 1) / 2, q.d_out = (q.d_out + 1) / 2;
+      if (q.tau > 1) --q.tau;
+      q.d_in = q.tau * std::max<uint64_t>(1, q.d_in / (q.tau + 1) / 2);
     }
   }
   return false;
@@ -421,6 +505,8 @@ int main(int argc, char** argv) {
     size_t n_grid = 0, n_grid_passes = 0;                                   // models fed by the hash-grid encoder
     size_t n_chip = 0;       // Hamming workloads whose codes the binary encoder made on chip
     size_t n_attention = 0;  // attention heads (MAC array, binary encoder, sign-select accumulator)
+    size_t n_softmax = 0;    // softmax heads (MAC array, weight packer, table unit, sdiv)
+    size_t n_memory = 0;     // MemoryFormer layers (table accumulator) and their linear baselines
     for (uint64_t s = first; s < first + seeds; ++s) {
       std::mt19937_64 rng(s);
       Case c;
@@ -480,6 +566,26 @@ int main(int argc, char** argv) {
                                 l.group, l.relu, l.out32, c.lc.layers[i].m_tile, c.lc.layers[i].k_chunks,
                                 c.lc.layers[i].on_chip ? " on chip" : "");
         }
+      } else if (s % 3 != 0 && isa::engine_present(isa::kEngineTabacc, hw) && rng() % 8 == 0 &&
+                 random_memory(rng, hw, c.mq, c.ac)) {
+        c.kind = Case::kCompiled;
+        c.mem_layer = true;
+        c.program = c.ac.program;
+        c.memory = c.ac.memory;
+        ++n_memory;
+        c.what = fmt::format("memory layer ({}) N={} d_in={} d_out={} tau={} chunks={}x{}",
+                             c.mq.linear ? "linear" : "tables", c.mq.n, c.mq.d_in, c.mq.d_out, c.mq.tau,
+                             c.ac.layout.chunks, c.ac.layout.rows);
+      } else if (s % 3 != 0 && isa::engine_present(isa::kEngineSignacc, hw) &&
+                 isa::engine_present(isa::kEngineWpack, hw) && isa::engine_present(isa::kEngineLut, hw) &&
+                 rng() % 8 == 0 && random_softmax(rng, hw, c.sq, c.ac)) {
+        c.kind = Case::kCompiled;
+        c.attention = c.softmax = true;
+        c.program = c.ac.program;
+        c.memory = c.ac.memory;
+        ++n_softmax;
+        c.what = fmt::format("softmax attention N={} dim={} head={} gain={} chunks={}x{}", c.sq.n, c.sq.dim, c.sq.d,
+                             c.sq.gain, c.ac.layout.chunks, c.ac.layout.rows);
       } else if (s % 3 != 0 && isa::engine_present(isa::kEngineSignacc, hw) &&
                  isa::engine_present(isa::kEngineBinenc, hw) && rng() % 4 == 0 &&
                  random_attention(rng, hw, c.aq, c.ac)) {
@@ -546,8 +652,18 @@ int main(int argc, char** argv) {
     // brute force check of the reference model itself
     for (const auto& c : cases) {
       if (c.kind != Case::kCompiled) continue;
+      if (c.mem_layer) {
+        if (decode_row_chunks(c.mq.n, c.mq.d_out, c.ac.layout, c.ref_memory) != memory_reference(c.mq))
+          fail(c, "reference result differs from the direct integer computation of the memory layer");
+        continue;
+      }
+      if (c.softmax) {
+        if (decode_row_chunks(c.sq.n, c.sq.dim, c.ac.layout, c.ref_memory) != softmax_reference(c.sq).y)
+          fail(c, "reference result differs from the direct integer computation of the softmax head");
+        continue;
+      }
       if (c.attention) {
-        if (decode_attention(c.aq, c.ac.layout, c.ref_memory) != attention_reference(c.aq).y)
+        if (decode_row_chunks(c.aq.n, c.aq.dim, c.ac.layout, c.ref_memory) != attention_reference(c.aq).y)
           fail(c, "reference result differs from the direct integer computation of the attention head");
         continue;
       }
@@ -692,6 +808,8 @@ int main(int argc, char** argv) {
     std::cout << fmt::format("cosim: {} Hamming workloads with codes made on chip (MAC array + binary encoder)\n",
                              n_chip);
     std::cout << fmt::format("cosim: {} attention heads (sign-select accumulator)\n", n_attention);
+    std::cout << fmt::format("cosim: {} softmax attention heads (weight packer, sdiv)\n", n_softmax);
+    std::cout << fmt::format("cosim: {} memory layers (table accumulator or their linear baseline)\n", n_memory);
     if (timeline)
       std::cout << fmt::format("cosim: {} timelines identical on systemc and rtl and well-formed\n", timelines_checked);
     std::cout << fmt::format("{} passed, {} failed\n", seeds - failed.size(), failed.size());

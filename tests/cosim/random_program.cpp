@@ -9,6 +9,8 @@
 #include "bitgrid/engines/hashgrid.h"
 #include "bitgrid/engines/lut.h"
 #include "bitgrid/engines/signacc.h"
+#include "bitgrid/engines/tabacc.h"
+#include "bitgrid/engines/wpack.h"
 #include "bitgrid/error.h"
 
 namespace bgtest {
@@ -222,6 +224,23 @@ RandomProgram random_program(std::mt19937_64& rng, const HwConfig& hw, bool faul
     uint64_t n = uni(rng, 1, 10), stride = W * uni(rng, 0, G + 1);
     while (n > 1 && (n - 1) * stride + row > words(isa::Buf::kObuf)) --n;
     const uint64_t v_addr = W * uni(rng, 0, (words(isa::Buf::kObuf) - (n - 1) * stride - row) / W);
+    if (rng() % 3 == 0) {  // sdiv: INT32 rows (whatever gemms left in obuf), denominators at any word, <= 0 included
+      isa::SdivInsn x;
+      x.row_segs = G;
+      const uint64_t nrow = G * 4 * W;
+      if (nrow > words(isa::Buf::kObuf)) return make_nop();
+      x.n_rows = std::min<uint64_t>(n, words(isa::Buf::kAbuf) / row);
+      x.num_stride = W * uni(rng, 0, 4 * G + 1);
+      x.den_stride = uni(rng, 0, 5);
+      while (x.n_rows > 1 && ((x.n_rows - 1) * x.num_stride + nrow > words(isa::Buf::kObuf) ||
+                              (x.n_rows - 1) * x.den_stride + 1 > words(isa::Buf::kObuf)))
+        --x.n_rows;
+      x.num_addr = W * uni(rng, 0, (words(isa::Buf::kObuf) - (x.n_rows - 1) * x.num_stride - nrow) / W);
+      x.den_addr = uni(rng, 0, words(isa::Buf::kObuf) - (x.n_rows - 1) * x.den_stride - 1);
+      x.dst_addr = W * uni(rng, 0, (words(isa::Buf::kAbuf) - x.n_rows * row) / W);
+      x.gain_log2 = rng() % 8;
+      return encode(x);
+    }
     if (rng() % 2) {
       isa::SaccInsn x;
       x.init = rng() % 2;
@@ -239,6 +258,61 @@ RandomProgram random_program(std::mt19937_64& rng, const HwConfig& hw, bool faul
     return encode(x);
   };
 
+  // A random legal wpack: either orientation, rows absent past n_rows, any port-aligned source rows of obuf (whatever
+  // gemms left there; a zero stride included), a tile anywhere in wbuf.
+  auto wp = [&]() -> Insn {
+    const uint64_t W = wpack::seg_words(hw), k2 = wpack::pair_k(hw), C = bitmac::cols(hw);
+    const uint64_t ow = static_cast<uint64_t>(hw.buf_words(isa::Buf::kObuf)),
+                   ww = static_cast<uint64_t>(hw.buf_words(isa::Buf::kWbuf));
+    const uint64_t wport = bitmac::planes_per_read(hw) * bitmac::plane_words(hw);
+    isa::WpackInsn x;
+    x.trans = rng() % 2;
+    x.n_pairs = uni(rng, 1, 3);
+    while (x.n_pairs > 1 && wpack::tile_words(hw, x.n_pairs) > ww) --x.n_pairs;
+    const uint64_t rw = x.trans ? W : k2 * x.n_pairs / 8;
+    if (wpack::tile_words(hw, x.n_pairs) > ww || rw > ow) return make_nop();
+    x.n_rows = uni(rng, 1, x.trans ? k2 * x.n_pairs : C);
+    x.src_stride = W * uni(rng, 0, (rw + W - 1) / W + 1);
+    while (x.n_rows > 1 && (x.n_rows - 1) * x.src_stride + rw > ow) --x.n_rows;
+    x.src_addr = W * uni(rng, 0, (ow - (x.n_rows - 1) * x.src_stride - rw) / W);
+    x.dst_addr = wport * uni(rng, 0, (ww - wpack::tile_words(hw, x.n_pairs)) / wport);
+    return encode(x);
+  };
+
+  // A random legal tacc: any tau and chunk count, input rows anywhere in abuf (whatever loads and engines left there),
+  // tables anywhere in wbuf (not port aligned), parameters anywhere in sbuf, outputs anywhere in obuf.
+  auto ta = [&]() -> Insn {
+    const uint64_t A = tabacc::a_words(hw), W = tabacc::seg_words(hw), C = tabacc::cols(hw);
+    auto words = [&](isa::Buf b) { return static_cast<uint64_t>(hw.buf_words(b)); };
+    isa::TaccInsn x;
+    x.tau = uni(rng, 1, 8);
+    x.n_chunks = uni(rng, 1, rng() % 4 == 0 ? 64 : 6);
+    x.out_segs = uni(rng, 1, 3);
+    while (x.tau > 1 && tabacc::tables_words(hw, x.tau, x.n_chunks, x.out_segs) > words(isa::Buf::kWbuf)) --x.tau;
+    while (x.n_chunks > 1 && tabacc::tables_words(hw, x.tau, x.n_chunks, x.out_segs) > words(isa::Buf::kWbuf))
+      --x.n_chunks;
+    while (x.out_segs > 1 &&
+           (tabacc::side_words(hw, x.out_segs) > words(isa::Buf::kSbuf) || x.out_segs * W > words(isa::Buf::kObuf)))
+      --x.out_segs;
+    const uint64_t ra = tabacc::row_reads(hw, x.tau, x.n_chunks) * A,
+                   tw = tabacc::tables_words(hw, x.tau, x.n_chunks, x.out_segs);
+    if (tw > words(isa::Buf::kWbuf) || ra > words(isa::Buf::kAbuf) ||
+        tabacc::side_words(hw, x.out_segs) > words(isa::Buf::kSbuf) || x.out_segs * W > words(isa::Buf::kObuf))
+      return make_nop();
+    x.relu = rng() % 2;
+    x.n_rows = uni(rng, 1, 6);
+    x.a_stride = A * uni(rng, 0, ra / A + 1);
+    x.o_stride = W * uni(rng, 0, x.out_segs + 1);
+    while (x.n_rows > 1 && ((x.n_rows - 1) * x.a_stride + ra > words(isa::Buf::kAbuf) ||
+                            (x.n_rows - 1) * x.o_stride + x.out_segs * W > words(isa::Buf::kObuf)))
+      --x.n_rows;
+    x.a_addr = A * uni(rng, 0, (words(isa::Buf::kAbuf) - (x.n_rows - 1) * x.a_stride - ra) / A);
+    x.t_addr = W * uni(rng, 0, (words(isa::Buf::kWbuf) - tw) / W);
+    x.s_addr = (C / 4) * uni(rng, 0, (words(isa::Buf::kSbuf) - tabacc::side_words(hw, x.out_segs)) / (C / 4));
+    x.o_addr = W * uni(rng, 0, (words(isa::Buf::kObuf) - (x.n_rows - 1) * x.o_stride - x.out_segs * W) / W);
+    return encode(x);
+  };
+
   // ---- the operations, in a global order (only what the machine has: has_<engine>)
   const bool has_ham = isa::engine_present(isa::kEngineHamtopk, hw),
              has_mac = isa::engine_present(isa::kEngineBitmac, hw),
@@ -246,6 +320,7 @@ RandomProgram random_program(std::mt19937_64& rng, const HwConfig& hw, bool faul
              has_be = isa::engine_present(isa::kEngineBinenc, hw) &&
                       isa::buf_present(static_cast<uint64_t>(isa::Buf::kObuf), hw);
   const bool has_lt = isa::engine_present(isa::kEngineLut, hw), has_sa = isa::engine_present(isa::kEngineSignacc, hw);
+  const bool has_wp = isa::engine_present(isa::kEngineWpack, hw), has_ta = isa::engine_present(isa::kEngineTabacc, hw);
   std::vector<isa::Buf> load_bufs, store_bufs;
   for (isa::Buf b : {isa::Buf::kQbuf, isa::Buf::kDbuf, isa::Buf::kAbuf, isa::Buf::kWbuf, isa::Buf::kSbuf,
                      isa::Buf::kGbuf, isa::Buf::kXbuf, isa::Buf::kTbuf})
@@ -255,8 +330,12 @@ RandomProgram random_program(std::mt19937_64& rng, const HwConfig& hw, bool faul
   std::vector<Op> ops;
   const int n = static_cast<int>(uni(rng, 3, 60));
   for (int i = 0; i < n; ++i) {
-    const unsigned kind = static_cast<unsigned>(rng() % 18);
-    if (kind == 17) {
+    const unsigned kind = static_cast<unsigned>(rng() % 20);
+    if (kind == 19) {
+      ops.push_back({has_ta ? ta() : make_nop(), 1});
+    } else if (kind == 18) {
+      ops.push_back({has_wp ? wp() : make_nop(), 1});
+    } else if (kind == 17) {
       ops.push_back({has_sa ? sa() : make_nop(), 1});
     } else if (kind == 16) {
       ops.push_back({has_lt ? lt() : make_nop(), 1});

@@ -50,6 +50,18 @@ uint64_t oracle_engine_cycles(const bitgrid::HwConfig& hw, const bitgrid::Insn& 
       const uint64_t b = in.get(isa::kSQRY_CODE_BITS), G = in.get(isa::kSQRY_ROW_SEGS);
       return (b + hw.mac_cols) / hw.mac_cols + G * (b + 1 + in.get(isa::kSQRY_N_Q) * 20) + 2;
     }
+    case isa::Op::kSdiv:  // R17: E = n_rows*row_segs*24 + 2
+      return in.get(isa::kSDIV_N_ROWS) * in.get(isa::kSDIV_ROW_SEGS) * 24 + 2;
+    case isa::Op::kWpack: {  // R18: E = n_pairs*(r + 9) + 2, r = 2R (trans 1) or C*ceil(2R/C) (trans 0)
+      const uint64_t R2 = 2 * static_cast<uint64_t>(hw.mac_rows), C = static_cast<uint64_t>(hw.mac_cols);
+      const uint64_t r = in.get(isa::kWPACK_TRANS) ? R2 : C * ((R2 + C - 1) / C);
+      return in.get(isa::kWPACK_N_PAIRS) * (r + 9) + 2;
+    }
+    case isa::Op::kTacc: {  // R19: E = n_rows*(Ra + 1 + G*(max(K, 4) + 3)) + 2, Ra = ceil(K*tau / (2*mac_rows))
+      const uint64_t K = in.get(isa::kTACC_N_CHUNKS), tau = in.get(isa::kTACC_TAU), G = in.get(isa::kTACC_OUT_SEGS);
+      const uint64_t R2 = 2 * static_cast<uint64_t>(hw.mac_rows), Ra = (K * tau + R2 - 1) / R2;
+      return in.get(isa::kTACC_N_ROWS) * (Ra + 1 + G * (std::max<uint64_t>(K, 4) + 3)) + 2;
+    }
     default:
       throw std::runtime_error("rule oracle: no timing rule for opcode " + std::to_string(in.opcode()));
   }

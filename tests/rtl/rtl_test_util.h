@@ -126,8 +126,16 @@ template <class Port>
 Insn get_insn(const Port& port, unsigned index = 0) {
   return {get_word(port, 2 * index), get_word(port, 2 * index + 1)};
 }
-// An opcode value no instruction has (for the unknown-opcode fault).
+// The opcode values no instruction has (for the unknown-opcode fault): how many, and the nth (wrapping around).
+inline unsigned undefined_opcodes() {
+  unsigned n = 0;
+  for (uint64_t v = 0; v < (uint64_t{1} << bitgrid::isa::kOpcodeField.width); ++v)
+    n += bitgrid::isa::op_def(v) == nullptr;
+  return n;
+}
 inline uint64_t undefined_opcode(unsigned nth = 0) {
+  if (undefined_opcodes() == 0) return ~uint64_t{0};
+  nth %= undefined_opcodes();
   for (uint64_t v = 0; v < (uint64_t{1} << bitgrid::isa::kOpcodeField.width); ++v)
     if (bitgrid::isa::op_def(v) == nullptr && nth-- == 0) return v;
   return ~uint64_t{0};

@@ -1,8 +1,8 @@
 // rtl/engines/signacc/bg_signacc.sv (the sign-select accumulator behind the compute dispatcher) with emulated
 // scratchpad ports (qbuf, dbuf, obuf, pbuf read data the cycle after the request, from the port-aligned address
-// as bg_scratchpad gives it; pbuf and abuf writes applied to the test's buffers): every sacc and sqry against the
-// reference model's engine (bitgrid::Engine::execute: the whole of pbuf and abuf must equal the model's after
-// each instruction), the execution time E of ARCHITECTURE.md R15/R16 checked cycle-exactly (start_i in c, last_o
+// as bg_scratchpad gives it; pbuf and abuf writes applied to the test's buffers): every sacc, sqry and sdiv against
+// the reference model's engine (bitgrid::Engine::execute: the whole of pbuf and abuf must equal the model's after
+// each instruction), the execution time E of ARCHITECTURE.md R15-R17 checked cycle-exactly (start_i in c, last_o
 // exactly in c+E, no request in c, none while idle), the order of every port's requests (the schedule of the
 // RTL's header comment). Parameter sets: MacCols 8, 16, 64 with SaccBits 16 (c16 with code ports of 2 and 8
 // words), SaccBits 64 and 8 at MacCols 8. The random cases use a fixed seed per test (BG_TEST_SEED overrides
@@ -204,6 +204,17 @@ class SignaccTest : public ::testing::Test {
     return t;
   }
 
+  Trace expected(const isa::SdivInsn& x) const {
+    Trace t;
+    for (uint64_t m = 0; m < x.n_rows; ++m)
+      for (uint64_t g = 0; g < x.row_segs; ++g) {
+        t.o.push_back(align(x.den_addr + m * x.den_stride, kW));
+        for (uint64_t p = 0; p < 4; ++p) t.o.push_back(x.num_addr + m * x.num_stride + (4 * g + p) * kW);
+        t.a.push_back(x.dst_addr + (m * x.row_segs + g) * kW + kWrite);
+      }
+    return t;
+  }
+
   // ---- one instruction: the model's writes, then the RTL's, cycle by cycle ----
   template <class T>
   void run(const T& x, unsigned gap = 0, bool legal = true) {
@@ -305,6 +316,75 @@ class SignaccTest : public ::testing::Test {
         st[sa::s_word(t, col, G, hw)] = static_cast<uint64_t>(static_cast<int64_t>(gen_s(t)));
     for (uint64_t t = 0; t <= b; ++t)
       st[sa::z_word(b, t, G, hw)] = static_cast<uint64_t>(static_cast<int64_t>(gen_z(t)));
+  }
+
+  // ---- sdiv ----
+  static constexpr uint64_t kNumSeg = 4 * kW;  // obuf words of one segment's C INT32 numerators
+  // A legal sdiv: n rows of G segments, the numerator rows sometimes farther apart than a row (or the same row
+  // again), denominators at any word address with any stride (also unaligned to the obuf port), a random gain.
+  isa::SdivInsn sdiv(uint64_t n, uint64_t G) {
+    isa::SdivInsn x;
+    x.n_rows = n;
+    x.row_segs = G;
+    const uint64_t ob = words(isa::Buf::kObuf);
+    x.num_stride = n > 1 && rng() % 8 == 0 ? 0 : G * kNumSeg + kW * (rng() % 3 == 0 ? 0 : pick(1, 9));
+    x.num_addr = kW * pick(0, (ob - (n - 1) * x.num_stride - G * kNumSeg) / kW);
+    x.den_stride = rng() % 8 == 0 ? 0 : pick(1, 70);
+    x.den_addr = pick(0, ob - 1 - (n - 1) * x.den_stride);
+    x.dst_addr = kW * pick(0, (words(isa::Buf::kAbuf) - n * G * kW) / kW);
+    x.gain_log2 = pick(0, 7);
+    return x;
+  }
+  // the INT32 in the low (col even) or high half of obuf word a + col/2
+  void put_num(uint64_t a, uint64_t col, int32_t v) {
+    uint64_t& w = buf(isa::Buf::kObuf)[a + col / 2];
+    const unsigned sh = 32 * (col % 2);
+    w = (w & ~(uint64_t{0xFFFFFFFF} << sh)) | (uint64_t{static_cast<uint32_t>(v)} << sh);
+  }
+  // row m's denominator: the low half of its word, the high half junk (the engine must ignore it)
+  void put_den(const isa::SdivInsn& x, uint64_t m, int32_t v) {
+    buf(isa::Buf::kObuf)[x.den_addr + m * x.den_stride] = (rng() << 32) | static_cast<uint32_t>(v);
+  }
+  // a positive denominator of a random bit length (1..31)
+  int32_t random_den() {
+    const unsigned L = static_cast<unsigned>(pick(1, 31));
+    return static_cast<int32_t>((uint64_t{1} << (L - 1)) | (rng() & ((uint64_t{1} << (L - 1)) - 1)));
+  }
+  // a numerator for den: full-range junk (saturating), about den * q / 2^gain with |q| up to ~140 (results
+  // across the INT8 range, ties included), or small
+  int32_t random_num(int32_t den, uint64_t gain) {
+    switch (rng() % 4) {
+      case 0:
+        return static_cast<int32_t>(static_cast<uint32_t>(rng()));
+      case 1:
+        return static_cast<int32_t>(pick(0, 2000)) - 1000;
+      default: {
+        const int64_t d = den > 0 ? den : 1000;
+        int64_t v = (d * (static_cast<int64_t>(pick(0, 560)) - 280)) / (int64_t{2} << gain);
+        if (rng() % 4 == 0) v += d / (int64_t{2} << gain);  // near a rounding tie
+        return static_cast<int32_t>(std::clamp<int64_t>(v, INT32_MIN, INT32_MAX));
+      }
+    }
+  }
+  // Writes random numerators and denominators for x (the denominators last: a denominator word may lie inside
+  // a numerator row); den_of(m), if given, picks row m's denominator.
+  void fill_sdiv(const isa::SdivInsn& x, const std::function<int32_t(uint64_t m)>& den_of = nullptr) {
+    std::vector<int32_t> dens(x.n_rows);
+    for (uint64_t m = 0; m < x.n_rows; ++m) {
+      if (den_of) {
+        dens[m] = den_of(m);
+      } else {
+        const uint64_t r = rng() % 16;
+        dens[m] = r == 0   ? 0
+                  : r == 1 ? -static_cast<int32_t>(pick(1, INT32_MAX))
+                  : r == 2 ? 1
+                  : r == 3 ? INT32_MAX
+                           : random_den();
+      }
+      for (uint64_t col = 0; col < x.row_segs * kC; ++col)
+        put_num(x.num_addr + m * x.num_stride, col, random_num(dens[m], x.gain_log2));
+    }
+    for (uint64_t m = 0; m < x.n_rows; ++m) put_den(x, m, dens[m]);
   }
 };
 
@@ -541,6 +621,127 @@ TEST_F(SignaccTest, IllegalFieldsStillFinishInE) {
   idle(2);
   // and a legal instruction afterwards still works
   run(sacc(3, 1, 4, true));
+}
+
+// ---- sdiv (R17) ----
+
+// Random legal sdivs (one and several rows and segments, numerator rows farther apart than a row or the same
+// row again, denominators at any word address and stride, gains 0..7; random numerators and denominators,
+// den <= 0, 1 and INT32_MAX among them), with random gaps, some back to back with saccs and sqrys.
+TEST_F(SignaccTest, SdivRandomInstructions) {
+  bool seen_one_row = false, seen_rows = false, seen_one_seg = false, seen_segs = false, seen_unaligned = false;
+  bool seen_far = false;
+  unsigned gains = 0;
+  for (int i = 0; i < 80 && !HasFatalFailure(); ++i) {
+    const uint64_t n = rng() % 3 == 0 ? 1 : pick(2, 7), G = rng() % 3 == 0 ? 1 : pick(2, max_segs());
+    const isa::SdivInsn x = sdiv(n, G);
+    fill_sdiv(x);
+    run(x, static_cast<unsigned>(rng() % 3));
+    seen_one_row |= n == 1;
+    seen_rows |= n > 1;
+    seen_one_seg |= G == 1;
+    seen_segs |= G > 1;
+    seen_far |= n > 1 && x.num_stride > G * kNumSeg;
+    for (uint64_t m = 0; m < n; ++m) seen_unaligned |= (x.den_addr + m * x.den_stride) % kW != 0;
+    gains |= 1u << x.gain_log2;
+    if (rng() % 4 == 0) {  // another opcode right after (and an sdiv right after it)
+      const uint64_t b = random_bits(), Gs = pick(1, max_segs());
+      if (rng() % 2) {
+        run(sacc(b, Gs, pick(1, 20), rng() % 2), 0);
+      } else {
+        run(sqry(b, Gs, pick(1, 3), rng() % 2, state_addr(b, Gs)), 0);
+      }
+      const isa::SdivInsn y = sdiv(pick(1, 3), pick(1, max_segs()));
+      fill_sdiv(y);
+      run(y, 0);
+    }
+  }
+  EXPECT_TRUE(seen_one_row && seen_rows && seen_one_seg && seen_segs && seen_far) << "coverage";
+  EXPECT_TRUE(seen_unaligned || kW == 1) << "no denominator off the port alignment";
+  EXPECT_EQ(gains, 0xFFu) << "not every gain_log2";
+  const auto count = [&](const std::function<bool(int8_t)>& f) {
+    return std::count_if(results.begin(), results.end(), f);
+  };
+  EXPECT_GT(count([](int8_t r) { return r == 127; }), 0) << "no result saturated at 127";
+  EXPECT_GT(count([](int8_t r) { return r == -128; }), 0) << "no result saturated at -128";
+  EXPECT_GT(count([](int8_t r) { return r != 127 && r != -128 && r != 0; }), 100) << "few results in between";
+}
+
+// Corner denominators (0, -1, INT32_MIN, 1, 2, 3, 2^30 - 1, 2^30, INT32_MAX, random) against corner numerators
+// (+-(2^31 - 1), -2^31, 0, +-1, +-den, den/2: saturation, zeros, ties) at every gain, the buffers' last words
+// included. Besides the model's bytes: den <= 0 gives 0 and den = 1 gives sat8(num * 2^gain) exactly.
+TEST_F(SignaccTest, SdivCorners) {
+  const std::vector<int32_t> dens = {0,       -1,        INT32_MIN,    1,           2, 3, (1 << 30) - 1,
+                                     1 << 30, INT32_MAX, random_den(), random_den()};
+  const uint64_t n = dens.size(), ob = words(isa::Buf::kObuf), ab = words(isa::Buf::kAbuf);
+  for (uint64_t gain = 0; gain < 8 && !HasFatalFailure(); ++gain) {
+    for (uint64_t G : {uint64_t{1}, uint64_t{2}}) {
+      SCOPED_TRACE(::testing::Message() << "gain " << gain << " G " << G);
+      isa::SdivInsn x = sdiv(n, G);
+      x.gain_log2 = gain;
+      if (gain % 2) {  // at the ends of obuf and abuf
+        x.num_stride = G * kNumSeg;
+        x.num_addr = ob - n * x.num_stride;
+        x.den_stride = 1;
+        x.den_addr = ob - n - (rng() % 2 ? 0 : x.num_stride * n);
+        x.dst_addr = ab - n * G * kW;
+      }
+      ASSERT_EQ(bitgrid::engine_of(bitgrid::encode(x))->check(bitgrid::encode(x), hw), "");
+      std::vector<std::vector<int32_t>> nums(n, std::vector<int32_t>(G * kC));
+      for (uint64_t m = 0; m < n; ++m) {
+        const int32_t d = dens[m], neg_d = static_cast<int32_t>(0u - static_cast<uint32_t>(d));  // wraps
+        const std::vector<int32_t> special = {INT32_MAX, -INT32_MAX, INT32_MIN, 0,        1,          -1,
+                                              d,         neg_d,      d / 2,     -(d / 2), (d / 2) | 1};
+        for (uint64_t col = 0; col < G * kC; ++col) {
+          nums[m][col] = (col + m) % 3 != 2 ? special[(col + m + gain) % special.size()] : random_num(d, gain);
+          put_num(x.num_addr + m * x.num_stride, col, nums[m][col]);
+        }
+      }
+      for (uint64_t m = 0; m < n; ++m) put_den(x, m, dens[m]);
+      // the denominator words may lie in a numerator row: what the engine reads
+      for (uint64_t m = 0; m < n; ++m)
+        for (uint64_t col = 0; col < G * kC; ++col)
+          nums[m][col] = static_cast<int32_t>(
+              static_cast<uint32_t>(buf(isa::Buf::kObuf)[x.num_addr + m * x.num_stride + col / 2] >> (32 * (col % 2))));
+      run(x, 1);
+      for (uint64_t m = 0; m < n && !HasFailure(); ++m) {
+        const int32_t d = static_cast<int32_t>(buf(isa::Buf::kObuf)[x.den_addr + m * x.den_stride]);
+        if (d > 1) continue;
+        for (uint64_t col = 0; col < G * kC; ++col) {
+          const uint64_t i = m * G * kC + col;
+          const int8_t got = static_cast<int8_t>(buf(isa::Buf::kAbuf)[x.dst_addr + i / 8] >> (8 * (i % 8)));
+          const int64_t want =
+              d <= 0 ? 0 : std::clamp<int64_t>(int64_t{nums[m][col]} * (int64_t{1} << gain), -128, 127);
+          EXPECT_EQ(got, want) << "den " << d << " num " << nums[m][col] << " row " << m << " col " << col;
+        }
+      }
+    }
+  }
+  const auto count = [&](const std::function<bool(int8_t)>& f) {
+    return std::count_if(results.begin(), results.end(), f);
+  };
+  EXPECT_GT(count([](int8_t r) { return r == 127; }), 0) << "no result saturated at 127";
+  EXPECT_GT(count([](int8_t r) { return r == -128; }), 0) << "no result saturated at -128";
+  EXPECT_GT(count([](int8_t r) { return r != 127 && r != -128 && r != 0; }), 0) << "no result in between";
+}
+
+// sdiv with no rows or no segments (illegal) still finishes in E = 2; a legal one afterwards works.
+TEST_F(SignaccTest, SdivIllegalFieldsStillFinishInE) {
+  for (uint64_t n : {0, 1, 3})
+    for (uint64_t G : {0, 1, 2}) {
+      if (n != 0 && G != 0) continue;
+      isa::SdivInsn x;
+      x.n_rows = n;
+      x.row_segs = G;
+      x.num_stride = kNumSeg;
+      x.den_addr = 1;
+      x.gain_log2 = 3;
+      run(x, 1, false);
+    }
+  idle(2);
+  const isa::SdivInsn x = sdiv(2, 2);
+  fill_sdiv(x);
+  run(x);
 }
 
 TEST_F(SignaccTest, StartWhileRunningIsAsserted) {

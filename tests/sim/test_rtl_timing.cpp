@@ -357,8 +357,10 @@ TEST(RtlFaults, TokenOverflow) {
 TEST(RtlFaults, IllegalInstructionsStopAtIssue) {
   const HwConfig hw = model_hw();
   const uint64_t wb = static_cast<uint64_t>(hw.beat_words());
-  bitgrid::Insn unknown;
-  unknown.set(bitgrid::isa::kOpcodeField, 11);
+  bitgrid::Insn unknown;  // the first opcode no instruction has
+  uint64_t free_op = 0;
+  while (bitgrid::isa::op_def(free_op) != nullptr) ++free_op;
+  unknown.set(bitgrid::isa::kOpcodeField, free_op);
   Deps pop_prev, push_next;
   pop_prev.pop_prev = true;
   push_next.push_next = true;

@@ -136,6 +136,8 @@ TEST(Checker, AbsentEngineFaults) {
   no_mac.has_binenc = 0;    // and the binary encoder reads obuf
   no_mac.has_lut = 0;       // and the table unit reads obuf and writes abuf
   no_mac.has_signacc = 0;   // and the sign-select accumulator reads obuf and pbuf and writes abuf
+  no_mac.has_wpack = 0;     // and the weight packer reads obuf and writes wbuf
+  no_mac.has_tabacc = 0;    // and the table accumulator reads abuf/wbuf/sbuf and writes obuf
   no_ham.has_hamtopk = 0;
   no_ham.has_binenc = 0;
   no_ham.has_signacc = 0;

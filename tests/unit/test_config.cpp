@@ -45,7 +45,8 @@ TEST(HwConfig, BadValuesNameKeyAndLimit) {
   EXPECT_TRUE(has(hw_error("dram_burst_bytes: 16"), "smaller than one beat"));
   EXPECT_EQ(hw_error("ham_lanes: 4\ntopk_max: 10"), "");
   EXPECT_TRUE(has(hw_error("has_bitmac: 2"), "hw.yaml.has_bitmac: 2 is above the maximum 1"));
-  EXPECT_TRUE(has(hw_error("has_bitmac: 0\nhas_hamtopk: 0\nhas_hashgrid: 0\nhas_binenc: 0\nhas_lut: 0\nhas_signacc: 0"),
+  EXPECT_TRUE(has(hw_error("has_bitmac: 0\nhas_hamtopk: 0\nhas_hashgrid: 0\nhas_binenc: 0\nhas_lut: 0\nhas_signacc: 0\n"
+                           "has_wpack: 0\nhas_tabacc: 0"),
                   "the machine needs an engine"));
   // the binary encoder links the MAC array and the Hamming engine: without either it must be left out too
   EXPECT_TRUE(has(hw_error("has_bitmac: 0"),
@@ -59,11 +60,18 @@ TEST(HwConfig, BadValuesNameKeyAndLimit) {
                   "hw.yaml.has_signacc: the sign-select accumulator reads values from the MAC array's obuf"));
   EXPECT_TRUE(
       has(hw_error("has_hamtopk: 0\nhas_binenc: 0"), "with has_bitmac: 0 or has_hamtopk: 0 set has_signacc: 0"));
+  // the weight packer turns obuf rows into wbuf tiles: the MAC array's buffers
+  EXPECT_TRUE(has(hw_error("has_bitmac: 0\nhas_binenc: 0\nhas_lut: 0\nhas_signacc: 0"),
+                  "hw.yaml.has_wpack: the weight packer turns the MAC array's outputs into its weights; with "
+                  "has_bitmac: 0 set has_wpack: 0"));
+  EXPECT_TRUE(has(hw_error("has_bitmac: 0\nhas_binenc: 0\nhas_lut: 0\nhas_signacc: 0\nhas_wpack: 0"),
+                  "hw.yaml.has_tabacc: the table accumulator reads the MAC array's abuf, wbuf and sbuf"));
   // An absent engine's parameters are not its checks' business any more: a MAC array too large for its
   // buffers is fine when the machine leaves the array out.
   EXPECT_TRUE(has(hw_error("mac_rows: 64\nmac_cols: 64\nwbuf_kib: 1"), "wbuf_kib"));
   EXPECT_EQ(
-      hw_error("has_bitmac: 0\nhas_binenc: 0\nhas_lut: 0\nhas_signacc: 0\nmac_rows: 64\nmac_cols: 64\nwbuf_kib: 1"),
+      hw_error("has_bitmac: 0\nhas_binenc: 0\nhas_lut: 0\nhas_signacc: 0\nhas_wpack: 0\nhas_tabacc: 0\nmac_rows: 64\n"
+               "mac_cols: 64\nwbuf_kib: 1"),
       "");
 }
 
@@ -146,7 +154,8 @@ TEST(Energy, TableUnitsAndInterpolation) {
   const YAML::Node n = YAML::Load(
       "name: t\nunits: {energy: pJ}\nenergy_pj: {dram_byte: 2, sram_64b_by_kib: {8: 10, 32: 20}, hamtopk: {word_op: "
       "1, topk_compare: 0.5}, bitmac: {pe_term: 1, pe_mul: 1, col_add: 1, rescale: 1, requant: 1}, hashgrid: {lookup: "
-      "1, requant: 1}, binenc: {code_word: 1}, lut: {lookup: 1}, signacc: {sel_add: 1, div_step: 1, out_mul: 1}}");
+      "1, requant: 1}, binenc: {code_word: 1}, lut: {lookup: 1}, signacc: {sel_add: 1, div_step: 1, out_mul: 1}, "
+      "wpack: {byte_in: 1}, tabacc: {tab_add: 1, requant: 1}}");
   const EnergyTable t = EnergyTable::from_yaml(n, "e.yaml");
   EXPECT_DOUBLE_EQ(t.sram_pj(8), 10);
   EXPECT_DOUBLE_EQ(t.sram_pj(16), 15);  // halfway in log2 between 8 and 32
@@ -173,7 +182,7 @@ TEST(Energy, OwnedBufferPricedByItsBanksAndCopies) {
       "name: t\nunits: {energy: pJ}\nenergy_pj: {dram_byte: 2, sram_64b_by_kib: {8: 10, 32: 20, 512: 40}, hamtopk: "
       "{word_op: 1, topk_compare: 0.5}, bitmac: {pe_term: 1, pe_mul: 1, col_add: 1, rescale: 1, requant: 1}, "
       "hashgrid: {lookup: 1, requant: 1}, binenc: {code_word: 1}, lut: {lookup: 1}, signacc: {sel_add: 1, div_step: 1, "
-      "out_mul: 1}}");
+      "out_mul: 1}, wpack: {byte_in: 1}, tabacc: {tab_add: 1, requant: 1}}");
   const EnergyTable t = EnergyTable::from_yaml(n, "e.yaml");
   ActionCounts a;
   a.count["sram.gbuf.read_words"] = 5;
@@ -198,7 +207,8 @@ TEST(Energy, EngineSectionsAreCheckedAgainstTheIsa) {
   // The other engines' sections, complete, so that the errors below are hamtopk's.
   const std::string bitmac =
       ", bitmac: {pe_term: 1, pe_mul: 1, col_add: 1, rescale: 1, requant: 1}, hashgrid: {lookup: 1, requant: 1}, "
-      "binenc: {code_word: 1}, lut: {lookup: 1}, signacc: {sel_add: 1, div_step: 1, out_mul: 1}";
+      "binenc: {code_word: 1}, lut: {lookup: 1}, signacc: {sel_add: 1, div_step: 1, out_mul: 1}, wpack: {byte_in: 1}, "
+      "tabacc: {tab_add: 1, requant: 1}";
   auto err = [&](const std::string& body) {
     try {
       EnergyTable::from_yaml(YAML::Load("name: t\nunits: {energy: pJ}\nenergy_pj: {dram_byte: 1, sram_64b_by_kib: "

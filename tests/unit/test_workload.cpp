@@ -134,9 +134,11 @@ TEST(WorkloadRegistry, KnownTypesAndAClearErrorOtherwise) {
   EXPECT_EQ(std::string(make_workload("program", "w")->type()), "program");
   EXPECT_EQ(std::string(make_workload("model", "w")->type()), "model");
   EXPECT_EQ(std::string(make_workload("attention", "w")->type()), "attention");
+  EXPECT_EQ(std::string(make_workload("memoryformer", "w")->type()), "memoryformer");
   const std::string e = error_of([] { make_workload("sorting", "c.yaml: workload.type"); });
-  EXPECT_TRUE(
-      has(e, "c.yaml: workload.type: unknown workload 'sorting' (known: hamming_topk, program, model, attention)"))
+  EXPECT_TRUE(has(e,
+                  "c.yaml: workload.type: unknown workload 'sorting' (known: hamming_topk, program, model, attention, "
+                  "memoryformer)"))
       << e;
 }
 

@@ -106,7 +106,7 @@ AttentionRef attention_reference(const AttentionQ& a, const std::function<void(u
   return r;
 }
 
-AttentionCompiled compile_attention(const AttentionQ& a, const HwConfig& hw) {
+RowChunkCompiled compile_attention(const AttentionQ& a, const HwConfig& hw) {
   const std::string where = "workload (attention)";
   check_operands(a, where);
   for (int e : {isa::kEngineBitmac, isa::kEngineBinenc, isa::kEngineSignacc})
@@ -175,8 +175,8 @@ AttentionCompiled compile_attention(const AttentionQ& a, const HwConfig& hw) {
   const uint64_t chunks = ceil_div(a.n, rows);
 
   // --- DRAM: weights, channel parameters, the chunks' token rows, the chunks' output rows
-  AttentionCompiled out;
-  AttentionLayout& lay = out.layout;
+  RowChunkCompiled out;
+  RowChunkLayout& lay = out.layout;
   lay.rows = rows;
   lay.chunks = chunks;
   lay.d_pad = d_pad;
@@ -213,15 +213,11 @@ AttentionCompiled compile_attention(const AttentionQ& a, const HwConfig& hw) {
   emit(make_load(isa::Buf::kWbuf, 0, round_up(packer.w_words(), wb), w_at),
        "K/V, Q and output projections: INT8 weights");
   emit(make_load(isa::Buf::kSbuf, 0, round_up(packer.s_words(), wb), s_at), "channel parameters");
-  TokenWait c2l(emit);
+  AbufChunks halves(emit, a_half);
   auto emit_load = [&](uint64_t j) {  // j: chunk step (keys 0..chunks-1, then queries)
     const uint64_t c = j % chunks, n = std::min(rows, a.n - c * rows);
-    Deps d;
-    d.push_next = true;
-    if (j >= 2) c2l.wait(j - 1, d, "abuf half free");  // step j-2 (same half) projected: its c2l
-    emit(make_load(isa::Buf::kAbuf, (j % 2) * a_half, round_up(n * x_w, wb), x_at[c], d),
-         "tokens " + std::to_string(c * rows) + ".." + std::to_string(c * rows + n - 1) + " (INT8) -> abuf half " +
-             std::to_string(j % 2));
+    halves.load(j, round_up(n * x_w, wb), x_at[c],
+                "tokens " + std::to_string(c * rows) + ".." + std::to_string(c * rows + n - 1) + " (INT8)");
   };
   emit_load(0);
   const uint64_t steps = 2 * chunks;
@@ -232,7 +228,7 @@ AttentionCompiled compile_attention(const AttentionQ& a, const HwConfig& hw) {
     const uint64_t c = j % chunks, t0 = c * rows, n = std::min(rows, a.n - t0);
     const std::string span = std::to_string(t0) + ".." + std::to_string(t0 + n - 1);
     const GemmStage& st = keys ? kv : qv;
-    emit_stage_gemms(st, hw, n, (j % 2) * a_half, 0, st.N / 8, false, Deps{true, false, false, false},
+    emit_stage_gemms(st, hw, n, halves.addr(j), 0, st.N / 8, false, Deps{true, false, false, false},
                      Deps{false, false, true, false}, emit, keys ? "V and key bits" : "query bits");
     isa::BencInsn be;
     be.dst = keys;
@@ -273,15 +269,6 @@ AttentionCompiled compile_attention(const AttentionQ& a, const HwConfig& hw) {
                      {"output_row_bytes", wo.N},
                      {"dram_bytes", dram}};
   return out;
-}
-
-std::vector<int8_t> decode_attention(const AttentionQ& a, const AttentionLayout& l,
-                                     const std::vector<uint8_t>& memory) {
-  if (memory.size() < l.dram_bytes) throw Error("memory image is smaller than the program's layout");
-  std::vector<int8_t> y(a.n * a.dim);
-  for (uint64_t t = 0; t < a.n; ++t)
-    std::memcpy(y.data() + t * a.dim, memory.data() + l.y_addr[t / l.rows] + (t % l.rows) * l.y_row, a.dim);
-  return y;
 }
 
 }  // namespace bitgrid

@@ -1,4 +1,5 @@
-// The `attention` workload: one head of EcoFormer's hashed linear attention (bitgrid/workloads/attention.h) over
+// The `attention` workload: one head of EcoFormer's hashed linear attention (bitgrid/workloads/attention.h), or with
+// `form: softmax` the softmax attention baseline on the MAC array (compile_softmax_attention), over
 // float tokens x [tokens][dim] (a float32 .npy, or seeded Gaussian ones) with float projections Wq, Wk, Wv
 // [head_dim][dim] and Wo [dim][head_dim] (an .npz with members wq, wk, wv, wo, or seeded Gaussian ones scaled by
 // 1/sqrt(fan-in)) and a seeded Gaussian hash projection H [bits][head_dim] (SimHash: h = sign(H q), bit 1 iff >= 0).
@@ -6,6 +7,9 @@
 // INT8 with scales calibrated on the float model. finish() checks the accelerator's output byte for byte against
 // attention_reference and reports its error against the float hashed attention and the float softmax attention
 // softmax(Q K^T / sqrt(head_dim)) V Wo^T, and the bits of the on-chip codes that differ from the float hash's.
+// Softmax form: Q, K, V requantized to INT8 with scales from the float model, the logits to INT8 over their largest
+// magnitude, the exp table P(l) = 127 exp(s_l l - offset), offset = the mean of the float rows' largest logits (the
+// chip has no row maximum: rows whose maximum is above it saturate P at 127, rows far below lose resolution).
 #include <Eigen/Dense>
 #include <cmath>
 #include <cstdio>
@@ -60,19 +64,23 @@ class Attention final : public Workload {
 
   void load(const YAML::Node& s, const std::string& where, const WorkloadContext& ctx) override {
     check_keys(s, where, {"type", "tokens", "dim", "head_dim", "bits", "form", "seed", "input", "weights"});
+    const bool softmax = s["form"] && s["form"].IsScalar() && s["form"].Scalar() == "softmax";
     for (const char* k : {"tokens", "dim", "bits"})
-      if (!s[k]) throw Error(where + "." + k + ": missing");
+      if (!s[k] && !(softmax && std::string(k) == "bits"))  // softmax: bits only for the float hashed comparison
+        throw Error(where + "." + k + ": missing");
     // (the float and integer references are pairwise, O(tokens^2 * head_dim): ~20 s at 16384 tokens; the
     // accumulator's own limit, N <= 2^31 / (128 (2b+1)), is above that for every b <= 64: compile_attention checks it)
     a_.n = get_count(s["tokens"], where + ".tokens", 1, 16384);
     a_.dim = get_count(s["dim"], where + ".dim", 1, 4096);
     a_.d = s["head_dim"] ? get_count(s["head_dim"], where + ".head_dim", 1, 4096) : a_.dim;
-    a_.bits = get_count(s["bits"], where + ".bits", 1, 64);
+    a_.bits = s["bits"] ? get_count(s["bits"], where + ".bits", 1, 64) : 16;
     if (s["form"]) {
       const std::string f = get_string(s["form"], where + ".form");
-      if (f != "ecoformer" && f != "kernel")
-        throw Error(where + ".form: '" + f + "' is not ecoformer (c v_n, as EcoFormer's code) or kernel (c sum v)");
+      if (f != "ecoformer" && f != "kernel" && f != "softmax")
+        throw Error(where + ".form: '" + f +
+                    "' is not ecoformer (c v_n, as EcoFormer's code), kernel (c sum v) or softmax (the baseline)");
       a_.form = f == "kernel";
+      softmax_ = f == "softmax";
     }
     const uint64_t seed = s["seed"] ? get_u64(s["seed"], where + ".seed") : 1;
     const size_t N = a_.n, D = a_.dim, d = a_.d, b = a_.bits;
@@ -124,6 +132,7 @@ class Attention final : public Workload {
     const Eigen::RowVectorXd vsum = v.colwise().sum();
     const Mat kt = k.transpose() / std::sqrt(double(d)), hkt = hk.transpose();
     Mat att(N, d), att_sm(N, d);
+    double lmax = 0, row_max_sum = 0;  // the logits' largest magnitude, the sum of the rows' largest logits
     Progress bar("float attention", double(N), false, false, " queries");
     for (size_t q0 = 0; q0 < N; q0 += 256) {
       const Eigen::Index i0 = static_cast<Eigen::Index>(q0),
@@ -135,6 +144,8 @@ class Attention final : public Workload {
         att.row(i0 + r) /= dot.row(r).sum() + double(N) * c;
       }
       Mat logits = q.middleRows(i0, nq) * kt;
+      lmax = std::max(lmax, logits.cwiseAbs().maxCoeff());
+      for (Eigen::Index r = 0; r < nq; ++r) row_max_sum += logits.row(r).maxCoeff();
       for (Eigen::Index r = 0; r < nq; ++r) {
         logits.row(r) = (logits.row(r).array() - logits.row(r).maxCoeff()).exp().matrix();
         logits.row(r) /= logits.row(r).sum();
@@ -176,19 +187,66 @@ class Attention final : public Workload {
     for (double& s2 : swo) s2 *= sv_ / double(1u << a_.gain);
     a_.cv = channels(swv, sv_);
     a_.co = channels(swo, sy_);
+    if (softmax_) quantize_softmax(wq, wk, wv, wo, q, k, v, att_sm, sx, lmax, row_max_sum / double(N));
+  }
+
+  // The baseline's integer operands (see the file's comment).
+  void quantize_softmax(const Mat& wq, const Mat& wk, const Mat& wv, const Mat& wo, const Mat& q, const Mat& k,
+                        const Mat& v, const Mat& att_sm, double sx, double lmax, double offset) {
+    s_.n = a_.n, s_.dim = a_.dim, s_.d = a_.d;
+    s_.x = a_.x;
+    std::vector<double> swq, swk, swv, swo;
+    s_.wq = rows_int8(wq, swq);
+    s_.wk = rows_int8(wk, swk);
+    s_.wv = rows_int8(wv, swv);
+    s_.wo = rows_int8(wo, swo);
+    auto scale_of = [](const Mat& m) {
+      const double mx = m.cwiseAbs().maxCoeff();
+      return mx > 0 ? mx / 127 : 1.0;
+    };
+    const double sq = scale_of(q), sk = scale_of(k), sv = scale_of(v), sl = lmax > 0 ? lmax / 127 : 1.0;
+    auto channels = [](const std::vector<double>& w_scale, double in_scale, double out_scale) {
+      std::vector<bitmac::Channel> ch;
+      for (double u : w_scale) {
+        const Multiplier m = requant_multiplier(u * in_scale / out_scale);
+        ch.push_back({0, static_cast<uint16_t>(m.mult), static_cast<uint8_t>(m.shift)});
+      }
+      return ch;
+    };
+    s_.cq = channels(swq, sx, sq);
+    s_.ck = channels(swk, sx, sk);
+    s_.cv = channels(swv, sx, sv);
+    const Multiplier ml = requant_multiplier(sq * sk / std::sqrt(double(a_.d)) / sl);
+    s_.cl = {0, static_cast<uint16_t>(ml.mult), static_cast<uint8_t>(ml.shift)};
+    s_.exp_table.resize(256);
+    for (int e = 0; e < 256; ++e) {
+      const double l = e < 128 ? e : e - 256;
+      s_.exp_table[static_cast<size_t>(e)] =
+          static_cast<int8_t>(std::clamp(std::round(127 * std::exp(sl * l - offset)), 0.0, 127.0));
+    }
+    exp_offset_ = offset;
+    const double amax = att_sm.cwiseAbs().maxCoeff(), ymax = y_softmax_.cwiseAbs().maxCoeff();
+    s_.gain = 0;
+    while (s_.gain < 7 && amax / sv * double(2u << s_.gain) <= 127) ++s_.gain;
+    sy_ = ymax > 0 ? ymax / 127 : 1;
+    s_.co = channels(swo, sv / double(1u << s_.gain), sy_);
   }
 
   Lowered lower(const HwConfig& hw) const override {
-    AttentionCompiled c = compile_attention(a_, hw);
+    RowChunkCompiled c = softmax_ ? compile_softmax_attention(s_, hw) : compile_attention(a_, hw);
     layout_ = c.layout;
     return std::move(static_cast<Lowered&>(c));
   }
 
   Verdict finish(const Lowered&, const std::vector<uint8_t>& memory, const std::string& dir,
                  nlohmann::json& rep) const override {
-    const std::vector<int8_t> y = decode_attention(a_, layout_, memory);
+    const std::vector<int8_t> y = decode_row_chunks(a_.n, a_.dim, layout_, memory);
     Progress bar("integer reference", double(a_.n), false, false, " queries");
-    const AttentionRef ref = attention_reference(a_, [&](uint64_t done) { bar.update(double(done)); });
+    AttentionRef ref;
+    if (softmax_)
+      ref.y = softmax_reference(s_, [&](uint64_t done) { bar.update(double(done)); }).y;
+    else
+      ref = attention_reference(a_, [&](uint64_t done) { bar.update(double(done)); });
     bar.finish();
     Verdict v;
     for (size_t i = 0; i < y.size() && v.verified; ++i)
@@ -212,45 +270,59 @@ class Attention final : public Workload {
       return static_cast<double>(f) / static_cast<double>(chip.size() * a_.bits);
     };
     const double e_eco = rel_l2(yq, y_eco_), e_sm = rel_l2(yq, y_softmax_), e_hash = rel_l2(y_eco_, y_softmax_);
-    const double fk = flips(ref.key_codes, fk_codes_), fq = flips(ref.query_codes, fq_codes_);
+    const double fk = softmax_ ? 0 : flips(ref.key_codes, fk_codes_),
+                 fq = softmax_ ? 0 : flips(ref.query_codes, fq_codes_);
     rep["workload"].update({{"tokens", N},
                             {"dim", D},
                             {"head_dim", a_.d},
                             {"bits", a_.bits},
-                            {"form", a_.form ? "kernel" : "ecoformer"},
-                            {"gain_log2", a_.gain},
+                            {"form", form_name()},
+                            {"gain_log2", softmax_ ? s_.gain : a_.gain},
                             {"rows_per_chunk", layout_.rows},
                             {"chunks", layout_.chunks}});
-    rep["attention"] = {{"rel_l2_vs_float_hashed", e_eco},
-                        {"rel_l2_vs_float_softmax", e_sm},
+    rep["attention"] = {{"rel_l2_vs_float_softmax", e_sm},
                         {"float_hashed_vs_float_softmax", e_hash},
-                        {"key_code_flip_rate_vs_float", fk},
-                        {"query_code_flip_rate_vs_float", fq},
                         {"energy_pj_per_token", rep["energy_pj"]["total"].get<double>() / double(N)}};
     char line[200];
-    std::snprintf(line, sizeof line, "output vs float hashed attention: rel. L2 %.4f; vs float softmax: %.4f", e_eco,
-                  e_sm);
-    v.notes.push_back(line);
-    std::snprintf(line, sizeof line, "code bits differing from the float hash: keys %.3f%%, queries %.3f%%", 100 * fk,
-                  100 * fq);
-    v.notes.push_back(line);
+    if (softmax_) {
+      rep["attention"]["exp_offset"] = exp_offset_;
+      std::snprintf(line, sizeof line, "output vs float softmax attention: rel. L2 %.4f", e_sm);
+      v.notes.push_back(line);
+    } else {
+      rep["attention"].update({{"rel_l2_vs_float_hashed", e_eco},
+                               {"key_code_flip_rate_vs_float", fk},
+                               {"query_code_flip_rate_vs_float", fq}});
+      std::snprintf(line, sizeof line, "output vs float hashed attention: rel. L2 %.4f; vs float softmax: %.4f", e_eco,
+                    e_sm);
+      v.notes.push_back(line);
+      std::snprintf(line, sizeof line, "code bits differing from the float hash: keys %.3f%%, queries %.3f%%", 100 * fk,
+                    100 * fq);
+      v.notes.push_back(line);
+    }
     write_npy(dir + "/output.npy", "f4", N, D, yf.data());
     write_npy(dir + "/output_int8.npy", "i4", N, D, yi.data());
     return v;
   }
 
   std::string summary() const override {
+    if (softmax_)
+      return std::to_string(a_.n) + " tokens x " + std::to_string(a_.dim) + ", head " + std::to_string(a_.d) +
+             ", softmax attention on the MAC array (the baseline)";
     return std::to_string(a_.n) + " tokens x " + std::to_string(a_.dim) + ", head " + std::to_string(a_.d) + ", " +
-           std::to_string(a_.bits) + "-bit codes (EcoFormer, " + (a_.form ? "kernel" : "ecoformer") + " form)";
+           std::to_string(a_.bits) + "-bit codes (EcoFormer, " + form_name() + " form)";
   }
   std::vector<std::string> outputs() const override { return {"output.npy", "output_int8.npy"}; }
 
  private:
+  const char* form_name() const { return softmax_ ? "softmax" : a_.form ? "kernel" : "ecoformer"; }
   AttentionQ a_;
+  SoftmaxQ s_;
+  bool softmax_ = false;
+  double exp_offset_ = 0;
   Mat y_eco_, y_softmax_;  // float outputs
   std::vector<uint64_t> fq_codes_, fk_codes_;
   double sv_ = 1, sy_ = 1, att_max_ = 0;
-  mutable AttentionLayout layout_;
+  mutable RowChunkLayout layout_;
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include "bitgrid/workloads/chip_gemm.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "bitgrid/error.h"
 #include "bitgrid/workload_util.h"
@@ -84,6 +85,15 @@ void emit_stage_gemms(const GemmStage& st, const HwConfig& hw, uint64_t m_rows, 
     }
     emit(encode(gm), what + " " + std::to_string(t * C) + ".." + std::to_string(t * C + C - 1));
   }
+}
+
+std::vector<int8_t> decode_row_chunks(uint64_t n, uint64_t dim, const RowChunkLayout& l,
+                                      const std::vector<uint8_t>& memory) {
+  if (memory.size() < l.dram_bytes) throw Error("memory image is smaller than the program's layout");
+  std::vector<int8_t> y(n * dim);
+  for (uint64_t t = 0; t < n; ++t)
+    std::memcpy(y.data() + t * dim, memory.data() + l.y_addr[t / l.rows] + (t % l.rows) * l.y_row, dim);
+  return y;
 }
 
 }  // namespace bitgrid

@@ -172,15 +172,12 @@ void encode_on_chip(const HammingTopkWorkload& w, const HwConfig& hw, const Plan
        ce.ksh ? "anchors and A: INT8 weights" : "projection: INT8 weights");
   emit(make_load(isa::Buf::kSbuf, 0, round_up(packer.s_words(), wb), s_at), "channel parameters");
   if (ce.ksh) emit(make_load(isa::Buf::kTbuf, 0, round_up(lut::kTableWords, wb), t_at), "the exp table");
-  TokenWait c2l(emit);
+  AbufChunks halves(emit, a_half);
   auto emit_load = [&](uint64_t j) {
     const Chunk& ch = chunks[j];
-    Deps d;
-    d.push_next = true;
-    if (j >= 2) c2l.wait(j - 1, d, "abuf half free");  // chunk j-2 (same half) projected
-    emit(make_load(isa::Buf::kAbuf, (j % 2) * a_half, round_up(ch.n * row_w, wb), ch.dram, d),
-         std::string(ch.db ? "vectors " : "queries ") + std::to_string(ch.first) + ".." +
-             std::to_string(ch.first + ch.n - 1) + " (INT8) -> abuf half " + std::to_string(j % 2));
+    halves.load(j, round_up(ch.n * row_w, wb), ch.dram,
+                std::string(ch.db ? "vectors " : "queries ") + std::to_string(ch.first) + ".." +
+                    std::to_string(ch.first + ch.n - 1) + " (INT8)");
   };
   emit_load(0);
   for (uint64_t j = 0; j < chunks.size(); ++j) {
@@ -193,9 +190,9 @@ void encode_on_chip(const HammingTopkWorkload& w, const HwConfig& hw, const Plan
                        Deps{false, false, last, false}, emit, what);
     };
     if (!ce.ksh) {
-      gemms(stages[0], (j % 2) * a_half, true, true, "project bits");
+      gemms(stages[0], halves.addr(j), true, true, "project bits");
     } else {
-      gemms(stages[0], (j % 2) * a_half, true, true, "x . anchors");
+      gemms(stages[0], halves.addr(j), true, true, "x . anchors");
       isa::LutInsn lt;  // features: exp of the requantized dot products, into abuf for gemm 2
       lt.n_rows = ch.n;
       lt.row_segs = stages[0].N / C;

@@ -1,6 +1,7 @@
-// The sign-select accumulator of the reference model (docs/ARCHITECTURE.md §3.7, R15/R16): `sacc` folds keys
+// The sign-select accumulator of the reference model (docs/ARCHITECTURE.md §3.7, R15-R17): `sacc` folds keys
 // (codes in dbuf, INT8 value rows in obuf) into a state in pbuf, `sqry` answers queries (codes in qbuf) from it
-// into abuf. The one implementation of their legality, execution time, footprint, actions and function.
+// into abuf, `sdiv` divides rows of INT32 numerators in obuf by a denominator per row through the same divider.
+// The one implementation of their legality, execution time, footprint, actions and function.
 #include "bitgrid/engines/signacc.h"
 
 #include <string>
@@ -15,6 +16,7 @@ namespace {
 
 using A = isa::SaccInsn;
 using Q = isa::SqryInsn;
+using D = isa::SdivInsn;
 
 int32_t lo32(uint64_t w) { return static_cast<int32_t>(static_cast<uint32_t>(w)); }
 uint64_t sext(int32_t v) { return static_cast<uint64_t>(static_cast<int64_t>(v)); }
@@ -26,6 +28,29 @@ int8_t byte_of(const uint64_t* words, uint64_t i) {
 }
 
 bool is_sacc(const Insn& in) { return in.op() == isa::Op::kSacc; }
+bool is_sdiv(const Insn& in) { return in.op() == isa::Op::kSdiv; }
+
+// sdiv (R17): the obuf words of one segment's numerators (C INT32 values, 4 port reads), the cycles of one row's
+// segment (den read, 4 numerator reads, the last one's data lands, 17 divider steps, the result written).
+uint64_t num_seg_words(const HwConfig& hw) { return 4 * signacc::seg_words(hw); }
+constexpr uint64_t kSdivSegCycles = 1 + 4 + 1 + signacc::kRecipSteps + 1;
+
+std::string check_sdiv(const D& d, const HwConfig& hw) {
+  const uint64_t W = signacc::seg_words(hw);
+  auto words = [&](isa::Buf b) { return static_cast<uint64_t>(hw.buf_words(b)); };
+  if (d.n_rows < 1) return "n_rows must be at least 1";
+  if (d.row_segs < 1) return "row_segs must be at least 1";
+  if (d.num_addr % W) return "num_addr must be a multiple of " + std::to_string(W);
+  if (d.n_rows > 1 && d.num_stride % W) return "num_stride must be a multiple of " + std::to_string(W);
+  if (d.dst_addr % W) return "dst_addr must be a multiple of " + std::to_string(W);
+  if (d.num_addr + (d.n_rows - 1) * d.num_stride + d.row_segs * num_seg_words(hw) > words(isa::Buf::kObuf))
+    return "numerator rows exceed obuf (" + std::to_string(words(isa::Buf::kObuf)) + " words)";
+  if (d.den_addr + (d.n_rows - 1) * d.den_stride + 1 > words(isa::Buf::kObuf))
+    return "denominators exceed obuf (" + std::to_string(words(isa::Buf::kObuf)) + " words)";
+  if (d.dst_addr + d.n_rows * d.row_segs * W > words(isa::Buf::kAbuf))
+    return "results exceed abuf (" + std::to_string(words(isa::Buf::kAbuf)) + " words)";
+  return "";
+}
 
 // Fields both opcodes share.
 struct Common {
@@ -54,6 +79,7 @@ class SignaccEngine final : public Engine {
   }
 
   std::string check(const Insn& in, const HwConfig& hw) const override {
+    if (is_sdiv(in)) return check_sdiv(decode<D>(in), hw);
     const Common c = common(in);
     const uint64_t C = signacc::cols(hw), W = signacc::seg_words(hw);
     if (c.b < 1 || c.b > static_cast<uint64_t>(hw.sacc_bits))
@@ -93,7 +119,12 @@ class SignaccEngine final : public Engine {
   //   (z/N rows in, per segment: the bank's b+1 rows in, one key per cycle, a bubble, the rows out; z/N rows out).
   // R16 (sqry): E = Z + G*((b+1) + n_q*(17 + 3)) + 2
   //   (z/N rows in; per segment: the bank in, per query: code and value, denominator, 17 divider steps, result).
+  // R17 (sdiv): E = n_rows*row_segs*24 + 2.
   uint64_t cycles(const Insn& in, const HwConfig& hw) const override {
+    if (is_sdiv(in)) {
+      const D d = decode<D>(in);
+      return d.n_rows * d.row_segs * kSdivSegCycles + 2;
+    }
     const Common c = common(in);
     const uint64_t Z = signacc::z_rows(c.b, hw);
     if (is_sacc(in)) {
@@ -104,6 +135,18 @@ class SignaccEngine final : public Engine {
   }
 
   void accesses(const Insn& in, const HwConfig& hw, std::vector<Access>& out) const override {
+    if (is_sdiv(in)) {
+      const D d = decode<D>(in);
+      const int obuf = static_cast<int>(isa::Buf::kObuf);
+      for (uint64_t m = 0; m < d.n_rows; ++m) {
+        const uint64_t a = d.num_addr + m * d.num_stride, den = d.den_addr + m * d.den_stride;
+        out.push_back({obuf, a, a + d.row_segs * num_seg_words(hw), false});
+        out.push_back({obuf, den, den + 1, false});
+      }
+      const uint64_t row = d.row_segs * signacc::seg_words(hw);
+      out.push_back({static_cast<int>(isa::Buf::kAbuf), d.dst_addr, d.dst_addr + d.n_rows * row, true});
+      return;
+    }
     const Common c = common(in);
     const uint64_t row = c.G * signacc::seg_words(hw);
     const int pbuf = static_cast<int>(isa::Buf::kPbuf), obuf = static_cast<int>(isa::Buf::kObuf);
@@ -127,6 +170,15 @@ class SignaccEngine final : public Engine {
   }
 
   void count(const Insn& in, const HwConfig& hw, ActionCounts& a) const override {
+    if (is_sdiv(in)) {
+      const D d = decode<D>(in);
+      const uint64_t segs = d.n_rows * d.row_segs, W = signacc::seg_words(hw);
+      a.count["signacc.div_step"] += segs * signacc::kRecipSteps;
+      a.count["signacc.out_mul"] += segs * signacc::cols(hw);
+      a.count[sram_key(isa::Buf::kObuf, false)] += segs * (num_seg_words(hw) + 1);
+      a.count[sram_key(isa::Buf::kAbuf, true)] += segs * W;
+      return;
+    }
     const Common c = common(in);
     const uint64_t C = signacc::cols(hw), W = signacc::seg_words(hw), Z = signacc::z_rows(c.b, hw);
     const uint64_t bank = ((c.b + 1) * c.G + Z) * C;  // state words moved in or out
@@ -152,6 +204,23 @@ class SignaccEngine final : public Engine {
 
   void execute(const Insn& in, const HwConfig& hw, const Scratchpads& spm,
                std::vector<SpmWrite>& writes) const override {
+    if (is_sdiv(in)) {
+      const D d = decode<D>(in);
+      const uint64_t n_cols = d.row_segs * signacc::cols(hw), W = signacc::seg_words(hw);
+      SpmWrite w{isa::Buf::kAbuf, d.dst_addr, std::vector<uint64_t>(d.n_rows * d.row_segs * W, 0)};
+      for (uint64_t m = 0; m < d.n_rows; ++m) {
+        const signacc::Recip rc = signacc::recip(lo32(spm.data(isa::Buf::kObuf, d.den_addr + m * d.den_stride)[0]));
+        const uint64_t* num = spm.data(isa::Buf::kObuf, d.num_addr + m * d.num_stride);
+        for (uint64_t col = 0; col < n_cols; ++col) {
+          const int32_t x = lo32(num[col / 2] >> (32 * (col % 2)));
+          const uint64_t i = m * n_cols + col;
+          w.words[i / 8] |= uint64_t{static_cast<uint8_t>(signacc::result(x, rc, static_cast<unsigned>(d.gain_log2)))}
+                            << (8 * (i % 8));
+        }
+      }
+      writes.push_back(std::move(w));
+      return;
+    }
     const Common c = common(in);
     const uint64_t d = c.G * signacc::cols(hw), words = signacc::state_words(c.b, c.G, hw);
     const uint64_t* st = spm.data(isa::Buf::kPbuf, c.s_addr);

@@ -1,4 +1,4 @@
-// Sign-select accumulator (configs/isa/engines/signacc.yaml, ARCHITECTURE.md §3.7, R15/R16): one sacc or sqry
+// Sign-select accumulator (configs/isa/engines/signacc.yaml, ARCHITECTURE.md §3.7, R15-R17): one sacc, sqry or sdiv
 // instruction at a time, behind the compute dispatcher (bg_compute_unit) with the engine port list of
 // ARCHITECTURE.md §6. The function, the state layout and the arithmetic are bitgrid::signacc's
 // (model/include/bitgrid/engines/signacc.h, model/src/engines/signacc.cpp).
@@ -45,9 +45,24 @@
 //         ... and written the cycle after (the next query's k = 0, the next segment's first Rows cycle or
 //                 the first Tail cycle) to abuf dst_addr + (n*G + g)*W (W words).
 //     Tail  (2 cycles): the last query's write in the first; last_o in the second.
+//   sdiv, E = n_rows*G*24 + 2                                                           (R17)
+//     Div   (24 cycles per row m = 0 .. n_rows-1 and segment g = 0 .. G-1, step k = 0 .. 23):
+//         k = 0:  obuf read of the port-aligned segment holding row m's denominator word den_addr + m*den_stride.
+//         k = 1:  den = the low 32 bits of that word (selected from the read data) is registered; obuf read of
+//                 numerator words p*W .. p*W+W-1 (p = k-1 = 0 .. 3) of the segment at
+//                 num_addr + m*num_stride + g*4W (C INT32 numerators, two per word, low half first) ...
+//         k = 2 .. 4: ... the next ones; each read's 2W = C/4 numerators shift into the lanes' num_i from the top
+//                 the cycle after (k = 2 .. 5), so that after k = 5 lane i holds numerator g*C + i.
+//         k = 6 .. 22: the 17 divider steps and shift-adds, as sqry's k = 2 .. 18.
+//         k = 23: the result is registered, as sqry's k = 19, and written the cycle after (the next slot's k = 0
+//                 or the first Tail cycle) to abuf dst_addr + (m*G + g)*W.
+//     Tail  (2 cycles): the last slot's write in the first; last_o in the second.
+//   The divider, the products, the rounding and the result path are sqry's; sdiv adds the numerators' shift-in
+//   and the denominator's word select (den_stride is held in the register of G*C, which sdiv does not use).
 // The code words are read through ports of QbufPortWords / DbufPortWords words at the port-aligned address,
 // the code then selected from the read data. Illegal field values (code_bits 0 or above SaccBits, row_segs 0,
-// no keys or queries) take the same phases (possibly empty), so E holds for them too; their data are undefined.
+// no keys, queries or rows) take the same phases (possibly empty), so E holds for them too; their data are
+// undefined.
 // Its scratchpad ports carry one request each (bitgrid_pkg::spm_req_t) and are idle ('0) while the engine is.
 // (Yosys 0.23 does not parse package imports, so package items are referenced as bitgrid_pkg::X; the bank is
 // flat, as Yosys 0.23 has no packed 2-D arrays.)
@@ -109,31 +124,50 @@ module bg_signacc #(
   // the word-in-port bits of a code address (not ~AW'(..): Yosys 0.23 reads that as the cast (~AW)'(..))
   localparam logic [AW-1:0] QLow = AW'(QbufPortWords - 1);
   localparam logic [AW-1:0] DLow = AW'(DbufPortWords - 1);
+  localparam logic [AW-1:0] OLow = AW'(W - 1);             // the word-in-port bits of an obuf address
 
-  if (bitgrid_pkg::SqryCodeBitsW != BW || bitgrid_pkg::SqryRowSegsW != GW || bitgrid_pkg::SqryNQW != NW)
+  if (bitgrid_pkg::SqryCodeBitsW != BW || bitgrid_pkg::SqryRowSegsW != GW || bitgrid_pkg::SqryNQW != NW ||
+      bitgrid_pkg::SdivRowSegsW != GW || bitgrid_pkg::SdivNRowsW != NW || bitgrid_pkg::SdivNumStrideW != 16 ||
+      bitgrid_pkg::SdivDenStrideW > AW || bitgrid_pkg::SdivGainLog2W != 3)
   begin : g_bad_fields
-    $fatal(1, "bg_signacc: sacc and sqry differ in code_bits/row_segs/n widths");
+    $fatal(1, "bg_signacc: sacc, sqry and sdiv differ in row_segs/n/stride/gain widths");
   end
 
   // ---------------------------------------------------------------------------------------------
   // Instruction fields (loaded in every idle cycle, so that start_i selects only the next state)
   // ---------------------------------------------------------------------------------------------
-  logic          insn_sacc;       // sacc (else sqry)
+  logic          insn_sacc;       // sacc (else sqry or sdiv)
+  logic          insn_sdiv;       // sdiv
   logic          insn_flag;       // sacc: init; sqry: form
   logic [BW-1:0] insn_b;
-  logic [GW-1:0] insn_g;
-  logic [NW-1:0] insn_n;
-  logic [AW-1:0] insn_s_addr, insn_c_addr, insn_v_addr, insn_dst;
-  logic [15:0]   insn_v_stride;
-  logic [2:0]    insn_gain;       // sqry: gain_log2
+  logic [GW-1:0] insn_g;          // row_segs
+  logic [NW-1:0] insn_n;          // n_keys, n_q, n_rows
+  logic [AW-1:0] insn_s_addr, insn_c_addr, insn_v_addr, insn_dst;  // sdiv: c = den_addr, v = num_addr
+  logic [15:0]   insn_v_stride;   // sdiv: num_stride
+  logic [AW-1:0] insn_den_stride; // sdiv: den_stride
+  logic [2:0]    insn_gain;       // sqry, sdiv: gain_log2
   logic [ZW-1:0] insn_z;          // Z = ceil((b+1)/C)
   logic [13:0]   insn_rows;       // (b+1)*G: bank rows of the state
   logic [AW-1:0] insn_zbase;      // s_addr + (b+1)*G*C
   logic          unused_insn;
 
   assign insn_sacc = (insn_i[bitgrid_pkg::OpcodeLsb +: bitgrid_pkg::OpcodeW] == bitgrid_pkg::OpSacc);
+  assign insn_sdiv = (insn_i[bitgrid_pkg::OpcodeLsb +: bitgrid_pkg::OpcodeW] == bitgrid_pkg::OpSdiv);
   always_comb begin
-    if (insn_sacc) begin
+    insn_den_stride = '0;
+    if (insn_sdiv) begin
+      insn_flag       = 1'b0;
+      insn_b          = '0;
+      insn_g          = insn_i[bitgrid_pkg::SdivRowSegsLsb +: GW];
+      insn_n          = insn_i[bitgrid_pkg::SdivNRowsLsb +: NW];
+      insn_s_addr     = '0;
+      insn_c_addr     = AW'(insn_i[bitgrid_pkg::SdivDenAddrLsb +: bitgrid_pkg::SdivDenAddrW]);
+      insn_v_addr     = AW'(insn_i[bitgrid_pkg::SdivNumAddrLsb +: bitgrid_pkg::SdivNumAddrW]);
+      insn_v_stride   = insn_i[bitgrid_pkg::SdivNumStrideLsb +: 16];
+      insn_den_stride = AW'(insn_i[bitgrid_pkg::SdivDenStrideLsb +: bitgrid_pkg::SdivDenStrideW]);
+      insn_dst        = AW'(insn_i[bitgrid_pkg::SdivDstAddrLsb +: bitgrid_pkg::SdivDstAddrW]);
+      insn_gain       = insn_i[bitgrid_pkg::SdivGainLog2Lsb +: 3];
+    end else if (insn_sacc) begin
       insn_flag     = insn_i[bitgrid_pkg::SaccInitLsb];
       insn_b        = insn_i[bitgrid_pkg::SaccCodeBitsLsb +: BW];
       insn_g        = insn_i[bitgrid_pkg::SaccRowSegsLsb +: GW];
@@ -174,6 +208,7 @@ module bg_signacc #(
     StBubble,  // sacc: the last key's additions
     StWrite,   // sacc: the bank rows out
     StQuery,   // sqry: 20 cycles per query
+    StDiv,     // sdiv: 24 cycles per row and segment
     StZout,    // sacc: z rows out
     StTail     // two cycles; last_o in the second
   } state_e;
@@ -193,12 +228,13 @@ module bg_signacc #(
   logic [4:0]    k_d, k_q;            // step of a query
   logic          tail_d, tail_q;
   logic [15:0]   vstride_d, vstride_q;
-  logic [AW-1:0] gc_d, gc_q;          // G*C: pbuf words from one bank row to the next
+  logic [AW-1:0] gc_d, gc_q;          // G*C: pbuf words from one bank row to the next; sdiv: den_stride
   logic [AW-1:0] gw_d, gw_q;          // G*W: abuf words from one result row to the next
   logic [AW-1:0] zbase_d, zbase_q, zptr_d, zptr_q;  // pbuf: z row 0, the next z row
   logic [AW-1:0] sseg_d, sseg_q, rptr_d, rptr_q;    // pbuf: the segment's row 0, the next row
-  logic [AW-1:0] cbase_d, cbase_q, cptr_d, cptr_q;  // dbuf/qbuf: code 0, the next code
-  logic [AW-1:0] vseg_d, vseg_q, vptr_d, vptr_q;    // obuf: the segment of value row 0, the next one
+  logic [AW-1:0] cbase_d, cbase_q, cptr_d, cptr_q;  // dbuf/qbuf: code 0, the next code (sdiv: obuf, the row's den)
+  logic [AW-1:0] vseg_d, vseg_q, vptr_d, vptr_q;    // obuf: the segment of value row 0, the next one (sdiv: the
+                                                    // row's numerators, the next numerator read)
   logic [AW-1:0] dseg_d, dseg_q, dptr_d, dptr_q;    // abuf: the segment of result row 0, the next one
   logic          last_seg, last_row, last_j, last_zr;
   logic          bank_clear;          // sacc with init: the first Keys cycle of a segment clears the bank
@@ -253,7 +289,7 @@ module bg_signacc #(
         k_d       = '0;
         tail_d    = 1'b0;
         vstride_d = insn_v_stride;
-        gc_d      = AW'(insn_g) << LC;
+        gc_d      = insn_sdiv ? insn_den_stride : (AW'(insn_g) << LC);
         gw_d      = AW'(insn_g) << (LC - 3);
         zbase_d   = insn_zbase;
         zptr_d    = insn_zbase;
@@ -266,7 +302,9 @@ module bg_signacc #(
         dseg_d    = insn_dst;
         dptr_d    = insn_dst;
         if (start_i) begin
-          if (!(insn_sacc && insn_flag)) begin
+          if (insn_sdiv) begin
+            state_d = (insn_n != '0 && insn_g != '0) ? StDiv : StTail;  // no rows or segments (illegal): E = 2
+          end else if (!(insn_sacc && insn_flag)) begin
             state_d = StZin;
           end else if (insn_g == '0) begin
             state_d = StZout;
@@ -368,6 +406,23 @@ module bg_signacc #(
           end
         end
       end
+      StDiv: begin
+        k_d = k_q + 1'b1;
+        if (k_q >= 5'd1 && k_q <= 5'd4) vptr_d = vptr_q + AW'(W);  // numerator reads: the next port segment
+        if (k_q == 5'd23) begin
+          k_d    = '0;
+          seg_d  = seg_q + 1'b1;
+          dptr_d = dptr_q + AW'(W);
+          if (last_seg) begin
+            seg_d  = '0;
+            j_d    = j_q + 1'b1;
+            cptr_d = cptr_q + gc_q;
+            vseg_d = vseg_q + AW'(vstride_q);
+            vptr_d = vseg_q + AW'(vstride_q);
+            if (last_j) state_d = StTail;
+          end
+        end
+      end
       StZout: begin
         zr_d   = zr_q + 1'b1;
         zptr_d = zptr_q + AW'(C);
@@ -384,11 +439,13 @@ module bg_signacc #(
   // ---------------------------------------------------------------------------------------------
   // Requests
   // ---------------------------------------------------------------------------------------------
-  logic code_rd_d, code_rd_q, val_rd, q_rd;
+  logic code_rd_d, code_rd_q, val_rd, q_rd, den_rd, num_rd;
 
   assign code_rd_d = (state_q == StKeys);
   assign q_rd      = (state_q == StQuery) && (k_q == '0);
-  assign val_rd    = code_rd_d || (q_rd && !flag_q);
+  assign den_rd    = (state_q == StDiv) && (k_q == '0);
+  assign num_rd    = (state_q == StDiv) && (k_q >= 5'd1) && (k_q <= 5'd4);
+  assign val_rd    = code_rd_d || (q_rd && !flag_q) || num_rd;
 
   always_comb begin
     pbuf_req_o.req  = 1'b0;
@@ -415,9 +472,10 @@ module bg_signacc #(
   assign qbuf_req_o.req  = q_rd;
   assign qbuf_req_o.we   = 1'b0;
   assign qbuf_req_o.addr = q_rd ? (cptr_q & ~QLow) : '0;
-  assign obuf_req_o.req  = val_rd;
+  // sdiv's denominator: the port-aligned segment holding it; the word is selected from the read data
+  assign obuf_req_o.req  = val_rd || den_rd;
   assign obuf_req_o.we   = 1'b0;
-  assign obuf_req_o.addr = val_rd ? vptr_q : '0;
+  assign obuf_req_o.addr = den_rd ? (cptr_q & ~OLow) : val_rd ? vptr_q : '0;
 
   // ---------------------------------------------------------------------------------------------
   // Read data: the code word, the values, the loads' targets
@@ -529,7 +587,8 @@ module bg_signacc #(
   end
 
   // ---------------------------------------------------------------------------------------------
-  // Queries: denominator and numerators (k = 1), divider and products (k = 2 .. 18), results (k = 19)
+  // Queries: denominator and numerators (k = 1), divider and products (k = 2 .. 18), results (k = 19);
+  // sdiv: denominator (k = 1), numerators (k = 2 .. 5), divider and products (k = 6 .. 22), results (k = 23)
   // ---------------------------------------------------------------------------------------------
   logic [7:0]      bp1;                // b + 1
   logic [31:0]     dsum, nsum, nx;     // the sums being formed
@@ -545,9 +604,17 @@ module bg_signacc #(
   logic [C*49-1:0] acc_d, acc_q;       // num_i * (the quotient so far)
   logic [C*8-1:0]  res;
   logic [C*8-1:0]  res_q;
-  logic            step;
+  logic            step, step0;        // a divider step; the first one
+  logic            den_ld, num_shift;
+  logic [31:0]     den_word;           // sdiv: the denominator, selected from the obuf read data
 
   assign bp1 = 8'(b_q) + 8'd1;
+
+  if (W > 1) begin : g_osel
+    assign den_word = obuf_rdata_i[64*cptr_q[$clog2(W)-1:0] +: 32];  // cptr_q: as in k = 0 (until k = 23)
+  end else begin : g_osel1
+    assign den_word = obuf_rdata_i[31:0];
+  end
 
   always_comb begin
     den_len = '0;
@@ -580,14 +647,16 @@ module bg_signacc #(
   end
 
   // divider step: the remainder starts at 2^(L-1) (quotient bit 16), then doubles each step
-  assign step   = (state_q == StQuery) && (k_q >= 5'd2) && (k_q <= 5'd18);
-  assign rem_in = (k_q == 5'd2) ? den_top : {rem_q[30:0], 1'b0};
+  assign step   = ((state_q == StQuery) && (k_q >= 5'd2) && (k_q <= 5'd18)) ||
+                  ((state_q == StDiv) && (k_q >= 5'd6) && (k_q <= 5'd22));
+  assign step0  = (state_q == StDiv) ? (k_q == 5'd6) : (k_q == 5'd2);
+  assign rem_in = step0 ? den_top : {rem_q[30:0], 1'b0};
   assign qbit   = (rem_in >= den_q);
   assign rem_d  = 31'(qbit ? rem_in - den_q : rem_in);
 
   always_comb begin
     for (int unsigned i = 0; i < C; i++) begin
-      acc_d[49*i +: 49] = ((k_q == 5'd2) ? 49'd0 : {acc_q[49*i +: 48], 1'b0}) +
+      acc_d[49*i +: 49] = (step0 ? 49'd0 : {acc_q[49*i +: 48], 1'b0}) +
                           (qbit ? 49'($signed(num_q[32*i +: 32])) : 49'd0);
     end
   end
@@ -618,13 +687,16 @@ module bg_signacc #(
   logic          wr_valid_q;
   logic [AW-1:0] wr_addr_q;
 
+  assign den_ld    = ((state_q == StQuery) || (state_q == StDiv)) && (k_q == 5'd1);
+  assign num_shift = (state_q == StDiv) && (k_q >= 5'd2) && (k_q <= 5'd5);
+
   always_ff @(posedge clk_i) begin
     bank_q <= bank_d;
     cnt_q  <= cnt_d;
-    if ((state_q == StQuery) && (k_q == 5'd1)) begin
-      den_q <= den_d;
-      num_q <= num_d;
-    end
+    if (den_ld) den_q <= (state_q == StDiv) ? den_word : den_d;
+    if ((state_q == StQuery) && (k_q == 5'd1)) num_q <= num_d;
+    // sdiv: each numerator read's C/4 INT32 values (two per word, low half first) shift in from the top
+    if (num_shift) num_q <= {obuf_rdata_i, num_q[C*32-1:C*8]};
     if (step) begin
       rem_q <= rem_d;
       acc_q <= acc_d;
@@ -707,7 +779,7 @@ module bg_signacc #(
       seg0_q     <= (seg_q == '0);
       dsel_q     <= DSW'(cptr_q);
       qsel_q     <= QSW'(cptr_q);
-      wr_valid_q <= (state_q == StQuery) && (k_q == 5'd19);
+      wr_valid_q <= ((state_q == StQuery) && (k_q == 5'd19)) || ((state_q == StDiv) && (k_q == 5'd23));
       wr_addr_q  <= dptr_q;
       res_q      <= res;
     end

@@ -12,6 +12,7 @@
 #include "bitgrid/engines/bitmac.h"
 #include "bitgrid/hwconfig.h"
 #include "bitgrid/workload.h"
+#include "bitgrid/workloads/chip_gemm.h"
 
 namespace bitgrid {
 
@@ -34,18 +35,28 @@ struct AttentionRef {
 // `progress(done)` is called after each block of queries (done of a.n).
 AttentionRef attention_reference(const AttentionQ& a, const std::function<void(uint64_t)>& progress = {});
 
-struct AttentionLayout {
-  uint64_t rows = 0, chunks = 0, d_pad = 0, y_row = 0;  // tokens per chunk, chunks, head width on chip, Y row bytes
-  std::vector<uint64_t> y_addr;                         // DRAM of each chunk's output rows
-  uint64_t dram_bytes = 0;
-};
-struct AttentionCompiled : Lowered {
-  AttentionLayout layout;
-};
 // Throws Error naming the limit (code bits beyond sacc_bits, a sequence that would overflow the 32-bit
 // numerator, a head too wide for the state in pbuf, operands that do not fit the buffers).
-AttentionCompiled compile_attention(const AttentionQ& a, const HwConfig& hw);
-// The output [n][dim] from a final DRAM image.
-std::vector<int8_t> decode_attention(const AttentionQ& a, const AttentionLayout& l, const std::vector<uint8_t>& memory);
+RowChunkCompiled compile_attention(const AttentionQ& a, const HwConfig& hw);
+
+// The baseline: softmax attention on the MAC array (docs/ARCHITECTURE.md §3.8). Q, K and V are projected on chip,
+// the weight packer turns K and V into weight tiles (wpack), logits = requant(Q K^T) (INT8), P = the exp table of
+// the logits through the table unit (a fixed offset instead of the row maximum), numerators P V and the row sums
+// P 1 (an int3 tile of ones) as INT32, and sdiv divides them: att = round(2^gain num / sum); then Wo.
+struct SoftmaxQ {
+  uint64_t n = 0, dim = 0, d = 0;               // tokens, model width, head width
+  uint64_t gain = 0;                            // sdiv's gain_log2: attention rows in V's scale / 2^gain
+  std::vector<int8_t> x;                        // [n][dim]
+  std::vector<int8_t> wq, wk, wv, wo;           // [d][dim] x 3, [dim][d]
+  std::vector<bitmac::Channel> cq, ck, cv, co;  // requantizers of Q, K, V (d) and of the output (dim)
+  bitmac::Channel cl;                           // the logits' requantizer (Q K^T -> INT8)
+  std::vector<int8_t> exp_table;                // 256 entries: entry e is P of the INT8 logit e - 256 (e >= 128)
+};
+struct SoftmaxRef {
+  std::vector<int8_t> att, y;  // [n][d], [n][dim]
+};
+SoftmaxRef softmax_reference(const SoftmaxQ& s, const std::function<void(uint64_t)>& progress = {});
+// Throws Error naming the limit (K and V of the whole sequence beyond wbuf, a query's logits beyond obuf, ...).
+RowChunkCompiled compile_softmax_attention(const SoftmaxQ& s, const HwConfig& hw);
 
 }  // namespace bitgrid

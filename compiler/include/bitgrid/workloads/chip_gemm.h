@@ -10,6 +10,7 @@
 #include "bitgrid/engines/bitmac.h"
 #include "bitgrid/hwconfig.h"
 #include "bitgrid/insn.h"
+#include "bitgrid/workload.h"
 
 namespace bitgrid {
 
@@ -61,6 +62,41 @@ class TokenWait {
   const Emit& emit_;
   uint64_t popped_ = 0;
 };
+
+// INT8 row chunks streamed from DRAM through abuf's two halves of `half` words (the chunk of step j in half j % 2,
+// its load prefetched while step j-1 computes): a step's load pushes l2c and, from step 2 on, first waits for step
+// j-2's c2l (its half is free again). The compute side pops l2c with a step's first instruction and pushes c2l with
+// the last one that reads the half.
+class AbufChunks {
+ public:
+  AbufChunks(const TokenWait::Emit& emit, uint64_t half) : emit_(emit), c2l_(emit), half_(half) {}
+  uint64_t addr(uint64_t j) const { return (j % 2) * half_; }
+  void load(uint64_t j, uint64_t words, uint64_t dram, const std::string& what) {
+    Deps d;
+    d.push_next = true;
+    if (j >= 2) c2l_.wait(j - 1, d, "abuf half free");
+    emit_(make_load(isa::Buf::kAbuf, addr(j), words, dram, d), what + " -> abuf half " + std::to_string(j % 2));
+  }
+
+ private:
+  const TokenWait::Emit& emit_;
+  TokenWait c2l_;
+  uint64_t half_;
+};
+
+// Where a row-chunked lowering (the attention heads, the memory layer) leaves its output rows in DRAM: chunks of
+// `rows` rows, chunk c's at y_addr[c], y_row bytes per row.
+struct RowChunkLayout {
+  uint64_t rows = 0, chunks = 0, d_pad = 0, y_row = 0;  // rows per chunk, chunks, width on chip, output row bytes
+  std::vector<uint64_t> y_addr;                         // DRAM of each chunk's output rows
+  uint64_t dram_bytes = 0;
+};
+struct RowChunkCompiled : Lowered {
+  RowChunkLayout layout;
+};
+// The output [n][width] (INT8) from a final DRAM image.
+std::vector<int8_t> decode_row_chunks(uint64_t n, uint64_t width, const RowChunkLayout& l,
+                                      const std::vector<uint8_t>& memory);
 
 void emit_stage_gemms(const GemmStage& st, const HwConfig& hw, uint64_t m_rows, uint64_t a_addr, uint64_t o_addr,
                       uint64_t o_stride, bool o_abuf, const Deps& first, const Deps& last,

@@ -44,7 +44,7 @@ struct ParamDef {
   const char* owner;  // "spine" or the engine that declares it
   const char* doc;
 };
-constexpr std::array<ParamDef, 34> kParams = {{
+constexpr std::array<ParamDef, 36> kParams = {{
     {"dram_bytes_per_cycle", "DramBytesPerCycle", 32, 8, 256, true, 0, "spine", "DRAM data-bus width = one beat, bytes per cycle"},
     {"dram_latency", "DramLatency", 100, 1, 10000, false, 0, "spine", "cycles from a request to its first data beat (reads) or its bus slot (writes)"},
     {"dram_burst_bytes", "DramBurstBytes", 256, 8, 4096, true, 0, "spine", "largest read request the DMA issues, bytes"},
@@ -79,6 +79,8 @@ constexpr std::array<ParamDef, 34> kParams = {{
     {"tbuf_kib", "TbufKib", 2, 1, 64, false, 0, "lut", "table buffer size, KiB (a table is 256 bytes, 32 words)"},
     {"has_signacc", "HasSignacc", 1, 0, 1, false, 0, "signacc", "1: the machine has the signacc engine; 0 leaves it and the buffers only it uses out (its opcodes are unknown_opcode faults)"},
     {"sacc_bits", "SaccBits", 16, 8, 64, true, 0, "signacc", "longest code b (bits) the accumulator bank holds: sacc_bits x mac_cols 32-bit accumulators"},
+    {"has_wpack", "HasWpack", 1, 0, 1, false, 0, "wpack", "1: the machine has the wpack engine; 0 leaves it and the buffers only it uses out (its opcodes are unknown_opcode faults)"},
+    {"has_tabacc", "HasTabacc", 1, 0, 1, false, 0, "tabacc", "1: the machine has the tabacc engine; 0 leaves it and the buffers only it uses out (its opcodes are unknown_opcode faults)"},
 }};
 
 struct HwParams {
@@ -116,6 +118,8 @@ struct HwParams {
   long tbuf_kib = 2;
   long has_signacc = 1;
   long sacc_bits = 16;
+  long has_wpack = 1;
+  long has_tabacc = 1;
   // Visits every parameter as (name, reference); keeps parsers and printers in step with the list.
   template <class F>
   void for_each(F&& f) {
@@ -153,6 +157,8 @@ struct HwParams {
     f("tbuf_kib", tbuf_kib);
     f("has_signacc", has_signacc);
     f("sacc_bits", sacc_bits);
+    f("has_wpack", has_wpack);
+    f("has_tabacc", has_tabacc);
   }
   template <class F>
   void for_each(F&& f) const {
@@ -190,6 +196,8 @@ struct HwParams {
     f("tbuf_kib", tbuf_kib);
     f("has_signacc", has_signacc);
     f("sacc_bits", sacc_bits);
+    f("has_wpack", has_wpack);
+    f("has_tabacc", has_tabacc);
   }
 };
 
@@ -211,7 +219,7 @@ constexpr std::array<BufDef, 11> kBufs = {{
     {"dbuf", Dma::kLoad, "dbuf_kib", true, true, false, "database codes in lane-interleaved tiles"},
     {"rbuf", Dma::kStore, "rbuf_kib", true, true, false, "top-k state and result entries {index[63:32], distance[31:0]}"},
     {"abuf", Dma::kLoad, "abuf_kib", true, true, false, "INT8 activations, row-major [M][K] (also a gemm's INT8 outputs kept on chip: o_abuf)"},
-    {"wbuf", Dma::kLoad, "wbuf_kib", true, false, false, "weight codes as bit planes, one pair of k-tiles after another"},
+    {"wbuf", Dma::kLoad, "wbuf_kib", true, true, false, "weight codes as bit planes, one pair of k-tiles after another"},
     {"sbuf", Dma::kLoad, "sbuf_kib", true, false, false, "per output tile: four channel-parameter rows, then one 16-bit scale per channel and group"},
     {"obuf", Dma::kStore, "obuf_kib", true, true, false, "outputs, row-major [M][N] INT8 (or INT32)"},
     {"pbuf", Dma::kStore, "pbuf_kib", true, true, false, "partial sums of a split K: row m of a gemm at word m*C, one sign-extended 48-bit accumulator per column"},
@@ -259,13 +267,13 @@ inline long buf_port_words(Buf b, const HwParams& p) {
     case Buf::kRbuf:
       return std::max<long>({0, 1});
     case Buf::kAbuf:
-      return std::max<long>({0, p.mac_rows / 4, p.mac_rows / 4, p.mac_rows / 4, p.mac_rows / 4});
+      return std::max<long>({0, p.mac_rows / 4, p.mac_rows / 4, p.mac_rows / 4, p.mac_rows / 4, p.mac_rows / 4});
     case Buf::kWbuf:
-      return std::max<long>({0, p.mac_rows * p.mac_cols / 32 * (1 + 3 * p.mac_parallel)});
+      return std::max<long>({0, p.mac_rows * p.mac_cols / 32 * (1 + 3 * p.mac_parallel), p.mac_rows * p.mac_cols / 32, p.mac_cols / 8});
     case Buf::kSbuf:
-      return std::max<long>({0, p.mac_cols / 4});
+      return std::max<long>({0, p.mac_cols / 4, p.mac_cols / 4});
     case Buf::kObuf:
-      return std::max<long>({0, p.mac_cols / 8, p.mac_cols / 8, p.mac_cols / 8, p.mac_cols / 8, p.mac_cols / 8});
+      return std::max<long>({0, p.mac_cols / 8, p.mac_cols / 8, p.mac_cols / 8, p.mac_cols / 8, p.mac_cols / 8, p.mac_cols / 8, p.mac_cols / 8});
     case Buf::kPbuf:
       return std::max<long>({0, p.mac_cols, p.mac_cols});
     case Buf::kGbuf:
@@ -290,11 +298,11 @@ inline long buf_write_words(Buf b, const HwParams& p) {
     case Buf::kAbuf:
       return std::max<long>({0, p.mac_cols / 8, p.mac_cols / 8, p.mac_cols / 8, p.mac_cols / 8});
     case Buf::kWbuf:
-      return std::max<long>({0});
+      return std::max<long>({0, p.mac_rows * p.mac_cols / 32});
     case Buf::kSbuf:
       return std::max<long>({0});
     case Buf::kObuf:
-      return std::max<long>({0, p.mac_cols / 8, p.mac_cols / 8});
+      return std::max<long>({0, p.mac_cols / 8, p.mac_cols / 8, p.mac_cols / 8});
     case Buf::kPbuf:
       return std::max<long>({0, p.mac_cols, p.mac_cols});
     case Buf::kGbuf:
@@ -313,13 +321,15 @@ inline long buf_row_words(Buf b, const HwParams& p) {
 }
 
 // ---- compute engines ----
-constexpr int kNumEngines = 6;
+constexpr int kNumEngines = 8;
 constexpr int kEngineHamtopk = 0;
 constexpr int kEngineBitmac = 1;
 constexpr int kEngineHashgrid = 2;
 constexpr int kEngineBinenc = 3;
 constexpr int kEngineLut = 4;
 constexpr int kEngineSignacc = 5;
+constexpr int kEngineWpack = 6;
+constexpr int kEngineTabacc = 7;
 struct ActionDef {
   const char* name;
   const char* doc;
@@ -337,13 +347,17 @@ constexpr std::array<ActionDef, 2> kHASHGRID_ACTIONS = {{{"lookup", "one level o
 constexpr std::array<ActionDef, 1> kBINENC_ACTIONS = {{{"code_word", "one 64-bit code word: 64 sign bits gathered and registered (padding words included)"}}};
 constexpr std::array<ActionDef, 1> kLUT_ACTIONS = {{{"lookup", "one INT8 entry read out of the table registers (a 256:1 byte multiplexer)"}}};
 constexpr std::array<ActionDef, 3> kSIGNACC_ACTIONS = {{{"sel_add", "one 32-bit add or subtract selected by a code bit (a key's value into S, or S into a query's numerator)"}, {"div_step", "one restoring-divider iteration of the reciprocal (a 33-bit compare-subtract)"}, {"out_mul", "one result: 32 x 17-bit multiply by the reciprocal, round, saturate to INT8"}}};
-constexpr std::array<EngineDef, 6> kEngines = {{
+constexpr std::array<ActionDef, 1> kWPACK_ACTIONS = {{{"byte_in", "one INT8 weight written into the transpose register bank"}}};
+constexpr std::array<ActionDef, 2> kTABACC_ACTIONS = {{{"tab_add", "one INT8 table value added into a 32-bit accumulator"}, {"requant", "one output: bias add, 32x16-bit multiply, rounding shift, saturation, ReLU"}}};
+constexpr std::array<EngineDef, 8> kEngines = {{
     {"hamtopk", 2, kHAMTOPK_ACTIONS.data(), "code bits compared", "XOR + popcount of up to ham_queries queries against a tile of database codes in a ham_queries x ham_lanes array of lanes, each query merged into its own k-entry top-k list"},
     {"bitmac", 5, kBITMAC_ACTIONS.data(), "weight terms (PE cycles)", "mac_rows x mac_cols array of bit-serial PEs: one signed power-of-two weight term per PE per cycle (mac_parallel: one whole INT8 x weight product)"},
     {"hashgrid", 2, kHASHGRID_ACTIONS.data(), "point-levels", "hg_engines level engines, one (point, level) each per cycle, 2^D corners read per cycle from banked copies of the tables, features into abuf (INT8) or obuf (INT32)"},
     {"binenc", 1, kBINENC_ACTIONS.data(), "code bits", "sign bits of INT8 rows in obuf packed into binary codes (mac_cols outputs per cycle, 64/mac_cols cycles per code word), written into qbuf or dbuf in the Hamming engine's layouts"},
     {"lut", 1, kLUT_ACTIONS.data(), "lookups", "elementwise INT8 -> INT8 table lookup of obuf rows into abuf: mac_cols lookups per cycle in one 256-entry table held in registers"},
     {"signacc", 3, kSIGNACC_ACTIONS.data(), "sign-select adds", "sign-select accumulation (EcoFormer linear attention): keys folded into a pbuf state S, z, sum v, N with sacc_bits x mac_cols adders; queries answered through a fixed-point reciprocal into abuf"},
+    {"wpack", 1, kWPACK_ACTIONS.data(), "weights packed", "obuf INT8 rows -> wbuf int8 weight tiles (bit planes of 2 mac_rows x mac_cols weights) for gemms on runtime operands"},
+    {"tabacc", 2, kTABACC_ACTIONS.data(), "table values added", "MemoryFormer table accumulation: per input row K table rows (indexed by tau signs each) of mac_cols INT8 values summed into mac_cols 16-bit accumulators per segment (exact: |sum| <= 64 x 128), then requantized"},
 }};
 // Useful work per cycle at the engine's peak, in its peak_unit (for the roofline).
 inline double engine_peak_per_cycle(int engine, const HwParams& p) {
@@ -360,6 +374,10 @@ inline double engine_peak_per_cycle(int engine, const HwParams& p) {
       return static_cast<double>(p.mac_cols);
     case 5:
       return static_cast<double>(p.sacc_bits * p.mac_cols);
+    case 6:
+      return static_cast<double>(p.mac_cols);
+    case 7:
+      return static_cast<double>(p.mac_cols);
   }
   return 0;
 }
@@ -378,6 +396,10 @@ inline bool engine_present(int engine, const HwParams& p) {
       return p.has_lut != 0;
     case 5:
       return p.has_signacc != 0;
+    case 6:
+      return p.has_wpack != 0;
+    case 7:
+      return p.has_tabacc != 0;
   }
   return false;
 }
@@ -391,13 +413,13 @@ inline bool buf_present(uint64_t b, const HwParams& p) {
     case 2:
       return false || p.has_hamtopk != 0;
     case 3:
-      return false || p.has_bitmac != 0 || p.has_hashgrid != 0 || p.has_lut != 0 || p.has_signacc != 0;
+      return false || p.has_bitmac != 0 || p.has_hashgrid != 0 || p.has_lut != 0 || p.has_signacc != 0 || p.has_tabacc != 0;
     case 4:
-      return false || p.has_bitmac != 0;
+      return false || p.has_bitmac != 0 || p.has_wpack != 0 || p.has_tabacc != 0;
     case 5:
-      return false || p.has_bitmac != 0;
+      return false || p.has_bitmac != 0 || p.has_tabacc != 0;
     case 6:
-      return false || p.has_bitmac != 0 || p.has_hashgrid != 0 || p.has_binenc != 0 || p.has_lut != 0 || p.has_signacc != 0;
+      return false || p.has_bitmac != 0 || p.has_hashgrid != 0 || p.has_binenc != 0 || p.has_lut != 0 || p.has_signacc != 0 || p.has_wpack != 0 || p.has_tabacc != 0;
     case 7:
       return false || p.has_bitmac != 0 || p.has_signacc != 0;
     case 8:
@@ -450,7 +472,7 @@ constexpr int dtype_value(int dt, uint32_t q, uint32_t sel) {
 }
 
 // ---- instructions ----
-enum class Op : uint8_t { kNop = 0, kLoad = 1, kStore = 2, kFinish = 15, kHamtopk = 3, kGemm = 4, kHgenc = 5, kBenc = 6, kLut = 7, kSacc = 8, kSqry = 9 };
+enum class Op : uint8_t { kNop = 0, kLoad = 1, kStore = 2, kFinish = 15, kHamtopk = 3, kGemm = 4, kHgenc = 5, kBenc = 6, kLut = 7, kSacc = 8, kSqry = 9, kSdiv = 10, kWpack = 11, kTacc = 12 };
 
 struct FieldDef {
   const char* name;
@@ -558,8 +580,36 @@ constexpr FieldDef kSQRY_S_ADDR = {"s_addr", 89, 17};
 constexpr FieldDef kSQRY_DST_ADDR = {"dst_addr", 106, 19};
 constexpr FieldDef kSQRY_GAIN_LOG2 = {"gain_log2", 125, 3};
 constexpr std::array<FieldDef, 10> kSQRY_FIELDS = {{kSQRY_FORM, kSQRY_CODE_BITS, kSQRY_ROW_SEGS, kSQRY_N_Q, kSQRY_Q_ADDR, kSQRY_V_ADDR, kSQRY_V_STRIDE, kSQRY_S_ADDR, kSQRY_DST_ADDR, kSQRY_GAIN_LOG2}};
+constexpr FieldDef kSDIV_N_ROWS = {"n_rows", 8, 16};
+constexpr FieldDef kSDIV_ROW_SEGS = {"row_segs", 24, 6};
+constexpr FieldDef kSDIV_NUM_ADDR = {"num_addr", 30, 20};
+constexpr FieldDef kSDIV_NUM_STRIDE = {"num_stride", 50, 16};
+constexpr FieldDef kSDIV_DEN_ADDR = {"den_addr", 66, 20};
+constexpr FieldDef kSDIV_DEN_STRIDE = {"den_stride", 86, 16};
+constexpr FieldDef kSDIV_DST_ADDR = {"dst_addr", 102, 19};
+constexpr FieldDef kSDIV_GAIN_LOG2 = {"gain_log2", 121, 3};
+constexpr std::array<FieldDef, 8> kSDIV_FIELDS = {{kSDIV_N_ROWS, kSDIV_ROW_SEGS, kSDIV_NUM_ADDR, kSDIV_NUM_STRIDE, kSDIV_DEN_ADDR, kSDIV_DEN_STRIDE, kSDIV_DST_ADDR, kSDIV_GAIN_LOG2}};
+constexpr FieldDef kWPACK_TRANS = {"trans", 8, 1};
+constexpr FieldDef kWPACK_N_PAIRS = {"n_pairs", 9, 12};
+constexpr FieldDef kWPACK_N_ROWS = {"n_rows", 21, 16};
+constexpr FieldDef kWPACK_SRC_ADDR = {"src_addr", 37, 20};
+constexpr FieldDef kWPACK_SRC_STRIDE = {"src_stride", 57, 16};
+constexpr FieldDef kWPACK_DST_ADDR = {"dst_addr", 73, 20};
+constexpr std::array<FieldDef, 6> kWPACK_FIELDS = {{kWPACK_TRANS, kWPACK_N_PAIRS, kWPACK_N_ROWS, kWPACK_SRC_ADDR, kWPACK_SRC_STRIDE, kWPACK_DST_ADDR}};
+constexpr FieldDef kTACC_TAU = {"tau", 8, 4};
+constexpr FieldDef kTACC_N_CHUNKS = {"n_chunks", 12, 7};
+constexpr FieldDef kTACC_OUT_SEGS = {"out_segs", 19, 6};
+constexpr FieldDef kTACC_RELU = {"relu", 25, 1};
+constexpr FieldDef kTACC_N_ROWS = {"n_rows", 26, 10};
+constexpr FieldDef kTACC_A_ADDR = {"a_addr", 36, 16};
+constexpr FieldDef kTACC_A_STRIDE = {"a_stride", 52, 12};
+constexpr FieldDef kTACC_T_ADDR = {"t_addr", 64, 20};
+constexpr FieldDef kTACC_S_ADDR = {"s_addr", 84, 16};
+constexpr FieldDef kTACC_O_ADDR = {"o_addr", 100, 16};
+constexpr FieldDef kTACC_O_STRIDE = {"o_stride", 116, 12};
+constexpr std::array<FieldDef, 11> kTACC_FIELDS = {{kTACC_TAU, kTACC_N_CHUNKS, kTACC_OUT_SEGS, kTACC_RELU, kTACC_N_ROWS, kTACC_A_ADDR, kTACC_A_STRIDE, kTACC_T_ADDR, kTACC_S_ADDR, kTACC_O_ADDR, kTACC_O_STRIDE}};
 
-constexpr std::array<OpDef, 11> kOps = {{
+constexpr std::array<OpDef, 14> kOps = {{
     {"nop", 0, Queue::kCompute, -1, 0, kNOP_FIELDS.data()},
     {"load", 1, Queue::kLoad, -1, 4, kLOAD_FIELDS.data()},
     {"store", 2, Queue::kStore, -1, 4, kSTORE_FIELDS.data()},
@@ -571,6 +621,9 @@ constexpr std::array<OpDef, 11> kOps = {{
     {"lut", 7, Queue::kCompute, 4, 7, kLUT_FIELDS.data()},
     {"sacc", 8, Queue::kCompute, 5, 8, kSACC_FIELDS.data()},
     {"sqry", 9, Queue::kCompute, 5, 10, kSQRY_FIELDS.data()},
+    {"sdiv", 10, Queue::kCompute, 5, 8, kSDIV_FIELDS.data()},
+    {"wpack", 11, Queue::kCompute, 6, 6, kWPACK_FIELDS.data()},
+    {"tacc", 12, Queue::kCompute, 7, 11, kTACC_FIELDS.data()},
 }};
 // The definition of an opcode value, nullptr if no instruction has it.
 constexpr const OpDef* op_def(uint64_t opcode) {
@@ -1152,6 +1205,178 @@ struct SqryInsn {
     if (s_addr >> 17) return "s_addr";
     if (dst_addr >> 19) return "dst_addr";
     if (gain_log2 >> 3) return "gain_log2";
+    return nullptr;
+  }
+};
+struct SdivInsn {
+  static constexpr Op kOp = Op::kSdiv;
+  uint64_t n_rows = 0;  // rows (1..65535)
+  uint64_t row_segs = 0;  // segments of mac_cols numerators per row (1..63)
+  uint64_t num_addr = 0;  // obuf word address of row 0's numerators (a multiple of mac_cols/8): row_segs*mac_cols INT32 values, two per word, low half first
+  uint64_t num_stride = 0;  // obuf words from one row's numerators to the next (a multiple of mac_cols/8)
+  uint64_t den_addr = 0;  // obuf word address of the word whose low 32 bits are row 0's denominator
+  uint64_t den_stride = 0;  // obuf words from one row's denominator to the next
+  uint64_t dst_addr = 0;  // abuf word address of result row 0 (a multiple of mac_cols/8); rows are contiguous
+  uint64_t gain_log2 = 0;  // results scaled by 2^gain_log2 (0..7): round(2^gain_log2 * num / den)
+  Deps deps{};
+
+  static SdivInsn decode(const uint64_t* w) {
+    SdivInsn x;
+    x.n_rows = ((w[0] >> 8) & ((uint64_t{1} << 16) - 1));
+    x.row_segs = ((w[0] >> 24) & ((uint64_t{1} << 6) - 1));
+    x.num_addr = ((w[0] >> 30) & ((uint64_t{1} << 20) - 1));
+    x.num_stride = (((w[0] >> 50) | (w[1] << 14)) & ((uint64_t{1} << 16) - 1));
+    x.den_addr = ((w[1] >> 2) & ((uint64_t{1} << 20) - 1));
+    x.den_stride = ((w[1] >> 22) & ((uint64_t{1} << 16) - 1));
+    x.dst_addr = ((w[1] >> 38) & ((uint64_t{1} << 19) - 1));
+    x.gain_log2 = ((w[1] >> 57) & ((uint64_t{1} << 3) - 1));
+    x.deps.pop_prev = ((w[0] >> 4) & ((uint64_t{1} << 1) - 1)) != 0;
+    x.deps.pop_next = ((w[0] >> 5) & ((uint64_t{1} << 1) - 1)) != 0;
+    x.deps.push_prev = ((w[0] >> 6) & ((uint64_t{1} << 1) - 1)) != 0;
+    x.deps.push_next = ((w[0] >> 7) & ((uint64_t{1} << 1) - 1)) != 0;
+    return x;
+  }
+  void encode(uint64_t* w) const {
+    w[0] = w[1] = 0;
+    w[0] |= (uint64_t{10} & ((uint64_t{1} << 4) - 1)) << 0;
+    w[0] |= (uint64_t{deps.pop_prev} & ((uint64_t{1} << 1) - 1)) << 4;
+    w[0] |= (uint64_t{deps.pop_next} & ((uint64_t{1} << 1) - 1)) << 5;
+    w[0] |= (uint64_t{deps.push_prev} & ((uint64_t{1} << 1) - 1)) << 6;
+    w[0] |= (uint64_t{deps.push_next} & ((uint64_t{1} << 1) - 1)) << 7;
+    w[0] |= (n_rows & ((uint64_t{1} << 16) - 1)) << 8;
+    w[0] |= (row_segs & ((uint64_t{1} << 6) - 1)) << 24;
+    w[0] |= (num_addr & ((uint64_t{1} << 20) - 1)) << 30;
+    w[0] |= (num_stride & ((uint64_t{1} << 16) - 1)) << 50; w[1] |= (num_stride & ((uint64_t{1} << 16) - 1)) >> 14;
+    w[1] |= (den_addr & ((uint64_t{1} << 20) - 1)) << 2;
+    w[1] |= (den_stride & ((uint64_t{1} << 16) - 1)) << 22;
+    w[1] |= (dst_addr & ((uint64_t{1} << 19) - 1)) << 38;
+    w[1] |= (gain_log2 & ((uint64_t{1} << 3) - 1)) << 57;
+  }
+  const char* overflow() const {
+    if (n_rows >> 16) return "n_rows";
+    if (row_segs >> 6) return "row_segs";
+    if (num_addr >> 20) return "num_addr";
+    if (num_stride >> 16) return "num_stride";
+    if (den_addr >> 20) return "den_addr";
+    if (den_stride >> 16) return "den_stride";
+    if (dst_addr >> 19) return "dst_addr";
+    if (gain_log2 >> 3) return "gain_log2";
+    return nullptr;
+  }
+};
+struct WpackInsn {
+  static constexpr Op kOp = Op::kWpack;
+  uint64_t trans = 0;  // 0: source rows are channels (row c holds W[c][0..K-1]); 1: source rows are reduction indices (row k holds W[0..mac_cols-1][k])
+  uint64_t n_pairs = 0;  // pairs of k-tiles (1..4095): K = 2*mac_rows*n_pairs
+  uint64_t n_rows = 0;  // source rows present (1..mac_cols for trans 0, 1..K for trans 1); the weights of the rows past them are zero
+  uint64_t src_addr = 0;  // obuf word address of source row 0 (a multiple of mac_cols/8)
+  uint64_t src_stride = 0;  // obuf words from one source row to the next (a multiple of mac_cols/8)
+  uint64_t dst_addr = 0;  // wbuf word address of the tile's first bit plane (a multiple of gemm's weight port, as its w_addr)
+  Deps deps{};
+
+  static WpackInsn decode(const uint64_t* w) {
+    WpackInsn x;
+    x.trans = ((w[0] >> 8) & ((uint64_t{1} << 1) - 1));
+    x.n_pairs = ((w[0] >> 9) & ((uint64_t{1} << 12) - 1));
+    x.n_rows = ((w[0] >> 21) & ((uint64_t{1} << 16) - 1));
+    x.src_addr = ((w[0] >> 37) & ((uint64_t{1} << 20) - 1));
+    x.src_stride = (((w[0] >> 57) | (w[1] << 7)) & ((uint64_t{1} << 16) - 1));
+    x.dst_addr = ((w[1] >> 9) & ((uint64_t{1} << 20) - 1));
+    x.deps.pop_prev = ((w[0] >> 4) & ((uint64_t{1} << 1) - 1)) != 0;
+    x.deps.pop_next = ((w[0] >> 5) & ((uint64_t{1} << 1) - 1)) != 0;
+    x.deps.push_prev = ((w[0] >> 6) & ((uint64_t{1} << 1) - 1)) != 0;
+    x.deps.push_next = ((w[0] >> 7) & ((uint64_t{1} << 1) - 1)) != 0;
+    return x;
+  }
+  void encode(uint64_t* w) const {
+    w[0] = w[1] = 0;
+    w[0] |= (uint64_t{11} & ((uint64_t{1} << 4) - 1)) << 0;
+    w[0] |= (uint64_t{deps.pop_prev} & ((uint64_t{1} << 1) - 1)) << 4;
+    w[0] |= (uint64_t{deps.pop_next} & ((uint64_t{1} << 1) - 1)) << 5;
+    w[0] |= (uint64_t{deps.push_prev} & ((uint64_t{1} << 1) - 1)) << 6;
+    w[0] |= (uint64_t{deps.push_next} & ((uint64_t{1} << 1) - 1)) << 7;
+    w[0] |= (trans & ((uint64_t{1} << 1) - 1)) << 8;
+    w[0] |= (n_pairs & ((uint64_t{1} << 12) - 1)) << 9;
+    w[0] |= (n_rows & ((uint64_t{1} << 16) - 1)) << 21;
+    w[0] |= (src_addr & ((uint64_t{1} << 20) - 1)) << 37;
+    w[0] |= (src_stride & ((uint64_t{1} << 16) - 1)) << 57; w[1] |= (src_stride & ((uint64_t{1} << 16) - 1)) >> 7;
+    w[1] |= (dst_addr & ((uint64_t{1} << 20) - 1)) << 9;
+  }
+  const char* overflow() const {
+    if (trans >> 1) return "trans";
+    if (n_pairs >> 12) return "n_pairs";
+    if (n_rows >> 16) return "n_rows";
+    if (src_addr >> 20) return "src_addr";
+    if (src_stride >> 16) return "src_stride";
+    if (dst_addr >> 20) return "dst_addr";
+    return nullptr;
+  }
+};
+struct TaccInsn {
+  static constexpr Op kOp = Op::kTacc;
+  uint64_t tau = 0;  // signs per chunk (1..8): tables of 2^tau rows
+  uint64_t n_chunks = 0;  // chunks K per input row (1..64)
+  uint64_t out_segs = 0;  // segments of mac_cols outputs (1..63): a table row holds out_segs*mac_cols INT8 values
+  uint64_t relu = 0;  // 1: outputs below zero become zero (after saturation)
+  uint64_t n_rows = 0;  // input rows (1..1023)
+  uint64_t a_addr = 0;  // abuf word address of input row 0 (a multiple of mac_rows/4)
+  uint64_t a_stride = 0;  // abuf words from one input row to the next (a multiple of mac_rows/4)
+  uint64_t t_addr = 0;  // wbuf word address of table 0's row 0 (a multiple of mac_cols/8)
+  uint64_t s_addr = 0;  // sbuf word address of segment 0's channel parameters (a multiple of mac_cols/4): per segment the four rows of a gemm tile's parameters (bias low, bias high, multiplier, shift), mac_cols/4 words each
+  uint64_t o_addr = 0;  // obuf word address of output row 0 (a multiple of mac_cols/8)
+  uint64_t o_stride = 0;  // obuf words from one output row to the next (a multiple of mac_cols/8)
+  Deps deps{};
+
+  static TaccInsn decode(const uint64_t* w) {
+    TaccInsn x;
+    x.tau = ((w[0] >> 8) & ((uint64_t{1} << 4) - 1));
+    x.n_chunks = ((w[0] >> 12) & ((uint64_t{1} << 7) - 1));
+    x.out_segs = ((w[0] >> 19) & ((uint64_t{1} << 6) - 1));
+    x.relu = ((w[0] >> 25) & ((uint64_t{1} << 1) - 1));
+    x.n_rows = ((w[0] >> 26) & ((uint64_t{1} << 10) - 1));
+    x.a_addr = ((w[0] >> 36) & ((uint64_t{1} << 16) - 1));
+    x.a_stride = ((w[0] >> 52) & ((uint64_t{1} << 12) - 1));
+    x.t_addr = ((w[1] >> 0) & ((uint64_t{1} << 20) - 1));
+    x.s_addr = ((w[1] >> 20) & ((uint64_t{1} << 16) - 1));
+    x.o_addr = ((w[1] >> 36) & ((uint64_t{1} << 16) - 1));
+    x.o_stride = ((w[1] >> 52) & ((uint64_t{1} << 12) - 1));
+    x.deps.pop_prev = ((w[0] >> 4) & ((uint64_t{1} << 1) - 1)) != 0;
+    x.deps.pop_next = ((w[0] >> 5) & ((uint64_t{1} << 1) - 1)) != 0;
+    x.deps.push_prev = ((w[0] >> 6) & ((uint64_t{1} << 1) - 1)) != 0;
+    x.deps.push_next = ((w[0] >> 7) & ((uint64_t{1} << 1) - 1)) != 0;
+    return x;
+  }
+  void encode(uint64_t* w) const {
+    w[0] = w[1] = 0;
+    w[0] |= (uint64_t{12} & ((uint64_t{1} << 4) - 1)) << 0;
+    w[0] |= (uint64_t{deps.pop_prev} & ((uint64_t{1} << 1) - 1)) << 4;
+    w[0] |= (uint64_t{deps.pop_next} & ((uint64_t{1} << 1) - 1)) << 5;
+    w[0] |= (uint64_t{deps.push_prev} & ((uint64_t{1} << 1) - 1)) << 6;
+    w[0] |= (uint64_t{deps.push_next} & ((uint64_t{1} << 1) - 1)) << 7;
+    w[0] |= (tau & ((uint64_t{1} << 4) - 1)) << 8;
+    w[0] |= (n_chunks & ((uint64_t{1} << 7) - 1)) << 12;
+    w[0] |= (out_segs & ((uint64_t{1} << 6) - 1)) << 19;
+    w[0] |= (relu & ((uint64_t{1} << 1) - 1)) << 25;
+    w[0] |= (n_rows & ((uint64_t{1} << 10) - 1)) << 26;
+    w[0] |= (a_addr & ((uint64_t{1} << 16) - 1)) << 36;
+    w[0] |= (a_stride & ((uint64_t{1} << 12) - 1)) << 52;
+    w[1] |= (t_addr & ((uint64_t{1} << 20) - 1)) << 0;
+    w[1] |= (s_addr & ((uint64_t{1} << 16) - 1)) << 20;
+    w[1] |= (o_addr & ((uint64_t{1} << 16) - 1)) << 36;
+    w[1] |= (o_stride & ((uint64_t{1} << 12) - 1)) << 52;
+  }
+  const char* overflow() const {
+    if (tau >> 4) return "tau";
+    if (n_chunks >> 7) return "n_chunks";
+    if (out_segs >> 6) return "out_segs";
+    if (relu >> 1) return "relu";
+    if (n_rows >> 10) return "n_rows";
+    if (a_addr >> 16) return "a_addr";
+    if (a_stride >> 12) return "a_stride";
+    if (t_addr >> 20) return "t_addr";
+    if (s_addr >> 16) return "s_addr";
+    if (o_addr >> 16) return "o_addr";
+    if (o_stride >> 12) return "o_stride";
     return nullptr;
   }
 };
