@@ -26,18 +26,7 @@ namespace bitgrid {
 
 namespace {
 
-// y[r][o] = requant(sum_k x[r][k] w[o][k]) as INT8, and the sign bits of the outputs o of `codes` rows.
-std::vector<int8_t> int8_linear(const std::vector<int8_t>& x, uint64_t n, uint64_t k, const std::vector<int8_t>& w,
-                                uint64_t outs, const std::vector<bitmac::Channel>& ch) {
-  std::vector<int8_t> y(n * outs);
-  for (uint64_t r = 0; r < n; ++r)
-    for (uint64_t o = 0; o < outs; ++o) {
-      int64_t acc = 0;
-      for (uint64_t i = 0; i < k; ++i) acc += int64_t{x[r * k + i]} * w[o * k + i];
-      y[r * outs + o] = static_cast<int8_t>(bitmac::requant(acc, ch[o], false, false));
-    }
-  return y;
-}
+// The sign bits of the outputs o of `codes` rows.
 std::vector<uint64_t> sign_codes(const std::vector<int8_t>& x, uint64_t n, uint64_t k, const std::vector<int8_t>& w,
                                  uint64_t bits) {
   std::vector<uint64_t> c(n, 0);

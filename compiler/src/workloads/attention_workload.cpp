@@ -21,18 +21,14 @@
 #include "bitgrid/progress.h"
 #include "bitgrid/workload_util.h"
 #include "bitgrid/workloads/attention.h"
+#include "bitgrid/workloads/float_model.h"
 
 namespace bitgrid {
 
 namespace {
 
-using Mat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using Mat = RowMat;
 
-Mat from_floats(const std::vector<float>& v, size_t rows, size_t cols) {
-  Mat m(rows, cols);
-  for (size_t i = 0; i < rows * cols; ++i) m.data()[i] = v[i];
-  return m;
-}
 Mat gaussian(size_t rows, size_t cols, uint64_t seed, double scale) {
   const FloatMatrix g = random_gaussian(rows, cols, seed);
   return from_floats(g.data, rows, cols) * scale;
@@ -52,10 +48,6 @@ std::vector<int8_t> rows_int8(const Mat& w, std::vector<double>& scale) {
           static_cast<int8_t>(std::clamp(std::round(w(r, c) / scale[static_cast<size_t>(r)]), -127.0, 127.0));
   }
   return q;
-}
-double rel_l2(const Mat& got, const Mat& want) {
-  const double n = want.norm();
-  return n > 0 ? (got - want).norm() / n : (got - want).norm();
 }
 
 class Attention final : public Workload {

@@ -87,6 +87,18 @@ void emit_stage_gemms(const GemmStage& st, const HwConfig& hw, uint64_t m_rows, 
   }
 }
 
+std::vector<int8_t> int8_linear(const std::vector<int8_t>& x, uint64_t n, uint64_t k, const std::vector<int8_t>& w,
+                                uint64_t outs, const std::vector<bitmac::Channel>& ch) {
+  std::vector<int8_t> y(n * outs);
+  for (uint64_t r = 0; r < n; ++r)
+    for (uint64_t o = 0; o < outs; ++o) {
+      int64_t acc = 0;
+      for (uint64_t i = 0; i < k; ++i) acc += int64_t{x[r * k + i]} * w[o * k + i];
+      y[r * outs + o] = static_cast<int8_t>(bitmac::requant(acc, ch[o], false, false));
+    }
+  return y;
+}
+
 std::vector<int8_t> decode_row_chunks(uint64_t n, uint64_t dim, const RowChunkLayout& l,
                                       const std::vector<uint8_t>& memory) {
   if (memory.size() < l.dram_bytes) throw Error("memory image is smaller than the program's layout");

@@ -40,21 +40,17 @@ void check_memory(const MemoryQ& q, const std::string& where) {
 
 std::vector<int8_t> memory_reference(const MemoryQ& q) {
   check_memory(q, "memoryformer");
+  if (q.linear) return int8_linear(q.x, q.n, q.d_in, q.w, q.d_out, q.ch);
   std::vector<int8_t> y(q.n * q.d_out);
   const uint64_t k = q.d_in / q.tau;
   for (uint64_t r = 0; r < q.n; ++r) {
     const int8_t* x = q.x.data() + r * q.d_in;
     std::vector<int64_t> acc(q.d_out, 0);
-    if (q.linear) {
-      for (uint64_t o = 0; o < q.d_out; ++o)
-        for (uint64_t i = 0; i < q.d_in; ++i) acc[o] += int64_t{x[i]} * q.w[o * q.d_in + i];
-    } else {
-      for (uint64_t c = 0; c < k; ++c) {
-        uint64_t idx = 0;  // the chunk's first value is the most significant bit (DESIGN.md §5.3)
-        for (uint64_t i = 0; i < q.tau; ++i) idx = 2 * idx + (x[c * q.tau + i] >= 0 ? 1 : 0);
-        const int8_t* t = q.tables.data() + ((c << q.tau) + idx) * q.d_out;
-        for (uint64_t o = 0; o < q.d_out; ++o) acc[o] += t[o];
-      }
+    for (uint64_t c = 0; c < k; ++c) {
+      uint64_t idx = 0;  // the chunk's first value is the most significant bit (DESIGN.md §5.3)
+      for (uint64_t i = 0; i < q.tau; ++i) idx = 2 * idx + (x[c * q.tau + i] >= 0 ? 1 : 0);
+      const int8_t* t = q.tables.data() + ((c << q.tau) + idx) * q.d_out;
+      for (uint64_t o = 0; o < q.d_out; ++o) acc[o] += t[o];
     }
     for (uint64_t o = 0; o < q.d_out; ++o)
       y[r * q.d_out + o] = static_cast<int8_t>(bitmac::requant(acc[o], q.ch[o], false, false));

@@ -18,23 +18,15 @@
 #include "bitgrid/error.h"
 #include "bitgrid/floatknn.h"
 #include "bitgrid/workload_util.h"
+#include "bitgrid/workloads/float_model.h"
 #include "bitgrid/workloads/memoryformer.h"
 
 namespace bitgrid {
 
 namespace {
 
-using Mat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using Mat = RowMat;
 
-Mat from_floats(const std::vector<float>& v, size_t rows, size_t cols) {
-  Mat m(rows, cols);
-  for (size_t i = 0; i < rows * cols; ++i) m.data()[i] = v[i];
-  return m;
-}
-double rel_l2(const Mat& got, const Mat& want) {
-  const double n = want.norm();
-  return n > 0 ? (got - want).norm() / n : (got - want).norm();
-}
 int8_t to_int8(double v) { return static_cast<int8_t>(std::clamp(std::round(v), -127.0, 127.0)); }
 bitmac::Channel channel(double bias_units, double factor) {
   const Multiplier m = requant_multiplier(factor);

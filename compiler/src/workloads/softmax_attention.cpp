@@ -27,18 +27,6 @@ namespace bitgrid {
 
 namespace {
 
-std::vector<int8_t> linear8(const std::vector<int8_t>& x, uint64_t n, uint64_t k, const std::vector<int8_t>& w,
-                            uint64_t outs, const std::vector<bitmac::Channel>& ch) {
-  std::vector<int8_t> y(n * outs);
-  for (uint64_t r = 0; r < n; ++r)
-    for (uint64_t o = 0; o < outs; ++o) {
-      int64_t acc = 0;
-      for (uint64_t i = 0; i < k; ++i) acc += int64_t{x[r * k + i]} * w[o * k + i];
-      y[r * outs + o] = static_cast<int8_t>(bitmac::requant(acc, ch[o], false, false));
-    }
-  return y;
-}
-
 void check_softmax(const SoftmaxQ& s, const std::string& where) {
   if (s.n < 1 || s.dim < 1 || s.d < 1) throw Error(where + ": empty shape");
   if (s.gain > 7) throw Error(where + ": gain 2^" + std::to_string(s.gain) + " is above sdiv's 2^7");
@@ -57,8 +45,9 @@ void check_softmax(const SoftmaxQ& s, const std::string& where) {
 SoftmaxRef softmax_reference(const SoftmaxQ& s, const std::function<void(uint64_t)>& progress) {
   check_softmax(s, "attention");
   const uint64_t N = s.n, d = s.d;
-  const std::vector<int8_t> q = linear8(s.x, N, s.dim, s.wq, d, s.cq), k = linear8(s.x, N, s.dim, s.wk, d, s.ck),
-                            v = linear8(s.x, N, s.dim, s.wv, d, s.cv);
+  const std::vector<int8_t> q = int8_linear(s.x, N, s.dim, s.wq, d, s.cq),
+                            k = int8_linear(s.x, N, s.dim, s.wk, d, s.ck),
+                            v = int8_linear(s.x, N, s.dim, s.wv, d, s.cv);
   // 256 queries at a time through Eigen (integer sums below 2^53 in doubles: exact)
   using Mat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   const Eigen::Index n = static_cast<Eigen::Index>(N), D = static_cast<Eigen::Index>(d);
@@ -87,7 +76,7 @@ SoftmaxRef softmax_reference(const SoftmaxQ& s, const std::function<void(uint64_
     }
     if (progress) progress(static_cast<uint64_t>(q0 + nq));
   }
-  r.y = linear8(r.att, N, d, s.wo, s.dim, s.co);
+  r.y = int8_linear(r.att, N, d, s.wo, s.dim, s.co);
   return r;
 }
 

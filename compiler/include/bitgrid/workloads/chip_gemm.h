@@ -98,6 +98,11 @@ struct RowChunkCompiled : Lowered {
 std::vector<int8_t> decode_row_chunks(uint64_t n, uint64_t width, const RowChunkLayout& l,
                                       const std::vector<uint8_t>& memory);
 
+// The integer twin of one INT8 stage: y[r][o] = requant(sum_k x[r][k] w[o][k], ch[o]) as INT8, x [n][k], w [outs][k]
+// (the references the on-chip lowerings are checked against).
+std::vector<int8_t> int8_linear(const std::vector<int8_t>& x, uint64_t n, uint64_t k, const std::vector<int8_t>& w,
+                                uint64_t outs, const std::vector<bitmac::Channel>& ch);
+
 void emit_stage_gemms(const GemmStage& st, const HwConfig& hw, uint64_t m_rows, uint64_t a_addr, uint64_t o_addr,
                       uint64_t o_stride, bool o_abuf, const Deps& first, const Deps& last,
                       const std::function<void(const Insn&, std::string)>& emit, const std::string& what);
