@@ -68,14 +68,15 @@ std::vector<int8_t> quantize_rows_int8(const FloatMatrix& x) {
 }
 
 CodeSet sign_codes_int8(const std::vector<int8_t>& x, size_t n, size_t dim, const std::vector<int8_t>& proj,
-                        size_t bits) {
+                        size_t bits, const std::vector<int32_t>& bias) {
   if (bits == 0 || bits % 64) throw Error("sign codes: bits " + std::to_string(bits) + " must be a multiple of 64");
-  if (x.size() != n * dim || proj.size() != bits * dim) throw Error("sign codes: array sizes differ from the shape");
+  if (x.size() != n * dim || proj.size() != bits * dim || (!bias.empty() && bias.size() != bits))
+    throw Error("sign codes: array sizes differ from the shape");
   CodeSet c;
   c.n = n;
   c.words = bits / 64;
   c.data.assign(n * c.words, 0);
-  // |y| <= dim * 127^2 < 2^31 for dim <= 65536: exact in int32
+  // |y| <= dim * 127^2 < 2^31 for dim <= 65536: exact in int32 (the bias is added in int64)
   using IMat = Eigen::Matrix<int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   const auto di = static_cast<Eigen::Index>(dim);
   const IMat P = Eigen::Map<const Eigen::Matrix<int8_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
@@ -90,10 +91,21 @@ CodeSet sign_codes_int8(const std::vector<int8_t>& x, size_t n, size_t dim, cons
     const IMat Y = X * P.transpose();
     for (size_t i = 0; i < nb; ++i)
       for (size_t b = 0; b < bits; ++b)
-        if (Y(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(b)) >= 0)
+        if (int64_t{Y(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(b))} + (bias.empty() ? 0 : bias[b]) >= 0)
           c.code(s + i)[b / 64] |= uint64_t{1} << (b % 64);
   }
   return c;
+}
+
+FloatMatrix normalize_rows(const FloatMatrix& x) {
+  FloatMatrix y = x;
+  for (size_t i = 0; i < x.rows; ++i) {
+    double n2 = 0;
+    for (size_t d = 0; d < x.cols; ++d) n2 += static_cast<double>(x.data[i * x.cols + d]) * x.data[i * x.cols + d];
+    const double s = n2 > 0 ? 1 / std::sqrt(n2) : 0;
+    for (size_t d = 0; d < x.cols; ++d) y.data[i * x.cols + d] = static_cast<float>(x.data[i * x.cols + d] * s);
+  }
+  return y;
 }
 
 std::vector<int64_t> exact_knn_l2(const FloatMatrix& db, const FloatMatrix& queries, size_t k) {

@@ -12,17 +12,6 @@ namespace bitgrid {
 
 namespace {
 
-FloatMatrix normalized(const FloatMatrix& x) {
-  FloatMatrix y = x;
-  for (size_t i = 0; i < x.rows; ++i) {
-    double n2 = 0;
-    for (size_t d = 0; d < x.cols; ++d) n2 += static_cast<double>(x.data[i * x.cols + d]) * x.data[i * x.cols + d];
-    const double s = n2 > 0 ? 1 / std::sqrt(n2) : 0;
-    for (size_t d = 0; d < x.cols; ++d) y.data[i * x.cols + d] = static_cast<float>(x.data[i * x.cols + d] * s);
-  }
-  return y;
-}
-
 double sq_dist(const float* a, const float* b, size_t dim) {
   double s = 0;
   for (size_t d = 0; d < dim; ++d) s += (static_cast<double>(a[d]) - b[d]) * (static_cast<double>(a[d]) - b[d]);
@@ -39,7 +28,7 @@ KshFloat ksh_fit(const FloatMatrix& db, size_t m, size_t bits, uint64_t seed) {
   k.dim = db.cols;
   k.m = m;
   k.bits = bits;
-  const FloatMatrix x = normalized(db);
+  const FloatMatrix x = normalize_rows(db);
   k.anchors =
       FloatMatrix{m, db.cols, std::vector<float>(x.data.begin(), x.data.begin() + static_cast<long>(m * db.cols))};
   double sum = 0;
@@ -56,7 +45,7 @@ KshFloat ksh_fit(const FloatMatrix& db, size_t m, size_t bits, uint64_t seed) {
 }
 
 CodeSet ksh_codes(const KshFloat& k, const FloatMatrix& xin) {
-  const FloatMatrix x = normalized(xin);
+  const FloatMatrix x = normalize_rows(xin);
   CodeSet c;
   c.n = x.rows;
   c.words = k.bits / 64;
@@ -75,7 +64,7 @@ CodeSet ksh_codes(const KshFloat& k, const FloatMatrix& xin) {
 }
 
 std::vector<int8_t> normalize_rows_int8(const FloatMatrix& x) {
-  const FloatMatrix y = normalized(x);
+  const FloatMatrix y = normalize_rows(x);
   std::vector<int8_t> q(y.data.size());
   for (size_t i = 0; i < q.size(); ++i)
     q[i] = static_cast<int8_t>(std::clamp(std::round(static_cast<double>(y.data[i]) * 127.0), -127.0, 127.0));

@@ -432,10 +432,49 @@ TEST_F(Cli, KernelizedHashingOnChip) {
   // anchors and A beyond wbuf: 1 KiB holds the 32 x 32 anchor matrix, not A's 64 x 32 after it
   expect_error("run " + cfg.string() + " --set hardware.wbuf_kib=1",
                "the hash projection A's 64 x 32 INT8 weights (2048 bytes) exceed wbuf (wbuf_kib = 1)");
-  expect_error("run " + cfg.string() + " --set workload.hash=lsh", "workload.hash: 'lsh' is neither simhash nor ksh");
+  expect_error("run " + cfg.string() + " --set workload.hash=lsh", "workload.hash: 'lsh' is not simhash, ksh or bebr");
   expect_error("run " + cfg.string() + " --set workload.anchors=301", "workload.anchors: 301 anchors from 300");
   expect_error("run " + cfg.string() + " --set workload.hash=simhash", "workload.anchors: only with hash: ksh");
   expect_error("run " + config("  hash: ksh\n").string(), "workload.hash: ksh needs float vectors");
+}
+
+// BEBR multi-bit codes on chip (hash: bebr, ARCHITECTURE.md §3.10): 64 projections binarized against 3 thresholds
+// (planes: 2) by one gemm of 192 output channels with the thresholds as channel biases, the binary encoder packs the
+// 192-bit thermometer codes, the Hamming engine searches them (distance = L1 of the levels). Verified against a brute
+// force over the INT8 twin's codes (bitgrid::bebr_codes_int8), the same outputs on both backends, the encoder's code
+// words (3 per vector: 257 vectors), the report's BEBR section, and the bad inputs.
+TEST_F(Cli, BebrMultiBitCodesOnChip) {
+  const fs::path cfg = write("b.yaml",
+                             "workload:\n  type: hamming_topk\n  k: 5\n  bits: 64\n  seed: 3\n  encode: chip\n"
+                             "  hash: bebr\n  planes: 2\n"
+                             "  database: {random_float: {n: 250, dim: 20, clusters: 20}}\n"
+                             "  queries: {random_float: {n: 7, dim: 20, clusters: 20}}\n");
+  const auto runs = run_both_backends(cfg, {"neighbors.npy", "distances.npy"});
+  ASSERT_EQ(runs.size(), 2u);
+  for (const auto& [be, out, rep] : runs) {
+    EXPECT_NE(out.find("64 projections x 2 planes, compared as 192-bit thermometer codes"), std::string::npos) << out;
+    EXPECT_EQ(rep["workload"]["bits"].get<int>(), 192);
+    EXPECT_EQ(rep["bebr"]["planes"].get<int>(), 2);
+    EXPECT_EQ(rep["bebr"]["projections"].get<int>(), 64);
+    EXPECT_EQ(rep["encode"]["hash"], "bebr");
+    EXPECT_EQ(rep["actions"]["binenc.code_word"].get<double>(), 257.0 * 3);
+    const double flips = rep["encode"]["flip_rate_vs_float"].get<double>();
+    EXPECT_GT(flips, 0.0);
+    EXPECT_LT(flips, 0.05);
+    const double moved = rep["encode"]["level_change_rate_vs_float"].get<double>();
+    EXPECT_GE(moved, flips);  // a level that moves flips at least one of its 3 bits, and 3 bits per level
+    EXPECT_LE(moved, 3 * flips);
+  }
+  // the float encoder on the host gives the same kind of codes
+  const Result h = run("run " + cfg.string() + " --set workload.encode=host --no-html --out " + (dir / "h").string());
+  ASSERT_EQ(h.rc, 0) << h.err;
+  EXPECT_NE(h.out.find("192-bit thermometer codes"), std::string::npos);
+  expect_error("run " + cfg.string() + " --set workload.planes=5", "workload.planes");
+  expect_error("run " + cfg.string() + " --set workload.planes=0", "workload.planes");
+  expect_error("run " + cfg.string() + " --set workload.hash=simhash", "workload.planes: only with hash: bebr");
+  expect_error("run " + cfg.string() + " --set workload.planes=4 --set workload.bits=128",
+               "128 bits x 15 thresholds of planes: 4 = 1920-bit codes exceed max_code_bits = 1024");
+  expect_error("run " + config("  hash: bebr\n").string(), "workload.hash: bebr needs float vectors");
 }
 
 // EcoFormer's hashed attention (ARCHITECTURE.md §3.7) end to end: the same output bytes on both backends, verified

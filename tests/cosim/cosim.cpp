@@ -234,8 +234,12 @@ HammingTopkWorkload random_workload(std::mt19937_64& rng, const HwConfig& hw) {
       ce.ksh = std::move(k);
     } else {
       fill(ce.projection, cb);
-      w.database = sign_codes_int8(ce.database, n, ce.dim, ce.projection, cb);
-      w.queries = sign_codes_int8(ce.queries, q, ce.dim, ce.projection, cb);
+      if (rng() % 2) {  // channel biases (BEBR's thresholds), any values
+        ce.bias.resize(cb);
+        for (auto& b : ce.bias) b = static_cast<int32_t>(rng() % 400001) - 200000;
+      }
+      w.database = sign_codes_int8(ce.database, n, ce.dim, ce.projection, cb, ce.bias);
+      w.queries = sign_codes_int8(ce.queries, q, ce.dim, ce.projection, cb, ce.bias);
     }
     w.chip = std::move(ce);
   }

@@ -69,7 +69,9 @@ void encode_on_chip(const HammingTopkWorkload& w, const HwConfig& hw, const Plan
   GemmStagePacker packer(hw, where);
   std::vector<GemmStage> stages;  // SimHash: the projection; KSH: the anchors, then A
   if (!ce.ksh) {
-    stages.push_back(packer.add(ce.projection, bits, ce.dim, 1, 1, std::vector<bitmac::Channel>(bits), "projection"));
+    std::vector<bitmac::Channel> ch(bits);  // unit requantizers: the INT8 outputs keep the signs of acc + bias
+    for (uint64_t b = 0; b < bits && !ce.bias.empty(); ++b) ch[b] = {ce.bias[b], 1, 0};
+    stages.push_back(packer.add(ce.projection, bits, ce.dim, 1, 1, ch, "projection"));
   } else {
     const KshInt8& k = *ce.ksh;
     // gemm 1's outputs are the table's inputs and gemm 2's activations: one width for both, whole k-tiles and tiles

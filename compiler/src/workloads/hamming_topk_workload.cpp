@@ -7,6 +7,7 @@
 #include <optional>
 #include <random>
 
+#include "bitgrid/bebr.h"
 #include "bitgrid/datafile.h"
 #include "bitgrid/error.h"
 #include "bitgrid/floatknn.h"
@@ -80,14 +81,18 @@ class HammingTopk final : public Workload {
   const char* type() const override { return "hamming_topk"; }
 
   void load(const YAML::Node& w, const std::string& ww, const WorkloadContext& ctx) override {
-    check_keys(
-        w, ww,
-        {"type", "k", "bits", "seed", "database", "queries", "query_batch", "tile_codes", "encode", "hash", "anchors"});
+    check_keys(w, ww,
+               {"type", "k", "bits", "seed", "database", "queries", "query_batch", "tile_codes", "encode", "hash",
+                "anchors", "planes"});
     const std::string encode = w["encode"] ? get_string(w["encode"], ww + ".encode") : "host";
     if (encode != "host" && encode != "chip") throw Error(ww + ".encode: '" + encode + "' is neither host nor chip");
     hash_ = w["hash"] ? get_string(w["hash"], ww + ".hash") : "simhash";
-    if (hash_ != "simhash" && hash_ != "ksh") throw Error(ww + ".hash: '" + hash_ + "' is neither simhash nor ksh");
+    if (hash_ != "simhash" && hash_ != "ksh" && hash_ != "bebr")
+      throw Error(ww + ".hash: '" + hash_ + "' is not simhash, ksh or bebr");
     if (w["anchors"] && hash_ != "ksh") throw Error(ww + ".anchors: only with hash: ksh");
+    if (w["planes"] && hash_ != "bebr") throw Error(ww + ".planes: only with hash: bebr");
+    planes_ = w["planes"] ? get_count(w["planes"], ww + ".planes", 1, kBebrMaxPlanes) : 2;
+    where_ = ww;
     anchors_ = w["anchors"] ? get_count(w["anchors"], ww + ".anchors", 1, 1024) : 25;
     const uint64_t seed = w["seed"] ? get_u64(w["seed"], ww + ".seed") : 1;
     if (!w["k"]) throw Error(ww + ".k: missing");
@@ -105,12 +110,13 @@ class HammingTopk final : public Workload {
     if (db.floats.has_value() != qs.floats.has_value())
       throw Error(ww + ": database and queries must both be codes or both be float vectors");
     if (db.floats) {
-      if (bits == 0) throw Error(ww + ".bits: needed to binarize float vectors with SimHash");
+      if (bits == 0) throw Error(ww + ".bits: needed to binarize float vectors (the projections)");
       if (db.floats->cols != qs.floats->cols)
         throw Error(ww + ": database vectors have dimension " + std::to_string(db.floats->cols) + ", queries " +
                     std::to_string(qs.floats->cols));
       const uint64_t hseed = seed * 2 + 3;  // one projection for both sides
       std::optional<KshFloat> ksh;
+      std::optional<BebrFloat> bebr;
       if (hash_ == "ksh") {
         if (anchors_ > db.floats->rows)
           throw Error(ww + ".anchors: " + std::to_string(anchors_) + " anchors from " +
@@ -119,13 +125,20 @@ class HammingTopk final : public Workload {
         sigma_ = ksh->sigma;
         w_.database = ksh_codes(*ksh, *db.floats);
         w_.queries = ksh_codes(*ksh, *qs.floats);
+      } else if (hash_ == "bebr") {
+        // `bits` projections, each binarized `planes` times (bitgrid/bebr.h): codes of (2^planes - 1) * bits bits
+        bebr = bebr_fit(*db.floats, bits, planes_, hseed);
+        w_.database = bebr_codes(*bebr, *db.floats);
+        w_.queries = bebr_codes(*bebr, *qs.floats);
       } else {
         w_.database = simhash(*db.floats, bits, hseed);
         w_.queries = simhash(*qs.floats, bits, hseed);
       }
       if (encode == "chip") {
         // The INT8 path: SimHash's rows and projection quantized row by row, or KSH's rows normalised to 127 and
-        // its anchors, table and A (bitgrid::ksh_int8); the reference codes replace the float ones, and the bits
+        // its anchors, table and A (bitgrid::ksh_int8), or BEBR's rows normalised and the projection stacked once
+        // per threshold with the thresholds as channel biases (bitgrid::bebr_int8); the reference codes replace
+        // the float ones, and the bits
         // they flip against the float encoder are counted.
         const size_t dim = db.floats->cols;
         ChipEncode ce;
@@ -137,6 +150,23 @@ class HammingTopk final : public Workload {
           ce.ksh = ksh_int8(*ksh);
           dbc = ksh_codes_int8(*ce.ksh, ce.database, w_.database.n);
           qc = ksh_codes_int8(*ce.ksh, ce.queries, w_.queries.n);
+        } else if (bebr) {
+          ce.database = normalize_rows_int8(*db.floats);
+          ce.queries = normalize_rows_int8(*qs.floats);
+          const BebrInt8 q = bebr_int8(*bebr);
+          ce.projection = q.proj;
+          ce.bias = q.bias;
+          dbc = bebr_codes_int8(q, ce.database, w_.database.n);
+          qc = bebr_codes_int8(q, ce.queries, w_.queries.n);
+          // levels (of 2^planes) the INT8 path moves, against the float encoder's
+          const auto count_moved = [&](const CodeSet& a, const CodeSet& b) {
+            const auto la = bebr_levels(a, bits, planes_), lb = bebr_levels(b, bits, planes_);
+            uint64_t n = 0;
+            for (size_t i = 0; i < la.size(); ++i) n += la[i] != lb[i];
+            return n;
+          };
+          level_change_rate_ = static_cast<double>(count_moved(dbc, w_.database) + count_moved(qc, w_.queries)) /
+                               static_cast<double>((w_.database.n + w_.queries.n) * bits);
         } else {
           ce.database = quantize_rows_int8(*db.floats);
           ce.queries = quantize_rows_int8(*qs.floats);
@@ -160,6 +190,7 @@ class HammingTopk final : public Workload {
       if (encode == "chip")
         throw Error(ww + ".encode: chip needs float vectors (random_float or a float32 file) to encode");
       if (hash_ != "simhash") throw Error(ww + ".hash: " + hash_ + " needs float vectors to hash");
+      if (w["planes"]) throw Error(ww + ".planes: needs float vectors to binarize");
       w_.database = std::move(*db.codes);
       w_.queries = std::move(*qs.codes);
       if (bits && w_.database.bits() != bits)
@@ -172,6 +203,11 @@ class HammingTopk final : public Workload {
   }
 
   Lowered lower(const HwConfig& hw) const override {
+    if (hash_ == "bebr" && w_.database.bits() > static_cast<size_t>(hw.max_code_bits))
+      throw Error(where_ + ": " + std::to_string(w_.database.bits() / ((size_t{1} << planes_) - 1)) + " bits x " +
+                  std::to_string((size_t{1} << planes_) - 1) + " thresholds of planes: " + std::to_string(planes_) +
+                  " = " + std::to_string(w_.database.bits()) +
+                  "-bit codes exceed max_code_bits = " + std::to_string(hw.max_code_bits));
     HammingTopkCompiled c = compile_hamming_topk(w_, hw);
     layout_ = c.layout;
     return std::move(static_cast<Lowered&>(c));
@@ -213,8 +249,21 @@ class HammingTopk final : public Workload {
       // Bits of the on-chip (INT8) codes that differ from the float encoder's.
       rep["encode"] = {{"on", "chip"}, {"hash", hash_}, {"flip_rate_vs_float", flip_rate_}};
       if (hash_ == "ksh") rep["encode"].update({{"anchors", anchors_}, {"sigma", sigma_}});
+      if (hash_ == "bebr") rep["encode"]["level_change_rate_vs_float"] = level_change_rate_;
       std::snprintf(line, sizeof line, "encoded on chip: %.4f%% of the bits differ from the float encoder",
                     100 * flip_rate_);
+      v.notes.push_back(line);
+    }
+    if (hash_ == "bebr") {
+      const size_t nk = (size_t{1} << planes_) - 1;
+      rep["bebr"] = {{"planes", planes_},
+                     {"projections", w_.database.bits() / nk},
+                     {"thresholds", nk},
+                     {"code_bits", w_.database.bits()},
+                     {"distance", "L1 of the levels (Hamming of the thermometer codes)"}};
+      std::snprintf(line, sizeof line,
+                    "BEBR codes: %zu projections x %zu planes, compared as %zu-bit thermometer codes",
+                    w_.database.bits() / nk, planes_, w_.database.bits());
       v.notes.push_back(line);
     }
     if (float_db_) {
@@ -240,7 +289,10 @@ class HammingTopk final : public Workload {
   std::optional<FloatMatrix> float_db_, float_queries_;
   double flip_rate_ = 0;  // encode: chip, against the float SimHash
   std::string hash_ = "simhash";
-  size_t anchors_ = 25;               // hash: ksh
+  size_t anchors_ = 25;           // hash: ksh
+  size_t planes_ = 2;             // hash: bebr
+  double level_change_rate_ = 0;  // hash: bebr, encode: chip
+  std::string where_ = "workload";
   double sigma_ = 0;                  // hash: ksh, from the database
   mutable HammingTopkLayout layout_;  // of the last lower()
 };

@@ -27,9 +27,12 @@ CodeSet simhash(const FloatMatrix& x, size_t bits, uint64_t seed);
 // positive scale per row changes no sign of R x; `proj` = simhash's R quantized the same way, row by row.
 std::vector<int8_t> quantize_rows_int8(const FloatMatrix& x);
 // Codes of INT8 rows x [n][dim] under an INT8 projection [bits][dim]: bit b = 1 iff the exact integer dot
-// product of projection row b and x is >= 0 (what the MAC array computes with unit scales and the encoder packs).
+// product of projection row b and x, plus bias[b] (none when `bias` is empty), is >= 0 (what the MAC array computes
+// with unit scales and channel bias, and the encoder packs).
 CodeSet sign_codes_int8(const std::vector<int8_t>& x, size_t n, size_t dim, const std::vector<int8_t>& proj,
-                        size_t bits);
+                        size_t bits, const std::vector<int32_t>& bias = {});
+// Rows scaled to unit L2 norm (an all-zero row stays zero).
+FloatMatrix normalize_rows(const FloatMatrix& x);
 
 // Exact k nearest database rows of each query by squared L2 distance (ties: lower index). [Q*k] indices.
 std::vector<int64_t> exact_knn_l2(const FloatMatrix& db, const FloatMatrix& queries, size_t k);

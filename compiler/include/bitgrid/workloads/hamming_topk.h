@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "bitgrid/bebr.h"
 #include "bitgrid/floatknn.h"
 #include "bitgrid/hamming.h"
 #include "bitgrid/hwconfig.h"
@@ -23,7 +24,8 @@ namespace bitgrid {
 struct ChipEncode {
   size_t dim = 0;
   std::vector<int8_t> database, queries;  // [n][dim]
-  std::vector<int8_t> projection;         // SimHash: [bits][dim]
+  std::vector<int8_t> projection;         // SimHash, BEBR: [bits][dim]
+  std::vector<int32_t> bias;              // BEBR: [bits] channel biases (the thresholds); empty: none
   // Kernelized hashing instead of SimHash: gemm 1 (the anchors), the table unit (the exp), gemm 2 (A, bias).
   std::optional<KshInt8> ksh;
 };
