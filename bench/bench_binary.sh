@@ -68,6 +68,7 @@ BEBR_RUNS=(
   "demo_bebr.yaml bebr-p4-b64 8 workload.planes=4 workload.bits=64"
   "demo_chip.yaml sh-b128 8 workload.bits=128"
   "demo_chip.yaml sh-b192 8 workload.bits=192"
+  "demo_chip.yaml sh-b256 8 workload.bits=256"
   "demo_chip.yaml sh-b384 8 workload.bits=384"
   "demo_chip.yaml sh-b448 8 workload.bits=448"
 )
@@ -146,8 +147,8 @@ for tag, name in (("demo-q8", "host"), ("chip-q8", "chip"), ("kshhost-q8", "ksh 
     if name.endswith("chip"):
         big = sorted(((v, k) for k, v in e.items() if k != "total" and isinstance(v, (int, float))), reverse=True)[:3]
         print("    largest parts: " + ", ".join(f"{k} {100 * v / e['total']:.1f}%" for v, k in big))
-for tag in ("sh-b128", "bebr-p1-b128", "bebr-p2-b64", "sh-b192", "bebr-p2-b128", "sh-b384", "bebr-p3-b64",
-            "sh-b448", "bebr-p4-b64"):
+for tag in ("sh-b128", "bebr-p1-b128", "bebr-p2-b64", "sh-b192", "bebr-p3-b64", "sh-b256", "bebr-p2-b128",
+            "bebr-p4-b64", "sh-b384", "sh-b448"):
     if not have("bebr-p2-b128"):
         break
     if tag == "sh-b128":
