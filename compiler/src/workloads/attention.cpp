@@ -15,6 +15,7 @@
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cstring>
+#include <numeric>
 
 #include "bitgrid/checker.h"
 #include "bitgrid/engines/signacc.h"
@@ -155,33 +156,30 @@ RowChunkCompiled compile_attention(const AttentionQ& a, const HwConfig& hw) {
   };
   uint64_t rows = std::min<uint64_t>(1023, a.n);  // gemm's m_rows
   while (rows > 0 && !fits(rows)) --rows;
+  // chunks start on a DRAM beat in the dense token and output matrices
+  const uint64_t row_al = std::lcm(row_align(x_w, wb), row_align(y_w, wb));
+  rows = chunk_rows(a.n, rows, row_al);
   if (rows == 0)
-    throw Error(where + ": one token of width " + std::to_string(kx) +
+    throw Error(where + ": " + std::to_string(row_al) + " tokens of width " + std::to_string(kx) +
                 " and their projections do not fit abuf (abuf_kib = " + std::to_string(hw.abuf_kib) +
                 ") / obuf (obuf_kib = " + std::to_string(hw.obuf_kib) + ")");
   const uint64_t a_half = half_of(rows), att_at = 2 * a_half;
   const uint64_t y_at = round_up(rows * std::max(kv_w, qv_w) + 8, align);  // past the codes' last 8-word read
   const uint64_t chunks = ceil_div(a.n, rows);
 
-  // --- DRAM: weights, channel parameters, the chunks' token rows, the chunks' output rows
+  // --- DRAM: weights, channel parameters, the token rows, the output rows
   RowChunkCompiled out;
   RowChunkLayout& lay = out.layout;
   lay.rows = rows;
   lay.chunks = chunks;
   lay.d_pad = d_pad;
   lay.y_row = wo.N;
-  uint64_t dram = 0;
-  auto place = [&](uint64_t bytes) {
-    const uint64_t at = dram;
-    dram = round_up(dram + bytes, beat);
-    return at;
-  };
-  const uint64_t w_at = place(round_up(packer.w_words(), wb) * 8), s_at = place(round_up(packer.s_words(), wb) * 8);
-  std::vector<uint64_t> x_at(chunks);
-  for (uint64_t c = 0; c < chunks; ++c) x_at[c] = place(round_up(std::min(rows, a.n - c * rows) * x_w, wb) * 8);
-  for (uint64_t c = 0; c < chunks; ++c)
-    lay.y_addr.push_back(place(round_up(std::min(rows, a.n - c * rows) * y_w, wb) * 8));
-  lay.dram_bytes = dram;
+  DramPlacer place(beat);
+  const uint64_t w_at = place.place(round_up(packer.w_words(), wb) * 8);
+  const uint64_t s_at = place.place(round_up(packer.s_words(), wb) * 8);
+  lay.x = place_rows(place, a.n, x_w, wb);
+  lay.y = place_rows(place, a.n, y_w, wb);
+  const uint64_t dram = lay.dram_bytes = place.end();
   if (dram > 0xFFFFFFFFull)
     throw Error(where + ": the memory image needs " + std::to_string(dram) + " bytes, above 4 GiB");
   out.memory.assign(dram, 0);
@@ -189,8 +187,7 @@ RowChunkCompiled compile_attention(const AttentionQ& a, const HwConfig& hw) {
     std::memcpy(out.memory.data() + w_at + st->w_addr * 8, st->wimg.data(), st->wimg.size() * 8);
     std::memcpy(out.memory.data() + s_at + st->s_addr * 8, st->simg.data(), st->simg.size() * 8);
   }
-  for (uint64_t t = 0; t < a.n; ++t)
-    std::memcpy(out.memory.data() + x_at[t / rows] + (t % rows) * kx, a.x.data() + t * a.dim, a.dim);
+  write_rows(out.memory, lay.x, a.x, a.dim);
 
   // --- program
   const std::function<void(const Insn&, std::string)> emit = [&](const Insn& i, std::string comment) {
@@ -205,7 +202,7 @@ RowChunkCompiled compile_attention(const AttentionQ& a, const HwConfig& hw) {
   AbufChunks halves(emit, a_half);
   auto emit_load = [&](uint64_t j) {  // j: chunk step (keys 0..chunks-1, then queries)
     const uint64_t c = j % chunks, n = std::min(rows, a.n - c * rows);
-    halves.load(j, round_up(n * x_w, wb), x_at[c],
+    halves.load(j, lay.x.words(n), lay.x.at(c * rows),
                 "tokens " + std::to_string(c * rows) + ".." + std::to_string(c * rows + n - 1) + " (INT8)");
   };
   emit_load(0);
@@ -247,7 +244,7 @@ RowChunkCompiled compile_attention(const AttentionQ& a, const HwConfig& hw) {
     emit(encode(sq), "attention of queries " + span + " -> abuf");
     emit_stage_gemms(wo, hw, n, att_at, y_at, y_w, false, Deps{false, c > 0, false, false},
                      Deps{false, false, false, true}, emit, "output projection");
-    emit(make_store(isa::Buf::kObuf, y_at, round_up(n * y_w, wb), lay.y_addr[c], Deps{true, false, true, false}),
+    emit(make_store(isa::Buf::kObuf, y_at, lay.y.words(n), lay.y.at(t0), Deps{true, false, true, false}),
          "outputs " + span);
   }
   emit(make_finish(Deps{false, true, false, false}), "after the last store");

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <numeric>
 
 #include "bitgrid/error.h"
 #include "bitgrid/workload_util.h"
@@ -99,12 +100,37 @@ std::vector<int8_t> int8_linear(const std::vector<int8_t>& x, uint64_t n, uint64
   return y;
 }
 
+uint64_t DramPlacer::place(uint64_t bytes) {
+  const uint64_t at = end_;
+  end_ = (end_ + bytes + beat_ - 1) / beat_ * beat_;
+  return at;
+}
+
+uint64_t row_align(uint64_t row_words, uint64_t wb) { return wb / std::gcd(row_words, wb); }
+
+DramRows place_rows(DramPlacer& dram, uint64_t n, uint64_t row_words, uint64_t wb) {
+  DramRows m{0, n, row_words, wb};
+  m.addr = dram.place(m.bytes());
+  return m;
+}
+
+void write_rows(std::vector<uint8_t>& image, const DramRows& m, const std::vector<int8_t>& x, uint64_t width) {
+  if (width > m.row_words * 8 || x.size() != m.n * width || image.size() < m.addr + m.bytes())
+    throw Error("write_rows: rows of " + std::to_string(width) + " values do not fit their place in DRAM");
+  for (uint64_t t = 0; t < m.n; ++t) std::memcpy(image.data() + m.at(t), x.data() + t * width, width);
+}
+
+uint64_t chunk_rows(uint64_t n, uint64_t limit, uint64_t align) {
+  if (limit >= n) return n;
+  return limit / align * align;
+}
+
 std::vector<int8_t> decode_row_chunks(uint64_t n, uint64_t dim, const RowChunkLayout& l,
                                       const std::vector<uint8_t>& memory) {
-  if (memory.size() < l.dram_bytes) throw Error("memory image is smaller than the program's layout");
+  if (memory.size() < l.dram_bytes || memory.size() < l.y.addr + l.y.bytes() || l.y.n < n || dim > l.y_row)
+    throw Error("memory image is smaller than the program's layout");
   std::vector<int8_t> y(n * dim);
-  for (uint64_t t = 0; t < n; ++t)
-    std::memcpy(y.data() + t * dim, memory.data() + l.y_addr[t / l.rows] + (t % l.rows) * l.y_row, dim);
+  for (uint64_t t = 0; t < n; ++t) std::memcpy(y.data() + t * dim, memory.data() + l.y.at(t), dim);
   return y;
 }
 

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <numeric>
 
 #include "bitgrid/checker.h"
 #include "bitgrid/engines/tabacc.h"
@@ -114,10 +115,13 @@ RowChunkCompiled compile_memory_layer(const MemoryQ& q, const HwConfig& hw) {
   auto half_of = [&](uint64_t rows) { return round_up(round_up(rows * x_w, wb), align); };
   uint64_t rows = std::min<uint64_t>(1023, q.n);
   while (rows > 0 && !(2 * half_of(rows) <= a_lim && round_up(rows * y_w, wb) <= o_lim)) --rows;
+  // chunks start on a DRAM beat in the dense input and output matrices
+  const uint64_t row_al = std::lcm(row_align(x_w, wb), row_align(y_w, wb));
+  rows = chunk_rows(q.n, rows, row_al);
   if (rows == 0)
-    throw Error(where + ": one input row of " + std::to_string(kx) + " bytes and its outputs do not fit abuf " +
-                "(abuf_kib = " + std::to_string(hw.abuf_kib) + ") / obuf (obuf_kib = " + std::to_string(hw.obuf_kib) +
-                ")");
+    throw Error(where + ": " + std::to_string(row_al) + " input rows of " + std::to_string(kx) +
+                " bytes and their outputs do not fit abuf " + "(abuf_kib = " + std::to_string(hw.abuf_kib) +
+                ") / obuf (obuf_kib = " + std::to_string(hw.obuf_kib) + ")");
   const uint64_t half = half_of(rows), chunks = ceil_div(q.n, rows);
 
   // --- DRAM: weights, parameters, the input chunks, the output chunks
@@ -127,28 +131,20 @@ RowChunkCompiled compile_memory_layer(const MemoryQ& q, const HwConfig& hw) {
   lay.chunks = chunks;
   lay.d_pad = G * C;
   lay.y_row = G * C;
-  uint64_t dram = 0;
-  auto place = [&](uint64_t bytes) {
-    const uint64_t at = dram;
-    dram = round_up(dram + bytes, beat);
-    return at;
-  };
+  DramPlacer place(beat);
   const uint64_t ww = round_up(wimg.size(), wb), sw = round_up(simg.size(), wb);
   if (ww > words_of(isa::Buf::kWbuf) || sw > words_of(isa::Buf::kSbuf))
     throw Error(where + ": the weights do not fit wbuf/sbuf in whole DRAM beats");
-  const uint64_t w_at = place(ww * 8), s_at = place(sw * 8);
-  std::vector<uint64_t> x_at(chunks);
-  for (uint64_t c = 0; c < chunks; ++c) x_at[c] = place(round_up(std::min(rows, q.n - c * rows) * x_w, wb) * 8);
-  for (uint64_t c = 0; c < chunks; ++c)
-    lay.y_addr.push_back(place(round_up(std::min(rows, q.n - c * rows) * y_w, wb) * 8));
-  lay.dram_bytes = dram;
+  const uint64_t w_at = place.place(ww * 8), s_at = place.place(sw * 8);
+  lay.x = place_rows(place, q.n, x_w, wb);
+  lay.y = place_rows(place, q.n, y_w, wb);
+  const uint64_t dram = lay.dram_bytes = place.end();
   if (dram > 0xFFFFFFFFull)
     throw Error(where + ": the memory image needs " + std::to_string(dram) + " bytes, above 4 GiB");
   out.memory.assign(dram, 0);
   std::memcpy(out.memory.data() + w_at, wimg.data(), wimg.size() * 8);
   std::memcpy(out.memory.data() + s_at, simg.data(), simg.size() * 8);
-  for (uint64_t t = 0; t < q.n; ++t)
-    std::memcpy(out.memory.data() + x_at[t / rows] + (t % rows) * kx, q.x.data() + t * q.d_in, q.d_in);
+  write_rows(out.memory, lay.x, q.x, q.d_in);
 
   // --- program
   const std::function<void(const Insn&, std::string)> emit = [&](const Insn& i, std::string comment) {
@@ -162,7 +158,7 @@ RowChunkCompiled compile_memory_layer(const MemoryQ& q, const HwConfig& hw) {
   AbufChunks halves(emit, half);
   auto emit_load = [&](uint64_t c) {
     const uint64_t n = std::min(rows, q.n - c * rows);
-    halves.load(c, round_up(n * x_w, wb), x_at[c],
+    halves.load(c, lay.x.words(n), lay.x.at(c * rows),
                 "rows " + std::to_string(c * rows) + ".." + std::to_string(c * rows + n - 1) + " (INT8)");
   };
   emit_load(0);
@@ -185,7 +181,7 @@ RowChunkCompiled compile_memory_layer(const MemoryQ& q, const HwConfig& hw) {
       t.deps = Deps{true, c > 0, true, true};
       emit(encode(t), "rows " + span + ": " + std::to_string(k) + " table rows each, summed");
     }
-    emit(make_store(isa::Buf::kObuf, 0, round_up(n * y_w, wb), lay.y_addr[c], Deps{true, false, true, false}),
+    emit(make_store(isa::Buf::kObuf, 0, lay.y.words(n), lay.y.at(c * rows), Deps{true, false, true, false}),
          "outputs " + span);
   }
   emit(make_finish(Deps{false, true, false, false}), "after the last store");

@@ -13,6 +13,7 @@
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cstring>
+#include <numeric>
 
 #include "bitgrid/checker.h"
 #include "bitgrid/engines/lut.h"
@@ -169,7 +170,7 @@ RowChunkCompiled compile_softmax_attention(const SoftmaxQ& s, const HwConfig& hw
   const uint64_t o_lim = std::min<uint64_t>(words_of(isa::Buf::kObuf), 0x10000);
   const uint64_t num_w = (F + 1) * C / 2;  // numerators (F tiles of C INT32) and the row sums' tile
   auto half_of = [&](uint64_t rows) { return round_up(round_up(rows * x_w, wb), align); };
-  const uint64_t unit = std::max(K2, C);
+  const uint64_t unit = std::lcm(std::max(K2, C), row_align(x_w, wb));  // (and key chunks start on a DRAM beat)
   uint64_t rk = std::min<uint64_t>(1023 / unit * unit, round_up(s.n, unit));
   while (rk > 0 && !(2 * half_of(rk) <= a_lim && rk * kv_w <= o_lim)) rk -= unit;
   auto q_fits = [&](uint64_t rows) {
@@ -180,6 +181,7 @@ RowChunkCompiled compile_softmax_attention(const SoftmaxQ& s, const HwConfig& hw
   };
   uint64_t rq = std::min<uint64_t>(1023, s.n);
   while (rq > 0 && !q_fits(rq)) --rq;
+  rq = chunk_rows(s.n, rq, std::lcm(row_align(x_w, wb), row_align(y_w, wb)));  // query chunks start on a beat
   if (rk == 0 || rq == 0)
     throw Error(where + ": " +
                 (rk == 0 ? std::to_string(unit) + " keys' projections"
@@ -195,37 +197,28 @@ RowChunkCompiled compile_softmax_attention(const SoftmaxQ& s, const HwConfig& hw
   const uint64_t y_at = round_up(rq * std::max(lg_w, num_w), align);
   const uint64_t ck = ceil_div(s.n, rk), cq_n = ceil_div(s.n, rq);
 
-  // --- DRAM: weights, parameters, the exp table, the tokens (per key chunk, per query chunk), the output rows
+  // --- DRAM: weights, parameters, the exp table, the tokens (read as key chunks and as query chunks), the output
+  // rows
   RowChunkCompiled out;
   RowChunkLayout& lay = out.layout;
   lay.rows = rq;
   lay.chunks = cq_n;
   lay.d_pad = d_pad;
   lay.y_row = wo.N;
-  uint64_t dram = 0;
-  auto place = [&](uint64_t bytes) {
-    const uint64_t at = dram;
-    dram = round_up(dram + bytes, beat);
-    return at;
-  };
+  DramPlacer place(beat);
   const uint64_t wimg_w = round_up(wimg.size(), wb), simg_w = round_up(simg.size(), wb);
-  const uint64_t w_dram = place(wimg_w * 8), s_dram = place(simg_w * 8);
-  const uint64_t t_dram = place(std::max<uint64_t>(lut::kTableWords, wb) * 8);
-  std::vector<uint64_t> xk_at(ck), xq_at(cq_n);
-  for (uint64_t c = 0; c < ck; ++c) xk_at[c] = place(round_up(std::min(rk, s.n - c * rk) * x_w, wb) * 8);
-  for (uint64_t c = 0; c < cq_n; ++c) xq_at[c] = place(round_up(std::min(rq, s.n - c * rq) * x_w, wb) * 8);
-  for (uint64_t c = 0; c < cq_n; ++c) lay.y_addr.push_back(place(round_up(std::min(rq, s.n - c * rq) * y_w, wb) * 8));
-  lay.dram_bytes = dram;
+  const uint64_t w_dram = place.place(wimg_w * 8), s_dram = place.place(simg_w * 8);
+  const uint64_t t_dram = place.place(std::max<uint64_t>(lut::kTableWords, wb) * 8);
+  lay.x = place_rows(place, s.n, x_w, wb);
+  lay.y = place_rows(place, s.n, y_w, wb);
+  const uint64_t dram = lay.dram_bytes = place.end();
   if (dram > 0xFFFFFFFFull)
     throw Error(where + ": the memory image needs " + std::to_string(dram) + " bytes, above 4 GiB");
   out.memory.assign(dram, 0);
   std::memcpy(out.memory.data() + w_dram, wimg.data(), wimg.size() * 8);
   std::memcpy(out.memory.data() + s_dram, simg.data(), simg.size() * 8);
   std::memcpy(out.memory.data() + t_dram, s.exp_table.data(), 256);
-  for (uint64_t t = 0; t < s.n; ++t) {
-    std::memcpy(out.memory.data() + xk_at[t / rk] + (t % rk) * kx, s.x.data() + t * s.dim, s.dim);
-    std::memcpy(out.memory.data() + xq_at[t / rq] + (t % rq) * kx, s.x.data() + t * s.dim, s.dim);
-  }
+  write_rows(out.memory, lay.x, s.x, s.dim);
 
   // --- program
   const std::function<void(const Insn&, std::string)> emit = [&](const Insn& i, std::string comment) {
@@ -248,7 +241,7 @@ RowChunkCompiled compile_softmax_attention(const SoftmaxQ& s, const HwConfig& hw
   auto emit_load = [&](uint64_t j) {
     uint64_t t0 = 0, n = 0;
     span_of(j, t0, n);
-    halves.load(j, round_up(n * x_w, wb), j < ck ? xk_at[j] : xq_at[j - ck],
+    halves.load(j, lay.x.words(n), lay.x.at(t0),
                 std::string(j < ck ? "keys " : "queries ") + std::to_string(t0) + ".." + std::to_string(t0 + n - 1) +
                     " (INT8 tokens)");
   };
@@ -337,7 +330,7 @@ RowChunkCompiled compile_softmax_attention(const SoftmaxQ& s, const HwConfig& hw
     emit(encode(dv), "attention rows of queries " + span + " = P V / row sums -> abuf");
     emit_stage_gemms(wo, hw, n, att_at, y_at, y_w, false, Deps{false, c > 0, false, false},
                      Deps{false, false, false, true}, emit, "output projection");
-    emit(make_store(isa::Buf::kObuf, y_at, round_up(n * y_w, wb), lay.y_addr[c], Deps{true, false, true, false}),
+    emit(make_store(isa::Buf::kObuf, y_at, lay.y.words(n), lay.y.at(t0), Deps{true, false, true, false}),
          "outputs " + span);
   }
   emit(make_finish(Deps{false, true, false, false}), "after the last store");

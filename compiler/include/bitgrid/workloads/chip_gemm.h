@@ -84,11 +84,41 @@ class AbufChunks {
   uint64_t half_;
 };
 
-// Where a row-chunked lowering (the attention heads, the memory layer) leaves its output rows in DRAM: chunks of
-// `rows` rows, chunk c's at y_addr[c], y_row bytes per row.
+// A DRAM image laid out front to back from `base`, every part starting on a DRAM beat.
+class DramPlacer {
+ public:
+  explicit DramPlacer(uint64_t beat_bytes, uint64_t base = 0) : beat_(beat_bytes), end_(base) {}
+  uint64_t place(uint64_t bytes);  // the part's address; the next part starts on the next beat after it
+  uint64_t end() const { return end_; }
+
+ private:
+  uint64_t beat_, end_;
+};
+
+// A matrix of INT8 rows in DRAM, dense and row-major, `row_words` 64-bit words per row (the row as the chip holds
+// it: values past the matrix's width are zero), the last row followed by zeros up to a whole beat. Rows
+// [r0, r0 + k) move as one linear DMA of `words(k)` words at `at(r0)`, exact when r0·row_words is a multiple of the
+// beat's wb words: chunks of a multiple of `row_align(row_words, wb)` rows. Several readers may chunk one matrix
+// differently (the softmax head's key and query chunks), and a matrix one program stores another may read.
+struct DramRows {
+  uint64_t addr = 0, n = 0, row_words = 0, wb = 1;
+  uint64_t at(uint64_t r0) const { return addr + r0 * row_words * 8; }
+  uint64_t words(uint64_t k) const { return (k * row_words + wb - 1) / wb * wb; }
+  uint64_t bytes() const { return words(n) * 8; }
+};
+uint64_t row_align(uint64_t row_words, uint64_t wb);  // wb / gcd(row_words, wb)
+DramRows place_rows(DramPlacer& dram, uint64_t n, uint64_t row_words, uint64_t wb);
+// Writes x [n][width] (width <= row_words * 8) into the image at m's rows, zeros past width.
+void write_rows(std::vector<uint8_t>& image, const DramRows& m, const std::vector<int8_t>& x, uint64_t width);
+// The largest number of rows per chunk, at most `limit` (the on-chip fit) and a multiple of `align` unless one chunk
+// takes all n rows; 0 when not even `align` rows fit.
+uint64_t chunk_rows(uint64_t n, uint64_t limit, uint64_t align);
+
+// Where a row-chunked lowering (the attention heads, the memory layer) leaves its output rows in DRAM: the dense
+// matrix y (row_words = y_row / 8), written in chunks of `rows` rows.
 struct RowChunkLayout {
   uint64_t rows = 0, chunks = 0, d_pad = 0, y_row = 0;  // rows per chunk, chunks, width on chip, output row bytes
-  std::vector<uint64_t> y_addr;                         // DRAM of each chunk's output rows
+  DramRows x, y;                                        // the input and output rows
   uint64_t dram_bytes = 0;
 };
 struct RowChunkCompiled : Lowered {

@@ -22,8 +22,8 @@ struct MemoryQ {
 };
 // The output [n][d_out] (INT8) computed directly from the operands.
 std::vector<int8_t> memory_reference(const MemoryQ& q);
-// Throws Error naming the limit (a width that is not a multiple of tau, tables beyond wbuf, ...). The layout's rows
-// and y_addr give decode_row_chunks the output rows.
+// Throws Error naming the limit (a width that is not a multiple of tau, tables beyond wbuf, ...). The layout's x and y
+// are the dense input and output rows in DRAM (decode_row_chunks reads y).
 RowChunkCompiled compile_memory_layer(const MemoryQ& q, const HwConfig& hw);
 
 }  // namespace bitgrid
