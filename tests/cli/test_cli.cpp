@@ -601,6 +601,66 @@ TEST_F(Cli, MemoryFormerLayerOnChip) {
   expect_error("run " + cfg.string() + " --set workload.weights=" + (dir / "mb.npz").string(), "mb.npz: no member 'w'");
 }
 
+// The attention heads and the memory layer as layers of the model graph (ARCHITECTURE.md §3.11): x -> EcoFormer's
+// hashed attention -> a memory layer -> a linear layer -> softmax attention -> a linear layer, one program of parts
+// joined by barriers, every layer read from where the one before stored it. Verified layer by layer against the
+// integer references chained the same way, the same bytes on both backends, each kind's engine work (the table
+// accumulator's adds: rows x segments x chunks x mac_cols, as R19 counts them), a report row per layer, and the
+// bad inputs.
+TEST_F(Cli, ModelGraphWithAttentionAndMemoryLayers) {
+  auto graph = [&](const std::string& name, const std::string& layers) {
+    return write(name,
+                 "workload:\n  type: model\n  m: 100\n  dtype: int8\n  group: 64\n  seed: 2\n  layers:\n" + layers);
+  };
+  const std::string att = "    - {name: att, type: ecoformer_attention, in: 64, bits: 16}\n";
+  const std::string rest =
+      "    - {name: mem, type: memoryformer_linear, in: 64, out: 64, tau: 8, input: att}\n"
+      "    - {name: fc1, in: 64, out: 128, relu: true, input: mem}\n"
+      "    - {name: sm, type: attention, in: 128, head_dim: 32, input: fc1}\n"
+      "    - {name: fc2, in: 128, out: 64, input: sm}\n";
+  const fs::path cfg = graph("g.yaml", att + rest);
+  const auto runs = run_both_backends(cfg, {"att.npy", "mem.npy", "fc1.npy", "sm.npy", "fc2.npy"});
+  ASSERT_EQ(runs.size(), 2u);
+  for (const auto& [be, out, rep] : runs) {
+    ASSERT_EQ(rep["layers"].size(), 5u) << be;
+    const char* types[] = {"ecoformer_attention", "memoryformer_linear", nullptr, "attention", nullptr};
+    for (size_t i = 0; i < 5; ++i) {
+      const auto& row = rep["layers"][i];
+      if (types[i]) {
+        EXPECT_EQ(row["type"], types[i]) << be << " layer " << i;
+      }
+      EXPECT_GT(row["energy_pj"].get<double>(), 0.0) << be << " layer " << i;
+      if (be == "systemc") {
+        EXPECT_GT(row["cycles"].get<double>(), 0.0) << " layer " << i;
+      }
+    }
+    EXPECT_EQ(rep["sections"].size(), 5u) << be;
+    // mem: 100 rows x 4 segments of 16 outputs x 8 chunks x 16 lanes
+    EXPECT_EQ(rep["actions"]["tabacc.tab_add"].get<double>(), 100.0 * 4 * 8 * 16) << be;
+    EXPECT_GT(rep["actions"]["signacc.sel_add"].get<double>(), 0.0) << be;
+    EXPECT_GT(rep["actions"]["wpack.byte_in"].get<double>(), 0.0) << be;
+    EXPECT_GT(rep["actions"]["lut.lookup"].get<double>(), 0.0) << be;
+    EXPECT_EQ(rep["layers"][1]["table_bytes"].get<double>(), 8.0 * 256 * 64) << be;
+  }
+  expect_error("run " + graph("e1.yaml", "    - {name: att, type: transformer, in: 64}\n").string(),
+               "workload.layers[0].type: 'transformer' is not linear, ecoformer_attention");
+  expect_error("run " + graph("e2.yaml", "    - {name: att, type: ecoformer_attention, in: 64, out: 32}\n").string(),
+               "an attention layer gives its input's width 64 (layer att)");
+  expect_error("run " + graph("e3.yaml", "    - {name: m, type: memoryformer_linear, in: 64, tau: 7}\n").string(),
+               "workload.layers[0].in: 64 is not a multiple of tau = 7");
+  expect_error("run " + graph("e4.yaml", "    - {name: att, type: attention, in: 64, input: random}\n").string(),
+               "workload.layers[0].input: random is for linear layers (layer att)");
+  expect_error("run " + graph("e5.yaml", "    - {name: att, type: attention, in: 64, tau: 4}\n").string(),
+               "workload.layers[0].tau: unknown key (allowed: name, type, in, out, head_dim, input)");
+  // fc1 with 40 outputs: its rows in DRAM are padded to 48 bytes (mac_cols 16), sm's projections read 64
+  expect_error("run " + graph("e6.yaml",
+                              "    - {name: fc1, in: 64, out: 40, group: 64}\n"
+                              "    - {name: sm, type: attention, in: 40, head_dim: 32, input: fc1}\n")
+                            .string(),
+               "layer sm (attention): workload (attention, form softmax): the input rows in DRAM are 100 x 48 bytes; "
+               "the layer reads 100 x 64");
+}
+
 TEST_F(Cli, SetOverridesHardwareAndWorkload) {
   const Result r = run("run --no-html " + config().string() + " --set workload.k=7 --set hardware.ham_lanes=2 --out " +
                        (dir / "o").string());

@@ -3,12 +3,15 @@
 // multiple of the tile, all-equal distances).
 #include <gtest/gtest.h>
 
+#include <array>
 #include <random>
 
+#include "bitgrid/checker.h"
 #include "bitgrid/error.h"
 #include "bitgrid/executor.h"
 #include "bitgrid/floatknn.h"
 #include "bitgrid/workloads/hamming_topk.h"
+#include "bitgrid/workloads/program_parts.h"
 
 using namespace bitgrid;
 
@@ -127,4 +130,67 @@ TEST(Compiler, LimitsAreNamed) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("does not fit half of dbuf"), std::string::npos) << e.what();
   }
+}
+
+// Program parts (bitgrid/workloads/program_parts.h): the barrier between two parts consumes every token the first
+// leaves in a counter and orders the second after the first's last store; the images join at the second's base.
+namespace {
+
+std::array<long, 4> tokens_after(const Program& p, size_t n) {
+  std::array<long, 4> t{};
+  for (size_t i = 0; i < n; ++i) {
+    const Insn& in = p.insns[i];
+    const int q = static_cast<int>(in.queue());
+    const bool pop[2] = {in.pop_prev(), in.pop_next()}, push[2] = {in.push_prev(), in.push_next()};
+    for (int d = 0; d < 2; ++d) {
+      if (pop[d] && isa::kPopToken[q][d] >= 0) --t[static_cast<size_t>(isa::kPopToken[q][d])];
+      if (push[d] && isa::kPushToken[q][d] >= 0) ++t[static_cast<size_t>(isa::kPushToken[q][d])];
+    }
+  }
+  return t;
+}
+
+}  // namespace
+
+TEST(ProgramParts, BarrierDrainsTokensAndJoinsImages) {
+  HwConfig hw;
+  Lowered a;  // leaves a c2l and a l2c token; its last store pushes the s2c its finish pops
+  a.program.insns = {make_load(isa::Buf::kAbuf, 0, 4, 0, Deps{false, false, false, true}),
+                     make_nop(Deps{false, false, true, true}),
+                     make_nop(Deps{false, false, false, true}),
+                     make_store(isa::Buf::kObuf, 0, 4, 32, Deps{true, false, true, false}),
+                     make_store(isa::Buf::kObuf, 0, 4, 64, Deps{true, false, true, false}),
+                     make_finish(Deps{false, true, false, false})};
+  a.comments.assign(6, "a");
+  a.sections = {"a"};
+  a.insn_section.assign(6, 0);
+  a.memory.assign(96, 1);
+  Lowered b;  // reads what a stored, in a image that starts at a's end
+  b.program.insns = {make_load(isa::Buf::kAbuf, 0, 4, 32, Deps{false, false, false, true}),
+                     make_nop(Deps{true, false, false, true}),
+                     make_store(isa::Buf::kObuf, 0, 4, 96, Deps{true, false, true, false}),
+                     make_finish(Deps{false, true, false, false})};
+  b.comments.assign(4, "b");
+  b.memory.assign(128, 2);
+  Lowered all;
+  append_part(all, std::move(a), "");
+  const size_t a_insns = all.program.insns.size();
+  append_part(all, std::move(b), "b");
+  check_program(all.program, hw, all.memory.size());
+  const size_t b_first = all.program.insns.size() - 4;
+  EXPECT_GT(b_first, a_insns - 1);  // a's finish replaced by the barrier
+  const auto t = tokens_after(all.program, b_first);
+  for (long v : t) EXPECT_EQ(v, 0);  // b starts from empty counters
+  // the barrier's last load waits for a compute nop that follows a's last store
+  EXPECT_EQ(all.program.insns[b_first - 1].op(), isa::Op::kLoad);
+  EXPECT_TRUE(all.program.insns[b_first - 1].pop_next());
+  EXPECT_EQ(all.sections, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(all.insn_section.back(), 1u);
+  ASSERT_EQ(all.memory.size(), 128u);
+  EXPECT_EQ(all.memory[95], 1);  // a's bytes below its end, b's above
+  EXPECT_EQ(all.memory[96], 2);
+  Lowered shorter;
+  shorter.memory.assign(64, 0);
+  shorter.program.insns = {make_finish()};
+  EXPECT_THROW(append_part(all, std::move(shorter), "c"), Error);
 }

@@ -96,7 +96,7 @@ AttentionRef attention_reference(const AttentionQ& a, const std::function<void(u
   return r;
 }
 
-RowChunkCompiled compile_attention(const AttentionQ& a, const HwConfig& hw) {
+RowChunkCompiled compile_attention(const AttentionQ& a, const HwConfig& hw, const RowChunkIO& io) {
   const std::string where = "workload (attention)";
   check_operands(a, where);
   for (int e : {isa::kEngineBitmac, isa::kEngineBinenc, isa::kEngineSignacc})
@@ -134,13 +134,18 @@ RowChunkCompiled compile_attention(const AttentionQ& a, const HwConfig& hw) {
   };
   std::vector<bitmac::Channel> ckv, cqv;
   const std::vector<int8_t> wkv = stacked(true, a.wkh, ckv), wqv = stacked(a.form == 0, a.wqh, cqv);
-  const GemmStage kv = packer.add(wkv, wkv.size() / a.dim, a.dim, 1, 1, ckv, "key/value projection");
-  const GemmStage qv = packer.add(wqv, wqv.size() / a.dim, a.dim, 1, 1, cqv, "query projection");
+  const uint64_t k_in = io.input ? io.input->row_words * 8 : 1;  // the input rows' width in DRAM
+  const GemmStage kv = packer.add(wkv, wkv.size() / a.dim, a.dim, 1, k_in, ckv, "key/value projection");
+  const GemmStage qv = packer.add(wqv, wqv.size() / a.dim, a.dim, 1, k_in, cqv, "query projection");
   const GemmStage wo = packer.add(a.wo, a.dim, a.d, 1, d_pad, a.co, "output projection");
   if (wo.K != d_pad)
     throw Error(where + ": the output projection's K (" + std::to_string(wo.K) + ") differs from the head's " +
                 std::to_string(d_pad) + " values");
   const uint64_t kx = kv.K, x_w = kx / 8;  // INT8 token rows as the projections read them
+  if (io.input && (io.input->row_words != x_w || io.input->n != a.n))
+    throw Error(where + ": the input rows in DRAM are " + std::to_string(io.input->n) + " x " +
+                std::to_string(io.input->row_words * 8) + " bytes; the layer reads " + std::to_string(a.n) + " x " +
+                std::to_string(x_w * 8) + " (its width padded to the MAC array's K tiles)");
   const uint64_t kv_w = kv.N / 8, qv_w = qv.N / 8, y_w = wo.N / 8, att_w = d_pad / 8;
 
   // --- chunk rows: abuf = two halves of token rows + the attention rows; obuf = projection rows + output rows;
@@ -174,10 +179,10 @@ RowChunkCompiled compile_attention(const AttentionQ& a, const HwConfig& hw) {
   lay.chunks = chunks;
   lay.d_pad = d_pad;
   lay.y_row = wo.N;
-  DramPlacer place(beat);
+  DramPlacer place(beat, round_up(io.dram_base, beat));
   const uint64_t w_at = place.place(round_up(packer.w_words(), wb) * 8);
   const uint64_t s_at = place.place(round_up(packer.s_words(), wb) * 8);
-  lay.x = place_rows(place, a.n, x_w, wb);
+  lay.x = io.input ? *io.input : place_rows(place, a.n, x_w, wb);
   lay.y = place_rows(place, a.n, y_w, wb);
   const uint64_t dram = lay.dram_bytes = place.end();
   if (dram > 0xFFFFFFFFull)
@@ -187,7 +192,7 @@ RowChunkCompiled compile_attention(const AttentionQ& a, const HwConfig& hw) {
     std::memcpy(out.memory.data() + w_at + st->w_addr * 8, st->wimg.data(), st->wimg.size() * 8);
     std::memcpy(out.memory.data() + s_at + st->s_addr * 8, st->simg.data(), st->simg.size() * 8);
   }
-  write_rows(out.memory, lay.x, a.x, a.dim);
+  if (!io.input) write_rows(out.memory, lay.x, a.x, a.dim);
 
   // --- program
   const std::function<void(const Insn&, std::string)> emit = [&](const Insn& i, std::string comment) {

@@ -22,6 +22,7 @@
 #include "bitgrid/workload_util.h"
 #include "bitgrid/workloads/attention.h"
 #include "bitgrid/workloads/float_model.h"
+#include "bitgrid/workloads/layer_build.h"
 
 namespace bitgrid {
 
@@ -35,19 +36,6 @@ Mat gaussian(size_t rows, size_t cols, uint64_t seed, double scale) {
 }
 Mat checked(const Array2D& a, const std::string& what, size_t rows, size_t cols) {
   return from_floats(checked_floats(a, what, rows, cols, "the head"), rows, cols);
-}
-// Rows to INT8, each with its own scale max|row| / 127 (1 for a zero row).
-std::vector<int8_t> rows_int8(const Mat& w, std::vector<double>& scale) {
-  std::vector<int8_t> q(static_cast<size_t>(w.size()));
-  scale.assign(static_cast<size_t>(w.rows()), 1.0);
-  for (Eigen::Index r = 0; r < w.rows(); ++r) {
-    const double mx = w.row(r).cwiseAbs().maxCoeff();
-    if (mx > 0) scale[static_cast<size_t>(r)] = mx / 127.0;
-    for (Eigen::Index c = 0; c < w.cols(); ++c)
-      q[static_cast<size_t>(r * w.cols() + c)] =
-          static_cast<int8_t>(std::clamp(std::round(w(r, c) / scale[static_cast<size_t>(r)]), -127.0, 127.0));
-  }
-  return q;
 }
 
 class Attention final : public Workload {
@@ -76,7 +64,8 @@ class Attention final : public Workload {
     }
     const uint64_t seed = s["seed"] ? get_u64(s["seed"], where + ".seed") : 1;
     const size_t N = a_.n, D = a_.dim, d = a_.d, b = a_.bits;
-    Mat x, wq, wk, wv, wo;
+    Mat x;
+    HeadWeights w;
     if (s["input"]) {
       const std::string p = resolve_path(get_string(s["input"], where + ".input"), ctx.config_path);
       x = checked(read_npy(p), p, N, D);
@@ -92,136 +81,23 @@ class Attention final : public Workload {
         throw Error(p + ": no member '" + name +
                     "' (the head needs wq, wk, wv [head_dim][dim] and wo [dim][head_dim])");
       };
-      wq = member("wq", d, D), wk = member("wk", d, D), wv = member("wv", d, D), wo = member("wo", D, d);
+      w.wq = member("wq", d, D), w.wk = member("wk", d, D), w.wv = member("wv", d, D), w.wo = member("wo", D, d);
+      w.h = gaussian(b, d, seed + 5, 1.0);
     } else {
-      wq = gaussian(d, D, seed + 1, 1 / std::sqrt(double(D)));
-      wk = gaussian(d, D, seed + 2, 1 / std::sqrt(double(D)));
-      wv = gaussian(d, D, seed + 3, 1 / std::sqrt(double(D)));
-      wo = gaussian(D, d, seed + 4, 1 / std::sqrt(double(d)));
+      w = seeded_head(D, d, b, seed);
     }
-    const Mat h = gaussian(b, d, seed + 5, 1.0);
-
-    // ---- the float model: hashed attention (EcoFormer's kernel h_n^T h_j + c) and softmax attention
-    const Mat q = x * wq.transpose(), k = x * wk.transpose(), v = x * wv.transpose();
-    auto float_codes = [&](const Mat& p) {
-      const Mat pre = p * h.transpose();
-      std::vector<uint64_t> c(N, 0);
-      for (size_t r = 0; r < N; ++r)
-        for (size_t t = 0; t < b; ++t)
-          if (pre(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(t)) >= 0) c[r] |= uint64_t{1} << t;
-      return c;
-    };
-    fq_codes_ = float_codes(q);
-    fk_codes_ = float_codes(k);
-    Mat hq(N, b), hk(N, b);
-    for (size_t r = 0; r < N; ++r)
-      for (size_t t = 0; t < b; ++t) {
-        hq(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(t)) = ((fq_codes_[r] >> t) & 1) ? 1 : -1;
-        hk(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(t)) = ((fk_codes_[r] >> t) & 1) ? 1 : -1;
-      }
-    // 256 queries at a time (the pairwise matrices of a block, not of the whole sequence)
-    const double c = double(b) + 1;
-    const Eigen::RowVectorXd vsum = v.colwise().sum();
-    const Mat kt = k.transpose() / std::sqrt(double(d)), hkt = hk.transpose();
-    Mat att(N, d), att_sm(N, d);
-    double lmax = 0, row_max_sum = 0;  // the logits' largest magnitude, the sum of the rows' largest logits
-    Progress bar("float attention", double(N), false, false, " queries");
-    for (size_t q0 = 0; q0 < N; q0 += 256) {
-      const Eigen::Index i0 = static_cast<Eigen::Index>(q0),
-                         nq = static_cast<Eigen::Index>(std::min<size_t>(256, N - q0));
-      const Mat dot = hq.middleRows(i0, nq) * hkt;
-      att.middleRows(i0, nq) = dot * v;
-      for (Eigen::Index r = 0; r < nq; ++r) {
-        att.row(i0 + r) += c * (a_.form == 0 ? Eigen::RowVectorXd(v.row(i0 + r)) : vsum);
-        att.row(i0 + r) /= dot.row(r).sum() + double(N) * c;
-      }
-      Mat logits = q.middleRows(i0, nq) * kt;
-      lmax = std::max(lmax, logits.cwiseAbs().maxCoeff());
-      for (Eigen::Index r = 0; r < nq; ++r) row_max_sum += logits.row(r).maxCoeff();
-      for (Eigen::Index r = 0; r < nq; ++r) {
-        logits.row(r) = (logits.row(r).array() - logits.row(r).maxCoeff()).exp().matrix();
-        logits.row(r) /= logits.row(r).sum();
-      }
-      att_sm.middleRows(i0, nq) = logits * v;
-      bar.update(double(q0 + static_cast<size_t>(nq)));
-    }
-    bar.finish();
-    y_eco_ = att * wo.transpose();
-    att_max_ = att.cwiseAbs().maxCoeff();
-    y_softmax_ = att_sm * wo.transpose();
-
-    // ---- quantization
-    const double xmax = x.cwiseAbs().maxCoeff();
-    const double sx = xmax > 0 ? xmax / 127 : 1;
-    a_.x.resize(N * D);
-    for (size_t i = 0; i < N * D; ++i)
-      a_.x[i] = static_cast<int8_t>(std::clamp(std::round(x.data()[i] / sx), -127.0, 127.0));
-    std::vector<double> swv, swo, unused;
-    a_.wv = rows_int8(wv, swv);
-    a_.wo = rows_int8(wo, swo);
-    a_.wkh = rows_int8(h * wk, unused);  // the hash folded into the projections: only the signs count
-    a_.wqh = rows_int8(h * wq, unused);
-    const double vmax = v.cwiseAbs().maxCoeff(), ymax = y_eco_.cwiseAbs().maxCoeff();
-    sv_ = vmax > 0 ? vmax / 127 : 1;
-    sy_ = ymax > 0 ? ymax / 127 : 1;
-    auto channels = [](const std::vector<double>& unit, double out_scale) {
-      std::vector<bitmac::Channel> ch;
-      for (double u : unit) {
-        const Multiplier m = requant_multiplier(u / out_scale);
-        ch.push_back({0, static_cast<uint16_t>(m.mult), static_cast<uint8_t>(m.shift)});
-      }
-      return ch;
-    };
-    for (double& s2 : swv) s2 *= sx;
-    // the attention rows' scale: V's divided by the largest power-of-two gain (sqry's gain_log2 <= 7) that keeps the
-    // float hashed attention within INT8 (an average of many values is much smaller than the largest value)
-    while (a_.gain < 7 && att_max_ / sv_ * double(2u << a_.gain) <= 127) ++a_.gain;
-    for (double& s2 : swo) s2 *= sv_ / double(1u << a_.gain);
-    a_.cv = channels(swv, sv_);
-    a_.co = channels(swo, sy_);
-    if (softmax_) quantize_softmax(wq, wk, wv, wo, q, k, v, att_sm, sx, lmax, row_max_sum / double(N));
-  }
-
-  // The baseline's integer operands (see the file's comment).
-  void quantize_softmax(const Mat& wq, const Mat& wk, const Mat& wv, const Mat& wo, const Mat& q, const Mat& k,
-                        const Mat& v, const Mat& att_sm, double sx, double lmax, double offset) {
-    s_.n = a_.n, s_.dim = a_.dim, s_.d = a_.d;
-    s_.x = a_.x;
-    std::vector<double> swq, swk, swv, swo;
-    s_.wq = rows_int8(wq, swq);
-    s_.wk = rows_int8(wk, swk);
-    s_.wv = rows_int8(wv, swv);
-    s_.wo = rows_int8(wo, swo);
-    auto scale_of = [](const Mat& m) {
-      const double mx = m.cwiseAbs().maxCoeff();
-      return mx > 0 ? mx / 127 : 1.0;
-    };
-    const double sq = scale_of(q), sk = scale_of(k), sv = scale_of(v), sl = lmax > 0 ? lmax / 127 : 1.0;
-    auto channels = [](const std::vector<double>& w_scale, double in_scale, double out_scale) {
-      std::vector<bitmac::Channel> ch;
-      for (double u : w_scale) {
-        const Multiplier m = requant_multiplier(u * in_scale / out_scale);
-        ch.push_back({0, static_cast<uint16_t>(m.mult), static_cast<uint8_t>(m.shift)});
-      }
-      return ch;
-    };
-    s_.cq = channels(swq, sx, sq);
-    s_.ck = channels(swk, sx, sk);
-    s_.cv = channels(swv, sx, sv);
-    const Multiplier ml = requant_multiplier(sq * sk / std::sqrt(double(a_.d)) / sl);
-    s_.cl = {0, static_cast<uint16_t>(ml.mult), static_cast<uint8_t>(ml.shift)};
-    s_.exp_table.resize(256);
-    for (int e = 0; e < 256; ++e) {
-      const double l = e < 128 ? e : e - 256;
-      s_.exp_table[static_cast<size_t>(e)] =
-          static_cast<int8_t>(std::clamp(std::round(127 * std::exp(sl * l - offset)), 0.0, 127.0));
-    }
-    exp_offset_ = offset;
-    const double amax = att_sm.cwiseAbs().maxCoeff(), ymax = y_softmax_.cwiseAbs().maxCoeff();
-    s_.gain = 0;
-    while (s_.gain < 7 && amax / sv * double(2u << s_.gain) <= 127) ++s_.gain;
-    sy_ = ymax > 0 ? ymax / 127 : 1;
-    s_.co = channels(swo, sv / double(1u << s_.gain), sy_);
+    // the float models and the INT8 operands (bitgrid/workloads/layer_build.h); x quantized per tensor
+    double sx = 1;
+    const std::vector<int8_t> x8 = quantize_tensor(x, sx);
+    HeadBuild hb = build_head(x, x8, sx, w, b, a_.form, softmax_);
+    a_ = std::move(hb.eco);
+    s_ = std::move(hb.softmax);
+    y_eco_ = std::move(hb.y_eco);
+    y_softmax_ = std::move(hb.y_softmax);
+    fq_codes_ = std::move(hb.fq_codes);
+    fk_codes_ = std::move(hb.fk_codes);
+    sy_ = hb.sy;
+    exp_offset_ = hb.exp_offset;
   }
 
   Lowered lower(const HwConfig& hw) const override {
@@ -313,7 +189,7 @@ class Attention final : public Workload {
   double exp_offset_ = 0;
   Mat y_eco_, y_softmax_;  // float outputs
   std::vector<uint64_t> fq_codes_, fk_codes_;
-  double sv_ = 1, sy_ = 1, att_max_ = 0;
+  double sy_ = 1;
   mutable RowChunkLayout layout_;
 };
 

@@ -59,7 +59,7 @@ std::vector<int8_t> memory_reference(const MemoryQ& q) {
   return y;
 }
 
-RowChunkCompiled compile_memory_layer(const MemoryQ& q, const HwConfig& hw) {
+RowChunkCompiled compile_memory_layer(const MemoryQ& q, const HwConfig& hw, const RowChunkIO& io) {
   const std::string where = q.linear ? "workload (memoryformer, form linear)" : "workload (memoryformer)";
   check_memory(q, where);
   const int eng = q.linear ? isa::kEngineBitmac : isa::kEngineTabacc;
@@ -80,7 +80,7 @@ RowChunkCompiled compile_memory_layer(const MemoryQ& q, const HwConfig& hw) {
   GemmStage stage;  // linear form
   if (q.linear) {
     GemmStagePacker packer(hw, where);
-    stage = packer.add(q.w, q.d_out, q.d_in, 1, 1, q.ch, "linear layer");
+    stage = packer.add(q.w, q.d_out, q.d_in, 1, io.input ? io.input->row_words * 8 : 1, q.ch, "linear layer");
     wimg = stage.wimg, simg = stage.simg;
     kx = stage.K;
   } else {
@@ -105,8 +105,13 @@ RowChunkCompiled compile_memory_layer(const MemoryQ& q, const HwConfig& hw) {
       throw Error(where + ": the channel parameters (" + std::to_string(simg.size() * 8) +
                   " bytes) exceed sbuf (sbuf_kib = " + std::to_string(hw.sbuf_kib) + ")");
     kx = tabacc::row_reads(hw, q.tau, k) * 2 * R;
+    if (io.input) kx = std::max(kx, io.input->row_words * 8);  // tacc reads its rows at any stride
   }
   const uint64_t x_w = kx / 8, y_w = G * C / 8;
+  if (io.input && (io.input->row_words != x_w || io.input->n != q.n))
+    throw Error(where + ": the input rows in DRAM are " + std::to_string(io.input->n) + " x " +
+                std::to_string(io.input->row_words * 8) + " bytes; the layer reads " + std::to_string(q.n) + " x " +
+                std::to_string(x_w * 8) + " (its width padded to the MAC array's K tiles)");
 
   // --- chunk rows: two abuf halves of input rows; the output rows in obuf; stores of whole beats
   const uint64_t align = std::max({R / 4, C / 8, wb});
@@ -131,12 +136,12 @@ RowChunkCompiled compile_memory_layer(const MemoryQ& q, const HwConfig& hw) {
   lay.chunks = chunks;
   lay.d_pad = G * C;
   lay.y_row = G * C;
-  DramPlacer place(beat);
+  DramPlacer place(beat, round_up(io.dram_base, beat));
   const uint64_t ww = round_up(wimg.size(), wb), sw = round_up(simg.size(), wb);
   if (ww > words_of(isa::Buf::kWbuf) || sw > words_of(isa::Buf::kSbuf))
     throw Error(where + ": the weights do not fit wbuf/sbuf in whole DRAM beats");
   const uint64_t w_at = place.place(ww * 8), s_at = place.place(sw * 8);
-  lay.x = place_rows(place, q.n, x_w, wb);
+  lay.x = io.input ? *io.input : place_rows(place, q.n, x_w, wb);
   lay.y = place_rows(place, q.n, y_w, wb);
   const uint64_t dram = lay.dram_bytes = place.end();
   if (dram > 0xFFFFFFFFull)
@@ -144,7 +149,7 @@ RowChunkCompiled compile_memory_layer(const MemoryQ& q, const HwConfig& hw) {
   out.memory.assign(dram, 0);
   std::memcpy(out.memory.data() + w_at, wimg.data(), wimg.size() * 8);
   std::memcpy(out.memory.data() + s_at, simg.data(), simg.size() * 8);
-  write_rows(out.memory, lay.x, q.x, q.d_in);
+  if (!io.input) write_rows(out.memory, lay.x, q.x, q.d_in);
 
   // --- program
   const std::function<void(const Insn&, std::string)> emit = [&](const Insn& i, std::string comment) {

@@ -19,6 +19,7 @@
 #include "bitgrid/floatknn.h"
 #include "bitgrid/workload_util.h"
 #include "bitgrid/workloads/float_model.h"
+#include "bitgrid/workloads/layer_build.h"
 #include "bitgrid/workloads/memoryformer.h"
 
 namespace bitgrid {
@@ -26,13 +27,6 @@ namespace bitgrid {
 namespace {
 
 using Mat = RowMat;
-
-int8_t to_int8(double v) { return static_cast<int8_t>(std::clamp(std::round(v), -127.0, 127.0)); }
-bitmac::Channel channel(double bias_units, double factor) {
-  const Multiplier m = requant_multiplier(factor);
-  const double b = std::clamp(std::round(bias_units), -2147483648.0, 2147483647.0);
-  return {static_cast<int32_t>(b), static_cast<uint16_t>(m.mult), static_cast<uint8_t>(m.shift)};
-}
 
 class MemoryFormer final : public Workload {
  public:
@@ -56,7 +50,7 @@ class MemoryFormer final : public Workload {
       throw Error(where + ".dim: " + std::to_string(q_.d_in) + " is not a multiple of tau = " + std::to_string(q_.tau) +
                   " (the input is cut into chunks of tau values)");
     const uint64_t seed = s["seed"] ? get_u64(s["seed"], where + ".seed") : 1;
-    const size_t N = q_.n, D = q_.d_in, O = q_.d_out, K = D / q_.tau, tau = q_.tau, rows = size_t{1} << tau;
+    const size_t N = q_.n, D = q_.d_in, O = q_.d_out;
     Mat x, w;
     Eigen::VectorXd b = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(O));
     if (s["input"]) {
@@ -85,64 +79,15 @@ class MemoryFormer final : public Workload {
       w = from_floats(random_gaussian(O, D, seed + 1).data, O, D) / std::sqrt(double(D));
     }
 
-    // ---- the float layers
-    const Mat y_lin = (x * w.transpose()).rowwise() + b.transpose();
-    const Eigen::RowVectorXd m = x.cwiseAbs().colwise().mean();
-    Mat tables(static_cast<Eigen::Index>(K * rows), static_cast<Eigen::Index>(O));  // row (k << tau) + r
-    for (size_t k = 0; k < K; ++k)
-      for (size_t r = 0; r < rows; ++r) {
-        Eigen::VectorXd c(static_cast<Eigen::Index>(D));
-        c.setZero();
-        for (size_t i = 0; i < tau; ++i) {
-          const auto j = static_cast<Eigen::Index>(k * tau + i);
-          c(j) = ((r >> (tau - 1 - i)) & 1 ? 1.0 : -1.0) * m(j);
-        }
-        tables.row(static_cast<Eigen::Index>((k << tau) + r)) = (w * c).transpose();
-      }
-    float_index_.assign(N * K, 0);
-    Mat y_mem(static_cast<Eigen::Index>(N), static_cast<Eigen::Index>(O));
-    for (size_t t = 0; t < N; ++t) {
-      Eigen::RowVectorXd acc = b.transpose();
-      for (size_t k = 0; k < K; ++k) {
-        uint64_t idx = 0;
-        for (size_t i = 0; i < tau; ++i)
-          idx = 2 * idx + (x(static_cast<Eigen::Index>(t), static_cast<Eigen::Index>(k * tau + i)) >= 0 ? 1 : 0);
-        float_index_[t * K + k] = idx;
-        acc += tables.row(static_cast<Eigen::Index>((k << tau) + idx));
-      }
-      y_mem.row(static_cast<Eigen::Index>(t)) = acc;
-    }
-    y_lin_ = y_lin, y_mem_ = y_mem;
-
-    // ---- quantization
-    const double xmax = x.cwiseAbs().maxCoeff(), sx = xmax > 0 ? xmax / 127 : 1;
-    q_.x.resize(N * D);
-    for (size_t i = 0; i < N * D; ++i) {
-      q_.x[i] = to_int8(x.data()[i] / sx);
-      // the memory layer reads only the signs: a negative value that rounds to 0 becomes -1 (its index bit stays 0)
-      if (!q_.linear && x.data()[i] < 0 && q_.x[i] == 0) q_.x[i] = -1;
-    }
-    const Mat& y_f = q_.linear ? y_lin_ : y_mem_;
-    const double ymax = y_f.cwiseAbs().maxCoeff();
-    sy_ = ymax > 0 ? ymax / 127 : 1;
-    q_.ch.resize(O);
-    if (q_.linear) {
-      q_.w.resize(O * D);
-      for (size_t o = 0; o < O; ++o) {
-        const double mx = w.row(static_cast<Eigen::Index>(o)).cwiseAbs().maxCoeff(), sw = mx > 0 ? mx / 127 : 1;
-        for (size_t i = 0; i < D; ++i)
-          q_.w[o * D + i] = to_int8(w(static_cast<Eigen::Index>(o), static_cast<Eigen::Index>(i)) / sw);
-        q_.ch[o] = channel(b(static_cast<Eigen::Index>(o)) / (sx * sw), sx * sw / sy_);
-      }
-    } else {
-      q_.tables.resize(K * rows * O);
-      for (size_t o = 0; o < O; ++o) {
-        const double mx = tables.col(static_cast<Eigen::Index>(o)).cwiseAbs().maxCoeff(), st = mx > 0 ? mx / 127 : 1;
-        for (size_t r = 0; r < K * rows; ++r)
-          q_.tables[r * O + o] = to_int8(tables(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(o)) / st);
-        q_.ch[o] = channel(b(static_cast<Eigen::Index>(o)) / st, st / sy_);
-      }
-    }
+    // the float layers and the INT8 operands (bitgrid/workloads/layer_build.h); x quantized per tensor
+    double sx = 1;
+    std::vector<int8_t> x8 = quantize_tensor(x, sx);
+    MemoryBuild mb = build_memory(x, std::move(x8), sx, w, b, q_.tau, q_.linear);
+    q_ = std::move(mb.q);
+    y_lin_ = std::move(mb.y_lin);
+    y_mem_ = std::move(mb.y_mem);
+    float_index_ = std::move(mb.float_index);
+    sy_ = mb.sy;
   }
 
   Lowered lower(const HwConfig& hw) const override {

@@ -80,7 +80,7 @@ void add_deps(Insn& in, const Deps& d) {
 }  // namespace
 
 ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& hw, bool keep_on_chip,
-                            const OnChipInput* input) {
+                            const OnChipInput* input, uint64_t dram_base) {
   if (layers.empty()) throw Error("model: no layers");
   if (input && !layers[0].input.empty())
     throw Error("layer " + layers[0].name + ": reads layer " + layers[0].input + ", not the on-chip " + input->name);
@@ -99,7 +99,7 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
   ModelCompiled out;
   out.layers.resize(layers.size());
   std::vector<int> producer(layers.size(), -1);
-  uint64_t addr = 0;
+  uint64_t addr = round_up(dram_base, beat);
   for (size_t li = 0; li < layers.size(); ++li) {
     const LinearQ& l = layers[li];
     LayerLayout& lay = out.layers[li];
@@ -238,8 +238,8 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
     }
   }
 
-  const uint64_t input_base = 0;
-  if (input) addr = round_up(input->data.size(), beat);
+  const uint64_t input_base = addr;
+  if (input) addr = round_up(input_base + input->data.size(), beat);
   for (size_t li = 0; li < layers.size(); ++li) {
     const LinearQ& l = layers[li];
     LayerLayout& lay = out.layers[li];
@@ -260,7 +260,7 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
     // the regions of outputs kept on chip left too little of abuf for this layer: keep nothing on chip
     if (on_chip_area > 0 &&
         (mt == 0 || (mt < M && mt < std::lcm(beat / std::gcd(K, beat), beat / std::gcd(n_pad * ob, beat)))))
-      return compile_model(layers, hw, false, input);
+      return compile_model(layers, hw, false, input, dram_base);
     if (mt == 0)
       throw Error(where + ": one activation row (" + std::to_string(K) + " bytes) or output row (" +
                   std::to_string(n_pad * ob) + " bytes) exceeds half of abuf (" + std::to_string(ahalf * 8) +
@@ -279,6 +279,8 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
     if (producer[li] >= 0) {
       const LayerLayout& pl = out.layers[static_cast<size_t>(producer[li])];
       lay.x_addr = pl.on_chip ? 0 : pl.y_addr;
+    } else if (l.x_dram) {
+      lay.x_addr = *l.x_dram;  // an earlier program part's outputs
     } else if (input && li == 0) {
       lay.x_addr = 0;  // produced on chip
     } else {
@@ -307,7 +309,8 @@ ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& 
   for (size_t li = 0; li < layers.size(); ++li) {
     const LinearQ& l = layers[li];
     const LayerLayout& lay = out.layers[li];
-    if (producer[li] < 0 && !(input && li == 0)) std::memcpy(out.memory.data() + lay.x_addr, l.x.data(), l.m * l.k);
+    if (producer[li] < 0 && !(input && li == 0) && !l.x_dram)
+      std::memcpy(out.memory.data() + lay.x_addr, l.x.data(), l.m * l.k);
     const uint64_t K = l.k, ng = K / l.group;
     for (uint64_t t = 0; t < lay.n_tiles; ++t)
       for (uint64_t kc = 0; kc < lay.k_chunks; ++kc) {

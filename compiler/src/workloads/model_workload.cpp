@@ -22,10 +22,12 @@
 #include <optional>
 #include <random>
 
+#include "bitgrid/checker.h"
 #include "bitgrid/datafile.h"
 #include "bitgrid/engine.h"
 #include "bitgrid/error.h"
 #include "bitgrid/field_fit.h"
+#include "bitgrid/floatknn.h"
 #include "bitgrid/hashgrid_layer.h"
 #include "bitgrid/image.h"
 #include "bitgrid/mlp_train.h"
@@ -34,7 +36,9 @@
 #include "bitgrid/quant.h"
 #include "bitgrid/workload_util.h"
 #include "bitgrid/workloads/hashgrid_input.h"
+#include "bitgrid/workloads/layer_build.h"
 #include "bitgrid/workloads/model.h"
+#include "bitgrid/workloads/program_parts.h"
 
 namespace bitgrid {
 
@@ -123,10 +127,36 @@ class WeightFile {
   std::map<std::string, Array2D> npz_;
 };
 
+// The layer types beside `linear` (bitgrid/workloads/layer_build.h; each lowers through its own code, a part of the
+// program of its own: bitgrid/workloads/program_parts.h).
+enum class Kind { kLinear, kEcoformer, kSoftmax, kMemory };
+const char* kind_name(Kind k) {
+  switch (k) {
+    case Kind::kEcoformer:
+      return "ecoformer_attention";
+    case Kind::kSoftmax:
+      return "attention";
+    case Kind::kMemory:
+      return "memoryformer_linear";
+    default:
+      return "linear";
+  }
+}
+
 struct LayerSpec {
   std::string name, input = "x";
   uint64_t in = 0, out = 0, dtype = 0, group = 128;
   bool bias = true, relu = false, out32 = false;
+  Kind kind = Kind::kLinear;
+  uint64_t head_dim = 0, bits = 16, form = 0, tau = 8;  // attention: head width, code bits, sqry form; memory: tau
+};
+
+// A layer of another kind: its operands, and where its lowering left its outputs.
+struct SpecialLayer {
+  AttentionQ eco;
+  SoftmaxQ softmax;
+  MemoryQ memory;
+  std::vector<uint64_t> fq_codes, fk_codes;  // ecoformer_attention: the float hash codes (for the flip rates)
 };
 
 class Model final : public Workload {
@@ -155,14 +185,46 @@ class Model final : public Workload {
         index[grid_->name] = SIZE_MAX;
         continue;
       }
-      check_keys(n, lw, {"name", "type", "in", "out", "dtype", "group", "bias", "relu", "out32", "input"});
       LayerSpec s;
       s.name = n["name"] ? get_string(n["name"], lw + ".name") : "layer" + std::to_string(i);
-      if (n["type"] && get_string(n["type"], lw + ".type") != "linear")
-        throw Error(lw + ".type: '" + get_string(n["type"], lw + ".type") + "' (the MAC array runs linear layers)");
-      if (!n["in"] || !n["out"]) throw Error(lw + ": needs in and out");
+      const std::string type = n.IsMap() && n["type"] ? get_string(n["type"], lw + ".type") : "linear";
+      if (type != "linear") {
+        parse_special(n, lw, type, s);
+      } else {
+        check_keys(n, lw, {"name", "type", "in", "out", "dtype", "group", "bias", "relu", "out32", "input"});
+      }
+      if (!n["in"] || (!n["out"] && s.kind == Kind::kLinear)) throw Error(lw + ": needs in and out");
       s.in = get_count(n["in"], lw + ".in", 1, 1 << 20);
-      s.out = get_count(n["out"], lw + ".out", 1, 1 << 20);
+      s.out = n["out"] ? get_count(n["out"], lw + ".out", 1, 1 << 20) : s.in;
+      if (s.kind == Kind::kEcoformer || s.kind == Kind::kSoftmax) {
+        if (s.out != s.in)
+          throw Error(lw + ".out: " + std::to_string(s.out) + ", an attention layer gives its input's width " +
+                      std::to_string(s.in) + " (layer " + s.name + ")");
+        if (!s.head_dim) s.head_dim = s.in;
+      }
+      if (s.kind == Kind::kMemory && s.in % s.tau)
+        throw Error(lw + ".in: " + std::to_string(s.in) + " is not a multiple of tau = " + std::to_string(s.tau) +
+                    " (the input is cut into chunks of tau values; layer " + s.name + ")");
+      if (s.kind != Kind::kLinear) {
+        s.group = s.in;  // not used
+        s.input = n["input"] ? get_string(n["input"], lw + ".input") : "x";
+        if (s.input == "random") throw Error(lw + ".input: random is for linear layers (layer " + s.name + ")");
+        if (index.count(s.name)) throw Error(lw + ".name: layer " + s.name + " is defined twice");
+        if (s.input != "x") {
+          const auto it = index.find(s.input);
+          if (it == index.end())
+            throw Error(lw + ".input: '" + s.input + "' is not x or an earlier layer (layer " + s.name + ")");
+          if (specs_[it->second].out != s.in)
+            throw Error(lw + ".input: layer " + s.input + " gives " + std::to_string(specs_[it->second].out) +
+                        " features, layer " + s.name + " takes " + std::to_string(s.in));
+          if (specs_[it->second].out32)
+            throw Error(lw + ".input: layer " + s.input + " has INT32 outputs (out32); layer " + s.name +
+                        " reads INT8");
+        }
+        index[s.name] = specs_.size();
+        specs_.push_back(s);
+        continue;
+      }
       s.dtype = n["dtype"] ? named_dtype(n["dtype"], lw + ".dtype") : dtype;
       s.group = n["group"] ? get_count(n["group"], lw + ".group", 1, 1 << 20) : group;
       if (s.in % s.group)
@@ -199,6 +261,12 @@ class Model final : public Workload {
       specs_.push_back(s);
     }
     if (grid_ && specs_.empty()) throw Error(ww + ".layers: a hashgrid layer needs linear layers after it (the MLP)");
+    for (const auto& s : specs_)
+      if (s.kind != Kind::kLinear) {
+        if (grid_) throw Error(ww + ".layers: a " + kind_name(s.kind) + " layer (" + s.name + ") not after a hashgrid");
+        if (w["train"])
+          throw Error(ww + ".train: not with a " + std::string(kind_name(s.kind)) + " layer (" + s.name + ")");
+      }
     uint64_t x_dim = 0;
     for (const auto& s : specs_)
       if (s.input == "x") {
@@ -232,12 +300,14 @@ class Model final : public Workload {
   }
 
   Lowered lower(const HwConfig& hw) const override {
+    mac_parallel_ = hw.mac_parallel != 0;
+    hw_ = hw;
+    for (const auto& s : specs_)
+      if (s.kind != Kind::kLinear) return lower_parts(hw);
     std::optional<OnChipInput> in;
     if (grid_) in = hashgrid_input(gq_, xq_, hw, &placement_);
     ModelCompiled c = compile_model(q_, hw, keep_on_chip_, in ? &*in : nullptr);
     layouts_ = c.layers;
-    mac_parallel_ = hw.mac_parallel != 0;
-    hw_ = hw;
     return std::move(static_cast<Lowered&>(c));
   }
 
@@ -252,6 +322,10 @@ class Model final : public Workload {
         "pj_per_mac,weight_sqnr_db,output_sqnr_db,outputs_on_chip,k_chunks\n";
     for (size_t i = 0; i < q_.size(); ++i) {
       const LinearQ& L = q_[i];
+      if (specs_[i].kind != Kind::kLinear) {
+        last = finish_special(i, memory, dir, rep, rows, csv, v);
+        continue;
+      }
       // A layer whose outputs stayed on chip (abuf, read by the next layers) has none in DRAM: it is checked
       // through the layers that read them, and its figures below come from the integer reference.
       const bool on_chip = layouts_[i].on_chip;
@@ -361,14 +435,21 @@ class Model final : public Workload {
     if (image_) image_report(last, dir, rep, v);
     rep["layers"] = rows;
     rep["macs"] = total_macs;
-    rep["energy_pj_per_mac"] = rep["energy_pj"]["total"].get<double>() / total_macs;
+    if (total_macs > 0) rep["energy_pj_per_mac"] = rep["energy_pj"]["total"].get<double>() / total_macs;
     std::ofstream(dir + "/layers.csv") << csv;
     return v;
   }
 
   std::string summary() const override {
-    std::string s =
-        std::to_string(q_.size()) + " linear layer" + (q_.size() == 1 ? "" : "s") + ", M = " + std::to_string(m_);
+    size_t n_linear = 0;
+    std::string others;
+    for (const auto& sp : specs_)
+      if (sp.kind == Kind::kLinear)
+        ++n_linear;
+      else
+        others += std::string(others.empty() ? "" : ", ") + sp.name + " (" + kind_name(sp.kind) + ")";
+    std::string s = std::to_string(n_linear) + " linear layer" + (n_linear == 1 ? "" : "s") +
+                    (others.empty() ? "" : " and " + others) + ", M = " + std::to_string(m_);
     if (grid_) {
       const hashgrid::GridConfig& c = grid_->grid;
       s = "hash grid " + grid_->name + " (" + std::to_string(c.dims) + "-D, " + std::to_string(c.levels) +
@@ -376,7 +457,8 @@ class Model final : public Workload {
           s + " points";
     }
     std::map<std::string, int> dts;
-    for (const auto& L : q_) ++dts[isa::kDtypes[L.dtype].name];
+    for (size_t i = 0; i < q_.size(); ++i)
+      if (specs_[i].kind == Kind::kLinear) ++dts[isa::kDtypes[q_[i].dtype].name];
     for (const auto& [n, c] : dts) s += ", " + std::to_string(c) + " " + n;
     if (trained_)
       s += "; trained on " + std::to_string(train_n_) + " digits, run on " + std::to_string(m_) + " test digits";
@@ -404,11 +486,256 @@ class Model final : public Workload {
     }
   }
 
+  // A layer of another kind than linear (`type:` ecoformer_attention, attention, memoryformer_linear).
+  static void parse_special(const YAML::Node& n, const std::string& lw, const std::string& type, LayerSpec& s) {
+    if (type == "ecoformer_attention")
+      s.kind = Kind::kEcoformer;
+    else if (type == "attention")
+      s.kind = Kind::kSoftmax;
+    else if (type == "memoryformer_linear")
+      s.kind = Kind::kMemory;
+    else
+      throw Error(lw + ".type: '" + type +
+                  "' is not linear, ecoformer_attention, attention (softmax, the baseline), memoryformer_linear or "
+                  "hashgrid (first)");
+    if (s.kind == Kind::kMemory) {
+      check_keys(n, lw, {"name", "type", "in", "out", "tau", "input"});
+      s.tau = n["tau"] ? get_count(n["tau"], lw + ".tau", 1, 8) : 8;
+      return;
+    }
+    if (s.kind == Kind::kEcoformer)
+      check_keys(n, lw, {"name", "type", "in", "out", "head_dim", "bits", "form", "input"});
+    else
+      check_keys(n, lw, {"name", "type", "in", "out", "head_dim", "input"});
+    s.head_dim = n["head_dim"] ? get_count(n["head_dim"], lw + ".head_dim", 1, 4096) : 0;
+    s.bits = n["bits"] ? get_count(n["bits"], lw + ".bits", 1, 64) : 16;
+    if (n["form"]) {
+      const std::string f = get_string(n["form"], lw + ".form");
+      if (f != "ecoformer" && f != "kernel")
+        throw Error(lw + ".form: '" + f + "' is neither ecoformer (c v_n, as EcoFormer's code) nor kernel (c sum v)");
+      s.form = f == "kernel";
+    }
+  }
+
+  // The float model and the INT8 operands of layer i of another kind (bitgrid/workloads/layer_build.h): its input is
+  // x (quantized per tensor, as a linear layer's) or an earlier layer's INT8 reference outputs at that layer's scale.
+  void build_special(size_t i, const std::optional<WeightFile>& wf, const std::vector<float>& x,
+                     std::map<std::string, size_t>& index, std::vector<std::vector<float>>& yfloat) {
+    const LayerSpec& s = specs_[i];
+    const size_t N = m_, D = s.in;
+    RowMat xf;
+    std::vector<int8_t> x8;
+    double sx = 1;
+    if (s.input == "x") {
+      xf = from_floats(x, N, D);
+      sx = max_scale(x);
+      x8.resize(x.size());
+      for (size_t j = 0; j < x.size(); ++j)
+        x8[j] = static_cast<int8_t>(std::clamp<long>(std::lround(x[j] / sx), -127, 127));
+    } else {
+      const size_t p = index.at(s.input);
+      xf = from_floats(yfloat[p], N, D);
+      sx = sy_[p];
+      const std::vector<int32_t>& yp = reference(p);
+      x8.assign(yp.begin(), yp.end());
+    }
+    auto tensor = [&](const std::string& name, size_t rows, size_t cols) {
+      const std::optional<Array2D> a = wf->get(s.name + "." + name);
+      if (!a) throw Error(wf->path() + ": no tensor " + s.name + "." + name + " for layer " + s.name);
+      return from_floats(checked_floats(*a, wf->path() + ": " + s.name + "." + name, rows, cols), rows, cols);
+    };
+    const uint64_t seed = seed_ * 1000003 + i;
+    SpecialLayer sp;
+    RowMat y;
+    double sy = 1;
+    if (s.kind == Kind::kMemory) {
+      RowMat w;
+      Eigen::VectorXd b = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(s.out));
+      if (wf) {
+        w = tensor("weight", s.out, D);
+        if (wf->get(s.name + ".bias")) b = tensor("bias", s.out, 1).col(0);
+      } else {
+        w = from_floats(random_gaussian(s.out, D, seed).data, s.out, D) / std::sqrt(double(D));
+      }
+      // reading x, the layer places x itself (the float signs kept); reading a layer, it reads that layer's outputs
+      MemoryBuild mb = build_memory(xf, std::move(x8), sx, w, b, s.tau, false, s.input == "x");
+      sp.memory = std::move(mb.q);
+      y = std::move(mb.y_mem);
+      sy = mb.sy;
+    } else {
+      HeadWeights hw = seeded_head(D, s.head_dim, s.bits, seed);
+      if (wf) {
+        hw.wq = tensor("wq", s.head_dim, D), hw.wk = tensor("wk", s.head_dim, D);
+        hw.wv = tensor("wv", s.head_dim, D), hw.wo = tensor("wo", D, s.head_dim);
+      }
+      HeadBuild hb = build_head(xf, x8, sx, hw, s.bits, s.form, s.kind == Kind::kSoftmax);
+      sp.eco = std::move(hb.eco);
+      sp.softmax = std::move(hb.softmax);
+      sp.fq_codes = std::move(hb.fq_codes);
+      sp.fk_codes = std::move(hb.fk_codes);
+      y = s.kind == Kind::kSoftmax ? std::move(hb.y_softmax) : std::move(hb.y_eco);
+      sy = hb.sy;
+    }
+    LinearQ L;  // the layer's shape and input, for the bookkeeping the linear layers share
+    L.name = s.name;
+    L.m = m_;
+    L.k = D;
+    L.n = s.out;
+    if (s.input != "x") L.input = s.input;
+    std::vector<float> yf(static_cast<size_t>(y.size()));
+    for (size_t j = 0; j < yf.size(); ++j) yf[j] = static_cast<float>(y.data()[j]);
+    if (specials_.size() <= i) specials_.resize(i + 1);
+    specials_[i] = std::move(sp);
+    index[s.name] = i;
+    sy_.push_back(sy);
+    ych_.emplace_back();
+    yf_.emplace_back(yf.begin(), yf.end());
+    yfloat.push_back(std::move(yf));
+    wq_.emplace_back();
+    q_.push_back(std::move(L));
+  }
+
+  // A graph with layers of other kinds: one program of parts (bitgrid/workloads/program_parts.h), each run of
+  // consecutive linear layers lowered by compile_model, each other layer by its own lowering, every part's DRAM image
+  // after the earlier ones'; a layer reading an earlier part's outputs reads them where that part stored them (every
+  // linear layer's outputs go through DRAM here).
+  Lowered lower_parts(const HwConfig& hw) const {
+    const uint64_t wb = static_cast<uint64_t>(hw.beat_words());
+    layouts_.assign(q_.size(), LayerLayout{});
+    special_layouts_.assign(q_.size(), RowChunkLayout{});
+    std::vector<DramRows> rows_of(q_.size());
+    std::map<std::string, size_t> index;
+    for (size_t i = 0; i < q_.size(); ++i) index[q_[i].name] = i;
+    Lowered all;
+    for (size_t i = 0; i < q_.size();) {
+      const LayerSpec& s = specs_[i];
+      if (s.kind != Kind::kLinear) {
+        RowChunkIO io;
+        io.dram_base = all.memory.size();
+        if (s.input != "x") io.input = rows_of[index.at(s.input)];
+        const SpecialLayer& sp = *specials_[i];
+        try {
+          RowChunkCompiled c = s.kind == Kind::kEcoformer ? compile_attention(sp.eco, hw, io)
+                               : s.kind == Kind::kSoftmax ? compile_softmax_attention(sp.softmax, hw, io)
+                                                          : compile_memory_layer(sp.memory, hw, io);
+          rows_of[i] = c.layout.y;
+          special_layouts_[i] = c.layout;
+          append_part(all, std::move(c), s.name);
+        } catch (const Error& e) {
+          throw Error("layer " + s.name + " (" + kind_name(s.kind) + "): " + e.what());
+        }
+        ++i;
+        continue;
+      }
+      size_t j = i;
+      while (j < q_.size() && specs_[j].kind == Kind::kLinear) ++j;
+      std::vector<LinearQ> run;
+      for (size_t li = i; li < j; ++li) {
+        LinearQ L = q_[li];
+        if (!L.input.empty() && index.at(L.input) < i) {  // an earlier part's outputs, in DRAM
+          const size_t p = index.at(L.input);
+          const DramRows& r = rows_of[p];
+          if (r.row_words * 8 != L.k)
+            throw Error("layer " + L.name + ": reads layer " + L.input + "'s outputs as rows of " +
+                        std::to_string(r.row_words * 8) + " bytes in DRAM (" + std::to_string(q_[p].n) +
+                        " values padded to the array's tiles) but takes " + std::to_string(L.k) +
+                        " inputs: make the width a multiple of mac_cols = " + std::to_string(bitmac::cols(hw)) +
+                        " and of 2*mac_rows = " + std::to_string(2 * bitmac::rows(hw)));
+          L.input.clear();
+          L.x_dram = r.addr;
+        }
+        run.push_back(std::move(L));
+      }
+      ModelCompiled c = compile_model(run, hw, false, nullptr, all.memory.size());
+      for (size_t li = i; li < j; ++li) {
+        const LayerLayout& lay = c.layers[li - i];
+        layouts_[li] = lay;
+        rows_of[li] = DramRows{lay.y_addr, q_[li].m, lay.n_pad * lay.out_bytes / 8, wb};
+      }
+      append_part(all, std::move(c), "");
+      i = j;
+    }
+    check_program(all.program, hw, all.memory.size());
+    return all;
+  }
+
+  // Layer i of another kind: its outputs from DRAM against its integer reference, its report row and file.
+  std::vector<int32_t> finish_special(size_t i, const std::vector<uint8_t>& memory, const std::string& dir,
+                                      nlohmann::json& rep, nlohmann::json& rows, std::string& csv, Verdict& v) const {
+    const LayerSpec& s = specs_[i];
+    const LinearQ& L = q_[i];
+    const std::vector<int8_t> y8 = decode_row_chunks(L.m, L.n, special_layouts_[i], memory);
+    const std::vector<int32_t>& ref = reference(i);
+    std::vector<int32_t> y(y8.begin(), y8.end());
+    for (size_t j = 0; j < y.size() && v.verified; ++j)
+      if (y[j] != ref[j]) {
+        v.verified = false;
+        v.why = "layer " + L.name + ": Y[" + std::to_string(j / L.n) + "][" + std::to_string(j % L.n) +
+                "] = " + std::to_string(y[j]) + ", the integer reference gives " + std::to_string(ref[j]);
+      }
+    double sig = 0, err = 0;
+    for (size_t j = 0; j < y.size(); ++j) {
+      const double f = yf_[i][j], a = y[j] * sy_[i];
+      sig += f * f;
+      err += (f - a) * (f - a);
+    }
+    const double sqnr = err > 0 ? 10 * std::log10(sig / err) : 999.0;
+    nlohmann::json row = {{"name", L.name},
+                          {"type", kind_name(s.kind)},
+                          {"m", L.m},
+                          {"k", L.k},
+                          {"n", L.n},
+                          {"output_sqnr_db", sqnr},
+                          {"outputs_on_chip", false},
+                          {"rows_per_chunk", special_layouts_[i].rows}};
+    if (s.kind == Kind::kMemory) {
+      row["tau"] = s.tau;
+      row["table_bytes"] = specials_[i]->memory.tables.size();
+    } else {
+      row["head_dim"] = s.head_dim;
+      if (s.kind == Kind::kEcoformer) row["bits"] = s.bits;
+    }
+    double cycles = 0, energy = 0, dram = 0;
+    if (rep.contains("sections") && i < rep["sections"].size()) {
+      const auto& sec = rep["sections"][i];
+      energy = sec["energy_pj"].get<double>();
+      dram = sec["dram_bytes"]["read"].get<double>() + sec["dram_bytes"]["write"].get<double>();
+      row["energy_pj"] = energy;
+      row["energy_pj_by_component"] = sec["energy_pj_by_component"];
+      row["dram_bytes"] = dram;
+      if (sec.contains("cycles")) row["cycles"] = cycles = sec["cycles"].get<double>();
+    }
+    char line[400];
+    std::snprintf(line, sizeof line, "%s,%lu,%lu,%lu,%s,,,,,%.0f,%.0f,,%.1f,,,%.3f,0,\n", L.name.c_str(),
+                  static_cast<unsigned long>(L.m), static_cast<unsigned long>(L.k), static_cast<unsigned long>(L.n),
+                  kind_name(s.kind), dram, cycles, energy, sqnr);
+    csv += line;
+    char timing[64] = "";
+    if (row.contains("cycles")) std::snprintf(timing, sizeof timing, "%9.0f cycles  ", cycles);
+    std::snprintf(line, sizeof line, "%-10s %5lu x %5lu -> %5lu %s  %s%.1f nJ  out %6.2f dB", L.name.c_str(),
+                  static_cast<unsigned long>(L.m), static_cast<unsigned long>(L.k), static_cast<unsigned long>(L.n),
+                  kind_name(s.kind), timing, energy / 1000, sqnr);
+    v.notes.push_back(line);
+    rows.push_back(row);
+    write_npy(dir + "/" + L.name + ".npy", "i4", L.m, L.n, y.data());
+    return y;
+  }
+
   // Layer i's integer reference outputs (linear_reference), computed once: a chained layer's input in build()
   // and the check in finish() share them.
   const std::vector<int32_t>& reference(size_t i) const {
     if (ref_.size() < q_.size()) ref_.resize(q_.size());
-    if (ref_[i].empty()) ref_[i] = linear_reference(q_[i]);
+    if (ref_[i].empty()) {
+      if (specs_[i].kind == Kind::kLinear) {
+        ref_[i] = linear_reference(q_[i]);
+      } else {
+        const SpecialLayer& sp = *specials_[i];
+        const std::vector<int8_t> y = specs_[i].kind == Kind::kEcoformer ? attention_reference(sp.eco).y
+                                      : specs_[i].kind == Kind::kSoftmax ? softmax_reference(sp.softmax).y
+                                                                         : memory_reference(sp.memory);
+        ref_[i].assign(y.begin(), y.end());
+      }
+    }
     return ref_[i];
   }
 
@@ -714,6 +1041,10 @@ class Model final : public Workload {
     std::vector<std::vector<float>> ycal;
     for (size_t i = 0; i < specs_.size(); ++i) {
       const LayerSpec& s = specs_[i];
+      if (s.kind != Kind::kLinear) {
+        build_special(i, wf, x, index, yfloat);
+        continue;
+      }
       std::vector<float> wts, bias(s.out, 0.0f);
       std::optional<Array2D> wa, ba;
       if (trained_) {
@@ -864,6 +1195,8 @@ class Model final : public Workload {
   size_t train_n_ = 0;
   double test_fraction_ = 0.2, train_seconds_ = 0;
   std::vector<LayerSpec> specs_;
+  std::vector<std::optional<SpecialLayer>> specials_;  // per layer: the operands of a layer of another kind
+  mutable std::vector<RowChunkLayout> special_layouts_;
   std::vector<LinearQ> q_;
   std::vector<Quantized> wq_;
   std::vector<std::vector<double>> yf_;

@@ -81,7 +81,7 @@ SoftmaxRef softmax_reference(const SoftmaxQ& s, const std::function<void(uint64_
   return r;
 }
 
-RowChunkCompiled compile_softmax_attention(const SoftmaxQ& s, const HwConfig& hw) {
+RowChunkCompiled compile_softmax_attention(const SoftmaxQ& s, const HwConfig& hw, const RowChunkIO& io) {
   const std::string where = "workload (attention, form softmax)";
   check_softmax(s, where);
   for (int e : {isa::kEngineBitmac, isa::kEngineWpack, isa::kEngineLut, isa::kEngineSignacc})
@@ -107,12 +107,17 @@ RowChunkCompiled compile_softmax_attention(const SoftmaxQ& s, const HwConfig& hw
   std::copy(s.wv.begin(), s.wv.end(), wkv.begin() + static_cast<std::ptrdiff_t>(d_pad * s.dim));
   std::copy(s.ck.begin(), s.ck.end(), ckv.begin());
   std::copy(s.cv.begin(), s.cv.end(), ckv.begin() + static_cast<std::ptrdiff_t>(d_pad));
-  const GemmStage kv = packer.add(wkv, 2 * d_pad, s.dim, 1, 1, ckv, "key/value projection");
-  const GemmStage qs = packer.add(s.wq, s.d, s.dim, d_pad, 1, cq, "query projection");
+  const uint64_t k_in = io.input ? io.input->row_words * 8 : 1;  // the input rows' width in DRAM
+  const GemmStage kv = packer.add(wkv, 2 * d_pad, s.dim, 1, k_in, ckv, "key/value projection");
+  const GemmStage qs = packer.add(s.wq, s.d, s.dim, d_pad, k_in, cq, "query projection");
   const GemmStage wo = packer.add(s.wo, s.dim, s.d, 1, d_pad, s.co, "output projection");
   if (wo.K != d_pad || qs.N != d_pad)
     throw Error(where + ": the head's " + std::to_string(d_pad) + " values do not tile the projections");
   const uint64_t kx = kv.K, x_w = kx / 8, kv_w = kv.N / 8, y_w = wo.N / 8;
+  if (io.input && (io.input->row_words != x_w || io.input->n != s.n))
+    throw Error(where + ": the input rows in DRAM are " + std::to_string(io.input->n) + " x " +
+                std::to_string(io.input->row_words * 8) + " bytes; the layer reads " + std::to_string(s.n) + " x " +
+                std::to_string(x_w * 8) + " (its width padded to the MAC array's K tiles)");
 
   // P V's reduction: the keys padded to whole groups of at most min(63, 1024 / 2R) pairs
   const uint64_t pairs = ceil_div(s.n, K2), gmax = std::min<uint64_t>(63, bitmac::kMaxGroup / K2);
@@ -205,11 +210,11 @@ RowChunkCompiled compile_softmax_attention(const SoftmaxQ& s, const HwConfig& hw
   lay.chunks = cq_n;
   lay.d_pad = d_pad;
   lay.y_row = wo.N;
-  DramPlacer place(beat);
+  DramPlacer place(beat, round_up(io.dram_base, beat));
   const uint64_t wimg_w = round_up(wimg.size(), wb), simg_w = round_up(simg.size(), wb);
   const uint64_t w_dram = place.place(wimg_w * 8), s_dram = place.place(simg_w * 8);
   const uint64_t t_dram = place.place(std::max<uint64_t>(lut::kTableWords, wb) * 8);
-  lay.x = place_rows(place, s.n, x_w, wb);
+  lay.x = io.input ? *io.input : place_rows(place, s.n, x_w, wb);
   lay.y = place_rows(place, s.n, y_w, wb);
   const uint64_t dram = lay.dram_bytes = place.end();
   if (dram > 0xFFFFFFFFull)
@@ -218,7 +223,7 @@ RowChunkCompiled compile_softmax_attention(const SoftmaxQ& s, const HwConfig& hw
   std::memcpy(out.memory.data() + w_dram, wimg.data(), wimg.size() * 8);
   std::memcpy(out.memory.data() + s_dram, simg.data(), simg.size() * 8);
   std::memcpy(out.memory.data() + t_dram, s.exp_table.data(), 256);
-  write_rows(out.memory, lay.x, s.x, s.dim);
+  if (!io.input) write_rows(out.memory, lay.x, s.x, s.dim);
 
   // --- program
   const std::function<void(const Insn&, std::string)> emit = [&](const Insn& i, std::string comment) {

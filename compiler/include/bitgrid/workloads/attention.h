@@ -37,7 +37,7 @@ AttentionRef attention_reference(const AttentionQ& a, const std::function<void(u
 
 // Throws Error naming the limit (code bits beyond sacc_bits, a sequence that would overflow the 32-bit
 // numerator, a head too wide for the state in pbuf, operands that do not fit the buffers).
-RowChunkCompiled compile_attention(const AttentionQ& a, const HwConfig& hw);
+RowChunkCompiled compile_attention(const AttentionQ& a, const HwConfig& hw, const RowChunkIO& io = {});
 
 // The baseline: softmax attention on the MAC array (docs/ARCHITECTURE.md §3.8). Q, K and V are projected on chip,
 // the weight packer turns K and V into weight tiles (wpack), logits = requant(Q K^T) (INT8), P = the exp table of
@@ -57,6 +57,6 @@ struct SoftmaxRef {
 };
 SoftmaxRef softmax_reference(const SoftmaxQ& s, const std::function<void(uint64_t)>& progress = {});
 // Throws Error naming the limit (K and V of the whole sequence beyond wbuf, a query's logits beyond obuf, ...).
-RowChunkCompiled compile_softmax_attention(const SoftmaxQ& s, const HwConfig& hw);
+RowChunkCompiled compile_softmax_attention(const SoftmaxQ& s, const HwConfig& hw, const RowChunkIO& io = {});
 
 }  // namespace bitgrid

@@ -4,6 +4,7 @@
 // parameters are packed once into wbuf/sbuf, one stage after another, and each use is one gemm per output tile.
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -123,6 +124,13 @@ struct RowChunkLayout {
 };
 struct RowChunkCompiled : Lowered {
   RowChunkLayout layout;
+};
+// A row-chunked lowering as a layer of a model graph: its DRAM image starts at `dram_base` (the bytes below belong to
+// the layers before it), and with `input` its input rows are already in DRAM there (an earlier layer's outputs; their
+// row_words must be the lowering's on-chip row width) instead of being placed from the operands' x.
+struct RowChunkIO {
+  uint64_t dram_base = 0;
+  std::optional<DramRows> input;
 };
 // The output [n][width] (INT8) from a final DRAM image.
 std::vector<int8_t> decode_row_chunks(uint64_t n, uint64_t width, const RowChunkLayout& l,

@@ -24,6 +24,6 @@ struct MemoryQ {
 std::vector<int8_t> memory_reference(const MemoryQ& q);
 // Throws Error naming the limit (a width that is not a multiple of tau, tables beyond wbuf, ...). The layout's x and y
 // are the dense input and output rows in DRAM (decode_row_chunks reads y).
-RowChunkCompiled compile_memory_layer(const MemoryQ& q, const HwConfig& hw);
+RowChunkCompiled compile_memory_layer(const MemoryQ& q, const HwConfig& hw, const RowChunkIO& io = {});
 
 }  // namespace bitgrid

@@ -5,6 +5,7 @@
 // computation results are checked against.
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,7 @@ struct LinearQ {
   uint64_t dtype = 0, group = 128;
   bool relu = false, out32 = false;
   std::vector<int8_t> x;                  // [m][k] (for a chained layer: the producer's reference outputs)
+  std::optional<uint64_t> x_dram;         // x is already in DRAM there, [m][k] row-major (an earlier program part's)
   std::vector<uint8_t> codes;             // [n][k] codes of dtype
   std::vector<uint8_t> scale, sel;        // [n][k/group]
   std::vector<bitmac::Channel> channels;  // [n]
@@ -75,8 +77,9 @@ struct ModelCompiled : Lowered {
 // (keep_on_chip, every reader takes whole rows of K and the regions fit half of abuf; LayerLayout::on_chip),
 // else from DRAM once all of them are stored. Throws Error naming the layer and the limit when it cannot be
 // mapped.
+// With `dram_base`, the layers' DRAM image starts there (the bytes below belong to the program parts before them).
 ModelCompiled compile_model(const std::vector<LinearQ>& layers, const HwConfig& hw, bool keep_on_chip = true,
-                            const OnChipInput* input = nullptr);
+                            const OnChipInput* input = nullptr, uint64_t dram_base = 0);
 // A layer's Y [m][n] from a final DRAM image (not for a layer whose outputs stayed on chip).
 std::vector<int32_t> decode_layer(const LinearQ& l, const LayerLayout& lay, const std::vector<uint8_t>& memory);
 
