@@ -122,6 +122,8 @@ for tag, title in (("demo", "demo (configs/demo.yaml, 64 queries)"),
                      "" if rec is None else rec])
     print(f"    floor: {floor:.1f} pJ per compare (the database's {bits}-bit codes read once from DRAM for {nq} queries)")
 enc_keys = ("bitmac", "sram.wbuf", "sram.abuf", "sram.obuf", "sram.sbuf", "sram.pbuf", "sram.tbuf", "binenc", "lut")
+def encoder_pj(e):  # the encoder's share of a report's energy: the MAC array, its buffers, binenc, lut
+    return sum(v for k, v in e.items() if k != "total" and k.startswith(enc_keys) and isinstance(v, (int, float)))
 for tag, name in (("demo-q8", "host"), ("chip-q8", "chip"), ("kshhost-q8", "ksh host"), ("ksh-q8", "ksh chip")):
     if not have("chip-q8"):
         break
@@ -134,7 +136,7 @@ for tag, name in (("demo-q8", "host"), ("chip-q8", "chip"), ("kshhost-q8", "ksh 
         sys.exit(f"{tag}: not verified")
     n = r["code_compares"]
     e = r["energy_pj"]
-    enc = sum(v for k, v in e.items() if k != "total" and k.startswith(enc_keys) and isinstance(v, (int, float)))
+    enc = encoder_pj(e)
     dram = sum(v for k, v in e.items() if k.startswith("dram") and isinstance(v, (int, float)))
     search = e["total"] - enc - dram
     codes = r["workload"]["database_codes"] + r["workload"]["queries"]
@@ -152,16 +154,14 @@ for tag in ("sh-b128", "bebr-p1-b128", "bebr-p2-b64", "sh-b192", "bebr-p3-b64", 
     if not have("bebr-p2-b128"):
         break
     if tag == "sh-b128":
-        print("\nBEBR multi-bit codes (configs/demo_bebr.yaml) beside SimHash (configs/demo_chip.yaml), encode: chip, Q = 8, "
-          "systemc; 100,000 x 64-dim vectors, 64 queries")
+        print("\nBEBR multi-bit codes (configs/demo_bebr.yaml) beside SimHash (configs/demo_chip.yaml), encode: chip, "
+              "Q = 8, systemc; 100,000 x 64-dim vectors, 64 queries")
         print(f"{'codes':>22} {'stored':>6} {'compared':>8} {'recall':>7} {'cycles':>11} {'pJ/compare':>10} "
               f"{'nJ/code made':>12} {'flips':>7} {'levels moved':>12}")
     r = json.load(open(f"{out}/{tag}/report.json"))
     if not r["verified"]:
         sys.exit(f"{tag}: not verified")
-    n = r["code_compares"]
-    e = r["energy_pj"]
-    enc = sum(v for k, v in e.items() if k != "total" and k.startswith(enc_keys) and isinstance(v, (int, float)))
+    enc = encoder_pj(r["energy_pj"])
     codes = r["workload"]["database_codes"] + r["workload"]["queries"]
     b = r.get("bebr")
     if b:

@@ -331,19 +331,8 @@ class Model final : public Workload {
       const bool on_chip = layouts_[i].on_chip;
       const std::vector<int32_t>& ref = reference(i);
       const std::vector<int32_t> y = on_chip ? ref : decode_layer(L, layouts_[i], memory);
-      for (size_t j = 0; j < y.size() && v.verified && !on_chip; ++j)
-        if (y[j] != ref[j]) {
-          v.verified = false;
-          v.why = "layer " + L.name + ": Y[" + std::to_string(j / L.n) + "][" + std::to_string(j % L.n) +
-                  "] = " + std::to_string(y[j]) + ", the integer reference gives " + std::to_string(ref[j]);
-        }
-      double sig = 0, err = 0;
-      for (size_t j = 0; j < y.size(); ++j) {
-        const double f = yf_[i][j], a = y[j] * (ych_[i].empty() ? sy_[i] : ych_[i][j % L.n]);
-        sig += f * f;
-        err += (f - a) * (f - a);
-      }
-      const double sqnr = err > 0 ? 10 * std::log10(sig / err) : 999.0;
+      if (!on_chip) check_outputs(i, y, v);
+      const double sqnr = output_sqnr(i, y);
       const double macs = static_cast<double>(L.m * L.k * L.n);
       total_macs += macs;
       const double bits = isa::kDtypes[L.dtype].bits + 16.0 / static_cast<double>(L.group);
@@ -363,18 +352,10 @@ class Model final : public Workload {
                             {"k_chunks", layouts_[i].k_chunks},
                             {"m_tile", layouts_[i].m_tile}};
       double cycles = 0, energy = 0, dram = 0;
-      if (rep.contains("sections") && i < rep["sections"].size()) {
-        const auto& sec = rep["sections"][i];
-        energy = sec["energy_pj"].get<double>();
-        dram = sec["dram_bytes"]["read"].get<double>() + sec["dram_bytes"]["write"].get<double>();
-        row["energy_pj"] = energy;
-        row["energy_pj_by_component"] = sec["energy_pj_by_component"];
-        row["dram_bytes"] = dram;
+      if (section_figures(rep, i, row, cycles, energy, dram)) {
         row["pj_per_mac"] = energy / macs;
-        if (sec.contains("cycles")) {
-          cycles = sec["cycles"].get<double>();
+        if (row.contains("cycles")) {
           const double terms = mac_parallel_ ? 1.0 : isa::kDtypes[L.dtype].terms;
-          row["cycles"] = cycles;
           row["pe_utilization"] =
               macs * terms / (cycles * rep["roofline"]["engines"]["bitmac"]["peak_per_cycle"].get<double>());
         }
@@ -659,27 +640,52 @@ class Model final : public Workload {
     return all;
   }
 
-  // Layer i of another kind: its outputs from DRAM against its integer reference, its report row and file.
-  std::vector<int32_t> finish_special(size_t i, const std::vector<uint8_t>& memory, const std::string& dir,
-                                      nlohmann::json& rep, nlohmann::json& rows, std::string& csv, Verdict& v) const {
-    const LayerSpec& s = specs_[i];
-    const LinearQ& L = q_[i];
-    const std::vector<int8_t> y8 = decode_row_chunks(L.m, L.n, special_layouts_[i], memory);
+  // Layer i's outputs against its integer reference (the first difference fails the verdict).
+  void check_outputs(size_t i, const std::vector<int32_t>& y, Verdict& v) const {
     const std::vector<int32_t>& ref = reference(i);
-    std::vector<int32_t> y(y8.begin(), y8.end());
+    const LinearQ& L = q_[i];
     for (size_t j = 0; j < y.size() && v.verified; ++j)
       if (y[j] != ref[j]) {
         v.verified = false;
         v.why = "layer " + L.name + ": Y[" + std::to_string(j / L.n) + "][" + std::to_string(j % L.n) +
                 "] = " + std::to_string(y[j]) + ", the integer reference gives " + std::to_string(ref[j]);
       }
+  }
+  // SQNR (dB) of layer i's integer outputs at their scales against its float model.
+  double output_sqnr(size_t i, const std::vector<int32_t>& y) const {
     double sig = 0, err = 0;
+    const uint64_t n = q_[i].n;
     for (size_t j = 0; j < y.size(); ++j) {
-      const double f = yf_[i][j], a = y[j] * sy_[i];
+      const double f = yf_[i][j], a = y[j] * (ych_[i].empty() ? sy_[i] : ych_[i][j % n]);
       sig += f * f;
       err += (f - a) * (f - a);
     }
-    const double sqnr = err > 0 ? 10 * std::log10(sig / err) : 999.0;
+    return err > 0 ? 10 * std::log10(sig / err) : 999.0;
+  }
+  // Layer i's report section (one per layer) into its row: energy, its parts, DRAM bytes, cycles on the timed
+  // backends. False when the run has no such section.
+  static bool section_figures(const nlohmann::json& rep, size_t i, nlohmann::json& row, double& cycles, double& energy,
+                              double& dram) {
+    if (!rep.contains("sections") || i >= rep["sections"].size()) return false;
+    const auto& sec = rep["sections"][i];
+    energy = sec["energy_pj"].get<double>();
+    dram = sec["dram_bytes"]["read"].get<double>() + sec["dram_bytes"]["write"].get<double>();
+    row["energy_pj"] = energy;
+    row["energy_pj_by_component"] = sec["energy_pj_by_component"];
+    row["dram_bytes"] = dram;
+    if (sec.contains("cycles")) row["cycles"] = cycles = sec["cycles"].get<double>();
+    return true;
+  }
+
+  // Layer i of another kind: its outputs from DRAM against its integer reference, its report row and file.
+  std::vector<int32_t> finish_special(size_t i, const std::vector<uint8_t>& memory, const std::string& dir,
+                                      nlohmann::json& rep, nlohmann::json& rows, std::string& csv, Verdict& v) const {
+    const LayerSpec& s = specs_[i];
+    const LinearQ& L = q_[i];
+    const std::vector<int8_t> y8 = decode_row_chunks(L.m, L.n, special_layouts_[i], memory);
+    const std::vector<int32_t> y(y8.begin(), y8.end());
+    check_outputs(i, y, v);
+    const double sqnr = output_sqnr(i, y);
     nlohmann::json row = {{"name", L.name},
                           {"type", kind_name(s.kind)},
                           {"m", L.m},
@@ -696,15 +702,7 @@ class Model final : public Workload {
       if (s.kind == Kind::kEcoformer) row["bits"] = s.bits;
     }
     double cycles = 0, energy = 0, dram = 0;
-    if (rep.contains("sections") && i < rep["sections"].size()) {
-      const auto& sec = rep["sections"][i];
-      energy = sec["energy_pj"].get<double>();
-      dram = sec["dram_bytes"]["read"].get<double>() + sec["dram_bytes"]["write"].get<double>();
-      row["energy_pj"] = energy;
-      row["energy_pj_by_component"] = sec["energy_pj_by_component"];
-      row["dram_bytes"] = dram;
-      if (sec.contains("cycles")) row["cycles"] = cycles = sec["cycles"].get<double>();
-    }
+    section_figures(rep, i, row, cycles, energy, dram);
     char line[400];
     std::snprintf(line, sizeof line, "%s,%lu,%lu,%lu,%s,,,,,%.0f,%.0f,,%.1f,,,%.3f,0,\n", L.name.c_str(),
                   static_cast<unsigned long>(L.m), static_cast<unsigned long>(L.k), static_cast<unsigned long>(L.n),
