@@ -151,12 +151,11 @@ struct LayerSpec {
   uint64_t head_dim = 0, bits = 16, form = 0, tau = 8;  // attention: head width, code bits, sqry form; memory: tau
 };
 
-// A layer of another kind: its operands, and where its lowering left its outputs.
+// The integer operands of a layer of another kind (the one of its kind's).
 struct SpecialLayer {
   AttentionQ eco;
   SoftmaxQ softmax;
   MemoryQ memory;
-  std::vector<uint64_t> fq_codes, fk_codes;  // ecoformer_attention: the float hash codes (for the flip rates)
 };
 
 class Model final : public Workload {
@@ -263,7 +262,9 @@ class Model final : public Workload {
     if (grid_ && specs_.empty()) throw Error(ww + ".layers: a hashgrid layer needs linear layers after it (the MLP)");
     for (const auto& s : specs_)
       if (s.kind != Kind::kLinear) {
-        if (grid_) throw Error(ww + ".layers: a " + kind_name(s.kind) + " layer (" + s.name + ") not after a hashgrid");
+        if (grid_)
+          throw Error(ww + ".layers: a hashgrid layer feeds linear layers only (layer " + s.name + " is a " +
+                      kind_name(s.kind) + " layer)");
         if (w["train"])
           throw Error(ww + ".train: not with a " + std::string(kind_name(s.kind)) + " layer (" + s.name + ")");
       }
@@ -552,8 +553,6 @@ class Model final : public Workload {
       HeadBuild hb = build_head(xf, x8, sx, hw, s.bits, s.form, s.kind == Kind::kSoftmax);
       sp.eco = std::move(hb.eco);
       sp.softmax = std::move(hb.softmax);
-      sp.fq_codes = std::move(hb.fq_codes);
-      sp.fk_codes = std::move(hb.fk_codes);
       y = s.kind == Kind::kSoftmax ? std::move(hb.y_softmax) : std::move(hb.y_eco);
       sy = hb.sy;
     }
