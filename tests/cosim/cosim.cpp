@@ -36,6 +36,7 @@
 #include "bitgrid/workloads/hashgrid_input.h"
 #include "bitgrid/workloads/memoryformer.h"
 #include "bitgrid/workloads/model.h"
+#include "bitgrid/workloads/program_parts.h"
 #include "random_program.h"
 
 namespace fs = std::filesystem;
@@ -60,6 +61,9 @@ struct Case {
   SoftmaxQ sq;
   bool mem_layer = false;  // kCompiled: a MemoryFormer layer or its linear baseline (mq; output layout in ac)
   MemoryQ mq;
+  bool chained = false;  // mem_layer: a second memory layer (mq2, layout ac2) reads mq's outputs in a second part
+  MemoryQ mq2;
+  RowChunkLayout ac2;
   Program program;
   std::vector<uint8_t> memory, ref_memory;
   std::string what;
@@ -182,6 +186,41 @@ bool random_memory(std::mt19937_64& rng, const HwConfig& hw, MemoryQ& q, RowChun
     }
   }
   return false;
+}
+
+// A second random memory layer reading the first's outputs where the first stored them (a model graph's two parts,
+// ARCHITECTURE.md §3.11): its input is the first's integer outputs (the first d_in of each row), its DRAM image
+// follows the first's, and the two programs are joined by the barrier of append_part. False when it does not fit.
+bool chain_memory(std::mt19937_64& rng, const HwConfig& hw, const MemoryQ& first, const RowChunkLayout& first_lay,
+                  MemoryQ& q, RowChunkCompiled& all) {
+  q.linear = false;
+  q.tau = 1 + rng() % 8;
+  q.n = first.n;
+  q.d_in = first.d_out / q.tau * q.tau;
+  if (q.d_in == 0) return false;
+  q.d_out = 1 + rng() % (2 * bitmac::cols(hw));
+  const std::vector<int8_t> y = memory_reference(first);
+  q.x.resize(q.n * q.d_in);
+  for (uint64_t t = 0; t < q.n; ++t)
+    std::copy_n(y.begin() + static_cast<std::ptrdiff_t>(t * first.d_out), q.d_in,
+                q.x.begin() + static_cast<std::ptrdiff_t>(t * q.d_in));
+  q.tables.resize((q.d_in / q.tau) * (uint64_t{1} << q.tau) * q.d_out);
+  for (auto& v : q.tables) v = static_cast<int8_t>(rng());
+  q.ch.resize(q.d_out);
+  for (auto& c : q.ch)
+    c = {static_cast<int32_t>(rng() % 2001) - 1000, static_cast<uint16_t>(rng()), static_cast<uint8_t>(6 + rng() % 16)};
+  RowChunkIO io;
+  io.dram_base = all.memory.size();
+  io.input = first_lay.y;
+  try {
+    RowChunkCompiled second = compile_memory_layer(q, hw, io);
+    const RowChunkLayout lay = second.layout;
+    append_part(all, std::move(second), "second");
+    all.layout = lay;
+    return true;
+  } catch (const Error&) {  // e.g. its rows of K tau values read wider than the first's output rows
+    return false;
+  }
 }
 
 HammingTopkWorkload random_workload(std::mt19937_64& rng, const HwConfig& hw) {
@@ -511,6 +550,7 @@ int main(int argc, char** argv) {
     size_t n_attention = 0;  // attention heads (MAC array, binary encoder, sign-select accumulator)
     size_t n_softmax = 0;    // softmax heads (MAC array, weight packer, table unit, sdiv)
     size_t n_memory = 0;     // MemoryFormer layers (table accumulator) and their linear baselines
+    size_t n_chained = 0;    // of them, with a second layer reading them in a second program part
     for (uint64_t s = first; s < first + seeds; ++s) {
       std::mt19937_64 rng(s);
       Case c;
@@ -574,12 +614,30 @@ int main(int argc, char** argv) {
                  random_memory(rng, hw, c.mq, c.ac)) {
         c.kind = Case::kCompiled;
         c.mem_layer = true;
-        c.program = c.ac.program;
-        c.memory = c.ac.memory;
         ++n_memory;
         c.what = fmt::format("memory layer ({}) N={} d_in={} d_out={} tau={} chunks={}x{}",
                              c.mq.linear ? "linear" : "tables", c.mq.n, c.mq.d_in, c.mq.d_out, c.mq.tau,
                              c.ac.layout.chunks, c.ac.layout.rows);
+        {  // a second part reading the first's outputs, when one fits
+          RowChunkCompiled all;
+          const RowChunkLayout first_lay = c.ac.layout;
+          append_part(all, std::move(c.ac), "first");
+          c.ac.layout = first_lay;
+          if (chain_memory(rng, hw, c.mq, first_lay, c.mq2, all)) {
+            c.chained = true;
+            c.ac2 = all.layout;
+            c.ac.program = std::move(all.program);
+            c.ac.memory = std::move(all.memory);
+            ++n_chained;
+            c.what += fmt::format(" -> memory layer d_in={} d_out={} tau={} (a second program part)", c.mq2.d_in,
+                                  c.mq2.d_out, c.mq2.tau);
+          } else {
+            c.ac.program = std::move(all.program);
+            c.ac.memory = std::move(all.memory);
+          }
+        }
+        c.program = c.ac.program;
+        c.memory = c.ac.memory;
       } else if (s % 3 != 0 && isa::engine_present(isa::kEngineSignacc, hw) &&
                  isa::engine_present(isa::kEngineWpack, hw) && isa::engine_present(isa::kEngineLut, hw) &&
                  rng() % 8 == 0 && random_softmax(rng, hw, c.sq, c.ac)) {
@@ -659,6 +717,8 @@ int main(int argc, char** argv) {
       if (c.mem_layer) {
         if (decode_row_chunks(c.mq.n, c.mq.d_out, c.ac.layout, c.ref_memory) != memory_reference(c.mq))
           fail(c, "reference result differs from the direct integer computation of the memory layer");
+        else if (c.chained && decode_row_chunks(c.mq2.n, c.mq2.d_out, c.ac2, c.ref_memory) != memory_reference(c.mq2))
+          fail(c, "reference result of the second part differs from the direct integer computation");
         continue;
       }
       if (c.softmax) {
@@ -813,7 +873,11 @@ int main(int argc, char** argv) {
                              n_chip);
     std::cout << fmt::format("cosim: {} attention heads (sign-select accumulator)\n", n_attention);
     std::cout << fmt::format("cosim: {} softmax attention heads (weight packer, sdiv)\n", n_softmax);
-    std::cout << fmt::format("cosim: {} memory layers (table accumulator or their linear baseline)\n", n_memory);
+    std::cout << fmt::format(
+        "cosim: {} memory layers (table accumulator or their linear baseline), {} with a second layer reading them in "
+        "a "
+        "second program part\n",
+        n_memory, n_chained);
     if (timeline)
       std::cout << fmt::format("cosim: {} timelines identical on systemc and rtl and well-formed\n", timelines_checked);
     std::cout << fmt::format("{} passed, {} failed\n", seeds - failed.size(), failed.size());
