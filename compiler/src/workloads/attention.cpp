@@ -182,17 +182,12 @@ RowChunkCompiled compile_attention(const AttentionQ& a, const HwConfig& hw, cons
   DramPlacer place(beat, round_up(io.dram_base, beat));
   const uint64_t w_at = place.place(round_up(packer.w_words(), wb) * 8);
   const uint64_t s_at = place.place(round_up(packer.s_words(), wb) * 8);
-  lay.x = io.input ? *io.input : place_rows(place, a.n, x_w, wb);
-  lay.y = place_rows(place, a.n, y_w, wb);
-  const uint64_t dram = lay.dram_bytes = place.end();
-  if (dram > 0xFFFFFFFFull)
-    throw Error(where + ": the memory image needs " + std::to_string(dram) + " bytes, above 4 GiB");
-  out.memory.assign(dram, 0);
+  place_row_io(out, place, io, a.n, x_w, y_w, wb, a.x, a.dim, where);
+  const uint64_t dram = lay.dram_bytes;
   for (const GemmStage* st : {&kv, &qv, &wo}) {
     std::memcpy(out.memory.data() + w_at + st->w_addr * 8, st->wimg.data(), st->wimg.size() * 8);
     std::memcpy(out.memory.data() + s_at + st->s_addr * 8, st->simg.data(), st->simg.size() * 8);
   }
-  if (!io.input) write_rows(out.memory, lay.x, a.x, a.dim);
 
   // --- program
   const std::function<void(const Insn&, std::string)> emit = [&](const Insn& i, std::string comment) {

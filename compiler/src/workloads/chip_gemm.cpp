@@ -120,6 +120,18 @@ void write_rows(std::vector<uint8_t>& image, const DramRows& m, const std::vecto
   for (uint64_t t = 0; t < m.n; ++t) std::memcpy(image.data() + m.at(t), x.data() + t * width, width);
 }
 
+void place_row_io(RowChunkCompiled& out, DramPlacer& place, const RowChunkIO& io, uint64_t n, uint64_t x_w,
+                  uint64_t y_w, uint64_t wb, const std::vector<int8_t>& x, uint64_t width, const std::string& where) {
+  RowChunkLayout& lay = out.layout;
+  lay.x = io.input ? *io.input : place_rows(place, n, x_w, wb);
+  lay.y = place_rows(place, n, y_w, wb);
+  lay.dram_bytes = place.end();
+  if (lay.dram_bytes > 0xFFFFFFFFull)
+    throw Error(where + ": the memory image needs " + std::to_string(lay.dram_bytes) + " bytes, above 4 GiB");
+  out.memory.assign(lay.dram_bytes, 0);
+  if (!io.input) write_rows(out.memory, lay.x, x, width);
+}
+
 uint64_t chunk_rows(uint64_t n, uint64_t limit, uint64_t align) {
   if (limit >= n) return n;
   return limit / align * align;

@@ -141,15 +141,10 @@ RowChunkCompiled compile_memory_layer(const MemoryQ& q, const HwConfig& hw, cons
   if (ww > words_of(isa::Buf::kWbuf) || sw > words_of(isa::Buf::kSbuf))
     throw Error(where + ": the weights do not fit wbuf/sbuf in whole DRAM beats");
   const uint64_t w_at = place.place(ww * 8), s_at = place.place(sw * 8);
-  lay.x = io.input ? *io.input : place_rows(place, q.n, x_w, wb);
-  lay.y = place_rows(place, q.n, y_w, wb);
-  const uint64_t dram = lay.dram_bytes = place.end();
-  if (dram > 0xFFFFFFFFull)
-    throw Error(where + ": the memory image needs " + std::to_string(dram) + " bytes, above 4 GiB");
-  out.memory.assign(dram, 0);
+  place_row_io(out, place, io, q.n, x_w, y_w, wb, q.x, q.d_in, where);
+  const uint64_t dram = lay.dram_bytes;
   std::memcpy(out.memory.data() + w_at, wimg.data(), wimg.size() * 8);
   std::memcpy(out.memory.data() + s_at, simg.data(), simg.size() * 8);
-  if (!io.input) write_rows(out.memory, lay.x, q.x, q.d_in);
 
   // --- program
   const std::function<void(const Insn&, std::string)> emit = [&](const Insn& i, std::string comment) {

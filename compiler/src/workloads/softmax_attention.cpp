@@ -214,16 +214,11 @@ RowChunkCompiled compile_softmax_attention(const SoftmaxQ& s, const HwConfig& hw
   const uint64_t wimg_w = round_up(wimg.size(), wb), simg_w = round_up(simg.size(), wb);
   const uint64_t w_dram = place.place(wimg_w * 8), s_dram = place.place(simg_w * 8);
   const uint64_t t_dram = place.place(std::max<uint64_t>(lut::kTableWords, wb) * 8);
-  lay.x = io.input ? *io.input : place_rows(place, s.n, x_w, wb);
-  lay.y = place_rows(place, s.n, y_w, wb);
-  const uint64_t dram = lay.dram_bytes = place.end();
-  if (dram > 0xFFFFFFFFull)
-    throw Error(where + ": the memory image needs " + std::to_string(dram) + " bytes, above 4 GiB");
-  out.memory.assign(dram, 0);
+  place_row_io(out, place, io, s.n, x_w, y_w, wb, s.x, s.dim, where);
+  const uint64_t dram = lay.dram_bytes;
   std::memcpy(out.memory.data() + w_dram, wimg.data(), wimg.size() * 8);
   std::memcpy(out.memory.data() + s_dram, simg.data(), simg.size() * 8);
   std::memcpy(out.memory.data() + t_dram, s.exp_table.data(), 256);
-  if (!io.input) write_rows(out.memory, lay.x, s.x, s.dim);
 
   // --- program
   const std::function<void(const Insn&, std::string)> emit = [&](const Insn& i, std::string comment) {

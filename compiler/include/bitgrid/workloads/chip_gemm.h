@@ -132,6 +132,12 @@ struct RowChunkIO {
   uint64_t dram_base = 0;
   std::optional<DramRows> input;
 };
+// After the parts already placed (weights, parameters, tables), the lowering's input rows (n rows of x_w words from
+// x [n][width], unless io.input already holds them in DRAM) and output rows (n rows of y_w words) into out.layout;
+// then sizes out.memory to the image (an error naming `where` above 4 GiB) and writes x. The caller copies its own
+// parts.
+void place_row_io(RowChunkCompiled& out, DramPlacer& place, const RowChunkIO& io, uint64_t n, uint64_t x_w,
+                  uint64_t y_w, uint64_t wb, const std::vector<int8_t>& x, uint64_t width, const std::string& where);
 // The output [n][width] (INT8) from a final DRAM image.
 std::vector<int8_t> decode_row_chunks(uint64_t n, uint64_t width, const RowChunkLayout& l,
                                       const std::vector<uint8_t>& memory);
